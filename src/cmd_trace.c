@@ -1,0 +1,196 @@
+/* cmd_trace.c - `hrmscope trace`: step a model and write one record per
+ * L-step, H-step and segment (text, csv or jsonl), with step timings. */
+#include "cli.h"
+#include "engine.h"
+#include "rng.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char trace_help[] =
+	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
+	"                      [--segments N] [--batch B] [--seed K] [--threads N]\n"
+	"                      [--format text|csv|jsonl] [-o FILE]\n"
+	"\n"
+	"Run N segments on random puzzle tokens (seeded) and write one record per L-step,\n"
+	"H-step and segment: residual of the updated state (abs L2, relative, per-element RMS),\n"
+	"state norms, and per segment q_halt, q_continue and both halting decisions.\n"
+	"Ends with the measured time per L-step, H-step and segment.\n"
+	"\n"
+	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
+	"  --arch FILE      or a random model of this architecture (see hrmscope init)\n"
+	"  --segments N     segments to run (default: the model's halt_max_steps)\n"
+	"  --batch B        puzzles at once (default 1); records are for puzzle 0\n"
+	"  --seq-len S      cells per puzzle (required for rope models given by --arch)\n"
+	"  --threads N      BLAS threads (default 2)\n"
+	"  --format F       text (default), csv or jsonl\n"
+	"  -o FILE          write records to FILE instead of stdout\n";
+
+enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
+
+struct tracer {
+	FILE *f;
+	enum fmt fmt;
+	struct timespec last;
+	double ms_l, ms_h;
+	int n_l, n_h;
+};
+
+static double elapsed_ms(struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+	*since = now;
+	return ms;
+}
+
+static void on_event(const struct hrm_event *ev, void *user)
+{
+	struct tracer *t = user;
+	double ms = elapsed_ms(&t->last);
+	if (ev->kind == HRM_EV_RESET)
+		return;
+	if (ev->kind == HRM_EV_SEGMENT_END) {
+		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
+		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
+		if (t->fmt == FMT_CSV)
+			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s\n", ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+		else if (t->fmt == FMT_JSONL)
+			fprintf(t->f, "{\"kind\":\"segment\",\"segment\":%d,\"q_halt\":%.9g,\"q_continue\":%.9g,"
+				"\"halt_max_steps\":\"%s\",\"halt_adaptive\":\"%s\"}\n",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+		else
+			fprintf(t->f, "segment %-3d end          q_halt %+.4f  q_continue %+.4f  max-steps: %s  adaptive: %s\n",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+		return;
+	}
+	bool is_l = ev->kind == HRM_EV_L_STEP;
+	if (is_l) {
+		t->ms_l += ms;
+		t->n_l++;
+	} else {
+		t->ms_h += ms;
+		t->n_h++;
+	}
+	const struct hrm_residual *r = &ev->res[0];
+	if (t->fmt == FMT_CSV)
+		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,\n", is_l ? "L" : "H", ev->segment, ev->h_cycle,
+			ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0]);
+	else if (t->fmt == FMT_JSONL)
+		fprintf(t->f, "{\"kind\":\"%s\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
+			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f}\n",
+			is_l ? "L" : "H", ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms,
+			ev->norm_zH[0], ev->norm_zL[0], ms);
+	else if (is_l)
+		fprintf(t->f, "segment %-3d H %d  L %d    dz_L abs %.4e  rel %.4e  rms %.4e   |z_L| %.3f  (%.1f ms)\n",
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zL[0], ms);
+	else
+		fprintf(t->f, "segment %-3d H %d  update dz_H abs %.4e  rel %.4e  rms %.4e   |z_H| %.3f  (%.1f ms)\n",
+			ev->segment, ev->h_cycle, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ms);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' }, { "arch", required_argument, NULL, 'a' },
+		{ "vocab", required_argument, NULL, 'v' }, { "seq-len", required_argument, NULL, 's' },
+		{ "puzzle-ids", required_argument, NULL, 'p' }, { "segments", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' }, { "seed", required_argument, NULL, 'k' },
+		{ "threads", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct model_source src = { .puzzle_ids = 1 };
+	long segments = 0, batch = 1, threads = 2, v;
+	const char *out = NULL;
+	struct tracer t = { .fmt = FMT_TEXT };
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': src.model = optarg; break;
+		case 'a': src.arch = optarg; break;
+		case 'v': if (cli_int(optarg, 1, 65536, &src.vocab)) return cli_usage("trace", "--vocab: bad value '%s'", optarg); break;
+		case 's': if (cli_int(optarg, 1, 1 << 20, &src.seq_len)) return cli_usage("trace", "--seq-len: bad value '%s'", optarg); break;
+		case 'p': if (cli_int(optarg, 1, 1 << 24, &src.puzzle_ids)) return cli_usage("trace", "--puzzle-ids: bad value '%s'", optarg); break;
+		case 'n': if (cli_int(optarg, 1, 1 << 20, &segments)) return cli_usage("trace", "--segments: bad value '%s'", optarg); break;
+		case 'b': if (cli_int(optarg, 1, 4096, &batch)) return cli_usage("trace", "--batch: expected 1..4096, got '%s'", optarg); break;
+		case 't': if (cli_int(optarg, 1, 1024, &threads)) return cli_usage("trace", "--threads: bad value '%s'", optarg); break;
+		case 'k': if (cli_int(optarg, 0, 0x7fffffffL, &v)) return cli_usage("trace", "--seed: bad value '%s'", optarg); src.seed = (unsigned long long)v; break;
+		case 'f':
+			if (!strcmp(optarg, "text")) t.fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "csv")) t.fmt = FMT_CSV;
+			else if (!strcmp(optarg, "jsonl")) t.fmt = FMT_JSONL;
+			else return cli_usage("trace", "--format: expected text, csv or jsonl, got '%s'", optarg);
+			break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(trace_help, stdout); return EXIT_OK;
+		default: return cli_usage("trace", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
+	if (!src.model == !src.arch)
+		return cli_usage("trace", "give either --model DIR or --arch FILE");
+	if (src.arch && (!src.vocab || !src.seq_len))
+		return cli_usage("trace", "--arch needs --vocab and --seq-len");
+	hrm_set_threads((int)threads);
+	struct hrm_model m;
+	if (cli_load_model(&src, &m) != 0)
+		return EXIT_RUNTIME;
+	int S = m.cfg.seq_len ? m.cfg.seq_len : (int)src.seq_len;
+	if (S <= 0) {
+		hrm_model_free(&m);
+		return cli_usage("trace", "this model uses rope: give --seq-len S");
+	}
+	if (segments == 0)
+		segments = m.cfg.halt_max_steps;
+	char *cause = NULL;
+	struct hrm_engine *e = hrm_engine_new(&m, (int)batch, S, &cause);
+	if (e == NULL) {
+		hrm_model_free(&m);
+		return cli_fail(cause);
+	}
+	int32_t *tokens = xmalloc((size_t)batch * S * sizeof *tokens), *ids = xcalloc((size_t)batch, sizeof *ids);
+	struct hrm_rng r;
+	hrm_rng_seed(&r, src.seed + 1);
+	for (long i = 0; i < batch * S; i++)
+		tokens[i] = m.cfg.vocab_size > 1 ? 1 + (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.vocab_size - 1) : 0;
+	for (long b = 0; b < batch; b++)
+		ids[b] = m.cfg.num_puzzle_identifiers > 0 ? (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.num_puzzle_identifiers) : 0;
+	int rc = EXIT_OK;
+	t.f = stdout;
+	if (out && (t.f = fopen(out, "w")) == NULL) {
+		rc = cli_fail(xstrdup(out));
+		goto done;
+	}
+	if (hrm_engine_set_inputs(e, tokens, ids, &cause) != 0) {
+		rc = cli_fail(cause);
+		goto done;
+	}
+	if (t.fmt == FMT_CSV)
+		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive\n");
+	hrm_engine_add_observer(e, on_event, &t);
+	hrm_engine_reset(e, -1);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t.last = t0;
+	for (long s = 0; s < segments; s++)
+		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
+	double total = elapsed_ms(&t0);
+	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
+		m.name, batch, hrm_engine_T(e), m.cfg.hidden_size, threads, t.n_l ? t.ms_l / t.n_l : 0.0,
+		t.n_h ? t.ms_h / t.n_h : 0.0, total / (double)segments);
+done:
+	if (t.f && t.f != stdout && fclose(t.f) != 0 && rc == EXIT_OK)
+		rc = cli_fail(xstrdup("cannot write the trace file"));
+	free(tokens);
+	free(ids);
+	hrm_engine_free(e);
+	hrm_model_free(&m);
+	return rc;
+}

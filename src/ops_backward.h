@@ -1,0 +1,48 @@
+/* ops_backward.h - the backward of every forward op in ops.h, plus the two
+ * forward variants that save what a backward needs.  Row-major float32 like
+ * the forwards; matrix products go through cblas_sgemm.
+ *
+ * Convention: `dy` is the gradient of the loss with respect to an op's output,
+ * `dx` the gradient with respect to its input.  Input gradients are written
+ * (overwritten); weight gradients are accumulated (+=) so that several calls
+ * (blocks, segments, micro-batches) can sum into one gradient buffer. */
+#ifndef HRM_OPS_BACKWARD_H
+#define HRM_OPS_BACKWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* y = x W^T (linear_forward): dx[n][in] = dy[n][out] W (skipped when dx is
+ * NULL), dW[out][in] += dy^T x (skipped when dW is NULL). */
+void linear_backward(float *dx, float *dW, const float *dy, const float *x, const float *W,
+		     int n, int in, int out);
+
+/* add_rmsnorm_forward that also saves inv[n] = 1/sqrt(mean((x+r)^2) + eps)
+ * per row.  The values left in x are exactly those of add_rmsnorm_forward. */
+void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d, float eps);
+/* y = rmsnorm(x + r): dx[n][d] = d(x + r) = inv * (dy - y * mean(dy * y)),
+ * from the saved output y and inv.  dx may alias dy. */
+void add_rmsnorm_backward(float *dx, const float *dy, const float *y, const float *inv, int n, int d);
+
+/* rope_forward rotates each (i, i + hd/2) pair of every q and k head by the
+ * position's angle; the backward rotates the q and k parts of a qkv gradient
+ * ([n_tok][3d], in place) by the opposite angle.  The v part is untouched. */
+void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
+
+/* attention_forward that also saves the softmax probabilities
+ * probs[B][heads][T][T].  out is exactly attention_forward's. */
+void attention_forward_save(float *out, const float *qkv, float *probs, int B, int T, int heads, int hd);
+/* dqkv[B*T][3d] (written) from dout[B*T][d], the saved qkv (after rope) and
+ * probs; scratch holds T*T floats. */
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			int B, int T, int heads, int hd);
+
+/* act = silu(g) * u (swiglu_forward): dgu[n][2 inter] (written) from
+ * dact[n][inter] and the saved gu[n][2 inter]. */
+void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter);
+
+/* y[i] = E[idx[i]] (embedding lookup): dE[idx[i]] += dy[i] for the n rows;
+ * rows with idx < 0 are skipped.  Rows sharing an index add up. */
+void embedding_backward(float *dE, const float *dy, const int32_t *idx, int n, int d);
+
+#endif

@@ -1,0 +1,885 @@
+/* check_torchzip.c - torch.save reader/writer: round trips, bf16/f16
+ * conversions, hostile inputs, and the golden fixtures made by real torch. */
+#include "torchzip.h"
+#include "util.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+/* Scratch files go to a private directory made in main(), before the forked
+ * test processes start, so every test sees the same one. */
+static char tmpdir[1024];
+
+static char *tmp_path(const char *name)
+{
+	size_t n = strlen(tmpdir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+	snprintf(p, n, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+	char *cause = NULL;
+	ck_assert_msg(write_file_atomic(path, data, len, &cause) == 0, "%s", cause ? cause : "?");
+}
+
+/* ---- building archives by hand ---- */
+
+struct entry {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+
+static void write_zip(const char *path, const struct entry *e, int n)
+{
+	int err = 0;
+	zip_t *za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
+	ck_assert_msg(za != NULL, "zip_open %s: %d", path, err);
+	for (int i = 0; i < n; i++) {
+		zip_source_t *s = zip_source_buffer(za, e[i].data, e[i].len, 0);
+		ck_assert(s != NULL);
+		zip_int64_t idx = zip_file_add(za, e[i].name, s, ZIP_FL_OVERWRITE);
+		ck_assert_msg(idx >= 0, "zip_file_add %s: %s", e[i].name, zip_strerror(za));
+		zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+	}
+	ck_assert_msg(zip_close(za) == 0, "zip_close: %s", zip_strerror(za));
+}
+
+/* A pickle under construction. */
+struct pb {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void pb_raw(struct pb *p, const void *s, size_t n)
+{
+	ck_assert(p->n + n <= sizeof p->b);
+	memcpy(p->b + p->n, s, n);
+	p->n += n;
+}
+
+static void pb_op(struct pb *p, int op)
+{
+	uint8_t c = (uint8_t)op;
+	pb_raw(p, &c, 1);
+}
+
+static void pb_str(struct pb *p, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s);
+	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+	pb_op(p, 'X');
+	pb_raw(p, len, 4);
+	pb_raw(p, s, n);
+}
+
+static void pb_global(struct pb *p, const char *mod, const char *name)
+{
+	pb_op(p, 'c');
+	pb_raw(p, mod, strlen(mod));
+	pb_op(p, '\n');
+	pb_raw(p, name, strlen(name));
+	pb_op(p, '\n');
+}
+
+static void pb_int(struct pb *p, int64_t v)      /* LONG1 with 8 bytes: any value */
+{
+	pb_op(p, 0x8a);
+	pb_op(p, 8);
+	for (int i = 0; i < 8; i++)
+		pb_op(p, (int)((uint64_t)v >> (8 * i)) & 0xff);
+}
+
+/* One float32 tensor "w" in an OrderedDict with _metadata, the way torch
+ * writes a state dict, with every field under the test's control. */
+struct spec {
+	const char *key;
+	int64_t numel, offset;
+	int ndim;
+	int64_t size[3], stride[3];
+};
+
+static void pb_state_dict(struct pb *p, const struct spec *s)
+{
+	pb_op(p, 0x80);
+	pb_op(p, 2);
+	pb_global(p, "collections", "OrderedDict");
+	pb_op(p, 'q');
+	pb_op(p, 0);
+	pb_op(p, ')');
+	pb_op(p, 'R');
+	pb_op(p, '(');
+	pb_str(p, "w");
+	pb_global(p, "torch._utils", "_rebuild_tensor_v2");
+	pb_op(p, '(');
+	pb_op(p, '(');
+	pb_str(p, "storage");
+	pb_global(p, "torch", "FloatStorage");
+	pb_str(p, s->key);
+	pb_str(p, "cpu");
+	pb_int(p, s->numel);
+	pb_op(p, 't');
+	pb_op(p, 'Q');
+	pb_int(p, s->offset);
+	for (int k = 0; k < 2; k++) {
+		pb_op(p, '(');
+		for (int d = 0; d < s->ndim; d++)
+			pb_int(p, k ? s->stride[d] : s->size[d]);
+		pb_op(p, 't');
+	}
+	pb_op(p, 0x89);
+	pb_op(p, 'h');
+	pb_op(p, 0);
+	pb_op(p, ')');
+	pb_op(p, 'R');
+	pb_op(p, 't');
+	pb_op(p, 'R');
+	pb_op(p, 'u');
+	pb_op(p, '}');              /* BUILD state {'_metadata': OrderedDict()} */
+	pb_str(p, "_metadata");
+	pb_op(p, 'h');
+	pb_op(p, 0);
+	pb_op(p, ')');
+	pb_op(p, 'R');
+	pb_op(p, 's');
+	pb_op(p, 'b');
+	pb_op(p, '.');
+}
+
+static const float six[6] = { 0, 1, 2, 3, 4, 5 };
+
+/* Writes "archive/data.pkl" = pkl and "archive/data/0" = the six floats. */
+static char *write_case(const char *file, const struct pb *pkl)
+{
+	char *path = tmp_path(file);
+	struct entry e[] = {
+		{ "archive/data.pkl", pkl->b, pkl->n },
+		{ "archive/data/0", six, sizeof six },
+		{ "archive/version", "3\n", 2 },
+	};
+	write_zip(path, e, 3);
+	return path;
+}
+
+/* tz_load must fail with a one-line message naming the file and the problem. */
+static void expect_fail(const char *path, const char *word)
+{
+	struct tz_archive a;
+	char *cause = NULL;
+	ck_assert_int_eq(tz_load(path, &a, &cause), -1);
+	ck_assert(cause != NULL);
+	ck_assert_msg(strstr(cause, path) == cause, "cause does not start with the file: %s", cause);
+	ck_assert_msg(strstr(cause, word) != NULL, "cause lacks '%s': %s", word, cause);
+	ck_assert_msg(strchr(cause, '\n') == NULL, "cause is not one line: %s", cause);
+	ck_assert_int_eq((int)a.count, 0);
+	free(cause);
+}
+
+static void expect_spec_fail(const char *file, const struct spec *s, const char *word)
+{
+	struct pb p = { .n = 0 };
+	pb_state_dict(&p, s);
+	char *path = write_case(file, &p);
+	expect_fail(path, word);
+	free(path);
+}
+
+/* ---- round trips ---- */
+
+static void fill(struct tz_tensor *t, const char *name, enum tz_dtype dt, int ndim, const int64_t *shape)
+{
+	t->name = xstrdup(name);
+	t->dtype = dt;
+	t->ndim = ndim;
+	t->numel = 1;
+	for (int d = 0; d < ndim; d++) {
+		t->shape[d] = shape[d];
+		t->numel *= shape[d];
+	}
+	size_t bytes = (size_t)t->numel * tz_dtype_size(dt);
+	uint8_t *p = xmalloc(bytes);
+	for (size_t i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(i * 37 + 11 + strlen(name));
+	if (dt == TZ_BOOL)
+		for (size_t i = 0; i < bytes; i++)
+			p[i] &= 1;
+	t->data = p;
+}
+
+static void make_sample(struct tz_archive *a)
+{
+	static const int64_t s0[1] = { 0 }, s5[1] = { 5 }, s234[3] = { 2, 3, 4 }, s32[2] = { 3, 2 },
+		s7[1] = { 7 }, s4[1] = { 4 }, s03[2] = { 0, 3 };
+	a->count = 10;
+	a->tensors = xcalloc(a->count, sizeof *a->tensors);
+	fill(&a->tensors[0], "scalar", TZ_F32, 0, s0);
+	fill(&a->tensors[1], "vec.f64", TZ_F64, 1, s5);
+	fill(&a->tensors[2], "layers.0.cube", TZ_BF16, 3, s234);
+	fill(&a->tensors[3], "half", TZ_F16, 1, s7);
+	fill(&a->tensors[4], "ints", TZ_I32, 2, s32);
+	fill(&a->tensors[5], "longs", TZ_I64, 1, s4);
+	fill(&a->tensors[6], "shorts", TZ_I16, 1, s4);
+	fill(&a->tensors[7], "bytes", TZ_U8, 1, s7);
+	fill(&a->tensors[8], "mask", TZ_BOOL, 1, s5);
+	fill(&a->tensors[9], "empty", TZ_I8, 2, s03);
+}
+
+static void assert_same(const struct tz_archive *x, const struct tz_archive *y)
+{
+	ck_assert_int_eq((int)x->count, (int)y->count);
+	for (size_t i = 0; i < x->count; i++) {
+		const struct tz_tensor *a = &x->tensors[i], *b = &y->tensors[i];
+		ck_assert_str_eq(a->name, b->name);
+		ck_assert_int_eq(a->dtype, b->dtype);
+		ck_assert_int_eq(a->ndim, b->ndim);
+		ck_assert_int_eq(a->numel, b->numel);
+		for (int d = 0; d < a->ndim; d++)
+			ck_assert_int_eq(a->shape[d], b->shape[d]);
+		ck_assert_msg(memcmp(a->data, b->data, (size_t)a->numel * tz_dtype_size(a->dtype)) == 0,
+		              "data of %s differs", a->name);
+	}
+}
+
+START_TEST(test_roundtrip)
+{
+	struct tz_archive a, b, c;
+	char *cause = NULL, *path = tmp_path("rt.pt"), *buf;
+	size_t len;
+	make_sample(&a);
+	ck_assert_msg(tz_save(path, &a, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	assert_same(&a, &b);
+	ck_assert_msg(read_file_all(path, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load_mem(buf, len, "mem.pt", &c, &cause) == 0, "%s", cause);
+	assert_same(&a, &c);
+	const struct tz_tensor *t = tz_find(&c, "layers.0.cube");
+	ck_assert(t != NULL && t->dtype == TZ_BF16 && t->shape[2] == 4);
+	ck_assert(tz_find(&c, "nope") == NULL);
+	ck_assert_int_eq(tz_find(&c, "scalar")->ndim, 0);
+	ck_assert_int_eq(tz_find(&c, "scalar")->numel, 1);
+	tz_free(&a);
+	tz_free(&b);
+	tz_free(&c);
+	free(buf);
+	free(path);
+}
+END_TEST
+
+/* More than one SETITEMS batch of 1000, and overwriting an existing file. */
+START_TEST(test_roundtrip_many)
+{
+	struct tz_archive a = { 0 }, b;
+	char *cause = NULL, *path = tmp_path("many.pt");
+	static const int64_t s2[1] = { 2 };
+	a.count = 2500;
+	a.tensors = xcalloc(a.count, sizeof *a.tensors);
+	for (size_t i = 0; i < a.count; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "k%zu", i);
+		fill(&a.tensors[i], name, i % 2 ? TZ_F32 : TZ_I64, 1, s2);
+	}
+	write_bytes(path, "old", 3);
+	ck_assert_msg(tz_save(path, &a, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	assert_same(&a, &b);
+	tz_free(&a);
+	tz_free(&b);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_save_errors)
+{
+	struct tz_archive a;
+	char *cause = NULL, *path = tmp_path("dup.pt");
+	make_sample(&a);
+	free(a.tensors[1].name);
+	a.tensors[1].name = xstrdup("scalar");
+	ck_assert_int_eq(tz_save(path, &a, &cause), -1);
+	ck_assert_msg(strstr(cause, path) && strstr(cause, "twice"), "%s", cause);
+	free(a.tensors[1].name);
+	a.tensors[1].name = xstrdup("vec");
+	a.tensors[4].numel = 5;     /* shape says 6 */
+	ck_assert_int_eq(tz_save(path, &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "shape"), "%s", cause);
+	a.tensors[4].numel = 6;
+	ck_assert_int_eq(tz_save("no-such-dir/x/y.pt", &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "no-such-dir/x/y.pt"), "%s", cause);
+	ck_assert(access(path, F_OK) != 0);
+	free(cause);
+	tz_free(&a);
+	free(path);
+}
+END_TEST
+
+/* ---- conversions ---- */
+
+static float from_bits(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+START_TEST(test_bf16)
+{
+	ck_assert_uint_eq(tz_f32_to_bf16(1.0f), 0x3f80);
+	ck_assert(tz_bf16_to_f32(0x3f80) == 1.0f);
+	ck_assert_uint_eq(tz_f32_to_bf16(-2.0f), 0xc000);
+	ck_assert_uint_eq(tz_f32_to_bf16(-0.0f), 0x8000);
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f808000)), 0x3f80);  /* tie: down to even */
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f818000)), 0x3f82);  /* tie: up to even */
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f808001)), 0x3f81);
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f807fff)), 0x3f80);
+	ck_assert_uint_eq(tz_f32_to_bf16(0.1f), 0x3dcd);                   /* 0x3dcccccd */
+	ck_assert_uint_eq(tz_f32_to_bf16(3.14159265f), 0x4049);            /* 0x40490fdb */
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x7f7fffff)), 0x7f80);  /* FLT_MAX -> inf */
+	ck_assert_uint_eq(tz_f32_to_bf16(INFINITY), 0x7f80);
+	ck_assert_uint_eq(tz_f32_to_bf16(-INFINITY), 0xff80);
+	ck_assert(isnan(tz_bf16_to_f32(tz_f32_to_bf16(NAN))));
+	/* a NaN whose payload is only in the low bits must not become inf */
+	ck_assert(isnan(tz_bf16_to_f32(tz_f32_to_bf16(from_bits(0x7f800001)))));
+	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0xffc00000)) & 0x8000, 0x8000);
+	ck_assert(tz_bf16_to_f32(0x0001) == ldexpf(1.0f, -133));           /* subnormal */
+	for (uint32_t h = 0; h < 0x10000; h++) {
+		float f = tz_bf16_to_f32((uint16_t)h);
+		if (!isnan(f))
+			ck_assert_uint_eq(tz_f32_to_bf16(f), h);
+	}
+}
+END_TEST
+
+START_TEST(test_f16)
+{
+	ck_assert_uint_eq(tz_f32_to_f16(1.0f), 0x3c00);
+	ck_assert(tz_f16_to_f32(0x3c00) == 1.0f);
+	ck_assert_uint_eq(tz_f32_to_f16(-2.0f), 0xc000);
+	ck_assert_uint_eq(tz_f32_to_f16(0.5f), 0x3800);
+	ck_assert(tz_f16_to_f32(0x0001) == ldexpf(1.0f, -24));
+	ck_assert(tz_f16_to_f32(0x03ff) == ldexpf(1023.0f, -24));
+	ck_assert(tz_f16_to_f32(0x0400) == ldexpf(1.0f, -14));
+	ck_assert(tz_f16_to_f32(0x7bff) == 65504.0f);
+	ck_assert(tz_f16_to_f32(0x7c00) == INFINITY);
+	ck_assert(tz_f16_to_f32(0xfc00) == -INFINITY);
+	ck_assert(isnan(tz_f16_to_f32(0x7e00)));
+	ck_assert(signbit(tz_f16_to_f32(0x8000)) && tz_f16_to_f32(0x8000) == 0.0f);
+	ck_assert_uint_eq(tz_f32_to_f16(65504.0f), 0x7bff);
+	ck_assert_uint_eq(tz_f32_to_f16(65519.0f), 0x7bff);
+	ck_assert_uint_eq(tz_f32_to_f16(65520.0f), 0x7c00);   /* tie to even: inf */
+	ck_assert_uint_eq(tz_f32_to_f16(1e10f), 0x7c00);
+	ck_assert_uint_eq(tz_f32_to_f16(-1e10f), 0xfc00);
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -24)), 0x0001);
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -25)), 0x0000);  /* half a unit: even */
+	ck_assert_uint_eq(tz_f32_to_f16(nextafterf(ldexpf(1.0f, -25), 1.0f)), 0x0001);
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(3.0f, -25)), 0x0002);  /* 1.5 units */
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(5.0f, -25)), 0x0002);  /* 2.5 units */
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(2047.0f, -25)), 0x0400); /* into the normals */
+	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -26)), 0x0000);
+	ck_assert_uint_eq(tz_f32_to_f16(-ldexpf(1.0f, -30)), 0x8000);
+	ck_assert_uint_eq(tz_f32_to_f16(1.0f + ldexpf(1.0f, -11)), 0x3c00);     /* tie: even */
+	ck_assert_uint_eq(tz_f32_to_f16(1.0f + ldexpf(3.0f, -11)), 0x3c02);
+	uint16_t n = tz_f32_to_f16(NAN);
+	ck_assert((n & 0x7c00) == 0x7c00 && (n & 0x3ff) != 0);
+	n = tz_f32_to_f16(from_bits(0x7f800001));
+	ck_assert((n & 0x7c00) == 0x7c00 && (n & 0x3ff) != 0);
+	for (uint32_t h = 0; h < 0x10000; h++) {
+		float f = tz_f16_to_f32((uint16_t)h);
+		if (!isnan(f))
+			ck_assert_uint_eq(tz_f32_to_f16(f), h);
+	}
+}
+END_TEST
+
+START_TEST(test_to_float)
+{
+	static const uint8_t raw_u8[2] = { 0, 255 };
+	static const int8_t raw_i8[2] = { -128, 127 };
+	static const int16_t raw_i16[2] = { -300, 300 };
+	static const int32_t raw_i32[2] = { -70000, 5 };
+	static const int64_t raw_i64[2] = { -((int64_t)1 << 40), 3 };
+	static const uint16_t raw_bf16[2] = { 0x3f80, 0xc040 };  /* 1, -3 */
+	static const uint16_t raw_f16[2] = { 0x3c00, 0x0001 };   /* 1, 2^-24 */
+	static const float raw_f32[2] = { 1.5f, -2.25f };
+	static const double raw_f64[2] = { 1e100, -0.5 };
+	static const uint8_t raw_bool[2] = { 1, 0 };
+	const struct { enum tz_dtype t; const void *p; double v0, v1; } c[] = {
+		{ TZ_U8, raw_u8, 0, 255 }, { TZ_I8, raw_i8, -128, 127 },
+		{ TZ_I16, raw_i16, -300, 300 }, { TZ_I32, raw_i32, -70000, 5 },
+		{ TZ_I64, raw_i64, -1099511627776.0, 3 }, { TZ_BF16, raw_bf16, 1, -3 },
+		{ TZ_F16, raw_f16, 1, 5.9604644775390625e-08 }, { TZ_F32, raw_f32, 1.5, -2.25 },
+		{ TZ_F64, raw_f64, 1e100, -0.5 }, { TZ_BOOL, raw_bool, 1, 0 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct tz_tensor t = { .dtype = c[i].t, .ndim = 1, .shape = { 2 }, .numel = 2,
+		                       .data = (void *)(uintptr_t)c[i].p };
+		double d[2];
+		float f[2];
+		tz_to_f64(&t, d);
+		tz_to_f32(&t, f);
+		ck_assert_msg(d[0] == c[i].v0 && d[1] == c[i].v1, "%s: %g %g", tz_dtype_name(c[i].t), d[0], d[1]);
+		if (c[i].t != TZ_F64)
+			ck_assert_msg(f[0] == (float)c[i].v0 && f[1] == (float)c[i].v1, "%s", tz_dtype_name(c[i].t));
+	}
+	ck_assert_str_eq(tz_dtype_name(TZ_BF16), "bfloat16");
+	ck_assert_str_eq(tz_dtype_name(TZ_U8), "uint8");
+	ck_assert_int_eq((int)tz_dtype_size(TZ_I64), 8);
+	ck_assert_int_eq((int)tz_dtype_size(TZ_BF16), 2);
+	ck_assert_int_eq((int)tz_dtype_size(TZ_BOOL), 1);
+}
+END_TEST
+
+/* ---- hostile and broken inputs ---- */
+
+START_TEST(test_bad_files)
+{
+	char *path = tmp_path("empty.pt"), *cause = NULL, *buf;
+	size_t len;
+	struct tz_archive a, b;
+	write_bytes(path, "", 0);
+	expect_fail(path, "empty");
+	ck_assert_int_eq(tz_load_mem("", 0, "m.pt", &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "m.pt: empty") == cause, "%s", cause);
+	free(path);
+
+	path = tmp_path("text.pt");
+	write_bytes(path, "just some text\n", 15);
+	expect_fail(path, "not a zip");
+	ck_assert_int_eq(tz_load_mem("just some text\n", 15, "m.pt", &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "m.pt: not a zip") == cause, "%s", cause);
+	free(path);
+
+	path = tmp_path("legacy.pt");
+	write_bytes(path, "\x80\x02\x8a\x0alegacy", 10);
+	expect_fail(path, "legacy");
+	free(path);
+
+	expect_fail("no-such-file.pt", "cannot open");
+
+	/* the first half of a good file: no central directory */
+	path = tmp_path("whole.pt");
+	make_sample(&b);
+	ck_assert_msg(tz_save(path, &b, &cause) == 0, "%s", cause);
+	tz_free(&b);
+	ck_assert_msg(read_file_all(path, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
+	free(path);
+	path = tmp_path("half.pt");
+	write_bytes(path, buf, len / 2);
+	expect_fail(path, "truncated");
+	ck_assert_int_eq(tz_load_mem(buf, len / 2, "half.pt", &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "half.pt: ") == cause && strstr(cause, "zip"), "%s", cause);
+	/* a byte flipped inside a stored entry: caught by the CRC or the pickle */
+	for (size_t i = 0; i + 8 < len; i++)
+		if (memcmp(buf + i, "\x80\x02", 2) == 0) {
+			buf[i + 1] = 9;
+			break;
+		}
+	ck_assert_int_eq(tz_load_mem(buf, len, "flip.pt", &a, &cause), -1);
+	ck_assert_msg(strstr(cause, "flip.pt: ") == cause, "%s", cause);
+	free(buf);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_bad_globals)
+{
+	struct pb p = { .n = 0 };
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_global(&p, "os", "system");
+	pb_str(&p, "echo pwned");
+	pb_op(&p, 0x85);
+	pb_op(&p, 'R');
+	pb_op(&p, '.');
+	char *path = write_case("os_system.pt", &p);
+	expect_fail(path, "forbidden global 'os.system'");
+	free(path);
+
+	p.n = 0;                    /* protocol 4 spelling */
+	pb_op(&p, 0x80);
+	pb_op(&p, 4);
+	pb_str(&p, "builtins");
+	pb_str(&p, "eval");
+	pb_op(&p, 0x93);
+	pb_op(&p, '.');
+	path = write_case("eval.pt", &p);
+	expect_fail(path, "forbidden global 'builtins.eval'");
+	free(path);
+
+	p.n = 0;                    /* a whitelisted module but another name */
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_global(&p, "torch._utils", "_rebuild_qtensor");
+	pb_op(&p, '.');
+	path = write_case("qtensor.pt", &p);
+	expect_fail(path, "forbidden global 'torch._utils._rebuild_qtensor'");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, 0xff);
+	path = write_case("opcode.pt", &p);
+	expect_fail(path, "opcode 0xff at offset 2");
+	free(path);
+
+	p.n = 0;                    /* INST, a protocol-0 way to call things */
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, '(');
+	pb_raw(&p, "ios\nsystem\n", 11);
+	path = write_case("inst.pt", &p);
+	expect_fail(path, "opcode 0x69");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_bad_tensors)
+{
+	struct spec ok = { "0", 6, 0, 2, { 2, 3 }, { 3, 1 } };
+	struct pb p = { .n = 0 };
+	struct tz_archive a;
+	char *cause = NULL;
+	pb_state_dict(&p, &ok);
+	char *path = write_case("ok.pt", &p);
+	ck_assert_msg(tz_load(path, &a, &cause) == 0, "%s", cause);
+	ck_assert_int_eq((int)a.count, 1);
+	ck_assert(memcmp(a.tensors[0].data, six, sizeof six) == 0);
+	tz_free(&a);
+	free(path);
+
+	/* transposed view with an offset: [[1, 3], [2, 4]] */
+	struct spec view = { "0", 6, 1, 2, { 2, 2 }, { 1, 2 } };
+	p.n = 0;
+	pb_state_dict(&p, &view);
+	path = write_case("view.pt", &p);
+	ck_assert_msg(tz_load(path, &a, &cause) == 0, "%s", cause);
+	const float *f = a.tensors[0].data;
+	ck_assert(f[0] == 1 && f[1] == 3 && f[2] == 2 && f[3] == 4);
+	tz_free(&a);
+	free(path);
+
+	struct spec big = { "0", 6, 0, 2, { 3, 3 }, { 3, 1 } };
+	expect_spec_fail("big.pt", &big, "tensor 'w' needs 36 bytes but its storage holds 24");
+	struct spec off = { "0", 6, 1, 1, { 6 }, { 1 } };
+	expect_spec_fail("off.pt", &off, "needs 28 bytes");
+	struct spec huge = { "0", 6, 0, 1, { (int64_t)1 << 40 }, { 1 } };
+	expect_spec_fail("huge.pt", &huge, "needs 4398046511104 bytes but its storage holds 24");
+	struct spec claim = { "0", (int64_t)1 << 40, 0, 1, { 6 }, { 1 } };
+	expect_spec_fail("claim.pt", &claim, "holds 24 bytes but 4398046511104 were declared");
+	struct spec both = { "0", (int64_t)1 << 40, 0, 1, { (int64_t)1 << 40 }, { 1 } };
+	expect_spec_fail("both.pt", &both, "4398046511104");
+	struct spec wrap = { "0", 6, 0, 2, { 2, 2 }, { (int64_t)1 << 62, 1 } };
+	expect_spec_fail("wrap.pt", &wrap, "overflows");
+	struct spec neg = { "0", 6, -1, 1, { 2 }, { 1 } };
+	expect_spec_fail("neg.pt", &neg, "_rebuild_tensor_v2");
+	struct spec nodata = { "1", 6, 0, 1, { 6 }, { 1 } };
+	expect_spec_fail("nodata.pt", &nodata, "no entry 'archive/data/1'");
+	/* the reader never writes files; a key that would climb out of data/
+	 * if it were used as a path is refused outright */
+	struct spec trav = { "../../evil", 6, 0, 1, { 6 }, { 1 } };
+	expect_spec_fail("trav.pt", &trav, "invalid storage key '../../evil'");
+}
+END_TEST
+
+START_TEST(test_bad_structure)
+{
+	struct pb p = { .n = 0 };
+	char *path;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	for (int i = 0; i < 1000; i++)
+		pb_op(&p, '(');
+	path = write_case("marks.pt", &p);
+	expect_fail(path, "nested MARKs");
+	free(path);
+
+	p.n = 0;                    /* [[[[...]]]] built with APPEND */
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	for (int i = 0; i < 1000; i++)
+		pb_op(&p, ']');
+	for (int i = 0; i < 999; i++)
+		pb_op(&p, 'a');
+	pb_op(&p, '.');
+	path = write_case("lists.pt", &p);
+	expect_fail(path, "nested deeper");
+	free(path);
+
+	p.n = 0;                    /* d = {}; d['x'] = d */
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, '}');
+	pb_op(&p, 'q');
+	pb_op(&p, 0);
+	pb_str(&p, "x");
+	pb_op(&p, 'h');
+	pb_op(&p, 0);
+	pb_op(&p, 's');
+	pb_op(&p, '.');
+	path = write_case("cycle.pt", &p);
+	expect_fail(path, "contains itself");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, ']');
+	pb_raw(&p, "r\xff\xff\xff\xff", 5);
+	path = write_case("memo.pt", &p);
+	expect_fail(path, "memo");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_raw(&p, "X\xff\xff\xff\x7f", 5);
+	path = write_case("string.pt", &p);
+	expect_fail(path, "string of 2147483647 bytes");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_raw(&p, "X\x0a\x00\x00\x00" "abc", 8);
+	path = write_case("short.pt", &p);
+	expect_fail(path, "pickle: unexpected end of data at offset 2");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, ']');
+	pb_op(&p, '.');
+	path = write_case("list.pt", &p);
+	expect_fail(path, "not a dict");
+	free(path);
+
+	p.n = 0;
+	pb_op(&p, 0x80);
+	pb_op(&p, 2);
+	pb_op(&p, 's');
+	path = write_case("underflow.pt", &p);
+	expect_fail(path, "underflow");
+	free(path);
+}
+END_TEST
+
+START_TEST(test_bad_archive)
+{
+	struct spec ok = { "0", 6, 0, 1, { 6 }, { 1 } };
+	struct pb p = { .n = 0 };
+	struct tz_archive a;
+	char *cause = NULL, *path, evil[64];
+	pb_state_dict(&p, &ok);
+
+	path = tmp_path("big_endian.pt");
+	struct entry be[] = {
+		{ "archive/data.pkl", p.b, p.n }, { "archive/byteorder", "big", 3 },
+		{ "archive/data/0", six, sizeof six },
+	};
+	write_zip(path, be, 3);
+	expect_fail(path, "big-endian");
+	free(path);
+
+	path = tmp_path("no_pkl.pt");
+	struct entry none[] = { { "archive/version", "3\n", 2 }, { "archive/data/0", six, sizeof six } };
+	write_zip(path, none, 2);
+	expect_fail(path, "no data.pkl");
+	free(path);
+
+	/* Entry names are only ever compared as strings: one that climbs out of
+	 * the archive folder is ignored, and nothing is written anywhere. */
+	snprintf(evil, sizeof evil, "archive/../../tz_evil_%ld", (long)getpid());
+	path = tmp_path("traversal.pt");
+	struct entry tr[] = {
+		{ "step_7/data.pkl", p.b, p.n }, { "step_7/data/0", six, sizeof six },
+		{ evil, "x", 1 }, { "step_7/byteorder", "little", 6 },
+	};
+	write_zip(path, tr, 4);
+	ck_assert_msg(tz_load(path, &a, &cause) == 0, "%s", cause);
+	ck_assert_int_eq((int)a.count, 1);
+	ck_assert_str_eq(a.tensors[0].name, "w");
+	tz_free(&a);
+	char *probe = tmp_path(evil + 11);
+	ck_assert(access(probe, F_OK) != 0);
+	free(probe);
+	free(path);
+}
+END_TEST
+
+/* ---- files written by real torch (tests/reference/make_golden.py) ---- */
+
+static int exists(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static void check_golden(const char *rel, struct tz_archive *a)
+{
+	char path[1024], *cause = NULL;
+	snprintf(path, sizeof path, "%s/golden/%s/checkpoint", FIXTURES_DIR, rel);
+	ck_assert_msg(tz_load(path, a, &cause) == 0, "%s", cause);
+	ck_assert(a->count > 0);
+	for (size_t i = 0; i < a->count; i++) {
+		const struct tz_tensor *t = &a->tensors[i];
+		ck_assert_msg(strncmp(t->name, "_orig_mod.model.inner.", 22) == 0, "%s", t->name);
+		float *v = xmalloc((size_t)t->numel * sizeof *v);
+		tz_to_f32(t, v);
+		for (int64_t k = 0; k < t->numel; k++)
+			ck_assert_msg(isfinite(v[k]), "%s[%lld] is not finite", t->name, (long long)k);
+		free(v);
+	}
+	const struct tz_tensor *emb = tz_find(a, "_orig_mod.model.inner.embed_tokens.embedding_weight");
+	const struct tz_tensor *h = tz_find(a, "_orig_mod.model.inner.H_init");
+	ck_assert(emb != NULL && emb->ndim == 2 && emb->dtype == TZ_F32);
+	ck_assert(h != NULL && h->ndim == 1 && h->dtype == TZ_BF16 && h->shape[0] == emb->shape[1]);
+	/* and what we write back reads the same */
+	struct tz_archive b;
+	char *out = tmp_path("golden_copy.pt");
+	ck_assert_msg(tz_save(out, a, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load(out, &b, &cause) == 0, "%s", cause);
+	assert_same(a, &b);
+	tz_free(&b);
+	free(out);
+}
+
+START_TEST(test_golden)
+{
+	struct tz_archive a, b;
+	char path[1024], *cause = NULL;
+	snprintf(path, sizeof path, "%s/golden/rope_pe/checkpoint", FIXTURES_DIR);
+	if (!exists(path))
+		return;     /* fixtures not generated yet */
+	check_golden("rope_pe", &a);
+	const struct tz_tensor *t = tz_find(&a, "_orig_mod.model.inner.embed_tokens.embedding_weight");
+	ck_assert(t->shape[0] == 6 && t->shape[1] == 16);
+	t = tz_find(&a, "_orig_mod.model.inner.H_level.layers.1.mlp.down_proj.weight");
+	ck_assert(t != NULL && t->shape[0] == 16 && t->shape[1] == 256);
+	/* the same tensors re-archived the torch 2.x way and with ZIP64 */
+	static const char *const same[] = { "torch2_layout", "zip64" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/golden/%s/checkpoint", FIXTURES_DIR, same[i]);
+		if (!exists(path))
+			continue;
+		check_golden(same[i], &b);
+		assert_same(&a, &b);
+		tz_free(&b);
+	}
+	snprintf(path, sizeof path, "%s/golden/learned_nope/checkpoint", FIXTURES_DIR);
+	if (exists(path)) {
+		check_golden("learned_nope", &b);
+		ck_assert_int_eq(tz_find(&b, "_orig_mod.model.inner.lm_head.weight")->dtype, TZ_BF16);
+		tz_free(&b);
+	}
+	snprintf(path, sizeof path, "%s/golden/rope_lp2/checkpoint", FIXTURES_DIR);
+	if (exists(path)) {
+		check_golden("rope_lp2", &b);
+		ck_assert_int_eq(tz_find(&b, "_orig_mod.model.inner.q_head.weight")->dtype, TZ_F16);
+		tz_free(&b);
+	}
+	/* the trace is a plain dict */
+	snprintf(path, sizeof path, "%s/golden/rope_pe/trace", FIXTURES_DIR);
+	if (exists(path)) {
+		ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+		t = tz_find(&b, "meta");
+		ck_assert(t != NULL && t->dtype == TZ_I32 && t->ndim == 1 && t->shape[0] == 8);
+		tz_free(&b);
+	}
+	tz_free(&a);
+}
+END_TEST
+
+/* tests/fixtures/bad: each case has one defect (see its README). */
+START_TEST(test_bad_fixtures)
+{
+	static const struct { const char *dir, *word; } bad[] = {
+		{ "evil_global", "forbidden global 'os.system'" },
+		{ "huge_size", "lm_head.weight' needs" },
+		{ "truncated", "zip" },
+		{ "not_zip", "not a zip" },
+	};
+	/* these are valid torch files; their defects are for the model loader */
+	static const char *const good[] = { "wrong_shape", "missing_tensor", "nan_weights", "config_mismatch" };
+	char path[1024], *cause = NULL;
+	struct tz_archive a;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(path, sizeof path, "%s/bad/%s/checkpoint", FIXTURES_DIR, bad[i].dir);
+		if (exists(path))
+			expect_fail(path, bad[i].word);
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		snprintf(path, sizeof path, "%s/bad/%s/checkpoint", FIXTURES_DIR, good[i]);
+		if (!exists(path))
+			continue;
+		ck_assert_msg(tz_load(path, &a, &cause) == 0, "%s", cause);
+		ck_assert(a.count > 0);
+		tz_free(&a);
+	}
+}
+END_TEST
+
+static Suite *torchzip_suite(void)
+{
+	Suite *s = suite_create("torchzip");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_roundtrip_many);
+	tcase_add_test(tc, test_save_errors);
+	tcase_add_test(tc, test_bf16);
+	tcase_add_test(tc, test_f16);
+	tcase_add_test(tc, test_to_float);
+	tcase_add_test(tc, test_bad_files);
+	tcase_add_test(tc, test_bad_globals);
+	tcase_add_test(tc, test_bad_tensors);
+	tcase_add_test(tc, test_bad_structure);
+	tcase_add_test(tc, test_bad_archive);
+	tcase_add_test(tc, test_golden);
+	tcase_add_test(tc, test_bad_fixtures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* The tests only make plain files directly inside tmpdir. */
+static void remove_tmpdir(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *p = tmp_path(e->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (rmdir(tmpdir) != 0)
+		fprintf(stderr, "check_torchzip: could not remove %s\n", tmpdir);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof tmpdir, "%s/check_torchzip.XXXXXX", base && *base ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	SRunner *sr = srunner_create(torchzip_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_tmpdir();
+	return failed == 0 ? 0 : 1;
+}
