@@ -84,8 +84,9 @@ int puzzle_load_file(const char *path, struct puzzle *out, char **cause);
 int puzzle_load_all(const char *path, int max, struct puzzle **out, int *count, char **cause);
 
 /* One row of the official CSV (source,question,answer,rating) for a maze or
- * sudoku with a label: malloc'd, ending in "\n".  The rating column is the
- * caller's (our tools write the path length / the search backtracks). */
+ * sudoku with a label: malloc'd, ending in "\n" (NULL for other puzzles).
+ * The rating column is the caller's (puzzlegen writes the path length / the
+ * search backtracks). */
 char *puzzle_csv_row(const struct puzzle *p, const char *source, long rating);
 
 /* The eight dihedral transforms, numbered as the official dataset/common.py:

@@ -12,6 +12,7 @@
 int cmd_init(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */
 int cli_fail(char *msg);

@@ -20,6 +20,7 @@
 
 #define MAX_FILE_BYTES (1u << 20) /* configs are a few hundred bytes */
 #define MAX_INTERP_DEPTH 16       /* catches ${a} -> ${b} -> ${a} loops */
+#define MAX_FLOW_DEPTH 64         /* see flow_depth_ok() */
 #define ARCH_CLASS "HierarchicalReasoningModel_ACTV1"
 #define ARCH_NAME "hrm.hrm_act_v1@" ARCH_CLASS
 #define LOSS_NAME "losses@ACTLossHead"
@@ -252,12 +253,30 @@ static int parse_error(struct loader *l, yaml_parser_t *p)
 			 p->context ? p->context : "", p->context ? ")" : "");
 }
 
+/* libyaml's scanner does work proportional to the bracket nesting depth
+ * for every token, so a 1 MiB file of '[' would keep it busy for minutes.
+ * Configs nest a few levels; the count may include brackets inside strings
+ * or comments ("${x}" is balanced), which only matters for absurd files. */
+static bool flow_depth_ok(const char *data, size_t len)
+{
+	int depth = 0;
+	for (size_t i = 0; i < len; i++) {
+		if ((data[i] == '[' || data[i] == '{') && ++depth > MAX_FLOW_DEPTH)
+			return false;
+		if ((data[i] == ']' || data[i] == '}') && depth > 0)
+			depth--;
+	}
+	return true;
+}
+
 /* Parses a file holding exactly one YAML document into l->doc. */
 static int read_document(struct loader *l, const char *data, size_t len)
 {
 	yaml_parser_t parser;
 	yaml_document_t extra;
 	int rc = -1;
+	if (!flow_depth_ok(data, len))
+		return set_cause(l->cause, "%s: brackets nested too deeply", l->file);
 	if (!yaml_parser_initialize(&parser))
 		return set_cause(l->cause, "%s: cannot initialize the YAML parser", l->file);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
@@ -337,18 +356,20 @@ static int resolve(struct loader *l, int v, int at, const char *key, int depth)
 {
 	char buf[96];
 	yaml_node_t *n = node(l, v);
+	if (n->type != YAML_SCALAR_NODE)
+		return v;
 	const char *s = (const char *)n->data.scalar.value;
 	size_t len = n->data.scalar.length;
-	if (n->type != YAML_SCALAR_NODE || strstr(s, "${") == NULL)
+	if (strstr(s, "${") == NULL)
 		return v;
 	if (depth >= MAX_INTERP_DEPTH) {
 		fail(l, at, "%s: interpolation loop", key);
 		return 0;
 	}
-	char *path = xstrdup(s + (len >= 3 ? 2 : len));
 	int target = 0;
-	if (len >= 4 && strncmp(s, "${", 2) == 0 && s[len - 1] == '}') {
-		path[strlen(path) - 1] = '\0';
+	if (len >= 4 && strlen(s) == len && strncmp(s, "${", 2) == 0 && s[len - 1] == '}') {
+		char *path = xstrdup(s + 2);
+		path[len - 3] = '\0';
 		if (valid_interp_path(path) && path[0] == '.') {
 			const char *p = path + 1;
 			int base = l->parent[v];
@@ -360,8 +381,8 @@ static int resolve(struct loader *l, int v, int at, const char *key, int depth)
 			if (target == 0 && l->bare && strncmp(path, "arch.", 5) == 0)
 				target = walk(l, l->root, path + 5);
 		}
+		free(path);
 	}
-	free(path);
 	if (target == 0 || node(l, target)->type != YAML_SCALAR_NODE) {
 		fail(l, at, "%s: cannot resolve interpolation %s to a value", key,
 		     excerpt_text(s, len, buf, sizeof buf));

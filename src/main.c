@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "init", cmd_init, "create a randomly initialised model (official init scheme)" },
 	{ "info", cmd_info, "print a model's config, tensor table and parameter count" },
 	{ "trace", cmd_trace, "step a model and print every L-step, H-step and segment" },
+	{ "train", cmd_train, "train a model (official recipe, resumable)" },
 };
 
 static void usage(FILE *f)

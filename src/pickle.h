@@ -19,6 +19,7 @@
 #define PK_MAX_STRING   (1u << 20)  /* bytes in one string */
 #define PK_MAX_NEST     64          /* containers inside containers */
 #define PK_MAX_GLOBAL   256         /* bytes of a GLOBAL's module or name */
+#define PK_MAX_KEY      64          /* bytes of a storage key (torch: "0", "1", ...) */
 
 enum pk_kind {
 	PK_NONE, PK_BOOL, PK_INT, PK_FLOAT, PK_STR, PK_BYTES,
@@ -60,7 +61,7 @@ struct pk_obj {
 		} global;
 		struct {
 			enum tz_dtype dtype;
-			char *key;      /* validated: no '/', '\\', "..", NUL */
+			char *key;      /* validated: no '/', '\\', "..", NUL; <= PK_MAX_KEY */
 			int64_t numel;
 			size_t slot;    /* free for the caller (torchzip.c) */
 		} storage;

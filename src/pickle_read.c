@@ -446,7 +446,7 @@ static int op_persid(struct vm *vm)
 	const char *key = it[2]->u.str.s;
 	/* The key names a zip entry; only plain names, so that it can never
 	 * reach outside <prefix>/data/ even if someone used it as a path. */
-	if (it[2]->u.str.len == 0 || strlen(key) != it[2]->u.str.len
+	if (it[2]->u.str.len == 0 || it[2]->u.str.len > PK_MAX_KEY || strlen(key) != it[2]->u.str.len
 	    || strpbrk(key, "/\\") != NULL || strstr(key, "..") != NULL) {
 		char k[80];
 		printable(k, sizeof k, key, it[2]->u.str.len);
@@ -604,7 +604,10 @@ static int step(struct vm *vm, int *stop)
 		if (a->kind != PK_DICT)
 			return fail(vm, "SETITEM on a %s", kind_name(a->kind));
 		return dict_add(vm, a, b, c);
-	case 'J': return rd_len(vm, 4, &n) ? -1 : push_int(vm, PK_INT, (int32_t)(uint32_t)n);
+	case 'J': /* BININT: signed 4 bytes */
+		if (rd_len(vm, 4, &n))
+			return -1;
+		return push_int(vm, PK_INT, (int64_t)n - (n & 0x80000000u ? (int64_t)1 << 32 : 0));
 	case 'K': return rd_len(vm, 1, &n) ? -1 : push_int(vm, PK_INT, (int64_t)n);
 	case 'M': return rd_len(vm, 2, &n) ? -1 : push_int(vm, PK_INT, (int64_t)n);
 	case 0x8a: /* LONG1: little-endian two's complement, here at most 8 bytes */

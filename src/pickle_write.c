@@ -439,7 +439,10 @@ static int add_entry(zip_t *za, const char *name, const void *data, size_t len, 
 		zip_source_free(s);
 		return -1;
 	}
-	if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0)
+	/* a fixed time (1980-01-01 00:00, the DOS epoch) keeps the output
+	 * byte-for-byte reproducible */
+	if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0
+	    || zip_file_set_dostime(za, (zip_uint64_t)idx, 0, 0x21, 0) != 0)
 		return -1;
 	zip_uint64_t head = *pos + 30 + strlen(name);
 	if (align) {

@@ -88,13 +88,14 @@ float tz_f16_to_f32(uint16_t h)
 	if (e == 0) {
 		if (m == 0)
 			return bits_f32(sign);
-		/* subnormal: normalize so the leading 1 becomes implicit */
-		e = 1;
+		/* subnormal: shift the leading 1 up to the implicit bit; each
+		 * shift lowers the f32 exponent (113 is that of 2^-14) */
+		e = 113;
 		while (!(m & 0x400u)) {
 			m <<= 1;
 			e--;
 		}
-		m &= 0x3ffu;
+		return bits_f32(sign | e << 23 | (m & 0x3ffu) << 13);
 	}
 	return bits_f32(sign | (e + 112u) << 23 | m << 13);
 }
@@ -272,6 +273,17 @@ static int read_record(struct loader *l, const char *rec, zip_uint64_t max, cons
 		}
 		got += (size_t)r;
 	}
+	/* libzip compares the CRC only once a read reaches the end */
+	uint8_t extra;
+	zip_int64_t r = zip_fread(zf, &extra, 1);
+	if (r != 0) {
+		if (r < 0)
+			zip_fail(l, full, zip_file_get_error(zf));
+		else
+			set_cause(l->cause, "%s: truncated or corrupt zip: entry '%s' is longer than its size",
+			          l->name, full);
+		goto out;
+	}
 	buf[size] = 0;
 	*data = buf;
 	*len = size;
@@ -324,24 +336,29 @@ static int check_byteorder(struct loader *l)
 	return rc;
 }
 
+static int fits(int64_t v)
+{
+	return (uint64_t)v <= SIZE_MAX;     /* v >= 0 was checked by the pickle reader */
+}
+
 /* Bytes from the start of the storage to the end of the view, checked
  * against the storage's numel; *numel gets the view's element count. */
 static int view_extent(const struct loader *l, const char *name, const struct pk_obj *t,
                        size_t esz, size_t *numel)
 {
 	const struct pk_obj *s = t->u.tensor.storage;
-	size_t n = 1, last = (size_t)t->u.tensor.offset, x, need, have;
-	int bad = 0;
-	for (int d = 0; d < t->u.tensor.ndim; d++)
-		bad |= size_mul(n, (size_t)t->u.tensor.size[d], &n);
-	for (int d = 0; n > 0 && d < t->u.tensor.ndim; d++) {
-		bad |= size_mul((size_t)t->u.tensor.size[d] - 1, (size_t)t->u.tensor.stride[d], &x);
-		bad |= size_add(last, x, &last);
+	const int64_t *size = t->u.tensor.size, *stride = t->u.tensor.stride;
+	size_t n = 1, last = 0, x, need = 0, have;
+	int bad = !fits(t->u.tensor.offset) || !fits(s->u.storage.numel);
+	for (int d = 0; !bad && d < t->u.tensor.ndim; d++)
+		bad = !fits(size[d]) || !fits(stride[d]) || size_mul(n, (size_t)size[d], &n);
+	if (!bad && n > 0) {
+		/* the last element's index is offset + sum (size - 1) * stride */
+		last = (size_t)t->u.tensor.offset;
+		for (int d = 0; !bad && d < t->u.tensor.ndim; d++)
+			bad = size_mul((size_t)size[d] - 1, (size_t)stride[d], &x) || size_add(last, x, &last);
+		bad = bad || size_add(last, 1, &need) || size_mul(need, esz, &need);
 	}
-	if (n == 0)
-		last = 0, need = 0;
-	else
-		bad |= size_add(last, 1, &need) | size_mul(need, esz, &need);
 	if (bad || n > INT64_MAX)
 		return set_cause(l->cause, "%s: tensor '%s' has a size that overflows", l->name, name);
 	if (size_mul((size_t)s->u.storage.numel, esz, &have))
@@ -449,7 +466,7 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 	if (view_extent(l, nt->name, o, esz, &numel))
 		return -1;
 	if (g->data == NULL) {
-		char rec[PK_MAX_GLOBAL + 16];
+		char rec[PK_MAX_KEY + 8];
 		size_t want = (size_t)s->u.storage.numel * esz;   /* checked by view_extent */
 		snprintf(rec, sizeof rec, "data/%s", s->u.storage.key);
 		int rc = read_record(l, rec, SIZE_MAX, &want, &g->data, &g->bytes);

@@ -409,6 +409,10 @@ START_TEST(test_syntax_errors)
 	expect_error("s7.yaml", "a: &x 512\nhidden_size: *x\n", "alias", NULL);
 	expect_error("s8.yaml", "hidden_size: 512\n---\nnum_heads: 8\n", "more than one", NULL);
 	expect_error("s9.yaml", "? [a]\n: 1\n", "keys", NULL);
+	char deep[400];
+	snprintf(deep, sizeof deep, "a: %0*d\n", 300, 0);
+	memset(deep + 3, '[', 300);
+	expect_error("s10.yaml", deep, "nested too deeply", NULL);
 
 	char *path = tmp_path("does-not-exist.yaml"), *cause = NULL;
 	struct hrm_config c;
