@@ -37,6 +37,7 @@ static const char train_help[] =
 	"  --run-to-max P         share of rows that never halt before M (trains late segments)\n"
 	"  --m-start M            curriculum: start with halt_max_steps M ...\n"
 	"  --m-raise-at X         ... and raise it to the arch's once eval exact after segment 1 >= X (0.6)\n"
+"                         (a value above 1 never raises it)\n"
 	"run\n"
 	"  --eval-every N (500)  --eval-n N (256)  --checkpoint-every N (500)  --seed K (0)\n"
 	"  --threads N (2)  --resume  --quiet\n";
@@ -130,7 +131,7 @@ int cmd_train(int argc, char **argv)
 		case O_EXPLORE: DBL_OPT(o.exploration, 0, 1); break;
 		case O_RUNMAX: DBL_OPT(o.run_to_max, 0, 1); break;
 		case O_MSTART: INT_OPT(o.m_start, 1, 64); break;
-		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 1); break;
+		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 2); break;
 		case O_EVERY: INT_OPT(o.eval_every, 0, 1000000000L); break;
 		case O_EVALN: INT_OPT(o.eval_n, 1, 10000000L); break;
 		case O_CKEVERY: INT_OPT(o.checkpoint_every, 0, 1000000000L); break;

@@ -280,7 +280,7 @@ static int make_seq(struct vm *vm, enum pk_kind kind, size_t start)
 
 static int seq_from_mark(struct vm *vm, enum pk_kind kind)
 {
-	size_t start;
+	size_t start = 0;
 	return pop_mark(vm, &start) ? -1 : make_seq(vm, kind, start);
 }
 
@@ -294,7 +294,7 @@ static int tuple_n(struct vm *vm, size_t n)
 
 static int appends(struct vm *vm)
 {
-	size_t start;
+	size_t start = 0;
 	if (pop_mark(vm, &start))
 		return -1;
 	struct pk_obj *l = peek(vm, start);
@@ -312,7 +312,7 @@ static int appends(struct vm *vm)
 /* SETITEMS (into the dict below the MARK) and DICT (into a new dict). */
 static int setitems(struct vm *vm, int new_dict)
 {
-	size_t start;
+	size_t start = 0;
 	if (pop_mark(vm, &start))
 		return -1;
 	if ((vm->sp - start) % 2 != 0)
@@ -546,9 +546,9 @@ static int op_build(struct vm *vm)
 
 static int step(struct vm *vm, int *stop)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	struct pk_obj *a, *b, *c;
-	size_t start;
+	size_t start = 0;
 	vm->op_pos = vm->pos;
 	if (need(vm, 1))
 		return -1;

@@ -1,5 +1,7 @@
-/* torchzip.c - torch.save files: the zip layer (libzip), turning the parsed
- * pickle into contiguous tensors, the writer, and dtype conversions.
+/* torchzip.c - reading torch.save files: the zip layer (libzip), turning the
+ * parsed pickle (pickle_read.c) into contiguous tensors, and the dtype
+ * conversions.  tz_save and the flattening of nested dicts live in
+ * pickle_write.c.
  *
  * The reader never creates files: zip entry names are only compared as
  * strings, so an entry such as "archive/../../x" is simply never looked at,
@@ -125,34 +127,36 @@ uint16_t tz_f32_to_f16(float f)
 	return sign | (uint16_t)q;
 }
 
-#define CONVERT(DST, T)                                                      \
-	do {                                                                     \
-		const uint8_t *p = t->data;                                          \
-		for (int64_t i = 0; i < t->numel; i++, p += esz) {                   \
-			switch (t->dtype) {                                              \
-			case TZ_F32: { float v; memcpy(&v, p, 4); DST[i] = (T)v; break; } \
-			case TZ_F64: { double v; memcpy(&v, p, 8); DST[i] = (T)v; break; } \
-			case TZ_F16: { uint16_t v; memcpy(&v, p, 2); DST[i] = (T)tz_f16_to_f32(v); break; } \
-			case TZ_BF16: { uint16_t v; memcpy(&v, p, 2); DST[i] = (T)tz_bf16_to_f32(v); break; } \
-			case TZ_I64: { int64_t v; memcpy(&v, p, 8); DST[i] = (T)v; break; } \
-			case TZ_I32: { int32_t v; memcpy(&v, p, 4); DST[i] = (T)v; break; } \
-			case TZ_I16: { int16_t v; memcpy(&v, p, 2); DST[i] = (T)v; break; } \
-			case TZ_I8: DST[i] = (T)(int8_t)*p; break;                       \
-			case TZ_U8: DST[i] = (T)*p; break;                               \
-			case TZ_BOOL: DST[i] = *p ? (T)1 : (T)0; break;                  \
-			}                                                                \
-		}                                                                    \
-	} while (0)
+/* One loop per dtype rather than a switch per element: whole checkpoints go
+ * through here.  memcpy keeps the loads free of alignment assumptions. */
+#define EACH(DST, T, SRC_T, EXPR)                                              \
+	for (int64_t i = 0; i < t->numel; i++) {                                   \
+		SRC_T v;                                                               \
+		memcpy(&v, (const uint8_t *)t->data + (size_t)i * sizeof v, sizeof v); \
+		DST[i] = (T)(EXPR);                                                    \
+	}
+
+#define CONVERT(DST, T)                                                        \
+	switch (t->dtype) {                                                        \
+	case TZ_F32: EACH(DST, T, float, v); break;                                \
+	case TZ_F64: EACH(DST, T, double, v); break;                               \
+	case TZ_F16: EACH(DST, T, uint16_t, tz_f16_to_f32(v)); break;              \
+	case TZ_BF16: EACH(DST, T, uint16_t, tz_bf16_to_f32(v)); break;            \
+	case TZ_I64: EACH(DST, T, int64_t, v); break;                              \
+	case TZ_I32: EACH(DST, T, int32_t, v); break;                              \
+	case TZ_I16: EACH(DST, T, int16_t, v); break;                              \
+	case TZ_I8: EACH(DST, T, int8_t, v); break;                                \
+	case TZ_U8: EACH(DST, T, uint8_t, v); break;                               \
+	case TZ_BOOL: EACH(DST, T, uint8_t, v != 0); break;                        \
+	}
 
 void tz_to_f32(const struct tz_tensor *t, float *dst)
 {
-	size_t esz = tz_dtype_size(t->dtype);
 	CONVERT(dst, float);
 }
 
 void tz_to_f64(const struct tz_tensor *t, double *dst)
 {
-	size_t esz = tz_dtype_size(t->dtype);
 	CONVERT(dst, double);
 }
 
@@ -462,7 +466,7 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
                        struct tz_tensor *t)
 {
 	const struct pk_obj *o = nt->tensor, *s = o->u.tensor.storage;
-	size_t esz = tz_dtype_size(s->u.storage.dtype), numel, bytes;
+	size_t esz = tz_dtype_size(s->u.storage.dtype), numel = 0, bytes;
 	if (view_extent(l, nt->name, o, esz, &numel))
 		return -1;
 	if (g->data == NULL) {

@@ -54,11 +54,13 @@ static void write_zip(const char *path, const struct entry *e, int n)
 	ck_assert_msg(zip_close(za) == 0, "zip_close: %s", zip_strerror(za));
 }
 
-/* A pickle under construction. */
+/* A pickle under construction; PB appends a string literal of opcodes. */
 struct pb {
 	uint8_t b[4096];
 	size_t n;
 };
+
+#define PB(p, lit) pb_raw((p), (lit), sizeof(lit) - 1)
 
 static void pb_raw(struct pb *p, const void *s, size_t n)
 {
@@ -67,36 +69,20 @@ static void pb_raw(struct pb *p, const void *s, size_t n)
 	p->n += n;
 }
 
-static void pb_op(struct pb *p, int op)
-{
-	uint8_t c = (uint8_t)op;
-	pb_raw(p, &c, 1);
-}
-
-static void pb_str(struct pb *p, const char *s)
+static void pb_str(struct pb *p, const char *s)   /* BINUNICODE */
 {
 	uint32_t n = (uint32_t)strlen(s);
-	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
-	pb_op(p, 'X');
-	pb_raw(p, len, 4);
+	uint8_t op[5] = { 'X', (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+	pb_raw(p, op, 5);
 	pb_raw(p, s, n);
-}
-
-static void pb_global(struct pb *p, const char *mod, const char *name)
-{
-	pb_op(p, 'c');
-	pb_raw(p, mod, strlen(mod));
-	pb_op(p, '\n');
-	pb_raw(p, name, strlen(name));
-	pb_op(p, '\n');
 }
 
 static void pb_int(struct pb *p, int64_t v)      /* LONG1 with 8 bytes: any value */
 {
-	pb_op(p, 0x8a);
-	pb_op(p, 8);
+	uint8_t op[10] = { 0x8a, 8 };
 	for (int i = 0; i < 8; i++)
-		pb_op(p, (int)((uint64_t)v >> (8 * i)) & 0xff);
+		op[2 + i] = (uint8_t)((uint64_t)v >> (8 * i));
+	pb_raw(p, op, 10);
 }
 
 /* One float32 tensor "w" in an OrderedDict with _metadata, the way torch
@@ -106,53 +92,51 @@ struct spec {
 	int64_t numel, offset;
 	int ndim;
 	int64_t size[3], stride[3];
+	int param;      /* 1: wrapped in _rebuild_parameter, 2: ..._with_state */
+	int nested;     /* inside {'model': <state dict>, 'step': 5} */
 };
+
+/* 1-d (size s0, stride t0) or 2-d specs, without param or nesting. */
+static struct spec mkspec(const char *key, int64_t numel, int64_t offset, int ndim,
+                          int64_t s0, int64_t s1, int64_t t0, int64_t t1)
+{
+	struct spec s = { .key = key, .numel = numel, .offset = offset, .ndim = ndim,
+	                  .size = { s0, s1 }, .stride = { t0, t1 } };
+	return s;
+}
 
 static void pb_state_dict(struct pb *p, const struct spec *s)
 {
-	pb_op(p, 0x80);
-	pb_op(p, 2);
-	pb_global(p, "collections", "OrderedDict");
-	pb_op(p, 'q');
-	pb_op(p, 0);
-	pb_op(p, ')');
-	pb_op(p, 'R');
-	pb_op(p, '(');
-	pb_str(p, "w");
-	pb_global(p, "torch._utils", "_rebuild_tensor_v2");
-	pb_op(p, '(');
-	pb_op(p, '(');
-	pb_str(p, "storage");
-	pb_global(p, "torch", "FloatStorage");
+	PB(p, "\x80\x02");
+	if (s->nested)
+		PB(p, "}X\x05\x00\x00\x00model");
+	PB(p, "ccollections\nOrderedDict\nq\x00)R(X\x01\x00\x00\x00w");
+	if (s->param == 1)
+		PB(p, "ctorch._utils\n_rebuild_parameter\n(");
+	else if (s->param == 2)
+		PB(p, "ctorch._utils\n_rebuild_parameter_with_state\n(");
+	PB(p, "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storage"
+	      "ctorch\nFloatStorage\n");
 	pb_str(p, s->key);
-	pb_str(p, "cpu");
+	PB(p, "X\x03\x00\x00\x00" "cpu");
 	pb_int(p, s->numel);
-	pb_op(p, 't');
-	pb_op(p, 'Q');
+	PB(p, "tQ");                                /* BINPERSID */
 	pb_int(p, s->offset);
 	for (int k = 0; k < 2; k++) {
-		pb_op(p, '(');
+		PB(p, "(");
 		for (int d = 0; d < s->ndim; d++)
 			pb_int(p, k ? s->stride[d] : s->size[d]);
-		pb_op(p, 't');
+		PB(p, "t");
 	}
-	pb_op(p, 0x89);
-	pb_op(p, 'h');
-	pb_op(p, 0);
-	pb_op(p, ')');
-	pb_op(p, 'R');
-	pb_op(p, 't');
-	pb_op(p, 'R');
-	pb_op(p, 'u');
-	pb_op(p, '}');              /* BUILD state {'_metadata': OrderedDict()} */
-	pb_str(p, "_metadata");
-	pb_op(p, 'h');
-	pb_op(p, 0);
-	pb_op(p, ')');
-	pb_op(p, 'R');
-	pb_op(p, 's');
-	pb_op(p, 'b');
-	pb_op(p, '.');
+	PB(p, "\x89h\x00)RtR");                     /* False, OrderedDict() */
+	if (s->param == 1)
+		PB(p, "\x88h\x00)RtR");
+	else if (s->param == 2)
+		PB(p, "\x88h\x00)R}tR");
+	PB(p, "u}X\x09\x00\x00\x00_metadatah\x00)Rsb");   /* BUILD with _metadata */
+	if (s->nested)
+		PB(p, "sX\x04\x00\x00\x00stepK\x05s");
+	PB(p, ".");
 }
 
 static const float six[6] = { 0, 1, 2, 3, 4, 5 };
@@ -188,6 +172,18 @@ static void expect_spec_fail(const char *file, const struct spec *s, const char 
 {
 	struct pb p = { .n = 0 };
 	pb_state_dict(&p, s);
+	char *path = write_case(file, &p);
+	expect_fail(path, word);
+	free(path);
+}
+
+/* A data.pkl made of the given opcodes must be refused. */
+#define EXPECT_PICKLE_FAIL(file, lit, word) expect_pickle_fail(file, lit, sizeof(lit) - 1, word)
+
+static void expect_pickle_fail(const char *file, const char *ops, size_t n, const char *word)
+{
+	struct pb p = { .n = 0 };
+	pb_raw(&p, ops, n);
 	char *path = write_case(file, &p);
 	expect_fail(path, word);
 	free(path);
@@ -266,6 +262,14 @@ START_TEST(test_roundtrip)
 	ck_assert(tz_find(&c, "nope") == NULL);
 	ck_assert_int_eq(tz_find(&c, "scalar")->ndim, 0);
 	ck_assert_int_eq(tz_find(&c, "scalar")->numel, 1);
+	/* reproducible: the same tensors give the same bytes */
+	char *path2 = tmp_path("rt2.pt"), *buf2;
+	size_t len2;
+	ck_assert_msg(tz_save(path2, &c, &cause) == 0, "%s", cause);
+	ck_assert_msg(read_file_all(path2, 1 << 24, &buf2, &len2, &cause) == 0, "%s", cause);
+	ck_assert(len2 == len && memcmp(buf, buf2, len) == 0);
+	free(buf2);
+	free(path2);
 	tz_free(&a);
 	tz_free(&b);
 	tz_free(&c);
@@ -492,60 +496,30 @@ END_TEST
 
 START_TEST(test_bad_globals)
 {
-	struct pb p = { .n = 0 };
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_global(&p, "os", "system");
-	pb_str(&p, "echo pwned");
-	pb_op(&p, 0x85);
-	pb_op(&p, 'R');
-	pb_op(&p, '.');
-	char *path = write_case("os_system.pt", &p);
-	expect_fail(path, "forbidden global 'os.system'");
-	free(path);
-
-	p.n = 0;                    /* protocol 4 spelling */
-	pb_op(&p, 0x80);
-	pb_op(&p, 4);
-	pb_str(&p, "builtins");
-	pb_str(&p, "eval");
-	pb_op(&p, 0x93);
-	pb_op(&p, '.');
-	path = write_case("eval.pt", &p);
-	expect_fail(path, "forbidden global 'builtins.eval'");
-	free(path);
-
-	p.n = 0;                    /* a whitelisted module but another name */
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_global(&p, "torch._utils", "_rebuild_qtensor");
-	pb_op(&p, '.');
-	path = write_case("qtensor.pt", &p);
-	expect_fail(path, "forbidden global 'torch._utils._rebuild_qtensor'");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, 0xff);
-	path = write_case("opcode.pt", &p);
-	expect_fail(path, "opcode 0xff at offset 2");
-	free(path);
-
-	p.n = 0;                    /* INST, a protocol-0 way to call things */
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, '(');
-	pb_raw(&p, "ios\nsystem\n", 11);
-	path = write_case("inst.pt", &p);
-	expect_fail(path, "opcode 0x69");
-	free(path);
+	EXPECT_PICKLE_FAIL("os_system.pt", "\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00id\x85R.",
+	                   "forbidden global 'os.system'");
+	/* protocol 4 spelling */
+	EXPECT_PICKLE_FAIL("eval.pt", "\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.",
+	                   "forbidden global 'builtins.eval'");
+	EXPECT_PICKLE_FAIL("getattr.pt", "\x80\x02" "c__builtin__\ngetattr\n.",
+	                   "forbidden global '__builtin__.getattr'");
+	/* a whitelisted module but another name */
+	EXPECT_PICKLE_FAIL("qtensor.pt", "\x80\x02" "ctorch._utils\n_rebuild_qtensor\n.",
+	                   "forbidden global 'torch._utils._rebuild_qtensor'");
+	EXPECT_PICKLE_FAIL("opcode.pt", "\x80\x02\xff", "opcode 0xff at offset 2");
+	/* INST and OBJ, the protocol-0/1 ways to call things */
+	EXPECT_PICKLE_FAIL("inst.pt", "\x80\x02(ios\nsystem\n.", "opcode 0x69 at offset 3");
+	EXPECT_PICKLE_FAIL("obj.pt", "\x80\x02(o.", "opcode 0x6f");
+	/* storage types are not callable, nor are REDUCE results of non-globals */
+	EXPECT_PICKLE_FAIL("call_storage.pt", "\x80\x02" "ctorch\nFloatStorage\n)R.", "REDUCE on a storage type");
+	EXPECT_PICKLE_FAIL("call_dict.pt", "\x80\x02})R.", "REDUCE on a dict");
+	EXPECT_PICKLE_FAIL("proto.pt", "\x80\x09}.", "protocol 9");
 }
 END_TEST
 
 START_TEST(test_bad_tensors)
 {
-	struct spec ok = { "0", 6, 0, 2, { 2, 3 }, { 3, 1 } };
+	struct spec ok = mkspec("0", 6, 0, 2, 2, 3, 3, 1);
 	struct pb p = { .n = 0 };
 	struct tz_archive a;
 	char *cause = NULL;
@@ -557,8 +531,24 @@ START_TEST(test_bad_tensors)
 	tz_free(&a);
 	free(path);
 
+	/* a Parameter, a Parameter with state, and a state dict inside a dict */
+	for (int v = 0; v < 3; v++) {
+		struct spec var = ok;
+		var.param = v < 2 ? v + 1 : 0;
+		var.nested = v == 2;
+		p.n = 0;
+		pb_state_dict(&p, &var);
+		path = write_case("variant.pt", &p);
+		ck_assert_msg(tz_load(path, &a, &cause) == 0, "%s", cause);
+		ck_assert_int_eq((int)a.count, 1);
+		ck_assert_str_eq(a.tensors[0].name, var.nested ? "model.w" : "w");
+		ck_assert(memcmp(a.tensors[0].data, six, sizeof six) == 0);
+		tz_free(&a);
+		free(path);
+	}
+
 	/* transposed view with an offset: [[1, 3], [2, 4]] */
-	struct spec view = { "0", 6, 1, 2, { 2, 2 }, { 1, 2 } };
+	struct spec view = mkspec("0", 6, 1, 2, 2, 2, 1, 2);
 	p.n = 0;
 	pb_state_dict(&p, &view);
 	path = write_case("view.pt", &p);
@@ -568,115 +558,60 @@ START_TEST(test_bad_tensors)
 	tz_free(&a);
 	free(path);
 
-	struct spec big = { "0", 6, 0, 2, { 3, 3 }, { 3, 1 } };
+	struct spec big = mkspec("0", 6, 0, 2, 3, 3, 3, 1);
 	expect_spec_fail("big.pt", &big, "tensor 'w' needs 36 bytes but its storage holds 24");
-	struct spec off = { "0", 6, 1, 1, { 6 }, { 1 } };
+	struct spec off = mkspec("0", 6, 1, 1, 6, 0, 1, 0);
 	expect_spec_fail("off.pt", &off, "needs 28 bytes");
-	struct spec huge = { "0", 6, 0, 1, { (int64_t)1 << 40 }, { 1 } };
+	struct spec huge = mkspec("0", 6, 0, 1, (int64_t)1 << 40, 0, 1, 0);
 	expect_spec_fail("huge.pt", &huge, "needs 4398046511104 bytes but its storage holds 24");
-	struct spec claim = { "0", (int64_t)1 << 40, 0, 1, { 6 }, { 1 } };
+	struct spec claim = mkspec("0", (int64_t)1 << 40, 0, 1, 6, 0, 1, 0);
 	expect_spec_fail("claim.pt", &claim, "holds 24 bytes but 4398046511104 were declared");
-	struct spec both = { "0", (int64_t)1 << 40, 0, 1, { (int64_t)1 << 40 }, { 1 } };
+	struct spec both = mkspec("0", (int64_t)1 << 40, 0, 1, (int64_t)1 << 40, 0, 1, 0);
 	expect_spec_fail("both.pt", &both, "4398046511104");
-	struct spec wrap = { "0", 6, 0, 2, { 2, 2 }, { (int64_t)1 << 62, 1 } };
+	struct spec wrap = mkspec("0", 6, 0, 2, 2, 2, (int64_t)1 << 62, 1);
 	expect_spec_fail("wrap.pt", &wrap, "overflows");
-	struct spec neg = { "0", 6, -1, 1, { 2 }, { 1 } };
+	struct spec neg = mkspec("0", 6, -1, 1, 2, 0, 1, 0);
 	expect_spec_fail("neg.pt", &neg, "_rebuild_tensor_v2");
-	struct spec nodata = { "1", 6, 0, 1, { 6 }, { 1 } };
+	struct spec nodata = mkspec("1", 6, 0, 1, 6, 0, 1, 0);
 	expect_spec_fail("nodata.pt", &nodata, "no entry 'archive/data/1'");
 	/* the reader never writes files; a key that would climb out of data/
 	 * if it were used as a path is refused outright */
-	struct spec trav = { "../../evil", 6, 0, 1, { 6 }, { 1 } };
+	struct spec trav = mkspec("../../evil", 6, 0, 1, 6, 0, 1, 0);
 	expect_spec_fail("trav.pt", &trav, "invalid storage key '../../evil'");
 }
 END_TEST
 
 START_TEST(test_bad_structure)
 {
-	struct pb p = { .n = 0 };
-	char *path;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	for (int i = 0; i < 1000; i++)
-		pb_op(&p, '(');
-	path = write_case("marks.pt", &p);
-	expect_fail(path, "nested MARKs");
-	free(path);
-
-	p.n = 0;                    /* [[[[...]]]] built with APPEND */
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	for (int i = 0; i < 1000; i++)
-		pb_op(&p, ']');
-	for (int i = 0; i < 999; i++)
-		pb_op(&p, 'a');
-	pb_op(&p, '.');
-	path = write_case("lists.pt", &p);
-	expect_fail(path, "nested deeper");
-	free(path);
-
-	p.n = 0;                    /* d = {}; d['x'] = d */
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, '}');
-	pb_op(&p, 'q');
-	pb_op(&p, 0);
-	pb_str(&p, "x");
-	pb_op(&p, 'h');
-	pb_op(&p, 0);
-	pb_op(&p, 's');
-	pb_op(&p, '.');
-	path = write_case("cycle.pt", &p);
-	expect_fail(path, "contains itself");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, ']');
-	pb_raw(&p, "r\xff\xff\xff\xff", 5);
-	path = write_case("memo.pt", &p);
-	expect_fail(path, "memo");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_raw(&p, "X\xff\xff\xff\x7f", 5);
-	path = write_case("string.pt", &p);
-	expect_fail(path, "string of 2147483647 bytes");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_raw(&p, "X\x0a\x00\x00\x00" "abc", 8);
-	path = write_case("short.pt", &p);
-	expect_fail(path, "pickle: unexpected end of data at offset 2");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, ']');
-	pb_op(&p, '.');
-	path = write_case("list.pt", &p);
-	expect_fail(path, "not a dict");
-	free(path);
-
-	p.n = 0;
-	pb_op(&p, 0x80);
-	pb_op(&p, 2);
-	pb_op(&p, 's');
-	path = write_case("underflow.pt", &p);
-	expect_fail(path, "underflow");
-	free(path);
+	char bomb[1200] = "\x80\x02";
+	memset(bomb + 2, '(', 1000);
+	expect_pickle_fail("marks.pt", bomb, 1002, "nested MARKs");
+	/* [[[[...]]]] built with APPEND */
+	memset(bomb + 2, ']', 500);
+	memset(bomb + 502, 'a', 499);
+	bomb[1001] = '.';
+	expect_pickle_fail("lists.pt", bomb, 1002, "nested deeper");
+	/* d = {}; d['x'] = d */
+	EXPECT_PICKLE_FAIL("cycle.pt", "\x80\x02}q\x00X\x01\x00\x00\x00xh\x00s.", "contains itself");
+	EXPECT_PICKLE_FAIL("memo.pt", "\x80\x02]r\xff\xff\xff\xff.", "memo index 4294967295");
+	EXPECT_PICKLE_FAIL("memo_get.pt", "\x80\x02h\x07.", "memo key 7 was never stored");
+	EXPECT_PICKLE_FAIL("string.pt", "\x80\x02X\xff\xff\xff\x7f", "string of 2147483647 bytes");
+	EXPECT_PICKLE_FAIL("short.pt", "\x80\x02X\x0a\x00\x00\x00" "abc",
+	                   "pickle: unexpected end of data at offset 2");
+	EXPECT_PICKLE_FAIL("no_stop.pt", "\x80\x02}", "unexpected end of data at offset 3");
+	EXPECT_PICKLE_FAIL("list.pt", "\x80\x02].", "not a dict");
+	EXPECT_PICKLE_FAIL("underflow.pt", "\x80\x02s", "underflow");
+	EXPECT_PICKLE_FAIL("no_mark.pt", "\x80\x02}u", "no MARK");
+	EXPECT_PICKLE_FAIL("odd.pt", "\x80\x02}(K\x01u", "odd number");
+	EXPECT_PICKLE_FAIL("build.pt", "\x80\x02]}b", "BUILD on a list");
+	EXPECT_PICKLE_FAIL("persid.pt", "\x80\x02(X\x07\x00\x00\x00storagetQ", "persistent id");
+	EXPECT_PICKLE_FAIL("long.pt", "\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.", "too large");
 }
 END_TEST
 
 START_TEST(test_bad_archive)
 {
-	struct spec ok = { "0", 6, 0, 1, { 6 }, { 1 } };
+	struct spec ok = mkspec("0", 6, 0, 1, 6, 0, 1, 0);
 	struct pb p = { .n = 0 };
 	struct tz_archive a;
 	char *cause = NULL, *path, evil[64];
