@@ -11,16 +11,17 @@ void linear_forward(float *y, const float *x, const float *W, int n, int in, int
 		    1.0f, x, in, W, in, 0.0f, y, out);
 }
 
+HRM_VECTORIZE
 void add_rmsnorm_forward(float *x, const float *r, int n, int d, float eps)
 {
 	for (int i = 0; i < n; i++) {
 		float *row = x + (size_t)i * d;
 		const float *rr = r + (size_t)i * d;
-		float ss = 0.0f;
-		for (int j = 0; j < d; j++) {
+		for (int j = 0; j < d; j++)
 			row[j] += rr[j];
+		float ss = 0.0f;
+		for (int j = 0; j < d; j++)
 			ss += row[j] * row[j];
-		}
 		/* torch: h * rsqrt(mean(h^2) + eps), all in float32 */
 		float inv = 1.0f / sqrtf(ss / (float)d + eps);
 		for (int j = 0; j < d; j++)
@@ -69,7 +70,8 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 		}
 }
 
-static void softmax_rows(float *m, int rows, int cols)
+HRM_VECTORIZE
+void softmax_rows(float *m, int rows, int cols)
 {
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
@@ -77,11 +79,11 @@ static void softmax_rows(float *m, int rows, int cols)
 		for (int j = 1; j < cols; j++)
 			if (r[j] > mx)
 				mx = r[j];
+		for (int j = 0; j < cols; j++) /* vectorises: no reduction here */
+			r[j] = exp_f32(r[j] - mx);
 		float sum = 0.0f;
-		for (int j = 0; j < cols; j++) {
-			r[j] = expf(r[j] - mx);
+		for (int j = 0; j < cols; j++)
 			sum += r[j];
-		}
 		float inv = 1.0f / sum;
 		for (int j = 0; j < cols; j++)
 			r[j] *= inv;
@@ -107,13 +109,14 @@ void attention_forward(float *out, const float *qkv, float *scores, int B, int T
 	}
 }
 
+HRM_VECTORIZE
 void swiglu_forward(float *act, const float *gu, int n, int inter)
 {
 	for (int i = 0; i < n; i++) {
 		const float *g = gu + (size_t)i * 2 * inter, *u = g + inter;
 		float *a = act + (size_t)i * inter;
 		for (int j = 0; j < inter; j++)
-			a[j] = g[j] / (1.0f + expf(-g[j])) * u[j];
+			a[j] = g[j] * sigmoid_f32(g[j]) * u[j];
 	}
 }
 

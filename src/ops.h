@@ -5,6 +5,47 @@
 #define HRM_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Hot elementwise loops get an AVX2/FMA clone picked at run time.  The code
+ * contracts no multiply-adds (ISO C mode) and keeps reductions in order, so
+ * both clones give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HRM_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HRM_VECTORIZE
+#endif
+
+/* exp(x) in float32 within 2 ulp (Cody-Waite reduction, degree-6 minimax
+ * polynomial), branch-free so that loops over it vectorise; libm's expf is
+ * a call per element.  Inputs are clamped to [-87, 88]. */
+static inline float exp_f32(float x)
+{
+	x = x < -87.0f ? -87.0f : x;
+	x = x > 88.0f ? 88.0f : x;
+	/* n = round(x / ln 2), by the 1.5 * 2^23 trick (round to nearest) */
+	float t = x * 1.44269504088896341f + 12582912.0f;
+	float n = t - 12582912.0f;
+	float r = x - n * 0.693359375f;
+	r = r - n * -2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	int32_t e = ((int32_t)n + 127) << 23;
+	float scale;
+	memcpy(&scale, &e, sizeof scale);
+	return p * scale;
+}
+
+static inline float sigmoid_f32(float x)
+{
+	return 1.0f / (1.0f + exp_f32(-x));
+}
 
 /* y[n][out] = x[n][in] W^T, W: [out][in] (F.linear without bias) */
 void linear_forward(float *y, const float *x, const float *W, int n, int in, int out);
@@ -17,6 +58,8 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 void attention_forward(float *out, const float *qkv, float *scores, int B, int T, int heads, int hd);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
+/* in place, row-wise softmax (max subtracted, float32) */
+void softmax_rows(float *m, int rows, int cols);
 /* rope tables as torch computes them in float32 */
 void rope_tables(float *cos_t, float *sin_t, int T, int hd, double theta);
 /* index of the largest value (first on ties, as torch.argmax) */

@@ -75,26 +75,6 @@ void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, i
 		}
 }
 
-/* Same arithmetic as the (private) softmax of ops.c. */
-static void softmax_rows(float *m, int rows, int cols)
-{
-	for (int i = 0; i < rows; i++) {
-		float *r = m + (size_t)i * cols;
-		float mx = r[0];
-		for (int j = 1; j < cols; j++)
-			if (r[j] > mx)
-				mx = r[j];
-		float sum = 0.0f;
-		for (int j = 0; j < cols; j++) {
-			r[j] = expf(r[j] - mx);
-			sum += r[j];
-		}
-		float inv = 1.0f / sum;
-		for (int j = 0; j < cols; j++)
-			r[j] *= inv;
-	}
-}
-
 void attention_forward_save(float *out, const float *qkv, float *probs, int B, int T, int heads, int hd)
 {
 	int d = heads * hd, ld = 3 * d;
@@ -155,6 +135,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
 	}
 }
 
+HRM_VECTORIZE
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter)
 {
 	for (int i = 0; i < n; i++) {
@@ -162,7 +143,7 @@ void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int 
 		const float *da = dact + (size_t)i * inter;
 		float *dg = dgu + (size_t)i * 2 * inter, *du = dg + inter;
 		for (int j = 0; j < inter; j++) {
-			float s = 1.0f / (1.0f + expf(-g[j]));
+			float s = sigmoid_f32(g[j]);
 			/* silu(g) = g s(g), silu'(g) = s (1 + g (1 - s)) */
 			du[j] = da[j] * g[j] * s;
 			dg[j] = da[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));

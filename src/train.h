@@ -62,7 +62,15 @@ void train_ctx_free(struct train_ctx *t);
  * official trainer, which divides the summed loss by the global batch size).
  * Then it updates steps/halted (max steps, q_halt > q_continue, exploration
  * with rng) and detaches the carry.  Puzzle-embedding gradients go to
- * grads->w.puzzle_emb rows (sign-SGD is the caller's). */
+ * grads->w.puzzle_emb rows (sign-SGD is the caller's).
+ *
+ * grads may be NULL (loss, metrics and carry only) and met may be NULL; rng
+ * is needed only when exploration can happen (q_learning, M > 1, p > 0).  As
+ * in the official code, with M = 1 there is no continue target (every row
+ * halts at its first step), so q_continue_loss is 0 while q_halt is still
+ * trained.  o->grad must be the mode the context was made for.  Bad
+ * arguments (shapes, tokens, labels, puzzle ids) return -1 with *cause set
+ * before anything is changed. */
 int train_segment(struct train_ctx *t, const struct hrm_model *m, struct hrm_model *grads,
 		  struct train_batch *batch, const struct train_segment_opts *o, double grad_scale,
 		  struct hrm_rng *rng, struct train_metrics *met, char **cause);

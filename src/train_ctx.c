@@ -190,10 +190,8 @@ void train_embed_forward(struct train_ctx *t, const struct hrm_model *m, const i
 	}
 }
 
-void train_embed_backward(struct train_ctx *t, const struct hrm_model *m, struct hrm_model *grads,
-			  const int32_t *puzzle_ids)
+void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const int32_t *puzzle_ids)
 {
-	(void)m;
 	const struct hrm_config *c = &t->cfg;
 	struct hrm_weights *g = &grads->w;
 	size_t td = (size_t)t->T * t->d, n = (size_t)t->B * td;

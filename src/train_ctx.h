@@ -47,8 +47,7 @@ struct train_ctx {
 void train_embed_forward(struct train_ctx *t, const struct hrm_model *m, const int32_t *inputs,
 			 const int32_t *puzzle_ids);
 /* Gradients of the embedding tables from t->dx (consumed: scaled in place). */
-void train_embed_backward(struct train_ctx *t, const struct hrm_model *m, struct hrm_model *grads,
-			  const int32_t *puzzle_ids);
+void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const int32_t *puzzle_ids);
 
 /* z = L_level(z, zH + x) / z = H_level(z, zL) in place, saving nothing:
  * op for op the engine's module_forward, so the values are identical. */

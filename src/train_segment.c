@@ -2,7 +2,6 @@
  * recipe (HRM-SPEC "Training"; hrm_act_v1.py, losses.py): reset of halted
  * rows, one segment, loss, halting and Q target, and the backward. */
 #include "train_ctx.h"
-#include "ops_backward.h"
 #include "util.h"
 
 #include <math.h>
@@ -261,7 +260,7 @@ int train_segment(struct train_ctx *t, const struct hrm_model *m, struct hrm_mod
 	if (grads != NULL) {
 		train_heads_backward(t, m, grads, batch->zH, t->dq);
 		backward_segment(t, m, grads);
-		train_embed_backward(t, m, grads, batch->puzzle_ids);
+		train_embed_backward(t, grads, batch->puzzle_ids);
 	}
 	return 0;
 }
