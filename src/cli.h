@@ -13,6 +13,10 @@ int cmd_init(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_pr(int argc, char **argv);
 
 /* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */
 int cli_fail(char *msg);

@@ -1,10 +1,12 @@
 /* cmd_trace.c - `hrmscope trace`: step a model and write one record per
  * L-step, H-step and segment (text, csv or jsonl), with step timings. */
 #include "cli.h"
+#include "cli_puzzle.h"
 #include "engine.h"
 #include "rng.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +15,20 @@
 
 static const char trace_help[] =
 	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
-	"                      [--segments N] [--batch B] [--seed K] [--threads N]\n"
+	"                      [--puzzle SPEC] [--segments N] [--batch B] [--seed K] [--threads N]\n"
 	"                      [--format text|csv|jsonl] [-o FILE]\n"
 	"\n"
-	"Run N segments on random puzzle tokens (seeded) and write one record per L-step,\n"
-	"H-step and segment: residual of the updated state (abs L2, relative, per-element RMS),\n"
-	"state norms, and per segment q_halt, q_continue and both halting decisions.\n"
+	"Run N segments on a puzzle (or on random tokens, seeded) and write one record per\n"
+	"L-step, H-step and segment: residual of the updated state (abs L2, relative,\n"
+	"per-element RMS), state norms, and per segment q_halt, q_continue, both halting\n"
+	"decisions, the cells whose prediction changed (since the previous segment; the first\n"
+	"segment: since the input) and, when the label is known, token accuracy and exact.\n"
 	"Ends with the measured time per L-step, H-step and segment.\n"
 	"\n"
 	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
 	"  --arch FILE      or a random model of this architecture (see hrmscope init)\n"
+	"  --puzzle SPEC    FILE[:INDEX] or DATASET[:SPLIT[:INDEX]] as for hrmscope run\n"
+	"                   (with --arch, --vocab and --seq-len then come from the puzzle)\n"
 	"  --segments N     segments to run (default: the model's halt_max_steps)\n"
 	"  --batch B        puzzles at once (default 1); records are for puzzle 0\n"
 	"  --seq-len S      cells per puzzle (required for rope models given by --arch)\n"
@@ -35,6 +41,10 @@ enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
 struct tracer {
 	FILE *f;
 	enum fmt fmt;
+	const struct cli_puzzle *cp; /* NULL: random tokens */
+	const int32_t *tokens;       /* row 0's input */
+	int32_t *prev;               /* row 0's prediction after the previous segment */
+	int S;
 	struct timespec last;
 	double ms_l, ms_h;
 	int n_l, n_h;
@@ -58,15 +68,31 @@ static void on_event(const struct hrm_event *ev, void *user)
 	if (ev->kind == HRM_EV_SEGMENT_END) {
 		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
 		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
+		int changed = cli_changed(ev->pred, ev->segment > 0 ? t->prev : t->tokens, t->S);
+		bool lab = t->cp && t->cp->p.has_label;
+		struct cli_score sc = { 0 };
+		char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null", tacc[48] = "";
+		memcpy(t->prev, ev->pred, (size_t)t->S * sizeof *t->prev);
+		if (lab) {
+			cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+			snprintf(acc, sizeof acc, "%.9g", sc.acc);
+			snprintf(ex, sizeof ex, "%d", sc.exact);
+			snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
+			snprintf(jex, sizeof jex, "%s", sc.exact ? "true" : "false");
+			snprintf(tacc, sizeof tacc, "  token_acc %.4f  exact %s", sc.acc, sc.exact ? "yes" : "no");
+		}
 		if (t->fmt == FMT_CSV)
-			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s\n", ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s,%s,%s,%d\n", ev->segment, ev->q_halt[0],
+				ev->q_continue[0], hm, ha, acc, ex, changed);
 		else if (t->fmt == FMT_JSONL)
 			fprintf(t->f, "{\"kind\":\"segment\",\"segment\":%d,\"q_halt\":%.9g,\"q_continue\":%.9g,"
-				"\"halt_max_steps\":\"%s\",\"halt_adaptive\":\"%s\"}\n",
-				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+				"\"halt_max_steps\":\"%s\",\"halt_adaptive\":\"%s\",\"token_acc\":%s,\"exact\":%s,"
+				"\"changed\":%d}\n",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, jacc, jex, changed);
 		else
-			fprintf(t->f, "segment %-3d end          q_halt %+.4f  q_continue %+.4f  max-steps: %s  adaptive: %s\n",
-				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha);
+			fprintf(t->f, "segment %-3d end          q_halt %+.4f  q_continue %+.4f  max-steps: %s  adaptive: %s"
+				"  changed %d%s\n",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, changed, tacc);
 		return;
 	}
 	bool is_l = ev->kind == HRM_EV_L_STEP;
@@ -79,7 +105,7 @@ static void on_event(const struct hrm_event *ev, void *user)
 	}
 	const struct hrm_residual *r = &ev->res[0];
 	if (t->fmt == FMT_CSV)
-		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,\n", is_l ? "L" : "H", ev->segment, ev->h_cycle,
+		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,,,\n", is_l ? "L" : "H", ev->segment, ev->h_cycle,
 			ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0]);
 	else if (t->fmt == FMT_JSONL)
 		fprintf(t->f, "{\"kind\":\"%s\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
@@ -102,11 +128,12 @@ int cmd_trace(int argc, char **argv)
 		{ "puzzle-ids", required_argument, NULL, 'p' }, { "segments", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' }, { "seed", required_argument, NULL, 'k' },
 		{ "threads", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "out", required_argument, NULL, 'o' }, { "puzzle", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct model_source src = { .puzzle_ids = 1 };
 	long segments = 0, batch = 1, threads = 2, v;
-	const char *out = NULL;
+	const char *out = NULL, *spec = NULL;
 	struct tracer t = { .fmt = FMT_TEXT };
 	int c;
 	optind = 1;
@@ -128,6 +155,7 @@ int cmd_trace(int argc, char **argv)
 			else return cli_usage("trace", "--format: expected text, csv or jsonl, got '%s'", optarg);
 			break;
 		case 'o': out = optarg; break;
+		case 'P': spec = optarg; break;
 		case 'h': fputs(trace_help, stdout); return EXIT_OK;
 		default: return cli_usage("trace", "bad option");
 		}
@@ -136,22 +164,48 @@ int cmd_trace(int argc, char **argv)
 		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
 	if (!src.model == !src.arch)
 		return cli_usage("trace", "give either --model DIR or --arch FILE");
-	if (src.arch && (!src.vocab || !src.seq_len))
-		return cli_usage("trace", "--arch needs --vocab and --seq-len");
+	char *cause = NULL;
+	struct cli_puzzle *cp = NULL;
+	if (spec) {
+		cp = xmalloc(sizeof *cp);
+		if (cli_puzzle_open(spec, cp, &cause) != 0) {
+			free(cp);
+			return cli_fail(cause);
+		}
+		if ((src.vocab && src.vocab != cp->vocab) || (src.seq_len && src.seq_len != cp->p.seq_len)) {
+			free(cp);
+			return cli_usage("trace", "--vocab/--seq-len disagree with the puzzle (leave them out)");
+		}
+		src.vocab = cp->vocab;
+		src.seq_len = cp->p.seq_len;
+		if (src.puzzle_ids <= cp->pid)
+			src.puzzle_ids = cp->pid + 1;
+	}
+	if (src.arch && (!src.vocab || !src.seq_len)) {
+		free(cp);
+		return cli_usage("trace", "--arch needs --vocab and --seq-len (or --puzzle)");
+	}
 	hrm_set_threads((int)threads);
 	struct hrm_model m;
-	if (cli_load_model(&src, &m) != 0)
+	if (cli_load_model(&src, &m) != 0) {
+		free(cp);
 		return EXIT_RUNTIME;
-	int S = m.cfg.seq_len ? m.cfg.seq_len : (int)src.seq_len;
+	}
+	if (cp && cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0) {
+		free(cp);
+		hrm_model_free(&m);
+		return cli_fail(cause);
+	}
+	int S = cp ? cp->p.seq_len : m.cfg.seq_len ? m.cfg.seq_len : (int)src.seq_len;
 	if (S <= 0) {
 		hrm_model_free(&m);
-		return cli_usage("trace", "this model uses rope: give --seq-len S");
+		return cli_usage("trace", "this model uses rope: give --seq-len S (or --puzzle)");
 	}
 	if (segments == 0)
 		segments = m.cfg.halt_max_steps;
-	char *cause = NULL;
 	struct hrm_engine *e = hrm_engine_new(&m, (int)batch, S, &cause);
 	if (e == NULL) {
+		free(cp);
 		hrm_model_free(&m);
 		return cli_fail(cause);
 	}
@@ -162,10 +216,20 @@ int cmd_trace(int argc, char **argv)
 		tokens[i] = m.cfg.vocab_size > 1 ? 1 + (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.vocab_size - 1) : 0;
 	for (long b = 0; b < batch; b++)
 		ids[b] = m.cfg.num_puzzle_identifiers > 0 ? (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.num_puzzle_identifiers) : 0;
+	if (cp) /* every row of the batch gets the puzzle */
+		for (long b = 0; b < batch; b++) {
+			memcpy(tokens + (size_t)b * S, cp->p.input, (size_t)S * sizeof *tokens);
+			ids[b] = cp->pid;
+		}
+	t.cp = cp;
+	t.tokens = tokens;
+	t.S = S;
+	t.prev = xcalloc((size_t)S, sizeof *t.prev);
 	int rc = EXIT_OK;
 	t.f = stdout;
 	if (out && (t.f = fopen(out, "w")) == NULL) {
-		rc = cli_fail(xstrdup(out));
+		set_cause(&cause, "%s: cannot open for writing: %s", out, strerror(errno));
+		rc = cli_fail(cause);
 		goto done;
 	}
 	if (hrm_engine_set_inputs(e, tokens, ids, &cause) != 0) {
@@ -173,7 +237,8 @@ int cmd_trace(int argc, char **argv)
 		goto done;
 	}
 	if (t.fmt == FMT_CSV)
-		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive\n");
+		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
+			"token_acc,exact,changed\n");
 	hrm_engine_add_observer(e, on_event, &t);
 	hrm_engine_reset(e, -1);
 	struct timespec t0;
@@ -186,10 +251,14 @@ int cmd_trace(int argc, char **argv)
 		m.name, batch, hrm_engine_T(e), m.cfg.hidden_size, threads, t.n_l ? t.ms_l / t.n_l : 0.0,
 		t.n_h ? t.ms_h / t.n_h : 0.0, total / (double)segments);
 done:
-	if (t.f && t.f != stdout && fclose(t.f) != 0 && rc == EXIT_OK)
-		rc = cli_fail(xstrdup("cannot write the trace file"));
+	if (t.f && t.f != stdout && fclose(t.f) != 0 && rc == EXIT_OK) {
+		set_cause(&cause, "%s: cannot write the trace file", out);
+		rc = cli_fail(cause);
+	}
 	free(tokens);
 	free(ids);
+	free(t.prev);
+	free(cp);
 	hrm_engine_free(e);
 	hrm_model_free(&m);
 	return rc;

@@ -20,6 +20,10 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "print a model's config, tensor table and parameter count" },
 	{ "trace", cmd_trace, "step a model and print every L-step, H-step and segment" },
 	{ "train", cmd_train, "train a model (official recipe, resumable)" },
+	{ "run", cmd_run, "solve one puzzle and show how the answer developed" },
+	{ "gen", cmd_gen, "write an official dataset folder (generated puzzles or official CSV)" },
+	{ "eval", cmd_eval, "the paper's metrics on a dataset split (batched, sharded)" },
+	{ "pr", cmd_pr, "participation ratio of z_H and z_L (trained vs untrained)" },
 };
 
 static void usage(FILE *f)
