@@ -1,5 +1,6 @@
 /* engine.c - the HRM forward pass as a resumable cursor with observers. */
 #include "engine.h"
+#include "forward.h"
 #include "ops.h"
 #include "util.h"
 
@@ -23,12 +24,7 @@ struct hrm_engine {
 	float *zH, *zL;               /* [B][T][d] the carry */
 	float *prev;                  /* [B][T][d] state before the last step */
 	float *tmp;                   /* [B][T][d] module input / probe state */
-	float *qkv;                   /* [B*T][3d] */
-	float *attn;                  /* [B*T][d] */
-	float *proj;                  /* [B*T][d] */
-	float *gu;                    /* [B*T][2 inter] */
-	float *act;                   /* [B*T][inter] */
-	float *scores;                /* [T][T] */
+	struct block_scratch scratch; /* block forward buffers */
 	float *logits;                /* [B][S][V] */
 	int32_t *pred;                /* [B][S] */
 	float *q;                     /* [B][2] */
@@ -84,12 +80,8 @@ struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char 
 	e->zL = alloc_floats(btd, &failed);
 	e->prev = alloc_floats(btd, &failed);
 	e->tmp = alloc_floats(btd, &failed);
-	e->qkv = alloc_floats(btd * 3, &failed);
-	e->attn = alloc_floats(btd, &failed);
-	e->proj = alloc_floats(btd, &failed);
-	e->gu = alloc_floats(bt * 2 * c->inter, &failed);
-	e->act = alloc_floats(bt * c->inter, &failed);
-	e->scores = alloc_floats((size_t)e->T * e->T, &failed);
+	if (block_scratch_alloc(&e->scratch, c, B, e->T) != 0)
+		failed = 1;
 	e->logits = alloc_floats((size_t)B * S * c->vocab_size, &failed);
 	e->q = alloc_floats((size_t)B * 2, &failed);
 	e->q_halt = alloc_floats((size_t)B, &failed);
@@ -113,8 +105,9 @@ void hrm_engine_free(struct hrm_engine *e)
 {
 	if (e == NULL)
 		return;
-	float *bufs[] = { e->rope_cos, e->rope_sin, e->x, e->zH, e->zL, e->prev, e->tmp, e->qkv,
-			  e->attn, e->proj, e->gu, e->act, e->scores, e->logits, e->q, e->q_halt, e->q_cont };
+	float *bufs[] = { e->rope_cos, e->rope_sin, e->x, e->zH, e->zL, e->prev, e->tmp,
+			  e->logits, e->q, e->q_halt, e->q_cont };
+	block_scratch_free(&e->scratch);
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 	free(e->pred);
@@ -129,8 +122,6 @@ void hrm_engine_free(struct hrm_engine *e)
 int hrm_engine_set_inputs(struct hrm_engine *e, const int32_t *tokens, const int32_t *puzzle_ids, char **cause)
 {
 	const struct hrm_config *c = &e->m->cfg;
-	const struct hrm_weights *w = &e->m->w;
-	int d = e->d, Lp = c->puzzle_emb_len;
 	for (int b = 0; b < e->B; b++) {
 		for (int s = 0; s < e->S; s++) {
 			int32_t tok = tokens[(size_t)b * e->S + s];
@@ -145,27 +136,7 @@ int hrm_engine_set_inputs(struct hrm_engine *e, const int32_t *tokens, const int
 						 b, id, c->num_puzzle_identifiers - 1);
 		}
 	}
-	float scale = (float)sqrt((double)d);
-	for (int b = 0; b < e->B; b++) {
-		float *xb = e->x + (size_t)b * e->T * d;
-		if (Lp > 0) {
-			/* puzzle embedding row, zero-padded to Lp*d, as Lp prefix tokens */
-			memset(xb, 0, (size_t)Lp * d * sizeof(float));
-			int32_t id = puzzle_ids ? puzzle_ids[b] : 0;
-			memcpy(xb, w->puzzle_emb + (size_t)id * c->puzzle_emb_ndim,
-			       (size_t)c->puzzle_emb_ndim * sizeof(float));
-		}
-		for (int s = 0; s < e->S; s++) {
-			int32_t tok = tokens[(size_t)b * e->S + s];
-			memcpy(xb + (size_t)(Lp + s) * d, w->embed_tokens + (size_t)tok * d, (size_t)d * sizeof(float));
-		}
-		for (size_t i = 0; i < (size_t)e->T * d; i++) {
-			float v = xb[i];
-			if (c->pos_encodings == HRM_POS_LEARNED)
-				v = 0.707106781f * (v + w->embed_pos[i]);
-			xb[i] = scale * v;
-		}
-	}
+	hrm_embed_forward(e->m, e->B, e->S, tokens, puzzle_ids, e->x);
 	return 0;
 }
 
@@ -239,38 +210,11 @@ void hrm_engine_remove_observer(struct hrm_engine *e, hrm_observer_fn fn, void *
 		}
 }
 
-/* One post-norm block on h ([B*T][d]) in place. */
-static void block_forward(struct hrm_engine *e, const struct hrm_block_weights *bw, float *h)
-{
-	const struct hrm_config *c = &e->m->cfg;
-	int n = e->B * e->T, d = e->d;
-	linear_forward(e->qkv, h, bw->qkv, n, d, 3 * d);
-	if (c->pos_encodings == HRM_POS_ROPE)
-		rope_forward(e->qkv, e->rope_cos, e->rope_sin, e->B, e->T, c->num_heads, c->head_dim);
-	attention_forward(e->attn, e->qkv, e->scores, e->B, e->T, c->num_heads, c->head_dim);
-	linear_forward(e->proj, e->attn, bw->o, n, d, d);
-	add_rmsnorm_forward(h, e->proj, n, d, (float)c->rms_norm_eps);
-	linear_forward(e->gu, h, bw->gate_up, n, d, 2 * c->inter);
-	swiglu_forward(e->act, e->gu, n, c->inter);
-	linear_forward(e->proj, e->act, bw->down, n, c->inter, d);
-	add_rmsnorm_forward(h, e->proj, n, d, (float)c->rms_norm_eps);
-}
-
-/* out = blocks(z + a + b2) where b2 may be NULL; out may alias z. */
 static void module_forward(struct hrm_engine *e, const struct hrm_block_weights *blocks, int layers,
 			   const float *z, const float *a, const float *b2, float *out)
 {
-	size_t n = (size_t)e->B * e->T * e->d;
-	if (b2 != NULL) {
-		/* torch evaluates z + (z_H + x): the injection is summed first */
-		for (size_t i = 0; i < n; i++)
-			out[i] = z[i] + (a[i] + b2[i]);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			out[i] = z[i] + a[i];
-	}
-	for (int l = 0; l < layers; l++)
-		block_forward(e, &blocks[l], out);
+	hrm_module_forward(&e->scratch, blocks, layers, &e->m->cfg, e->B, e->T, e->rope_cos, e->rope_sin, z, a, b2,
+			   out);
 }
 
 void hrm_engine_L_call(struct hrm_engine *e, const float *zL, const float *zH, float *out)

@@ -44,8 +44,8 @@ void train_ctx_free(struct train_ctx *t)
 	free(t->L);
 	free(t->H);
 	float *bufs[] = { t->rope_cos, t->rope_sin, t->x, t->inj, t->zH2, t->zL2, t->dzH, t->dzL, t->dx,
-			  t->logits, t->dhead, t->q, t->next_q, t->dq, t->qkv, t->attn, t->proj, t->gu,
-			  t->act, t->scores };
+			  t->logits, t->dhead, t->q, t->next_q, t->dq };
+	block_scratch_free(&t->scratch);
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
 	free(t->tok_idx);
@@ -121,12 +121,8 @@ struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum
 	t->q = alloc_floats((size_t)B * 2, &failed);
 	t->next_q = alloc_floats((size_t)B * 2, &failed);
 	t->dq = alloc_floats((size_t)B * 2, &failed);
-	t->qkv = alloc_floats(btd * 3, &failed);
-	t->attn = alloc_floats(btd, &failed);
-	t->proj = alloc_floats(btd, &failed);
-	t->gu = alloc_floats(bt * 2 * c.inter, &failed);
-	t->act = alloc_floats(bt * c.inter, &failed);
-	t->scores = alloc_floats((size_t)t->T * t->T, &failed);
+	if (block_scratch_alloc(&t->scratch, &c, B, t->T) != 0)
+		failed = 1;
 	t->tok_idx = alloc_zeroed(bt, sizeof *t->tok_idx, &failed);
 	t->row_loss = alloc_zeroed((size_t)B, sizeof *t->row_loss, &failed);
 	t->row_acc = alloc_zeroed((size_t)B, sizeof *t->row_acc, &failed);
@@ -160,33 +156,15 @@ fail:
 void train_embed_forward(struct train_ctx *t, const struct hrm_model *m, const int32_t *inputs,
 			 const int32_t *puzzle_ids)
 {
-	const struct hrm_config *c = &t->cfg;
-	const struct hrm_weights *w = &m->w;
-	int d = t->d, Lp = c->puzzle_emb_len;
-	size_t td = (size_t)t->T * d;
-	float scale = (float)sqrt((double)d);
+	int Lp = t->cfg.puzzle_emb_len;
+	hrm_embed_forward(m, t->B, t->S, inputs, puzzle_ids, t->x);
+	/* the token behind each position, for the embedding backward */
 	for (int b = 0; b < t->B; b++) {
-		float *xb = t->x + (size_t)b * td;
 		int32_t *idx = t->tok_idx + (size_t)b * t->T;
-		if (Lp > 0) {
-			/* the puzzle row, zero-padded to Lp*d, as Lp prefix tokens */
-			memset(xb, 0, (size_t)Lp * d * sizeof(float));
-			memcpy(xb, w->puzzle_emb + (size_t)puzzle_ids[b] * c->puzzle_emb_ndim,
-			       (size_t)c->puzzle_emb_ndim * sizeof(float));
-		}
 		for (int p = 0; p < Lp; p++)
 			idx[p] = -1;
-		for (int s = 0; s < t->S; s++) {
-			int32_t tok = inputs[(size_t)b * t->S + s];
-			idx[Lp + s] = tok;
-			memcpy(xb + (size_t)(Lp + s) * d, w->embed_tokens + (size_t)tok * d, (size_t)d * sizeof(float));
-		}
-		for (size_t i = 0; i < td; i++) {
-			float v = xb[i];
-			if (c->pos_encodings == HRM_POS_LEARNED)
-				v = LEARNED_POS_SCALE * (v + w->embed_pos[i]);
-			xb[i] = scale * v;
-		}
+		for (int s = 0; s < t->S; s++)
+			idx[Lp + s] = inputs[(size_t)b * t->S + s];
 	}
 }
 
@@ -222,41 +200,16 @@ void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const in
 
 /* ---- module calls without gradient ---- */
 
-/* h = block(h) in place: engine.c's block_forward, op for op. */
-static void nograd_block(struct train_ctx *t, const struct hrm_block_weights *bw, float *h)
-{
-	const struct hrm_config *c = &t->cfg;
-	int n = t->B * t->T, d = t->d;
-	float eps = (float)c->rms_norm_eps;
-	linear_forward(t->qkv, h, bw->qkv, n, d, 3 * d);
-	if (c->pos_encodings == HRM_POS_ROPE)
-		rope_forward(t->qkv, t->rope_cos, t->rope_sin, t->B, t->T, c->num_heads, c->head_dim);
-	attention_forward(t->attn, t->qkv, t->scores, t->B, t->T, c->num_heads, c->head_dim);
-	linear_forward(t->proj, t->attn, bw->o, n, d, d);
-	add_rmsnorm_forward(h, t->proj, n, d, eps);
-	linear_forward(t->gu, h, bw->gate_up, n, d, 2 * c->inter);
-	swiglu_forward(t->act, t->gu, n, c->inter);
-	linear_forward(t->proj, t->act, bw->down, n, c->inter, d);
-	add_rmsnorm_forward(h, t->proj, n, d, eps);
-}
-
 void train_nograd_L(struct train_ctx *t, const struct hrm_model *m, float *zL, const float *zH)
 {
-	size_t n = (size_t)t->B * t->T * t->d;
-	/* torch evaluates z_L + (z_H + x): the injection is summed first */
-	for (size_t i = 0; i < n; i++)
-		zL[i] = zL[i] + (zH[i] + t->x[i]);
-	for (int l = 0; l < t->cfg.L_layers; l++)
-		nograd_block(t, &m->w.L[l], zL);
+	hrm_module_forward(&t->scratch, m->w.L, t->cfg.L_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zL,
+			   zH, t->x, zL);
 }
 
 void train_nograd_H(struct train_ctx *t, const struct hrm_model *m, float *zH, const float *zL)
 {
-	size_t n = (size_t)t->B * t->T * t->d;
-	for (size_t i = 0; i < n; i++)
-		zH[i] += zL[i];
-	for (int l = 0; l < t->cfg.H_layers; l++)
-		nograd_block(t, &m->w.H[l], zH);
+	hrm_module_forward(&t->scratch, m->w.H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zH,
+			   zL, NULL, zH);
 }
 
 void train_nograd_segment(struct train_ctx *t, const struct hrm_model *m, float *zH, float *zL)

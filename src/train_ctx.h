@@ -6,6 +6,7 @@
 #define HRM_TRAIN_CTX_H
 
 #include "block_train.h"
+#include "forward.h"
 #include "train.h"
 
 struct train_ctx {
@@ -33,13 +34,7 @@ struct train_ctx {
 	int *count;
 	bool *exact, *is_last;
 
-	/* no-grad module calls (mirror of the engine's buffers) */
-	float *qkv;    /* [B*T][3d] */
-	float *attn;   /* [B*T][d] */
-	float *proj;   /* [B*T][d] */
-	float *gu;     /* [B*T][2 inter] */
-	float *act;    /* [B*T][inter] */
-	float *scores; /* [T][T] */
+	struct block_scratch scratch; /* no-grad module calls (the engine's code path) */
 };
 
 /* x = input embedding of the batch, as the engine computes it; also fills
