@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 
 packages="gcc make autoconf automake pkg-config libncurses-dev libyaml-dev
-libopenblas-dev libzip-dev libjansson-dev check libsubunit-dev"
+libopenblas-dev libzip-dev libjansson-dev check libsubunit-dev tmux"
 
 missing=""
 for p in $packages; do

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "gen", cmd_gen, "write an official dataset folder (generated puzzles or official CSV)" },
 	{ "eval", cmd_eval, "the paper's metrics on a dataset split (batched, sharded)" },
 	{ "pr", cmd_pr, "participation ratio of z_H and z_L (trained vs untrained)" },
+	{ "tui", cmd_tui, "watch the model think, step by step (no arguments: the embedded maze model)" },
 };
 
 static void usage(FILE *f)
@@ -107,10 +108,8 @@ int cli_load_model(const struct model_source *src, struct hrm_model *m)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2) /* no arguments: the TUI on the embedded model */
+		return cmd_tui(argc, argv);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("hrmscope %s\n", PACKAGE_VERSION);
 		return EXIT_OK;

@@ -1,0 +1,486 @@
+/* check_tui.c - the TUI's parts without a terminal: the key table, the
+ * history cursor, the participation ratio, scripted keys, and the views
+ * rendered into an off-screen curses screen and read back as text. */
+#include "hrm.h"
+#include "maze.h"
+#include "script.h"
+#include "tui.h"
+#include "util.h"
+
+#include <check.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#define EXAMPLES FIXTURES_DIR "/../../puzzles/examples"
+#define MODELS FIXTURES_DIR "/../../models"
+
+/* tui_goto lives in the main loop; the chart views call it on a click */
+static int goto_called = -1;
+void tui_goto(struct tui *t, int p)
+{
+	(void)t;
+	goto_called = p;
+}
+
+START_TEST(test_keys_table)
+{
+	for (int i = 0; i < keys_table_len; i++) {
+		const struct key_entry *a = &keys_table[i];
+		ck_assert_msg(a->names[0] && a->help[0], "request %d has no key names or help", a->req);
+		ck_assert_ptr_eq(keys_entry(a->req), a);
+		for (int j = i + 1; j < keys_table_len; j++) {
+			const struct key_entry *b = &keys_table[j];
+			if (a->ctx != b->ctx)
+				continue;
+			for (int x = 0; x < 3; x++)
+				for (int y = 0; y < 3; y++)
+					ck_assert_msg(a->keys[x] == 0 || a->keys[x] != b->keys[y],
+					              "'%s' and '%s' share a key in one context", a->names, b->names);
+		}
+	}
+	ck_assert_int_eq(keys_lookup(CTX_MAIN, 'l'), REQ_STEP_L);
+	ck_assert_int_eq(keys_lookup(CTX_GRID, 'l'), REQ_CELL_RIGHT);
+	ck_assert_int_eq(keys_lookup(CTX_GRID, 'q'), REQ_QUIT);
+	ck_assert_int_eq(keys_lookup(CTX_EDIT, '7'), REQ_EDIT_DIGIT);
+	ck_assert_int_eq(keys_lookup(CTX_EDIT, KEYS_ESC), REQ_EDIT_CANCEL);
+	ck_assert_int_eq(keys_lookup(CTX_MAIN, KEY_LEFT), REQ_BACK);
+	ck_assert_int_eq(keys_lookup(CTX_MAIN, 'Z'), REQ_NONE);
+}
+END_TEST
+
+START_TEST(test_history_cursor)
+{
+	struct history h;
+	memset(&h, 0, sizeof h);
+	history_init(&h, 4, 3, 2, 2, 2, 8);
+	ck_assert_int_eq(h.K, 6);
+	ck_assert_int_eq(history_max_pos(&h), 48);
+	struct hist_cursor c = history_cursor(&h, 0);
+	ck_assert(c.segment == 0 && c.h_cycle == 0 && c.l_step == 0 && !c.done);
+	c = history_cursor(&h, 2); /* after two L-steps the H-step is next */
+	ck_assert(c.segment == 0 && c.h_cycle == 0 && c.l_step == 2);
+	c = history_cursor(&h, 3);
+	ck_assert(c.segment == 0 && c.h_cycle == 1 && c.l_step == 0);
+	c = history_cursor(&h, 6);
+	ck_assert(c.segment == 1 && c.h_cycle == 0 && c.l_step == 0);
+	c = history_cursor(&h, 48);
+	ck_assert(c.done);
+	history_free(&h);
+}
+END_TEST
+
+/* PR straight from the definition: (tr C)^2 / ||C||_F^2 on the d x d covariance */
+static double pr_reference(const float *x, int n, int d)
+{
+	double *m = calloc((size_t)d, sizeof *m), *c = calloc((size_t)d * d, sizeof *c);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < d; k++)
+			m[k] += x[i * d + k] / (double)n;
+	for (int i = 0; i < n; i++)
+		for (int a = 0; a < d; a++)
+			for (int b = 0; b < d; b++)
+				c[a * d + b] += (x[i * d + a] - m[a]) * (x[i * d + b] - m[b]);
+	double tr = 0, fro = 0;
+	for (int a = 0; a < d; a++) {
+		tr += c[a * d + a];
+		for (int b = 0; b < d; b++)
+			fro += c[a * d + b] * c[a * d + b];
+	}
+	free(m);
+	free(c);
+	return tr * tr / fro;
+}
+
+START_TEST(test_participation_ratio)
+{
+	/* +-e_k: an isotropic cloud in d dimensions has PR d */
+	enum { D = 6 };
+	float iso[2 * D * D] = {0};
+	for (int k = 0; k < D; k++) {
+		iso[(2 * k) * D + k] = 1;
+		iso[(2 * k + 1) * D + k] = -1;
+	}
+	ck_assert_double_eq_tol(pr_participation_ratio(iso, 2 * D, D), D, 1e-9);
+	/* points on a line: PR 1 */
+	float line[5 * 3];
+	for (int i = 0; i < 5; i++)
+		for (int k = 0; k < 3; k++)
+			line[i * 3 + k] = (float)(i * (k + 1));
+	ck_assert_double_eq_tol(pr_participation_ratio(line, 5, 3), 1.0, 1e-9);
+	ck_assert(isnan(pr_participation_ratio(line, 1, 3)));
+	/* Gram (n < d) and covariance (n > d) paths against the definition */
+	float x[40 * 12];
+	unsigned s = 1;
+	for (int i = 0; i < 40 * 12; i++) {
+		s = s * 1103515245u + 12345u;
+		x[i] = (float)((s >> 8) % 1000) / 500.0f - 1.0f;
+	}
+	ck_assert_double_eq_tol(pr_participation_ratio(x, 5, 12), pr_reference(x, 5, 12), 1e-9);
+	ck_assert_double_eq_tol(pr_participation_ratio(x, 40, 12), pr_reference(x, 40, 12), 1e-9);
+}
+END_TEST
+
+START_TEST(test_script)
+{
+	char *cause = NULL;
+	struct script *s = script_parse("l l s space esc ^L text:ab sleep:5 q", 0, &cause);
+	ck_assert_ptr_nonnull(s);
+	int want[] = {'l', 'l', 's', ' ', KEYS_ESC, KEYS_CTRL('l'), 'a', 'b'};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		ck_assert_int_eq(script_next(s, 0, true), want[i]);
+	ck_assert_int_eq(script_next(s, 0, true), -1); /* the sleep starts */
+	ck_assert_int_eq(script_next(s, 1, true), -1);
+	ck_assert_int_eq(script_next(s, 10, false), -1); /* busy */
+	ck_assert_int_eq(script_next(s, 10, true), 'q');
+	ck_assert(script_done(s));
+	script_free(s);
+	ck_assert_ptr_null(script_parse("l bogus", 0, &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "bogus"));
+	free(cause);
+}
+END_TEST
+
+/* ---- the worker: history and exact replay ---- */
+
+static void wait_idle(struct worker *w, int n)
+{
+	for (int i = 0; i < 20000; i++) {
+		struct worker_status st = worker_status(w);
+		worker_lock(w);
+		int have = worker_history(w)->n;
+		bool probed = have > 0;
+		worker_unlock(w);
+		if (!st.busy && probed && have >= n)
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("the worker did not finish");
+}
+
+static float *probe_of(struct worker *w, int pos)
+{
+	worker_want_probe(w, pos);
+	for (int i = 0; i < 20000; i++) {
+		worker_lock(w);
+		const struct history *h = worker_history(w);
+		float *p = NULL;
+		if (h->pos[pos].probe) {
+			p = xmalloc((size_t)h->S * h->V * sizeof *p);
+			memcpy(p, h->pos[pos].probe, (size_t)h->S * h->V * sizeof *p);
+		}
+		worker_unlock(w);
+		if (p)
+			return p;
+		usleep(1000);
+	}
+	ck_abort_msg("no probe");
+	return NULL;
+}
+
+START_TEST(test_worker_replay_exact)
+{
+	struct hrm_config c;
+	struct hrm_model m;
+	char *cause = NULL;
+	hrm_config_default(&c);
+	ck_assert_int_eq(hrm_config_load_yaml(MODELS "/hrm_maze_small.yaml", &c, &cause), 0);
+	c.vocab_size = 6;
+	c.seq_len = 121;
+	c.num_puzzle_identifiers = 1;
+	ck_assert_int_eq(hrm_model_alloc(&m, &c, &cause), 0);
+	hrm_model_init_random(&m, 7);
+	struct puzzle *pz = xmalloc(sizeof *pz);
+	ck_assert_int_eq(puzzle_load_file(EXAMPLES "/maze-11.txt", pz, &cause), 0);
+	source_complete_label(pz);
+	int K = c.H_cycles * (c.L_cycles + 1), at = K + 2;
+
+	/* A: the probe while position `at` is the live state */
+	struct worker *a = worker_new(&m, &cause), *b = worker_new(&m, &cause);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	worker_load(a, pz->input, pz->seq_len, 0, pz->label);
+	worker_compute_to(a, at);
+	wait_idle(a, at + 1);
+	float *live = probe_of(a, at);
+	/* B: run on, then ask for the probe at `at`: replayed from the
+	 * segment's checkpoint */
+	worker_load(b, pz->input, pz->seq_len, 0, pz->label);
+	worker_compute_to(b, 3 * K);
+	wait_idle(b, 3 * K + 1);
+	float *replayed = probe_of(b, at);
+	size_t sv = (size_t)pz->seq_len * c.vocab_size;
+	ck_assert_int_eq(memcmp(live, replayed, sv * sizeof *live), 0);
+	/* the history is the same step by step, and segment ends carry the heads */
+	worker_lock(a);
+	worker_lock(b);
+	const struct history *ha = worker_history(a), *hb = worker_history(b);
+	for (int p = 0; p <= at; p++) {
+		ck_assert_int_eq(ha->pos[p].kind, hb->pos[p].kind);
+		ck_assert(ha->pos[p].res[0] == hb->pos[p].res[0]);
+		ck_assert_int_eq(memcmp(ha->pos[p].logits_zH, hb->pos[p].logits_zH, sv * sizeof(float)), 0);
+	}
+	ck_assert(hb->pos[K].seg_end && hb->pos[K].scored == pz->seq_len);
+	ck_assert(hb->pos[1].kind == HIST_L && hb->pos[3].kind == HIST_H && !hb->pos[3].seg_end);
+	worker_unlock(b);
+	worker_unlock(a);
+	/* run until halting under max-steps stops at M segments */
+	ck_assert_int_eq(worker_run_until_halt(b, 0, false), -1);
+	wait_idle(b, c.halt_max_steps * K + 1);
+	ck_assert_int_eq(worker_status(b).target, c.halt_max_steps * K);
+	free(live);
+	free(replayed);
+	worker_free(a);
+	worker_free(b);
+	free(pz);
+	hrm_model_free(&m);
+}
+END_TEST
+
+/* ---- views on an off-screen screen ---- */
+
+static SCREEN *scr;
+static struct hrm_model model;
+static struct tui t;
+static struct history hist;
+
+static void add_positions(int upto)
+{
+	int S = hist.S, V = hist.V, d = hist.d;
+	float *lz = xcalloc((size_t)S * V, sizeof *lz), *pool = xcalloc((size_t)d, sizeof *pool);
+	for (int p = hist.n; p <= upto; p++) {
+		struct hist_pos hp = {0};
+		struct hist_cursor c = history_cursor(&hist, p - 1);
+		if (p > 0) {
+			hp.kind = c.l_step < hist.Lc ? HIST_L : HIST_H;
+			hp.segment = c.segment;
+			hp.h_cycle = c.h_cycle;
+			hp.l_step = hp.kind == HIST_L ? c.l_step : -1;
+			hp.seg_end = hp.kind == HIST_H && c.h_cycle == hist.Hc - 1;
+		}
+		for (int k = 0; k < 3; k++)
+			hp.res[k] = 10.0 / (1 + p);
+		/* the answer: the label's path appears at segment 2 */
+		for (int cell = 0; cell < S; cell++) {
+			int tok = p >= 12 ? t.puz.label[cell] : t.puz.input[cell];
+			for (int v = 0; v < V; v++)
+				lz[cell * V + v] = v == tok ? 5.0f : 0.0f;
+		}
+		pool[0] = (float)p;
+		pool[1] = (float)(p * p % 7);
+		hp.logits_zH = hp.logits_zL = lz;
+		hp.pool_zH = hp.pool_zL = pool;
+		hp.q_halt = -1.0f;
+		hp.q_continue = 1.0f;
+		hp.halt_max = hp.seg_end && c.segment + 1 >= hist.M;
+		hp.halt_adaptive = hp.halt_max;
+		history_append(&hist, &hp);
+	}
+	free(lz);
+	free(pool);
+	t.hist_n = hist.n;
+}
+
+static void setup_screen(void)
+{
+	setlocale(LC_ALL, "C.UTF-8");
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	scr = newterm("xterm-256color", out, in);
+	ck_assert_ptr_nonnull(scr);
+	set_term(scr);
+	resizeterm(40, 100);
+	colors_init(true);
+
+	struct hrm_config c;
+	char *cause = NULL;
+	hrm_config_default(&c);
+	ck_assert_int_eq(hrm_config_load_yaml(MODELS "/hrm_maze_small.yaml", &c, &cause), 0);
+	c.vocab_size = 6;
+	c.seq_len = 121;
+	c.num_puzzle_identifiers = 1;
+	ck_assert_int_eq(hrm_model_alloc(&model, &c, &cause), 0);
+	snprintf(model.name, sizeof model.name, "testmodel");
+
+	memset(&t, 0, sizeof t);
+	t.model = &model;
+	ck_assert_int_eq(puzzle_load_file(EXAMPLES "/maze-11.txt", &t.puz, &cause), 0);
+	source_complete_label(&t.puz);
+	ck_assert(t.puz.has_label);
+	source_open_mazes(&t.src, &t.puz);
+	t.pops = puzzle_ops_for(t.puz.kind);
+	t.utf8 = true;
+	t.g = glyphs_get(true);
+	t.grid_mode = GRID_PRED;
+	t.log_scale = true;
+	memset(&hist, 0, sizeof hist);
+	history_init(&hist, 121, 6, c.hidden_size, c.L_cycles, c.H_cycles, c.halt_max_steps);
+	t.hist = &hist;
+	add_positions(0);
+}
+
+static void teardown_screen(void)
+{
+	for (int i = 0; i < V_COUNT; i++)
+		if (t.views[i].win)
+			delwin(t.views[i].win);
+	endwin();
+	delscreen(scr);
+	history_free(&hist);
+	hrm_model_free(&model);
+}
+
+static void draw_all(void)
+{
+	layout_apply(&t);
+	for (int i = 0; i < V_COUNT; i++)
+		if (t.views[i].shown)
+			t.views[i].ops->draw(&t.views[i], &t);
+}
+
+/* Row y of a view as UTF-8 text. */
+static const char *row(enum view_id id, int y)
+{
+	static char buf[1024];
+	wchar_t w[512];
+	WINDOW *win = t.views[id].win;
+	ck_assert_ptr_nonnull(win);
+	int n = mvwinnwstr(win, y, 0, w, 511);
+	buf[0] = '\0';
+	if (n == ERR)
+		return buf;
+	w[n < 0 ? 0 : n] = 0;
+	wcstombs(buf, w, sizeof buf);
+	return buf;
+}
+
+static bool rows_have(enum view_id id, int from, int to, const char *text)
+{
+	for (int y = from; y <= to && y < t.views[id].h; y++)
+		if (strstr(row(id, y), text))
+			return true;
+	return false;
+}
+
+static bool view_has(enum view_id id, const char *text)
+{
+	for (int y = 0; y < t.views[id].h; y++)
+		if (strstr(row(id, y), text))
+			return true;
+	return false;
+}
+
+START_TEST(test_view_start)
+{
+	t.pos = 0;
+	draw_all();
+	ck_assert(!t.too_small);
+	ck_assert_msg(strstr(row(V_HEADER, 0), "maze-11.txt") && strstr(row(V_HEADER, 0), "testmodel"), "%s",
+	              row(V_HEADER, 0));
+	ck_assert_msg(strstr(row(V_HEADER, 1), "segment 1/8 \xc2\xb7 H 1/2 \xc2\xb7 L 1/2"), "%s", row(V_HEADER, 1));
+	ck_assert(view_has(V_LCHART, "no L-step yet"));
+	ck_assert(view_has(V_HALT, "no segment finished yet"));
+	/* the grid: the maze's outer wall as blocks, S and G */
+	ck_assert_msg(strstr(row(V_GRID, 1), "\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88"), "%s", row(V_GRID, 1));
+	ck_assert(view_has(V_GRID, "S") && view_has(V_GRID, "G"));
+	ck_assert(view_has(V_STATUS, "L-step"));
+	/* a click on a cell puts the inspector's cursor there */
+	struct view *g = &t.views[V_GRID];
+	ck_assert_int_eq(g->ops->click(g, &t, t.geom.top + 2, t.geom.left + 3 * t.geom.cw), RES_HANDLED);
+	ck_assert_int_eq(t.cur_r, 2);
+	ck_assert_int_eq(t.cur_c, 3);
+	ck_assert_int_eq(t.focus, FOCUS_GRID);
+}
+END_TEST
+
+START_TEST(test_view_after_segments)
+{
+	add_positions(12);
+	t.pos = 12;
+	draw_all();
+	ck_assert_msg(strstr(row(V_HEADER, 1), "segment 3/8"), "%s", row(V_HEADER, 1));
+	ck_assert(view_has(V_LCHART, "8 bars"));
+	ck_assert(view_has(V_HCHART, "4 bars"));
+	/* the halting panel: segments 1 and 2 */
+	ck_assert(view_has(V_HALT, "  1  -1.00"));
+	ck_assert(view_has(V_HALT, "  2  -1.00"));
+	/* the answer is the label's path now: path cells shown as 'o' */
+	ck_assert(rows_have(V_GRID, 1, 11, "o"));
+	ck_assert(view_has(V_PR, "N=4"));
+	/* scrubbing back: the cursor line and the prediction follow */
+	t.pos = 5;
+	draw_all();
+	ck_assert_msg(strstr(row(V_HEADER, 1), "segment 1/8 \xc2\xb7 H 2/2 \xc2\xb7 H-step next"), "%s",
+	              row(V_HEADER, 1));
+	ck_assert(!rows_have(V_GRID, 1, 11, "o"));
+	ck_assert(rows_have(V_GRID, 1, 11, "\xc2\xb7")); /* the path it misses */
+	/* a click on a chart bar goes to its step */
+	int col = -1;
+	for (int x = 0; x < 512 && col < 0; x++)
+		if (t.chart_pos[0][x] == 4)
+			col = x;
+	ck_assert_int_ge(col, 0);
+	t.views[V_LCHART].ops->click(&t.views[V_LCHART], &t, 3, col);
+	ck_assert_int_eq(goto_called, 4);
+}
+END_TEST
+
+START_TEST(test_view_too_small_and_modes)
+{
+	resizeterm(20, 60);
+	layout_apply(&t);
+	ck_assert(t.too_small);
+	resizeterm(24, 80);
+	add_positions(6);
+	t.pos = 6;
+	for (int m = 0; m < GRID_MODES; m++) {
+		t.grid_mode = (enum grid_mode)m;
+		draw_all();
+		ck_assert(!t.too_small);
+		char head[12];
+		snprintf(head, sizeof head, "%s", tui_grid_mode_name(t.grid_mode));
+		ck_assert_msg(rows_have(V_GRID, 0, 0, head), "mode %d: %s", m, row(V_GRID, 0));
+	}
+	/* the probe is not computed in this history: the grid says so */
+	t.grid_mode = GRID_PROBE;
+	draw_all();
+	ck_assert(view_has(V_GRID, "computing the probe"));
+	/* monochrome: the same screen without colour pairs */
+	colors_init(false);
+	t.grid_mode = GRID_DIFF;
+	draw_all();
+	ck_assert(view_has(V_GRID, "differs from the label"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("tui");
+	TCase *tc = tcase_create("parts");
+	tcase_add_test(tc, test_keys_table);
+	tcase_add_test(tc, test_history_cursor);
+	tcase_add_test(tc, test_participation_ratio);
+	tcase_add_test(tc, test_script);
+	tcase_add_test(tc, test_worker_replay_exact);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	TCase *views = tcase_create("views");
+	tcase_add_checked_fixture(views, setup_screen, teardown_screen);
+	tcase_add_test(views, test_view_start);
+	tcase_add_test(views, test_view_after_segments);
+	tcase_add_test(views, test_view_too_small_and_modes);
+	suite_add_tcase(s, views);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,258 @@
+#!/bin/sh
+# tui_smoke.sh - drive the real hrmscope TUI in tmux and check what a person
+# sees: the cursor line, the charts growing, the help listing every key of
+# the key table, resizing, quitting, signals, scripted keys and recording.
+# Needs tmux (skipped without it).  Runs from the build directory.
+set -u
+
+HRMSCOPE=${HRMSCOPE:-./hrmscope}
+srcdir=${srcdir:-.}
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "tmux not installed: skipped"
+	exit 77
+fi
+if [ ! -x "$HRMSCOPE" ]; then
+	echo "no $HRMSCOPE: build it first"
+	exit 99
+fi
+HRMSCOPE=$(cd "$(dirname "$HRMSCOPE")" && pwd)/$(basename "$HRMSCOPE")
+srcdir=$(cd "$srcdir" && pwd)
+
+tmp=$(mktemp -d)
+sock="hrmscope-test-$$"
+T="tmux -L $sock"
+fail=0
+cleanup() {
+	$T kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+check() { # check NAME CONDITION-EXIT-STATUS
+	if [ "$2" -eq 0 ]; then
+		echo "ok - $1"
+	else
+		echo "FAIL - $1"
+		fail=1
+		echo "---- screen ----"
+		$T capture-pane -t s -p 2>/dev/null
+		echo "----------------"
+	fi
+}
+
+screen() { $T capture-pane -t s -p; }
+
+# wait_for PATTERN [SECONDS]: poll the screen until grep -E finds PATTERN
+wait_for() {
+	i=0
+	limit=$(( ${2:-10} * 10 ))
+	while [ $i -lt $limit ]; do
+		if screen | grep -Eq -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_gone PATTERN [SECONDS]: poll until PATTERN is no longer on screen
+wait_gone() {
+	i=0
+	limit=$(( ${2:-10} * 10 ))
+	while [ $i -lt $limit ]; do
+		if ! screen | grep -Eq -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+start() { # start WIDTH HEIGHT COMMAND...
+	w=$1
+	h=$2
+	shift 2
+	$T kill-session -t s 2>/dev/null
+	$T new-session -d -s s -x "$w" -y "$h" "cd '$srcdir' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $*; echo EXIT \$?; sleep 60"
+}
+
+keys() { $T send-keys -t s "$@"; }
+
+# a session that keeps the server up while test sessions come and go
+$T new-session -d -s keep -x 80 -y 24 "sleep 300"
+
+"$HRMSCOPE" init --arch "$srcdir/models/hrm_maze_small.yaml" --vocab 6 --seq-len 121 --seed 3 -o "$tmp/model" >/dev/null ||
+	{ echo "cannot make a model"; exit 99; }
+MAZE=puzzles/examples/maze-11.txt
+TUI="'$HRMSCOPE' tui --model '$tmp/model' --puzzle $MAZE"
+
+# ---- stepping, charts, grid ----
+start 100 40 "$TUI"
+wait_for 'segment 1/8 . H 1/2 . L 1/2' 10
+check "opens at segment 1/8, H 1/2, L 1/2" $?
+grid0=$(screen | sed -n '4,14p' | cut -c1-34)
+
+keys s
+wait_for 'segment 2/8 . H 1/2 . L 1/2' 10
+check "s: the cursor line moves to segment 2/8" $?
+wait_for 'L residual.* 4 bars' 5
+check "after a segment the L chart has H_cycles x L_cycles = 4 bars" $?
+grid1=$(screen | sed -n '4,14p' | cut -c1-34)
+[ "$grid0" != "$grid1" ]
+check "the grid changed after a segment" $?
+wait_for '^ +1 +[-+][0-9]' 5
+check "the halting panel has a row for segment 1" $?
+
+keys h
+wait_for 'L residual.* 6 bars' 10
+check "h: the L chart grows by L_cycles = 2 bars" $?
+wait_for 'H update.* 3 bars' 5
+check "h: the H chart grows by 1 bar" $?
+wait_for 'segment 2/8 . H 2/2 . L 1/2' 5
+check "h: the cursor line moves to H 2/2" $?
+keys h
+wait_for 'L residual.* 8 bars' 10
+check "h again: 8 bars" $?
+wait_for 'segment 3/8 . H 1/2' 5
+check "h again: segment 3/8" $?
+# count the bars a person sees in the L chart's bottom row (above its axis)
+row=$(screen | grep -n 'segment 1  ' | head -1 | cut -d: -f1)
+bars=$(screen | sed -n "$((row - 1))p" | sed 's/.*┤//' | LC_ALL=C.UTF-8 grep -o '[▁▂▃▄▅▆▇█]' | wc -l)
+[ "$bars" -eq 8 ]
+check "the L chart's bottom row has 8 bars (got $bars)" $?
+
+keys b
+wait_for 'segment 2/8 . H 2/2 . H-step next' 5
+check "b: one step back in the history" $?
+keys f
+wait_for 'segment 3/8 . H 1/2 . L 1/2' 5
+check "f: forward again" $?
+
+keys r
+wait_for 'segment 8/8 . done' 30
+check "r: runs until max-steps halting" $?
+wait_for 'max-steps stops|both rules stop' 5
+check "the halting panel marks where halting stops" $?
+
+keys m
+wait_for 'probe lm_head' 10 && wait_gone 'computing the probe' 10 && screen | sed -n 4p | grep -q '[^ ]'
+check "m: grid mode probe, computed and drawn" $?
+keys c
+wait_for 'relative' 5
+check "c: the chart metric is named" $?
+keys L
+wait_for 'linear' 5
+check "L: linear scale" $?
+
+# ---- help from the key table ----
+keys '?'
+wait_for 'hrmscope keys' 5
+check "?: the help screen opens" $?
+"$HRMSCOPE" tui --list-keys | sed -n 's/^| `\(.*\)` | .*/\1/p' >"$tmp/names"
+missing=""
+pages=$(screen | sed -n 's/.*page 1\/\([0-9]*\).*/\1/p')
+screen >"$tmp/help"
+p=1
+while [ "$p" -lt "${pages:-1}" ]; do
+	keys Space
+	sleep 0.3
+	screen >>"$tmp/help"
+	p=$((p + 1))
+done
+while IFS= read -r name; do
+	grep -qF -- "$name" "$tmp/help" || missing="$missing [$name]"
+done <"$tmp/names"
+[ -z "$missing" ] && [ -s "$tmp/names" ]
+check "?: every key of the key table is listed$missing" $?
+keys x
+wait_for 'L residual' 5
+check "any key closes the help" $?
+
+# ---- resize ----
+$T resize-window -t s -x 60 -y 20
+wait_for 'needs at least 80x24' 5
+check "60x20: the too-small message" $?
+$T resize-window -t s -x 100 -y 40
+wait_for 'L residual' 5 && wait_for 'segment 8/8' 5
+check "back to 100x40: redrawn" $?
+
+# ---- inspector, edit, open ----
+keys i
+wait_for 'row 1 col 1' 5
+check "i: the inspector shows the cell" $?
+keys j l
+wait_for 'row 2 col 2' 5
+check "hjkl move the cell cursor" $?
+keys e
+wait_for 'editing' 5
+check "e: edit mode" $?
+keys Space Enter
+wait_for 'maze-11.txt \(edited\)' 5
+check "editing and Enter re-runs the edited maze" $?
+keys Escape o
+keys -l "$srcdir/puzzles/examples/maze-15.txt"
+keys Enter
+wait_for 'maze-15.txt' 10
+check "o: opens another puzzle" $?
+
+keys q
+wait_for '^EXIT 0' 5 && ! screen | grep -q 'L residual'
+check "q quits with status 0 and gives the terminal back" $?
+
+# ---- signals ----
+start 100 40 "$TUI"
+wait_for 'segment 1/8' 10
+pid=$(pgrep -f "tui --model $tmp/model" | head -1)
+kill -TERM "$pid" 2>/dev/null
+wait_for '^EXIT 143' 5 && ! screen | grep -q 'L residual'
+check "SIGTERM restores the terminal (exit 143, screen given back)" $?
+start 100 40 "$TUI"
+wait_for 'segment 1/8' 10
+pid=$(pgrep -f "tui --model $tmp/model" | head -1)
+kill -SEGV "$pid" 2>/dev/null
+wait_for '^EXIT 139' 5 && ! screen | grep -q 'L residual'
+check "a crash (SIGSEGV) still gives the terminal back" $?
+start 100 40 "$TUI"
+wait_for 'segment 1/8' 10
+keys C-c
+wait_for '^EXIT 130' 5 && ! screen | grep -q 'L residual'
+check "Ctrl-C restores the terminal (exit 130)" $?
+
+# ---- scripted keys, recording, teaching ----
+start 100 40 "$TUI --keys 's s q' --keys-delay 0 --record '$tmp/demo.cast'"
+wait_for '^EXIT 0' 15
+check "--keys 's s q' runs and quits" $?
+head -1 "$tmp/demo.cast" | grep -q '"version": 2' && grep -q 'segment 3/8' "$tmp/demo.cast"
+check "--record writes an asciinema v2 file showing segment 3/8" $?
+
+start 100 40 "$TUI --teach"
+wait_for 'L-module|H update' 10
+check "teaching mode captions the steps" $?
+keys q
+
+# ---- monochrome ----
+start 100 40 "NO_COLOR=1 $TUI"
+wait_for 'segment 1/8' 10
+screen | sed -n '4,14p' | grep -q '█'
+check "NO_COLOR: the maze still shows (walls as blocks)" $?
+keys q
+
+# ---- not a terminal ----
+msg=$("$HRMSCOPE" tui --model "$tmp/model" --puzzle "$srcdir/$MAZE" </dev/null 2>&1 | cat)
+echo "$msg" | grep -q 'hrmscope run' && echo "$msg" | grep -q 'trace'
+check "stdout not a terminal: points to hrmscope run / trace" $?
+
+# ---- no arguments ----
+start 100 40 "'$HRMSCOPE'"
+if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/models/maze/all_config.yaml" ]; then
+	wait_for 'segment 1/' 15
+	check "no arguments: the embedded model on a bundled maze" $?
+	keys q
+else
+	wait_for 'embedded maze model .* is not there yet' 5
+	check "no arguments, no embedded model yet: one clear line" $?
+fi
+
+exit $fail

@@ -1,0 +1,94 @@
+/* caption.c - teaching mode: one line of plain language about the step on
+ * screen, made from the same history the charts draw. */
+#include "tui.h"
+#include "maze.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Cells whose lm_head(z_H) answer differs between positions a and b; for
+ * a maze, cells that joined or left the path. */
+static int answer_moves(const struct tui *t, int a, int b)
+{
+	const struct history *h = t->hist;
+	int S = h->S, V = h->V, n = 0;
+	for (int c = 0; c < S; c++) {
+		int x = history_argmax(h->pos[a].logits_zH + (size_t)c * V, V);
+		int y = history_argmax(h->pos[b].logits_zH + (size_t)c * V, V);
+		if (t->puz.kind == PUZZLE_MAZE)
+			n += (x == MAZE_PATH) != (y == MAZE_PATH);
+		else
+			n += x != y;
+	}
+	return n;
+}
+
+void caption_text(const struct tui *t, char *buf, size_t len)
+{
+	if (t->hist == NULL || t->hist_n == 0) {
+		snprintf(buf, len, "Loading the puzzle...");
+		return;
+	}
+	int p = t->pos;
+	if (p == 0) {
+		snprintf(buf, len,
+		         "Start: z_H and z_L hold the model's learned initial vectors; nothing is computed yet.");
+		return;
+	}
+	const struct hist_pos *hp = &t->hist->pos[p];
+	int m = t->metric;
+	if (hp->kind == HIST_L) {
+		int p0 = p - hp->l_step;
+		double r0 = t->hist->pos[p0].res[m], r = hp->res[m];
+		if (hp->l_step == 0)
+			snprintf(
+			    buf, len,
+			    "L-module, cycle %d of segment %d: a fresh start from the updated plan (residual %.2g).",
+			    hp->h_cycle + 1, hp->segment + 1, r);
+		else if (r > 0 && r0 / r > 1.05)
+			snprintf(buf, len, "L-module settling: residual fell %.1fx in this cycle (%.2g -> %.2g).",
+			         r0 / r, r0, r);
+		else if (r0 > 0 && r / r0 > 1.05)
+			snprintf(buf, len, "L-module not settling yet: residual rose %.1fx in this cycle.", r / r0);
+		else
+			snprintf(buf, len,
+			         "L-module steady: residual about the same as at the start of the cycle (%.2g).", r);
+		return;
+	}
+	int moved = answer_moves(t, p - 1, p);
+	size_t n;
+	if (moved == 0)
+		n = (size_t)snprintf(buf, len,
+		                     "H update (residual %.2g): the plan moved, the answer read from z_H did not.",
+		                     hp->res[m]);
+	else if (t->puz.kind == PUZZLE_MAZE)
+		n = (size_t)snprintf(buf, len, "H update: plan changed, %d cells of the path moved.", moved);
+	else
+		n = (size_t)snprintf(buf, len, "H update: plan changed, %d cells of the answer changed.", moved);
+	if (!hp->seg_end || n >= len)
+		return;
+	const char *why = hp->q_halt > hp->q_continue
+	                      ? " q_halt rose above q_continue: the model believes it is done."
+	                      : " q_continue is above q_halt: the model wants to keep thinking.";
+	n += (size_t)snprintf(buf + n, len - n, "%s", why);
+	if (hp->scored > 0 && n < len) {
+		if (hp->exact)
+			snprintf(buf + n, len - n, " The answer is exactly right.");
+		else
+			snprintf(buf + n, len - n, " %d%% of the cells are right.", 100 * hp->right / hp->scored);
+	}
+}
+
+static void caption_draw(struct view *v, struct tui *t)
+{
+	char buf[512];
+	caption_text(t, buf, sizeof buf);
+	draw_fill(v->win, 0, UI_CAPTION);
+	draw_text(v->win, 0, 1, v->w - 1, UI_CAPTION, buf);
+}
+
+const struct view_ops view_caption_ops = {
+    .name = "caption",
+    .dirty = DIRTY_POSITION,
+    .draw = caption_draw,
+};

@@ -1,0 +1,135 @@
+/* draw.c - helpers shared by the views: text, glyph sets, messages. */
+#include "tui.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const struct glyphs utf8_glyphs = {
+    .upper_half = "\xe2\x96\x80", /* ▀ */
+    .bar = {" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
+            "\xe2\x96\x87", "\xe2\x96\x88"},
+    .vline = "\xe2\x94\x82", /* │ */
+    .hline = "\xe2\x94\x80", /* ─ */
+    .cross = "\xe2\x94\xbc", /* ┼ */
+    .axis = "\xe2\x94\xa4",  /* ┤ */
+    .dot = "\xc2\xb7",       /* · */
+    .mark = "\xe2\x97\x80",  /* ◀ */
+    .sep = " \xc2\xb7 ",
+    .arrow = "\xe2\x86\x92", /* → */
+    .check = "\xe2\x9c\x93", /* ✓ */
+    .shade = {" ", "\xe2\x96\x91", "\xe2\x96\x92", "\xe2\x96\x93", "\xe2\x96\x88"},
+};
+
+static const struct glyphs ascii_glyphs = {
+    .upper_half = "\"",
+    .bar = {" ", ".", ".", "_", "_", "=", "=", "#", "#"},
+    .vline = "|",
+    .hline = "-",
+    .cross = "+",
+    .axis = "|",
+    .dot = ".",
+    .mark = "<",
+    .sep = " | ",
+    .arrow = "->",
+    .check = "ok",
+    .shade = {" ", ".", ":", "*", "#"},
+};
+
+const struct glyphs *glyphs_get(bool utf8)
+{
+	return utf8 ? &utf8_glyphs : &ascii_glyphs;
+}
+
+int text_width(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s)
+{
+	if (maxw <= 0 || y < 0 || x < 0 || y >= getmaxy(w) || x >= getmaxx(w))
+		return;
+	if (x + maxw > getmaxx(w))
+		maxw = getmaxx(w) - x;
+	/* cut at maxw characters, not bytes */
+	int cols = 0;
+	const char *end = s;
+	while (*end) {
+		if (((unsigned char)*end & 0xc0) != 0x80) {
+			if (cols == maxw)
+				break;
+			cols++;
+		}
+		end++;
+	}
+	wattrset(w, ui_attr(r));
+	mvwaddnstr(w, y, x, s, (int)(end - s));
+}
+
+void draw_fmt(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	draw_text(w, y, x, maxw, r, buf);
+}
+
+void draw_fill(WINDOW *w, int y, enum ui_role r)
+{
+	wattrset(w, ui_attr(r));
+	wmove(w, y, 0);
+	for (int x = 0; x < getmaxx(w); x++)
+		waddch(w, ' ');
+}
+
+void draw_title(WINDOW *w, struct tui *t, int y, const char *title)
+{
+	(void)t;
+	draw_text(w, y, 0, getmaxx(w), UI_TITLE, title);
+}
+
+double tui_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void tui_message(struct tui *t, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	va_end(ap);
+	t->msg_error = error;
+	t->msg_until = tui_now() + (error ? 6000 : 4000);
+	t->dirty |= DIRTY_STATUS;
+}
+
+const char *tui_grid_mode_name(enum grid_mode m)
+{
+	static const char *names[GRID_MODES] = {
+	    "input",
+	    "prediction lm_head(z_H)",
+	    "probe lm_head(H_level(z_H, z_L))",
+	    "decoded lm_head(z_L) (noise)",
+	    "label",
+	    "diff: prediction vs label",
+	    "confidence (softmax)",
+	    "changed since the previous step",
+	};
+	return names[m];
+}
+
+bool tui_label_known(const struct tui *t)
+{
+	return t->puz.has_label;
+}

@@ -1,0 +1,239 @@
+/* source.c - puzzle sources for the TUI (see source.h). */
+#include "source.h"
+#include "dataset.h"
+#include "maze.h"
+#include "rng.h"
+#include "sudoku.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int64_t parse_index(const char *s)
+{
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	return errno || *end ? -1 : (int64_t)v;
+}
+
+static int open_list(struct puzzle_source *s, const char *path, int64_t index, char **cause)
+{
+	if (puzzle_load_all(path, 0, &s->list, &s->count, cause) != 0)
+		return -1;
+	if (index >= s->count) {
+		set_cause(cause, "%s: no puzzle %lld (the file has %d, numbered from 0)", path, (long long)index,
+		          s->count);
+		source_close(s);
+		return -1;
+	}
+	s->kind = SOURCE_LIST;
+	s->start = index;
+	snprintf(s->name, sizeof s->name, "%s", path);
+	return 0;
+}
+
+static int open_dataset(struct puzzle_source *s, const char *dir, const char *split, int64_t index, char **cause)
+{
+	char path[4096];
+	if (split == NULL) {
+		snprintf(path, sizeof path, "%s/test", dir);
+		split = is_dir(path) ? "test" : "train";
+	}
+	s->split = xcalloc(1, sizeof *s->split);
+	if (dataset_read_split(dir, split, s->split, cause) != 0) {
+		free(s->split);
+		s->split = NULL;
+		return -1;
+	}
+	s->kind = SOURCE_DATASET;
+	if (index >= s->split->num_examples) {
+		set_cause(cause, "%s/%s: no example %lld (the split has %lld, numbered from 0)", dir, split,
+		          (long long)index, (long long)s->split->num_examples);
+		source_close(s);
+		return -1;
+	}
+	s->start = index;
+	/* the folder's own name: the header has little room */
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	const char *base = dir;
+	for (size_t i = 0; i + 1 < dl; i++)
+		if (dir[i] == '/')
+			base = dir + i + 1;
+	snprintf(s->name, sizeof s->name, "%.*s:%s", (int)(dl - (size_t)(base - dir)), base, split);
+	return 0;
+}
+
+int source_open(struct puzzle_source *s, const char *spec, char **cause)
+{
+	memset(s, 0, sizeof *s);
+	if (is_dir(spec))
+		return open_dataset(s, spec, NULL, 0, cause);
+	if (is_file(spec))
+		return open_list(s, spec, 0, cause);
+	/* peel ":INDEX" and ":SPLIT" off the end */
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", spec);
+	char *colon = strrchr(buf, ':');
+	if (colon == NULL)
+		return set_cause(cause, "%s: no such file or dataset folder", spec);
+	*colon = '\0';
+	const char *tail = colon + 1;
+	int64_t index = parse_index(tail);
+	if (index >= 0 && is_file(buf))
+		return open_list(s, buf, index, cause);
+	if (is_dir(buf)) {
+		if (index >= 0)
+			return set_cause(cause, "%s: give the split before the index (%s:test:%s)", spec, buf, tail);
+		return open_dataset(s, buf, tail, 0, cause);
+	}
+	char *colon2 = strrchr(buf, ':');
+	if (colon2 != NULL && index >= 0) {
+		*colon2 = '\0';
+		if (is_dir(buf))
+			return open_dataset(s, buf, colon2 + 1, index, cause);
+	}
+	if (*tail && index < 0 && is_file(buf))
+		return set_cause(cause, "%s: '%s' is not a puzzle number", spec, tail);
+	return set_cause(cause, "%s: no such file or dataset folder", spec);
+}
+
+void source_open_mazes(struct puzzle_source *s, const struct puzzle *first)
+{
+	memset(s, 0, sizeof *s);
+	s->kind = SOURCE_MAZES;
+	s->first = *first;
+	s->side = first->side;
+	/* long enough to need thinking, short enough to generate at once */
+	s->min_path = first->side * first->side / 6;
+	if (s->min_path > 111)
+		s->min_path = 111;
+	snprintf(s->name, sizeof s->name, "%s", first->name);
+}
+
+void source_close(struct puzzle_source *s)
+{
+	free(s->list);
+	if (s->split) {
+		dataset_split_free(s->split);
+		free(s->split);
+	}
+	memset(s, 0, sizeof *s);
+}
+
+int64_t source_count(const struct puzzle_source *s)
+{
+	switch (s->kind) {
+	case SOURCE_LIST:
+		return s->count;
+	case SOURCE_DATASET:
+		return s->split->num_examples;
+	default:
+		return INT64_MAX;
+	}
+}
+
+static int side_of(int cells)
+{
+	int r = 0;
+	while ((r + 1) * (r + 1) <= cells)
+		r++;
+	return r * r == cells ? r : 0;
+}
+
+static int dataset_puzzle(const struct puzzle_source *s, int64_t i, struct puzzle *p, int32_t *pid, char **cause)
+{
+	const struct dataset_meta *m = &s->split->meta;
+	struct dataset_example ex;
+	if (dataset_get_example(s->split, i, &ex) != 0)
+		return set_cause(cause, "%s: no example %lld", s->name, (long long)i);
+	int S = (int)m->seq_len, side = side_of(S);
+	memset(p, 0, sizeof *p);
+	if (m->vocab_size == MAZE_VOCAB && side >= MAZE_MIN_SIDE && side <= PUZZLE_MAX_SIDE)
+		p->kind = PUZZLE_MAZE;
+	else if (m->vocab_size == SUDOKU_VOCAB && S == SUDOKU_CELLS)
+		p->kind = PUZZLE_SUDOKU;
+	else if (m->vocab_size == ARC_VOCAB && S == PUZZLE_MAX_CELLS)
+		p->kind = PUZZLE_ARC;
+	else
+		return set_cause(cause, "%s: vocabulary %lld with %d cells is not a maze, sudoku or ARC dataset",
+		                 s->name, (long long)m->vocab_size, S);
+	p->side = side;
+	p->seq_len = S;
+	memcpy(p->input, ex.inputs, (size_t)S * sizeof(int32_t));
+	for (int c = 0; c < S; c++) {
+		int32_t l = ex.labels[c];
+		p->label[c] = l < 0 || l >= m->vocab_size ? 0 : l;
+		if (p->label[c] != 0)
+			p->has_label = true;
+	}
+	*pid = ex.puzzle_identifier;
+	snprintf(p->name, sizeof p->name, "%.100s #%lld", s->name, (long long)i);
+	return 0;
+}
+
+void source_complete_label(struct puzzle *p)
+{
+	if (p->has_label)
+		return;
+	char *cause = NULL;
+	int rc = -1;
+	if (p->kind == PUZZLE_MAZE)
+		rc = maze_solve(p, &cause);
+	else if (p->kind == PUZZLE_SUDOKU && sudoku_count_solutions(p, 1, NULL) >= 1)
+		rc = sudoku_solve(p, &cause);
+	free(cause);
+	if (rc != 0)
+		p->has_label = false;
+}
+
+int source_get(const struct puzzle_source *s, int64_t i, struct puzzle *out, int32_t *pid, char **cause)
+{
+	*pid = 0;
+	if (i < 0 || i >= source_count(s))
+		return set_cause(cause, "no puzzle %lld", (long long)i);
+	switch (s->kind) {
+	case SOURCE_LIST:
+		*out = s->list[i];
+		break;
+	case SOURCE_DATASET:
+		if (dataset_puzzle(s, i, out, pid, cause) != 0)
+			return -1;
+		break;
+	case SOURCE_MAZES:
+		if (i == 0) {
+			*out = s->first;
+		} else {
+			struct hrm_rng rng;
+			struct maze_gen_opts o = {.side = s->side, .min_path = s->min_path};
+			hrm_rng_seed(&rng, (uint64_t)i);
+			if (maze_generate(&rng, &o, out, cause) != 0)
+				return -1;
+			snprintf(out->name, sizeof out->name, "fresh maze %dx%d #%lld", s->side, s->side, (long long)i);
+		}
+		break;
+	}
+	source_complete_label(out);
+	return 0;
+}

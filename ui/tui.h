@@ -1,0 +1,225 @@
+/* tui.h - the ncurses front end: the application state every view reads,
+ * the views, and the helpers they share.
+ *
+ * Views are `const struct view_ops` tables (draw, key, click) over one
+ * window each.  Code that changes state only sets dirty bits; the main loop
+ * repaints the views whose bits are set, queues each with wnoutrefresh and
+ * flushes once with doupdate().  The engine lives on the worker thread
+ * (worker.h); views read its history while the main loop holds the lock. */
+#ifndef HRM_UI_TUI_H
+#define HRM_UI_TUI_H
+
+#include "colors.h"
+#include "history.h"
+#include "hrm.h"
+#include "keys.h"
+#include "puzzle.h"
+#include "source.h"
+#include "worker.h"
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TUI_MIN_COLS 80
+#define TUI_MIN_LINES 24
+
+enum grid_mode {
+	GRID_INPUT,
+	GRID_PRED,
+	GRID_PROBE,
+	GRID_ZL,
+	GRID_LABEL,
+	GRID_DIFF,
+	GRID_CONF,
+	GRID_CHANGED,
+	GRID_MODES
+};
+enum metric { METRIC_ABS, METRIC_REL, METRIC_RMS, METRICS };
+enum focus { FOCUS_MAIN, FOCUS_GRID, FOCUS_EDIT };
+enum prompt_kind { PROMPT_NONE, PROMPT_OPEN, PROMPT_GOTO };
+
+/* dirty bits */
+enum {
+	DIRTY_HEADER = 1 << 0,
+	DIRTY_GRID = 1 << 1,
+	DIRTY_CHARTS = 1 << 2,
+	DIRTY_HALT = 1 << 3,
+	DIRTY_PR = 1 << 4,
+	DIRTY_INSPECT = 1 << 5,
+	DIRTY_STATUS = 1 << 6,
+	DIRTY_LAYOUT = 1 << 7,
+	DIRTY_CLEAR = 1 << 8,     /* clear the whole screen first */
+	DIRTY_ALL = (1 << 7) - 1, /* every view; layout and clear are asked for explicitly */
+	/* what moving through the run changes */
+	DIRTY_POSITION =
+	    DIRTY_HEADER | DIRTY_GRID | DIRTY_CHARTS | DIRTY_HALT | DIRTY_PR | DIRTY_INSPECT | DIRTY_STATUS,
+};
+
+/* key handler results */
+enum { RES_NONE = 0, RES_HANDLED = 1, RES_QUIT = 2 };
+
+struct tui;
+struct view;
+
+struct view_ops {
+	const char *name;
+	unsigned dirty; /* dirty bits that repaint this view */
+	void (*draw)(struct view *v, struct tui *t);
+	/* a click at (y, x) inside the view's window; may be NULL */
+	int (*click)(struct view *v, struct tui *t, int y, int x);
+};
+
+struct view {
+	const struct view_ops *ops;
+	WINDOW *win;
+	int y, x, h, w;
+	bool shown;
+};
+
+enum view_id { V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_COUNT };
+
+/* Characters: UTF-8, or ASCII when the locale is not UTF-8. */
+struct glyphs {
+	const char *upper_half; /* top cell foreground, bottom background */
+	const char *bar[9];     /* 0..8 eighths of a character */
+	const char *vline, *hline, *cross, *axis;
+	const char *dot, *mark, *sep, *arrow, *check;
+	const char *shade[5];
+};
+
+/* Where a click on the grid or a chart lands. */
+struct grid_geom {
+	int r0, c0, nr, nc; /* the part of the puzzle shown (ARC: the grids, not the whole canvas) */
+	int top, left;      /* first cell, window coordinates */
+	int cw;             /* characters per cell */
+	bool half;          /* two cells per character, vertically */
+	bool sudoku;        /* box lines between the 3x3 boxes */
+	int row0;           /* first row shown (scrolling) */
+	int rows_shown;
+};
+
+struct tui {
+	/* model and puzzle */
+	struct hrm_model *model;
+	struct puzzle_source src;
+	int64_t src_index;
+	struct puzzle puz;   /* on screen (the edited copy while editing) */
+	struct puzzle saved; /* the puzzle as loaded, while editing */
+	int32_t pid;
+	const struct puzzle_ops *pops;
+
+	/* the run */
+	struct worker *worker;
+	uint64_t gen;               /* the load this screen shows */
+	const struct history *hist; /* valid between lock and unlock */
+	int hist_n;                 /* positions computed (snapshot) */
+	int target;                 /* the position the user asked for */
+	int pos;                    /* shown: min(target, hist_n - 1) */
+	bool busy;
+	struct worker_status ws;
+	double busy_since;
+
+	/* view settings */
+	enum grid_mode grid_mode;
+	enum metric metric;
+	bool log_scale;
+	bool adaptive;
+	enum focus focus;
+	int cur_r, cur_c;
+	bool playing, teaching;
+	int speed; /* index into the play intervals */
+	double next_tick;
+	bool help_shown;
+	int help_page;
+	enum prompt_kind prompt;
+	char prompt_buf[256];
+	int prompt_len;
+	char msg[256];
+	bool msg_error;
+	double msg_until;
+	bool pr_accumulate;
+
+	/* PR over earlier puzzles (accumulate): pooled states [n][d] */
+	float *acc_zH, *acc_zL;
+	int acc_nH, acc_nL, acc_cap_H, acc_cap_L;
+	int acc_puzzles;
+
+	/* screen */
+	bool utf8;
+	const struct glyphs *g;
+	unsigned dirty;
+	bool too_small;
+	struct view views[V_COUNT];
+	struct grid_geom geom;
+	int chart_pos[2][512]; /* position of each chart column, -1 none */
+	int quit;
+
+	/* extras */
+	struct recorder *rec;
+	struct script *script;
+	int wake_fd[2]; /* signals -> main loop */
+};
+
+/* tui.c */
+double tui_now(void);
+void tui_message(struct tui *t, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Move the screen to position p (computing it if needed). */
+void tui_goto(struct tui *t, int p);
+/* Load t->puz afresh (history cleared) / run it until halting. */
+void tui_restart(struct tui *t);
+void tui_run(struct tui *t);
+const char *tui_grid_mode_name(enum grid_mode m);
+const char *tui_metric_name(enum metric m);
+bool tui_label_known(const struct tui *t);
+
+/* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
+ * legend included); returns the rows it takes, *need_w its width. */
+int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struct grid_geom *g, int *need_w);
+
+/* layout.c */
+void layout_apply(struct tui *t);
+void layout_draw_too_small(struct tui *t);
+extern const struct view_ops view_header_ops, view_grid_ops, view_inspect_ops, view_lchart_ops, view_hchart_ops,
+    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops;
+
+/* draw.c: small drawing helpers */
+void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s);
+void draw_fmt(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void draw_fill(WINDOW *w, int y, enum ui_role r);
+void draw_title(WINDOW *w, struct tui *t, int y, const char *title);
+int text_width(const char *s);
+const struct glyphs *glyphs_get(bool utf8);
+
+/* grid_cells.c: what each cell shows in the current grid mode */
+struct grid_cell {
+	int32_t token;  /* drawn glyph's token, -1 for none */
+	enum swatch sw; /* the cell's colour */
+	bool wrong, missed, changed, given;
+	int shade; /* 0..4 confidence */
+};
+/* logits of the grid's source at position p (NULL if not computed yet). */
+const float *grid_logits(const struct tui *t, enum grid_mode m, int p);
+/* Returns false when the mode has nothing to show yet (why says why). */
+bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why);
+/* softmax / stablemax of a logit row, into [V] */
+void grid_softmax(const float *row, int V, double *out);
+void grid_stablemax(const float *row, int V, double *out);
+
+/* pr.c */
+double pr_participation_ratio(const float *samples, int n, int dim);
+
+/* view_help.c */
+void help_draw(struct tui *t);
+int help_pages(void);
+
+/* caption.c */
+void caption_text(const struct tui *t, char *buf, size_t len);
+
+/* edit.c */
+void edit_begin(struct tui *t);
+int edit_key(struct tui *t, enum request r, int ch);
+void edit_finish(struct tui *t, bool apply);
+
+#endif

@@ -1,0 +1,537 @@
+/* tui_loop.c - the main loop: take keys, mouse, signals and the worker's
+ * news; turn keys into requests (keys.h) and requests into state changes
+ * that set dirty bits; repaint the dirty views once per pass. */
+#include "tui.h"
+#include "record.h"
+#include "script.h"
+#include "term.h"
+#include "tui_app.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* play intervals, slow to fast (ms per step) */
+static const double play_ms[] = {2000, 1200, 700, 400, 200, 100, 50};
+#define PLAY_SPEEDS ((int)(sizeof play_ms / sizeof play_ms[0]))
+
+static int max_pos(const struct tui *t)
+{
+	const struct hrm_config *c = &t->model->cfg;
+	return c->halt_max_steps * c->H_cycles * (c->L_cycles + 1);
+}
+
+static int calls_per_segment(const struct tui *t)
+{
+	const struct hrm_config *c = &t->model->cfg;
+	return c->H_cycles * (c->L_cycles + 1);
+}
+
+void tui_goto(struct tui *t, int p)
+{
+	if (p < 0)
+		p = 0;
+	if (p > max_pos(t))
+		p = max_pos(t);
+	t->target = p;
+	if (p > t->hist_n - 1)
+		worker_compute_to(t->worker, p);
+	t->dirty |= DIRTY_POSITION;
+}
+
+void tui_run(struct tui *t)
+{
+	if (t->pos >= max_pos(t)) {
+		tui_message(t, false, "all %d segments ran (R restarts)", t->model->cfg.halt_max_steps);
+		return;
+	}
+	int found = worker_run_until_halt(t->worker, t->pos, t->adaptive);
+	if (found >= 0)
+		tui_goto(t, found);
+	else
+		t->target = max_pos(t);
+	t->dirty |= DIRTY_POSITION;
+}
+
+/* Has the run halted at position p under the chosen rule? */
+static bool halted_at(const struct tui *t, int p)
+{
+	if (p >= max_pos(t))
+		return true;
+	if (t->hist == NULL || p >= t->hist_n)
+		return false;
+	const struct hist_pos *hp = &t->hist->pos[p];
+	return hp->seg_end && (t->adaptive ? hp->halt_adaptive : hp->halt_max);
+}
+
+/* Copies the worker's news into t (positions computed, busy) and marks
+ * what changed. */
+static void sync_worker(struct tui *t)
+{
+	struct worker_status ws = worker_status(t->worker);
+	worker_lock(t->worker);
+	const struct history *h = worker_history(t->worker);
+	int n = h->gen == t->gen ? h->n : 0;
+	bool probe_missing = false;
+	int old_pos = t->pos;
+	bool was_busy = t->busy;
+	t->busy = ws.busy || ws.loaded_gen != t->gen;
+	if (!t->busy && n > 0 && t->target > n - 1)
+		t->target = n - 1;
+	t->pos = n > 0 ? (t->target < n - 1 ? t->target : n - 1) : 0;
+	if (n > 0 && (t->grid_mode == GRID_PROBE) && h->pos[t->pos].probe == NULL)
+		probe_missing = true;
+	bool halted = false;
+	if (t->playing && n > 0 && t->pos == t->target) {
+		t->hist = h;
+		t->hist_n = n;
+		halted = halted_at(t, t->pos);
+		t->hist = NULL;
+	}
+	worker_unlock(t->worker);
+	if (n != t->hist_n || old_pos != t->pos || strcmp(ws.error, t->ws.error) != 0)
+		t->dirty |= DIRTY_POSITION;
+	if (was_busy != t->busy || t->busy)
+		t->dirty |= DIRTY_HEADER;
+	if (t->busy && !was_busy)
+		t->busy_since = tui_now();
+	if (ws.error[0] && strcmp(ws.error, t->ws.error) != 0)
+		tui_message(t, true, "%s", ws.error);
+	t->hist_n = n;
+	t->ws = ws;
+	if (probe_missing)
+		worker_want_probe(t->worker, t->pos);
+	if (halted && t->playing && t->pos > 0) {
+		t->playing = false;
+		tui_message(t, false, "halted at segment %d (%s)", (t->pos - 1) / calls_per_segment(t) + 1,
+		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps");
+	}
+}
+
+static void play_tick(struct tui *t, double now)
+{
+	if (!t->playing || now < t->next_tick || t->pos != t->target || t->busy)
+		return;
+	int speed = t->speed;
+	t->next_tick = now + play_ms[speed];
+	tui_goto(t, t->pos + 1);
+}
+
+static void begin_prompt(struct tui *t, enum prompt_kind k, const char *initial)
+{
+	t->prompt = k;
+	snprintf(t->prompt_buf, sizeof t->prompt_buf, "%s", initial ? initial : "");
+	t->prompt_len = (int)strlen(t->prompt_buf);
+	t->playing = false;
+	t->dirty |= DIRTY_STATUS;
+}
+
+static void finish_prompt(struct tui *t)
+{
+	enum prompt_kind k = t->prompt;
+	t->prompt = PROMPT_NONE;
+	t->dirty |= DIRTY_STATUS;
+	if (t->prompt_len == 0)
+		return;
+	if (k == PROMPT_GOTO) {
+		char *end;
+		long s = strtol(t->prompt_buf, &end, 10);
+		int M = t->model->cfg.halt_max_steps;
+		if (*end || s < 1 || s > M) {
+			tui_message(t, true, "segments are numbered 1 to %d", M);
+			return;
+		}
+		tui_goto(t, (int)(s - 1) * calls_per_segment(t));
+	} else if (k == PROMPT_OPEN) {
+		app_open(t, t->prompt_buf);
+	}
+}
+
+static void prompt_key(struct tui *t, int ch)
+{
+	if (ch == KEYS_ESC) {
+		t->prompt = PROMPT_NONE;
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		finish_prompt(t);
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (t->prompt_len > 0)
+			t->prompt_buf[--t->prompt_len] = '\0';
+	} else if (ch == KEYS_CTRL('u')) {
+		t->prompt_len = 0;
+		t->prompt_buf[0] = '\0';
+	} else if (ch >= 32 && ch < 256 && t->prompt_len + 1 < (int)sizeof t->prompt_buf) {
+		t->prompt_buf[t->prompt_len++] = (char)ch;
+		t->prompt_buf[t->prompt_len] = '\0';
+	}
+	t->dirty |= DIRTY_STATUS;
+}
+
+static void move_cell(struct tui *t, int dr, int dc)
+{
+	const struct grid_geom *g = &t->geom;
+	int nr = g->nr > 0 ? g->nr : t->puz.side, nc = g->nc > 0 ? g->nc : t->puz.side;
+	if (t->cur_r < g->r0 || t->cur_r >= g->r0 + nr)
+		t->cur_r = g->r0;
+	if (t->cur_c < g->c0 || t->cur_c >= g->c0 + nc)
+		t->cur_c = g->c0;
+	t->cur_r = g->r0 + (t->cur_r - g->r0 + dr + nr) % nr;
+	t->cur_c = g->c0 + (t->cur_c - g->c0 + dc + nc) % nc;
+	t->dirty |= DIRTY_GRID | DIRTY_INSPECT;
+}
+
+static void set_teaching(struct tui *t, bool on)
+{
+	t->teaching = on;
+	t->playing = on;
+	if (on) {
+		t->speed = 1;
+		t->next_tick = tui_now() + play_ms[t->speed];
+	}
+	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+}
+
+static int do_request(struct tui *t, enum request r, int ch)
+{
+	int K = calls_per_segment(t), Lc = t->model->cfg.L_cycles;
+	struct hist_cursor hc = {0};
+	if (t->hist_n > 0) {
+		int k = t->pos % K;
+		hc.segment = t->pos / K;
+		hc.h_cycle = k / (Lc + 1);
+		hc.l_step = k % (Lc + 1);
+	}
+	if (t->focus == FOCUS_EDIT && r >= REQ_EDIT_WALL && r <= REQ_EDIT_DIGIT)
+		return edit_key(t, r, ch);
+	switch (r) {
+	case REQ_STEP_L:
+		t->playing = false;
+		tui_goto(t, t->pos + (hc.l_step == Lc ? 2 : 1));
+		break;
+	case REQ_STEP_H:
+		t->playing = false;
+		tui_goto(t, t->pos + (Lc - hc.l_step) + 1);
+		break;
+	case REQ_STEP_SEGMENT:
+		t->playing = false;
+		tui_goto(t, (t->pos / K + 1) * K);
+		break;
+	case REQ_RUN:
+		t->playing = false;
+		tui_run(t);
+		break;
+	case REQ_HALT_RULE:
+		t->adaptive = !t->adaptive;
+		tui_message(t, false, "r and play stop at: %s",
+		            t->adaptive ? "adaptive halting (q_halt > q_continue)"
+		                        : "max-steps (the official evaluation)");
+		t->dirty |= DIRTY_HEADER | DIRTY_HALT;
+		break;
+	case REQ_PLAY:
+		t->playing = !t->playing;
+		if (t->playing && halted_at(t, t->pos) && t->pos > 0) {
+			t->playing = false;
+			tui_message(t, false, "the run has halted here: R restarts, a changes the rule");
+		}
+		t->next_tick = tui_now();
+		t->dirty |= DIRTY_HEADER;
+		break;
+	case REQ_FASTER:
+	case REQ_SLOWER:
+		t->speed += r == REQ_FASTER ? 1 : -1;
+		t->speed = t->speed < 0 ? 0 : t->speed >= PLAY_SPEEDS ? PLAY_SPEEDS - 1 : t->speed;
+		tui_message(t, false, "play speed: %.1f steps per second", 1000.0 / play_ms[t->speed]);
+		break;
+	case REQ_BACK:
+		t->playing = false;
+		tui_goto(t, t->pos - 1);
+		break;
+	case REQ_FORWARD:
+		tui_goto(t, t->pos + 1);
+		break;
+	case REQ_BACK_SEGMENT:
+		t->playing = false;
+		tui_goto(t, t->pos % K ? t->pos - t->pos % K : t->pos - K);
+		break;
+	case REQ_FORWARD_SEGMENT:
+		tui_goto(t, (t->pos / K + 1) * K);
+		break;
+	case REQ_FIRST:
+		t->playing = false;
+		tui_goto(t, 0);
+		break;
+	case REQ_LAST:
+		tui_goto(t, t->hist_n - 1);
+		break;
+	case REQ_GOTO:
+		begin_prompt(t, PROMPT_GOTO, NULL);
+		break;
+	case REQ_NEXT_PUZZLE:
+		app_step_puzzle(t, +1);
+		break;
+	case REQ_PREV_PUZZLE:
+		app_step_puzzle(t, -1);
+		break;
+	case REQ_OPEN:
+		begin_prompt(t, PROMPT_OPEN, NULL);
+		break;
+	case REQ_RESTART:
+		t->playing = false;
+		tui_restart(t);
+		break;
+	case REQ_EDIT:
+		edit_begin(t);
+		break;
+	case REQ_GRID_MODE:
+	case REQ_GRID_MODE_BACK:
+		t->grid_mode =
+		    (enum grid_mode)((t->grid_mode + (r == REQ_GRID_MODE ? 1 : GRID_MODES - 1)) % GRID_MODES);
+		t->dirty |= DIRTY_GRID | DIRTY_INSPECT;
+		break;
+	case REQ_METRIC:
+		t->metric = (enum metric)((t->metric + 1) % METRICS);
+		t->dirty |= DIRTY_CHARTS | DIRTY_STATUS;
+		break;
+	case REQ_LOG_SCALE:
+		t->log_scale = !t->log_scale;
+		t->dirty |= DIRTY_CHARTS;
+		break;
+	case REQ_INSPECT:
+		t->focus = FOCUS_GRID;
+		move_cell(t, 0, 0);
+		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
+		break;
+	case REQ_PR_SET:
+		t->pr_accumulate = !t->pr_accumulate;
+		t->dirty |= DIRTY_PR;
+		break;
+	case REQ_TEACH:
+		set_teaching(t, !t->teaching);
+		break;
+	case REQ_HELP:
+		t->help_shown = true;
+		t->help_page = 0;
+		break;
+	case REQ_REDRAW:
+		clearok(curscr, TRUE);
+		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
+		break;
+	case REQ_CANCEL:
+		worker_cancel(t->worker);
+		if (t->target > t->pos)
+			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
+		if (t->teaching)
+			set_teaching(t, false);
+		t->playing = false;
+		tui_message(t, false, "stopped");
+		break;
+	case REQ_QUIT:
+		return RES_QUIT;
+	case REQ_CELL_LEFT:
+		move_cell(t, 0, -1);
+		break;
+	case REQ_CELL_RIGHT:
+		move_cell(t, 0, 1);
+		break;
+	case REQ_CELL_UP:
+		move_cell(t, -1, 0);
+		break;
+	case REQ_CELL_DOWN:
+		move_cell(t, 1, 0);
+		break;
+	case REQ_GRID_LEAVE:
+		t->focus = FOCUS_MAIN;
+		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
+		break;
+	case REQ_EDIT_APPLY:
+		edit_finish(t, true);
+		break;
+	case REQ_EDIT_CANCEL:
+		edit_finish(t, false);
+		break;
+	default:
+		return RES_NONE;
+	}
+	return RES_HANDLED;
+}
+
+static void click(struct tui *t)
+{
+	MEVENT me;
+	if (getmouse(&me) != OK || !(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return;
+	if (t->help_shown) {
+		t->help_shown = false;
+		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
+		return;
+	}
+	for (int i = 0; i < V_COUNT; i++) {
+		struct view *v = &t->views[i];
+		if (!v->shown || !v->ops->click)
+			continue;
+		if (me.y >= v->y && me.y < v->y + v->h && me.x >= v->x && me.x < v->x + v->w) {
+			v->ops->click(v, t, me.y - v->y, me.x - v->x);
+			return;
+		}
+	}
+}
+
+int tui_key(struct tui *t, int ch)
+{
+	if (ch == KEY_MOUSE) {
+		click(t);
+		return RES_HANDLED;
+	}
+	if (ch == KEY_RESIZE) {
+		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+		return RES_HANDLED;
+	}
+	if (t->help_shown) {
+		if (ch == ' ' && t->help_page + 1 < help_pages()) {
+			t->help_page++;
+		} else {
+			t->help_shown = false;
+			t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
+		}
+		return RES_HANDLED;
+	}
+	if (t->prompt != PROMPT_NONE) {
+		prompt_key(t, ch);
+		return RES_HANDLED;
+	}
+	if (t->too_small)
+		return ch == 'q' ? RES_QUIT : RES_HANDLED;
+	enum key_context ctx = t->focus == FOCUS_EDIT ? CTX_EDIT : t->focus == FOCUS_GRID ? CTX_GRID : CTX_MAIN;
+	enum request r = keys_lookup(ctx, ch);
+	if (r == REQ_NONE)
+		return RES_NONE;
+	if (t->msg[0] && !t->msg_error)
+		t->msg_until = 0;
+	t->dirty |= DIRTY_STATUS;
+	return do_request(t, r, ch);
+}
+
+static void render(struct tui *t)
+{
+	if (t->dirty & DIRTY_LAYOUT) {
+		layout_apply(t);
+		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
+	}
+	if (t->too_small) {
+		layout_draw_too_small(t);
+		doupdate();
+		record_frame(t->rec);
+		t->dirty = 0;
+		return;
+	}
+	if (t->help_shown) {
+		help_draw(t);
+		doupdate();
+		record_frame(t->rec);
+		t->dirty = 0;
+		return;
+	}
+	if (t->dirty & DIRTY_CLEAR) {
+		werase(stdscr);
+		wnoutrefresh(stdscr);
+	}
+	worker_lock(t->worker);
+	const struct history *h = worker_history(t->worker);
+	t->hist = h->gen == t->gen && h->n > 0 ? h : NULL;
+	if (t->hist == NULL)
+		t->hist_n = 0;
+	for (int i = 0; i < V_COUNT; i++) {
+		struct view *v = &t->views[i];
+		if (!v->shown || !(v->ops->dirty & t->dirty))
+			continue;
+		werase(v->win);
+		v->ops->draw(v, t);
+		if (t->dirty & DIRTY_CLEAR)
+			touchwin(v->win);
+		wnoutrefresh(v->win);
+	}
+	t->hist = NULL;
+	worker_unlock(t->worker);
+	/* in half-block grids the terminal cursor marks the inspected cell */
+	struct view *g = &t->views[V_GRID];
+	if (t->focus != FOCUS_MAIN && t->geom.half && g->shown) {
+		curs_set(1);
+		wmove(g->win, t->geom.top + (t->cur_r - t->geom.r0) / 2,
+		      t->geom.left + (t->cur_c - t->geom.c0) * t->geom.cw);
+		wnoutrefresh(g->win);
+	} else {
+		curs_set(0);
+	}
+	doupdate();
+	record_frame(t->rec);
+	t->dirty = 0;
+}
+
+int tui_loop(struct tui *t)
+{
+	int exit_sig = 0;
+	t->dirty = DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+	while (!t->quit) {
+		sync_worker(t);
+		double now = tui_now();
+		if (t->msg[0] && now >= t->msg_until && t->msg_until > 0) {
+			t->msg_until = 0;
+			t->msg[0] = '\0';
+			t->dirty |= DIRTY_STATUS;
+		}
+		if (t->dirty)
+			render(t);
+		int timeout = -1;
+		if (t->busy)
+			timeout = 250;
+		if (t->playing) {
+			int d = (int)(t->next_tick - now) + 1;
+			timeout = timeout < 0 || d < timeout ? (d < 0 ? 0 : d) : timeout;
+		}
+		if (t->msg_until > 0) {
+			int d = (int)(t->msg_until - now) + 1;
+			timeout = timeout < 0 || d < timeout ? (d < 0 ? 0 : d) : timeout;
+		}
+		int sw = script_wait_ms(t->script, now);
+		if (sw >= 0 && !t->busy)
+			timeout = timeout < 0 || sw < timeout ? sw : timeout;
+		else if (sw >= 0)
+			timeout = timeout < 0 || timeout > 50 ? 50 : timeout;
+		struct pollfd fds[3] = {
+		    {.fd = 0, .events = POLLIN},
+		    {.fd = worker_fd(t->worker), .events = POLLIN},
+		    {.fd = term_event_fd(), .events = POLLIN},
+		};
+		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+			break;
+		int ev = term_take_events(&exit_sig);
+		if (ev & TERM_EV_QUIT)
+			break;
+		if (ev & TERM_EV_RESIZE) {
+			term_apply_size();
+			t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+		}
+		if (fds[1].revents & POLLIN) {
+			/* a probe may have come in: what shows one repaints */
+			worker_drain(t->worker);
+			t->dirty |= DIRTY_GRID | DIRTY_INSPECT | DIRTY_HEADER;
+		}
+		int ch;
+		while (!t->quit && (ch = getch()) != ERR)
+			if (tui_key(t, ch) == RES_QUIT)
+				t->quit = 1;
+		if (t->quit)
+			break;
+		sync_worker(t);
+		now = tui_now();
+		int sk = script_next(t->script, now, !t->busy && t->pos == t->target && !t->dirty);
+		if (sk >= 0 && tui_key(t, sk) == RES_QUIT)
+			t->quit = 1;
+		play_tick(t, now);
+	}
+	return exit_sig ? 128 + exit_sig : 0;
+}

@@ -1,0 +1,231 @@
+/* view_charts.c - the residual charts: one bar per L-step (the L chart) or
+ * per H-step (the H chart) over the whole run, segments separated and the
+ * L bars coloured by H cycle, so the saw-tooth of hierarchical convergence
+ * shows at a glance: L settles within a cycle and jumps when H updates. */
+#include "tui.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define YLAB 8 /* width of the y-axis labels, "1.2e+01" + axis */
+
+struct bar {
+	int pos; /* history position */
+	double value;
+	int segment, h_cycle;
+};
+
+enum col_kind { COL_BAR, COL_SEG, COL_GAP };
+struct column {
+	enum col_kind kind;
+	int bar;
+};
+
+static int collect(const struct tui *t, enum hist_kind kind, struct bar *bars, int max)
+{
+	int n = 0;
+	for (int p = 1; p < t->hist_n && n < max; p++) {
+		const struct hist_pos *hp = &t->hist->pos[p];
+		if (hp->kind != kind)
+			continue;
+		bars[n].pos = p;
+		bars[n].value = hp->res[t->metric];
+		bars[n].segment = hp->segment;
+		bars[n].h_cycle = hp->h_cycle;
+		n++;
+	}
+	return n;
+}
+
+/* Columns for bars first..n-1: separators between segments and gaps between
+ * H cycles while they fit in width. */
+static int plan_columns(const struct bar *b, int first, int n, bool gaps, bool seps, struct column *cols, int width)
+{
+	int nc = 0;
+	for (int i = first; i < n && nc < width; i++) {
+		if (i > first && seps && b[i].segment != b[i - 1].segment)
+			cols[nc++] = (struct column){COL_SEG, -1};
+		else if (i > first && gaps && b[i].h_cycle != b[i - 1].h_cycle)
+			cols[nc++] = (struct column){COL_GAP, -1};
+		if (nc < width)
+			cols[nc++] = (struct column){COL_BAR, i};
+	}
+	return nc;
+}
+
+static int count_columns(const struct bar *b, int first, int n, bool gaps, bool seps)
+{
+	int nc = 0;
+	for (int i = first; i < n; i++) {
+		if (i > first &&
+		    ((seps && b[i].segment != b[i - 1].segment) || (gaps && b[i].h_cycle != b[i - 1].h_cycle)))
+			nc++;
+		nc++;
+	}
+	return nc;
+}
+
+static void fmt_value(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.1e", v);
+}
+
+static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
+{
+	WINDOW *w = v->win;
+	int which = kind == HIST_L ? 0 : 1;
+	static const char *metric_titles[METRICS] = {"abs L2 ||dz||", "relative ||dz||/||z||", "per-token RMS"};
+	struct bar bars[4096];
+	int n = t->hist ? collect(t, kind, bars, 4096) : 0;
+	int cur = -1;
+	for (int i = 0; i < n; i++)
+		if (bars[i].pos <= t->pos)
+			cur = i;
+	char title[256], now[32] = "";
+	if (cur >= 0)
+		fmt_value(now, sizeof now, bars[cur].value);
+	snprintf(title, sizeof title, "%s%s%s%s%s%s%d bars%s%s", kind == HIST_L ? "L residual dz_L" : "H update dz_H",
+	         t->g->sep, metric_titles[t->metric], t->g->sep, t->log_scale ? "log" : "linear", t->g->sep, n,
+	         cur >= 0 ? "  now " : "", now);
+	draw_title(w, t, 0, title);
+	for (int x = 0; x < 512; x++)
+		t->chart_pos[which][x] = -1;
+	int rows = v->h - 2, pw = v->w - YLAB;
+	if (rows < 1 || pw < 4)
+		return;
+	if (n == 0) {
+		draw_text(w, 1 + rows / 2, YLAB, pw, UI_DIM,
+		          kind == HIST_L ? "no L-step yet: press l, h, s or r" : "no H-step yet: press h, s or r");
+		return;
+	}
+	/* which bars fit: all of them with gaps and separators if possible */
+	bool gaps = kind == HIST_L, seps = true;
+	int first = 0;
+	if (count_columns(bars, 0, n, gaps, seps) > pw)
+		gaps = false;
+	if (count_columns(bars, 0, n, gaps, seps) > pw)
+		seps = false;
+	if (n > pw) {
+		int c = cur < 0 ? n - 1 : cur;
+		first = c - pw * 3 / 4;
+		if (first > n - pw)
+			first = n - pw;
+		if (first < 0)
+			first = 0;
+	}
+	struct column cols[512];
+	int nc = plan_columns(bars, first, n, gaps, seps, cols, pw < 512 ? pw : 512);
+
+	/* the scale over the bars shown */
+	double lo = INFINITY, hi = 0.0;
+	for (int i = 0; i < nc; i++) {
+		if (cols[i].kind != COL_BAR)
+			continue;
+		double val = bars[cols[i].bar].value;
+		if (val > hi)
+			hi = val;
+		if (val > 0 && val < lo)
+			lo = val;
+	}
+	if (!(hi > 0))
+		hi = 1.0;
+	if (!(lo < INFINITY))
+		lo = hi;
+	char lab[32];
+	fmt_value(lab, sizeof lab, hi);
+	draw_text(w, 1, 0, YLAB - 1, UI_DIM, lab);
+	fmt_value(lab, sizeof lab, t->log_scale ? lo : 0.0);
+	draw_text(w, rows, 0, YLAB - 1, UI_DIM, lab);
+	for (int r = 1; r <= rows; r++)
+		draw_text(w, r, YLAB - 1, 1, UI_SEPARATOR, t->g->axis);
+
+	for (int i = 0; i < nc; i++) {
+		int x = YLAB + i;
+		if (cols[i].kind == COL_SEG) {
+			for (int r = 1; r <= rows; r++)
+				draw_text(w, r, x, 1, UI_SEPARATOR, t->g->vline);
+			continue;
+		}
+		if (cols[i].kind == COL_GAP)
+			continue;
+		const struct bar *b = &bars[cols[i].bar];
+		double frac;
+		if (t->log_scale)
+			frac =
+			    hi > lo && b->value > 0 ? 0.1 + 0.9 * (log(b->value) - log(lo)) / (log(hi) - log(lo)) : 1.0;
+		else
+			frac = b->value / hi;
+		if (!(frac >= 0))
+			frac = 0;
+		int eighths = (int)lround(frac * rows * 8);
+		if (eighths < 1)
+			eighths = 1;
+		enum ui_role role = kind == HIST_H ? UI_BAR_H : b->h_cycle % 2 ? UI_BAR_B : UI_BAR_A;
+		if (cols[i].bar == cur)
+			role = UI_BAR_NOW;
+		else if (b->pos > t->pos)
+			role = UI_DIM;
+		for (int r = 0; r < rows; r++) {
+			int e = eighths - r * 8;
+			if (e <= 0)
+				break;
+			draw_text(w, rows - r, x, 1, role, t->g->bar[e > 8 ? 8 : e]);
+		}
+		if (x < 512)
+			t->chart_pos[which][x] = b->pos;
+		/* segment numbers under the first bar of each segment */
+		if (i == 0 || (cols[i - 1].kind == COL_SEG) ||
+		    (cols[i].bar > 0 && bars[cols[i].bar - 1].segment != b->segment && !seps)) {
+			char sn[16];
+			snprintf(sn, sizeof sn, "%d", b->segment + 1);
+			draw_text(w, rows + 1, x, v->w - x, UI_DIM, sn);
+		}
+	}
+	draw_text(w, rows + 1, 0, YLAB - 1, UI_DIM, "segment");
+}
+
+static void lchart_draw(struct view *v, struct tui *t)
+{
+	draw_chart(v, t, HIST_L);
+}
+static void hchart_draw(struct view *v, struct tui *t)
+{
+	draw_chart(v, t, HIST_H);
+}
+
+static int chart_click(struct tui *t, int which, int x)
+{
+	if (x < 0 || x >= 512 || t->chart_pos[which][x] < 0)
+		return RES_NONE;
+	tui_goto(t, t->chart_pos[which][x]);
+	return RES_HANDLED;
+}
+
+static int lchart_click(struct view *v, struct tui *t, int y, int x)
+{
+	(void)v;
+	(void)y;
+	return chart_click(t, 0, x);
+}
+
+static int hchart_click(struct view *v, struct tui *t, int y, int x)
+{
+	(void)v;
+	(void)y;
+	return chart_click(t, 1, x);
+}
+
+const struct view_ops view_lchart_ops = {
+    .name = "L chart",
+    .dirty = DIRTY_CHARTS,
+    .draw = lchart_draw,
+    .click = lchart_click,
+};
+
+const struct view_ops view_hchart_ops = {
+    .name = "H chart",
+    .dirty = DIRTY_CHARTS,
+    .draw = hchart_draw,
+    .click = hchart_click,
+};

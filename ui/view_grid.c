@@ -1,0 +1,360 @@
+/* view_grid.c - the puzzle grid with the current answer laid over it.
+ *
+ * Three ways to fit a grid: one row per cell row (text, 1 or 2 characters
+ * per cell); half blocks, two cell rows per character row with the top
+ * cell as foreground and the bottom one as background (needs colour and
+ * UTF-8), so a 30x30 maze takes 15 rows; and, on a monochrome or ASCII
+ * screen too short for the grid, a window that scrolls with the cursor. */
+#include "tui.h"
+#include "maze.h"
+
+#include <string.h>
+
+/* The part of the puzzle worth showing: all of it, except for ARC where
+ * the grids sit in the top left of a 30x30 canvas of padding. */
+static void crop(const struct puzzle *pz, struct grid_geom *g)
+{
+	int n = pz->side;
+	g->r0 = g->c0 = 0;
+	g->nr = g->nc = n;
+	if (pz->kind != PUZZLE_ARC)
+		return;
+	int r1 = -1, c1 = -1, rmin = n, cmin = n;
+	for (int r = 0; r < n; r++)
+		for (int c = 0; c < n; c++) {
+			int i = r * n + c;
+			if (pz->input[i] != ARC_PAD || (pz->has_label && pz->label[i] != ARC_PAD)) {
+				r1 = r > r1 ? r : r1;
+				c1 = c > c1 ? c : c1;
+				rmin = r < rmin ? r : rmin;
+				cmin = c < cmin ? c : cmin;
+			}
+		}
+	if (r1 < 0)
+		return;
+	/* one cell of margin shows stray colours the model writes next to it */
+	g->r0 = rmin > 0 ? rmin - 1 : 0;
+	g->c0 = cmin > 0 ? cmin - 1 : 0;
+	g->nr = (r1 + 2 < n ? r1 + 2 : n) - g->r0;
+	g->nc = (c1 + 2 < n ? c1 + 2 : n) - g->c0;
+}
+
+/* Plans the grid in a panel of avail_h x avail_w (title and legend
+ * included) on a screen screen_w wide; *need_w is the width it takes. */
+int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struct grid_geom *g, int *need_w)
+{
+	int rows = avail_h - 3;
+	memset(g, 0, sizeof *g);
+	crop(&t->puz, g);
+	g->top = 1;
+	if (t->puz.kind == PUZZLE_SUDOKU) {
+		g->sudoku = true;
+		g->cw = 2;
+		g->rows_shown = 9;
+		*need_w = 9 * 2 + 2 * 2 + 1;
+		return 11 + 3;
+	}
+	int nr = g->nr, nc = g->nc;
+	bool can_half = colors_depth() != DEPTH_MONO && t->utf8;
+	/* square-looking cells when the charts keep room enough */
+	g->cw = 2 * nc + 1 <= avail_w && screen_w - (2 * nc + 1) >= 62 ? 2 : 1;
+	if (nr <= rows) {
+		g->rows_shown = nr;
+	} else if (can_half) {
+		g->half = true;
+		g->rows_shown = nr;
+	} else {
+		g->rows_shown = rows > 1 ? rows : 1;
+	}
+	*need_w = nc * g->cw + 1;
+	/* a title above, two lines of legend below */
+	return (g->half ? (nr + 1) / 2 : g->rows_shown) + 3;
+}
+
+static void put_cell_text(WINDOW *w, const struct tui *t, int y, int x, int cell, const struct grid_cell *gc,
+                          bool cursor)
+{
+	const struct puzzle *pz = &t->puz;
+	struct cell_look lk = t->pops->look(pz, cell, gc->token);
+	bool mono = colors_depth() == DEPTH_MONO, solid = false;
+	char one[2] = {lk.ch, 0};
+	const char *glyph = one;
+	attr_t a;
+	if (pz->kind == PUZZLE_SUDOKU) {
+		enum ui_role r = gc->given ? UI_GIVEN : UI_DIGIT;
+		if (gc->token == SUDOKU_BLANK) {
+			r = UI_DIM;
+			glyph = t->g->dot;
+		}
+		if (gc->wrong)
+			r = UI_WRONG;
+		a = ui_attr(r);
+		if (t->grid_mode == GRID_CONF || gc->changed)
+			a = mono ? (gc->changed ? A_REVERSE : A_NORMAL) : swatch_attr(swatch_ink(gc->sw), gc->sw);
+		if (mono && t->grid_mode == GRID_CONF)
+			glyph = t->g->shade[gc->shade];
+	} else {
+		if (lk.role == ROLE_WALL) {
+			glyph = t->g->bar[8];
+			solid = true;
+		} else if (lk.role == ROLE_EMPTY || lk.role == ROLE_PAD) {
+			glyph = " ";
+		}
+		if (gc->missed) {
+			glyph = t->g->dot;
+			solid = false;
+		}
+		if (pz->kind == PUZZLE_ARC && !mono)
+			glyph = " ";
+		if (mono) {
+			a = A_NORMAL;
+			if (t->grid_mode == GRID_CONF)
+				glyph = t->g->shade[gc->shade];
+			if (gc->missed)
+				a = A_BOLD;
+			if (gc->wrong || gc->changed)
+				a = A_REVERSE | A_BOLD;
+		} else {
+			a = solid ? swatch_attr(gc->sw, gc->sw) : swatch_attr(swatch_ink(gc->sw), gc->sw);
+		}
+	}
+	if (cursor)
+		a = mono ? A_REVERSE | A_BOLD : ui_attr(UI_SELECT) | A_REVERSE;
+	wattrset(w, a);
+	mvwaddstr(w, y, x, glyph);
+	for (int k = 1; k < t->geom.cw; k++)
+		waddstr(w, solid ? glyph : " ");
+}
+
+static void draw_sudoku(WINDOW *w, struct tui *t, const struct grid_cell *cells)
+{
+	const struct glyphs *g = t->g;
+	int y = t->geom.top;
+	for (int r = 0; r < 9; r++) {
+		if (r == 3 || r == 6) {
+			wattrset(w, ui_attr(UI_SEPARATOR));
+			wmove(w, y++, 0);
+			for (int x = 0; x < 9 * 2 + 2 * 2 + 1; x++)
+				waddstr(w, x == 7 || x == 15 ? g->cross : g->hline);
+		}
+		int x = 1;
+		for (int c = 0; c < 9; c++) {
+			if (c == 3 || c == 6) {
+				wattrset(w, ui_attr(UI_SEPARATOR));
+				mvwaddstr(w, y, x, g->vline);
+				x += 2;
+			}
+			bool cur = t->focus != FOCUS_MAIN && r == t->cur_r && c == t->cur_c;
+			put_cell_text(w, t, y, x, r * 9 + c, &cells[r * 9 + c], cur);
+			x += 2;
+		}
+		y++;
+	}
+}
+
+static void draw_half(WINDOW *w, struct tui *t, const struct grid_cell *cells)
+{
+	const struct grid_geom *g = &t->geom;
+	int n = t->puz.side;
+	for (int i = 0; i < g->nr; i += 2) {
+		int r = g->r0 + i;
+		wmove(w, g->top + i / 2, g->left);
+		for (int j = 0; j < g->nc; j++) {
+			int c = g->c0 + j;
+			enum swatch top = cells[r * n + c].sw;
+			/* odd height: the last row's lower half is plain */
+			enum swatch bot = i + 1 < g->nr ? cells[(r + 1) * n + c].sw : top;
+			wattrset(w, swatch_attr(top, bot));
+			for (int k = 0; k < g->cw; k++)
+				waddstr(w, top == bot ? " " : t->g->upper_half);
+		}
+	}
+}
+
+static void draw_rows(WINDOW *w, struct tui *t, const struct grid_cell *cells)
+{
+	const struct grid_geom *g = &t->geom;
+	int n = t->puz.side;
+	for (int i = 0; i < g->rows_shown && g->row0 + i < g->nr; i++) {
+		int r = g->r0 + g->row0 + i;
+		for (int j = 0; j < g->nc; j++) {
+			int c = g->c0 + j;
+			bool cur = t->focus != FOCUS_MAIN && r == t->cur_r && c == t->cur_c;
+			put_cell_text(w, t, g->top + i, g->left + j * g->cw, r * n + c, &cells[r * n + c], cur);
+		}
+	}
+}
+
+struct legend_item {
+	int sw; /* swatch, or -1 for plain text */
+	const char *text;
+};
+
+static int legend(const struct tui *t, struct legend_item *it)
+{
+	int n = 0;
+	const struct puzzle *pz = &t->puz;
+	enum grid_mode m = t->grid_mode;
+	if (m == GRID_CONF) {
+		it[n++] = (struct legend_item){-1, "max softmax p:"};
+		it[n++] = (struct legend_item){SW_CONF0, "<.5"};
+		it[n++] = (struct legend_item){SW_CONF0 + 1, "<.7"};
+		it[n++] = (struct legend_item){SW_CONF0 + 2, "<.85"};
+		it[n++] = (struct legend_item){SW_CONF0 + 3, "<.95"};
+		it[n++] = (struct legend_item){SW_CONF0 + 4, ">=.95"};
+		return n;
+	}
+	if (m == GRID_CHANGED) {
+		it[n++] = (struct legend_item){SW_CHANGED, "prediction changed since the previous step"};
+		return n;
+	}
+	if (pz->kind == PUZZLE_SUDOKU) {
+		it[n++] = (struct legend_item){-1, "bold: given  cyan: model"};
+		if (m != GRID_INPUT && m != GRID_LABEL)
+			it[n++] =
+			    (struct legend_item){SW_WRONG, m == GRID_DIFF ? "differs from the label" : "breaks a rule"};
+		return n;
+	}
+	if (pz->kind == PUZZLE_ARC) {
+		it[n++] = (struct legend_item){-1, "colours"};
+		static const char *digits[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+		for (int k = 0; k < 10; k++)
+			it[n++] = (struct legend_item){SW_ARC0 + k, digits[k]};
+		it[n++] = (struct legend_item){SW_EOS, "end"};
+		if (m == GRID_DIFF)
+			it[n++] = (struct legend_item){SW_WRONG, "wrong"};
+		return n;
+	}
+	it[n++] = (struct legend_item){SW_WALL, "wall"};
+	it[n++] = (struct legend_item){SW_START, "S"};
+	it[n++] = (struct legend_item){SW_GOAL, "G"};
+	if (m == GRID_DIFF) {
+		it[n++] = (struct legend_item){SW_WRONG, "differs from the label"};
+		return n;
+	}
+	if (m != GRID_INPUT)
+		it[n++] = (struct legend_item){SW_PATH, "path"};
+	if (m != GRID_INPUT && m != GRID_LABEL && pz->has_label) {
+		it[n++] = (struct legend_item){SW_WRONG, "off the true path"};
+		it[n++] = (struct legend_item){SW_MISSED, "missed"};
+	}
+	return n;
+}
+
+static void draw_legend(WINDOW *w, struct tui *t, int y)
+{
+	struct legend_item it[24];
+	int n = legend(t, it), x = 0, maxx = getmaxx(w);
+	bool mono = colors_depth() == DEPTH_MONO;
+	for (int i = 0; i < n; i++) {
+		int need = (it[i].sw >= 0 ? 2 : 0) + text_width(it[i].text);
+		if (x > 0 && x + need > maxx) {
+			if (y + 1 >= getmaxy(w))
+				break;
+			y++;
+			x = 0;
+		}
+		if (it[i].sw >= 0) {
+			if (mono) {
+				static const char marks[SW_COUNT] = {
+				    [SW_WALL] = '#',  [SW_START] = 'S',  [SW_GOAL] = 'G',   [SW_PATH] = 'o',
+				    [SW_WRONG] = 'X', [SW_MISSED] = '.', [SW_CHANGED] = '*'};
+				char c[2] = {marks[it[i].sw] ? marks[it[i].sw] : '=', 0};
+				draw_text(w, y, x, 1, it[i].sw == SW_WRONG ? UI_BAD : UI_NORMAL, c);
+			} else {
+				wattrset(w, swatch_attr(it[i].sw, it[i].sw));
+				mvwaddstr(w, y, x, t->g->bar[8]);
+			}
+			x += 2;
+		}
+		draw_text(w, y, x, maxx - x, UI_DIM, it[i].text);
+		x += text_width(it[i].text) + 2;
+	}
+}
+
+static void grid_draw(struct view *v, struct tui *t)
+{
+	WINDOW *w = v->win;
+	struct grid_cell cells[PUZZLE_MAX_CELLS];
+	const char *why = NULL;
+	int need_w;
+	int used_h = grid_plan(t, v->h, v->w, COLS, &t->geom, &need_w);
+	struct grid_geom *gg = &t->geom;
+	int n = t->puz.side;
+	gg->left = 0;
+	char rows[32] = "";
+	if (!gg->half && !gg->sudoku && gg->rows_shown < gg->nr) {
+		/* a window over the rows that follows the cursor */
+		static int row0;
+		int cr = t->cur_r - gg->r0;
+		if (cr < row0)
+			row0 = cr;
+		if (cr >= row0 + gg->rows_shown)
+			row0 = cr - gg->rows_shown + 1;
+		if (row0 > gg->nr - gg->rows_shown)
+			row0 = gg->nr - gg->rows_shown;
+		if (row0 < 0)
+			row0 = 0;
+		gg->row0 = row0;
+		snprintf(rows, sizeof rows, " rows %d-%d", gg->r0 + row0 + 1, gg->r0 + row0 + gg->rows_shown);
+	}
+	char title[200];
+	snprintf(title, sizeof title, "%s %dx%d%s%s%s",
+	         t->puz.kind == PUZZLE_MAZE     ? "Maze"
+	         : t->puz.kind == PUZZLE_SUDOKU ? "Sudoku"
+	                                        : "ARC",
+	         n, n, rows, t->g->sep, tui_grid_mode_name(t->grid_mode));
+	draw_title(w, t, 0, title);
+	if (!grid_cells(t, cells, &why)) {
+		draw_text(w, 2, 1, v->w - 2, UI_DIM, why);
+		return;
+	}
+	if (t->geom.sudoku)
+		draw_sudoku(w, t, cells);
+	else if (t->geom.half)
+		draw_half(w, t, cells);
+	else
+		draw_rows(w, t, cells);
+	int ly = used_h - 2 < v->h - 2 ? used_h - 2 : v->h - 2;
+	draw_legend(w, t, ly);
+}
+
+static int grid_click(struct view *v, struct tui *t, int y, int x)
+{
+	(void)v;
+	struct grid_geom *g = &t->geom;
+	int r, c;
+	if (g->sudoku) {
+		int ry = y - g->top, cx = x - 1, box = cx / 8;
+		if (ry < 0 || ry == 3 || ry == 7 || cx < 0 || (cx - box * 8) >= 6)
+			return RES_NONE;
+		r = ry - (ry > 3) - (ry > 7);
+		c = box * 3 + (cx - box * 8) / 2;
+		if (r > 8 || c > 8)
+			return RES_NONE;
+	} else {
+		if (y < g->top || x < g->left)
+			return RES_NONE;
+		int j = (x - g->left) / (g->cw ? g->cw : 1);
+		int i = g->half ? (y - g->top) * 2 : g->row0 + (y - g->top);
+		if (i >= g->nr || j >= g->nc)
+			return RES_NONE;
+		r = g->r0 + i;
+		c = g->c0 + j;
+	}
+	t->cur_r = r;
+	t->cur_c = c;
+	if (t->focus == FOCUS_MAIN) {
+		t->focus = FOCUS_GRID;
+		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
+	}
+	t->dirty |= DIRTY_GRID | DIRTY_INSPECT | DIRTY_STATUS;
+	return RES_HANDLED;
+}
+
+const struct view_ops view_grid_ops = {
+    .name = "grid",
+    .dirty = DIRTY_GRID,
+    .draw = grid_draw,
+    .click = grid_click,
+};

@@ -1,0 +1,89 @@
+/* view_halt.c - the halting panel: per segment the Q head's logits and
+ * sigmoids, the decision under max-steps (the official evaluation) and
+ * under adaptive halting (q_halt > q_continue, the training rule), where
+ * adaptive halting stops, and accuracy when the label is known. */
+#include "tui.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static double sigmoid(double x)
+{
+	return 1.0 / (1.0 + exp(-x));
+}
+
+static void sig_fmt(char *buf, size_t len, double p)
+{
+	if (p >= 0.995)
+		snprintf(buf, len, "1.0");
+	else
+		snprintf(buf, len, ".%02d", (int)lround(p * 100));
+}
+
+static void halt_draw(struct view *v, struct tui *t)
+{
+	WINDOW *w = v->win;
+	char title[160];
+	snprintf(title, sizeof title, "Halting (Q head on z_H[0])%sr stops at: %s", t->g->sep,
+	         t->adaptive ? "adaptive" : "max-steps");
+	draw_title(w, t, 0, title);
+	draw_text(w, 1, 0, v->w, UI_DIM, "seg q_halt sig q_cont sig  max   adapt acc  exact");
+	if (t->hist == NULL)
+		return;
+	int ends[1024], ne = 0, first_adaptive = -1;
+	for (int p = 1; p < t->hist_n && ne < 1024; p++)
+		if (t->hist->pos[p].seg_end) {
+			if (first_adaptive < 0 && t->hist->pos[p].halt_adaptive)
+				first_adaptive = ne;
+			ends[ne++] = p;
+		}
+	if (ne == 0) {
+		draw_text(w, 2, 0, v->w, UI_DIM, "no segment finished yet (s runs one)");
+		return;
+	}
+	int rows = v->h - 2;
+	/* keep the segment on screen in view */
+	int now = -1;
+	for (int i = 0; i < ne; i++)
+		if (ends[i] <= t->pos)
+			now = i;
+	int first = 0;
+	if (ne > rows) {
+		first = (now < 0 ? 0 : now) - rows + 2;
+		if (first > ne - rows)
+			first = ne - rows;
+		if (first < 0)
+			first = 0;
+	}
+	for (int i = first; i < ne && i - first < rows; i++) {
+		const struct hist_pos *hp = &t->hist->pos[ends[i]];
+		char sh[8], sc[8], acc[16], line[160];
+		sig_fmt(sh, sizeof sh, sigmoid(hp->q_halt));
+		sig_fmt(sc, sizeof sc, sigmoid(hp->q_continue));
+		if (hp->scored > 0)
+			snprintf(acc, sizeof acc, "%3.0f%% %s", 100.0 * hp->right / hp->scored,
+			         hp->exact ? "yes" : "no");
+		else
+			snprintf(acc, sizeof acc, "  -   -");
+		snprintf(line, sizeof line, "%3d %+6.2f %s %+6.2f %s  %-5s %-5s %s", hp->segment + 1, hp->q_halt, sh,
+		         hp->q_continue, sc, hp->halt_max ? "HALT" : "cont", hp->halt_adaptive ? "HALT" : "cont", acc);
+		enum ui_role role = ends[i] > t->pos ? UI_DIM : i == now ? UI_SELECT : UI_NORMAL;
+		int y = 2 + i - first;
+		draw_text(w, y, 0, v->w, role, line);
+		int x = text_width(line) + 1;
+		if (i == first_adaptive && hp->halt_max && x < v->w)
+			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s both rules stop", t->g->mark);
+		else if (i == first_adaptive && x < v->w)
+			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s adaptive stops", t->g->mark);
+		else if (hp->halt_max && x < v->w)
+			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s max-steps stops", t->g->mark);
+		if (hp->scored > 0 && hp->exact && role == UI_NORMAL)
+			draw_text(w, y, 44, 3, UI_GOOD, "yes");
+	}
+}
+
+const struct view_ops view_halt_ops = {
+    .name = "halting",
+    .dirty = DIRTY_HALT,
+    .draw = halt_draw,
+};

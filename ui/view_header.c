@@ -1,0 +1,87 @@
+/* view_header.c - the two header lines: puzzle and model, where the run
+ * is (the next step to run), and the compute status. */
+#include "tui.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void param_count(const struct hrm_model *m, char *buf, size_t len)
+{
+	double n = (double)hrm_model_param_count(m, false);
+	if (n >= 1e6)
+		snprintf(buf, len, "%.1fM", n / 1e6);
+	else
+		snprintf(buf, len, "%.0fk", n / 1e3);
+}
+
+static void header_draw(struct view *v, struct tui *t)
+{
+	WINDOW *w = v->win;
+	const struct hrm_config *c = &t->model->cfg;
+	const char *sep = t->g->sep;
+	char params[32], line[512], right[160];
+	param_count(t->model, params, sizeof params);
+	draw_fill(w, 0, UI_HEADER);
+	draw_fill(w, 1, UI_HEADER);
+	int64_t count = source_count(&t->src);
+	char idx[64] = "";
+	if (count > 1 && count != INT64_MAX)
+		snprintf(idx, sizeof idx, " [%lld/%lld]", (long long)t->src_index + 1, (long long)count);
+	snprintf(line, sizeof line, " hrmscope%s%s%s%s%s%s (%s params, d %d, H x L cycles %dx%d, M %d)", sep,
+	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, params,
+	         c->hidden_size, c->H_cycles, c->L_cycles, c->halt_max_steps);
+
+	/* compute status, right-aligned */
+	if (t->ws.error[0])
+		snprintf(right, sizeof right, " error ");
+	else if (t->busy && t->hist_n == 0)
+		snprintf(right, sizeof right, " loading ");
+	else if (t->busy && t->ws.until_halt)
+		snprintf(right, sizeof right, " computing step %d, until halting (%.1f s)%sEsc cancels ", t->hist_n,
+		         (tui_now() - t->busy_since) / 1e3, sep);
+	else if (t->busy && t->target >= t->hist_n)
+		snprintf(right, sizeof right, " computing step %d/%d (%.1f s)%sEsc cancels ", t->hist_n, t->target,
+		         (tui_now() - t->busy_since) / 1e3, sep);
+	else if (t->busy)
+		snprintf(right, sizeof right, " computing the probe (%.1f s) ", (tui_now() - t->busy_since) / 1e3);
+	else if (t->ws.ms_L > 0)
+		snprintf(right, sizeof right, " idle%sL-step %.0f ms, H-step %.0f ms ", sep, t->ws.ms_L, t->ws.ms_H);
+	else
+		snprintf(right, sizeof right, " idle ");
+	int rw = text_width(right);
+	draw_text(w, 0, 0, v->w, UI_HEADER_HI, line);
+
+	/* the cursor in the computation: the next step to run */
+	char cur[256];
+	if (t->hist && t->hist_n > 0) {
+		struct hist_cursor hc = history_cursor(t->hist, t->pos);
+		int K = t->hist->K, total = history_max_pos(t->hist);
+		if (hc.done)
+			snprintf(cur, sizeof cur, " segment %d/%d%sdone (max steps)", c->halt_max_steps,
+			         c->halt_max_steps, sep);
+		else if (hc.l_step < c->L_cycles)
+			snprintf(cur, sizeof cur, " segment %d/%d%sH %d/%d%sL %d/%d", hc.segment + 1, c->halt_max_steps,
+			         sep, hc.h_cycle + 1, c->H_cycles, sep, hc.l_step + 1, c->L_cycles);
+		else
+			snprintf(cur, sizeof cur, " segment %d/%d%sH %d/%d%sH-step next", hc.segment + 1,
+			         c->halt_max_steps, sep, hc.h_cycle + 1, c->H_cycles, sep);
+		size_t n = strlen(cur);
+		snprintf(cur + n, sizeof cur - n, "%sstep %d/%d%s%s", sep, t->pos, total, sep,
+		         t->adaptive ? "halting: adaptive" : "halting: max-steps");
+		(void)K;
+	} else {
+		snprintf(cur, sizeof cur, " loading...");
+	}
+	if (t->playing) {
+		size_t n = strlen(cur);
+		snprintf(cur + n, sizeof cur - n, "%s%s", sep, t->teaching ? "teaching" : "playing");
+	}
+	draw_text(w, 1, 0, v->w - rw - 1, UI_HEADER, cur);
+	draw_text(w, 1, v->w - rw, rw, t->busy || t->ws.error[0] ? UI_HEADER_HI : UI_HEADER, right);
+}
+
+const struct view_ops view_header_ops = {
+    .name = "header",
+    .dirty = DIRTY_HEADER,
+    .draw = header_draw,
+};

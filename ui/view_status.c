@@ -1,0 +1,78 @@
+/* view_status.c - the status line: the keys that matter now (named from
+ * the key table), messages, and the prompt of o and g. */
+#include "tui.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct hint {
+	enum request req;
+	const char *what;
+};
+
+static const struct hint main_hints[] = {
+    {REQ_STEP_L, "L-step"},   {REQ_STEP_H, "H-step"},    {REQ_STEP_SEGMENT, "segment"}, {REQ_RUN, "run"},
+    {REQ_PLAY, "play"},       {REQ_BACK, "back"},        {REQ_FORWARD, "fwd"},          {REQ_GRID_MODE, "grid"},
+    {REQ_INSPECT, "inspect"}, {REQ_NEXT_PUZZLE, "next"}, {REQ_TEACH, "teach"},          {REQ_HELP, "help"},
+    {REQ_QUIT, "quit"},
+};
+static const struct hint grid_hints[] = {
+    {REQ_CELL_LEFT, ""},       {REQ_CELL_DOWN, ""}, {REQ_CELL_UP, ""},       {REQ_CELL_RIGHT, "move"},
+    {REQ_GRID_LEAVE, "leave"}, {REQ_EDIT, "edit"},  {REQ_GRID_MODE, "grid"}, {REQ_HELP, "help"},
+};
+static const struct hint edit_hints[] = {
+    {REQ_EDIT_WALL, "wall"},   {REQ_EDIT_START, "start"},  {REQ_EDIT_GOAL, "goal"},
+    {REQ_EDIT_DIGIT, "digit"}, {REQ_EDIT_APPLY, "re-run"}, {REQ_EDIT_CANCEL, "drop"},
+};
+
+static void status_draw(struct view *v, struct tui *t)
+{
+	WINDOW *w = v->win;
+	draw_fill(w, 0, UI_STATUS);
+	if (t->prompt != PROMPT_NONE) {
+		const char *label =
+		    t->prompt == PROMPT_OPEN ? " open (FILE[:INDEX] or DATASET[:SPLIT[:INDEX]]): " : " go to segment: ";
+		draw_text(w, 0, 0, v->w, UI_KEY, label);
+		int x = text_width(label);
+		draw_text(w, 0, x, v->w - x, UI_STATUS, t->prompt_buf);
+		return;
+	}
+	if (t->msg[0] && tui_now() < t->msg_until) {
+		draw_fill(w, 0, t->msg_error ? UI_ERROR : UI_STATUS);
+		draw_text(w, 0, 1, v->w - 1, t->msg_error ? UI_ERROR : UI_STATUS, t->msg);
+		return;
+	}
+	const struct hint *h = main_hints;
+	int n = (int)(sizeof main_hints / sizeof main_hints[0]);
+	if (t->focus == FOCUS_GRID) {
+		h = grid_hints;
+		n = (int)(sizeof grid_hints / sizeof grid_hints[0]);
+	} else if (t->focus == FOCUS_EDIT) {
+		h = edit_hints;
+		n = (int)(sizeof edit_hints / sizeof edit_hints[0]);
+	}
+	int x = 1;
+	for (int i = 0; i < n && x < v->w; i++) {
+		const struct key_entry *k = keys_entry(h[i].req);
+		char name[32];
+		/* the first name in the table: "b Left" -> "b" */
+		snprintf(name, sizeof name, "%s", k->names);
+		char *sp = strchr(name, ' ');
+		if (sp && strcmp(name, "space") != 0)
+			*sp = '\0';
+		draw_text(w, 0, x, v->w - x, UI_KEY, name);
+		x += text_width(name);
+		if (h[i].what[0]) {
+			draw_text(w, 0, x + 1, v->w - x - 1, UI_STATUS, h[i].what);
+			x += 1 + text_width(h[i].what) + 2;
+		} else {
+			x += 1;
+		}
+	}
+}
+
+const struct view_ops view_status_ops = {
+    .name = "status",
+    .dirty = DIRTY_STATUS,
+    .draw = status_draw,
+};
