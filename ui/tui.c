@@ -325,8 +325,44 @@ static int first_source(const struct tui_opts *o, const struct hrm_model *m, str
 	return EXIT_OK;
 }
 
+/* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
+ * same embedded model and bundled maze, solved headless by `run`. */
+static int headless_default(void)
+{
+	char model_dir[PATH_MAX], maze[PATH_MAX];
+	if (!find_data("models/maze/all_config.yaml", model_dir, sizeof model_dir)) {
+		fprintf(stderr, "hrmscope: the embedded maze model (models/maze/) is not installed; "
+		                "see `hrmscope --help`\n");
+		return EXIT_RUNTIME;
+	}
+	*strrchr(model_dir, '/') = '\0';
+	struct hrm_model *m = xcalloc(1, sizeof *m);
+	struct model_source ms = {.model = model_dir};
+	if (cli_load_model(&ms, m) != 0) {
+		free(m);
+		return EXIT_RUNTIME;
+	}
+	int side = m->cfg.seq_len > 0 ? side_of(m->cfg.seq_len) : 0;
+	hrm_model_free(m);
+	free(m);
+	char rel[64];
+	snprintf(rel, sizeof rel, "puzzles/examples/maze-%d.txt", side);
+	if (side == 0 || !find_data(rel, maze, sizeof maze)) {
+		fprintf(stderr, "hrmscope: no bundled maze (%s) for the embedded model\n", rel);
+		return EXIT_RUNTIME;
+	}
+	printf("hrmscope: not a terminal, so here is the embedded model solving %s as text.\n"
+	       "Run `hrmscope` in a terminal for the step-by-step TUI.\n\n", rel);
+	fflush(stdout);
+	char *argv[] = { "run", "--model", model_dir, "--puzzle", maze, NULL };
+	return cmd_run(5, argv);
+}
+
 int cmd_tui(int argc, char **argv)
 {
+	/* no arguments at all (argv[0] is the program, not "tui") */
+	if (argc < 2 && strcmp(argv[0], "tui") != 0 && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+		return headless_default();
 	struct tui_opts o = {.threads = 2, .keys_delay = 250};
 	int done, rc = parse_opts(argc, argv, &o, &done);
 	if (done || rc != EXIT_OK)

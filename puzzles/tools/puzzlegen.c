@@ -131,6 +131,8 @@ struct example {
 };
 
 static const struct example examples[] = {
+	{ "maze-7", true, 7, 8, 0, 0.0, 0, 7 },
+	{ "maze-9", true, 9, 12, 0, 0.0, 0, 9 },
 	{ "maze-11", true, 11, 20, 0, 0.0, 0, 11 },
 	{ "maze-15", true, 15, 36, 0, 0.0, 0, 15 },
 	{ "maze-21", true, 21, 50, 0, 0.1, 0, 21 },
