@@ -2,6 +2,7 @@
 #include "block_train.h"
 #include "ops.h"
 #include "ops_backward.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <assert.h>
@@ -15,7 +16,8 @@ struct block_scratch {
 	float *dqkv;  /* [n][3d] */
 	float *dact;  /* [n][inter] */
 	float *dgu;   /* [n][2 inter] */
-	float *dp;    /* [T][T] attention backward */
+	float *dp;    /* [dp_blocks][T][T] attention backward, one block per thread */
+	int dp_blocks;
 };
 
 /* Big buffers: plain malloc, the failure is reported (util.h convention). */
@@ -54,7 +56,10 @@ static struct block_scratch *scratch_new(const struct hrm_config *cfg, int B, in
 	s->dqkv = alloc_floats(n * 3 * d, failed);
 	s->dact = alloc_floats(n * inter, failed);
 	s->dgu = alloc_floats(n * 2 * inter, failed);
-	s->dp = alloc_floats((size_t)T * T, failed);
+	/* enough for the threads asked for now, and for at least 4 */
+	int nth = hrm_par_threads();
+	s->dp_blocks = nth > 4 ? nth : 4;
+	s->dp = alloc_floats((size_t)T * T * s->dp_blocks, failed);
 	return s;
 }
 
@@ -197,7 +202,8 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	/* h1 = rmsnorm(in + o_proj(attn)) */
 	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
 	linear_backward(s->dattn, g->o, dh, c->attn, w->o, n, d, d);
-	attention_backward(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, B, T, c->heads, c->hd);
+	attention_backward_n(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T, c->heads,
+			     c->hd);
 	if (c->rope_cos != NULL)
 		rope_backward(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd);
 	linear_backward(s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);

@@ -199,6 +199,23 @@ out:
 	return rc;
 }
 
+int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, const struct tz_archive *a,
+			   const char *ck, const char *cfgpath, char **cause)
+{
+	struct hrm_config c = *cfg;
+	memset(m, 0, sizeof *m);
+	if (infer_from_tensors(&c, a, ck, cfgpath, cause) != 0)
+		return -1;
+	if (hrm_model_alloc(m, &c, cause) != 0)
+		return prefix_cause(cause, "%s", cfgpath);
+	if (copy_tensors(m, a, ck, cause) != 0) {
+		hrm_model_free(m);
+		memset(m, 0, sizeof *m);
+		return -1;
+	}
+	return 0;
+}
+
 int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 {
 	char *ck, *cfgpath, *dir;
@@ -224,16 +241,8 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 		goto out;
 	if (tz_load(ck, &a, cause) != 0)
 		goto out;
-	if (infer_from_tensors(&c, &a, ck, cfgpath, cause) != 0)
+	if (hrm_model_from_archive(m, &c, &a, ck, cfgpath, cause) != 0)
 		goto out;
-	if (hrm_model_alloc(m, &c, cause) != 0) {
-		prefix_cause(cause, "%s", cfgpath);
-		goto out;
-	}
-	if (copy_tensors(m, &a, ck, cause) != 0) {
-		hrm_model_free(m);
-		goto out;
-	}
 	const char *base = strrchr(dir, '/');
 	snprintf(m->name, sizeof m->name, "%s", base && base[1] ? base + 1 : dir);
 	rc = 0;

@@ -7,6 +7,8 @@
 #include "cli_puzzle.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval_extra.h"
+#include "fixedpoint.h"
 #include "loss.h"
 #include "util.h"
 
@@ -20,7 +22,8 @@
 
 static const char eval_help[] =
 	"usage: hrmscope eval --model DIR --data DIR [--split test] [--limit K] [--shard I/N]\n"
-	"                     [--batch B] [--max-steps M] [--threads N]\n"
+	"                     [--batch B] [--max-steps M] [--threads N] [--fp-tol X]\n"
+	"                     [--guesses K [--perturb KIND] [--noise SIGMA] [--seed S]]\n"
 	"       hrmscope eval --merge FILE... ('-' reads stdin)\n"
 	"\n"
 	"The paper's metrics over the examples of a dataset split, as the official ACTLossHead\n"
@@ -28,6 +31,12 @@ static const char eval_help[] =
 	"accuracy, q_halt accuracy ((q_halt >= 0) == exact) and mean segments, for max-steps\n"
 	"halting (all M segments, the official evaluation) and adaptive halting (stop at the\n"
 	"first q_halt > q_continue) from the same run; and the exact accuracy after each segment.\n"
+	"Then where the trajectories end (a right fixed point, a wrong one, none: see hrmscope\n"
+	"run), and two histograms side by side: the critical step (the segment after which the\n"
+	"answer is exactly right and stays right) and the segments adaptive halting uses.\n"
+	"With --guesses K every example also runs as K perturbed versions in one batch (see\n"
+	"hrmscope guess) and the exact accuracy is given without the vote (the plain run) and\n"
+	"with the majority and the q_halt-weighted vote.\n"
 	"\n"
 	"  --model DIR      a checkpoint directory\n"
 	"  --data DIR       an official dataset folder\n"
@@ -37,6 +46,11 @@ static const char eval_help[] =
 	"  --batch B        puzzles at once (default 16)\n"
 	"  --max-steps M    segments (default: the model's halt_max_steps)\n"
 	"  --threads N      BLAS threads (default 2)\n"
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
+	"  --guesses K      K guesses per example (one batch of K per example: K times the work)\n"
+	"  --perturb KIND   augment (default), dihedral, relabel, shuffle, colors or noise\n"
+	"  --noise SIGMA    noise on the initial state of versions 1..K-1\n"
+	"  --seed S         draws the perturbations (default 0)\n"
 	"  --merge FILE...  add up the 'hrmscope-eval' summary lines of shards and print the total\n"
 	"\n"
 	"A progress bar with rate and ETA goes to stderr when it is a terminal, plain progress\n"
@@ -51,7 +65,19 @@ struct sums {
 	long exact[2], qh[2]; /* [0] max-steps, [1] adaptive */
 	double acc[2], steps[2];
 	long exact_at[MAX_SEG];
+	long crit_at[MAX_SEG + 1]; /* critical step at segment s; [M]: never right at the end */
+	long used_at[MAX_SEG];     /* adaptive halting stopped after segment s + 1 */
+	long fp[3];                /* fixed point at the end: right, wrong, none */
+	double fp_tol;
+	struct guess_opts go;      /* go.K = 0: no guesses */
+	struct eval_guess_sums g;
 };
+
+static void print_list(const long *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s%ld", i ? "," : "", v[i]);
+}
 
 static double now_s(void)
 {
@@ -104,13 +130,27 @@ static void print_results(const struct sums *s)
 	for (int i = 0; i < s->M; i++)
 		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->exact_at[i] / v);
 	printf("\n");
+	printf("fixed point at the end (tolerance %g): right %.2f%%, wrong %.2f%%, none %.2f%%\n", s->fp_tol,
+	       100.0 * (double)s->fp[0] / v, 100.0 * (double)s->fp[1] / v, 100.0 * (double)s->fp[2] / v);
+	eval_extra_histograms(stdout, s->crit_at, s->used_at, s->M, s->valid);
+	if (s->go.K > 0)
+		eval_extra_print_guesses(stdout, &s->g, &s->go);
 	printf("hrmscope-eval shard=%ld/%ld total=%ld n=%ld valid=%ld segments=%d max_exact=%ld max_token_acc=%.17g "
 	       "max_q_halt=%ld max_steps=%.17g adaptive_exact=%ld adaptive_token_acc=%.17g adaptive_q_halt=%ld "
 	       "adaptive_steps=%.17g exact_at=",
 	       s->shard_i, s->shard_n, s->total, s->n, s->valid, s->M, s->exact[0], s->acc[0], s->qh[0], s->steps[0],
 	       s->exact[1], s->acc[1], s->qh[1], s->steps[1]);
-	for (int i = 0; i < s->M; i++)
-		printf("%s%ld", i ? "," : "", s->exact_at[i]);
+	print_list(s->exact_at, s->M);
+	printf(" critical_at=");
+	print_list(s->crit_at, s->M + 1);
+	printf(" used_at=");
+	print_list(s->used_at, s->M);
+	printf(" fp_right=%ld fp_wrong=%ld fp_none=%ld fp_tol=%.17g", s->fp[0], s->fp[1], s->fp[2], s->fp_tol);
+	if (s->go.K > 0)
+		printf(" guesses=%d guess_kind=%s guess_noise=%.17g guess_seed=%llu guess_n=%ld guess_plain=%ld "
+		       "guess_majority=%ld guess_weighted=%ld guess_runs=%ld guess_settled=%ld guess_groups=%ld",
+		       s->go.K, perturb_kind_name(s->go.kind), s->go.sigma, (unsigned long long)s->go.seed, s->g.n,
+		       s->g.plain, s->g.majority, s->g.weighted, s->g.runs, s->g.settled, s->g.groups);
 	printf("\n");
 }
 
@@ -121,6 +161,7 @@ struct eval_ctx {
 	const struct dataset_split *split;
 	const char *data;
 	int B, S, M;
+	struct fp_tracker *fp; /* an observer of the engine */
 };
 
 /* Runs one batch of `rows` examples idx[0..rows-1] and adds to s. */
@@ -145,6 +186,7 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 		return prefix_cause(cause, "%s/%s", c->data, c->split->name);
 	if (hrm_engine_set_inputs(e, in, pid, cause) != 0)
 		return prefix_cause(cause, "%s/%s", c->data, c->split->name);
+	fp_tracker_set_labels(c->fp, lab, true, HRM_IGNORE_LABEL_ID);
 	memset(stopped, 0, (size_t)B * sizeof *stopped);
 	hrm_engine_reset(e, -1);
 	bool may_halt = c->m->cfg.halt_max_steps > 1;
@@ -165,6 +207,7 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 				s->acc[1] += sc.acc;
 				s->qh[1] += qh_ok;
 				s->steps[1] += seg + 1;
+				s->used_at[seg]++;
 			}
 			if (last) {
 				s->exact[0] += sc.exact;
@@ -172,6 +215,10 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 				s->qh[0] += qh_ok;
 				s->steps[0] += seg + 1;
 				s->valid++;
+				const struct fp_track *f = &c->fp->rows[b];
+				enum fp_verdict v = fp_track_verdict(f);
+				s->crit_at[f->crit_seg >= 0 ? f->crit_seg : c->M]++;
+				s->fp[v == FP_RIGHT ? 0 : v == FP_WRONG ? 1 : 2]++;
 			}
 		}
 	}
@@ -214,7 +261,10 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	int32_t *in = xmalloc((size_t)B * S * sizeof *in), *lab = xmalloc((size_t)B * S * sizeof *lab);
 	int32_t *pid = xmalloc((size_t)B * sizeof *pid);
 	bool *stopped = xmalloc((size_t)B * sizeof *stopped);
-	struct eval_ctx c = { m, &split, data, B, S, M };
+	struct fp_tracker fp;
+	fp_tracker_init(&fp, B, S, s->fp_tol);
+	hrm_engine_add_observer(e, fp_tracker_observe, &fp);
+	struct eval_ctx c = { m, &split, data, B, S, M, &fp };
 	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = now_s(), .total = count, .last_decile = 0 };
 	int rc = 0;
 	for (long start = 0; start < count && rc == 0; start += B) {
@@ -223,6 +273,18 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 		if (rc == 0)
 			progress(&pr, start + rows);
 	}
+	if (rc == 0 && s->go.K > 0) {
+		fprintf(stderr, "hrmscope eval: %d guesses per example (%s)\n", s->go.K, perturb_kind_name(s->go.kind));
+		struct progress pg = { .tty = pr.tty, .t0 = now_s(), .total = count, .last_decile = 0 };
+		s->go.M = M;
+		s->go.fp_tol = s->fp_tol;
+		for (long i = 0; i < count && rc == 0; i++) {
+			rc = eval_extra_guess(m, &split, data, idx[i], &s->go, &s->g, cause);
+			if (rc == 0)
+				progress(&pg, i + 1);
+		}
+	}
+	fp_tracker_free(&fp);
 	free(in);
 	free(lab);
 	free(pid);
@@ -234,6 +296,53 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 }
 
 /* ---- merging shard summaries ---- */
+
+/* "a,b,c" into v[0..max-1]; returns the count. */
+static int parse_list(const char *p, long *v, int max)
+{
+	int i = 0;
+	while (*p && i < max) {
+		char *end;
+		v[i++] = strtol(p, &end, 10);
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	return i;
+}
+
+/* The keys that eval adds for fixed points and guesses (absent in older
+ * summaries: left at zero).  Returns 1 if the key is one of them. */
+static int parse_extra(const char *key, const char *val, struct sums *s)
+{
+	long *lv[] = { &s->fp[0], &s->fp[1], &s->fp[2], &s->g.n, &s->g.plain, &s->g.majority, &s->g.weighted,
+		       &s->g.runs, &s->g.settled, &s->g.groups };
+	static const char *const names[] = { "fp_right", "fp_wrong", "fp_none", "guess_n", "guess_plain",
+					     "guess_majority", "guess_weighted", "guess_runs", "guess_settled",
+					     "guess_groups" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(key, names[i])) {
+			*lv[i] = atol(val);
+			return 1;
+		}
+	if (!strcmp(key, "critical_at"))
+		parse_list(val, s->crit_at, MAX_SEG + 1);
+	else if (!strcmp(key, "used_at"))
+		parse_list(val, s->used_at, MAX_SEG);
+	else if (!strcmp(key, "fp_tol"))
+		s->fp_tol = strtod(val, NULL);
+	else if (!strcmp(key, "guesses"))
+		s->go.K = atoi(val);
+	else if (!strcmp(key, "guess_kind"))
+		return perturb_kind_parse(val, &s->go.kind) == 0;
+	else if (!strcmp(key, "guess_noise"))
+		s->go.sigma = strtod(val, NULL);
+	else if (!strcmp(key, "guess_seed"))
+		s->go.seed = strtoull(val, NULL, 10);
+	else
+		return 0;
+	return 1;
+}
 
 static int parse_summary(char *line, struct sums *s)
 {
@@ -268,7 +377,7 @@ static int parse_summary(char *line, struct sums *s)
 				if (*p == ',')
 					p++;
 			}
-		} else
+		} else if (!parse_extra(tok, eq, s))
 			seen--;
 	}
 	return seen >= 14 && s->M > 0 && s->M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
@@ -297,7 +406,8 @@ static int merge(int nfiles, char **files)
 			if (parse_summary(line, &s) != 0) {
 				fprintf(stderr, "hrmscope: %s: line %ld: not a complete hrmscope-eval summary\n", files[f], lineno);
 				rc = EXIT_RUNTIME;
-			} else if (found > 0 && (s.shard_n != nshards || s.M != tot.M || s.total != tot.total)) {
+			} else if (found > 0 && (s.shard_n != nshards || s.M != tot.M || s.total != tot.total ||
+						 s.go.K != tot.go.K)) {
 				fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld (%d segments, %ld examples) does not match "
 					"the first summary (N %ld, %d segments, %ld examples)\n", files[f], lineno, s.shard_i,
 					s.shard_n, s.M, s.total, nshards, tot.M, tot.total);
@@ -308,6 +418,8 @@ static int merge(int nfiles, char **files)
 					have = xcalloc((size_t)nshards, sizeof *have);
 					tot.M = s.M;
 					tot.total = s.total;
+					tot.fp_tol = s.fp_tol;
+					tot.go = s.go;
 				}
 				if (have[s.shard_i]) {
 					fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld appears twice\n", files[f], lineno,
@@ -325,8 +437,20 @@ static int merge(int nfiles, char **files)
 					tot.qh[k] += s.qh[k];
 					tot.steps[k] += s.steps[k];
 				}
-				for (int i = 0; i < s.M; i++)
+				for (int i = 0; i < s.M; i++) {
 					tot.exact_at[i] += s.exact_at[i];
+					tot.used_at[i] += s.used_at[i];
+				}
+				for (int i = 0; i <= s.M; i++)
+					tot.crit_at[i] += s.crit_at[i];
+				for (int k = 0; k < 3; k++)
+					tot.fp[k] += s.fp[k];
+				long *gs[] = { &tot.g.n, &tot.g.plain, &tot.g.majority, &tot.g.weighted, &tot.g.runs,
+					       &tot.g.settled, &tot.g.groups };
+				const long gv[] = { s.g.n, s.g.plain, s.g.majority, s.g.weighted, s.g.runs, s.g.settled,
+						    s.g.groups };
+				for (int k = 0; k < 7; k++)
+					*gs[k] += gv[k];
 			}
 		}
 		if (fp != stdin)
@@ -353,7 +477,8 @@ static int merge(int nfiles, char **files)
 	return rc;
 }
 
-enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_THREADS, O_MERGE };
+enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_THREADS, O_MERGE, O_FPTOL, O_GUESSES,
+       O_PERTURB, O_NOISE, O_SEED };
 
 int cmd_eval(int argc, char **argv)
 {
@@ -362,7 +487,10 @@ int cmd_eval(int argc, char **argv)
 		{ "split", required_argument, NULL, O_SPLIT }, { "limit", required_argument, NULL, O_LIMIT },
 		{ "shard", required_argument, NULL, O_SHARD }, { "batch", required_argument, NULL, O_BATCH },
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "threads", required_argument, NULL, O_THREADS },
-		{ "merge", no_argument, NULL, O_MERGE }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "merge", no_argument, NULL, O_MERGE }, { "fp-tol", required_argument, NULL, O_FPTOL },
+		{ "guesses", required_argument, NULL, O_GUESSES }, { "perturb", required_argument, NULL, O_PERTURB },
+		{ "noise", required_argument, NULL, O_NOISE }, { "seed", required_argument, NULL, O_SEED },
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct model_source src = { .puzzle_ids = 1 };
 	const char *data = NULL, *split = "test";
@@ -371,6 +499,9 @@ int cmd_eval(int argc, char **argv)
 	bool do_merge = false;
 	int c, rc;
 	s->shard_n = 1;
+	s->fp_tol = FP_TOL_DEFAULT;
+	s->go.kind = PERTURB_AUGMENT;
+	long v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = -1;
@@ -399,6 +530,29 @@ int cmd_eval(int argc, char **argv)
 				rc = cli_usage("eval", "--threads: expected 1..1024, got '%s'", optarg);
 			break;
 		case O_MERGE: do_merge = true; break;
+		case O_FPTOL:
+			if (cli_double(optarg, &s->fp_tol) || !(s->fp_tol > 0))
+				rc = cli_usage("eval", "--fp-tol: expected a positive number, got '%s'", optarg);
+			break;
+		case O_GUESSES:
+			if (cli_int(optarg, 1, 4096, &v))
+				rc = cli_usage("eval", "--guesses: expected 1..4096, got '%s'", optarg);
+			s->go.K = (int)v;
+			break;
+		case O_PERTURB:
+			if (perturb_kind_parse(optarg, &s->go.kind))
+				rc = cli_usage("eval", "--perturb: expected augment, dihedral, relabel, shuffle, colors or "
+						       "noise, got '%s'", optarg);
+			break;
+		case O_NOISE:
+			if (cli_double(optarg, &s->go.sigma) || !(s->go.sigma >= 0) || s->go.sigma > 100)
+				rc = cli_usage("eval", "--noise: expected a sigma in 0..100, got '%s'", optarg);
+			break;
+		case O_SEED:
+			if (cli_int(optarg, 0, 0x7fffffffL, &v))
+				rc = cli_usage("eval", "--seed: expected a non-negative integer, got '%s'", optarg);
+			s->go.seed = (uint64_t)v;
+			break;
 		case 'h': fputs(eval_help, stdout); rc = EXIT_OK; break;
 		default: rc = cli_usage("eval", "bad option");
 		}

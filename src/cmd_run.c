@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_puzzle.h"
 #include "engine.h"
+#include "fixedpoint.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -12,12 +13,18 @@
 
 static const char run_help[] =
 	"usage: hrmscope run (--model DIR | --arch FILE.yaml [--seed K]) --puzzle SPEC\n"
-	"                    [--max-steps M] [--adaptive] [--threads N] [--no-grid]\n"
+	"                    [--max-steps M] [--adaptive] [--threads N] [--no-grid] [--fp-tol X]\n"
 	"\n"
 	"Solve one puzzle and print, per segment, q_halt and q_continue, the cells that\n"
 	"changed, the token accuracy and the exact/valid verdicts; then the grids (input,\n"
 	"answer, label if known, wrong cells marked X), the segment from which the answer\n"
 	"stopped changing and the first segment at which it was valid and exact.\n"
+	"Fixed points: per segment the relative change of z_H and z_L over the whole segment\n"
+	"(||z(end) - z(start)|| / ||z(start)||) and whether it was still (the answer unchanged\n"
+	"and both changes <= the tolerance); then the segment at which the trajectory entered a\n"
+	"fixed point (every later segment still) and whether its answer is right, and the\n"
+	"critical step: the first segment (and H-step inside it) after which the answer is\n"
+	"exactly right and stays right.\n"
 	"\n"
 	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
 	"  --arch FILE      or a random model of this architecture sized for the puzzle\n"
@@ -29,6 +36,7 @@ static const char run_help[] =
 	"  --adaptive       stop at the first segment where q_halt > q_continue (the training rule)\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --no-grid        leave out the grids\n"
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
 	"\n"
 	"A valid answer: maze, a shortest S-to-G path that keeps the maze; sudoku, a complete\n"
 	"grid keeping the givens and the rules; ARC, the cropped answer equals the label.\n";
@@ -40,7 +48,21 @@ struct run_log {
 	struct cli_score *score;
 	int *valid;        /* [M]: 1, 0, -1 unknown */
 	int *changed;      /* [M]: vs the previous segment (the input for the first) */
+	double *dzH, *dzL; /* [M]: relative change of the state over the segment */
+	bool *still;       /* [M] */
+	struct fp_tracker fp;
 };
+
+/* The segment readouts of row 0 (the tracker has already seen the event). */
+static void on_segment(const struct hrm_event *ev, void *user)
+{
+	struct run_log *L = user;
+	if (ev->kind != HRM_EV_SEGMENT_END)
+		return;
+	L->dzH[L->n] = ev->seg_dzH[0].rel;
+	L->dzL[L->n] = ev->seg_dzL[0].rel;
+	L->still[L->n] = L->fp.still[0];
+}
 
 static const char *yn(int v)
 {
@@ -50,16 +72,16 @@ static const char *yn(int v)
 static void print_table(const struct cli_puzzle *cp, const struct run_log *L)
 {
 	bool lab = cp->p.has_label;
-	printf("segment    q_halt  q_continue  halt  changed  token_acc  exact  valid\n");
+	printf("segment    q_halt  q_continue  halt  changed  token_acc  exact  valid   dz_H rel   dz_L rel  still\n");
 	for (int s = 0; s < L->n; s++) {
 		char acc[16];
 		if (lab)
 			snprintf(acc, sizeof acc, "%.4f", L->score[s].acc);
 		else
 			snprintf(acc, sizeof acc, "-");
-		printf("%7d  %+8.4f  %+10.4f  %-4s  %7d  %9s  %-5s  %s\n", s + 1, (double)L->qh[s], (double)L->qc[s],
-		       L->qh[s] > L->qc[s] ? "yes" : "no", L->changed[s], acc, lab ? yn(L->score[s].exact) : "-",
-		       yn(L->valid[s]));
+		printf("%7d  %+8.4f  %+10.4f  %-4s  %7d  %9s  %-5s  %-5s  %9.3e  %9.3e  %s\n", s + 1, (double)L->qh[s],
+		       (double)L->qc[s], L->qh[s] > L->qc[s] ? "yes" : "no", L->changed[s], acc,
+		       lab ? yn(L->score[s].exact) : "-", yn(L->valid[s]), L->dzH[s], L->dzL[s], L->still[s] ? "yes" : "no");
 	}
 }
 
@@ -89,6 +111,25 @@ static void print_grids(const struct cli_puzzle *cp, const int32_t *answer)
 	       cp->p.has_label ? ", ! = matches the label but the validator objects" : " or breaks a rule");
 	free(vw);
 	free(marks);
+}
+
+/* Fixed point and critical step, 1-based. */
+static void print_fixed_point(const struct fp_track *f, int n, double tol)
+{
+	int e = fp_track_entered(f);
+	if (e >= 0)
+		printf("fixed point: entered at segment %d (%s); still in segments %d-%d (tolerance %g)\n", e + 1,
+		       fp_verdict_name(fp_track_verdict(f)), e + 2, n, tol);
+	else
+		printf("fixed point: none in %d segment%s (tolerance %g)%s\n", n, n == 1 ? "" : "s", tol,
+		       f->left ? "; the trajectory was still and moved on again" : "");
+	if (f->crit_seg >= 0 && f->crit_h >= 0)
+		printf("critical step: segment %d, H-step %d (exactly right from there on)\n", f->crit_seg + 1,
+		       f->crit_h + 1);
+	else if (f->crit_seg >= 0)
+		printf("critical step: segment %d (exactly right from there on)\n", f->crit_seg + 1);
+	else
+		printf("critical step: %s\n", f->last_exact < 0 ? "? (no label)" : "never (the last answer is wrong)");
 }
 
 static void print_verdicts(const struct cli_puzzle *cp, const struct run_log *L)
@@ -127,9 +168,10 @@ static void print_verdicts(const struct cli_puzzle *cp, const struct run_log *L)
 		printf("first exact: segment %d\n", first_exact + 1);
 	else
 		printf("first exact: %s\n", cp->p.has_label ? "never" : "?");
+	print_fixed_point(&L->fp.rows[0], L->n, L->fp.tol);
 }
 
-static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, bool adaptive, bool grid)
+static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, bool adaptive, bool grid, double tol)
 {
 	char *cause = NULL;
 	int S = cp->p.seq_len, M_model = m->cfg.halt_max_steps;
@@ -147,6 +189,13 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 	L.score = xcalloc((size_t)M, sizeof *L.score);
 	L.valid = xmalloc((size_t)M * sizeof *L.valid);
 	L.changed = xmalloc((size_t)M * sizeof *L.changed);
+	L.dzH = xmalloc((size_t)M * sizeof *L.dzH);
+	L.dzL = xmalloc((size_t)M * sizeof *L.dzL);
+	L.still = xmalloc((size_t)M * sizeof *L.still);
+	fp_tracker_init(&L.fp, 1, S, tol);
+	fp_tracker_set_labels(&L.fp, cp->p.has_label ? cp->p.label : NULL, cp->has_ignore, cp->ignore_label);
+	hrm_engine_add_observer(e, fp_tracker_observe, &L.fp);
+	hrm_engine_add_observer(e, on_segment, &L);
 	hrm_engine_reset(e, -1);
 	int halted_at = -1;
 	for (int s = 0; s < M; s++) {
@@ -185,11 +234,15 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 	free(L.score);
 	free(L.valid);
 	free(L.changed);
+	free(L.dzH);
+	free(L.dzL);
+	free(L.still);
+	fp_tracker_free(&L.fp);
 	hrm_engine_free(e);
 	return EXIT_OK;
 }
 
-enum { O_MODEL = 256, O_ARCH, O_SEED, O_PUZZLE, O_MAXSTEPS, O_ADAPTIVE, O_THREADS, O_NOGRID };
+enum { O_MODEL = 256, O_ARCH, O_SEED, O_PUZZLE, O_MAXSTEPS, O_ADAPTIVE, O_THREADS, O_NOGRID, O_FPTOL };
 
 int cmd_run(int argc, char **argv)
 {
@@ -198,11 +251,12 @@ int cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED }, { "puzzle", required_argument, NULL, O_PUZZLE },
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "adaptive", no_argument, NULL, O_ADAPTIVE },
 		{ "threads", required_argument, NULL, O_THREADS }, { "no-grid", no_argument, NULL, O_NOGRID },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "fp-tol", required_argument, NULL, O_FPTOL }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct model_source src = { .puzzle_ids = 1 };
 	const char *spec = NULL;
 	long max_steps = 0, threads = 2, v;
+	double tol = FP_TOL_DEFAULT;
 	bool adaptive = false, grid = true;
 	int c;
 	optind = 1;
@@ -226,6 +280,10 @@ int cmd_run(int argc, char **argv)
 				return cli_usage("run", "--threads: expected 1..1024, got '%s'", optarg);
 			break;
 		case O_NOGRID: grid = false; break;
+		case O_FPTOL:
+			if (cli_double(optarg, &tol) || !(tol > 0))
+				return cli_usage("run", "--fp-tol: expected a positive number, got '%s'", optarg);
+			break;
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
 		default: return cli_usage("run", "bad option");
 		}
@@ -262,7 +320,7 @@ int cmd_run(int argc, char **argv)
 		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), cp->p.seq_len, cp->pid,
 		       cp->p.has_label ? cp->label_solved ? "label from the solver" : "label known" : "no label");
 		fflush(stdout);
-		rc = run_puzzle(&m, cp, M, adaptive, grid);
+		rc = run_puzzle(&m, cp, M, adaptive, grid, tol);
 	}
 	hrm_model_free(&m);
 	free(cp);

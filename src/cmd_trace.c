@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_puzzle.h"
 #include "engine.h"
+#include "fixedpoint.h"
 #include "rng.h"
 #include "util.h"
 
@@ -16,13 +17,19 @@
 static const char trace_help[] =
 	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
 	"                      [--puzzle SPEC] [--segments N] [--batch B] [--seed K] [--threads N]\n"
-	"                      [--format text|csv|jsonl] [-o FILE]\n"
+	"                      [--format text|csv|jsonl] [-o FILE] [--fp-tol X]\n"
 	"\n"
 	"Run N segments on a puzzle (or on random tokens, seeded) and write one record per\n"
 	"L-step, H-step and segment: residual of the updated state (abs L2, relative,\n"
 	"per-element RMS), state norms, and per segment q_halt, q_continue, both halting\n"
 	"decisions, the cells whose prediction changed (since the previous segment; the first\n"
-	"segment: since the input) and, when the label is known, token accuracy and exact.\n"
+	"segment: since the input) and, when the label is known, token accuracy and exact\n"
+	"(H-steps too: of the answer lm_head(z_H) right after the H-step).  Segment records also\n"
+	"carry the fixed-point readouts: the change of z_H and z_L over the whole segment (abs,\n"
+	"relative), whether the answer changed, whether the segment was still (answer unchanged,\n"
+	"both relative changes <= the tolerance), the segment at which the trajectory entered a\n"
+	"fixed point and the critical step (segment, H cycle) as known after this segment.\n"
+	"Segments and cycles count from 0 in the records.\n"
 	"Ends with the measured time per L-step, H-step and segment.\n"
 	"\n"
 	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
@@ -34,7 +41,8 @@ static const char trace_help[] =
 	"  --seq-len S      cells per puzzle (required for rope models given by --arch)\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --format F       text (default), csv or jsonl\n"
-	"  -o FILE          write records to FILE instead of stdout\n";
+	"  -o FILE          write records to FILE instead of stdout\n"
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n";
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
 
@@ -43,8 +51,8 @@ struct tracer {
 	enum fmt fmt;
 	const struct cli_puzzle *cp; /* NULL: random tokens */
 	const int32_t *tokens;       /* row 0's input */
-	int32_t *prev;               /* row 0's prediction after the previous segment */
 	int S;
+	struct fp_tracker fp;        /* runs before this observer */
 	struct timespec last;
 	double ms_l, ms_h;
 	int n_l, n_h;
@@ -59,20 +67,64 @@ static double elapsed_ms(struct timespec *since)
 	return ms;
 }
 
+/* "" or the number, and "null" or the number, for an index that may be -1 */
+static void opt_int(int v, char *csv, char *json, size_t len)
+{
+	snprintf(csv, len, v >= 0 ? "%d" : "", v);
+	snprintf(json, len, v >= 0 ? "%d" : "null", v);
+}
+
+static void segment_record(struct tracer *t, const struct hrm_event *ev)
+{
+	const struct fp_track *f = &t->fp.rows[0];
+	const struct hrm_residual *h = &ev->seg_dzH[0], *l = &ev->seg_dzL[0];
+	bool ch = ev->answer_changed[0], still = t->fp.still[0];
+	char cfp[16], jfp[16], cs[16], js[16], chh[16], jh[16];
+	opt_int(fp_track_entered(f), cfp, jfp, sizeof cfp);
+	opt_int(f->crit_seg, cs, js, sizeof cs);
+	opt_int(f->crit_seg >= 0 ? f->crit_h : -1, chh, jh, sizeof chh);
+	if (t->fmt == FMT_CSV)
+		fprintf(t->f, ",%.9g,%.9g,%.9g,%.9g,%d,%d,%s,%s,%s\n", h->abs_l2, h->rel, l->abs_l2, l->rel, ch, still, cfp,
+			cs, chh);
+	else if (t->fmt == FMT_JSONL)
+		fprintf(t->f, ",\"seg_dzH_abs\":%.9g,\"seg_dzH_rel\":%.9g,\"seg_dzL_abs\":%.9g,\"seg_dzL_rel\":%.9g,"
+			"\"answer_changed\":%s,\"still\":%s,\"fixed_point\":%s,\"critical_segment\":%s,"
+			"\"critical_h\":%s}\n",
+			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "true" : "false", still ? "true" : "false", jfp, js, jh);
+	else
+		fprintf(t->f, "            segment dz_H abs %.4e rel %.4e  dz_L abs %.4e rel %.4e  answer %s%s\n",
+			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "changed" : "same", still ? "  still" : "");
+}
+
+/* The last lines of a text trace: the fixed point and the critical step. */
+static void text_summary(struct tracer *t, int segments)
+{
+	const struct fp_track *f = &t->fp.rows[0];
+	int e = fp_track_entered(f);
+	if (e >= 0)
+		fprintf(t->f, "fixed point: entered at segment %d (%s), tolerance %g\n", e,
+			fp_verdict_name(fp_track_verdict(f)), t->fp.tol);
+	else
+		fprintf(t->f, "fixed point: none in %d segments, tolerance %g\n", segments, t->fp.tol);
+	if (f->crit_seg >= 0)
+		fprintf(t->f, "critical step: segment %d, H cycle %d\n", f->crit_seg, f->crit_h);
+	else
+		fprintf(t->f, "critical step: %s\n", f->last_exact < 0 ? "? (no label)" : "never (wrong at the end)");
+}
+
 static void on_event(const struct hrm_event *ev, void *user)
 {
 	struct tracer *t = user;
 	double ms = elapsed_ms(&t->last);
 	if (ev->kind == HRM_EV_RESET)
 		return;
+	bool lab = t->cp && t->cp->p.has_label;
 	if (ev->kind == HRM_EV_SEGMENT_END) {
 		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
 		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
-		int changed = cli_changed(ev->pred, ev->segment > 0 ? t->prev : t->tokens, t->S);
-		bool lab = t->cp && t->cp->p.has_label;
+		int changed = ev->cells_changed[0];
 		struct cli_score sc = { 0 };
 		char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null", tacc[48] = "";
-		memcpy(t->prev, ev->pred, (size_t)t->S * sizeof *t->prev);
 		if (lab) {
 			cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
 			snprintf(acc, sizeof acc, "%.9g", sc.acc);
@@ -82,17 +134,18 @@ static void on_event(const struct hrm_event *ev, void *user)
 			snprintf(tacc, sizeof tacc, "  token_acc %.4f  exact %s", sc.acc, sc.exact ? "yes" : "no");
 		}
 		if (t->fmt == FMT_CSV)
-			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s,%s,%s,%d\n", ev->segment, ev->q_halt[0],
+			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s,%s,%s,%d", ev->segment, ev->q_halt[0],
 				ev->q_continue[0], hm, ha, acc, ex, changed);
 		else if (t->fmt == FMT_JSONL)
 			fprintf(t->f, "{\"kind\":\"segment\",\"segment\":%d,\"q_halt\":%.9g,\"q_continue\":%.9g,"
 				"\"halt_max_steps\":\"%s\",\"halt_adaptive\":\"%s\",\"token_acc\":%s,\"exact\":%s,"
-				"\"changed\":%d}\n",
+				"\"changed\":%d",
 				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, jacc, jex, changed);
 		else
 			fprintf(t->f, "segment %-3d end          q_halt %+.4f  q_continue %+.4f  max-steps: %s  adaptive: %s"
 				"  changed %d%s\n",
 				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, changed, tacc);
+		segment_record(t, ev);
 		return;
 	}
 	bool is_l = ev->kind == HRM_EV_L_STEP;
@@ -104,14 +157,30 @@ static void on_event(const struct hrm_event *ev, void *user)
 		t->n_h++;
 	}
 	const struct hrm_residual *r = &ev->res[0];
+	/* the answer right after an H-step, when the label is known */
+	char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null";
+	if (!is_l && lab) {
+		struct cli_score sc;
+		cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+		snprintf(acc, sizeof acc, "%.9g", sc.acc);
+		snprintf(ex, sizeof ex, "%d", sc.exact);
+		snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
+		snprintf(jex, sizeof jex, "%s", sc.exact ? "true" : "false");
+	}
 	if (t->fmt == FMT_CSV)
-		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,,,\n", is_l ? "L" : "H", ev->segment, ev->h_cycle,
-			ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0]);
-	else if (t->fmt == FMT_JSONL)
-		fprintf(t->f, "{\"kind\":\"%s\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
+		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,%s,%s,,,,,,,,,,\n", is_l ? "L" : "H", ev->segment,
+			ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0], acc, ex);
+	else if (t->fmt == FMT_JSONL && is_l)
+		fprintf(t->f, "{\"kind\":\"L\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
 			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f}\n",
-			is_l ? "L" : "H", ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms,
-			ev->norm_zH[0], ev->norm_zL[0], ms);
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
+			ms);
+	else if (t->fmt == FMT_JSONL)
+		fprintf(t->f, "{\"kind\":\"H\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
+			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f,"
+			"\"token_acc\":%s,\"exact\":%s}\n",
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
+			ms, jacc, jex);
 	else if (is_l)
 		fprintf(t->f, "segment %-3d H %d  L %d    dz_L abs %.4e  rel %.4e  rms %.4e   |z_L| %.3f  (%.1f ms)\n",
 			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zL[0], ms);
@@ -129,11 +198,13 @@ int cmd_trace(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' }, { "seed", required_argument, NULL, 'k' },
 		{ "threads", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' }, { "puzzle", required_argument, NULL, 'P' },
+		{ "fp-tol", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct model_source src = { .puzzle_ids = 1 };
 	long segments = 0, batch = 1, threads = 2, v;
 	const char *out = NULL, *spec = NULL;
+	double tol = FP_TOL_DEFAULT;
 	struct tracer t = { .fmt = FMT_TEXT };
 	int c;
 	optind = 1;
@@ -156,6 +227,10 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'P': spec = optarg; break;
+		case 'F':
+			if (cli_double(optarg, &tol) || !(tol > 0))
+				return cli_usage("trace", "--fp-tol: expected a positive number, got '%s'", optarg);
+			break;
 		case 'h': fputs(trace_help, stdout); return EXIT_OK;
 		default: return cli_usage("trace", "bad option");
 		}
@@ -224,13 +299,24 @@ int cmd_trace(int argc, char **argv)
 	t.cp = cp;
 	t.tokens = tokens;
 	t.S = S;
-	t.prev = xcalloc((size_t)S, sizeof *t.prev);
+	fp_tracker_init(&t.fp, (int)batch, S, tol);
+	if (cp && cp->p.has_label) {
+		int32_t *lab = xmalloc((size_t)batch * S * sizeof *lab);
+		for (long b = 0; b < batch; b++)
+			memcpy(lab + (size_t)b * S, cp->p.label, (size_t)S * sizeof *lab);
+		fp_tracker_set_labels(&t.fp, lab, cp->has_ignore, cp->ignore_label);
+		free(lab);
+	}
 	int rc = EXIT_OK;
 	t.f = stdout;
-	if (out && (t.f = fopen(out, "w")) == NULL) {
-		set_cause(&cause, "%s: cannot open for writing: %s", out, strerror(errno));
+	struct atomic_file af = { 0 };
+	if (out && atomic_open(&af, out, &cause) != 0) {
 		rc = cli_fail(cause);
 		goto done;
+	}
+	if (out) {
+		t.f = af.f;
+		atomic_remove_on_signals(&af);
 	}
 	if (hrm_engine_set_inputs(e, tokens, ids, &cause) != 0) {
 		rc = cli_fail(cause);
@@ -238,7 +324,9 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (t.fmt == FMT_CSV)
 		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
-			"token_acc,exact,changed\n");
+			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
+			"fixed_point,critical_segment,critical_h\n");
+	hrm_engine_add_observer(e, fp_tracker_observe, &t.fp);
 	hrm_engine_add_observer(e, on_event, &t);
 	hrm_engine_reset(e, -1);
 	struct timespec t0;
@@ -247,17 +335,19 @@ int cmd_trace(int argc, char **argv)
 	for (long s = 0; s < segments; s++)
 		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
 	double total = elapsed_ms(&t0);
+	if (t.fmt == FMT_TEXT)
+		text_summary(&t, (int)segments);
 	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
 		m.name, batch, hrm_engine_T(e), m.cfg.hidden_size, threads, t.n_l ? t.ms_l / t.n_l : 0.0,
 		t.n_h ? t.ms_h / t.n_h : 0.0, total / (double)segments);
 done:
-	if (t.f && t.f != stdout && fclose(t.f) != 0 && rc == EXIT_OK) {
-		set_cause(&cause, "%s: cannot write the trace file", out);
+	/* the trace file appears whole, and only for a complete run */
+	if (af.f != NULL && rc == EXIT_OK && atomic_commit(&af, &cause) != 0)
 		rc = cli_fail(cause);
-	}
+	atomic_abort(&af);
 	free(tokens);
 	free(ids);
-	free(t.prev);
+	fp_tracker_free(&t.fp);
 	free(cp);
 	hrm_engine_free(e);
 	hrm_model_free(&m);

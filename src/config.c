@@ -620,6 +620,16 @@ int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause)
 	size_t len;
 	if (read_file_all(path, MAX_FILE_BYTES, &data, &len, cause) != 0)
 		return -1;
+	int rc = hrm_config_load_yaml_mem(data, len, path, c, cause);
+	free(data);
+	return rc;
+}
+
+int hrm_config_load_yaml_mem(const char *data, size_t len, const char *name, struct hrm_config *c, char **cause)
+{
+	if (len > MAX_FILE_BYTES)
+		return set_cause(cause, "%s: file larger than %u bytes", name, MAX_FILE_BYTES);
+	const char *path = name;
 	struct loader l = { .file = path, .cause = cause };
 	/* Work on a copy so that a bad file leaves *c untouched. */
 	struct hrm_config tmp = *c;
@@ -634,7 +644,6 @@ int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause)
 		*c = tmp;
 	yaml_document_delete(&l.doc);
 	free(l.parent);
-	free(data);
 	return rc;
 }
 

@@ -289,12 +289,19 @@ int dataset_meta_read(const char *path, struct dataset_meta *m, char **cause)
 {
 	char *text;
 	size_t len;
-	json_error_t err;
 	memset(m, 0, sizeof *m);
 	if (read_file_all(path, META_MAX_BYTES, &text, &len, cause) != 0)
 		return -1;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	int rc = dataset_meta_parse(text, len, path, m, cause);
 	free(text);
+	return rc;
+}
+
+int dataset_meta_parse(const char *text, size_t len, const char *path, struct dataset_meta *m, char **cause)
+{
+	json_error_t err;
+	memset(m, 0, sizeof *m);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
 		return set_cause(cause, "%s: invalid JSON at line %d: %s", path, err.line, err.text);
 	int rc = parse_meta(root, m, path, cause);
@@ -316,16 +323,27 @@ void dataset_identifiers_free(char **names, int64_t count)
 int dataset_read_identifiers(const char *dir, char ***names, int64_t *count, char **cause)
 {
 	char *path = path_fmt("%s/identifiers.json", dir), *text;
-	size_t len, n;
-	json_error_t err;
-	json_t *root = NULL;
+	size_t len;
 	int rc = -1;
 	*names = NULL;
 	*count = 0;
-	if (read_file_all(path, IDENTIFIERS_MAX_BYTES, &text, &len, cause) != 0)
-		goto out;
-	root = json_loadb(text, len, 0, &err);
-	free(text);
+	if (read_file_all(path, IDENTIFIERS_MAX_BYTES, &text, &len, cause) == 0) {
+		rc = dataset_identifiers_parse(text, len, path, names, count, cause);
+		free(text);
+	}
+	free(path);
+	return rc;
+}
+
+int dataset_identifiers_parse(const char *text, size_t len, const char *path, char ***names, int64_t *count,
+                              char **cause)
+{
+	size_t n;
+	json_error_t err;
+	int rc = -1;
+	*names = NULL;
+	*count = 0;
+	json_t *root = json_loadb(text, len, 0, &err);
 	if (root == NULL) {
 		set_cause(cause, "%s: invalid JSON at line %d: %s", path, err.line, err.text);
 		goto out;
@@ -350,7 +368,6 @@ int dataset_read_identifiers(const char *dir, char ***names, int64_t *count, cha
 	rc = 0;
 out:
 	json_decref(root);
-	free(path);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #define HRM_DATASET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* PuzzleDatasetMetadata, field for field. */
@@ -74,6 +75,8 @@ struct dataset_example {
 /* dataset.json on its own.  The writer emits exactly what json.dump of the
  * pydantic model writes. */
 int dataset_meta_read(const char *path, struct dataset_meta *m, char **cause);
+/* The same from memory; path is only used in messages. */
+int dataset_meta_parse(const char *text, size_t len, const char *path, struct dataset_meta *m, char **cause);
 int dataset_meta_write(const char *path, const struct dataset_meta *m, char **cause);
 void dataset_meta_free(struct dataset_meta *m);
 
@@ -90,6 +93,8 @@ int dataset_get_example(const struct dataset_split *s, int64_t i, struct dataset
 /* DIR/identifiers.json: names[0..count-1], names[0] being "<blank>".  Only
  * used for display; a split's num_puzzle_identifiers should equal count. */
 int dataset_read_identifiers(const char *dir, char ***names, int64_t *count, char **cause);
+int dataset_identifiers_parse(const char *text, size_t len, const char *path, char ***names, int64_t *count,
+                              char **cause);
 void dataset_identifiers_free(char **names, int64_t count);
 /* Writes DIR/identifiers.json (atomically), as json.dump writes the list. */
 int dataset_identifiers_write(const char *dir, char *const *names, int64_t count, char **cause);

@@ -24,6 +24,7 @@ struct hrm_engine {
 	float *zH, *zL;               /* [B][T][d] the carry */
 	float *prev;                  /* [B][T][d] state before the last step */
 	float *tmp;                   /* [B][T][d] module input / probe state */
+	float *seg0_zH, *seg0_zL;     /* [B][T][d] the state at the start of the running segment */
 	struct block_scratch scratch; /* block forward buffers */
 	float *logits;                /* [B][S][V] */
 	int32_t *pred;                /* [B][S] */
@@ -31,6 +32,14 @@ struct hrm_engine {
 	float *q_halt, *q_cont;       /* [B] */
 	bool *halt_max, *halt_adapt;  /* [B] */
 	struct hrm_residual *res;     /* [B] */
+	float *h_logits;              /* [B][S][V] lm_head(z_H) after the last H-step */
+	int32_t *h_pred;              /* [B][S] */
+	int32_t *tokens;              /* [B][S] the inputs, for the first segment's changed cells */
+	int32_t *prev_ans;            /* [B][S] the previous segment's answer */
+	bool *has_prev;               /* [B] prev_ans holds an answer of this puzzle */
+	struct hrm_residual *seg_dzH, *seg_dzL; /* [B] */
+	int *cells_changed;           /* [B] */
+	bool *answer_changed;         /* [B] */
 	double *norm_zH, *norm_zL;    /* [B] */
 	struct hrm_cursor cur;
 	struct observer obs[MAX_OBSERVERS];
@@ -80,6 +89,9 @@ struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char 
 	e->zL = alloc_floats(btd, &failed);
 	e->prev = alloc_floats(btd, &failed);
 	e->tmp = alloc_floats(btd, &failed);
+	e->seg0_zH = alloc_floats(btd, &failed);
+	e->seg0_zL = alloc_floats(btd, &failed);
+	e->h_logits = alloc_floats((size_t)B * S * c->vocab_size, &failed);
 	if (block_scratch_alloc(&e->scratch, c, B, e->T) != 0)
 		failed = 1;
 	e->logits = alloc_floats((size_t)B * S * c->vocab_size, &failed);
@@ -92,6 +104,14 @@ struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char 
 	e->res = xcalloc((size_t)B, sizeof *e->res);
 	e->norm_zH = xcalloc((size_t)B, sizeof *e->norm_zH);
 	e->norm_zL = xcalloc((size_t)B, sizeof *e->norm_zL);
+	e->h_pred = xcalloc((size_t)B * S, sizeof *e->h_pred);
+	e->tokens = xcalloc((size_t)B * S, sizeof *e->tokens);
+	e->prev_ans = xcalloc((size_t)B * S, sizeof *e->prev_ans);
+	e->has_prev = xcalloc((size_t)B, sizeof *e->has_prev);
+	e->seg_dzH = xcalloc((size_t)B, sizeof *e->seg_dzH);
+	e->seg_dzL = xcalloc((size_t)B, sizeof *e->seg_dzL);
+	e->cells_changed = xcalloc((size_t)B, sizeof *e->cells_changed);
+	e->answer_changed = xcalloc((size_t)B, sizeof *e->answer_changed);
 	if (failed) {
 		set_cause(cause, "engine: out of memory for B=%d, T=%d, d=%d", B, e->T, e->d);
 		hrm_engine_free(e);
@@ -106,7 +126,7 @@ void hrm_engine_free(struct hrm_engine *e)
 	if (e == NULL)
 		return;
 	float *bufs[] = { e->rope_cos, e->rope_sin, e->x, e->zH, e->zL, e->prev, e->tmp,
-			  e->logits, e->q, e->q_halt, e->q_cont };
+			  e->logits, e->q, e->q_halt, e->q_cont, e->seg0_zH, e->seg0_zL, e->h_logits };
 	block_scratch_free(&e->scratch);
 	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
 		free(bufs[i]);
@@ -116,6 +136,14 @@ void hrm_engine_free(struct hrm_engine *e)
 	free(e->res);
 	free(e->norm_zH);
 	free(e->norm_zL);
+	free(e->h_pred);
+	free(e->tokens);
+	free(e->prev_ans);
+	free(e->has_prev);
+	free(e->seg_dzH);
+	free(e->seg_dzL);
+	free(e->cells_changed);
+	free(e->answer_changed);
 	free(e);
 }
 
@@ -137,6 +165,7 @@ int hrm_engine_set_inputs(struct hrm_engine *e, const int32_t *tokens, const int
 		}
 	}
 	hrm_embed_forward(e->m, e->B, e->S, tokens, puzzle_ids, e->x);
+	memcpy(e->tokens, tokens, (size_t)e->B * e->S * sizeof *e->tokens);
 	return 0;
 }
 
@@ -180,13 +209,14 @@ void hrm_engine_reset(struct hrm_engine *e, int b)
 	for (int r = lo; r < hi; r++) {
 		fill_init(e->zH + (size_t)r * e->T * e->d, w->H_init, e->T, e->d);
 		fill_init(e->zL + (size_t)r * e->T * e->d, w->L_init, e->T, e->d);
+		e->has_prev[r] = false;
 	}
 	e->cur.segment = 0;
 	e->cur.h_cycle = 0;
 	e->cur.l_step = 0;
 	memset(e->res, 0, (size_t)e->B * sizeof *e->res);
 	update_norms(e);
-	struct hrm_event ev = { .kind = HRM_EV_RESET, .l_step = -1 };
+	struct hrm_event ev = { .kind = HRM_EV_RESET, .l_step = -1, .reset_row = b < 0 ? -1 : b };
 	emit(e, &ev);
 }
 
@@ -244,20 +274,44 @@ void hrm_engine_heads(struct hrm_engine *e, const float *zH, float *logits, floa
 	}
 }
 
-static void residuals(struct hrm_engine *e, const float *now)
+/* out[b]: the change from `before` to `now`, row by row. */
+static void change_stats(const struct hrm_engine *e, const float *before, const float *now, struct hrm_residual *out)
 {
 	size_t n = (size_t)e->T * e->d;
 	for (int b = 0; b < e->B; b++) {
-		const float *p = e->prev + b * n, *z = now + b * n;
+		const float *p = before + b * n, *z = now + b * n;
 		double dd = 0.0, pp = 0.0;
 		for (size_t i = 0; i < n; i++) {
 			double diff = (double)z[i] - p[i];
 			dd += diff * diff;
 			pp += (double)p[i] * p[i];
 		}
-		e->res[b].abs_l2 = sqrt(dd);
-		e->res[b].rel = pp > 0 ? sqrt(dd / pp) : 0.0;
-		e->res[b].rms = sqrt(dd / (double)n);
+		out[b].abs_l2 = sqrt(dd);
+		out[b].rel = pp > 0 ? sqrt(dd / pp) : 0.0;
+		out[b].rms = sqrt(dd / (double)n);
+	}
+}
+
+static void residuals(struct hrm_engine *e, const float *now)
+{
+	change_stats(e, e->prev, now, e->res);
+}
+
+/* The segment's fixed-point readouts, before its answer becomes the previous one. */
+static void segment_changes(struct hrm_engine *e)
+{
+	change_stats(e, e->seg0_zH, e->zH, e->seg_dzH);
+	change_stats(e, e->seg0_zL, e->zL, e->seg_dzL);
+	for (int b = 0; b < e->B; b++) {
+		size_t o = (size_t)b * e->S;
+		const int32_t *before = e->has_prev[b] ? e->prev_ans + o : e->tokens + o;
+		int n = 0;
+		for (int s = 0; s < e->S; s++)
+			n += e->pred[o + s] != before[s];
+		e->cells_changed[b] = n;
+		e->answer_changed[b] = !e->has_prev[b] || n > 0;
+		memcpy(e->prev_ans + o, e->pred + o, (size_t)e->S * sizeof *e->prev_ans);
+		e->has_prev[b] = true;
 	}
 }
 
@@ -274,15 +328,29 @@ static void segment_end(struct hrm_engine *e)
 		e->halt_max[b] = e->cur.segment + 1 >= c->halt_max_steps;
 		e->halt_adapt[b] = e->halt_max[b] || (c->halt_max_steps > 1 && e->q_halt[b] > e->q_cont[b]);
 	}
+	segment_changes(e);
 	struct hrm_event ev = {
 		.kind = HRM_EV_SEGMENT_END, .segment = e->cur.segment, .h_cycle = c->H_cycles - 1, .l_step = -1,
 		.logits = e->logits, .pred = e->pred, .q_halt = e->q_halt, .q_continue = e->q_cont,
 		.halt_max_steps = e->halt_max, .halt_adaptive = e->halt_adapt,
+		.seg_dzH = e->seg_dzH, .seg_dzL = e->seg_dzL, .cells_changed = e->cells_changed,
+		.answer_changed = e->answer_changed,
 	};
 	e->cur.segment++;
 	e->cur.h_cycle = 0;
 	e->cur.l_step = 0;
 	emit(e, &ev);
+}
+
+static void lm_head_rows(struct hrm_engine *e, const float *z, float *out);
+
+/* lm_head(z_H) after an H-step: cheap next to a module call (S x d x V). */
+static void h_answer(struct hrm_engine *e)
+{
+	int V = e->m->cfg.vocab_size;
+	lm_head_rows(e, e->zH, e->h_logits);
+	for (size_t i = 0; i < (size_t)e->B * e->S; i++)
+		e->h_pred[i] = argmax_f32(e->h_logits + i * V, V);
 }
 
 /* Runs the next module call; returns the kind of step done. */
@@ -291,6 +359,10 @@ static enum hrm_event_kind step_module(struct hrm_engine *e)
 	const struct hrm_config *c = &e->m->cfg;
 	size_t n = (size_t)e->B * e->T * e->d;
 	struct hrm_event ev = { .segment = e->cur.segment, .h_cycle = e->cur.h_cycle };
+	if (e->cur.h_cycle == 0 && e->cur.l_step == 0) {
+		memcpy(e->seg0_zH, e->zH, n * sizeof(float));
+		memcpy(e->seg0_zL, e->zL, n * sizeof(float));
+	}
 	if (e->cur.l_step < c->L_cycles) {
 		memcpy(e->prev, e->zL, n * sizeof(float));
 		hrm_engine_L_call(e, e->prev, e->zH, e->zL);
@@ -304,6 +376,9 @@ static enum hrm_event_kind step_module(struct hrm_engine *e)
 		residuals(e, e->zH);
 		ev.kind = HRM_EV_H_STEP;
 		ev.l_step = -1;
+		h_answer(e);
+		ev.logits = e->h_logits;
+		ev.pred = e->h_pred;
 		e->cur.h_cycle++;
 		e->cur.l_step = 0;
 	}
@@ -340,6 +415,8 @@ struct hrm_cursor hrm_engine_cursor(const struct hrm_engine *e) { return e->cur;
 void hrm_engine_set_cursor(struct hrm_engine *e, struct hrm_cursor c) { e->cur = c; }
 float *hrm_engine_zH(struct hrm_engine *e) { return e->zH; }
 float *hrm_engine_zL(struct hrm_engine *e) { return e->zL; }
+float *hrm_engine_seg_start_zH(struct hrm_engine *e) { return e->seg0_zH; }
+float *hrm_engine_seg_start_zL(struct hrm_engine *e) { return e->seg0_zL; }
 const float *hrm_engine_x(const struct hrm_engine *e) { return e->x; }
 const float *hrm_engine_logits(const struct hrm_engine *e) { return e->logits; }
 const int32_t *hrm_engine_pred(const struct hrm_engine *e) { return e->pred; }

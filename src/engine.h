@@ -29,16 +29,30 @@ struct hrm_event {
 	int h_cycle;          /* 0-based H cycle (L and H steps) */
 	int l_step;           /* 0-based L step within the cycle (L steps), -1 otherwise */
 	int B;
+	int reset_row;                   /* reset only: the row reset, -1 for all rows */
 	const struct hrm_residual *res;  /* [B], L/H steps: residual of the updated state */
 	const double *norm_zH;           /* [B] ||z_H|| after the step */
 	const double *norm_zL;           /* [B] ||z_L|| */
-	/* segment end only */
+	/* H steps: lm_head(z_H)[Lp:] just after the step, i.e. the answer the
+	 * segment would give if it stopped here (= the HRM-SPEC probe taken just
+	 * before this H-step).  Segment end: the segment's outputs. */
 	const float *logits;             /* [B][S][V] */
 	const int32_t *pred;             /* [B][S] argmax */
+	/* segment end only */
 	const float *q_halt;             /* [B] logits */
 	const float *q_continue;         /* [B] */
 	const bool *halt_max_steps;      /* [B] segment + 1 >= halt_max_steps (official eval) */
 	const bool *halt_adaptive;       /* [B] q_halt > q_continue (training rule), or max steps */
+	/* Fixed-point readouts: the change of each state over the whole segment
+	 * (end minus start; rel divides by ||z at the start||), and whether the
+	 * answer changed.  cells_changed counts the cells whose pred differs from
+	 * the previous segment's (the first segment after a reset: from the input
+	 * tokens); answer_changed is cells_changed > 0, and always true for the
+	 * first segment after a reset, which has no earlier answer. */
+	const struct hrm_residual *seg_dzH;  /* [B] */
+	const struct hrm_residual *seg_dzL;  /* [B] */
+	const int *cells_changed;            /* [B] */
+	const bool *answer_changed;          /* [B] */
 };
 
 typedef void (*hrm_observer_fn)(const struct hrm_event *ev, void *user);
@@ -82,6 +96,12 @@ float *hrm_engine_zH(struct hrm_engine *e);
 float *hrm_engine_zL(struct hrm_engine *e);
 const float *hrm_engine_x(const struct hrm_engine *e);
 void hrm_engine_set_cursor(struct hrm_engine *e, struct hrm_cursor c);
+/* The state at the start of the running segment ([B][T][d]), copied by the
+ * first module call of each segment for the segment readouts.  A caller
+ * that replays another segment and then puts a mid-segment state back
+ * (set_cursor) puts this back too. */
+float *hrm_engine_seg_start_zH(struct hrm_engine *e);
+float *hrm_engine_seg_start_zL(struct hrm_engine *e);
 
 /* Outputs of the last completed segment (valid after a SEGMENT_END). */
 const float *hrm_engine_logits(const struct hrm_engine *e);   /* [B][S][V] */

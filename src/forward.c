@@ -14,7 +14,7 @@ int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int
 	s->proj = malloc(btd * sizeof(float));
 	s->gu = malloc(bt * 2 * c->inter * sizeof(float));
 	s->act = malloc(bt * c->inter * sizeof(float));
-	s->scores = malloc((size_t)T * T * sizeof(float));
+	s->scores = malloc(attention_scratch_floats(T) * sizeof(float));
 	if (!s->qkv || !s->attn || !s->proj || !s->gu || !s->act || !s->scores) {
 		block_scratch_free(s);
 		return -1;
@@ -70,7 +70,8 @@ void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *
 	linear_forward(s->qkv, h, bw->qkv, n, d, 3 * d);
 	if (c->pos_encodings == HRM_POS_ROPE)
 		rope_forward(s->qkv, rope_cos, rope_sin, B, T, c->num_heads, c->head_dim);
-	attention_forward(s->attn, s->qkv, s->scores, B, T, c->num_heads, c->head_dim);
+	attention_forward_tiled(s->attn, s->qkv, NULL, s->scores, attention_scratch_floats(T), B, T, c->num_heads,
+				c->head_dim);
 	linear_forward(s->proj, s->attn, bw->o, n, d, d);
 	add_rmsnorm_forward(h, s->proj, n, d, eps);
 	linear_forward(s->gu, h, bw->gate_up, n, d, 2 * c->inter);

@@ -13,7 +13,7 @@ struct block_scratch {
 	float *proj;   /* [B*T][d] */
 	float *gu;     /* [B*T][2 inter] */
 	float *act;    /* [B*T][inter] */
-	float *scores; /* [T][T] */
+	float *scores; /* attention tiles, attention_scratch_floats(T) */
 };
 
 int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int B, int T);

@@ -48,6 +48,8 @@ void hrm_config_default(struct hrm_config *c);
  * bare arch file like models/hrm_v1.yaml.  Fields absent from the file keep
  * the values already in *c. */
 int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause);
+/* The same from memory (data need not be NUL-terminated); name is used in messages. */
+int hrm_config_load_yaml_mem(const char *data, size_t len, const char *name, struct hrm_config *c, char **cause);
 int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **cause);
 
 struct hrm_block_weights {
@@ -104,5 +106,11 @@ size_t hrm_model_param_count(const struct hrm_model *m, bool include_buffers);
  * checkpoint file with all_config.yaml beside it. */
 int hrm_model_load(struct hrm_model *m, const char *path, char **cause);
 int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause);
+/* The tensors of a loaded archive checked against cfg (vocab_size,
+ * num_puzzle_identifiers and learned seq_len come from their shapes) and
+ * copied into a new model; ck and cfgpath name the files in messages. */
+struct tz_archive;
+int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, const struct tz_archive *a,
+			   const char *ck, const char *cfgpath, char **cause);
 
 #endif

@@ -4,10 +4,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -24,6 +26,7 @@ static const struct command commands[] = {
 	{ "gen", cmd_gen, "write an official dataset folder (generated puzzles or official CSV)" },
 	{ "eval", cmd_eval, "the paper's metrics on a dataset split (batched, sharded)" },
 	{ "pr", cmd_pr, "participation ratio of z_H and z_L (trained vs untrained)" },
+	{ "guess", cmd_guess, "K perturbed versions as one batch: fixed points reached and the vote" },
 	{ "tui", cmd_tui, "watch the model think, step by step (no arguments: the embedded maze model)" },
 };
 
@@ -106,8 +109,38 @@ int cli_load_model(const struct model_source *src, struct hrm_model *m)
 	return 0;
 }
 
+/* A closed standard descriptor would be handed out by the next open(): the
+ * checkpoint being read, or a file being written, would then receive what
+ * printf means for the terminal.  Closed ones get /dev/null, stdout
+ * read-only so that writing to it still fails and is reported. */
+static void guard_std_fds(void)
+{
+	static const int modes[3] = { O_RDONLY, O_RDONLY, O_WRONLY };
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", modes[fd]);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+/* Output that could not be written (stdout closed, a full disk, a closed
+ * pipe) is an error, not a silent exit 0. */
+static void close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "hrmscope: cannot write to standard output: %s\n", strerror(e));
+		_exit(EXIT_RUNTIME);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	guard_std_fds();
+	atexit(close_stdout);
 	if (argc < 2) /* no arguments: the TUI on the embedded model */
 		return cmd_tui(argc, argv);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {

@@ -47,15 +47,31 @@ static inline float sigmoid_f32(float x)
 	return 1.0f / (1.0f + exp_f32(-x));
 }
 
+/* Row-major C[M][N] = alpha op(A) op(B) + beta C (op = transpose when ta,
+ * tb), as cblas_sgemm; large products are split by rows or columns of C
+ * over the pool threads (parallel.h), each part a one-thread sgemm, so that
+ * every element sums its K terms the same way whatever the split. */
+void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+	       float beta, float *C, int ldc);
 /* y[n][out] = x[n][in] W^T, W: [out][in] (F.linear without bias) */
 void linear_forward(float *y, const float *x, const float *W, int n, int in, int out);
 /* x = rmsnorm(x + r) row-wise over d, weightless (rms_norm(h + r)) */
 void add_rmsnorm_forward(float *x, const float *r, int n, int d, float eps);
+/* the same, also keeping each row's 1/rms in inv[n] (inv may be NULL) */
+void add_rmsnorm_forward_inv(float *x, const float *r, float *inv, int n, int d, float eps);
 /* RoPE on the q and k parts of qkv rows ([n_tok][3d]); cos/sin [T][hd] */
 void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
 /* Non-causal attention per batch row and head; qkv [B*T][3d] -> out [B*T][d];
  * scores is scratch of T*T floats. */
 void attention_forward(float *out, const float *qkv, float *scores, int B, int T, int heads, int hd);
+/* attention_forward with any scratch size and, when probs ([B][heads][T][T])
+ * is not NULL, the softmax probabilities kept there (the scratch is then
+ * unused).  Both ways compute the same bits.  Runs on hrm_par_threads()
+ * threads, as many as the scratch holds tiles for: scratch_floats =
+ * attention_scratch_floats(T) is enough for all (T * T for one). */
+void attention_forward_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
+			     int B, int T, int heads, int hd);
+size_t attention_scratch_floats(int T);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
 /* in place, row-wise softmax (max subtracted, float32) */

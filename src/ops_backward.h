@@ -37,6 +37,11 @@ void attention_forward_save(float *out, const float *qkv, float *probs, int B, i
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			int B, int T, int heads, int hd);
 
+/* attention_backward with scratch_floats of scratch: it runs on as many
+ * threads (hrm_par_threads()) as the scratch holds T * T blocks for. */
+void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			  size_t scratch_floats, int B, int T, int heads, int hd);
+
 /* act = silu(g) * u (swiglu_forward): dgu[n][2 inter] (written) from
  * dact[n][inter] and the saved gu[n][2 inter]. */
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter);

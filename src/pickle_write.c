@@ -48,6 +48,13 @@ static int walk(struct collector *c, const struct pk_obj *d, const char *prefix,
 			ks = k->u.str.s;
 			if (strlen(ks) != k->u.str.len)
 				return set_cause(c->cause, "pickle: a dict key contains a NUL byte");
+			/* Names end up in messages and on the terminal: a control
+			 * byte could break a one-line message or inject escape
+			 * sequences.  State-dict keys are printable ASCII. */
+			for (size_t j = 0; j < k->u.str.len; j++)
+				if ((unsigned char)ks[j] < 0x20 || (unsigned char)ks[j] >= 0x7f)
+					return set_cause(c->cause, "pickle: a dict key holds the byte 0x%02x, "
+					                 "which is not printable ASCII", (unsigned char)ks[j]);
 		} else if (k->kind == PK_INT) {
 			snprintf(num, sizeof num, "%lld", (long long)k->u.i);
 			ks = num;

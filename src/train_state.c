@@ -23,7 +23,9 @@ static bool file_exists(const char *p)
 }
 
 /* Keep the header and the rows whose step (first field) is <= step: a run
- * killed after logging but before its checkpoint logs those steps again. */
+ * killed after logging but before its checkpoint logs those steps again.
+ * A last line without its newline is half a row cut off by the kill and is
+ * dropped too (its step may even look small: "1" of "12,..."). */
 static int truncate_log(const char *path, long step, char **cause)
 {
 	char *data;
@@ -38,7 +40,7 @@ static int truncate_log(const char *path, long step, char **cause)
 	for (char *line = data; *line;) {
 		char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
-		if (header || strtol(line, NULL, 10) <= step) {
+		if (nl != NULL && (header || strtol(line, NULL, 10) <= step)) {
 			memcpy(out + o, line, n);
 			o += n;
 		}

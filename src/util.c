@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,11 +110,17 @@ int size_add(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, char **cause)
+static char *temp_name(const char *path)
 {
 	size_t n = strlen(path) + 32;
 	char *tmp = xmalloc(n);
 	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	return tmp;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, char **cause)
+{
+	char *tmp = temp_name(path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
@@ -149,6 +157,90 @@ int write_file_atomic(const char *path, const void *data, size_t len, char **cau
 	}
 	free(tmp);
 	return 0;
+}
+
+int atomic_open(struct atomic_file *af, const char *path, char **cause)
+{
+	/* A device or a pipe (-o /dev/stdout) is written in place: renaming
+	 * over it would replace the device node. */
+	struct stat st;
+	bool special = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	af->tmp = special ? NULL : temp_name(path);
+	af->f = fopen(special ? path : af->tmp, "w");
+	if (af->f == NULL) {
+		set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
+		free(af->tmp);
+		af->tmp = NULL;
+		return -1;
+	}
+	af->path = xstrdup(path);
+	return 0;
+}
+
+static const char *volatile signal_tmp; /* the temporary the handler removes */
+
+static void remove_tmp_and_die(int sig)
+{
+	const char *t = signal_tmp;
+	if (t != NULL)
+		unlink(t);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void atomic_remove_on_signals(struct atomic_file *af)
+{
+	if (af->tmp == NULL)
+		return;
+	signal_tmp = af->tmp;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = remove_tmp_and_die;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void forget_signal_tmp(const struct atomic_file *af)
+{
+	if (af->tmp != NULL && signal_tmp == af->tmp)
+		signal_tmp = NULL;
+}
+
+int atomic_commit(struct atomic_file *af, char **cause)
+{
+	forget_signal_tmp(af);
+	int rc = 0;
+	bool bad = fflush(af->f) != 0 || ferror(af->f) || (af->tmp != NULL && fsync(fileno(af->f)) != 0);
+	int err = errno;
+	if (fclose(af->f) != 0 && !bad) {
+		bad = true;
+		err = errno;
+	}
+	if (bad)
+		rc = set_cause(cause, "%s: write failed: %s", af->path, strerror(err));
+	else if (af->tmp != NULL && rename(af->tmp, af->path) != 0)
+		rc = set_cause(cause, "%s: cannot rename into place: %s", af->path, strerror(errno));
+	if (rc != 0 && af->tmp != NULL)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	memset(af, 0, sizeof *af);
+	return rc;
+}
+
+void atomic_abort(struct atomic_file *af)
+{
+	if (af->f == NULL)
+		return;
+	forget_signal_tmp(af);
+	fclose(af->f);
+	if (af->tmp != NULL)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	memset(af, 0, sizeof *af);
 }
 
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause)

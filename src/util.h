@@ -3,8 +3,9 @@
 #ifndef HRM_UTIL_H
 #define HRM_UTIL_H
 
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 
 /* Allocation failure of small bookkeeping is fatal in one place (prints and
  * aborts); big tensor allocations use plain malloc and report a cause. */
@@ -25,6 +26,24 @@ int size_add(size_t a, size_t b, size_t *out);
 /* Write a whole buffer to path atomically (temp file in the same directory,
  * fsync, rename).  Returns 0 or -1 with cause. */
 int write_file_atomic(const char *path, const void *data, size_t len, char **cause);
+/* A file streamed under a temporary name in the same directory and renamed
+ * over path only once it is complete (flushed and fsync'd), so that a crash,
+ * a kill or a full disk leaves the old file or the whole new one, never a
+ * part of one.  Write to af->f; atomic_commit closes and renames (it fails,
+ * keeping the old file, if any write failed); atomic_abort closes and
+ * removes the temporary. */
+struct atomic_file {
+	FILE *f;
+	char *path, *tmp;
+};
+int atomic_open(struct atomic_file *af, const char *path, char **cause);
+int atomic_commit(struct atomic_file *af, char **cause);
+void atomic_abort(struct atomic_file *af);
+/* Until atomic_commit/atomic_abort, SIGINT, SIGTERM and SIGHUP remove af's
+ * temporary file before they end the process as they would have (one file
+ * at a time; for commands, never called by the library). */
+void atomic_remove_on_signals(struct atomic_file *af);
+
 /* Read a whole file (up to max bytes) into a malloc'd buffer, NUL-terminated. */
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause);
 

@@ -94,6 +94,7 @@ struct spec {
 	int64_t size[3], stride[3];
 	int param;      /* 1: wrapped in _rebuild_parameter, 2: ..._with_state */
 	int nested;     /* inside {'model': <state dict>, 'step': 5} */
+	const char *name; /* the tensor's key in the dict; NULL: "w" */
 };
 
 /* 1-d (size s0, stride t0) or 2-d specs, without param or nesting. */
@@ -110,7 +111,8 @@ static void pb_state_dict(struct pb *p, const struct spec *s)
 	PB(p, "\x80\x02");
 	if (s->nested)
 		PB(p, "}X\x05\x00\x00\x00model");
-	PB(p, "ccollections\nOrderedDict\nq\x00)R(X\x01\x00\x00\x00w");
+	PB(p, "ccollections\nOrderedDict\nq\x00)R(");
+	pb_str(p, s->name ? s->name : "w");
 	if (s->param == 1)
 		PB(p, "ctorch._utils\n_rebuild_parameter\n(");
 	else if (s->param == 2)
@@ -606,6 +608,11 @@ START_TEST(test_bad_structure)
 	EXPECT_PICKLE_FAIL("build.pt", "\x80\x02]}b", "BUILD on a list");
 	EXPECT_PICKLE_FAIL("persid.pt", "\x80\x02(X\x07\x00\x00\x00storagetQ", "persistent id");
 	EXPECT_PICKLE_FAIL("long.pt", "\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.", "too large");
+	/* found by fuzz_checkpoint: a tensor name with a newline broke the
+	 * one-line message; an escape sequence would reach the terminal */
+	struct spec esc = mkspec("0", 6, 0, 1, 6, 0, 1, 0);
+	esc.name = "w\n\x1b[2J";
+	expect_spec_fail("escape.pt", &esc, "a dict key holds the byte 0x0a, which is not printable ASCII");
 }
 END_TEST
 

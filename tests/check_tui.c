@@ -278,6 +278,9 @@ static void add_positions(int upto)
 		hp.q_continue = 1.0f;
 		hp.halt_max = hp.seg_end && c.segment + 1 >= hist.M;
 		hp.halt_adaptive = hp.halt_max;
+		/* the segment readouts: far from a fixed point */
+		hp.seg_rel[0] = hp.seg_rel[1] = hp.seg_end ? 10.0 / (1 + p) : 0.0;
+		hp.answer_changed = hp.seg_end && (c.segment == 0 || p == 12);
 		history_append(&hist, &hp);
 	}
 	free(lz);

@@ -19,6 +19,8 @@ static const struct glyphs utf8_glyphs = {
     .sep = " \xc2\xb7 ",
     .arrow = "\xe2\x86\x92", /* → */
     .check = "\xe2\x9c\x93", /* ✓ */
+    .fixed = "\xe2\x97\x86", /* ◆ */
+    .crit = "\xe2\x98\x85",  /* ★ */
     .shade = {" ", "\xe2\x96\x91", "\xe2\x96\x92", "\xe2\x96\x93", "\xe2\x96\x88"},
 };
 
@@ -34,6 +36,8 @@ static const struct glyphs ascii_glyphs = {
     .sep = " | ",
     .arrow = "->",
     .check = "ok",
+    .fixed = "F",
+    .crit = "*",
     .shade = {" ", ".", ":", "*", "#"},
 };
 

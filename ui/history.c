@@ -1,5 +1,6 @@
 /* history.c - the positions of a run (see history.h). */
 #include "history.h"
+#include "fixedpoint.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -97,4 +98,23 @@ int history_argmax(const float *row, int V)
 		if (row[v] > row[best])
 			best = v;
 	return best;
+}
+
+int history_fixed_point(const struct history *h, int upto, double tol, struct fp_track *out, bool *still)
+{
+	fp_track_reset(out);
+	for (int p = 1; p <= upto && p < h->n; p++) {
+		const struct hist_pos *hp = &h->pos[p];
+		if (hp->kind != HIST_H)
+			continue;
+		int exact = hp->scored > 0 ? hp->exact : -1;
+		fp_track_hstep(out, hp->h_cycle, exact);
+		if (hp->seg_end) {
+			int s = out->segments;
+			bool st = fp_track_segment(out, hp->answer_changed, hp->seg_rel[0], hp->seg_rel[1], exact, tol);
+			if (still && s < h->M)
+				still[s] = st;
+		}
+	}
+	return out->segments;
 }

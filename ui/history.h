@@ -28,12 +28,16 @@ struct hist_pos {
 	float *logits_zL;         /* [S][V] lm_head(z_L) */
 	float *probe;             /* [S][V] lm_head(H_level(z_H, z_L)), NULL until asked for */
 	float *pool_zH, *pool_zL; /* [d] mean over positions, for the PR */
+	/* H-steps (segment ends too): the answer lm_head(z_H) scored */
+	int scored, right; /* cells with a label, and right ones (scored 0: no label) */
+	bool exact;
 	/* segment end only */
 	bool seg_end;
 	float q_halt, q_continue;
 	bool halt_max, halt_adaptive;
-	int scored, right; /* cells with a label, and right ones (scored 0: no label) */
-	bool exact;
+	double seg_rel[2];   /* z_H, z_L: relative change over the whole segment */
+	int cells_changed;   /* vs the previous segment's answer (the first: the input) */
+	bool answer_changed; /* always true for the first segment */
 };
 
 struct history {
@@ -63,5 +67,12 @@ struct hist_cursor history_cursor(const struct history *h, int p);
 
 /* argmax of a [V] row. */
 int history_argmax(const float *row, int V);
+
+/* The fixed-point and critical-step tracker (src/fixedpoint.h) run over
+ * positions 1..upto (clamped to what is computed); still[s] (may be NULL,
+ * h->M entries) receives each segment's verdict.  Returns the number of
+ * segments seen. */
+struct fp_track;
+int history_fixed_point(const struct history *h, int upto, double tol, struct fp_track *out, bool *still);
 
 #endif

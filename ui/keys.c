@@ -37,6 +37,8 @@ enum request keys_lookup(enum key_context ctx, int ch)
 	enum request r = REQ_NONE;
 	if (ctx == CTX_EDIT)
 		r = lookup_in(CTX_EDIT, ch);
+	if (ctx == CTX_GUESS)
+		r = lookup_in(CTX_GUESS, ch);
 	if (r == REQ_NONE && (ctx == CTX_EDIT || ctx == CTX_GRID))
 		r = lookup_in(CTX_GRID, ch);
 	/* the editor leaves the grid only through its own keys */
@@ -64,6 +66,8 @@ const char *keys_context_name(enum key_context ctx)
 		return "Cell inspector (i)";
 	case CTX_EDIT:
 		return "Editor (e)";
+	case CTX_GUESS:
+		return "Guesses view (G)";
 	default:
 		return "";
 	}

@@ -17,7 +17,7 @@
 #define KEYS_CTRL(c) ((c)&0x1f)
 #define KEYS_DIGIT (-2)
 
-enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_COUNT };
+enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 
 #define TUI_REQUESTS(X)                                                                                                \
 	X(STEP_L, CTX_MAIN, 'l', 0, 0, "l", "run one L-step (the fast module)")                                        \
@@ -49,6 +49,8 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_COUNT };
 	X(INSPECT, CTX_MAIN, 'i', '\t', 0, "i Tab", "cell inspector: a cursor on the grid")                            \
 	X(PR_SET, CTX_MAIN, 'A', 0, 0, "A", "PR over this puzzle / every puzzle seen (accumulate)")                    \
 	X(TEACH, CTX_MAIN, 't', 0, 0, "t", "teaching mode: autoplay with a caption of what happens")                   \
+	X(GUESSES, CTX_MAIN, 'G', 0, 0, "G",                                                                           \
+	  "guesses: K perturbed versions as one batch, the fixed points they reach, the vote")                         \
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
 	X(REDRAW, CTX_MAIN, KEYS_CTRL('l'), 0, 0, "^L", "redraw the screen")                                           \
 	X(CANCEL, CTX_MAIN, KEYS_ESC, 0, 0, "Esc", "cancel the computation, stop playing")                             \
@@ -63,7 +65,15 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_COUNT };
 	X(EDIT_GOAL, CTX_EDIT, 'G', 0, 0, "G", "maze: move the goal here")                                             \
 	X(EDIT_DIGIT, CTX_EDIT, KEYS_DIGIT, '.', 0, "0-9 .", "sudoku: digit (0 or . clears); ARC: colour")             \
 	X(EDIT_APPLY, CTX_EDIT, '\n', '\r', KEY_ENTER, "Enter", "re-run on the edited puzzle")                         \
-	X(EDIT_CANCEL, CTX_EDIT, KEYS_ESC, 'e', 0, "Esc e", "drop the edits")
+	X(EDIT_CANCEL, CTX_EDIT, KEYS_ESC, 'e', 0, "Esc e", "drop the edits")                                          \
+	X(GUESS_DOWN, CTX_GUESS, 'j', KEY_DOWN, 0, "j Down", "select the next run")                                    \
+	X(GUESS_UP, CTX_GUESS, 'k', KEY_UP, 0, "k Up", "select the previous run")                                      \
+	X(GUESS_ENTER, CTX_GUESS, '\n', '\r', KEY_ENTER, "Enter",                                                      \
+	  "step into the selected run with the full debugger (G comes back)")                                         \
+	X(GUESS_PERTURB, CTX_GUESS, 'x', 0, 0, "x", "next perturbation: augment, dihedral, relabel, shuffle, colors, noise") \
+	X(GUESS_MORE, CTX_GUESS, '+', '=', 0, "+", "twice as many guesses (K, the batch)")                              \
+	X(GUESS_FEWER, CTX_GUESS, '-', '_', 0, "-", "half as many guesses")                                            \
+	X(GUESS_CLOSE, CTX_GUESS, KEYS_ESC, 'G', 0, "Esc G", "back to the debugger")
 
 enum request {
 	REQ_NONE = 0,

@@ -25,6 +25,7 @@ void layout_apply(struct tui *t)
 	    [V_HEADER] = &view_header_ops, [V_GRID] = &view_grid_ops,       [V_INSPECT] = &view_inspect_ops,
 	    [V_LCHART] = &view_lchart_ops, [V_HCHART] = &view_hchart_ops,   [V_HALT] = &view_halt_ops,
 	    [V_PR] = &view_pr_ops,         [V_CAPTION] = &view_caption_ops, [V_STATUS] = &view_status_ops,
+	    [V_GUESS] = &view_guess_ops,
 	};
 	for (int i = 0; i < V_COUNT; i++) {
 		if (t->views[i].win)
@@ -42,6 +43,10 @@ void layout_apply(struct tui *t)
 	if (caption)
 		place(t, V_CAPTION, H - 2, 0, 1, W);
 	int top = 2, bh = H - 1 - caption - top;
+	if (t->focus == FOCUS_GUESS) { /* the guesses view takes the whole body */
+		place(t, V_GUESS, top, 0, bh, W);
+		return;
+	}
 
 	/* left: the grid as large as it wants (up to half the width); under
 	 * it the inspector and the PR panel, or only one of them (the

@@ -10,6 +10,7 @@
 #include <time.h>
 
 struct recorder {
+	struct atomic_file af; /* the file appears (whole) when the session ends */
 	FILE *f;
 	char *path;
 	double t0;
@@ -30,13 +31,12 @@ static double now_s(void)
 
 struct recorder *record_open(const char *path, char **cause)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+	struct atomic_file af;
+	if (atomic_open(&af, path, cause) != 0)
 		return NULL;
-	}
 	struct recorder *r = xcalloc(1, sizeof *r);
-	r->f = f;
+	r->af = af;
+	r->f = af.f;
 	r->path = xstrdup(path);
 	r->t0 = now_s();
 	return r;
@@ -224,8 +224,12 @@ int record_close(struct recorder *r, char **cause)
 	if (r == NULL)
 		return 0;
 	int rc = 0;
-	if (fclose(r->f) != 0 || r->failed)
+	if (r->failed) {
+		atomic_abort(&r->af);
 		rc = set_cause(cause, "%s: cannot write the recording", r->path);
+	} else if (atomic_commit(&r->af, cause) != 0) {
+		rc = -1;
+	}
 	free(r->path);
 	free(r->last);
 	free(r->buf);

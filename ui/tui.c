@@ -158,6 +158,7 @@ static void fold_history(struct tui *t)
 
 void tui_restart(struct tui *t)
 {
+	worker_set_noise(t->worker, t->noise_sigma, t->noise_seed);
 	t->gen = worker_load(t->worker, t->puz.input, t->puz.seq_len, t->pid, t->puz.has_label ? t->puz.label : NULL);
 	t->target = 0;
 	t->pos = 0;
@@ -184,6 +185,17 @@ int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *wh
 	return 0;
 }
 
+/* A puzzle of a source: no guess noise (kept if it cannot be shown). */
+static int show_plain(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len)
+{
+	double sigma = t->noise_sigma;
+	t->noise_sigma = 0;
+	int rc = app_show_puzzle(t, p, pid, why, len);
+	if (rc != 0)
+		t->noise_sigma = sigma;
+	return rc;
+}
+
 void app_step_puzzle(struct tui *t, int delta)
 {
 	int64_t count = source_count(&t->src), i = t->src_index + delta;
@@ -197,7 +209,7 @@ void app_step_puzzle(struct tui *t, int delta)
 	if (source_get(&t->src, i, p, &pid, &cause) != 0) {
 		tui_message(t, true, "%s", cause ? cause : "cannot read the puzzle");
 		free(cause);
-	} else if (app_show_puzzle(t, p, pid, why, sizeof why) != 0) {
+	} else if (show_plain(t, p, pid, why, sizeof why) != 0) {
 		tui_message(t, true, "%s", why);
 	} else {
 		t->src_index = i;
@@ -222,7 +234,7 @@ int app_open(struct tui *t, const char *spec)
 		tui_message(t, true, "%s", cause ? cause : "cannot read the puzzle");
 		free(cause);
 		source_close(&s);
-	} else if (app_show_puzzle(t, p, pid, why, sizeof why) != 0) {
+	} else if (show_plain(t, p, pid, why, sizeof why) != 0) {
 		tui_message(t, true, "%s", why);
 		source_close(&s);
 	} else {
@@ -354,7 +366,8 @@ static int headless_default(void)
 	printf("hrmscope: not a terminal, so here is the embedded model solving %s as text.\n"
 	       "Run `hrmscope` in a terminal for the step-by-step TUI.\n\n", rel);
 	fflush(stdout);
-	char *argv[] = { "run", "--model", model_dir, "--puzzle", maze, NULL };
+	char a0[] = "run", a1[] = "--model", a3[] = "--puzzle"; /* argv is writable (-Wwrite-strings) */
+	char *argv[] = { a0, a1, model_dir, a3, maze, NULL };
 	return cmd_run(5, argv);
 }
 
@@ -434,6 +447,7 @@ int cmd_tui(int argc, char **argv)
 		term_stop();
 	}
 	free(first);
+	guess_view_free(t);
 	worker_free(t->worker);
 	if (record_close(t->rec, &cause) != 0 && rc == EXIT_OK)
 		rc = cli_fail(cause);

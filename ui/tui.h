@@ -36,7 +36,7 @@ enum grid_mode {
 	GRID_MODES
 };
 enum metric { METRIC_ABS, METRIC_REL, METRIC_RMS, METRICS };
-enum focus { FOCUS_MAIN, FOCUS_GRID, FOCUS_EDIT };
+enum focus { FOCUS_MAIN, FOCUS_GRID, FOCUS_EDIT, FOCUS_GUESS };
 enum prompt_kind { PROMPT_NONE, PROMPT_OPEN, PROMPT_GOTO };
 
 /* dirty bits */
@@ -50,6 +50,7 @@ enum {
 	DIRTY_STATUS = 1 << 6,
 	DIRTY_LAYOUT = 1 << 7,
 	DIRTY_CLEAR = 1 << 8,     /* clear the whole screen first */
+	DIRTY_GUESS = 1 << 9,     /* the guesses view (shown instead of the others) */
 	DIRTY_ALL = (1 << 7) - 1, /* every view; layout and clear are asked for explicitly */
 	/* what moving through the run changes */
 	DIRTY_POSITION =
@@ -77,7 +78,7 @@ struct view {
 	bool shown;
 };
 
-enum view_id { V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_COUNT };
+enum view_id { V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_GUESS, V_COUNT };
 
 /* Characters: UTF-8, or ASCII when the locale is not UTF-8. */
 struct glyphs {
@@ -85,6 +86,7 @@ struct glyphs {
 	const char *bar[9];     /* 0..8 eighths of a character */
 	const char *vline, *hline, *cross, *axis;
 	const char *dot, *mark, *sep, *arrow, *check;
+	const char *fixed, *crit; /* the fixed-point and critical-step marks */
 	const char *shade[5];
 };
 
@@ -155,6 +157,12 @@ struct tui {
 	int chart_pos[2][512]; /* position of each chart column, -1 none */
 	int quit;
 
+	/* guesses (G): the view's state, NULL until first opened; the noise on
+	 * the initial state of the run on screen when it is a guess run */
+	struct guess_view *gv;
+	double noise_sigma;
+	uint64_t noise_seed;
+
 	/* extras */
 	struct recorder *rec;
 	struct script *script;
@@ -181,7 +189,7 @@ int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struc
 void layout_apply(struct tui *t);
 void layout_draw_too_small(struct tui *t);
 extern const struct view_ops view_header_ops, view_grid_ops, view_inspect_ops, view_lchart_ops, view_hchart_ops,
-    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops;
+    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops, view_guess_ops;
 
 /* draw.c: small drawing helpers */
 void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s);
@@ -206,6 +214,20 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why);
 /* softmax / stablemax of a logit row, into [V] */
 void grid_softmax(const float *row, int V, double *out);
 void grid_stablemax(const float *row, int V, double *out);
+
+/* view_guess.c: the guesses view (G): K perturbed versions of the puzzle
+ * as one batch on a thread of its own, the fixed points they reach, the
+ * vote, and Enter to step into one run with the debugger. */
+struct guess_view;
+/* The guesses view's requests (and REQ_GUESSES); RES_NONE if r is not one. */
+int guess_request(struct tui *t, enum request r);
+/* News from the computation: marks the view dirty; true while it runs. */
+bool guess_poll(struct tui *t);
+void guess_view_free(struct tui *t);
+/* The fixed point and critical step of the run on screen (history_fixed_point
+ * over everything computed); still: [M] or NULL.  Needs the history. */
+struct fp_track;
+int tui_fixed_point(const struct tui *t, struct fp_track *out, bool *still);
 
 /* pr.c */
 double pr_participation_ratio(const float *samples, int n, int dim);

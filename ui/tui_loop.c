@@ -207,6 +207,11 @@ static int do_request(struct tui *t, enum request r, int ch)
 	}
 	if (t->focus == FOCUS_EDIT && r >= REQ_EDIT_WALL && r <= REQ_EDIT_DIGIT)
 		return edit_key(t, r, ch);
+	if (t->focus == FOCUS_GUESS || r == REQ_GUESSES) {
+		int res = guess_request(t, r);
+		if (res != RES_NONE)
+			return res;
+	}
 	switch (r) {
 	case REQ_STEP_L:
 		t->playing = false;
@@ -393,6 +398,7 @@ int tui_key(struct tui *t, int ch)
 	if (t->help_shown) {
 		if (ch == ' ' && t->help_page + 1 < help_pages()) {
 			t->help_page++;
+			t->dirty |= DIRTY_CLEAR; /* render() repaints only when something is dirty */
 		} else {
 			t->help_shown = false;
 			t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
@@ -405,7 +411,10 @@ int tui_key(struct tui *t, int ch)
 	}
 	if (t->too_small)
 		return ch == 'q' ? RES_QUIT : RES_HANDLED;
-	enum key_context ctx = t->focus == FOCUS_EDIT ? CTX_EDIT : t->focus == FOCUS_GRID ? CTX_GRID : CTX_MAIN;
+	enum key_context ctx = t->focus == FOCUS_EDIT    ? CTX_EDIT
+	                       : t->focus == FOCUS_GRID  ? CTX_GRID
+	                       : t->focus == FOCUS_GUESS ? CTX_GUESS
+	                                                 : CTX_MAIN;
 	enum request r = keys_lookup(ctx, ch);
 	if (r == REQ_NONE)
 		return RES_NONE;
@@ -488,6 +497,8 @@ int tui_loop(struct tui *t)
 		int timeout = -1;
 		if (t->busy)
 			timeout = 250;
+		if (guess_poll(t)) /* the guesses compute on their own thread: look again soon */
+			timeout = timeout < 0 || timeout > 100 ? 100 : timeout;
 		if (t->playing) {
 			int d = (int)(t->next_tick - now) + 1;
 			timeout = timeout < 0 || d < timeout ? (d < 0 ? 0 : d) : timeout;

@@ -1,8 +1,12 @@
 /* view_charts.c - the residual charts: one bar per L-step (the L chart) or
  * per H-step (the H chart) over the whole run, segments separated and the
  * L bars coloured by H cycle, so the saw-tooth of hierarchical convergence
- * shows at a glance: L settles within a cycle and jumps when H updates. */
+ * shows at a glance: L settles within a cycle and jumps when H updates.
+ * The moment the trajectory entered a fixed point (the end of that
+ * segment) is marked over its last bar, and on the H chart the critical
+ * step over its H-step (src/fixedpoint.h). */
 #include "tui.h"
+#include "fixedpoint.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -82,11 +86,20 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 	for (int i = 0; i < n; i++)
 		if (bars[i].pos <= t->pos)
 			cur = i;
-	char title[256], now[32] = "";
+	char title[256], now[32] = "", marks[96] = "";
 	if (cur >= 0)
 		fmt_value(now, sizeof now, bars[cur].value);
-	snprintf(title, sizeof title, "%s%s%s%s%s%s%d bars%s%s", kind == HIST_L ? "L residual dz_L" : "H update dz_H",
-	         t->g->sep, metric_titles[t->metric], t->g->sep, t->log_scale ? "log" : "linear", t->g->sep, n,
+	struct fp_track f;
+	tui_fixed_point(t, &f, NULL);
+	int entered = fp_track_entered(&f), crit_seg = kind == HIST_H ? f.crit_seg : -1;
+	size_t ml = 0;
+	/* short, so that they fit before the rest: the halting panel spells them out */
+	if (entered >= 0)
+		ml += (size_t)snprintf(marks, sizeof marks, " %s fixed %d", t->g->fixed, entered + 1);
+	if (crit_seg >= 0 && ml < sizeof marks)
+		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f.crit_h + 1);
+	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%d bars%s%s", kind == HIST_L ? "L residual dz_L" : "H update dz_H",
+	         marks, t->g->sep, metric_titles[t->metric], t->g->sep, t->log_scale ? "log" : "linear", t->g->sep, n,
 	         cur >= 0 ? "  now " : "", now);
 	draw_title(w, t, 0, title);
 	for (int x = 0; x < 512; x++)
@@ -183,6 +196,21 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		}
 	}
 	draw_text(w, rows + 1, 0, YLAB - 1, UI_DIM, "segment");
+	/* the marks over the bars: the last step of the segment whose end state
+	 * is the fixed point; the critical H-step */
+	enum fp_verdict fv = fp_track_verdict(&f);
+	enum ui_role fr = fv == FP_RIGHT ? UI_GOOD : fv == FP_WRONG ? UI_BAD : UI_WARN;
+	for (int i = 0; i < nc; i++) {
+		if (cols[i].kind != COL_BAR)
+			continue;
+		int bi = cols[i].bar;
+		const struct bar *b = &bars[bi];
+		bool last_of_seg = bi + 1 >= n || bars[bi + 1].segment != b->segment;
+		if (b->segment == entered && last_of_seg && b->pos < t->hist_n)
+			draw_text(w, 1, YLAB + i, 1, fr, t->g->fixed);
+		if (b->segment == crit_seg && (f.crit_h < 0 ? last_of_seg : b->h_cycle == f.crit_h))
+			draw_text(w, entered == crit_seg && last_of_seg ? 2 : 1, YLAB + i, 1, UI_GOOD, t->g->crit);
+	}
 }
 
 static void lchart_draw(struct view *v, struct tui *t)

@@ -1,8 +1,11 @@
 /* view_halt.c - the halting panel: per segment the Q head's logits and
  * sigmoids, the decision under max-steps (the official evaluation) and
  * under adaptive halting (q_halt > q_continue, the training rule), where
- * adaptive halting stops, and accuracy when the label is known. */
+ * adaptive halting stops, and accuracy when the label is known.  A mark
+ * before each segment number: where the trajectory entered a fixed point,
+ * the still segments after it, the critical step (src/fixedpoint.h). */
 #include "tui.h"
+#include "fixedpoint.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +23,38 @@ static void sig_fmt(char *buf, size_t len, double p)
 		snprintf(buf, len, ".%02d", (int)lround(p * 100));
 }
 
+int tui_fixed_point(const struct tui *t, struct fp_track *out, bool *still)
+{
+	if (t->hist == NULL) {
+		fp_track_reset(out);
+		return 0;
+	}
+	return history_fixed_point(t->hist, t->hist_n - 1, FP_TOL_DEFAULT, out, still);
+}
+
+/* The bottom line: where the trajectory settled and the critical step. */
+static void fp_summary(WINDOW *w, int y, int width, const struct tui *t, const struct fp_track *f)
+{
+	char a[96], b[64];
+	int e = fp_track_entered(f);
+	enum fp_verdict v = fp_track_verdict(f);
+	if (e >= 0)
+		snprintf(a, sizeof a, "%s fixed point from seg %d (%s)", t->g->fixed, e + 1, fp_verdict_name(v));
+	else
+		snprintf(a, sizeof a, "%s no fixed point yet", t->g->fixed);
+	if (f->crit_seg >= 0 && f->crit_h >= 0)
+		snprintf(b, sizeof b, "%s critical: seg %d H %d", t->g->crit, f->crit_seg + 1, f->crit_h + 1);
+	else if (f->crit_seg >= 0)
+		snprintf(b, sizeof b, "%s critical: seg %d", t->g->crit, f->crit_seg + 1);
+	else
+		snprintf(b, sizeof b, "%s critical: %s", t->g->crit, f->last_exact < 0 ? "-" : "not yet");
+	enum ui_role r = e < 0 ? UI_DIM : v == FP_RIGHT ? UI_GOOD : v == FP_WRONG ? UI_BAD : UI_WARN;
+	draw_text(w, y, 0, width, r, a);
+	int x = text_width(a) + 2;
+	if (x < width)
+		draw_text(w, y, x, width - x, f->crit_seg >= 0 ? UI_GOOD : UI_DIM, b);
+}
+
 static void halt_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -30,6 +65,10 @@ static void halt_draw(struct view *v, struct tui *t)
 	draw_text(w, 1, 0, v->w, UI_DIM, "seg q_halt sig q_cont sig  max   adapt acc  exact");
 	if (t->hist == NULL)
 		return;
+	struct fp_track f;
+	bool still[1024] = { false };
+	tui_fixed_point(t, &f, t->hist->M <= 1024 ? still : NULL);
+	int entered = fp_track_entered(&f);
 	int ends[1024], ne = 0, first_adaptive = -1;
 	for (int p = 1; p < t->hist_n && ne < 1024; p++)
 		if (t->hist->pos[p].seg_end) {
@@ -42,6 +81,10 @@ static void halt_draw(struct view *v, struct tui *t)
 		return;
 	}
 	int rows = v->h - 2;
+	if (rows >= 4) { /* the last line sums the marks up */
+		rows--;
+		fp_summary(w, v->h - 1, v->w, t, &f);
+	}
 	/* keep the segment on screen in view */
 	int now = -1;
 	for (int i = 0; i < ne; i++)
@@ -65,11 +108,20 @@ static void halt_draw(struct view *v, struct tui *t)
 			         hp->exact ? "yes" : "no");
 		else
 			snprintf(acc, sizeof acc, "  -   -");
-		snprintf(line, sizeof line, "%3d %+6.2f %s %+6.2f %s  %-5s %-5s %s", hp->segment + 1, hp->q_halt, sh,
+		snprintf(line, sizeof line, " %2d %+6.2f %s %+6.2f %s  %-5s %-5s %s", hp->segment + 1, hp->q_halt, sh,
 		         hp->q_continue, sc, hp->halt_max ? "HALT" : "cont", hp->halt_adaptive ? "HALT" : "cont", acc);
 		enum ui_role role = ends[i] > t->pos ? UI_DIM : i == now ? UI_SELECT : UI_NORMAL;
 		int y = 2 + i - first;
 		draw_text(w, y, 0, v->w, role, line);
+		/* the mark: fixed point entered here (it wins over the critical step
+		 * in the same segment: the summary line names both), still, critical */
+		enum fp_verdict fv = fp_track_verdict(&f);
+		if (i == entered)
+			draw_text(w, y, 0, 1, fv == FP_RIGHT ? UI_GOOD : fv == FP_WRONG ? UI_BAD : UI_WARN, t->g->fixed);
+		else if (i == f.crit_seg)
+			draw_text(w, y, 0, 1, UI_GOOD, t->g->crit);
+		else if (i < 1024 && still[i])
+			draw_text(w, y, 0, 1, UI_DIM, "=");
 		int x = text_width(line) + 1;
 		if (i == first_adaptive && hp->halt_max && x < v->w)
 			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s both rules stop", t->g->mark);

@@ -20,6 +20,11 @@ static const struct hint grid_hints[] = {
     {REQ_CELL_LEFT, ""},       {REQ_CELL_DOWN, ""}, {REQ_CELL_UP, ""},       {REQ_CELL_RIGHT, "move"},
     {REQ_GRID_LEAVE, "leave"}, {REQ_EDIT, "edit"},  {REQ_GRID_MODE, "grid"}, {REQ_HELP, "help"},
 };
+static const struct hint guess_hints[] = {
+    {REQ_GUESS_DOWN, ""},  {REQ_GUESS_UP, "select"}, {REQ_GUESS_ENTER, "step into the run"},
+    {REQ_GUESS_PERTURB, "perturbation"}, {REQ_GUESS_MORE, ""}, {REQ_GUESS_FEWER, "K"},
+    {REQ_GUESS_CLOSE, "debugger"}, {REQ_HELP, "help"}, {REQ_QUIT, "quit"},
+};
 static const struct hint edit_hints[] = {
     {REQ_EDIT_WALL, "wall"},   {REQ_EDIT_START, "start"},  {REQ_EDIT_GOAL, "goal"},
     {REQ_EDIT_DIGIT, "digit"}, {REQ_EDIT_APPLY, "re-run"}, {REQ_EDIT_CANCEL, "drop"},
@@ -47,6 +52,9 @@ static void status_draw(struct view *v, struct tui *t)
 	if (t->focus == FOCUS_GRID) {
 		h = grid_hints;
 		n = (int)(sizeof grid_hints / sizeof grid_hints[0]);
+	} else if (t->focus == FOCUS_GUESS) {
+		h = guess_hints;
+		n = (int)(sizeof guess_hints / sizeof guess_hints[0]);
 	} else if (t->focus == FOCUS_EDIT) {
 		h = edit_hints;
 		n = (int)(sizeof edit_hints / sizeof edit_hints[0]);

@@ -2,6 +2,7 @@
 #include "worker.h"
 #include "engine.h"
 #include "loss.h"
+#include "perturb.h"
 #include "util.h"
 
 #include <errno.h>
@@ -20,6 +21,8 @@ struct wanted {
 	int S;
 	int32_t pid;
 	int target;
+	double noise_sigma; /* noise on the initial state (a guess run), 0 none */
+	uint64_t noise_seed;
 	bool until_halt, adaptive;
 	int halt_from;
 	int probe;
@@ -75,6 +78,10 @@ static void on_event(const struct hrm_event *ev, void *user)
 		p->q_continue = ev->q_continue[0];
 		p->halt_max = ev->halt_max_steps[0];
 		p->halt_adaptive = ev->halt_adaptive[0];
+		p->seg_rel[0] = ev->seg_dzH[0].rel;
+		p->seg_rel[1] = ev->seg_dzL[0].rel;
+		p->cells_changed = ev->cells_changed[0];
+		p->answer_changed = ev->answer_changed[0];
 		return;
 	}
 	p->kind = ev->kind == HRM_EV_L_STEP ? HIST_L : HIST_H;
@@ -113,11 +120,12 @@ static void read_state(struct worker *w)
 	p->logits_zH = w->buf_zH;
 	p->logits_zL = w->buf_zL;
 	p->probe = NULL;
-	if (p->seg_end && w->labels) {
+	if (p->kind == HIST_H && w->labels) {
 		int count;
 		double acc;
 		bool exact;
-		lm_accuracy(hrm_engine_logits(w->e), w->labels, 1, w->S, w->m->cfg.vocab_size, &count, &acc, &exact);
+		/* lm_head(z_H): at a segment end, the segment's logits */
+		lm_accuracy(w->buf_zH, w->labels, 1, w->S, w->m->cfg.vocab_size, &count, &acc, &exact);
 		p->scored = count;
 		p->right = (int)(acc * count + 0.5);
 		p->exact = exact;
@@ -197,6 +205,10 @@ static int load(struct worker *w, const struct wanted *want, char **cause)
 		}
 	}
 	hrm_engine_reset(w->e, -1);
+	if (want->noise_sigma > 0) {
+		struct perturb pt = { .sigma = want->noise_sigma, .noise_seed = want->noise_seed };
+		perturb_noise(&pt, hrm_engine_zH(w->e), hrm_engine_zL(w->e), (size_t)w->T * w->d);
+	}
 	save_checkpoint(w, 0);
 	float *keep_zH = w->pending.pool_zH, *keep_zL = w->pending.pool_zL;
 	memset(&w->pending, 0, sizeof w->pending);
@@ -247,6 +259,11 @@ static void probe_at(struct worker *w, int pos, int live_pos)
 	memcpy(zH, w->save_zH, n * sizeof(float));
 	memcpy(zL, w->save_zL, n * sizeof(float));
 	hrm_engine_set_cursor(w->e, live);
+	/* the replay took its own segment's start: the live segment's is its checkpoint */
+	if (live.segment <= w->m->cfg.halt_max_steps && w->ckpt[live.segment]) {
+		memcpy(hrm_engine_seg_start_zH(w->e), w->ckpt[live.segment], n * sizeof(float));
+		memcpy(hrm_engine_seg_start_zL(w->e), w->ckpt[live.segment] + n, n * sizeof(float));
+	}
 }
 
 static bool halts(const struct hist_pos *p, bool adaptive)
@@ -462,6 +479,14 @@ uint64_t worker_load(struct worker *w, const int32_t *tokens, int S, int32_t pid
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return gen;
+}
+
+void worker_set_noise(struct worker *w, double sigma, uint64_t seed)
+{
+	pthread_mutex_lock(&w->mu);
+	w->want.noise_sigma = sigma;
+	w->want.noise_seed = seed;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void worker_compute_to(struct worker *w, int pos)

@@ -45,6 +45,9 @@ struct worker_status worker_status(struct worker *w);
  * (label 0 not scored; NULL when unknown).  Returns the load's generation;
  * the history is cleared and position 0 published once it is done. */
 uint64_t worker_load(struct worker *w, const int32_t *tokens, int S, int32_t pid, const int32_t *labels);
+/* Noise on the initial state of the loads from now on (a guess run, see
+ * src/perturb.h; sigma 0: none). */
+void worker_set_noise(struct worker *w, double sigma, uint64_t seed);
 /* Compute positions up to pos (clamped to M segments). */
 void worker_compute_to(struct worker *w, int pos);
 /* Run from position `from` until the first segment end after it where the

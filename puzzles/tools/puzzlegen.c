@@ -78,11 +78,15 @@ static int generate(const char *kind, const struct opts *o)
 		free(p);
 		return 2;
 	}
-	if (o->out && (f = fopen(o->out, "w")) == NULL) {
-		perror(o->out);
+	struct atomic_file af = { 0 };
+	if (o->out && atomic_open(&af, o->out, &cause) != 0) {
+		fprintf(stderr, "puzzlegen: %s\n", cause);
+		free(cause);
 		free(p);
 		return 1;
 	}
+	if (o->out)
+		f = af.f;
 	if (strcmp(format, "csv") == 0)
 		fputs("source,question,answer,rating\n", f);
 	hrm_rng_seed(&rng, o->seed);
@@ -112,10 +116,12 @@ out:
 		fprintf(stderr, "puzzlegen: %s\n", cause);
 		free(cause);
 	}
-	if (f != stdout && fclose(f) != 0) {
-		perror(o->out);
+	if (af.f != NULL && rc == 0 && atomic_commit(&af, &cause) != 0) {
+		fprintf(stderr, "puzzlegen: %s\n", cause);
+		free(cause);
 		rc = 1;
 	}
+	atomic_abort(&af);
 	free(p);
 	return rc;
 }

@@ -1,0 +1,373 @@
+/* check_durability.c - nothing lost, nothing random (docs/robustness.md):
+ *
+ * - a training run killed with SIGKILL at an arbitrary moment (even while it
+ *   writes a checkpoint, even leaving half a log row) and resumed ends with
+ *   the same files, byte for byte, as the same run never interrupted (same
+ *   seed, one BLAS thread); only the samples_per_s column of the log, a
+ *   wall-clock rate, may differ;
+ * - the same model, puzzle, options and thread count give byte-identical
+ *   traces and run reports across runs;
+ * - trace -o replaces its file whole or not at all. */
+#include "util.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MODEL FIXTURES_DIR "/models/tiny_maze"
+#define ARCH FIXTURES_DIR "/models/tiny_maze.yaml"
+
+static char tmpdir[1024];
+
+static char *tmp_path(const char *name)
+{
+	size_t n = strlen(tmpdir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+	snprintf(p, n, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *data = NULL, *cause = NULL;
+	size_t n = 0;
+	ck_assert_msg(read_file_all(path, 64 << 20, &data, &n, &cause) == 0, "%s", cause);
+	if (len != NULL)
+		*len = n;
+	return data;
+}
+
+/* Starts hrmscope with argv (NULL-terminated, without the program name);
+ * stdout and stderr go to the given files. */
+static pid_t start(const char *const *args, const char *out, const char *err)
+{
+	const char *argv[64] = {HRMSCOPE_BIN};
+	int n = 1;
+	for (; args[n - 1] != NULL; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		if (freopen(out, "w", stdout) == NULL || freopen(err, "w", stderr) == NULL)
+			_exit(127);
+		execv(HRMSCOPE_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int finish(pid_t pid)
+{
+	int st;
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int run(const char *const *args, const char *out)
+{
+	char *err = tmp_path("stderr");
+	int rc = finish(start(args, out, err));
+	if (rc != 0) {
+		char *e = slurp(err, NULL);
+		fprintf(stderr, "hrmscope %s ...: exit %d: %s\n", args[0], rc, e);
+		free(e);
+	}
+	free(err);
+	return rc;
+}
+
+/* Replaces the wall-clock times a trace carries besides its numbers by '#':
+ * the "ms" field of a JSONL record and the "(0.1 ms)" of a text line. */
+static void mask_times(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p;) {
+		if (strncmp(p, "\"ms\":", 5) == 0) {
+			for (p += 5; *p && *p != ',' && *p != '}'; p++)
+				;
+			memcpy(o, "\"ms\":#", 6); /* o is at least 6 behind p now */
+			o += 6;
+		} else if (*p == '(' && strstr(p, " ms)") != NULL &&
+		           strspn(p + 1, "0123456789.") == (size_t)(strstr(p, " ms)") - p - 1)) {
+			char *end = strstr(p, " ms)") + 4; /* before o overwrites p */
+			memcpy(o, "(# ms)", 6);
+			o += 6;
+			p = end;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
+static void assert_same_trace(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	mask_times(x);
+	mask_times(y);
+	if (strcmp(x, y) != 0) {
+		size_t i = 0, line = 1, start = 0;
+		for (; x[i] && x[i] == y[i]; i++)
+			if (x[i] == '\n') {
+				line++;
+				start = i + 1;
+			}
+		ck_abort_msg("%s and %s differ (apart from times) at line %zu:\n%.300s\n----\n%.300s", a, b, line,
+		             x + start, y + start);
+	}
+	(void)na;
+	(void)nb;
+	free(x);
+	free(y);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	ck_assert_msg(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
+	free(x);
+	free(y);
+}
+
+/* train_log.csv without its last column (samples_per_s, a wall-clock rate) */
+static char *log_without_rate(const char *path)
+{
+	char *s = slurp(path, NULL), *out = xmalloc(strlen(s) + 1), *o = out;
+	for (char *line = s; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char *comma = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (line[i] == ',')
+				comma = line + i;
+		size_t keep = comma ? (size_t)(comma - line) : n;
+		memcpy(o, line, keep);
+		o += keep;
+		*o++ = '\n';
+		line += n + (nl != NULL);
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
+static long log_rows(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n = 0;
+	int c;
+	if (f == NULL)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+#define TRAIN_ARGS(dir)                                                                                                \
+	"train", "--arch", ARCH, "--maze-size", "5", "--steps", "60", "--batch", "8", "--eval-every", "20",            \
+	    "--eval-n", "8", "--checkpoint-every", "10", "--seed", "7", "--threads", "1", "--quiet", "-o", dir
+
+/* Kills the run `kills` times at moments a little later each time (after
+ * it has written at least one checkpoint), tears the last log row the way a
+ * kill inside fprintf could, resumes, and compares with run a. */
+START_TEST(test_kill_resume)
+{
+	char *a = tmp_path("run_a"), *b = tmp_path("run_b"), *out = tmp_path("out"), *err = tmp_path("err");
+	const char *args_a[] = {TRAIN_ARGS(a), NULL};
+	ck_assert_int_eq(run(args_a, out), 0);
+
+	char *state = tmp_path("run_b/train_state"), *blog = tmp_path("run_b/train_log.csv");
+	const char *args_b[] = {TRAIN_ARGS(b), NULL};
+	const char *resume_b[] = {TRAIN_ARGS(b), "--resume", NULL};
+	int kills = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		pid_t pid = start(attempt == 0 ? args_b : resume_b, out, err);
+		/* wait for a checkpoint and a few more rows, then kill at once */
+		long target = 22 + 12 * attempt;
+		struct timespec nap = {0, 2000000};
+		for (int i = 0; i < 5000 && (access(state, F_OK) != 0 || log_rows(blog) < target); i++) {
+			if (waitpid(pid, NULL, WNOHANG) == pid) {
+				pid = 0;
+				break;
+			}
+			nanosleep(&nap, NULL);
+		}
+		if (pid == 0)
+			break; /* finished before we could kill it (a very fast machine) */
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(finish(pid), 128 + SIGKILL);
+		kills++;
+		/* half a row, as a kill in the middle of writing one leaves it */
+		FILE *f = fopen(blog, "a");
+		ck_assert(f != NULL);
+		fputs("1", f);
+		fclose(f);
+	}
+	ck_assert_msg(kills > 0, "the run finished before it could be killed");
+	ck_assert_int_eq(run(resume_b, out), 0);
+
+	static const char *const same[] = {"checkpoint", "all_config.yaml", "train_state", "eval_log.csv",
+	                                   "best/checkpoint"};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		char pa[1200], pb[1200];
+		snprintf(pa, sizeof pa, "%s/%s", a, same[i]);
+		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
+		assert_same_file(pa, pb);
+	}
+	char *la = tmp_path("run_a/train_log.csv");
+	char *x = log_without_rate(la), *y = log_without_rate(blog);
+	ck_assert_msg(strcmp(x, y) == 0, "train_log.csv differs after %d kills:\n%s\n----\n%s", kills, x, y);
+	ck_assert_int_eq(log_rows(blog), 61); /* header + 60 steps */
+	free(x);
+	free(y);
+	free(la);
+	free(state);
+	free(blog);
+	free(a);
+	free(b);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A 5x5 maze dataset for the fixture model (made once). */
+static const char *dataset(void)
+{
+	static char *ds;
+	if (ds == NULL) {
+		ds = tmp_path("ds");
+		char *out = tmp_path("gen.out");
+		const char *args[] = {"gen", "maze",   "--size", "5",  "--count", "2", "--test-count",
+		                      "4",   "--seed", "3",      "-o", ds,        NULL};
+		ck_assert_int_eq(run(args, out), 0);
+		free(out);
+	}
+	return ds;
+}
+
+START_TEST(test_trace_deterministic)
+{
+	static const char *const threads[] = {"1", "2"};
+	static const char *const formats[] = {"csv", "jsonl", "text"};
+	char spec[1200];
+	snprintf(spec, sizeof spec, "%s:test:2", dataset());
+	for (int f = 0; f < 3; f++)
+		for (int t = 0; t < 2; t++) {
+			char *o1 = tmp_path("trace1"), *o2 = tmp_path("trace2");
+			const char *args[] = {"trace",      "--model",  MODEL,      "--puzzle", spec,
+			                      "--segments", "6",        "--batch",  "3",        "--threads",
+			                      threads[t],   "--format", formats[f], NULL};
+			ck_assert_int_eq(run(args, o1), 0);
+			ck_assert_int_eq(run(args, o2), 0);
+			if (f == 0)
+				assert_same_file(o1, o2); /* CSV has no times at all */
+			else
+				assert_same_trace(o1, o2);
+			free(o1);
+			free(o2);
+		}
+	for (int t = 0; t < 2; t++) {
+		char *o1 = tmp_path("run1"), *o2 = tmp_path("run2");
+		const char *args[] = {"run",         "--model", MODEL,       "--puzzle", spec,
+		                      "--max-steps", "6",       "--threads", threads[t], NULL};
+		ck_assert_int_eq(run(args, o1), 0);
+		ck_assert_int_eq(run(args, o2), 0);
+		assert_same_file(o1, o2);
+		free(o1);
+		free(o2);
+	}
+}
+END_TEST
+
+static int count_temporaries(void)
+{
+	DIR *d = opendir(tmpdir);
+	int n = 0;
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
+		n += strstr(e->d_name, ".tmp.") != NULL;
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+START_TEST(test_trace_file_whole)
+{
+	char *file = tmp_path("kept.csv"), *out = tmp_path("out"), *cause = NULL;
+	ck_assert(write_file_atomic(file, "old\n", 4, &cause) == 0);
+	/* a failing run leaves the old file */
+	const char *bad[] = {"trace", "--model", FIXTURES_DIR "/bad/truncated", "-o", file, NULL};
+	ck_assert_int_eq(run(bad, out), 1);
+	size_t n;
+	char *s = slurp(file, &n);
+	ck_assert_str_eq(s, "old\n");
+	free(s);
+	/* a good one replaces it whole */
+	const char *good[] = {"trace", "--model",  MODEL, "--seq-len", "25", "--segments",
+	                      "2",     "--format", "csv", "-o",        file, NULL};
+	ck_assert_int_eq(run(good, out), 0);
+	s = slurp(file, &n);
+	ck_assert_msg(strncmp(s, "kind,segment,", 13) == 0 && s[n - 1] == '\n', "%s", s);
+	free(s);
+	ck_assert_int_eq(count_temporaries(), 0);
+	/* a device is written in place, never renamed over */
+	const char *dev[] = {"trace", "--model", MODEL, "--seq-len", "25", "--segments", "1", "-o", "/dev/null", NULL};
+	ck_assert_int_eq(run(dev, out), 0);
+	struct stat st;
+	ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+	free(file);
+	free(out);
+}
+END_TEST
+
+static void remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char sub[2048];
+			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+			remove_tree(sub);
+		}
+		if (d != NULL)
+			closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/hrm_durabilityXXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return EXIT_FAILURE;
+	Suite *s = suite_create("durability");
+	TCase *tc = tcase_create("durability");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_kill_resume);
+	tcase_add_test(tc, test_trace_deterministic);
+	tcase_add_test(tc, test_trace_file_whole);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_tree(tmpdir);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,132 @@
+#!/bin/sh
+# tui_guess.sh - drive the real hrmscope TUI in tmux: the fixed-point and
+# critical-step marks on the charts and the halting panel, and the guesses
+# view (G): the table of fixed points with counts, the vote, stepping into
+# one run with the debugger and back, another perturbation, a larger K, and
+# the help listing the view's keys.  Needs tmux (skipped without it).  Runs
+# from the build directory.
+set -u
+
+HRMSCOPE=${HRMSCOPE:-./hrmscope}
+srcdir=${srcdir:-.}
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "tmux not installed: skipped"
+	exit 77
+fi
+if [ ! -x "$HRMSCOPE" ]; then
+	echo "no $HRMSCOPE: build it first"
+	exit 99
+fi
+HRMSCOPE=$(cd "$(dirname "$HRMSCOPE")" && pwd)/$(basename "$HRMSCOPE")
+srcdir=$(cd "$srcdir" && pwd)
+
+tmp=$(mktemp -d)
+sock="hrmscope-guess-$$"
+T="tmux -L $sock"
+fail=0
+cleanup() {
+	$T kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+screen() { $T capture-pane -t s -p; }
+
+check() { # check NAME STATUS
+	if [ "$2" -eq 0 ]; then
+		echo "ok - $1"
+	else
+		echo "FAIL - $1"
+		fail=1
+		echo "---- screen ----"
+		screen 2>/dev/null
+		echo "----------------"
+	fi
+}
+
+# wait_for PATTERN [SECONDS]: poll the screen until grep -E finds PATTERN
+wait_for() {
+	i=0
+	limit=$(( ${2:-10} * 10 ))
+	while [ $i -lt $limit ]; do
+		if screen | grep -Eq -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+keys() { $T send-keys -t s "$@"; }
+
+"$HRMSCOPE" gen maze --size 5 --count 2 --test-count 4 --seed 11 -o "$tmp/mazes" >/dev/null 2>&1 ||
+	{ echo "cannot make the mazes"; exit 99; }
+MODEL=$srcdir/tests/fixtures/models/tiny_maze
+
+$T new-session -d -s keep -x 80 -y 24 "sleep 120"
+$T new-session -d -s s -x 110 -y 40 "cd '$tmp' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$MODEL' --puzzle mazes:test:1; echo EXIT \$?; sleep 60"
+wait_for 'segment 1/4' 10
+check "the TUI opens on the 5x5 maze" $?
+
+# ---- the fixed point, marked ----
+keys r
+wait_for 'segment 4/4 . done' 10
+check "r: runs the 4 segments" $?
+wait_for 'fixed point from seg [0-9]' 5
+check "the halting panel names the segment the trajectory entered a fixed point" $?
+wait_for 'L residual dz_L . fixed [0-9]' 5
+check "the L chart's title carries the fixed-point mark" $?
+row=$(screen | grep -n 'L residual' | head -1 | cut -d: -f1)
+screen | sed -n "$((row + 1))p" | grep -q '◆'
+check "the mark stands over the chart's bars" $?
+screen | grep -Eq '^ *◆ +[0-9] +[-+][0-9]'
+check "the halting panel marks the entry row" $?
+
+# ---- the guesses view ----
+keys G
+wait_for 'Guesses . K = 8 versions as one batch . perturbation augment' 5
+check "G: the guesses view opens" $?
+wait_for 'vote: majority [A-Z]+ \([0-9]+ of 8' 10
+check "the vote over the 8 runs" $?
+screen | grep -Eq '^ +A +[0-9]+ +[0-9]+%'
+check "the table of fixed points with counts" $?
+n=$(screen | grep -Ec '^[> ] +[0-9]+ +[0-7] +(as given|rot|flip|transpose|anti)')
+[ "$n" -eq 8 ]
+check "eight runs listed (got $n)" $?
+keys '?'
+wait_for 'Guesses view \(G\)' 5 || { keys Space; wait_for 'Guesses view \(G\)' 5; }
+check "the help lists the guesses view's keys" $?
+keys z
+wait_for 'vote: majority' 5
+check "any key closes the help, back to the guesses" $?
+
+keys j
+wait_for '^> +2 ' 5
+check "j selects the next run" $?
+desc=$(screen | sed -n 's/^> *2 *1  *\([a-z-]*\).*/\1/p' | head -1)
+keys Enter
+wait_for "\\[guess 2: $desc\\]" 5
+check "Enter steps into run 2 ($desc) with the debugger" $?
+keys r
+wait_for 'segment 4/4 . done' 10
+check "the run can be stepped like any puzzle" $?
+keys G
+wait_for 'vote: majority' 5 && ! screen | grep -q 'computing the' && ! screen | grep -q 'Guesses.*\[guess 2'
+check "G comes back to the table of the original puzzle, not recomputed for the run" $?
+
+keys x
+wait_for 'perturbation dihedral' 5 && wait_for 'vote: majority' 10
+check "x: the next perturbation, computed again" $?
+keys +
+wait_for 'K = 16 versions' 5 && wait_for 'of 16, right' 10
+check "+: K = 16" $?
+keys Escape
+wait_for 'L residual' 5
+check "Esc: back to the debugger" $?
+
+keys q
+wait_for '^EXIT 0' 5
+check "q quits with status 0" $?
+
+exit $fail

@@ -1,0 +1,38 @@
+/* guess_view.h - the state of the guesses view (G), shared by the job and
+ * its requests (guess_job.c) and the drawing (view_guess.c). */
+#ifndef HRM_UI_GUESS_VIEW_H
+#define HRM_UI_GUESS_VIEW_H
+
+#include "guess.h"
+#include "puzzle.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct guess_view {
+	/* the computation: the thread reads the inputs below, which change only
+	 * while no thread runs, and publishes under mu */
+	pthread_t thread;
+	bool started; /* a thread to join */
+	pthread_mutex_t mu;
+	volatile int cancel;
+	bool running, news;
+	int seg_done, seg_total;
+	char error[256];
+	struct guess_result res; /* the last result (under mu) */
+	bool have;
+	const struct hrm_model *model;
+	struct puzzle orig; /* the puzzle guessed on */
+	int32_t pid;
+	struct guess_opts opts;
+
+	/* settings and the view */
+	enum perturb_kind kind;
+	int K;
+	int sel;
+	bool stepped; /* the debugger shows one of the runs, this input: */
+	int32_t stepped_input[PUZZLE_MAX_CELLS];
+};
+
+#endif

@@ -1,0 +1,132 @@
+/* view_guess.c - the guesses view (G): the fixed points the K runs reach
+ * with their counts, the votes, every run, and the selected run's answer
+ * (the computation and the keys are in guess_job.c). */
+#include "tui.h"
+#include "guess_view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- drawing ---- */
+
+static const char *yes_no(int v)
+{
+	return v < 0 ? "?" : v ? "yes" : "no";
+}
+
+static enum ui_role right_role(int v)
+{
+	return v < 0 ? UI_NORMAL : v ? UI_GOOD : UI_BAD;
+}
+
+static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, const struct guess_result *r)
+{
+	draw_text(w, y++, 0, width, UI_DIM, "fixed points: the runs grouped by the answer they settle on (mapped back)");
+	draw_text(w, y++, 0, width, UI_DIM, "group  runs  share  mean q_halt  settled  right");
+	int sel_group = r->runs[t->gv->sel].group;
+	for (int g = 0; g < r->n_groups && y < maxy; g++, y++) {
+		const struct guess_group *gr = &r->groups[g];
+		char name[8], line[128];
+		guess_group_name(g, name, sizeof name);
+		snprintf(line, sizeof line, "%5s  %4d  %4.0f%%  %+11.3f  %7d  ", name, gr->runs, 100.0 * gr->runs / r->n,
+		         gr->q_sum / gr->runs, gr->settled);
+		draw_text(w, y, 0, width, g == sel_group ? UI_SELECT : UI_NORMAL, line);
+		int x = text_width(line);
+		draw_text(w, y, x, width - x, right_role(gr->exact), yes_no(gr->exact));
+		x += 5;
+		for (int k = 0; k < gr->runs && x < width; k++, x++)
+			draw_text(w, y, x, 1, UI_BAR_H, t->g->bar[8]);
+	}
+	char a[8], b[8], c[8], line[200];
+	guess_group_name(r->majority, a, sizeof a);
+	guess_group_name(r->weighted, b, sizeof b);
+	guess_group_name(r->runs[0].group, c, sizeof c);
+	snprintf(line, sizeof line, "vote: majority %s (%d of %d, right %s)%sq_halt-weighted %s (right %s)%splain run: %s (right %s)",
+	         a, r->groups[r->majority].runs, r->n, yes_no(r->groups[r->majority].exact), t->g->sep, b,
+	         yes_no(r->groups[r->weighted].exact), t->g->sep, c, yes_no(r->runs[0].exact));
+	if (y < maxy)
+		draw_text(w, y++, 0, width, UI_TITLE, line);
+	return y + 1;
+}
+
+static void draw_runs(WINDOW *w, int y, int maxy, int width, struct tui *t, const struct guess_result *r)
+{
+	struct guess_view *gv = t->gv;
+	draw_text(w, y++, 0, width, UI_DIM, "  run  version  perturbation                q_halt  fixed pt  critical  group  right");
+	int rows = maxy - y, first = 0;
+	if (rows < 1)
+		return;
+	if (gv->sel >= rows)
+		first = gv->sel - rows + 1;
+	for (int i = first; i < r->n && y < maxy; i++, y++) {
+		const struct guess_one *o = &r->runs[i];
+		char fp[32] = "-", cr[32] = "-", g[8], line[200];
+		if (o->fp_entered >= 0)
+			snprintf(fp, sizeof fp, "seg %d", o->fp_entered + 1);
+		if (o->crit_seg >= 0)
+			snprintf(cr, sizeof cr, "%d.H%d", o->crit_seg + 1, o->crit_h + 1);
+		guess_group_name(o->group, g, sizeof g);
+		snprintf(line, sizeof line, "%s%4d  %7d  %-24.24s  %+7.3f  %8s  %8s  %5s  ", i == gv->sel ? ">" : " ", i + 1,
+		         o->version, o->pt.desc, o->q_halt, fp, cr, g);
+		draw_text(w, y, 0, width, i == gv->sel ? UI_SELECT : UI_NORMAL, line);
+		int x = text_width(line);
+		if (x < width)
+			draw_text(w, y, x, width - x, right_role(o->exact), yes_no(o->exact));
+	}
+}
+
+/* The selected run's answer in the puzzle's frame, as characters. */
+static void draw_answer(WINDOW *w, int y, int x, int h, int width, struct tui *t, const struct guess_result *r)
+{
+	struct guess_view *gv = t->gv;
+	const struct puzzle *p = &gv->orig;
+	const struct puzzle_ops *ops = puzzle_ops_for(p->kind);
+	int side = p->side, rows = side < h - 1 ? side : h - 1, cols = side < width ? side : width;
+	if (rows < 1 || cols < 1)
+		return;
+	char title[64];
+	snprintf(title, sizeof title, "run %d", gv->sel + 1);
+	draw_text(w, y, x, width, UI_DIM, title);
+	const int32_t *a = r->answers + (size_t)gv->sel * r->S;
+	for (int rr = 0; rr < rows; rr++)
+		for (int c = 0; c < cols; c++) {
+			int cell = rr * side + c;
+			char ch[2] = {ops->look(p, cell, a[cell]).ch, 0};
+			bool wrong = p->has_label && p->label[cell] != 0 && a[cell] != p->label[cell];
+			draw_text(w, y + 1 + rr, x + c, 1, wrong ? UI_WRONG : UI_NORMAL, ch);
+		}
+}
+
+static void guess_draw(struct view *v, struct tui *t)
+{
+	WINDOW *w = v->win;
+	struct guess_view *gv = t->gv;
+	if (gv == NULL)
+		return;
+	char title[256];
+	snprintf(title, sizeof title, "Guesses%sK = %d versions as one batch%sperturbation %s%s%s", t->g->sep, gv->K,
+	         t->g->sep, perturb_kind_name(gv->kind), t->g->sep, gv->orig.name);
+	draw_title(w, t, 0, title);
+	pthread_mutex_lock(&gv->mu);
+	if (gv->running)
+		draw_fmt(w, 1, 0, v->w, UI_WARN, "computing the %d versions: segment %d of %d (the debugger stays usable: Esc)",
+		         gv->K, gv->seg_done, gv->seg_total);
+	else if (gv->error[0])
+		draw_fmt(w, 1, 0, v->w, UI_ERROR, "%s", gv->error);
+	if (gv->have && gv->res.n > 0) {
+		const struct guess_result *r = &gv->res;
+		int aw = gv->orig.kind == PUZZLE_ARC ? 0 : gv->orig.side + 2;
+		int tw = v->w - (aw > 0 && v->w - aw >= 60 ? aw : 0);
+		int y = draw_groups(w, 2, v->h / 2, tw, t, r);
+		draw_runs(w, y, v->h, tw, t, r);
+		if (tw < v->w)
+			draw_answer(w, 2, tw + 1, v->h - 2, v->w - tw - 1, t, r);
+	}
+	pthread_mutex_unlock(&gv->mu);
+}
+
+const struct view_ops view_guess_ops = {
+    .name = "guesses",
+    .dirty = DIRTY_ALL | DIRTY_GUESS,
+    .draw = guess_draw,
+};
