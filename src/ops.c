@@ -161,6 +161,7 @@ struct rope_job {
 	float *qkv;
 	const float *cos_t, *sin_t;
 	int T, heads, hd;
+	rope_vec_fn vec;
 };
 
 static void rope_rows(void *v, size_t lo, size_t hi)
@@ -172,14 +173,20 @@ static void rope_rows(void *v, size_t lo, size_t hi)
 		size_t t = i % (size_t)jb->T;
 		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
 		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
-			rope_vec(row + (size_t)h * jb->hd, c, s, jb->hd);
+			jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
 	}
+}
+
+void rope_apply(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		rope_vec_fn vec)
+{
+	struct rope_job jb = { qkv, cos_t, sin_t, T, heads, hd, vec };
+	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_rows, &jb);
 }
 
 void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	struct rope_job jb = { qkv, cos_t, sin_t, T, heads, hd };
-	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_rows, &jb);
+	rope_apply(qkv, cos_t, sin_t, B, T, heads, hd, rope_vec);
 }
 
 /* The row reductions below run in 8 interleaved partial results, a fixed

@@ -61,6 +61,11 @@ void add_rmsnorm_forward(float *x, const float *r, int n, int d, float eps);
 void add_rmsnorm_forward_inv(float *x, const float *r, float *inv, int n, int d, float eps);
 /* RoPE on the q and k parts of qkv rows ([n_tok][3d]); cos/sin [T][hd] */
 void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
+/* Applies vec to every q and k head of every qkv row (threaded); rope_forward
+ * and rope_backward differ only in the per-head rotation. */
+typedef void (*rope_vec_fn)(float *v, const float *c, const float *s, int hd);
+void rope_apply(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		rope_vec_fn vec);
 /* Non-causal attention per batch row and head; qkv [B*T][3d] -> out [B*T][d];
  * scores is scratch of T*T floats. */
 void attention_forward(float *out, const float *qkv, float *scores, int B, int T, int heads, int hd);

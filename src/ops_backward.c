@@ -66,29 +66,9 @@ static void rope_vec_backward(float *g, const float *c, const float *s, int hd)
 	}
 }
 
-struct rope_bwd_job {
-	float *dqkv;
-	const float *cos_t, *sin_t;
-	int T, heads, hd;
-};
-
-static void rope_bwd_rows(void *v, size_t lo, size_t hi)
-{
-	const struct rope_bwd_job *jb = v;
-	int d = jb->heads * jb->hd;
-	for (size_t i = lo; i < hi; i++) {
-		float *row = jb->dqkv + i * 3 * d;
-		size_t t = i % (size_t)jb->T;
-		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
-		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
-			rope_vec_backward(row + (size_t)h * jb->hd, c, s, jb->hd);
-	}
-}
-
 void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	struct rope_bwd_job jb = { dqkv, cos_t, sin_t, T, heads, hd };
-	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_bwd_rows, &jb);
+	rope_apply(dqkv, cos_t, sin_t, B, T, heads, hd, rope_vec_backward);
 }
 
 void attention_forward_save(float *out, const float *qkv, float *probs, int B, int T, int heads, int hd)
