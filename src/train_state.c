@@ -251,6 +251,9 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		c.num_puzzle_identifiers = c.puzzle_emb_ndim > 0 ? tr->src.num_puzzle_identifiers : 0;
 		if (o->exploration >= 0)
 			c.halt_exploration_prob = o->exploration;
+		/* all_config.yaml records the loss actually trained with */
+		snprintf(c.loss_type, sizeof c.loss_type, "%s",
+			 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
 		if (hrm_model_alloc(&tr->model, &c, cause) != 0)
 			return prefix_cause(cause, "%s", o->arch);
 		hrm_model_init_random(&tr->model, o->seed);
