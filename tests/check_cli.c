@@ -16,6 +16,8 @@
 #include "sudoku.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -37,31 +39,6 @@ static char *tmp_path(const char *name)
 	char *p = xmalloc(n);
 	snprintf(p, n, "%s/%s", tmpdir, name);
 	return p;
-}
-
-static void remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			size_t n = strlen(path) + strlen(e->d_name) + 2;
-			char *sub = xmalloc(n);
-			snprintf(sub, n, "%s/%s", path, e->d_name);
-			remove_tree(sub);
-			free(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
 }
 
 /* ---- running the binary ---- */
@@ -1033,6 +1010,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	remove_tree(tmpdir);
+	test_remove_tree(tmpdir);
 	return failed == 0 ? 0 : 1;
 }

@@ -10,6 +10,8 @@
  * - trace -o replaces its file whole or not at all. */
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <signal.h>
@@ -330,28 +332,6 @@ START_TEST(test_trace_file_whole)
 }
 END_TEST
 
-static void remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char sub[2048];
-			snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-			remove_tree(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/hrm_durabilityXXXXXX");
@@ -368,6 +348,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	remove_tree(tmpdir);
+	test_remove_tree(tmpdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

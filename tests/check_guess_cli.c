@@ -11,6 +11,8 @@
 #include "rng.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -511,26 +513,6 @@ END_TEST
 
 /* ---- set-up ---- */
 
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-			continue;
-		char sub[2048];
-		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 /* The fixture with a random Q head and livelier L-level attention, so that
  * answers and halting vary (as tests/check_cli.c does). */
 static int make_fixture(void)
@@ -583,6 +565,6 @@ int main(void)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	dataset_split_free(&split);
-	remove_tree(tmpdir);
+	test_remove_tree(tmpdir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
