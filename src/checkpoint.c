@@ -233,6 +233,10 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 	int rc = -1;
 	memset(m, 0, sizeof *m);
 	hrm_config_default(&c);
+	if (!exists(path)) {
+		set_cause(cause, "%s: no such checkpoint file or folder", path);
+		goto out;
+	}
 	if (!exists(cfgpath)) {
 		set_cause(cause, "%s: no all_config.yaml beside the checkpoint (the architecture is stored there)", dir);
 		goto out;

@@ -10,8 +10,11 @@
 
 /* Hot elementwise loops get an AVX2/FMA clone picked at run time.  The code
  * contracts no multiply-adds (ISO C mode) and keeps reductions in order, so
- * both clones give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+ * both clones give the same bits.  Not under sanitizers: the clones' ifunc
+ * resolvers run during relocation, before a sanitizer runtime is up (under
+ * ThreadSanitizer the program died there before main). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+	!defined(__SANITIZE_THREAD__)
 #define HRM_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define HRM_VECTORIZE
