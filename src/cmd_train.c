@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char train_help[] =
-	"usage: hrmscope train --arch FILE.yaml (--data DIR | --maze-size N) -o DIR [options]\n"
+	"usage: hrmscope train (--arch FILE.yaml | --init DIR) (--data DIR | --maze-size N) -o DIR [options]\n"
 	"       hrmscope train -o DIR --resume [same options]\n"
 	"\n"
 	"Train an HRM with the official recipe: deep supervision on a carried batch, ACT\n"
@@ -18,11 +18,15 @@ static const char train_help[] =
 	"embeddings, warm-up then cosine. Writes DIR/checkpoint + all_config.yaml (official\n"
 	"format; the EMA weights when --ema), DIR/best/ (best eval), DIR/train_state (to resume),\n"
 	"DIR/train_log.csv and DIR/eval_log.csv. Ctrl-C saves and stops; --resume continues.\n"
+	"--init DIR starts from a checkpoint's weights and architecture (fresh optimiser); a\n"
+	"RoPE model may move to another puzzle size (e.g. from 7x7 to 11x11 mazes).\n"
 	"\n"
 	"data\n"
 	"  --data DIR             official dataset folder (train/ and test/)\n"
 	"  --maze-size N          or fresh generated N x N mazes every batch (held-out: another seed)\n"
 	"  --maze-canvas C        wall the mazes into a C x C canvas (default N)\n"
+	"  --maze-mix A,B,...     training mazes of these sizes (drawn evenly, walled into the canvas);\n"
+	"                         the held-out mazes stay N x N\n"
 	"  --maze-min-path L      minimum shortest-path length (default 1)\n"
 	"  --maze-loops P         share of extra openings (default 0: perfect mazes)\n"
 	"schedule and optimiser\n"
@@ -51,7 +55,7 @@ static void on_signal(int sig)
 }
 
 enum {
-	O_ARCH = 256, O_DATA, O_MSIZE, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
+	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MRAISE,
 	O_EVERY, O_EVALN, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET,
 };
@@ -59,8 +63,9 @@ enum {
 int cmd_train(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "arch", required_argument, NULL, O_ARCH }, { "data", required_argument, NULL, O_DATA },
-		{ "maze-size", required_argument, NULL, O_MSIZE }, { "maze-canvas", required_argument, NULL, O_MCANVAS },
+		{ "arch", required_argument, NULL, O_ARCH }, { "init", required_argument, NULL, O_INIT },
+		{ "data", required_argument, NULL, O_DATA },
+		{ "maze-size", required_argument, NULL, O_MSIZE }, { "maze-mix", required_argument, NULL, O_MMIX }, { "maze-canvas", required_argument, NULL, O_MCANVAS },
 		{ "maze-min-path", required_argument, NULL, O_MMIN }, { "maze-loops", required_argument, NULL, O_MLOOPS },
 		{ "steps", required_argument, NULL, O_STEPS }, { "batch", required_argument, NULL, O_BATCH },
 		{ "lr", required_argument, NULL, O_LR }, { "lr-min-ratio", required_argument, NULL, O_LRMIN },
@@ -96,8 +101,24 @@ int cmd_train(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
 		switch (c) {
 		case O_ARCH: o.arch = optarg; break;
+		case O_INIT: o.init = optarg; break;
 		case O_DATA: o.data = optarg; break;
 		case O_MSIZE: INT_OPT(o.maze_side, 5, 30); maze = true; break;
+		case O_MMIX: {
+			char *end = optarg;
+			o.maze_nmix = 0;
+			while (*end) {
+				char *next;
+				long side = strtol(end, &next, 10);
+				if (next == end || side < 5 || side > 30 || o.maze_nmix == 8 || (*next && *next != ','))
+					return cli_usage("train", "--maze-mix: expected up to 8 sizes 5..30 separated by commas, got '%s'", optarg);
+				o.maze_mix[o.maze_nmix++] = (int)side;
+				end = *next ? next + 1 : next;
+			}
+			if (o.maze_nmix == 0)
+				return cli_usage("train", "--maze-mix: expected a list of sizes, got '%s'", optarg);
+			break;
+		}
 		case O_MCANVAS: INT_OPT(o.maze_canvas, 5, 30); break;
 		case O_MMIN: INT_OPT(o.maze_min_path, 1, 900); break;
 		case O_MLOOPS: DBL_OPT(o.maze_loops, 0, 1); break;
@@ -150,8 +171,8 @@ int cmd_train(int argc, char **argv)
 		return cli_usage("train", "unexpected argument '%s'", argv[optind]);
 	if (o.out == NULL)
 		return cli_usage("train", "-o DIR is required");
-	if (!o.resume && o.arch == NULL)
-		return cli_usage("train", "--arch FILE is required for a new run");
+	if (!o.resume && (o.arch == NULL) == (o.init == NULL))
+		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
 	if (maze == (o.data != NULL))
 		return cli_usage("train", "give either --data DIR or --maze-size N");
 	struct sigaction sa;

@@ -49,6 +49,19 @@ int samples_open_maze(struct sample_source *s, int side, int canvas, int min_pat
 	return 0;
 }
 
+int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char **cause)
+{
+	if (n < 0 || n > SAMPLES_MAX_MIX)
+		return set_cause(cause, "maze mix: %d sizes (at most %d)", n, SAMPLES_MAX_MIX);
+	for (int i = 0; i < n; i++)
+		if (sides[i] < MAZE_GEN_MIN_SIDE || sides[i] > s->canvas)
+			return set_cause(cause, "maze mix: size %d outside %d..%d (the canvas)", sides[i],
+					 MAZE_GEN_MIN_SIDE, s->canvas);
+	memcpy(s->mix, sides, (size_t)n * sizeof *sides);
+	s->nmix = n;
+	return 0;
+}
+
 void samples_close(struct sample_source *s)
 {
 	if (s->split) {
@@ -61,7 +74,8 @@ void samples_close(struct sample_source *s)
 static int maze_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, int32_t *labels, int32_t *pid,
 		       char **cause)
 {
-	struct maze_gen_opts o = { .side = s->side, .min_path = s->min_path, .loops = s->loops };
+	int side = s->nmix > 0 ? s->mix[hrm_rng_below(rng, (uint64_t)s->nmix)] : s->side;
+	struct maze_gen_opts o = { .side = side, .min_path = s->min_path, .loops = s->loops };
 	struct puzzle p;
 	if (maze_generate(rng, &o, &p, cause) != 0)
 		return -1;
@@ -70,9 +84,9 @@ static int maze_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *in
 	 * (one seq_len) trains on several sizes */
 	for (int r = 0; r < C; r++)
 		for (int c = 0; c < C; c++) {
-			bool in = r < s->side && c < s->side;
-			inputs[r * C + c] = in ? p.input[r * s->side + c] : MAZE_WALL;
-			labels[r * C + c] = in ? p.label[r * s->side + c] : MAZE_WALL;
+			bool in = r < side && c < side;
+			inputs[r * C + c] = in ? p.input[r * side + c] : MAZE_WALL;
+			labels[r * C + c] = in ? p.label[r * side + c] : MAZE_WALL;
 		}
 	*pid = 0;
 	return 0;

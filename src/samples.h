@@ -12,6 +12,8 @@ struct dataset_split;
 
 enum sample_kind { SAMPLES_DATASET, SAMPLES_MAZE };
 
+#define SAMPLES_MAX_MIX 8
+
 struct sample_source {
 	enum sample_kind kind;
 	int seq_len, vocab_size, num_puzzle_identifiers;
@@ -22,12 +24,17 @@ struct sample_source {
 	 * when canvas > side), shortest path >= min_path, extra openings `loops` */
 	int side, canvas, min_path;
 	double loops;
+	/* training mixes: when nmix > 0 each maze's side is drawn from mix[]
+	 * (every side <= canvas), walled into the canvas like a smaller maze */
+	int mix[SAMPLES_MAX_MIX], nmix;
 };
 
 /* A dataset folder's split ("train" / "test"). */
 int samples_open_dataset(struct sample_source *s, const char *dir, const char *split, char **cause);
 /* Fresh mazes. */
 int samples_open_maze(struct sample_source *s, int side, int canvas, int min_path, double loops, char **cause);
+/* Draws each training maze's side from sides[0..n-1] instead (n <= SAMPLES_MAX_MIX). */
+int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char **cause);
 void samples_close(struct sample_source *s);
 
 /* One sample: inputs/labels [seq_len] (labels raw, as in the dataset), pid. */

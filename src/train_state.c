@@ -103,6 +103,8 @@ static int open_sources(struct trainer *tr, char **cause)
 	}
 	if (samples_open_maze(&tr->src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause) != 0)
 		return -1;
+	if (o->maze_nmix > 0 && samples_set_maze_mix(&tr->src, o->maze_mix, o->maze_nmix, cause) != 0)
+		return -1;
 	/* held-out mazes: the same generator with another seed stream */
 	tr->eval_seed = o->seed ^ 0x5eed0fe7a15eedULL;
 	return samples_open_maze(&tr->eval_src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause);
@@ -239,6 +241,26 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 			return -1;
 		if (tr->model.cfg.seq_len == 0)
 			tr->model.cfg.seq_len = tr->src.seq_len;
+	} else if (o->init != NULL) {
+		/* warm start: the weights (and architecture) of another checkpoint, a
+		 * fresh optimiser; RoPE models may move to another puzzle size */
+		if (hrm_model_load(&tr->model, o->init, cause) != 0)
+			return -1;
+		struct hrm_config *c = &tr->model.cfg;
+		if (c->pos_encodings == HRM_POS_LEARNED && c->seq_len != tr->src.seq_len)
+			return set_cause(cause, "%s: learned positions for seq_len %d cannot start a run on seq_len %d",
+					 o->init, c->seq_len, tr->src.seq_len);
+		if (c->vocab_size != tr->src.vocab_size)
+			return set_cause(cause, "%s: vocabulary %d does not fit the data (vocabulary %d)", o->init,
+					 c->vocab_size, tr->src.vocab_size);
+		if (c->puzzle_emb_ndim > 0 && c->num_puzzle_identifiers != tr->src.num_puzzle_identifiers)
+			return set_cause(cause, "%s: %d puzzle identifiers, the data has %d", o->init,
+					 c->num_puzzle_identifiers, tr->src.num_puzzle_identifiers);
+		c->seq_len = tr->src.seq_len;
+		if (o->exploration >= 0)
+			c->halt_exploration_prob = o->exploration;
+		snprintf(c->loss_type, sizeof c->loss_type, "%s",
+			 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
 	} else {
 		struct hrm_config c;
 		hrm_config_default(&c);

@@ -14,8 +14,10 @@
 
 struct trainer_opts {
 	const char *arch;           /* arch yaml (new runs) */
+	const char *init;           /* or a checkpoint folder whose weights start the run */
 	const char *data;           /* dataset folder, or NULL for generated mazes */
 	int maze_side, maze_canvas, maze_min_path;
+	int maze_mix[8], maze_nmix;  /* training sizes drawn from this list (0: maze_side only) */
 	double maze_loops;
 	const char *out;            /* output directory */
 	long steps;                 /* total optimiser steps */

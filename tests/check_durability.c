@@ -243,6 +243,60 @@ START_TEST(test_kill_resume)
 }
 END_TEST
 
+/* --init: a run that starts from another run's checkpoint on larger mazes
+ * (RoPE) begins with exactly its weights; with lr 0 they stay, so the new
+ * checkpoint holds the same tensors.  With lr > 0 they move. */
+START_TEST(test_train_init)
+{
+	char *a = tmp_path("init_a"), *b = tmp_path("init_b"), *c = tmp_path("init_c"), *out = tmp_path("out");
+	const char *args_a[] = {"train", "--arch", ARCH, "--maze-size", "5", "--steps", "5", "--batch", "4",
+	                        "--eval-every", "0", "--seed", "3", "--threads", "1", "--quiet", "-o", a, NULL};
+	ck_assert_int_eq(run(args_a, out), 0);
+	const char *args_b[] = {"train", "--init", a, "--maze-size", "7", "--steps", "2", "--batch", "4",
+	                        "--lr", "0", "--puzzle-emb-lr", "0", "--eval-every", "0", "--threads", "1",
+	                        "--quiet", "-o", b, NULL};
+	ck_assert_int_eq(run(args_b, out), 0);
+	char pa[1200], pb[1200], pc[1200];
+	snprintf(pa, sizeof pa, "%s/checkpoint", a);
+	snprintf(pb, sizeof pb, "%s/checkpoint", b);
+	assert_same_file(pa, pb);
+	/* the new run is a 7x7 one: its config says so */
+	snprintf(pb, sizeof pb, "%s/all_config.yaml", b);
+	char *cfg = slurp(pb, NULL);
+	ck_assert_msg(strstr(cfg, "seq_len: 49") != NULL, "%s", cfg);
+	free(cfg);
+	const char *args_c[] = {"train", "--init", a, "--maze-size", "7", "--steps", "2", "--batch", "4",
+	                        "--eval-every", "0", "--threads", "1", "--quiet", "-o", c, NULL};
+	ck_assert_int_eq(run(args_c, out), 0);
+	snprintf(pc, sizeof pc, "%s/checkpoint", c);
+	size_t na, nc;
+	char *x = slurp(pa, &na), *y = slurp(pc, &nc);
+	ck_assert_msg(na != nc || memcmp(x, y, na) != 0, "lr > 0 left the weights unchanged");
+	free(x);
+	free(y);
+	/* refusals: both --arch and --init; a folder without a checkpoint */
+	char *err = tmp_path("init_err"), *d = tmp_path("init_d");
+	const char *both[] = {"train", "--arch", ARCH, "--init", a, "--maze-size", "5", "-o", d, NULL};
+	ck_assert_int_ne(finish(start(both, out, err)), 0);
+	char *e = slurp(err, NULL);
+	ck_assert_msg(strstr(e, "--init") != NULL, "%s", e);
+	free(e);
+	char *f = tmp_path("init_f");
+	const char *none[] = {"train", "--init", d, "--maze-size", "5", "-o", f, NULL};
+	ck_assert_int_ne(finish(start(none, out, err)), 0);
+	e = slurp(err, NULL);
+	ck_assert_msg(strstr(e, d) != NULL && strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
+	free(e);
+	free(err);
+	free(d);
+	free(f);
+	free(a);
+	free(b);
+	free(c);
+	free(out);
+}
+END_TEST
+
 /* A 5x5 maze dataset for the fixture model (made once). */
 static const char *dataset(void)
 {
@@ -341,6 +395,7 @@ int main(void)
 	TCase *tc = tcase_create("durability");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_kill_resume);
+	tcase_add_test(tc, test_train_init);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);

@@ -15,7 +15,9 @@
 #include "engine.h"
 #include "hrm.h"
 #include "loss.h"
+#include "puzzle.h"
 #include "rng.h"
+#include "samples.h"
 #include "torchzip.h"
 #include "train.h"
 #include "util.h"
@@ -487,6 +489,48 @@ END_TEST
 START_TEST(test_refuse) { check_refuse(_i); }
 END_TEST
 
+/* --maze-mix: each training maze's size is drawn from the list and walled
+ * into the canvas; the sizes all occur, and outside its size a maze is wall. */
+START_TEST(test_maze_mix)
+{
+	struct sample_source src;
+	char *cause = NULL;
+	ck_assert_msg(samples_open_maze(&src, 9, 9, 1, 0.0, &cause) == 0, "%s", cause);
+	static const int sides[] = { 5, 7, 9 };
+	ck_assert_msg(samples_set_maze_mix(&src, sides, 3, &cause) == 0, "%s", cause);
+	struct hrm_rng rng;
+	hrm_rng_seed(&rng, 11);
+	int32_t in[81], lab[81], pid;
+	int seen[10] = { 0 };
+	for (int n = 0; n < 90; n++) {
+		ck_assert_msg(samples_next(&src, &rng, in, lab, &pid, &cause) == 0, "%s", cause);
+		/* the maze's size: one past the last row or column holding a non-wall */
+		int size = 0, starts = 0, goals = 0;
+		for (int i = 0; i < 81; i++) {
+			int r = i / 9, c = i % 9;
+			if (in[i] != MAZE_WALL) {
+				size = r + 2 > size ? r + 2 : size;
+				size = c + 2 > size ? c + 2 : size;
+			}
+			starts += in[i] == MAZE_START;
+			goals += in[i] == MAZE_GOAL;
+			ck_assert_int_eq(lab[i] == MAZE_WALL, in[i] == MAZE_WALL);
+		}
+		ck_assert_int_eq(starts, 1);
+		ck_assert_int_eq(goals, 1);
+		ck_assert_msg(size == 5 || size == 7 || size == 9, "a maze of size %d", size);
+		seen[size]++;
+	}
+	ck_assert_msg(seen[5] >= 15 && seen[7] >= 15 && seen[9] >= 15, "sizes 5/7/9 drawn %d/%d/%d times of 90",
+		      seen[5], seen[7], seen[9]);
+	static const int too_big[] = { 11 };
+	ck_assert_int_eq(samples_set_maze_mix(&src, too_big, 1, &cause), -1);
+	ck_assert_msg(strstr(cause, "11") != NULL, "%s", cause);
+	free(cause);
+	samples_close(&src);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
 	Suite *s = suite_create("train");
@@ -498,6 +542,7 @@ static Suite *train_suite(void)
 	tcase_add_loop_test(tc, test_options, 0, N_CASES);
 	tcase_add_loop_test(tc, test_exploration, 0, N_CASES);
 	tcase_add_loop_test(tc, test_refuse, 0, N_CASES);
+	tcase_add_test(tc, test_maze_mix);
 	suite_add_tcase(s, tc);
 	return s;
 }
