@@ -122,6 +122,32 @@ START_TEST(test_participation_ratio)
 	}
 	ck_assert_double_eq_tol(pr_participation_ratio(x, 5, 12), pr_reference(x, 5, 12), 1e-9);
 	ck_assert_double_eq_tol(pr_participation_ratio(x, 40, 12), pr_reference(x, 40, 12), 1e-9);
+	/* running moments: 25 samples in one set plus 15 in another (sharing its
+	 * reference point) give the PR of all 40; shifted far from the origin,
+	 * the digits survive (the reference point absorbs the mean) */
+	float far[40 * 12];
+	for (int i = 0; i < 40 * 12; i++)
+		far[i] = x[i] + 1000.0f;
+	for (int shifted = 0; shifted < 2; shifted++) {
+		const float *v = shifted ? far : x;
+		struct pr_moments a, b;
+		pr_moments_init(&a, 12);
+		pr_moments_init(&b, 12);
+		ck_assert(isnan(pr_moments_ratio(&a, NULL)));
+		for (int i = 0; i < 25; i++)
+			pr_moments_add(&a, v + i * 12);
+		pr_moments_clear(&b, &a);
+		for (int i = 25; i < 40; i++)
+			pr_moments_add(&b, v + i * 12);
+		ck_assert_double_eq_tol(pr_moments_ratio(&a, &b), pr_reference(v, 40, 12), 1e-6);
+		ck_assert_double_eq_tol(pr_moments_ratio(&a, NULL), pr_reference(v, 25, 12), 1e-6);
+		pr_moments_clear(&b, NULL);
+		for (int i = 0; i < 5; i++)
+			pr_moments_add(&b, v + i * 12);
+		ck_assert_double_eq_tol(pr_moments_ratio(&b, NULL), pr_reference(v, 5, 12), 1e-6);
+		pr_moments_free(&a);
+		pr_moments_free(&b);
+	}
 }
 END_TEST
 

@@ -136,20 +136,15 @@ static int check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t 
 
 static void fold_history(struct tui *t)
 {
-	int d = t->model->cfg.hidden_size;
 	worker_lock(t->worker);
 	const struct history *h = worker_history(t->worker);
 	if (h->gen == t->gen && h->n > 1) {
 		for (int p = 1; p < h->n; p++) {
 			const struct hist_pos *hp = &h->pos[p];
-			bool is_h = hp->kind == HIST_H;
-			float **acc = is_h ? &t->acc_zH : &t->acc_zL;
-			int *n = is_h ? &t->acc_nH : &t->acc_nL, *cap = is_h ? &t->acc_cap_H : &t->acc_cap_L;
-			if (*n == *cap) {
-				*cap = *cap ? 2 * *cap : 64;
-				*acc = xrealloc(*acc, (size_t)*cap * d * sizeof **acc);
-			}
-			memcpy(*acc + (size_t)(*n)++ * d, is_h ? hp->pool_zH : hp->pool_zL, (size_t)d * sizeof **acc);
+			if (hp->kind == HIST_H)
+				pr_moments_add(&t->acc_H, hp->pool_zH);
+			else
+				pr_moments_add(&t->acc_L, hp->pool_zL);
 		}
 		t->acc_puzzles++;
 	}
@@ -404,6 +399,8 @@ int cmd_tui(int argc, char **argv)
 	}
 	struct tui *t = xcalloc(1, sizeof *t);
 	t->model = model;
+	pr_moments_init(&t->acc_H, model->cfg.hidden_size);
+	pr_moments_init(&t->acc_L, model->cfg.hidden_size);
 	char *cause = NULL, why[512], warn[256];
 	struct puzzle *first = xmalloc(sizeof *first);
 	int32_t pid = 0;
@@ -453,8 +450,8 @@ int cmd_tui(int argc, char **argv)
 		rc = cli_fail(cause);
 	script_free(t->script);
 	source_close(&t->src);
-	free(t->acc_zH);
-	free(t->acc_zL);
+	pr_moments_free(&t->acc_H);
+	pr_moments_free(&t->acc_L);
 	free(t);
 	hrm_model_free(model);
 	free(model);

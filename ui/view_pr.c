@@ -11,35 +11,31 @@
 
 struct pr_cache {
 	uint64_t gen;
-	int pos, hist_n, acc_nH, acc_nL;
+	int pos, hist_n;
+	long acc_nH, acc_nL;
 	bool accumulate;
 	double prH, prL;
-	int nH, nL;
+	long nH, nL;
+	struct pr_moments cur; /* this puzzle's states up to the cursor */
 };
 
-static double gather_pr(const struct tui *t, enum hist_kind kind, int *count)
+/* PR over this puzzle's pooled states up to the cursor, plus (A) every
+ * earlier puzzle's, kept as running moments (pr.c). */
+static double gather_pr(const struct tui *t, struct pr_moments *cur, enum hist_kind kind, long *count)
 {
-	int d = t->model->cfg.hidden_size;
-	const float *acc = kind == HIST_H ? t->acc_zH : t->acc_zL;
-	int nacc = t->pr_accumulate ? (kind == HIST_H ? t->acc_nH : t->acc_nL) : 0;
-	int n = nacc;
-	for (int p = 1; p <= t->pos && p < t->hist_n; p++)
-		n += t->hist->pos[p].kind == kind;
-	*count = n;
-	if (n < 2)
-		return NAN;
-	float *x = xmalloc((size_t)n * d * sizeof *x);
-	if (nacc)
-		memcpy(x, acc, (size_t)nacc * d * sizeof *x);
-	int i = nacc;
+	const struct pr_moments *acc = kind == HIST_H ? &t->acc_H : &t->acc_L;
+	if (cur->dim != acc->dim) {
+		pr_moments_free(cur);
+		pr_moments_init(cur, acc->dim);
+	}
+	pr_moments_clear(cur, t->pr_accumulate ? acc : NULL);
 	for (int p = 1; p <= t->pos && p < t->hist_n; p++) {
 		const struct hist_pos *hp = &t->hist->pos[p];
 		if (hp->kind == kind)
-			memcpy(x + (size_t)i++ * d, kind == HIST_H ? hp->pool_zH : hp->pool_zL, (size_t)d * sizeof *x);
+			pr_moments_add(cur, kind == HIST_H ? hp->pool_zH : hp->pool_zL);
 	}
-	double pr = pr_participation_ratio(x, n, d);
-	free(x);
-	return pr;
+	*count = cur->n + (t->pr_accumulate ? acc->n : 0);
+	return pr_moments_ratio(cur, t->pr_accumulate ? acc : NULL);
 }
 
 static void pr_draw(struct view *v, struct tui *t)
@@ -49,22 +45,22 @@ static void pr_draw(struct view *v, struct tui *t)
 	draw_title(w, t, 0, "PR of the steps so far");
 	if (t->hist == NULL)
 		return;
-	if (c.gen != t->gen || c.pos != t->pos || c.hist_n != t->hist_n || c.acc_nH != t->acc_nH ||
-	    c.acc_nL != t->acc_nL || c.accumulate != t->pr_accumulate) {
+	if (c.gen != t->gen || c.pos != t->pos || c.hist_n != t->hist_n || c.acc_nH != t->acc_H.n ||
+	    c.acc_nL != t->acc_L.n || c.accumulate != t->pr_accumulate) {
 		c.gen = t->gen;
 		c.pos = t->pos;
 		c.hist_n = t->hist_n;
-		c.acc_nH = t->acc_nH;
-		c.acc_nL = t->acc_nL;
+		c.acc_nH = t->acc_H.n;
+		c.acc_nL = t->acc_L.n;
 		c.accumulate = t->pr_accumulate;
-		c.prH = gather_pr(t, HIST_H, &c.nH);
-		c.prL = gather_pr(t, HIST_L, &c.nL);
+		c.prH = gather_pr(t, &c.cur, HIST_H, &c.nH);
+		c.prL = gather_pr(t, &c.cur, HIST_L, &c.nL);
 	}
 	char h[32], l[32];
 	snprintf(h, sizeof h, isnan(c.prH) ? "-" : "%.2f", c.prH);
 	snprintf(l, sizeof l, isnan(c.prL) ? "-" : "%.2f", c.prL);
-	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "PR(z_H) %-7s N=%d", h, c.nH);
-	draw_fmt(w, 2, 0, v->w, UI_NORMAL, "PR(z_L) %-7s N=%d", l, c.nL);
+	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "PR(z_H) %-7s N=%ld", h, c.nH);
+	draw_fmt(w, 2, 0, v->w, UI_NORMAL, "PR(z_L) %-7s N=%ld", l, c.nL);
 	if (t->pr_accumulate)
 		draw_fmt(w, 3, 0, v->w, UI_DIM, "over %d puzzles + this one (A)", t->acc_puzzles);
 	else
