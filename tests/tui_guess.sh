@@ -7,58 +7,8 @@
 # from the build directory.
 set -u
 
-HRMSCOPE=${HRMSCOPE:-./hrmscope}
-srcdir=${srcdir:-.}
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "tmux not installed: skipped"
-	exit 77
-fi
-if [ ! -x "$HRMSCOPE" ]; then
-	echo "no $HRMSCOPE: build it first"
-	exit 99
-fi
-HRMSCOPE=$(cd "$(dirname "$HRMSCOPE")" && pwd)/$(basename "$HRMSCOPE")
-srcdir=$(cd "$srcdir" && pwd)
-
-tmp=$(mktemp -d)
-sock="hrmscope-guess-$$"
-T="tmux -L $sock"
-fail=0
-cleanup() {
-	$T kill-server 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-screen() { $T capture-pane -t s -p; }
-
-check() { # check NAME STATUS
-	if [ "$2" -eq 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		fail=1
-		echo "---- screen ----"
-		screen 2>/dev/null
-		echo "----------------"
-	fi
-}
-
-# wait_for PATTERN [SECONDS]: poll the screen until grep -E finds PATTERN
-wait_for() {
-	i=0
-	limit=$(( ${2:-10} * 10 ))
-	while [ $i -lt $limit ]; do
-		if screen | grep -Eq -- "$1"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-keys() { $T send-keys -t s "$@"; }
+SOCK_NAME=hrmscope-guess
+. "${srcdir:-.}/tests/tui_lib.sh"
 
 "$HRMSCOPE" gen maze --size 5 --count 2 --test-count 4 --seed 11 -o "$tmp/mazes" >/dev/null 2>&1 ||
 	{ echo "cannot make the mazes"; exit 99; }

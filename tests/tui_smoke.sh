@@ -5,70 +5,8 @@
 # Needs tmux (skipped without it).  Runs from the build directory.
 set -u
 
-HRMSCOPE=${HRMSCOPE:-./hrmscope}
-srcdir=${srcdir:-.}
-if ! command -v tmux >/dev/null 2>&1; then
-	echo "tmux not installed: skipped"
-	exit 77
-fi
-if [ ! -x "$HRMSCOPE" ]; then
-	echo "no $HRMSCOPE: build it first"
-	exit 99
-fi
-HRMSCOPE=$(cd "$(dirname "$HRMSCOPE")" && pwd)/$(basename "$HRMSCOPE")
-srcdir=$(cd "$srcdir" && pwd)
-
-tmp=$(mktemp -d)
-sock="hrmscope-test-$$"
-T="tmux -L $sock"
-fail=0
-cleanup() {
-	$T kill-server 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-check() { # check NAME CONDITION-EXIT-STATUS
-	if [ "$2" -eq 0 ]; then
-		echo "ok - $1"
-	else
-		echo "FAIL - $1"
-		fail=1
-		echo "---- screen ----"
-		$T capture-pane -t s -p 2>/dev/null
-		echo "----------------"
-	fi
-}
-
-screen() { $T capture-pane -t s -p; }
-
-# wait_for PATTERN [SECONDS]: poll the screen until grep -E finds PATTERN
-wait_for() {
-	i=0
-	limit=$(( ${2:-10} * 10 ))
-	while [ $i -lt $limit ]; do
-		if screen | grep -Eq -- "$1"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# wait_gone PATTERN [SECONDS]: poll until PATTERN is no longer on screen
-wait_gone() {
-	i=0
-	limit=$(( ${2:-10} * 10 ))
-	while [ $i -lt $limit ]; do
-		if ! screen | grep -Eq -- "$1"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+SOCK_NAME=hrmscope-test
+. "${srcdir:-.}/tests/tui_lib.sh"
 
 start() { # start WIDTH HEIGHT COMMAND...
 	w=$1
@@ -77,8 +15,6 @@ start() { # start WIDTH HEIGHT COMMAND...
 	$T kill-session -t s 2>/dev/null
 	$T new-session -d -s s -x "$w" -y "$h" "cd '$srcdir' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color $*; echo EXIT \$?; sleep 60"
 }
-
-keys() { $T send-keys -t s "$@"; }
 
 # a session that keeps the server up while test sessions come and go
 $T new-session -d -s keep -x 80 -y 24 "sleep 300"
