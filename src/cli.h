@@ -18,6 +18,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_pr(int argc, char **argv);
 int cmd_guess(int argc, char **argv);
+int cmd_probe_simple(int argc, char **argv);
 int cmd_tui(int argc, char **argv); /* ui/tui.c */
 
 /* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "eval", cmd_eval, "the paper's metrics on a dataset split (batched, sharded)" },
 	{ "pr", cmd_pr, "participation ratio of z_H and z_L (trained vs untrained)" },
 	{ "guess", cmd_guess, "K perturbed versions as one batch: fixed points reached and the vote" },
+	{ "probe-simple", cmd_probe_simple, "easy variants of solved puzzles: failures and fixed-point violations" },
 	{ "tui", cmd_tui, "watch the model think, step by step (no arguments: the embedded maze model)" },
 };
 
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hrmscope COMMAND [OPTIONS]   (hrmscope COMMAND --help for its options)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n  --version  print the version\n");
 }
 
