@@ -64,7 +64,7 @@ export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 step=0
-total=24
+total=25
 say() {
 	step=$((step + 1))
 	printf 'bench: %4ds [%d/%d] %s\n' $(($(date +%s) - t_start)) "$step" "$total" "$*" >&2
@@ -127,6 +127,15 @@ c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 8 --segments 1 -
 say "maze B = 8 (eval): PyTorch (1 segment)"
 torch_run forward --model "$tmp/maze" --seq-len 900 --batch 8 --segments 1 --warmup 0 --threads "$threads" \
 	--label maze_b8
+
+# issue 6: "the TUI stays responsive while computing", end to end through a
+# pty (tools/tui_latency.py): key c -> the new chart title on screen, idle,
+# then while r runs the 27M maze model on a 30x30 maze, then after a resize
+# storm; a failure leaves its rows "not measured" rather than stopping here.
+say "TUI key -> redraw through a 120x40 pty: idle, while computing (27M maze, 30x30), after resizes"
+"$py" "$srcdir/tools/tui_latency.py" --hrmscope "$hrmscope" --model "$tmp/maze" \
+	--puzzle "$srcdir/puzzles/examples/maze-30.txt" --threads "$threads" --label tui_maze >>"$res" ||
+	echo "run_bench.sh: tools/tui_latency.py failed (its rows say why)" >&2
 
 # training: hrm_maze_small on 7x7 and 11x11 mazes, batch 32, 1 and 2 threads
 for n in 7 11; do
