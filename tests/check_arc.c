@@ -5,25 +5,14 @@
 #include "rng.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define EXAMPLES FIXTURES_DIR "/../../puzzles/examples"
-
-static char tmpdir[1024];
-
-static char *write_tmp(const char *name, const char *text)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *path = xmalloc(n), *cause = NULL;
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	int rc = write_file_atomic(path, text, strlen(text), &cause);
-	ck_assert_msg(rc == 0, "cannot write %s: %s", path, cause ? cause : "?");
-	return path;
-}
 
 static void make_grid(struct arc_grid *g, int rows, int cols, const int *cells)
 {
@@ -368,44 +357,31 @@ START_TEST(test_validate)
 }
 END_TEST
 
-static void expect_error(const char *name, const char *text, const char *what)
-{
-	struct puzzle p;
-	char *path = write_tmp(name, text), *cause = NULL;
-	ck_assert_int_eq(puzzle_load_file(path, &p, &cause), -1);
-	ck_assert_ptr_nonnull(cause);
-	ck_assert_msg(strstr(cause, path) != NULL, "message does not name the file: %s", cause);
-	ck_assert_msg(strstr(cause, what) != NULL, "expected '%s' in: %s", what, cause);
-	ck_assert_msg(strchr(cause, '\n') == NULL, "not one line: %s", cause);
-	free(cause);
-	free(path);
-}
-
 START_TEST(test_bad_inputs)
 {
 	char big[4000], *o = big;
-	expect_error("empty.json", "", "empty file");
-	expect_error("syntax.json", "{\"train\": [\n  {\"input\": [[1]], }\n]}", "line 2 column");
-	expect_error("list.json", "[1, 2]", "the task is an array, not an object");
-	expect_error("notest.json", "{\"train\": [{\"input\": [[1]], \"output\": [[2]]}]}", "no \"test\" examples");
-	expect_error("emptytest.json", "{\"test\": []}", "no \"test\" examples");
-	expect_error("noout.json", "{\"train\": [{\"input\": [[1]]}], \"test\": [{\"input\": [[1]]}]}",
-		     "train[0] has no \"output\"");
-	expect_error("colour.json", "{\"test\": [{\"input\": [[1, 2], [3, 10]]}]}",
-		     "test[0].input row 2 column 2: colour 10 is outside 0-9");
-	expect_error("string.json", "{\"test\": [{\"input\": [[1, \"2\"]]}]}",
-		     "test[0].input row 1 column 2 is a string, not a colour 0-9");
-	expect_error("ragged.json", "{\"test\": [{\"input\": [[1, 2], [3]]}]}",
-		     "test[0].input row 2 has 1 cells, row 1 has 2");
-	expect_error("emptygrid.json", "{\"test\": [{\"input\": []}]}", "test[0].input is an empty grid");
+	test_bad_puzzle("empty.json", "", "empty file");
+	test_bad_puzzle("syntax.json", "{\"train\": [\n  {\"input\": [[1]], }\n]}", "line 2 column");
+	test_bad_puzzle("list.json", "[1, 2]", "the task is an array, not an object");
+	test_bad_puzzle("notest.json", "{\"train\": [{\"input\": [[1]], \"output\": [[2]]}]}", "no \"test\" examples");
+	test_bad_puzzle("emptytest.json", "{\"test\": []}", "no \"test\" examples");
+	test_bad_puzzle("noout.json", "{\"train\": [{\"input\": [[1]]}], \"test\": [{\"input\": [[1]]}]}",
+			"train[0] has no \"output\"");
+	test_bad_puzzle("colour.json", "{\"test\": [{\"input\": [[1, 2], [3, 10]]}]}",
+			"test[0].input row 2 column 2: colour 10 is outside 0-9");
+	test_bad_puzzle("string.json", "{\"test\": [{\"input\": [[1, \"2\"]]}]}",
+			"test[0].input row 1 column 2 is a string, not a colour 0-9");
+	test_bad_puzzle("ragged.json", "{\"test\": [{\"input\": [[1, 2], [3]]}]}",
+			"test[0].input row 2 has 1 cells, row 1 has 2");
+	test_bad_puzzle("emptygrid.json", "{\"test\": [{\"input\": []}]}", "test[0].input is an empty grid");
 	o += sprintf(o, "{\"test\": [{\"input\": [");
 	for (int r = 0; r < 31; r++)
 		o += sprintf(o, "%s[0]", r ? "," : "");
 	sprintf(o, "]}]}");
-	expect_error("tall.json", big, "test[0].input has 31 rows, more than 30");
+	test_bad_puzzle("tall.json", big, "test[0].input has 31 rows, more than 30");
 	/* a test output may be missing: the puzzle has no label */
 	struct puzzle p;
-	char *cause = NULL, *path = write_tmp("hidden.json", "{\"test\": [{\"input\": [[1, 2]]}]}");
+	char *cause = NULL, *path = test_write_tmp("hidden.json", "{\"test\": [{\"input\": [[1, 2]]}]}");
 	ck_assert_int_eq(puzzle_load_file(path, &p, &cause), 0);
 	ck_assert(!p.has_label);
 	free(path);
@@ -427,31 +403,7 @@ static Suite *arc_suite(void)
 	return s;
 }
 
-static void remove_tmpdir(void)
-{
-	static const char *const names[] = { "empty.json",  "syntax.json", "list.json",      "notest.json",
-					     "emptytest.json", "noout.json", "colour.json",  "string.json",
-					     "ragged.json", "emptygrid.json", "tall.json",   "hidden.json" };
-	char path[2048];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_arc.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(arc_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tmpdir();
-	return failed == 0 ? 0 : 1;
+	return test_main(arc_suite(), "check_arc");
 }

@@ -20,6 +20,8 @@
 #include "rng.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -731,9 +733,5 @@ static Suite *backward_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(backward_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_main(backward_suite(), "check_backward");
 }

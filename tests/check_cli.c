@@ -2,7 +2,7 @@
  *
  * The hrmscope binary runs on the tiny fixture model
  * (tests/fixtures/models/tiny_maze) and on a variant of it with a random
- * Q head and livelier weights (made in main(), so that halting and the
+ * Q head and livelier weights (made before the tests, so that halting and the
  * answers vary between segments); every number it prints is checked
  * against what the engine API computes here, one puzzle at a time. */
 #include "config.h"
@@ -21,68 +21,17 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MODEL FIXTURES_DIR "/models/tiny_maze"
 
-static char tmpdir[1024], varied[1100];
+/* the varied model, made before the tests (make_varied) */
+static char *varied;
 
-static char *tmp_path(const char *name)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", tmpdir, name);
-	return p;
-}
-
-/* ---- running the binary ---- */
-
-struct result {
-	int rc;
-	char *out, *err;
-};
-
-static char *slurp(const char *path)
-{
-	char *data = NULL, *cause = NULL;
-	size_t len;
-	ck_assert_msg(read_file_all(path, 64 << 20, &data, &len, &cause) == 0, "%s", cause);
-	return data;
-}
-
-/* Runs `hrmscope ARGS` (a shell fragment) with stdout and stderr captured. */
-static struct result hrmscope(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct result hrmscope(const char *fmt, ...)
-{
-	char args[8192], cmd[12000], o[64], e[64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(o, sizeof o, "out.%d", (int)getpid());
-	snprintf(e, sizeof e, "err.%d", (int)getpid());
-	char *po = tmp_path(o), *pe = tmp_path(e);
-	snprintf(cmd, sizeof cmd, "'%s' </dev/null %s >'%s' 2>'%s'", HRMSCOPE_BIN, args, po, pe);
-	int st = system(cmd);
-	struct result r = { WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(po), slurp(pe) };
-	unlink(po);
-	unlink(pe);
-	free(po);
-	free(pe);
-	return r;
-}
-
-static void result_free(struct result *r)
-{
-	free(r->out);
-	free(r->err);
-}
+/* ---- reading the output ---- */
 
 static int count_lines(const char *s)
 {
@@ -171,13 +120,13 @@ static struct seen check_run_maze(const char *model, uint64_t seed, int min_path
 	struct puzzle p;
 	char name[64];
 	snprintf(name, sizeof name, "maze%llu.txt", (unsigned long long)seed);
-	char *path = tmp_path(name);
+	char *path = test_path(name);
 	write_maze(path, seed, 5, min_path, &p); /* p.label: the generator's = the solver's label rule */
 	struct hrm_model m;
 	load_model(model, &m);
 	struct ref *r = xmalloc(sizeof *r);
 	ref_run(&m, p.input, 25, 0, M, r);
-	struct result res = hrmscope("run --model '%s' --puzzle '%s' --no-grid %s", model, path, extra);
+	struct test_output res = test_hrmscope("run --model '%s' --puzzle '%s' --no-grid %s", model, path, extra);
 	ck_assert_msg(res.rc == 0, "run failed: %s", res.err);
 
 	int used = M;
@@ -236,7 +185,7 @@ static struct seen check_run_maze(const char *model, uint64_t seed, int min_path
 	snprintf(want, sizeof want, "exact: %s (%d of %d labelled cells wrong)", right == scored ? "yes" : "no",
 		 scored - right, scored);
 	ck_assert_msg(strstr(res.out, want) != NULL, "missing '%s' in\n%s", want, res.out);
-	result_free(&res);
+	test_output_free(&res);
 	free(r);
 	hrm_model_free(&m);
 	free(path);
@@ -279,12 +228,12 @@ START_TEST(test_run_past_max_steps)
 {
 	check_run_maze(varied, 5, 2, "--max-steps 7", 7, false);
 	check_run_maze(varied, 19, 2, "--max-steps 9 --adaptive", 9, true);
-	char *path = tmp_path("maze5.txt");
-	struct result r = hrmscope("run --model '%s' --puzzle '%s' --max-steps 7 --no-grid", varied, path);
+	char *path = test_path("maze5.txt");
+	struct test_output r = test_hrmscope("run --model '%s' --puzzle '%s' --max-steps 7 --no-grid", varied, path);
 	free(path);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "past the model's halt_max_steps"));
-	result_free(&r);
+	test_output_free(&r);
 }
 END_TEST
 
@@ -292,10 +241,10 @@ END_TEST
  * that differ from the label */
 START_TEST(test_run_dataset)
 {
-	char *dir = tmp_path("run_ds");
-	struct result g = hrmscope("gen maze --size 5 --count 3 --test-count 4 --seed 11 -o '%s'", dir);
+	char *dir = test_path("run_ds");
+	struct test_output g = test_hrmscope("gen maze --size 5 --count 3 --test-count 4 --seed 11 -o '%s'", dir);
 	ck_assert_msg(g.rc == 0, "%s", g.err);
-	result_free(&g);
+	test_output_free(&g);
 	struct dataset_split s;
 	char *cause = NULL;
 	ck_assert_msg(dataset_read_split(dir, "test", &s, &cause) == 0, "%s", cause);
@@ -305,7 +254,7 @@ START_TEST(test_run_dataset)
 	load_model(varied, &m);
 	struct ref *r = xmalloc(sizeof *r);
 	ref_run(&m, ex.inputs, 25, ex.puzzle_identifier, 4, r);
-	struct result res = hrmscope("run --model '%s' --puzzle '%s:test:2'", varied, dir);
+	struct test_output res = test_hrmscope("run --model '%s' --puzzle '%s:test:2'", varied, dir);
 	ck_assert_msg(res.rc == 0, "%s", res.err);
 	ck_assert_ptr_nonnull(strstr(res.out, "label known"));
 	const char *grid = strstr(res.out, "\ninput ");
@@ -326,7 +275,7 @@ START_TEST(test_run_dataset)
 		}
 	}
 	ck_assert_int_eq(wrong_out, wrong_ref);
-	result_free(&res);
+	test_output_free(&res);
 	free(r);
 	hrm_model_free(&m);
 	dataset_split_free(&s);
@@ -338,14 +287,14 @@ END_TEST
 
 START_TEST(test_trace_puzzle)
 {
-	char *path = tmp_path("trace_maze.txt");
+	char *path = test_path("trace_maze.txt");
 	struct puzzle p;
 	write_maze(path, 9, 5, 2, &p);
 	struct hrm_model m;
 	load_model(varied, &m);
 	struct ref *r = xmalloc(sizeof *r);
 	ref_run(&m, p.input, 25, 0, 4, r);
-	struct result res = hrmscope("trace --model '%s' --puzzle '%s' --format csv", varied, path);
+	struct test_output res = test_hrmscope("trace --model '%s' --puzzle '%s' --format csv", varied, path);
 	ck_assert_msg(res.rc == 0, "%s", res.err);
 	ck_assert_ptr_nonnull(strstr(res.out, ",halt_adaptive,token_acc,exact,changed,seg_dzH_abs,"));
 	int seg = 0;
@@ -375,9 +324,9 @@ START_TEST(test_trace_puzzle)
 		ck_assert_int_eq(atoi(f[15]), ch);
 	}
 	ck_assert_int_eq(seg, 4);
-	result_free(&res);
+	test_output_free(&res);
 	/* the random-token mode still works and leaves the label columns empty */
-	res = hrmscope("trace --model '%s' --seq-len 25 --segments 2 --format csv", varied);
+	res = test_hrmscope("trace --model '%s' --seq-len 25 --segments 2 --format csv", varied);
 	ck_assert_msg(res.rc == 0, "%s", res.err);
 	const char *row = strstr(res.out, "\nsegment,1,"), *eol = row;
 	ck_assert_ptr_nonnull(row);
@@ -385,7 +334,7 @@ START_TEST(test_trace_puzzle)
 		eol = strchr(eol + 1, ',');
 	ck_assert_ptr_nonnull(eol);
 	ck_assert(eol[1] == ',' && eol[2] == ',' && eol[3] >= '0' && eol[3] <= '9' && eol[-1] != ',');
-	result_free(&res);
+	test_output_free(&res);
 	free(r);
 	hrm_model_free(&m);
 	free(path);
@@ -497,10 +446,10 @@ static void summary_eq(const struct summary *a, const struct summary *b)
 
 static char *eval_data(void)
 {
-	char *dir = tmp_path("eval_ds");
-	struct result g = hrmscope("gen maze --size 5 --count 2 --test-count 14 --seed 21 -o '%s'", dir);
+	char *dir = test_path("eval_ds");
+	struct test_output g = test_hrmscope("gen maze --size 5 --count 2 --test-count 14 --seed 21 -o '%s'", dir);
 	ck_assert_msg(g.rc == 0, "%s", g.err);
-	result_free(&g);
+	test_output_free(&g);
 	return dir;
 }
 
@@ -516,20 +465,20 @@ START_TEST(test_eval)
 			ck_assert(want.exact[0] != want.exact[1] && want.steps[1] > (double)want.n &&
 				  want.steps[1] < want.steps[0]);
 		for (int b = 1; b <= 16; b += 5) {
-			struct result r = hrmscope("eval --model '%s' --data '%s' --batch %d", model, dir, b);
+			struct test_output r = test_hrmscope("eval --model '%s' --data '%s' --batch %d", model, dir, b);
 			ck_assert_msg(r.rc == 0, "%s", r.err);
 			ck_assert_ptr_nonnull(strstr(r.err, "14/14 examples"));
 			parse_summary(r.out, &got);
 			summary_eq(&got, &want);
-			result_free(&r);
+			test_output_free(&r);
 		}
 		/* --limit */
 		ref_eval(model, dir, 5, 0, 1, &want);
-		struct result r = hrmscope("eval --model '%s' --data '%s' --limit 5 --batch 2", model, dir);
+		struct test_output r = test_hrmscope("eval --model '%s' --data '%s' --limit 5 --batch 2", model, dir);
 		ck_assert_msg(r.rc == 0, "%s", r.err);
 		parse_summary(r.out, &got);
 		summary_eq(&got, &want);
-		result_free(&r);
+		test_output_free(&r);
 	}
 	free(dir);
 }
@@ -538,42 +487,43 @@ END_TEST
 /* shards are examples i % N == I; --merge adds them up to the whole */
 START_TEST(test_eval_shards)
 {
-	char *dir = eval_data(), *all = tmp_path("shards.txt");
+	char *dir = eval_data(), *all = test_path("shards.txt");
 	FILE *f = fopen(all, "w");
 	ck_assert_ptr_nonnull(f);
 	for (int i = 0; i < 3; i++) {
 		struct summary want, got;
 		ref_eval(varied, dir, 1L << 40, i, 3, &want);
-		struct result r = hrmscope("eval --model '%s' --data '%s' --shard %d/3 --batch 4", varied, dir, i);
+		struct test_output r = test_hrmscope("eval --model '%s' --data '%s' --shard %d/3 --batch 4", varied,
+						     dir, i);
 		ck_assert_msg(r.rc == 0, "%s", r.err);
 		parse_summary(r.out, &got);
 		summary_eq(&got, &want);
 		fputs(r.out, f);
-		result_free(&r);
+		test_output_free(&r);
 	}
 	fclose(f);
 	struct summary want, got;
 	ref_eval(varied, dir, 1L << 40, 0, 1, &want);
-	struct result r = hrmscope("eval --merge '%s'", all);
+	struct test_output r = test_hrmscope("eval --merge '%s'", all);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "merged 3 shards"));
 	parse_summary(r.out, &got);
 	summary_eq(&got, &want);
-	result_free(&r);
+	test_output_free(&r);
 	/* a missing shard is an error */
-	r = hrmscope("eval --merge - < '%s'", all);
+	r = test_hrmscope("eval --merge - < '%s'", all);
 	ck_assert_int_eq(r.rc, 0);
-	result_free(&r);
-	r = hrmscope("eval --merge /dev/null");
+	test_output_free(&r);
+	r = test_hrmscope("eval --merge /dev/null");
 	ck_assert_int_eq(r.rc, 1);
-	result_free(&r);
+	test_output_free(&r);
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd, "grep -v 'shard=1/3' '%s' > '%s.2'", all, all);
 	ck_assert_int_eq(system(cmd), 0);
-	r = hrmscope("eval --merge '%s.2'", all);
+	r = test_hrmscope("eval --merge '%s.2'", all);
 	ck_assert_int_eq(r.rc, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "shard 1/3 is missing"));
-	result_free(&r);
+	test_output_free(&r);
 	free(all);
 	free(dir);
 }
@@ -633,8 +583,8 @@ static void check_pr(const char *dir, int N, bool tokens)
 		ck_assert_int_eq(T, hrm_engine_T(e));
 		hrm_engine_free(e);
 	}
-	struct result r = hrmscope("pr --model '%s' --data '%s' --n %d --pool %s --untrained", MODEL, dir, N,
-				   tokens ? "tokens" : "mean");
+	struct test_output r = test_hrmscope("pr --model '%s' --data '%s' --n %d --pool %s --untrained", MODEL, dir, N,
+					     tokens ? "tokens" : "mean");
 	ck_assert_msg(r.rc == 0, "%s", r.err);
 	const char *l = strstr(r.out, "hrmscope-pr model=trained");
 	ck_assert_ptr_nonnull(l);
@@ -646,7 +596,7 @@ static void check_pr(const char *dir, int N, bool tokens)
 	double zh = atof(after(l, "zH=")), zl = atof(after(l, "zL="));
 	double rh = pr_direct(x[0], nsamp, d), rl = pr_direct(x[1], nsamp, d);
 	ck_assert_msg(fabs(zh - rh) < 1e-6 * rh && fabs(zl - rl) < 1e-6 * rl, "PR %g %g, direct %g %g", zh, zl, rh, rl);
-	result_free(&r);
+	test_output_free(&r);
 	free(x[0]);
 	free(x[1]);
 	hrm_model_free(&m);
@@ -666,10 +616,11 @@ END_TEST
 
 START_TEST(test_gen_maze_round_trip)
 {
-	char *dir = tmp_path("gen_maze");
-	struct result r = hrmscope("gen maze --size 7 --count 6 --min-path 4 --seed 5 --aug 7 --test-count 3 -o '%s'", dir);
+	char *dir = test_path("gen_maze");
+	struct test_output r =
+		test_hrmscope("gen maze --size 7 --count 6 --min-path 4 --seed 5 --aug 7 --test-count 3 -o '%s'", dir);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
+	test_output_free(&r);
 	struct dataset_split tr, te;
 	char *cause = NULL;
 	ck_assert_msg(dataset_read_split(dir, "train", &tr, &cause) == 0, "%s", cause);
@@ -735,10 +686,10 @@ START_TEST(test_gen_maze_round_trip)
 	dataset_split_free(&tr);
 	dataset_split_free(&te);
 	/* same seed, same folder */
-	char *again = tmp_path("gen_maze2");
-	r = hrmscope("gen maze --size 7 --count 6 --min-path 4 --seed 5 --aug 7 --test-count 3 -o '%s'", again);
+	char *again = test_path("gen_maze2");
+	r = test_hrmscope("gen maze --size 7 --count 6 --min-path 4 --seed 5 --aug 7 --test-count 3 -o '%s'", again);
 	ck_assert_int_eq(r.rc, 0);
-	result_free(&r);
+	test_output_free(&r);
 	snprintf(path, sizeof path, "cmp -s '%s/train/all__labels.npy' '%s/train/all__labels.npy'", dir, again);
 	ck_assert_int_eq(system(path), 0);
 	free(again);
@@ -748,10 +699,11 @@ END_TEST
 
 START_TEST(test_gen_sudoku_round_trip)
 {
-	char *dir = tmp_path("gen_sudoku");
-	struct result r = hrmscope("gen sudoku --count 3 --givens 40 --seed 2 --aug 2 --test-count 2 -o '%s'", dir);
+	char *dir = test_path("gen_sudoku");
+	struct test_output r =
+		test_hrmscope("gen sudoku --count 3 --givens 40 --seed 2 --aug 2 --test-count 2 -o '%s'", dir);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
+	test_output_free(&r);
 	struct dataset_split tr;
 	char *cause = NULL;
 	ck_assert_msg(dataset_read_split(dir, "train", &tr, &cause) == 0, "%s", cause);
@@ -783,7 +735,7 @@ END_TEST
  * --min-difficulty filters on the rating */
 START_TEST(test_gen_from_csv)
 {
-	char *csvdir = tmp_path("csv"), *dir = tmp_path("csv_ds"), path[2048];
+	char *csvdir = test_path("csv"), *dir = test_path("csv_ds"), path[2048];
 	mkdir(csvdir, 0777);
 	struct puzzle p[6];
 	struct hrm_rng rng;
@@ -804,9 +756,9 @@ START_TEST(test_gen_from_csv)
 		}
 		fclose(f);
 	}
-	struct result r = hrmscope("gen --from-csv '%s' -o '%s'", csvdir, dir);
+	struct test_output r = test_hrmscope("gen --from-csv '%s' -o '%s'", csvdir, dir);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
+	test_output_free(&r);
 	struct dataset_split s;
 	char *cause = NULL;
 	ck_assert_msg(dataset_read_split(dir, "train", &s, &cause) == 0, "%s", cause);
@@ -821,11 +773,11 @@ START_TEST(test_gen_from_csv)
 	ck_assert_int_eq(s.num_examples, 2);
 	dataset_split_free(&s);
 	/* rating = row number here: rows 2..5 remain, 3 of them kept in file order */
-	char *dir2 = tmp_path("csv_sub");
+	char *dir2 = test_path("csv_sub");
 	snprintf(path, sizeof path, "%s/train.csv", csvdir);
-	r = hrmscope("gen --from-csv '%s' --min-difficulty 2 --subsample 3 --seed 4 --aug 7 -o '%s'", path, dir2);
+	r = test_hrmscope("gen --from-csv '%s' --min-difficulty 2 --subsample 3 --seed 4 --aug 7 -o '%s'", path, dir2);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
+	test_output_free(&r);
 	ck_assert_msg(dataset_read_split(dir2, "train", &s, &cause) == 0, "%s", cause);
 	ck_assert_int_eq(s.meta.total_groups, 3);
 	ck_assert_int_eq(s.num_examples, 24);
@@ -847,55 +799,55 @@ END_TEST
 
 /* ---- bad inputs: exit 1 and one line naming the file and the problem ---- */
 
-static void one_line_error(struct result *r, const char *file, const char *problem)
+static void one_line_error(struct test_output *r, const char *file, const char *problem)
 {
 	ck_assert_msg(r->rc == 1, "exit %d, stderr: %s", r->rc, r->err);
 	ck_assert_msg(count_lines(r->err) == 1, "not one line: %s", r->err);
 	ck_assert_msg(strstr(r->err, file) != NULL, "'%s' not named in: %s", file, r->err);
 	ck_assert_msg(strstr(r->err, problem) != NULL, "'%s' not in: %s", problem, r->err);
-	result_free(r);
+	test_output_free(r);
 }
 
 START_TEST(test_bad_inputs)
 {
-	char *big = tmp_path("maze7.txt"), *bad = tmp_path("bad.txt"), *sud = tmp_path("s.txt"), *cause = NULL;
+	char *big = test_path("maze7.txt"), *bad = test_path("bad.txt"), *sud = test_path("s.txt"), *cause = NULL;
 	struct puzzle p;
 	write_maze(big, 3, 7, 2, &p);
 	const char badmaze[] = "#####\n#S  #\n# x #\n#  G#\n#####\n";
 	ck_assert(write_file_atomic(bad, badmaze, strlen(badmaze), &cause) == 0);
 	const char sudoku[] = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n";
 	ck_assert(write_file_atomic(sud, sudoku, strlen(sudoku), &cause) == 0);
-	struct result r;
-	r = hrmscope("run --model '%s' --puzzle '%s'", MODEL, big);
+	struct test_output r;
+	r = test_hrmscope("run --model '%s' --puzzle '%s'", MODEL, big);
 	one_line_error(&r, "maze7.txt", "the puzzle has 49 cells but the model tiny_maze was made for seq_len 25");
-	r = hrmscope("run --model '%s' --puzzle '%s'", MODEL, bad);
+	r = test_hrmscope("run --model '%s' --puzzle '%s'", MODEL, bad);
 	one_line_error(&r, "bad.txt", "line 3 column 3: unknown character 'x'");
-	r = hrmscope("run --model '%s' --puzzle '%s'", MODEL, sud);
+	r = test_hrmscope("run --model '%s' --puzzle '%s'", MODEL, sud);
 	one_line_error(&r, "s.txt", "a sudoku puzzle (vocabulary 11) but the model tiny_maze has vocabulary 6");
-	r = hrmscope("trace --model '%s' --puzzle '%s'", MODEL, sud);
+	r = test_hrmscope("trace --model '%s' --puzzle '%s'", MODEL, sud);
 	one_line_error(&r, "s.txt", "vocabulary");
-	r = hrmscope("run --model '%s' --puzzle '%s/nope.txt'", MODEL, tmpdir);
+	r = test_hrmscope("run --model '%s' --puzzle '%s/nope.txt'", MODEL, test_tmpdir());
 	one_line_error(&r, "nope.txt", "no such file");
-	r = hrmscope("run --model '%s' --puzzle '%s:4'", MODEL, bad);
+	r = test_hrmscope("run --model '%s' --puzzle '%s:4'", MODEL, bad);
 	one_line_error(&r, "bad.txt", "unknown character");
 	/* a dataset whose seq_len disagrees with the model */
-	char *ds = tmp_path("bad_ds");
-	r = hrmscope("gen maze --size 7 --count 2 --test-count 2 -o '%s'", ds);
+	char *ds = test_path("bad_ds");
+	r = test_hrmscope("gen maze --size 7 --count 2 --test-count 2 -o '%s'", ds);
 	ck_assert_int_eq(r.rc, 0);
-	result_free(&r);
-	r = hrmscope("eval --model '%s' --data '%s'", MODEL, ds);
+	test_output_free(&r);
+	r = test_hrmscope("eval --model '%s' --data '%s'", MODEL, ds);
 	one_line_error(&r, "bad_ds/test", "the puzzle has 49 cells but the model tiny_maze was made for seq_len 25");
-	r = hrmscope("pr --model '%s' --data '%s'", MODEL, ds);
+	r = test_hrmscope("pr --model '%s' --data '%s'", MODEL, ds);
 	one_line_error(&r, "bad_ds/test", "seq_len 25");
-	r = hrmscope("run --model '%s' --puzzle '%s:test:9'", MODEL, ds);
+	r = test_hrmscope("run --model '%s' --puzzle '%s:test:9'", MODEL, ds);
 	one_line_error(&r, "bad_ds/test", "no example 9");
-	r = hrmscope("eval --model '%s' --data '%s' --split nosuch", MODEL, ds);
+	r = test_hrmscope("eval --model '%s' --data '%s' --split nosuch", MODEL, ds);
 	one_line_error(&r, "nosuch", "");
 	/* a CSV with a broken row */
-	char *csv = tmp_path("broken.csv"), *out = tmp_path("broken_ds");
+	char *csv = test_path("broken.csv"), *out = test_path("broken_ds");
 	const char rows[] = "source,question,answer,rating\nx,#S#G,#So,1\n";
 	ck_assert(write_file_atomic(csv, rows, strlen(rows), &cause) == 0);
-	r = hrmscope("gen --from-csv '%s' -o '%s'", csv, out);
+	r = test_hrmscope("gen --from-csv '%s' -o '%s'", csv, out);
 	one_line_error(&r, "broken.csv: line 2", "the question has 4 characters, the answer 3");
 	free(csv);
 	free(out);
@@ -911,12 +863,12 @@ START_TEST(test_usage)
 {
 	static const char *const cmds[] = { "init", "info", "trace", "train", "run", "gen", "eval", "pr" };
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		struct result r = hrmscope("%s --help", cmds[i]);
+		struct test_output r = test_hrmscope("%s --help", cmds[i]);
 		ck_assert_msg(r.rc == 0 && strstr(r.out, "usage: hrmscope") != NULL, "%s --help", cmds[i]);
-		result_free(&r);
-		r = hrmscope("%s --no-such-option", cmds[i]);
+		test_output_free(&r);
+		r = test_hrmscope("%s --no-such-option", cmds[i]);
 		ck_assert_msg(r.rc == 2, "%s: exit %d", cmds[i], r.rc);
-		result_free(&r);
+		test_output_free(&r);
 	}
 	static const char *const bad[] = {
 		"run --model x", "run --puzzle x", "eval --model x --data y --shard 3/3", "eval --model x --data y --batch 0",
@@ -924,15 +876,15 @@ START_TEST(test_usage)
 		"pr --model x --data y --pool flat", "gen maze --size 7 --count 1 --aug 8 -o x", "eval --merge",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct result r = hrmscope("%s", bad[i]);
+		struct test_output r = test_hrmscope("%s", bad[i]);
 		ck_assert_msg(r.rc == 2, "'%s': exit %d", bad[i], r.rc);
 		ck_assert_msg(strstr(r.err, "hrmscope ") == r.err, "'%s': %s", bad[i], r.err);
-		result_free(&r);
+		test_output_free(&r);
 	}
-	struct result r = hrmscope("--version");
+	struct test_output r = test_hrmscope("--version");
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_str_eq(r.out, "hrmscope " PACKAGE_VERSION "\n");
-	result_free(&r);
+	test_output_free(&r);
 }
 END_TEST
 
@@ -967,49 +919,14 @@ static Suite *cli_suite(void)
 	return s;
 }
 
-/* The varied model: the fixture with a random Q head (so q_halt > q_continue
- * happens at different segments) and its L-level weights scaled (so the
- * answer keeps changing for a while). */
+/* The varied model (test_make_varied_model): halting and answers vary between segments. */
 static int make_varied(void)
 {
-	struct hrm_model m;
-	char *cause = NULL;
-	if (hrm_model_load(&m, MODEL, &cause) != 0) {
-		fprintf(stderr, "%s\n", cause);
-		return -1;
-	}
-	struct hrm_rng r;
-	hrm_rng_seed(&r, 12345);
-	int d = m.cfg.hidden_size;
-	for (int i = 0; i < 2 * d; i++)
-		m.w.q_head_w[i] = (float)(0.5 * hrm_rng_normal(&r));
-	m.w.q_head_b[0] = -2.0f;
-	m.w.q_head_b[1] = 0.0f;
-	for (int l = 0; l < m.cfg.L_layers; l++)
-		for (int i = 0; i < 3 * d * d; i++)
-			m.w.L[l].qkv[i] *= 1.6f;
-	snprintf(varied, sizeof varied, "%s/varied", tmpdir);
-	int rc = hrm_model_save(&m, varied, &cause);
-	if (rc != 0)
-		fprintf(stderr, "%s\n", cause);
-	hrm_model_free(&m);
-	return rc;
+	varied = test_path("varied");
+	return test_make_varied_model(MODEL, varied, true);
 }
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_cli.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	if (make_varied() != 0)
-		return 1;
-	SRunner *sr = srunner_create(cli_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	test_remove_tree(tmpdir);
-	return failed == 0 ? 0 : 1;
+	return test_main_setup(cli_suite(), "check_cli", make_varied);
 }

@@ -2,8 +2,9 @@
 #include "hrm.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +15,6 @@
 #else
 #define MODEL_FILE FIXTURES_DIR "/../../models/hrm_v1.yaml"
 #endif
-
-/* Scratch files go to a private directory made in main(), before the
- * forked test processes start, so every test sees the same one. */
-static char tmpdir[1024];
-
-static char *tmp_path(const char *name)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static char *write_tmp(const char *name, const char *text)
-{
-	char *path = tmp_path(name), *cause = NULL;
-	int rc = write_file_atomic(path, text, strlen(text), &cause);
-	ck_assert_msg(rc == 0, "cannot write %s: %s", path, cause ? cause : "?");
-	return path;
-}
 
 static void assert_config_eq(const struct hrm_config *a, const struct hrm_config *b)
 {
@@ -110,7 +91,7 @@ END_TEST
 static void round_trip(const struct hrm_config *c, const char *name)
 {
 	struct hrm_config back;
-	char *path = tmp_path(name), *cause = NULL;
+	char *path = test_path(name), *cause = NULL;
 	ck_assert_msg(hrm_config_save_yaml(path, c, &cause) == 0, "%s", cause ? cause : "?");
 	hrm_config_default(&back);
 	back.rms_norm_eps = 0.5;   /* must be overwritten by the file */
@@ -149,7 +130,7 @@ END_TEST
 START_TEST(test_saved_text)
 {
 	struct hrm_config c;
-	char *path = tmp_path("all_config.yaml"), *cause = NULL, *text;
+	char *path = test_path("all_config.yaml"), *cause = NULL, *text;
 	size_t len;
 	hrm_config_default(&c);
 	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), 0);
@@ -255,7 +236,7 @@ END_TEST
  * keys (some unknown to us, some null) beside arch. */
 START_TEST(test_all_config_form)
 {
-	char *path = write_tmp("trainer.yaml",
+	char *path = test_write_tmp("trainer.yaml",
 		"arch:\n"
 		"  H_cycles: 3\n  H_layers: 2\n  L_cycles: 5\n  L_layers: 1\n"
 		"  expansion: 2.5\n  forward_dtype: bfloat16\n"
@@ -309,7 +290,7 @@ START_TEST(test_interpolations)
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "interp%zu.yaml", i);
-		char *path = write_tmp(name, files[i]), *cause = NULL;
+		char *path = test_write_tmp(name, files[i]), *cause = NULL;
 		struct hrm_config c;
 		hrm_config_default(&c);
 		int rc = hrm_config_load_yaml(path, &c, &cause);
@@ -332,7 +313,7 @@ END_TEST
  * the config left as it was. */
 static void expect_error(const char *name, const char *text, const char *frag1, const char *frag2)
 {
-	char *path = write_tmp(name, text), *cause = NULL;
+	char *path = test_write_tmp(name, text), *cause = NULL;
 	struct hrm_config c, before;
 	hrm_config_default(&c);
 	c.vocab_size = 10;
@@ -350,7 +331,7 @@ static void expect_error(const char *name, const char *text, const char *frag1, 
 
 START_TEST(test_type_errors)
 {
-	char *path = write_tmp("abc.yaml", "hidden_size: 512\nH_cycles: abc\n"), *cause = NULL;
+	char *path = test_write_tmp("abc.yaml", "hidden_size: 512\nH_cycles: abc\n"), *cause = NULL;
 	char want[1200];
 	struct hrm_config c;
 	hrm_config_default(&c);
@@ -414,7 +395,7 @@ START_TEST(test_syntax_errors)
 	memset(deep + 3, '[', 300);
 	expect_error("s10.yaml", deep, "nested too deeply", NULL);
 
-	char *path = tmp_path("does-not-exist.yaml"), *cause = NULL;
+	char *path = test_path("does-not-exist.yaml"), *cause = NULL;
 	struct hrm_config c;
 	hrm_config_default(&c);
 	ck_assert_int_eq(hrm_config_load_yaml(path, &c, &cause), -1);
@@ -427,7 +408,7 @@ END_TEST
 START_TEST(test_save_errors)
 {
 	struct hrm_config c;
-	char *cause = NULL, *path = tmp_path("bad.yaml");
+	char *cause = NULL, *path = test_path("bad.yaml");
 	hrm_config_default(&c);
 	c.num_heads = 7;
 	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), -1);
@@ -438,7 +419,7 @@ START_TEST(test_save_errors)
 	cause = NULL;
 	free(path);
 
-	path = tmp_path("no-such-dir/all_config.yaml");
+	path = test_path("no-such-dir/all_config.yaml");
 	hrm_config_default(&c);
 	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, path));
@@ -467,35 +448,7 @@ static Suite *config_suite(void)
 	return s;
 }
 
-static void remove_tmpdir(void)
-{
-	DIR *d = opendir(tmpdir);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char *p = tmp_path(e->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(tmpdir);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_config.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tmpdir();
-	return failed == 0 ? 0 : 1;
+	return test_main(config_suite(), "check_config");
 }

@@ -20,23 +20,8 @@
 #define NPY_DIR FIXTURES_DIR "/npy/"
 #define MAZE_DIR FIXTURES_DIR "/dataset/tiny_maze"
 
-/* Scratch space made in main(), before Check forks the tests. */
-static char tmpdir[1024];
-
-static char *tmp_path(const char *name)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	char *data = NULL, *cause = NULL;
-	ck_assert_msg(read_file_all(path, 1 << 20, &data, len, &cause) == 0, "%s", cause);
-	return data;
-}
+/* the files these tests read back are small */
+#define READ_MAX ((size_t)1 << 20)
 
 /* The call failed, and its one-line message names `file` and says `what`. */
 #define ASSERT_FAILS(call, cause, file, what)                                                                          \
@@ -268,13 +253,13 @@ START_TEST(test_npy_write_like_numpy)
 	    {"i1_1d.npy", NPY_DT_I1},    {"u2_1d.npy", NPY_DT_U2},
 	};
 	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-		char path[512], *cause = NULL, *out = tmp_path(same[i].file);
+		char path[512], *cause = NULL, *out = test_path(same[i].file);
 		struct npy_array a, back;
 		size_t flen, olen;
 		snprintf(path, sizeof path, NPY_DIR "%s", same[i].file);
 		ck_assert_msg(npy_read(path, &a, &cause) == 0, "%s", cause);
 		ck_assert_msg(npy_write(out, &a, &cause) == 0, "%s", cause);
-		char *want = slurp(path, &flen), *got = slurp(out, &olen);
+		char *want = test_slurp(path, READ_MAX, &flen), *got = test_slurp(out, READ_MAX, &olen);
 		ck_assert_msg(flen == olen && memcmp(want, got, flen) == 0, "%s differs from numpy's", same[i].file);
 		ck_assert_msg(npy_read(out, &back, &cause) == 0, "%s", cause);
 		ck_assert(back.numel == a.numel &&
@@ -393,7 +378,7 @@ static void feed_split(struct dataset_writer *w, const struct dataset_split *sp)
 static char *rewrite_maze(const char *name)
 {
 	struct dataset_split sp;
-	char *cause = NULL, *dir = tmp_path(name);
+	char *cause = NULL, *dir = test_path(name);
 	struct dataset_writer *w = dataset_writer_new(&maze_opts, &cause);
 	ck_assert(w != NULL);
 	const char *splits[2] = {"train", "test"};
@@ -431,7 +416,7 @@ START_TEST(test_writer_matches_builder)
 		size_t wl, gl;
 		snprintf(want_path, sizeof want_path, MAZE_DIR "/%s", files[i]);
 		snprintf(got_path, sizeof got_path, "%s/%s", dir, files[i]);
-		char *want = slurp(want_path, &wl), *got = slurp(got_path, &gl);
+		char *want = test_slurp(want_path, READ_MAX, &wl), *got = test_slurp(got_path, READ_MAX, &gl);
 		ck_assert_msg(wl == gl && memcmp(want, got, wl) == 0, "%s differs from the Python builder's", files[i]);
 		free(want);
 		free(got);
@@ -444,7 +429,7 @@ END_TEST
 START_TEST(test_writer_round_trip)
 {
 	struct dataset_writer_opts o = {.vocab_size = 300, .seq_len = 3, .pad_id = 0};
-	char *cause = NULL, *dir = tmp_path("rt"), **ids;
+	char *cause = NULL, *dir = test_path("rt"), **ids;
 	struct dataset_writer *w = dataset_writer_new(&o, &cause);
 	int32_t in[3], lab[3];
 	int64_t nids;
@@ -505,14 +490,14 @@ START_TEST(test_writer_round_trip)
 	dataset_identifiers_free(ids, nids);
 
 	/* a vocabulary over 256 needs more than a byte: tokens stored as int32 */
-	char *p = tmp_path("rt/train/all__inputs.npy");
+	char *p = test_path("rt/train/all__inputs.npy");
 	struct npy_array a;
 	ck_assert(npy_read(p, &a, &cause) == 0 && a.dtype == NPY_DT_I4 && a.shape[0] == 3 && a.shape[1] == 3);
 	npy_free(&a);
 	size_t len;
 	free(p);
-	p = tmp_path("rt/train/dataset.json");
-	char *text = slurp(p, &len);
+	p = test_path("rt/train/dataset.json");
+	char *text = test_slurp(p, READ_MAX, &len);
 	ck_assert_msg(strstr(text, "\"ignore_label_id\": null") &&
 	                  strstr(text, "\"mean_puzzle_examples\": 1.6666666666666667") &&
 	                  strstr(text, "\"sets\": [\"all\", \"extra\"]}"),
@@ -533,7 +518,7 @@ static void write_text(const char *path, const char *text)
 static void edit_text(const char *path, const char *from, const char *to)
 {
 	size_t len;
-	char *t = slurp(path, &len), text[4096], out[4096];
+	char *t = test_slurp(path, READ_MAX, &len), text[4096], out[4096];
 	snprintf(text, sizeof text, "%s", t);
 	free(t);
 	const char *at = strstr(text, from);
@@ -562,7 +547,7 @@ static void expect_bad_test_split(const char *dir, const char *file, const char 
 START_TEST(test_seq_len_mismatch)
 {
 	char *dir = rewrite_maze("seqlen");
-	char *meta = tmp_path("seqlen/test/dataset.json");
+	char *meta = test_path("seqlen/test/dataset.json");
 	edit_text(meta, "\"seq_len\": 16", "\"seq_len\": 25");
 	expect_bad_test_split(dir, "test/all__inputs.npy", "shape (3, 16) does not match seq_len 25");
 	free(meta);
@@ -611,7 +596,7 @@ START_TEST(test_inconsistent_datasets)
 
 	/* dataset.json problems */
 	dir = rewrite_maze("badmeta");
-	char *meta = tmp_path("badmeta/test/dataset.json");
+	char *meta = test_path("badmeta/test/dataset.json");
 	edit_text(meta, "\"total_groups\": 3", "\"total_groups\": 4");
 	expect_bad_test_split(dir, "test/dataset.json", "total_groups is 4 but the group_indices files hold 3");
 	edit_text(meta, "\"total_groups\": 4", "\"total_groups\": 3.5");
@@ -689,7 +674,7 @@ START_TEST(test_meta_float_repr)
 	    {12.5, "12.5"},
 	    {0.00012, "0.00012"},
 	};
-	char all[] = "all", *sets[1] = {all}, *cause = NULL, *path = tmp_path("meta.json");
+	char all[] = "all", *sets[1] = {all}, *cause = NULL, *path = test_path("meta.json");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct dataset_meta m = {.vocab_size = 6,
 		                         .seq_len = 16,
@@ -700,7 +685,7 @@ START_TEST(test_meta_float_repr)
 		char want[128];
 		size_t len;
 		ck_assert(dataset_meta_write(path, &m, &cause) == 0);
-		char *text = slurp(path, &len);
+		char *text = test_slurp(path, READ_MAX, &len);
 		snprintf(want, sizeof want, "\"mean_puzzle_examples\": %s, ", cases[i].repr);
 		ck_assert_msg(strstr(text, want) != NULL, "%g: %s", cases[i].x, text);
 		free(text);
@@ -717,14 +702,14 @@ END_TEST
 START_TEST(test_identifiers_json)
 {
 	char blank[] = "<blank>", odd[] = "\xf0\x9f\x98\x80\x01\x7f\t/", quote[] = "a\"b\\c\xc3\xa9", bad[] = "\xff";
-	char *names[3] = {blank, odd, quote}, *cause = NULL, *dir = tmp_path("ids"),
-	     *path = tmp_path("ids/identifiers.json");
+	char *names[3] = {blank, odd, quote}, *cause = NULL, *dir = test_path("ids"),
+	     *path = test_path("ids/identifiers.json");
 	char **back;
 	int64_t n;
 	size_t len;
 	ck_assert(mkdir(dir, 0700) == 0);
 	ck_assert_msg(dataset_identifiers_write(dir, names, 3, &cause) == 0, "%s", cause);
-	char *text = slurp(path, &len);
+	char *text = test_slurp(path, READ_MAX, &len);
 	ck_assert_str_eq(text, "[\"<blank>\", \"\\ud83d\\ude00\\u0001\\u007f\\t/\", \"a\\\"b\\\\c\\u00e9\"]");
 	free(text);
 	ck_assert_msg(dataset_read_identifiers(dir, &back, &n, &cause) == 0, "%s", cause);
@@ -766,16 +751,5 @@ static Suite *dataset_suite(void)
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_dataset.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(dataset_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	test_remove_tree(tmpdir);
-	return failed == 0 ? 0 : 1;
+	return test_main(dataset_suite(), "check_dataset");
 }

@@ -26,25 +26,8 @@
 #define MODEL FIXTURES_DIR "/models/tiny_maze"
 #define ARCH FIXTURES_DIR "/models/tiny_maze.yaml"
 
-static char tmpdir[1024];
-
-static char *tmp_path(const char *name)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	char *data = NULL, *cause = NULL;
-	size_t n = 0;
-	ck_assert_msg(read_file_all(path, 64 << 20, &data, &n, &cause) == 0, "%s", cause);
-	if (len != NULL)
-		*len = n;
-	return data;
-}
+/* the largest file these tests read back */
+#define READ_MAX ((size_t)64 << 20)
 
 /* Starts hrmscope with argv (NULL-terminated, without the program name);
  * stdout and stderr go to the given files. */
@@ -75,10 +58,10 @@ static int finish(pid_t pid)
 
 static int run(const char *const *args, const char *out)
 {
-	char *err = tmp_path("stderr");
+	char *err = test_path("stderr");
 	int rc = finish(start(args, out, err));
 	if (rc != 0) {
-		char *e = slurp(err, NULL);
+		char *e = test_slurp(err, READ_MAX, NULL);
 		fprintf(stderr, "hrmscope %s ...: exit %d: %s\n", args[0], rc, e);
 		free(e);
 	}
@@ -113,7 +96,7 @@ static void mask_times(char *s)
 static void assert_same_trace(const char *a, const char *b)
 {
 	size_t na, nb;
-	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	char *x = test_slurp(a, READ_MAX, &na), *y = test_slurp(b, READ_MAX, &nb);
 	mask_times(x);
 	mask_times(y);
 	if (strcmp(x, y) != 0) {
@@ -135,7 +118,7 @@ static void assert_same_trace(const char *a, const char *b)
 static void assert_same_file(const char *a, const char *b)
 {
 	size_t na, nb;
-	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	char *x = test_slurp(a, READ_MAX, &na), *y = test_slurp(b, READ_MAX, &nb);
 	ck_assert_msg(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
 	free(x);
 	free(y);
@@ -144,7 +127,7 @@ static void assert_same_file(const char *a, const char *b)
 /* train_log.csv without its last column (samples_per_s, a wall-clock rate) */
 static char *log_without_rate(const char *path)
 {
-	char *s = slurp(path, NULL), *out = xmalloc(strlen(s) + 1), *o = out;
+	char *s = test_slurp(path, READ_MAX, NULL), *out = xmalloc(strlen(s) + 1), *o = out;
 	for (char *line = s; *line;) {
 		char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
@@ -185,11 +168,11 @@ static long log_rows(const char *path)
  * kill inside fprintf could, resumes, and compares with run a. */
 START_TEST(test_kill_resume)
 {
-	char *a = tmp_path("run_a"), *b = tmp_path("run_b"), *out = tmp_path("out"), *err = tmp_path("err");
+	char *a = test_path("run_a"), *b = test_path("run_b"), *out = test_path("out"), *err = test_path("err");
 	const char *args_a[] = {TRAIN_ARGS(a), NULL};
 	ck_assert_int_eq(run(args_a, out), 0);
 
-	char *state = tmp_path("run_b/train_state"), *blog = tmp_path("run_b/train_log.csv");
+	char *state = test_path("run_b/train_state"), *blog = test_path("run_b/train_log.csv");
 	const char *args_b[] = {TRAIN_ARGS(b), NULL};
 	const char *resume_b[] = {TRAIN_ARGS(b), "--resume", NULL};
 	int kills = 0;
@@ -227,7 +210,7 @@ START_TEST(test_kill_resume)
 		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
 		assert_same_file(pa, pb);
 	}
-	char *la = tmp_path("run_a/train_log.csv");
+	char *la = test_path("run_a/train_log.csv");
 	char *x = log_without_rate(la), *y = log_without_rate(blog);
 	ck_assert_msg(strcmp(x, y) == 0, "train_log.csv differs after %d kills:\n%s\n----\n%s", kills, x, y);
 	ck_assert_int_eq(log_rows(blog), 61); /* header + 60 steps */
@@ -248,7 +231,7 @@ END_TEST
  * checkpoint holds the same tensors.  With lr > 0 they move. */
 START_TEST(test_train_init)
 {
-	char *a = tmp_path("init_a"), *b = tmp_path("init_b"), *c = tmp_path("init_c"), *out = tmp_path("out");
+	char *a = test_path("init_a"), *b = test_path("init_b"), *c = test_path("init_c"), *out = test_path("out");
 	const char *args_a[] = {"train", "--arch", ARCH, "--maze-size", "5", "--steps", "5", "--batch", "4",
 	                        "--eval-every", "0", "--seed", "3", "--threads", "1", "--quiet", "-o", a, NULL};
 	ck_assert_int_eq(run(args_a, out), 0);
@@ -262,7 +245,7 @@ START_TEST(test_train_init)
 	assert_same_file(pa, pb);
 	/* the new run is a 7x7 one: its config says so */
 	snprintf(pb, sizeof pb, "%s/all_config.yaml", b);
-	char *cfg = slurp(pb, NULL);
+	char *cfg = test_slurp(pb, READ_MAX, NULL);
 	ck_assert_msg(strstr(cfg, "seq_len: 49") != NULL, "%s", cfg);
 	free(cfg);
 	const char *args_c[] = {"train", "--init", a, "--maze-size", "7", "--steps", "2", "--batch", "4",
@@ -270,21 +253,21 @@ START_TEST(test_train_init)
 	ck_assert_int_eq(run(args_c, out), 0);
 	snprintf(pc, sizeof pc, "%s/checkpoint", c);
 	size_t na, nc;
-	char *x = slurp(pa, &na), *y = slurp(pc, &nc);
+	char *x = test_slurp(pa, READ_MAX, &na), *y = test_slurp(pc, READ_MAX, &nc);
 	ck_assert_msg(na != nc || memcmp(x, y, na) != 0, "lr > 0 left the weights unchanged");
 	free(x);
 	free(y);
 	/* refusals: both --arch and --init; a folder without a checkpoint */
-	char *err = tmp_path("init_err"), *d = tmp_path("init_d");
+	char *err = test_path("init_err"), *d = test_path("init_d");
 	const char *both[] = {"train", "--arch", ARCH, "--init", a, "--maze-size", "5", "-o", d, NULL};
 	ck_assert_int_ne(finish(start(both, out, err)), 0);
-	char *e = slurp(err, NULL);
+	char *e = test_slurp(err, READ_MAX, NULL);
 	ck_assert_msg(strstr(e, "--init") != NULL, "%s", e);
 	free(e);
-	char *f = tmp_path("init_f");
+	char *f = test_path("init_f");
 	const char *none[] = {"train", "--init", d, "--maze-size", "5", "-o", f, NULL};
 	ck_assert_int_ne(finish(start(none, out, err)), 0);
-	e = slurp(err, NULL);
+	e = test_slurp(err, READ_MAX, NULL);
 	ck_assert_msg(strstr(e, d) != NULL && strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
 	free(e);
 	free(err);
@@ -302,8 +285,8 @@ static const char *dataset(void)
 {
 	static char *ds;
 	if (ds == NULL) {
-		ds = tmp_path("ds");
-		char *out = tmp_path("gen.out");
+		ds = test_path("ds");
+		char *out = test_path("gen.out");
 		const char *args[] = {"gen", "maze",   "--size", "5",  "--count", "2", "--test-count",
 		                      "4",   "--seed", "3",      "-o", ds,        NULL};
 		ck_assert_int_eq(run(args, out), 0);
@@ -320,7 +303,7 @@ START_TEST(test_trace_deterministic)
 	snprintf(spec, sizeof spec, "%s:test:2", dataset());
 	for (int f = 0; f < 3; f++)
 		for (int t = 0; t < 2; t++) {
-			char *o1 = tmp_path("trace1"), *o2 = tmp_path("trace2");
+			char *o1 = test_path("trace1"), *o2 = test_path("trace2");
 			const char *args[] = {"trace",      "--model",  MODEL,      "--puzzle", spec,
 			                      "--segments", "6",        "--batch",  "3",        "--threads",
 			                      threads[t],   "--format", formats[f], NULL};
@@ -334,7 +317,7 @@ START_TEST(test_trace_deterministic)
 			free(o2);
 		}
 	for (int t = 0; t < 2; t++) {
-		char *o1 = tmp_path("run1"), *o2 = tmp_path("run2");
+		char *o1 = test_path("run1"), *o2 = test_path("run2");
 		const char *args[] = {"run",         "--model", MODEL,       "--puzzle", spec,
 		                      "--max-steps", "6",       "--threads", threads[t], NULL};
 		ck_assert_int_eq(run(args, o1), 0);
@@ -348,7 +331,7 @@ END_TEST
 
 static int count_temporaries(void)
 {
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(test_tmpdir());
 	int n = 0;
 	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
 		n += strstr(e->d_name, ".tmp.") != NULL;
@@ -359,20 +342,20 @@ static int count_temporaries(void)
 
 START_TEST(test_trace_file_whole)
 {
-	char *file = tmp_path("kept.csv"), *out = tmp_path("out"), *cause = NULL;
+	char *file = test_path("kept.csv"), *out = test_path("out"), *cause = NULL;
 	ck_assert(write_file_atomic(file, "old\n", 4, &cause) == 0);
 	/* a failing run leaves the old file */
 	const char *bad[] = {"trace", "--model", FIXTURES_DIR "/bad/truncated", "-o", file, NULL};
 	ck_assert_int_eq(run(bad, out), 1);
 	size_t n;
-	char *s = slurp(file, &n);
+	char *s = test_slurp(file, READ_MAX, &n);
 	ck_assert_str_eq(s, "old\n");
 	free(s);
 	/* a good one replaces it whole */
 	const char *good[] = {"trace", "--model",  MODEL, "--seq-len", "25", "--segments",
 	                      "2",     "--format", "csv", "-o",        file, NULL};
 	ck_assert_int_eq(run(good, out), 0);
-	s = slurp(file, &n);
+	s = test_slurp(file, READ_MAX, &n);
 	ck_assert_msg(strncmp(s, "kind,segment,", 13) == 0 && s[n - 1] == '\n', "%s", s);
 	free(s);
 	ck_assert_int_eq(count_temporaries(), 0);
@@ -386,11 +369,8 @@ START_TEST(test_trace_file_whole)
 }
 END_TEST
 
-int main(void)
+static Suite *durability_suite(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/hrm_durabilityXXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return EXIT_FAILURE;
 	Suite *s = suite_create("durability");
 	TCase *tc = tcase_create("durability");
 	tcase_set_timeout(tc, 300);
@@ -399,10 +379,10 @@ int main(void)
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	test_remove_tree(tmpdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int main(void)
+{
+	return test_main(durability_suite(), "check_durability");
 }

@@ -5,6 +5,8 @@
  * check of each input. */
 #include "fuzz.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -66,16 +68,17 @@ START_TEST(test_replay)
 }
 END_TEST
 
-int main(void)
+static Suite *fuzz_replay_suite(void)
 {
 	Suite *s = suite_create("fuzz_replay");
 	TCase *tc = tcase_create("replay");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_replay, 0, (int)(sizeof targets / sizeof targets[0]));
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int main(void)
+{
+	return test_main(fuzz_replay_suite(), "check_fuzz_replay");
 }

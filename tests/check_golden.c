@@ -8,6 +8,8 @@
 #include "torchzip.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -338,9 +340,5 @@ static Suite *golden_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(golden_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_main(golden_suite(), "check_golden");
 }

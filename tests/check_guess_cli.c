@@ -16,45 +16,19 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MODEL FIXTURES_DIR "/models/tiny_maze"
 #define TOL 0.01 /* the default fixed-point tolerance */
 #define MAXSEG 16
 
-static char tmpdir[1024], varied[1100], data[1100];
+/* the varied model and the maze dataset, made before the tests (make_fixture) */
+static char *varied, *data;
 
-/* ---- running the binary ---- */
-
-static char *slurp(const char *path)
-{
-	char *text = NULL, *cause = NULL;
-	size_t len;
-	ck_assert_msg(read_file_all(path, 16 << 20, &text, &len, &cause) == 0, "%s", cause);
-	return text;
-}
-
-/* stdout of `hrmscope ARGS`; the exit status must be 0 */
-static char *hrmscope(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *hrmscope(const char *fmt, ...)
-{
-	char args[4096], cmd[8192], out[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(out, sizeof out, "%s/out.txt", tmpdir);
-	snprintf(cmd, sizeof cmd, "'%s' </dev/null %s >'%s' 2>/dev/null", HRMSCOPE_BIN, args, out);
-	int st = system(cmd);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hrmscope %s: status %d", args, st);
-	return slurp(out);
-}
+/* ---- reading the output ---- */
 
 static const char *after(const char *text, const char *key)
 {
@@ -180,8 +154,8 @@ START_TEST(test_run_fixed_point)
 			struct traj t;
 			int M = mi == 0 ? 10 : 4; /* the varied model has not settled after 4 */
 			ref_run(&m, in, label, M, &t);
-			char *out = hrmscope("run --model '%s' --puzzle '%s:test:%d' --max-steps %d --no-grid", models[mi], data,
-					     i, M);
+			char *out = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:%d' --max-steps %d --no-grid",
+						     models[mi], data, i, M);
 			/* the table's new columns */
 			const char *line = strchr(after(out, "dz_L rel  still\n") - 1, '\n') + 1;
 			for (int s = 0; s < M; s++) {
@@ -231,7 +205,8 @@ START_TEST(test_trace_columns)
 	struct traj t;
 	int M = 8;
 	ref_run(&m, in, label, M, &t);
-	char *out = hrmscope("trace --model '%s' --puzzle '%s:test:1' --segments %d --format csv", varied, data, M);
+	char *out = test_hrmscope_ok("trace --model '%s' --puzzle '%s:test:1' --segments %d --format csv", varied, data,
+				     M);
 	ck_assert_ptr_nonnull(strstr(out, ",changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
 					  "fixed_point,critical_segment,critical_h\n"));
 	int seg = 0, hrows = 0;
@@ -355,8 +330,8 @@ START_TEST(test_guess_dihedral)
 		for (int i = 0; i < 4; i++) {
 			int32_t in[25], label[25];
 			example(i, in, label);
-			char *out = hrmscope("guess --model '%s' --puzzle '%s:test:%d' --k 8 --perturb dihedral --seed %d --no-grid",
-					     models[mi], data, i, i);
+			char *out = test_hrmscope_ok("guess --model '%s' --puzzle '%s:test:%d' --k 8 --perturb dihedral "
+						     "--seed %d --no-grid", models[mi], data, i, i);
 			const char *line = strchr(after(out, "critical  group  right\n") - 1, '\n') + 1;
 			struct ref_guess g[8];
 			char group[8][8];
@@ -404,8 +379,8 @@ END_TEST
 /* several --model pool their runs; a seed gives the same run every time */
 START_TEST(test_guess_models_and_seed)
 {
-	char *out = hrmscope("guess --model '%s' --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise --seed 4 --no-grid",
-			     MODEL, varied, data);
+	char *out = test_hrmscope_ok("guess --model '%s' --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise "
+				     "--seed 4 --no-grid", MODEL, varied, data);
 	ck_assert_int_eq(atoi(after(out, "hrmscope-guess runs=")), 6);
 	const char *l = strchr(after(out, "critical  group  right\n") - 1, '\n') + 1;
 	float q[6];
@@ -425,11 +400,11 @@ START_TEST(test_guess_models_and_seed)
 	ref_run(&m, in, label, 4, &t);
 	ck_assert(fabs(q[3] - t.qh[3]) < 1e-4);
 	hrm_model_free(&m);
-	char *again = hrmscope("guess --model '%s' --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise --seed 4 --no-grid",
-			       MODEL, varied, data);
+	char *again = test_hrmscope_ok("guess --model '%s' --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise "
+				       "--seed 4 --no-grid", MODEL, varied, data);
 	ck_assert_str_eq(out, again);
-	char *other = hrmscope("guess --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise --seed 5 --no-grid", MODEL,
-			       data);
+	char *other = test_hrmscope_ok("guess --model '%s' --puzzle '%s:test:2' --k 3 --perturb noise "
+				       "--seed 5 --no-grid", MODEL, data);
 	const char *o = strchr(after(other, "critical  group  right\n") - 1, '\n') + 1;
 	ck_assert(fabs(atof(o + 60) - q[0]) < 1e-6);   /* version 0: no noise */
 	o = strchr(o, '\n') + 1;
@@ -443,7 +418,8 @@ END_TEST
 START_TEST(test_eval_guesses)
 {
 	int n = 6, M = 4;
-	char *out = hrmscope("eval --model '%s' --data '%s' --limit %d --guesses 8 --perturb dihedral", varied, data, n);
+	char *out = test_hrmscope_ok("eval --model '%s' --data '%s' --limit %d --guesses 8 --perturb dihedral", varied,
+				     data, n);
 	struct hrm_model m;
 	load(varied, &m);
 	long plain = 0, maj = 0, wtd = 0, crit_at[MAXSEG + 1] = { 0 }, used_at[MAXSEG] = { 0 }, fp[3] = { 0 };
@@ -491,66 +467,28 @@ START_TEST(test_eval_guesses)
 	snprintf(want, sizeof want, "\n  never  %6ld", crit_at[M]);
 	ck_assert_msg(strstr(out, want) != NULL, "missing '%s' in\n%s", want, out);
 	/* shards merge, guesses included */
-	char path[1200];
-	snprintf(path, sizeof path, "%s/shards.txt", tmpdir);
+	char *path = test_path("shards.txt");
 	FILE *f = fopen(path, "w");
 	for (int s = 0; s < 2; s++) {
-		char *sh = hrmscope("eval --model '%s' --data '%s' --limit %d --guesses 8 --perturb dihedral --shard %d/2",
-				    varied, data, n, s);
+		char *sh = test_hrmscope_ok("eval --model '%s' --data '%s' --limit %d --guesses 8 --perturb dihedral "
+					    "--shard %d/2", varied, data, n, s);
 		fputs(sh, f);
 		free(sh);
 	}
 	fclose(f);
-	char *merged = hrmscope("eval --merge '%s'", path);
+	char *merged = test_hrmscope_ok("eval --merge '%s'", path);
 	ck_assert_int_eq(atol(after(merged, " guess_majority=")), maj);
 	ck_assert_int_eq(atol(after(merged, " fp_none=")), fp[2]);
 	ck_assert_int_eq(atol(after(after(merged, " critical_at="), ",")), crit_at[1]);
 	free(merged);
+	free(path);
 	free(out);
 	hrm_model_free(&m);
 }
 END_TEST
 
-/* ---- set-up ---- */
-
-/* The fixture with a random Q head and livelier L-level attention, so that
- * answers and halting vary (as tests/check_cli.c does). */
-static int make_fixture(void)
+static Suite *guess_cli_suite(void)
 {
-	struct hrm_model m;
-	char *cause = NULL;
-	if (hrm_model_load(&m, MODEL, &cause) != 0)
-		return fprintf(stderr, "%s\n", cause), -1;
-	struct hrm_rng r;
-	hrm_rng_seed(&r, 12345);
-	int d = m.cfg.hidden_size;
-	for (int i = 0; i < 2 * d; i++)
-		m.w.q_head_w[i] = (float)(0.5 * hrm_rng_normal(&r));
-	m.w.q_head_b[0] = -2.0f;
-	m.w.q_head_b[1] = 0.0f;
-	for (int l = 0; l < m.cfg.L_layers; l++)
-		for (int i = 0; i < 3 * d * d; i++)
-			m.w.L[l].qkv[i] *= 1.6f;
-	snprintf(varied, sizeof varied, "%s/varied", tmpdir);
-	int rc = hrm_model_save(&m, varied, &cause);
-	hrm_model_free(&m);
-	if (rc != 0)
-		return fprintf(stderr, "%s\n", cause), -1;
-	snprintf(data, sizeof data, "%s/mazes", tmpdir);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' gen maze --size 5 --count 2 --test-count 8 --seed 11 -o '%s' >/dev/null 2>&1",
-		 HRMSCOPE_BIN, data);
-	if (system(cmd) != 0 || dataset_read_split(data, "test", &split, &cause) != 0)
-		return fprintf(stderr, "cannot make the maze dataset: %s\n", cause ? cause : ""), -1;
-	return 0;
-}
-
-int main(void)
-{
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_guess_cli.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL || make_fixture() != 0)
-		return 1;
 	Suite *s = suite_create("guess_cli");
 	TCase *tc = tcase_create("cli");
 	tcase_add_test(tc, test_run_fixed_point);
@@ -560,11 +498,28 @@ int main(void)
 	tcase_add_test(tc, test_eval_guesses);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	return s;
+}
+
+/* ---- set-up ---- */
+
+/* The varied fixture model (with the Q head's biases set, as tests/check_cli.c
+ * makes it, so that answers and halting vary) and a dataset of 5x5 mazes. */
+static int make_fixture(void)
+{
+	varied = test_path("varied");
+	data = test_path("mazes");
+	char *cause = NULL;
+	if (test_make_varied_model(MODEL, varied, true) != 0 || test_gen_small_mazes(HRMSCOPE_BIN, data) != 0)
+		return -1;
+	if (dataset_read_split(data, "test", &split, &cause) != 0)
+		return fprintf(stderr, "cannot read the maze dataset: %s\n", cause), -1;
+	return 0;
+}
+
+int main(void)
+{
+	int rc = test_main_setup(guess_cli_suite(), "check_guess_cli", make_fixture);
 	dataset_split_free(&split);
-	test_remove_tree(tmpdir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

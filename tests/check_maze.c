@@ -4,25 +4,14 @@
 #include "rng.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define EXAMPLES FIXTURES_DIR "/../../puzzles/examples"
-
-static char tmpdir[1024];
-
-static char *write_tmp(const char *name, const char *text)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *path = xmalloc(n), *cause = NULL;
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	int rc = write_file_atomic(path, text, strlen(text), &cause);
-	ck_assert_msg(rc == 0, "cannot write %s: %s", path, cause ? cause : "?");
-	return path;
-}
 
 static struct puzzle *parse_text(const char *text)
 {
@@ -377,43 +366,29 @@ START_TEST(test_padding)
 }
 END_TEST
 
-/* Each bad file gives one line naming the file and the problem. */
-static void expect_error(const char *name, const char *text, const char *what)
-{
-	struct puzzle *p = xmalloc(sizeof *p);
-	char *path = write_tmp(name, text), *cause = NULL;
-	ck_assert_int_eq(puzzle_load_file(path, p, &cause), -1);
-	ck_assert_ptr_nonnull(cause);
-	ck_assert_msg(strstr(cause, path) != NULL, "message does not name the file: %s", cause);
-	ck_assert_msg(strstr(cause, what) != NULL, "expected '%s' in: %s", what, cause);
-	ck_assert_msg(strchr(cause, '\n') == NULL, "not one line: %s", cause);
-	free(cause);
-	free(path);
-	free(p);
-}
-
 START_TEST(test_bad_inputs)
 {
 	char big[40 * 32], *o = big;
-	expect_error("empty.txt", "", "empty file");
-	expect_error("blank.txt", "\n \n", "only blank lines");
-	expect_error("rect.txt", "###\n#S#\n# #\n#G#\n###\n", "not square: 5 rows but the longest line has 3 cells");
-	expect_error("wide.txt", "####\n#S #\n# G#\n#####\n", "not square: line 4 has 5 cells but the maze has 4 rows");
-	expect_error("char.txt", "#####\n#S  #\n# #x#\n#  G#\n#####\n", "line 3 column 4: unknown character 'x'");
-	expect_error("tab.txt", "#####\n#S  #\n#\t# #\n#  G#\n#####\n", "line 3 column 2: unknown character tab");
-	expect_error("twos.txt", "#####\n#S  #\n# #S#\n#  G#\n#####\n",
-		     "two S (line 2 column 2 and line 3 column 4)");
-	expect_error("twog.txt", "#####\n#S G#\n# # #\n#  G#\n#####\n", "two G");
-	expect_error("nog.txt", "#####\n#S  #\n# # #\n#   #\n#####\n", "no G");
-	expect_error("nos.txt", "#####\n#   #\n# # #\n#  G#\n#####\n", "no S");
+	test_bad_puzzle("empty.txt", "", "empty file");
+	test_bad_puzzle("blank.txt", "\n \n", "only blank lines");
+	test_bad_puzzle("rect.txt", "###\n#S#\n# #\n#G#\n###\n", "not square: 5 rows but the longest line has 3 cells");
+	test_bad_puzzle("wide.txt", "####\n#S #\n# G#\n#####\n",
+			"not square: line 4 has 5 cells but the maze has 4 rows");
+	test_bad_puzzle("char.txt", "#####\n#S  #\n# #x#\n#  G#\n#####\n", "line 3 column 4: unknown character 'x'");
+	test_bad_puzzle("tab.txt", "#####\n#S  #\n#\t# #\n#  G#\n#####\n", "line 3 column 2: unknown character tab");
+	test_bad_puzzle("twos.txt", "#####\n#S  #\n# #S#\n#  G#\n#####\n",
+			"two S (line 2 column 2 and line 3 column 4)");
+	test_bad_puzzle("twog.txt", "#####\n#S G#\n# # #\n#  G#\n#####\n", "two G");
+	test_bad_puzzle("nog.txt", "#####\n#S  #\n# # #\n#   #\n#####\n", "no G");
+	test_bad_puzzle("nos.txt", "#####\n#   #\n# # #\n#  G#\n#####\n", "no S");
 	for (int r = 0; r < 31; r++) {
 		for (int c = 0; c < 31; c++)
 			*o++ = r == 1 && c == 1 ? 'S' : r == 2 && c == 2 ? 'G' : '#';
 		*o++ = '\n';
 	}
 	*o = '\0';
-	expect_error("big.txt", big, "31x31, larger than the 30x30 maximum");
-	expect_error("kind.txt", "hello\n", "cannot tell the puzzle kind");
+	test_bad_puzzle("big.txt", big, "31x31, larger than the 30x30 maximum");
+	test_bad_puzzle("kind.txt", "hello\n", "cannot tell the puzzle kind");
 	char *cause = NULL;
 	struct puzzle p;
 	ck_assert_int_eq(puzzle_load_file("/nonexistent/maze.txt", &p, &cause), -1);
@@ -439,7 +414,7 @@ START_TEST(test_csv)
 		strcat(rows, row);
 		free(row);
 	}
-	char *path = write_tmp("mazes.csv", rows);
+	char *path = test_write_tmp("mazes.csv", rows);
 	ck_assert_msg(puzzle_load_all(path, 0, &all, &n, &cause) == 0, "%s", cause ? cause : "?");
 	ck_assert_int_eq(n, 3);
 	for (int i = 0; i < 3; i++) {
@@ -459,13 +434,13 @@ START_TEST(test_csv)
 	char *bad = xstrdup(rows), *second = strchr(bad, '\n') + 1;
 	char *ans = strchr(strchr(second, ',') + 1, ',') + 1;
 	ans[0] = ' ';
-	path = write_tmp("bad.csv", bad);
+	path = test_write_tmp("bad.csv", bad);
 	ck_assert_int_eq(puzzle_load_file(path, one, &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, path));
 	ck_assert_ptr_nonnull(strstr(cause, "line 2: answer row 1 column 1 is ' ' where the question has '#'"));
 	free(path);
 	free(bad);
-	path = write_tmp("short.csv", "source,question,answer,rating\nx,#S G#,#SoG#,1\n");
+	path = test_write_tmp("short.csv", "source,question,answer,rating\nx,#S G#,#SoG#,1\n");
 	ck_assert_int_eq(puzzle_load_file(path, one, &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "not a square grid"));
 	free(path);
@@ -519,31 +494,7 @@ static Suite *maze_suite(void)
 	return s;
 }
 
-static void remove_tmpdir(void)
-{
-	static const char *const names[] = { "empty.txt", "blank.txt", "rect.txt", "wide.txt", "char.txt",
-					     "tab.txt",   "twos.txt",  "twog.txt", "nog.txt",  "nos.txt",
-					     "big.txt",   "kind.txt",  "mazes.csv", "bad.csv", "short.csv" };
-	char path[2048];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_maze.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(maze_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tmpdir();
-	return failed == 0 ? 0 : 1;
+	return test_main(maze_suite(), "check_maze");
 }

@@ -4,6 +4,8 @@
 #include "torchzip.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -206,9 +208,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(model_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_main(model_suite(), "check_model");
 }

@@ -19,19 +19,17 @@
 
 #include <check.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MODEL FIXTURES_DIR "/models/tiny_maze"
 #define EXAMPLES FIXTURES_DIR "/../../puzzles/examples"
 #define TOL 0.01
 #define MAXSEG 16
 
-static char tmpdir[1024], varied[1100], mazes[1100];
+/* the varied model and the maze dataset, made before the tests (make_fixture) */
+static char *varied, *mazes;
 
 /* ---- sudoku variants ---- */
 
@@ -288,41 +286,6 @@ END_TEST
 
 /* ---- the command ---- */
 
-struct result {
-	int rc;
-	char *out, *err;
-};
-
-static char *slurp(const char *path)
-{
-	char *data = NULL, *cause = NULL;
-	size_t len;
-	ck_assert_msg(read_file_all(path, 16 << 20, &data, &len, &cause) == 0, "%s", cause);
-	return data;
-}
-
-static struct result hrmscope(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct result hrmscope(const char *fmt, ...)
-{
-	char args[4096], cmd[8192], o[1100], e[1100];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof args, fmt, ap);
-	va_end(ap);
-	snprintf(o, sizeof o, "%s/out.txt", tmpdir);
-	snprintf(e, sizeof e, "%s/err.txt", tmpdir);
-	snprintf(cmd, sizeof cmd, "'%s' </dev/null %s >'%s' 2>'%s'", HRMSCOPE_BIN, args, o, e);
-	int st = system(cmd);
-	struct result r = { WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(o), slurp(e) };
-	return r;
-}
-
-static void result_free(struct result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
 /* The value of " key=" in the summary line of level `value`. */
 static long summary(const char *out, int value, const char *key)
 {
@@ -413,8 +376,9 @@ START_TEST(test_cli_counts)
 		struct hrm_model m;
 		ck_assert_msg(hrm_model_load(&m, models[mi], &cause) == 0, "%s", cause);
 		int M = mi == 0 ? 8 : 4;
-		struct result r = hrmscope("probe-simple --model '%s' --data '%s' --distances 1,2,3,5,7 --variants %d "
-					   "--seed %d --max-steps %d --batch 5 --show 2", models[mi], mazes, R, seed, M);
+		struct test_output r =
+			test_hrmscope("probe-simple --model '%s' --data '%s' --distances 1,2,3,5,7 --variants %d "
+				      "--seed %d --max-steps %d --batch 5 --show 2", models[mi], mazes, R, seed, M);
 		ck_assert_msg(r.rc == 0, "status %d: %s", r.rc, r.err);
 		for (int di = 0; di < nd; di++) {
 			long want[PROBE_OUTCOMES] = { 0 }, made = 0, skipped = 0;
@@ -469,7 +433,7 @@ START_TEST(test_cli_counts)
 		}
 		if (strstr(r.out, "\nfailures (the first ") != NULL)
 			ck_assert_ptr_nonnull(strstr(r.out, "\n1. distance "));
-		result_free(&r);
+		test_output_free(&r);
 		hrm_model_free(&m);
 	}
 	/* the cases cover failures, violations and skipped levels */
@@ -478,12 +442,14 @@ START_TEST(test_cli_counts)
 	ck_assert_int_gt(skipped_total, 0);
 	ck_assert_int_gt(made_total, 0);
 	/* the same seed, the same report; another seed, other variants */
-	struct result a = hrmscope("probe-simple --model '%s' --data '%s' --distances 2 --seed 1", varied, mazes);
-	struct result b = hrmscope("probe-simple --model '%s' --data '%s' --distances 2 --seed 1", varied, mazes);
+	struct test_output a = test_hrmscope("probe-simple --model '%s' --data '%s' --distances 2 --seed 1", varied,
+					     mazes);
+	struct test_output b = test_hrmscope("probe-simple --model '%s' --data '%s' --distances 2 --seed 1", varied,
+					     mazes);
 	ck_assert(a.rc == 0 && b.rc == 0);
 	ck_assert_str_eq(a.out, b.out);
-	result_free(&a);
-	result_free(&b);
+	test_output_free(&a);
+	test_output_free(&b);
 	dataset_split_free(&split);
 }
 END_TEST
@@ -492,13 +458,14 @@ END_TEST
 START_TEST(test_cli_sudoku_files)
 {
 	char model[1200];
-	snprintf(model, sizeof model, "%s/sudoku-model", tmpdir);
-	struct result r = hrmscope("init --arch '%s/models/tiny_maze.yaml' --vocab 11 --seq-len 81 --seed 2 -o '%s'",
-				   FIXTURES_DIR, model);
+	snprintf(model, sizeof model, "%s/sudoku-model", test_tmpdir());
+	struct test_output r =
+		test_hrmscope("init --arch '%s/models/tiny_maze.yaml' --vocab 11 --seq-len 81 --seed 2 -o '%s'",
+			      FIXTURES_DIR, model);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
-	r = hrmscope("probe-simple --model '%s' --puzzle '%s/sudoku-easy.txt' --puzzle '%s/sudoku-hard.solution.txt' "
-		     "--blanks 3 --variants 2", model, EXAMPLES, EXAMPLES);
+	test_output_free(&r);
+	r = test_hrmscope("probe-simple --model '%s' --puzzle '%s/sudoku-easy.txt' "
+			  "--puzzle '%s/sudoku-hard.solution.txt' --blanks 3 --variants 2", model, EXAMPLES, EXAMPLES);
 	ck_assert_msg(r.rc == 0, "status %d: %s", r.rc, r.err);
 	for (int k = 1; k <= 3; k++) { /* "3" is a maximum: levels 1, 2, 3 */
 		ck_assert_int_eq(summary(r.out, k, "variants"), 4);
@@ -509,12 +476,12 @@ START_TEST(test_cli_sudoku_files)
 	}
 	ck_assert_ptr_null(strstr(r.out, " value=4 "));
 	ck_assert_ptr_nonnull(strstr(r.out, " kind=sudoku level=blanks "));
-	result_free(&r);
+	test_output_free(&r);
 }
 END_TEST
 
 /* The first line of stderr: one line naming the problem. */
-static void check_error(struct result *r, int status, const char *want1, const char *want2)
+static void check_error(struct test_output *r, int status, const char *want1, const char *want2)
 {
 	ck_assert_msg(r->rc == status, "status %d, wanted %d: %s", r->rc, status, r->err);
 	const char *nl = strchr(r->err, '\n');
@@ -525,74 +492,38 @@ static void check_error(struct result *r, int status, const char *want1, const c
 	if (status == 1) /* runtime errors are one line */
 		ck_assert_msg(nl[1] == '\0', "more than one line: %s", r->err);
 	ck_assert_str_eq(r->out, "");
-	result_free(r);
+	test_output_free(r);
 }
 
 START_TEST(test_cli_errors)
 {
-	struct result r = hrmscope("probe-simple --model '%s' --data '%s' --blanks 0", MODEL, mazes);
+	struct test_output r = test_hrmscope("probe-simple --model '%s' --data '%s' --blanks 0", MODEL, mazes);
 	check_error(&r, 2, "--blanks", "'0'");
-	r = hrmscope("probe-simple --model '%s' --data '%s' --distances 1,,2", MODEL, mazes);
+	r = test_hrmscope("probe-simple --model '%s' --data '%s' --distances 1,,2", MODEL, mazes);
 	check_error(&r, 2, "--distances", "'1,,2'");
-	r = hrmscope("probe-simple --model '%s' --data '%s' --blanks 1,2", MODEL, mazes);
+	r = test_hrmscope("probe-simple --model '%s' --data '%s' --blanks 1,2", MODEL, mazes);
 	check_error(&r, 2, "--blanks", "holds mazes");
-	r = hrmscope("probe-simple --model '%s' --data '%s' --puzzle '%s/maze-7.txt'", MODEL, mazes, EXAMPLES);
+	r = test_hrmscope("probe-simple --model '%s' --data '%s' --puzzle '%s/maze-7.txt'", MODEL, mazes, EXAMPLES);
 	check_error(&r, 2, "--data", "--puzzle");
 	/* a maze model with sudoku data */
 	char sd[1200];
-	snprintf(sd, sizeof sd, "%s/sudokus", tmpdir);
-	r = hrmscope("gen sudoku --count 1 --test-count 2 --givens 40 --seed 1 -o '%s'", sd);
+	snprintf(sd, sizeof sd, "%s/sudokus", test_tmpdir());
+	r = test_hrmscope("gen sudoku --count 1 --test-count 2 --givens 40 --seed 1 -o '%s'", sd);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	result_free(&r);
-	r = hrmscope("probe-simple --model '%s' --data '%s'", MODEL, sd);
+	test_output_free(&r);
+	r = test_hrmscope("probe-simple --model '%s' --data '%s'", MODEL, sd);
 	check_error(&r, 1, "sudoku", "vocabulary 6");
 	/* a maze of another size than the model's */
-	r = hrmscope("probe-simple --model '%s' --puzzle '%s/maze-7.txt'", MODEL, EXAMPLES);
+	r = test_hrmscope("probe-simple --model '%s' --puzzle '%s/maze-7.txt'", MODEL, EXAMPLES);
 	check_error(&r, 1, "maze-7.txt", "seq_len 25");
 	/* ARC is refused */
-	r = hrmscope("probe-simple --model '%s' --puzzle '%s/arc-mirror.json'", MODEL, EXAMPLES);
+	r = test_hrmscope("probe-simple --model '%s' --puzzle '%s/arc-mirror.json'", MODEL, EXAMPLES);
 	check_error(&r, 1, "arc-mirror.json", "ARC");
 }
 END_TEST
 
-/* ---- set-up ---- */
-
-/* The fixture with a random Q head and livelier L-level attention (as
- * tests/check_guess_cli.c makes it), so that answers move and fail. */
-static int make_fixture(void)
+static Suite *probe_suite(void)
 {
-	struct hrm_model m;
-	char *cause = NULL;
-	if (hrm_model_load(&m, MODEL, &cause) != 0)
-		return fprintf(stderr, "%s\n", cause), -1;
-	struct hrm_rng r;
-	hrm_rng_seed(&r, 12345);
-	int d = m.cfg.hidden_size;
-	for (int i = 0; i < 2 * d; i++)
-		m.w.q_head_w[i] = (float)(0.5 * hrm_rng_normal(&r));
-	for (int l = 0; l < m.cfg.L_layers; l++)
-		for (int i = 0; i < 3 * d * d; i++)
-			m.w.L[l].qkv[i] *= 1.6f;
-	snprintf(varied, sizeof varied, "%s/varied", tmpdir);
-	int rc = hrm_model_save(&m, varied, &cause);
-	hrm_model_free(&m);
-	if (rc != 0)
-		return fprintf(stderr, "%s\n", cause), -1;
-	snprintf(mazes, sizeof mazes, "%s/mazes", tmpdir);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' gen maze --size 5 --count 2 --test-count 8 --seed 11 -o '%s' >/dev/null 2>&1",
-		 HRMSCOPE_BIN, mazes);
-	if (system(cmd) != 0)
-		return fprintf(stderr, "cannot make the maze dataset\n"), -1;
-	return 0;
-}
-
-int main(void)
-{
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_probe.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL || make_fixture() != 0)
-		return 1;
 	Suite *s = suite_create("probe");
 	TCase *tv = tcase_create("variants");
 	tcase_add_test(tv, test_sudoku_variant);
@@ -605,10 +536,23 @@ int main(void)
 	tcase_add_test(tc, test_cli_errors);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	test_remove_tree(tmpdir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+/* ---- set-up ---- */
+
+/* The varied fixture model (the Q head's biases kept; tests/check_guess_cli.c
+ * sets them), so that answers move and fail, and a dataset of 5x5 mazes. */
+static int make_fixture(void)
+{
+	varied = test_path("varied");
+	mazes = test_path("mazes");
+	if (test_make_varied_model(MODEL, varied, false) != 0 || test_gen_small_mazes(HRMSCOPE_BIN, mazes) != 0)
+		return -1;
+	return 0;
+}
+
+int main(void)
+{
+	return test_main_setup(probe_suite(), "check_probe", make_fixture);
 }

@@ -5,25 +5,14 @@
 #include "sudoku.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define EXAMPLES FIXTURES_DIR "/../../puzzles/examples"
-
-static char tmpdir[1024];
-
-static char *write_tmp(const char *name, const char *text)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *path = xmalloc(n), *cause = NULL;
-	snprintf(path, n, "%s/%s", tmpdir, name);
-	int rc = write_file_atomic(path, text, strlen(text), &cause);
-	ck_assert_msg(rc == 0, "cannot write %s: %s", path, cause ? cause : "?");
-	return path;
-}
 
 /* A well-known puzzle and its solution, as published. */
 static const char classic[] = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79";
@@ -193,7 +182,7 @@ START_TEST(test_formats)
 	/* a list file and the CSV */
 	char list[400], *cause = NULL;
 	snprintf(list, sizeof list, "%s\n\n%s\r\n%s  \n", classic, zeros, classic_sol);
-	char *path = write_tmp("list.txt", list);
+	char *path = test_write_tmp("list.txt", list);
 	struct puzzle *all = NULL;
 	int n = 0;
 	ck_assert_msg(puzzle_load_all(path, 0, &all, &n, &cause) == 0, "%s", cause ? cause : "?");
@@ -210,7 +199,7 @@ START_TEST(test_formats)
 	ck_assert_str_eq(row, "classic,53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79,"
 			      "534678912672195348198342567859761423426853791713924856961537284287419635345286179,0\n");
 	free(row);
-	path = write_tmp("sudoku.csv", csv);
+	path = test_write_tmp("sudoku.csv", csv);
 	ck_assert_msg(puzzle_load_file(path, &b, &cause) == 0, "%s", cause ? cause : "?");
 	ck_assert_int_eq(b.kind, PUZZLE_SUDOKU);
 	ck_assert(b.has_label);
@@ -360,48 +349,37 @@ START_TEST(test_augment)
 }
 END_TEST
 
-static void expect_error(const char *name, const char *text, const char *what)
-{
-	struct puzzle p;
-	char *path = write_tmp(name, text), *cause = NULL;
-	ck_assert_int_eq(puzzle_load_file(path, &p, &cause), -1);
-	ck_assert_ptr_nonnull(cause);
-	ck_assert_msg(strstr(cause, path) != NULL, "message does not name the file: %s", cause);
-	ck_assert_msg(strstr(cause, what) != NULL, "expected '%s' in: %s", what, cause);
-	ck_assert_msg(strchr(cause, '\n') == NULL, "not one line: %s", cause);
-	free(cause);
-	free(path);
-}
-
 START_TEST(test_bad_inputs)
 {
 	char buf[400];
-	expect_error("empty.txt", "", "empty file");
-	expect_error("short.txt", "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..7\n",
-		     "line 1 has 80 characters, a sudoku line has 81");
+	test_bad_puzzle("empty.txt", "", "empty file");
+	test_bad_puzzle("short.txt",
+			"53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..7\n",
+			"line 1 has 80 characters, a sudoku line has 81");
 	snprintf(buf, sizeof buf, "%.40sx%s\n", classic, classic + 41);
-	expect_error("char.txt", buf, "line 1 column 41: unknown character 'x'");
-	expect_error("block.txt", "53..7....\n6..195...\n.98....6.\n8...6...3\n4..8.3..1\n7...2...6\n.6....28.\n"
-				  "...419..5\n....8.x79\n",
-		     "line 9 column 7: unknown character 'x'");
-	expect_error("lines8.txt", "53..7....\n6..195...\n.98....6.\n8...6...3\n4..8.3..1\n7...2...6\n.6....28.\n"
-				   "...419..5\n",
-		     "8 lines of 9");
-	expect_error("clash.txt", "55..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n",
-		     "the givens contradict each other: 5 at line 1 column 1 and at line 1 column 2 (same row)");
-	expect_error("clashcol.txt",
-		     "53..7....8..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n",
-		     "(same column)");
+	test_bad_puzzle("char.txt", buf, "line 1 column 41: unknown character 'x'");
+	test_bad_puzzle("block.txt", "53..7....\n6..195...\n.98....6.\n8...6...3\n4..8.3..1\n7...2...6\n.6....28.\n"
+				     "...419..5\n....8.x79\n",
+			"line 9 column 7: unknown character 'x'");
+	test_bad_puzzle("lines8.txt", "53..7....\n6..195...\n.98....6.\n8...6...3\n4..8.3..1\n7...2...6\n.6....28.\n"
+				      "...419..5\n",
+			"8 lines of 9");
+	test_bad_puzzle("clash.txt",
+			"55..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n",
+			"the givens contradict each other: 5 at line 1 column 1 and at line 1 column 2 (same row)");
+	test_bad_puzzle("clashcol.txt",
+			"53..7....8..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n",
+			"(same column)");
 	snprintf(buf, sizeof buf, "%.11s3%s\n", classic, classic + 12);
-	expect_error("clashbox.txt", buf, "3 at line 1 column 2 and at line 1 column 12 (same box)");
+	test_bad_puzzle("clashbox.txt", buf, "3 at line 1 column 2 and at line 1 column 12 (same box)");
 	snprintf(buf, sizeof buf, "%s\n%s\n", classic, classic);
-	expect_error("two.txt", buf, "line 2: a second puzzle");
-	expect_error("csv.csv", "source,question,answer,rating\nx,53..7....,534678912,0\n",
-		     "line 2: a sudoku question has 81 characters, not 9");
+	test_bad_puzzle("two.txt", buf, "line 2: a second puzzle");
+	test_bad_puzzle("csv.csv", "source,question,answer,rating\nx,53..7....,534678912,0\n",
+			"line 2: a sudoku question has 81 characters, not 9");
 	snprintf(buf, sizeof buf, "source,question,answer,rating\nx,%s,%.80s1,0\n", classic, classic_sol);
-	expect_error("wrong.csv", buf, "line 2: the answer is not a solution of the question");
+	test_bad_puzzle("wrong.csv", buf, "line 2: the answer is not a solution of the question");
 	snprintf(buf, sizeof buf, "source,question,answer,rating\nx,%s,%.80s.,0\n", classic, classic_sol);
-	expect_error("blank.csv", buf, "answer character 81 is '.', not a digit 1-9");
+	test_bad_puzzle("blank.csv", buf, "answer character 81 is '.', not a digit 1-9");
 }
 END_TEST
 
@@ -442,31 +420,7 @@ static Suite *sudoku_suite(void)
 	return s;
 }
 
-static void remove_tmpdir(void)
-{
-	static const char *const names[] = { "list.txt",   "sudoku.csv", "empty.txt", "short.txt",   "char.txt",
-					     "block.txt",  "lines8.txt", "clash.txt", "clashcol.txt", "clashbox.txt", "two.txt",
-					     "csv.csv",    "wrong.csv",  "blank.csv" };
-	char path[2048];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_sudoku.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(sudoku_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tmpdir();
-	return failed == 0 ? 0 : 1;
+	return test_main(sudoku_suite(), "check_sudoku");
 }

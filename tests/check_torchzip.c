@@ -3,8 +3,9 @@
 #include "torchzip.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
-
-/* Scratch files go to a private directory made in main(), before the forked
- * test processes start, so every test sees the same one. */
-static char tmpdir[1024];
-
-static char *tmp_path(const char *name)
-{
-	size_t n = strlen(tmpdir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", tmpdir, name);
-	return p;
-}
 
 static void write_bytes(const char *path, const void *data, size_t len)
 {
@@ -146,7 +135,7 @@ static const float six[6] = { 0, 1, 2, 3, 4, 5 };
 /* Writes "archive/data.pkl" = pkl and "archive/data/0" = the six floats. */
 static char *write_case(const char *file, const struct pb *pkl)
 {
-	char *path = tmp_path(file);
+	char *path = test_path(file);
 	struct entry e[] = {
 		{ "archive/data.pkl", pkl->b, pkl->n },
 		{ "archive/data/0", six, sizeof six },
@@ -250,7 +239,7 @@ static void assert_same(const struct tz_archive *x, const struct tz_archive *y)
 START_TEST(test_roundtrip)
 {
 	struct tz_archive a, b, c;
-	char *cause = NULL, *path = tmp_path("rt.pt"), *buf;
+	char *cause = NULL, *path = test_path("rt.pt"), *buf;
 	size_t len;
 	make_sample(&a);
 	ck_assert_msg(tz_save(path, &a, &cause) == 0, "%s", cause);
@@ -265,7 +254,7 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(tz_find(&c, "scalar")->ndim, 0);
 	ck_assert_int_eq(tz_find(&c, "scalar")->numel, 1);
 	/* reproducible: the same tensors give the same bytes */
-	char *path2 = tmp_path("rt2.pt"), *buf2;
+	char *path2 = test_path("rt2.pt"), *buf2;
 	size_t len2;
 	ck_assert_msg(tz_save(path2, &c, &cause) == 0, "%s", cause);
 	ck_assert_msg(read_file_all(path2, 1 << 24, &buf2, &len2, &cause) == 0, "%s", cause);
@@ -284,7 +273,7 @@ END_TEST
 START_TEST(test_roundtrip_many)
 {
 	struct tz_archive a = { 0 }, b;
-	char *cause = NULL, *path = tmp_path("many.pt");
+	char *cause = NULL, *path = test_path("many.pt");
 	static const int64_t s2[1] = { 2 };
 	a.count = 2500;
 	a.tensors = xcalloc(a.count, sizeof *a.tensors);
@@ -306,7 +295,7 @@ END_TEST
 START_TEST(test_save_errors)
 {
 	struct tz_archive a;
-	char *cause = NULL, *path = tmp_path("dup.pt");
+	char *cause = NULL, *path = test_path("dup.pt");
 	make_sample(&a);
 	free(a.tensors[1].name);
 	a.tensors[1].name = xstrdup("scalar");
@@ -447,7 +436,7 @@ END_TEST
 
 START_TEST(test_bad_files)
 {
-	char *path = tmp_path("empty.pt"), *cause = NULL, *buf;
+	char *path = test_path("empty.pt"), *cause = NULL, *buf;
 	size_t len;
 	struct tz_archive a, b;
 	write_bytes(path, "", 0);
@@ -456,14 +445,14 @@ START_TEST(test_bad_files)
 	ck_assert_msg(strstr(cause, "m.pt: empty") == cause, "%s", cause);
 	free(path);
 
-	path = tmp_path("text.pt");
+	path = test_path("text.pt");
 	write_bytes(path, "just some text\n", 15);
 	expect_fail(path, "not a zip");
 	ck_assert_int_eq(tz_load_mem("just some text\n", 15, "m.pt", &a, &cause), -1);
 	ck_assert_msg(strstr(cause, "m.pt: not a zip") == cause, "%s", cause);
 	free(path);
 
-	path = tmp_path("legacy.pt");
+	path = test_path("legacy.pt");
 	write_bytes(path, "\x80\x02\x8a\x0alegacy", 10);
 	expect_fail(path, "legacy");
 	free(path);
@@ -471,13 +460,13 @@ START_TEST(test_bad_files)
 	expect_fail("no-such-file.pt", "cannot open");
 
 	/* the first half of a good file: no central directory */
-	path = tmp_path("whole.pt");
+	path = test_path("whole.pt");
 	make_sample(&b);
 	ck_assert_msg(tz_save(path, &b, &cause) == 0, "%s", cause);
 	tz_free(&b);
 	ck_assert_msg(read_file_all(path, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
 	free(path);
-	path = tmp_path("half.pt");
+	path = test_path("half.pt");
 	write_bytes(path, buf, len / 2);
 	expect_fail(path, "truncated");
 	ck_assert_int_eq(tz_load_mem(buf, len / 2, "half.pt", &a, &cause), -1);
@@ -624,7 +613,7 @@ START_TEST(test_bad_archive)
 	char *cause = NULL, *path, evil[64];
 	pb_state_dict(&p, &ok);
 
-	path = tmp_path("big_endian.pt");
+	path = test_path("big_endian.pt");
 	struct entry be[] = {
 		{ "archive/data.pkl", p.b, p.n }, { "archive/byteorder", "big", 3 },
 		{ "archive/data/0", six, sizeof six },
@@ -633,7 +622,7 @@ START_TEST(test_bad_archive)
 	expect_fail(path, "big-endian");
 	free(path);
 
-	path = tmp_path("no_pkl.pt");
+	path = test_path("no_pkl.pt");
 	struct entry none[] = { { "archive/version", "3\n", 2 }, { "archive/data/0", six, sizeof six } };
 	write_zip(path, none, 2);
 	expect_fail(path, "no data.pkl");
@@ -642,7 +631,7 @@ START_TEST(test_bad_archive)
 	/* Entry names are only ever compared as strings: one that climbs out of
 	 * the archive folder is ignored, and nothing is written anywhere. */
 	snprintf(evil, sizeof evil, "archive/../../tz_evil_%ld", (long)getpid());
-	path = tmp_path("traversal.pt");
+	path = test_path("traversal.pt");
 	struct entry tr[] = {
 		{ "step_7/data.pkl", p.b, p.n }, { "step_7/data/0", six, sizeof six },
 		{ evil, "x", 1 }, { "step_7/byteorder", "little", 6 },
@@ -652,7 +641,7 @@ START_TEST(test_bad_archive)
 	ck_assert_int_eq((int)a.count, 1);
 	ck_assert_str_eq(a.tensors[0].name, "w");
 	tz_free(&a);
-	char *probe = tmp_path(evil + 11);
+	char *probe = test_path(evil + 11);
 	ck_assert(access(probe, F_OK) != 0);
 	free(probe);
 	free(path);
@@ -687,7 +676,7 @@ static void check_golden(const char *rel, struct tz_archive *a)
 	ck_assert(h != NULL && h->ndim == 1 && h->dtype == TZ_BF16 && h->shape[0] == emb->shape[1]);
 	/* and what we write back reads the same */
 	struct tz_archive b;
-	char *out = tmp_path("golden_copy.pt");
+	char *out = test_path("golden_copy.pt");
 	ck_assert_msg(tz_save(out, a, &cause) == 0, "%s", cause);
 	ck_assert_msg(tz_load(out, &b, &cause) == 0, "%s", cause);
 	assert_same(a, &b);
@@ -792,36 +781,7 @@ static Suite *torchzip_suite(void)
 	return s;
 }
 
-/* The tests only make plain files directly inside tmpdir. */
-static void remove_tmpdir(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char *p = tmp_path(e->d_name);
-		unlink(p);
-		free(p);
-	}
-	if (d != NULL)
-		closedir(d);
-	if (rmdir(tmpdir) != 0)
-		fprintf(stderr, "check_torchzip: could not remove %s\n", tmpdir);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/check_torchzip.XXXXXX", base && *base ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(torchzip_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	remove_tmpdir();
-	return failed == 0 ? 0 : 1;
+	return test_main(torchzip_suite(), "check_torchzip");
 }

@@ -22,6 +22,8 @@
 #include "train.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -549,9 +551,5 @@ static Suite *train_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(train_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_main(train_suite(), "check_train");
 }

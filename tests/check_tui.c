@@ -7,6 +7,8 @@
 #include "tui.h"
 #include "util.h"
 
+#include "test_util.h"
+
 #include <check.h>
 #include <locale.h>
 #include <math.h>
@@ -507,9 +509,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_main(suite(), "check_tui");
 }
