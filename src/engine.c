@@ -25,6 +25,7 @@ struct hrm_engine {
 	float *prev;                  /* [B][T][d] state before the last step */
 	float *tmp;                   /* [B][T][d] module input / probe state */
 	float *seg0_zH, *seg0_zL;     /* [B][T][d] the state at the start of the running segment */
+	const atomic_int *abort;      /* a step stops when this becomes nonzero (may be NULL) */
 	struct block_scratch scratch; /* block forward buffers */
 	float *logits;                /* [B][S][V] */
 	int32_t *pred;                /* [B][S] */
@@ -240,21 +241,26 @@ void hrm_engine_remove_observer(struct hrm_engine *e, hrm_observer_fn fn, void *
 		}
 }
 
-static void module_forward(struct hrm_engine *e, const struct hrm_block_weights *blocks, int layers,
-			   const float *z, const float *a, const float *b2, float *out)
+static int module_forward(struct hrm_engine *e, const struct hrm_block_weights *blocks, int layers,
+			  const float *z, const float *a, const float *b2, float *out, const atomic_int *abort)
 {
-	hrm_module_forward(&e->scratch, blocks, layers, &e->m->cfg, e->B, e->T, e->rope_cos, e->rope_sin, z, a, b2,
-			   out);
+	return hrm_module_forward(&e->scratch, blocks, layers, &e->m->cfg, e->B, e->T, e->rope_cos, e->rope_sin, z,
+				  a, b2, out, abort);
 }
 
 void hrm_engine_L_call(struct hrm_engine *e, const float *zL, const float *zH, float *out)
 {
-	module_forward(e, e->m->w.L, e->m->cfg.L_layers, zL, zH, e->x, out);
+	module_forward(e, e->m->w.L, e->m->cfg.L_layers, zL, zH, e->x, out, NULL);
 }
 
 void hrm_engine_H_call(struct hrm_engine *e, const float *zH, const float *zL, float *out)
 {
-	module_forward(e, e->m->w.H, e->m->cfg.H_layers, zH, zL, NULL, out);
+	module_forward(e, e->m->w.H, e->m->cfg.H_layers, zH, zL, NULL, out, NULL);
+}
+
+void hrm_engine_set_abort(struct hrm_engine *e, const atomic_int *flag)
+{
+	e->abort = flag;
 }
 
 void hrm_engine_heads(struct hrm_engine *e, const float *zH, float *logits, float *q)
@@ -353,8 +359,9 @@ static void h_answer(struct hrm_engine *e)
 		e->h_pred[i] = argmax_f32(e->h_logits + i * V, V);
 }
 
-/* Runs the next module call; returns the kind of step done. */
-static enum hrm_event_kind step_module(struct hrm_engine *e)
+/* Runs the next module call; returns the kind of step done, or -1 when the
+ * abort flag stopped it (the state and cursor are then as before). */
+static int step_module(struct hrm_engine *e)
 {
 	const struct hrm_config *c = &e->m->cfg;
 	size_t n = (size_t)e->B * e->T * e->d;
@@ -365,14 +372,20 @@ static enum hrm_event_kind step_module(struct hrm_engine *e)
 	}
 	if (e->cur.l_step < c->L_cycles) {
 		memcpy(e->prev, e->zL, n * sizeof(float));
-		hrm_engine_L_call(e, e->prev, e->zH, e->zL);
+		if (module_forward(e, e->m->w.L, c->L_layers, e->prev, e->zH, e->x, e->zL, e->abort)) {
+			memcpy(e->zL, e->prev, n * sizeof(float));
+			return -1;
+		}
 		residuals(e, e->zL);
 		ev.kind = HRM_EV_L_STEP;
 		ev.l_step = e->cur.l_step;
 		e->cur.l_step++;
 	} else {
 		memcpy(e->prev, e->zH, n * sizeof(float));
-		hrm_engine_H_call(e, e->prev, e->zL, e->zH);
+		if (module_forward(e, e->m->w.H, c->H_layers, e->prev, e->zL, NULL, e->zH, e->abort)) {
+			memcpy(e->zH, e->prev, n * sizeof(float));
+			return -1;
+		}
 		residuals(e, e->zH);
 		ev.kind = HRM_EV_H_STEP;
 		ev.l_step = -1;
@@ -389,26 +402,29 @@ static enum hrm_event_kind step_module(struct hrm_engine *e)
 	return ev.kind;
 }
 
-void hrm_engine_step(struct hrm_engine *e, enum hrm_grain g)
+int hrm_engine_step(struct hrm_engine *e, enum hrm_grain g)
 {
-	int start_segment = e->cur.segment;
+	int start_segment = e->cur.segment, k;
 	switch (g) {
 	case HRM_GRAIN_MODULE:
-		step_module(e);
-		break;
+		return step_module(e) < 0 ? -1 : 0;
 	case HRM_GRAIN_L:
-		while (step_module(e) != HRM_EV_L_STEP)
-			;
-		break;
+		while ((k = step_module(e)) != HRM_EV_L_STEP)
+			if (k < 0)
+				return -1;
+		return 0;
 	case HRM_GRAIN_H:
-		while (step_module(e) != HRM_EV_H_STEP)
-			;
-		break;
+		while ((k = step_module(e)) != HRM_EV_H_STEP)
+			if (k < 0)
+				return -1;
+		return 0;
 	case HRM_GRAIN_SEGMENT:
 		while (e->cur.segment == start_segment)
-			step_module(e);
-		break;
+			if (step_module(e) < 0)
+				return -1;
+		return 0;
 	}
+	return 0;
 }
 
 struct hrm_cursor hrm_engine_cursor(const struct hrm_engine *e) { return e->cur; }

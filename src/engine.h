@@ -7,6 +7,7 @@
 #ifndef HRM_ENGINE_H
 #define HRM_ENGINE_H
 
+#include <stdatomic.h>
 #include "hrm.h"
 
 enum hrm_event_kind {
@@ -80,7 +81,14 @@ void hrm_engine_reset(struct hrm_engine *e, int b);
 int hrm_engine_add_observer(struct hrm_engine *e, hrm_observer_fn fn, void *user);
 void hrm_engine_remove_observer(struct hrm_engine *e, hrm_observer_fn fn, void *user);
 
-void hrm_engine_step(struct hrm_engine *e, enum hrm_grain g);
+/* Runs to the end of the next step of grain g; returns 0, or -1 when the
+ * abort flag (hrm_engine_set_abort) stopped it between two blocks: the state
+ * is then that after the last whole module call (coarser grains may have
+ * completed some module calls, with their events). */
+int hrm_engine_step(struct hrm_engine *e, enum hrm_grain g);
+/* A flag that, once nonzero, stops a running step between two blocks (for a
+ * UI that must quit or change course without waiting for a long step). */
+void hrm_engine_set_abort(struct hrm_engine *e, const atomic_int *flag);
 
 /* The cursor: the next step to run. */
 struct hrm_cursor {

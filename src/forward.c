@@ -80,9 +80,9 @@ void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *
 	add_rmsnorm_forward(h, s->proj, n, d, eps);
 }
 
-void hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *blocks, int layers,
-			const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
-			const float *z, const float *a, const float *b, float *out)
+int hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *blocks, int layers,
+		       const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
+		       const float *z, const float *a, const float *b, float *out, const atomic_int *abort)
 {
 	size_t n = (size_t)B * T * c->hidden_size;
 	if (b != NULL) {
@@ -93,6 +93,10 @@ void hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights 
 		for (size_t i = 0; i < n; i++)
 			out[i] = z[i] + a[i];
 	}
-	for (int l = 0; l < layers; l++)
+	for (int l = 0; l < layers; l++) {
+		if (abort != NULL && atomic_load_explicit(abort, memory_order_relaxed))
+			return 1;
 		hrm_block_forward(s, &blocks[l], c, B, T, rope_cos, rope_sin, out);
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef HRM_FORWARD_H
 #define HRM_FORWARD_H
 
+#include <stdatomic.h>
 #include "hrm.h"
 
 /* Scratch for the block forward of B sequences of T positions. */
@@ -28,9 +29,11 @@ void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *t
 void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *bw, const struct hrm_config *c,
 		       int B, int T, const float *rope_cos, const float *rope_sin, float *h);
 
-/* out = blocks(z + (a + b)) (b may be NULL: z + a); out may alias z. */
-void hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *blocks, int layers,
-			const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
-			const float *z, const float *a, const float *b, float *out);
+/* out = blocks(z + (a + b)) (b may be NULL: z + a); out may alias z.
+ * When abort (may be NULL) becomes nonzero the call stops between two
+ * blocks and returns 1, out then half computed; otherwise 0. */
+int hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *blocks, int layers,
+		       const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
+		       const float *z, const float *a, const float *b, float *out, const atomic_int *abort);
 
 #endif

@@ -203,13 +203,13 @@ void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const in
 void train_nograd_L(struct train_ctx *t, const struct hrm_model *m, float *zL, const float *zH)
 {
 	hrm_module_forward(&t->scratch, m->w.L, t->cfg.L_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zL,
-			   zH, t->x, zL);
+			   zH, t->x, zL, NULL);
 }
 
 void train_nograd_H(struct train_ctx *t, const struct hrm_model *m, float *zH, const float *zL)
 {
 	hrm_module_forward(&t->scratch, m->w.H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zH,
-			   zL, NULL, zH);
+			   zL, NULL, zH, NULL);
 }
 
 void train_nograd_segment(struct train_ctx *t, const struct hrm_model *m, float *zH, float *zL)

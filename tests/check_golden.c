@@ -285,6 +285,61 @@ START_TEST(test_grains)
 }
 END_TEST
 
+/* hrm_engine_set_abort: a step stopped by the flag changes nothing (state,
+ * cursor, no event), and once the flag is down again the same steps give
+ * the same bits as an engine that was never stopped. */
+START_TEST(test_abort)
+{
+	struct golden g;
+	golden_open(&g, "rope_lp2");
+	size_t n = g.state_n;
+	struct counter c = { 0 };
+	hrm_engine_add_observer(g.e, count_event, &c);
+	atomic_int stop;
+	atomic_init(&stop, 0);
+	hrm_engine_set_abort(g.e, &stop);
+	hrm_engine_reset(g.e, -1);
+	ck_assert_int_eq(hrm_engine_step(g.e, HRM_GRAIN_L), 0);
+	float *h0 = xmalloc(n * sizeof(float)), *l0 = xmalloc(n * sizeof(float));
+	memcpy(h0, hrm_engine_zH(g.e), n * sizeof(float));
+	memcpy(l0, hrm_engine_zL(g.e), n * sizeof(float));
+	struct hrm_cursor before = hrm_engine_cursor(g.e);
+	int events = c.n_l + c.n_h + c.n_seg;
+	atomic_store(&stop, 1);
+	for (int grain = HRM_GRAIN_MODULE; grain <= HRM_GRAIN_SEGMENT; grain++) {
+		ck_assert_int_eq(hrm_engine_step(g.e, (enum hrm_grain)grain), -1);
+		ck_assert(memcmp(h0, hrm_engine_zH(g.e), n * sizeof(float)) == 0);
+		ck_assert(memcmp(l0, hrm_engine_zL(g.e), n * sizeof(float)) == 0);
+		struct hrm_cursor now = hrm_engine_cursor(g.e);
+		ck_assert(now.segment == before.segment && now.h_cycle == before.h_cycle && now.l_step == before.l_step);
+		ck_assert_int_eq(c.n_l + c.n_h + c.n_seg, events);
+	}
+	/* and where an L-step is next (right after a reset) */
+	hrm_engine_reset(g.e, -1);
+	float *l_reset = xmalloc(n * sizeof(float));
+	memcpy(l_reset, hrm_engine_zL(g.e), n * sizeof(float));
+	ck_assert_int_eq(hrm_engine_cursor(g.e).l_step, 0);
+	ck_assert_int_eq(hrm_engine_step(g.e, HRM_GRAIN_MODULE), -1);
+	ck_assert(memcmp(l_reset, hrm_engine_zL(g.e), n * sizeof(float)) == 0);
+	free(l_reset);
+	atomic_store(&stop, 0);
+	hrm_engine_step(g.e, HRM_GRAIN_L);
+	ck_assert_int_eq(hrm_engine_step(g.e, HRM_GRAIN_SEGMENT), 0);
+	memcpy(h0, hrm_engine_zH(g.e), n * sizeof(float));
+	memcpy(l0, hrm_engine_zL(g.e), n * sizeof(float));
+	/* the reference: the same two calls without any abort */
+	hrm_engine_set_abort(g.e, NULL);
+	hrm_engine_reset(g.e, -1);
+	hrm_engine_step(g.e, HRM_GRAIN_L);
+	hrm_engine_step(g.e, HRM_GRAIN_SEGMENT);
+	ck_assert(memcmp(h0, hrm_engine_zH(g.e), n * sizeof(float)) == 0);
+	ck_assert(memcmp(l0, hrm_engine_zL(g.e), n * sizeof(float)) == 0);
+	free(h0);
+	free(l0);
+	golden_close(&g);
+}
+END_TEST
+
 /* Halting decisions: max-steps at M, adaptive on q_halt > q_continue, and
  * running past M on request keeps going. */
 struct halts {
@@ -333,6 +388,7 @@ static Suite *golden_suite(void)
 	tcase_add_loop_test(tc, test_steps, 0, N_CASES);
 	tcase_add_loop_test(tc, test_free_run, 0, N_CASES);
 	tcase_add_test(tc, test_grains);
+	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_halting);
 	suite_add_tcase(s, tc);
 	return s;

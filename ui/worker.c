@@ -35,6 +35,7 @@ struct worker {
 	pthread_cond_t cv;
 	int pipe_fd[2];
 	bool quit, busy;
+	atomic_int abort_step; /* set by the UI: stop the running step between two blocks */
 	struct wanted want;  /* written by the UI */
 	struct history hist; /* published positions */
 	uint64_t loaded_gen;
@@ -176,6 +177,7 @@ static int load(struct worker *w, const struct wanted *want, char **cause)
 		if (w->e == NULL)
 			return -1;
 		hrm_engine_add_observer(w->e, on_event, w);
+		hrm_engine_set_abort(w->e, &w->abort_step);
 		w->S = want->S;
 		w->T = hrm_engine_T(w->e);
 		w->d = c->hidden_size;
@@ -220,28 +222,32 @@ static int load(struct worker *w, const struct wanted *want, char **cause)
 	return 0;
 }
 
-static void step(struct worker *w)
+/* One module call; -1 when the UI aborted it (nothing changed). */
+static int step(struct worker *w)
 {
 	float *keep_zH = w->pending.pool_zH, *keep_zL = w->pending.pool_zL;
 	memset(&w->pending, 0, sizeof w->pending);
 	w->pending.pool_zH = keep_zH;
 	w->pending.pool_zL = keep_zL;
 	double t0 = now_ms();
-	hrm_engine_step(w->e, HRM_GRAIN_MODULE);
+	if (hrm_engine_step(w->e, HRM_GRAIN_MODULE) != 0)
+		return -1;
 	w->pending.ms = now_ms() - t0;
 	read_state(w);
 	if (w->pending.seg_end)
 		save_checkpoint(w, hrm_engine_cursor(w->e).segment);
+	return 0;
 }
 
 /* Probe at a past position: replay from its segment's checkpoint, then put
- * the live state back. */
-static void probe_at(struct worker *w, int pos, int live_pos)
+ * the live state back.  -1 when the UI aborted the replay (no probe). */
+static int probe_at(struct worker *w, int pos, int live_pos)
 {
 	if (pos == live_pos) {
 		hrm_engine_probe(w->e, w->buf_probe);
-		return;
+		return 0;
 	}
+	int rc = 0;
 	size_t n = (size_t)w->T * w->d;
 	int K = w->hist.K, seg = pos / K, rest = pos % K;
 	float *zH = hrm_engine_zH(w->e), *zL = hrm_engine_zL(w->e);
@@ -252,10 +258,11 @@ static void probe_at(struct worker *w, int pos, int live_pos)
 	memcpy(zL, w->ckpt[seg] + n, n * sizeof(float));
 	hrm_engine_set_cursor(w->e, (struct hrm_cursor){.segment = seg});
 	w->replaying = true;
-	for (int i = 0; i < rest; i++)
-		hrm_engine_step(w->e, HRM_GRAIN_MODULE);
+	for (int i = 0; i < rest && rc == 0; i++)
+		rc = hrm_engine_step(w->e, HRM_GRAIN_MODULE);
 	w->replaying = false;
-	hrm_engine_probe(w->e, w->buf_probe);
+	if (rc == 0)
+		hrm_engine_probe(w->e, w->buf_probe);
 	memcpy(zH, w->save_zH, n * sizeof(float));
 	memcpy(zL, w->save_zL, n * sizeof(float));
 	hrm_engine_set_cursor(w->e, live);
@@ -264,6 +271,7 @@ static void probe_at(struct worker *w, int pos, int live_pos)
 		memcpy(hrm_engine_seg_start_zH(w->e), w->ckpt[live.segment], n * sizeof(float));
 		memcpy(hrm_engine_seg_start_zL(w->e), w->ckpt[live.segment] + n, n * sizeof(float));
 	}
+	return rc;
 }
 
 static bool halts(const struct hist_pos *p, bool adaptive)
@@ -318,11 +326,12 @@ static void *thread_main(void *arg)
 		if (loaded && last < w->want.target && last < history_max_pos(h)) {
 			uint64_t gen = w->loaded_gen;
 			w->busy = true;
+			atomic_store(&w->abort_step, 0);
 			pthread_mutex_unlock(&w->mu);
-			step(w);
+			int rc = step(w);
 			pthread_mutex_lock(&w->mu);
 			w->busy = false;
-			if (w->want.gen == gen) {
+			if (rc == 0 && w->want.gen == gen) {
 				history_append(h, &w->pending);
 				if (w->pending.kind == HIST_L)
 					w->ms_L = w->pending.ms;
@@ -341,11 +350,12 @@ static void *thread_main(void *arg)
 		if (loaded && pp >= 0 && pp <= last && h->pos[pp].probe == NULL) {
 			uint64_t gen = w->loaded_gen;
 			w->busy = true;
+			atomic_store(&w->abort_step, 0);
 			pthread_mutex_unlock(&w->mu);
-			probe_at(w, pp, last);
+			int rc = probe_at(w, pp, last);
 			pthread_mutex_lock(&w->mu);
 			w->busy = false;
-			if (w->want.gen == gen && pp < h->n) {
+			if (rc == 0 && w->want.gen == gen && pp < h->n) {
 				size_t sv = (size_t)h->S * h->V;
 				h->pos[pp].probe = xmalloc(sv * sizeof(float));
 				memcpy(h->pos[pp].probe, w->buf_probe, sv * sizeof(float));
@@ -403,6 +413,7 @@ void worker_free(struct worker *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->quit = true;
+	atomic_store(&w->abort_step, 1);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
@@ -476,6 +487,7 @@ uint64_t worker_load(struct worker *w, const int32_t *tokens, int S, int32_t pid
 	w->want.until_halt = false;
 	w->want.probe = -1;
 	uint64_t gen = ++w->want.gen;
+	atomic_store(&w->abort_step, 1); /* the step running is for the old puzzle */
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return gen;
@@ -522,6 +534,7 @@ void worker_cancel(struct worker *w)
 	pthread_mutex_lock(&w->mu);
 	w->want.target = w->hist.n > 0 ? w->hist.n - 1 : 0;
 	w->want.until_halt = false;
+	atomic_store(&w->abort_step, 1);
 	pthread_mutex_unlock(&w->mu);
 }
 
