@@ -94,5 +94,9 @@ struct maze_gen_opts {
 	int max_mazes;  /* give up after this many mazes (0: 1000) */
 };
 int maze_generate(struct hrm_rng *rng, const struct maze_gen_opts *o, struct puzzle *out, char **cause);
+/* The maze p walled into the top-left of a canvas x canvas grid (canvas >=
+ * p->side): wall cells outside the maze, in the input and the label, so that
+ * one model (one seq_len) sees mazes of several sizes. */
+void maze_wall_into(const struct puzzle *p, int canvas, struct puzzle *out);
 
 #endif

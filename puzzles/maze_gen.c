@@ -134,3 +134,18 @@ int maze_generate(struct hrm_rng *rng, const struct maze_gen_opts *o, struct puz
 	return set_cause(cause, "maze generator: no S and G %d or more moves apart in %d mazes of %dx%d", min_path,
 			 max_mazes, side, side);
 }
+
+void maze_wall_into(const struct puzzle *p, int canvas, struct puzzle *out)
+{
+	struct puzzle q = *p;
+	int n = p->side;
+	for (int r = 0; r < canvas; r++)
+		for (int c = 0; c < canvas; c++) {
+			bool in = r < n && c < n;
+			q.input[r * canvas + c] = in ? p->input[r * n + c] : MAZE_WALL;
+			q.label[r * canvas + c] = in ? p->label[r * n + c] : MAZE_WALL;
+		}
+	q.side = canvas;
+	q.seq_len = canvas * canvas;
+	*out = q;
+}

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 static const char gen_help[] =
-	"usage: hrmscope gen maze --size N --count K [--min-path L] [--loops P] [common options] -o DIR\n"
+	"usage: hrmscope gen maze --size N [--canvas C] --count K [--min-path L] [--loops P] [common options] -o DIR\n"
 	"       hrmscope gen sudoku --count K [--givens G] [--min-backtracks B] [common options] -o DIR\n"
 	"       hrmscope gen --from-csv FILE.csv|CSVDIR [--kind maze|sudoku] [--split NAME]\n"
 	"                    [--subsample N] [--min-difficulty R] [--aug K] [--seed S] -o DIR\n"
@@ -38,6 +38,8 @@ static const char gen_help[] =
 	"  --count K            train puzzles (groups)\n"
 	"  --min-path L         maze: shortest S-to-G path of at least L moves (Maze-Hard: 30, 111)\n"
 	"  --loops P            maze: share of extra openings, 0..1 (default 0: one path)\n"
+	"  --canvas C           maze: wall each maze into a C x C grid (as hrmscope train --maze-mix\n"
+	"                       does), to evaluate a model of another size on smaller mazes\n"
 	"  --givens G           sudoku: givens left, 17..81 (default 0: as few as keep it unique)\n"
 	"  --min-backtracks B   sudoku: hardness, search backtracks at least B (default 0)\n"
 	"  --seed S             generator seed (default 0)\n"
@@ -57,7 +59,7 @@ static const char gen_help[] =
 
 struct gen_opts {
 	const char *kind, *out, *csv, *split;
-	long size, count, min_path, givens, min_bt, aug, test_count, subsample, min_difficulty;
+	long size, canvas, count, min_path, givens, min_bt, aug, test_count, subsample, min_difficulty;
 	double loops;
 	uint64_t seed, test_seed;
 	bool test_count_set, test_seed_set, min_difficulty_set;
@@ -157,6 +159,8 @@ static int generate_split(struct dataset_writer *w, const struct gen_opts *o, co
 		if (maze) {
 			struct maze_gen_opts mo = { .side = (int)o->size, .min_path = (int)o->min_path, .loops = o->loops };
 			rc = maze_generate(&rng, &mo, p, cause);
+			if (rc == 0 && o->canvas > o->size)
+				maze_wall_into(p, (int)o->canvas, p);
 		} else {
 			struct sudoku_gen_opts so = { .givens = (int)o->givens, .min_backtracks = o->min_bt };
 			rc = sudoku_generate(&rng, &so, p, NULL, cause);
@@ -177,7 +181,8 @@ static int generate_split(struct dataset_writer *w, const struct gen_opts *o, co
 static int gen_puzzles(const struct gen_opts *o, struct dataset_writer **w, char **cause)
 {
 	bool maze = !strcmp(o->kind, "maze");
-	int seq_len = maze ? (int)(o->size * o->size) : SUDOKU_CELLS;
+	long side = o->canvas > o->size ? o->canvas : o->size;
+	int seq_len = maze ? (int)(side * side) : SUDOKU_CELLS;
 	struct seen seen = { 0 };
 	*w = new_writer(maze ? MAZE_VOCAB : SUDOKU_VOCAB, seq_len, cause);
 	if (*w == NULL)
@@ -445,7 +450,7 @@ static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **ca
 /* ---- the command ---- */
 
 enum {
-	O_SIZE = 256, O_COUNT, O_MINPATH, O_LOOPS, O_GIVENS, O_MINBT, O_SEED, O_AUG, O_TCOUNT, O_TSEED, O_CSV, O_KIND,
+	O_SIZE = 256, O_CANVAS, O_COUNT, O_MINPATH, O_LOOPS, O_GIVENS, O_MINBT, O_SEED, O_AUG, O_TCOUNT, O_TSEED, O_CSV, O_KIND,
 	O_SPLIT, O_SUB, O_MINDIFF,
 };
 
@@ -453,6 +458,7 @@ static int parse_gen(int argc, char **argv, struct gen_opts *o)
 {
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, O_SIZE }, { "count", required_argument, NULL, O_COUNT },
+		{ "canvas", required_argument, NULL, O_CANVAS },
 		{ "min-path", required_argument, NULL, O_MINPATH }, { "loops", required_argument, NULL, O_LOOPS },
 		{ "givens", required_argument, NULL, O_GIVENS }, { "min-backtracks", required_argument, NULL, O_MINBT },
 		{ "seed", required_argument, NULL, O_SEED }, { "aug", required_argument, NULL, O_AUG },
@@ -474,6 +480,7 @@ static int parse_gen(int argc, char **argv, struct gen_opts *o)
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SIZE: NUM("size", 1, PUZZLE_MAX_SIDE, o->size); break;
+		case O_CANVAS: NUM("canvas", MAZE_GEN_MIN_SIDE, PUZZLE_MAX_SIDE, o->canvas); break;
 		case O_COUNT: NUM("count", 1, 100000000L, o->count); break;
 		case O_MINPATH: NUM("min-path", 1, PUZZLE_MAX_CELLS, o->min_path); break;
 		case O_GIVENS: NUM("givens", 0, SUDOKU_CELLS, o->givens); break;
@@ -508,7 +515,7 @@ static int check_gen(int argc, char **argv, struct gen_opts *o)
 	if (o->csv) {
 		if (optind < argc)
 			return cli_usage("gen", "unexpected argument '%s' with --from-csv", argv[optind]);
-		if (o->count || o->size || o->min_path || o->givens || o->min_bt || o->test_count_set)
+		if (o->count || o->size || o->canvas || o->min_path || o->givens || o->min_bt || o->test_count_set)
 			return cli_usage("gen", "--from-csv takes no generator options (--size, --count, ...)");
 	} else {
 		if (optind >= argc)
@@ -534,13 +541,15 @@ static int check_gen(int argc, char **argv, struct gen_opts *o)
 			return cli_usage("gen", "a maze needs --size %d..%d", MAZE_GEN_MIN_SIDE, PUZZLE_MAX_SIDE);
 		if (o->givens || o->min_bt)
 			return cli_usage("gen", "--givens and --min-backtracks are for sudoku");
+		if (o->canvas && o->canvas < o->size)
+			return cli_usage("gen", "--canvas %ld is smaller than the maze (--size %ld)", o->canvas, o->size);
 	} else if (!o->csv) {
 		if (o->size && o->size != 9)
 			return cli_usage("gen", "a sudoku is 9x9 (--size 9 or none)");
 		if (o->givens && o->givens < 17)
 			return cli_usage("gen", "--givens: a sudoku with a unique solution has 17..81 givens");
-		if (o->min_path || o->loops > 0)
-			return cli_usage("gen", "--min-path and --loops are for mazes");
+		if (o->min_path || o->loops > 0 || o->canvas)
+			return cli_usage("gen", "--min-path, --loops and --canvas are for mazes");
 	}
 	if (o->kind && !strcmp(o->kind, "maze") && o->aug > 7)
 		return cli_usage("gen", "--aug: a maze has 7 dihedral variants besides itself (0..7)");

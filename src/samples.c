@@ -79,15 +79,9 @@ static int maze_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *in
 	struct puzzle p;
 	if (maze_generate(rng, &o, &p, cause) != 0)
 		return -1;
-	int C = s->canvas;
-	/* a smaller maze is walled into the top-left of the canvas, so one model
-	 * (one seq_len) trains on several sizes */
-	for (int r = 0; r < C; r++)
-		for (int c = 0; c < C; c++) {
-			bool in = r < side && c < side;
-			inputs[r * C + c] = in ? p.input[r * side + c] : MAZE_WALL;
-			labels[r * C + c] = in ? p.label[r * side + c] : MAZE_WALL;
-		}
+	maze_wall_into(&p, s->canvas, &p);
+	memcpy(inputs, p.input, (size_t)p.seq_len * sizeof *inputs);
+	memcpy(labels, p.label, (size_t)p.seq_len * sizeof *labels);
 	*pid = 0;
 	return 0;
 }

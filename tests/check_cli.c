@@ -697,6 +697,48 @@ START_TEST(test_gen_maze_round_trip)
 }
 END_TEST
 
+/* --canvas: mazes walled into a larger grid; the same mazes as without it */
+START_TEST(test_gen_maze_canvas)
+{
+	char *dir = test_path("gen_canvas"), *plain = test_path("gen_plain");
+	struct test_output r = test_hrmscope("gen maze --size 5 --canvas 9 --count 4 --test-count 2 --seed 8 -o '%s'", dir);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	test_output_free(&r);
+	r = test_hrmscope("gen maze --size 5 --count 4 --test-count 2 --seed 8 -o '%s'", plain);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	test_output_free(&r);
+	struct dataset_split c, p;
+	char *cause = NULL;
+	ck_assert_msg(dataset_read_split(dir, "train", &c, &cause) == 0, "%s", cause);
+	ck_assert_msg(dataset_read_split(plain, "train", &p, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(c.meta.seq_len, 81);
+	ck_assert_int_eq(p.meta.seq_len, 25);
+	ck_assert_int_eq(c.num_examples, p.num_examples);
+	for (int64_t i = 0; i < c.num_examples; i++) {
+		struct dataset_example ec, ep;
+		ck_assert(dataset_get_example(&c, i, &ec) == 0 && dataset_get_example(&p, i, &ep) == 0);
+		for (int k = 0; k < 81; k++) {
+			int row = k / 9, col = k % 9;
+			bool in = row < 5 && col < 5;
+			ck_assert_int_eq(ec.inputs[k], in ? ep.inputs[row * 5 + col] : MAZE_WALL);
+			ck_assert_int_eq(ec.labels[k], in ? ep.labels[row * 5 + col] : MAZE_WALL);
+		}
+	}
+	dataset_split_free(&c);
+	dataset_split_free(&p);
+	r = test_hrmscope("gen maze --size 7 --canvas 5 --count 1 -o '%s/x'", dir);
+	ck_assert_int_ne(r.rc, 0);
+	ck_assert_msg(strstr(r.err, "--canvas") != NULL, "%s", r.err);
+	test_output_free(&r);
+	r = test_hrmscope("gen sudoku --canvas 11 --count 1 -o '%s/y'", dir);
+	ck_assert_int_ne(r.rc, 0);
+	ck_assert_msg(strstr(r.err, "--canvas") != NULL, "%s", r.err);
+	test_output_free(&r);
+	free(dir);
+	free(plain);
+}
+END_TEST
+
 START_TEST(test_gen_sudoku_round_trip)
 {
 	char *dir = test_path("gen_sudoku");
@@ -908,6 +950,7 @@ static Suite *cli_suite(void)
 	t = tcase_create("gen");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_gen_maze_round_trip);
+	tcase_add_test(t, test_gen_maze_canvas);
 	tcase_add_test(t, test_gen_sudoku_round_trip);
 	tcase_add_test(t, test_gen_from_csv);
 	suite_add_tcase(s, t);
