@@ -61,6 +61,17 @@ res=${BENCH_RESULTS:-$tmp/results.jsonl}
 # (one such measurement is in the table); passive waiting is the fair setting.
 export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
 
+# CPU ticks (utime + stime) of every process, "pid ticks" per line: the
+# processes that exist before and after the run used the difference, which
+# is the other work on the machine (load averages and ps %CPU, a lifetime
+# average, also count processes that were stopped during the run)
+cpu_ticks() {
+	for f in /proc/[0-9]*/stat; do
+		sed -n 's/^\([0-9]*\) (.*) [A-Za-z] \(.*\)$/\1 \2/p' "$f" 2>/dev/null
+	done | awk '{ print $1, $12 + $13 }'
+}
+ticks_start=$(mktemp)
+cpu_ticks >"$ticks_start"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 step=0
@@ -155,10 +166,15 @@ done
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 t_end=$(date +%s)
+hz=$(getconf CLK_TCK)
+other_cpu=$(cpu_ticks | awk -v hz="$hz" 'NR == FNR { t[$1] = $2; next } ($1 in t) { s += $2 - t[$1] }
+	END { printf "%.1f", s / hz }' "$ticks_start" -)
+rm -f "$ticks_start"
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 busy=$(ps -eo pcpu=,comm= --sort=-pcpu |
 	awk '$1 >= 20 && $2 != "ps" { printf "%s%s (%.0f%%)", sep, $2, $1; sep = ", " }')
 "$py" "$srcdir/tools/bench_report.py" --results "$res" --out "$out" \
 	--meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" --meta "cpu=$cpu" --meta "cores=$(nproc)" \
 	--meta "threads=$threads" --meta "load_start=$load_start" --meta "load_end=$load_end" \
-	--meta "seconds=$((t_end - t_start))" --meta "busy=$busy" --meta "command=$command"
+	--meta "seconds=$((t_end - t_start))" --meta "busy=$busy" --meta "other_cpu=$other_cpu" \
+	--meta "command=$command"

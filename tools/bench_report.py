@@ -297,13 +297,21 @@ def main():
                  ti.get("openblas_config", "?"), ti.get("openblas_threads", "?"), ti.get("torch_threads", "?"),
                  ti.get("interop_threads", "?")))
     md.append("- load average (1/5/15 min): %s at the start, %s at the end; "
-              "other processes at %%CPU >= 20 at the end (ps): %s"
+              "other processes at %%CPU >= 20 at the end (ps, a lifetime average): %s"
               % (meta.get("load_start", "?"), meta.get("load_end", "?"), meta.get("busy", "?") or "none"))
     md.append("- duration: %s s" % meta.get("seconds", "?"))
     try:
-        busy = float(meta.get("load_start", "0").split()[0]) > 0.5
-    except ValueError:
-        busy = False
+        secs, cores = float(meta["seconds"]), float(meta["cores"])
+        other = float(meta["other_cpu"])
+        share = other / (secs * cores) if secs > 0 and cores > 0 else 0.0
+        md.append("- other work during the run: %.1f CPU-seconds in processes that ran before and after it "
+                  "(%.1f %% of %d cores over %d s)" % (other, 100 * share, cores, secs))
+        busy = share > 0.05
+    except (KeyError, ValueError):
+        try:
+            busy = float(meta.get("load_start", "0").split()[0]) > 0.5
+        except ValueError:
+            busy = False
     if busy:
         md.append("- **measured once, under load**: the machine was busy with other work during the run "
                   "(load average above), so every figure is lower and noisier than on an idle machine; "
