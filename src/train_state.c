@@ -306,6 +306,17 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	tr->eval_log = tr->log ? open_log(o->out, "eval_log.csv", o->resume, tr->step, cause) : NULL;
 	if (tr->log == NULL || tr->eval_log == NULL)
 		return -1;
+	if (tr->src.nmix > 0) {
+		/* a run resumed with --maze-mix may not have the file yet */
+		char *p = path_in(o->out, "eval_mix_log.csv");
+		bool have = o->resume && file_exists(p);
+		free(p);
+		tr->mix_log = open_log(o->out, "eval_mix_log.csv", have, tr->step, cause);
+		if (tr->mix_log == NULL)
+			return -1;
+		if (!have)
+			fprintf(tr->mix_log, "step,M,size,canvas,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy\n");
+	}
 	if (!o->resume) {
 		fprintf(tr->log, "step,lr,M,loss,lm_loss,q_halt_loss,q_continue_loss,accuracy,exact_accuracy,"
 				 "q_halt_accuracy,steps,count,grad_norm,samples_per_s\n");
@@ -324,6 +335,8 @@ void trainer_teardown(struct trainer *tr)
 		fclose(tr->log);
 	if (tr->eval_log)
 		fclose(tr->eval_log);
+	if (tr->mix_log)
+		fclose(tr->mix_log);
 	train_ctx_free(tr->ctx);
 	optim_free(&tr->opt);
 	struct train_batch *b = &tr->batch;

@@ -29,6 +29,7 @@ struct trainer {
 	int M;                    /* current halt_max_steps (curriculum) */
 	double best_exact;        /* best eval exact accuracy so far, -1 before the first */
 	FILE *log, *eval_log;
+	FILE *mix_log;            /* with --maze-mix: held-out exact per training size */
 };
 
 /* New run, or resume from opts->out when opts->resume. */

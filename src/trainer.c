@@ -87,6 +87,28 @@ static int run_eval(struct trainer *tr, char **cause)
 				"adaptive %.1f%% in %.2f segments\n",
 			isatty(2) ? "\r\033[K" : "", tr->step, 100 * exact, Mfull, 100 * first,
 			100 * r.token_acc / r.n, 100.0 * r.adaptive_exact / r.n, r.adaptive_steps / r.n);
+	/* with a size mix: the smaller sizes too, walled in as in training */
+	for (int i = 0; tr->mix_log != NULL && i < tr->src.nmix; i++) {
+		int side = tr->src.mix[i];
+		if (side == tr->src.side)
+			continue;
+		struct sample_source s;
+		struct eval_result q;
+		if (samples_open_maze(&s, side, tr->src.canvas, tr->opts.maze_min_path, tr->opts.maze_loops, cause) != 0)
+			return -1;
+		int rc = evaluate(m, &s, tr->eval_seed + (uint64_t)side, tr->opts.eval_n, tr->opts.batch, Mfull, &q, cause);
+		samples_close(&s);
+		if (rc != 0)
+			return -1;
+		fprintf(tr->mix_log, "%ld,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, q.n,
+			(double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
+			q.token_acc / q.n);
+		fflush(tr->mix_log);
+		if (!tr->opts.quiet)
+			fprintf(stderr, "eval step %ld, %dx%d mazes in the canvas: exact %.1f%% after %d segments "
+					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * q.exact / q.n, Mfull,
+				100.0 * q.exact_at[0] / q.n);
+	}
 	/* curriculum: raise M once the first segment solves enough on its own */
 	if (tr->M < Mfull && first >= tr->opts.m_raise_at) {
 		tr->M = Mfull;

@@ -280,6 +280,39 @@ START_TEST(test_train_init)
 }
 END_TEST
 
+/* --maze-mix: every eval also scores the smaller training sizes, walled
+ * into the canvas, one row each in eval_mix_log.csv (kept on resume). */
+START_TEST(test_train_mix_log)
+{
+	char *dir = test_path("mix"), *out = test_path("out");
+	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7", "--steps", "4",
+	                      "--batch", "4", "--eval-every", "2", "--eval-n", "6", "--threads", "1", "--quiet",
+	                      "-o", dir, NULL};
+	ck_assert_int_eq(run(args, out), 0);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/eval_mix_log.csv", dir);
+	char *log = test_slurp(path, 1 << 20, NULL);
+	int rows = 0;
+	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
+		long step;
+		int M, size, canvas, n;
+		double exact, seg1, adaptive, token;
+		ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &size, &canvas, &n, &exact,
+		                     &seg1, &adaptive, &token) == 9, "%s", log);
+		ck_assert_int_eq(step, 2 * (rows + 1));
+		ck_assert_int_eq(size, 5);
+		ck_assert_int_eq(canvas, 7);
+		ck_assert_int_eq(n, 6);
+		ck_assert(exact >= 0 && exact <= 1 && seg1 >= 0 && seg1 <= 1 && token > 0 && token <= 1);
+		rows++;
+	}
+	ck_assert_msg(rows == 2, "%s", log);
+	free(log);
+	free(dir);
+	free(out);
+}
+END_TEST
+
 /* A 5x5 maze dataset for the fixture model (made once). */
 static const char *dataset(void)
 {
@@ -376,6 +409,7 @@ static Suite *durability_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_kill_resume);
 	tcase_add_test(tc, test_train_init);
+	tcase_add_test(tc, test_train_mix_log);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);
