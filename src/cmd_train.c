@@ -41,7 +41,7 @@ static const char train_help[] =
 	"  --run-to-max P         share of rows that never halt before M (trains late segments)\n"
 	"  --m-start M            curriculum: start with halt_max_steps M ...\n"
 	"  --m-raise-at X         ... and raise it to the arch's once eval exact after segment 1 >= X (0.6)\n"
-"                         (a value above 1 never raises it)\n"
+"                         (with --maze-mix: the mean over the sizes; above 1 never raises it)\n"
 	"run\n"
 	"  --eval-every N (500)  --eval-n N (256)  --checkpoint-every N (500)  --seed K (0)\n"
 	"  --threads N (2)  --resume  --quiet\n";

@@ -87,7 +87,10 @@ static int run_eval(struct trainer *tr, char **cause)
 				"adaptive %.1f%% in %.2f segments\n",
 			isatty(2) ? "\r\033[K" : "", tr->step, 100 * exact, Mfull, 100 * first,
 			100 * r.token_acc / r.n, 100.0 * r.adaptive_exact / r.n, r.adaptive_steps / r.n);
-	/* with a size mix: the smaller sizes too, walled in as in training */
+	/* with a size mix: the smaller sizes too, walled in as in training; the
+	 * curriculum then looks at the mean first-segment accuracy over sizes */
+	double trigger = first;
+	int sizes = 1;
 	for (int i = 0; tr->mix_log != NULL && i < tr->src.nmix; i++) {
 		int side = tr->src.mix[i];
 		if (side == tr->src.side)
@@ -104,13 +107,16 @@ static int run_eval(struct trainer *tr, char **cause)
 			(double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
 			q.token_acc / q.n);
 		fflush(tr->mix_log);
+		trigger += (double)q.exact_at[0] / q.n;
+		sizes++;
 		if (!tr->opts.quiet)
 			fprintf(stderr, "eval step %ld, %dx%d mazes in the canvas: exact %.1f%% after %d segments "
 					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * q.exact / q.n, Mfull,
 				100.0 * q.exact_at[0] / q.n);
 	}
 	/* curriculum: raise M once the first segment solves enough on its own */
-	if (tr->M < Mfull && first >= tr->opts.m_raise_at) {
+	trigger /= sizes;
+	if (tr->M < Mfull && trigger >= tr->opts.m_raise_at) {
 		tr->M = Mfull;
 		fprintf(stderr, "curriculum: halt_max_steps raised to %d at step %ld\n", Mfull, tr->step);
 	}
