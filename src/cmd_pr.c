@@ -7,9 +7,9 @@
 #include "cli_puzzle.h"
 #include "dataset.h"
 #include "engine.h"
+#include "pr.h"
 #include "util.h"
 
-#include <cblas.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,101 +40,6 @@ static const char pr_help[] =
 	"With fewer samples than dimensions the Gram matrix of the centred samples is used\n"
 	"(same non-zero spectrum), else the d x d covariance accumulated in blocks.\n";
 
-/* Collects samples of dimension dim and gives the PR of their covariance. */
-struct pr_acc {
-	int dim;
-	long n;
-	double *shift; /* the first sample: accumulating x - shift keeps precision */
-	double *sum;   /* sum of shifted samples */
-	double *rows;  /* [dim][dim]: the first dim samples, later a block buffer */
-	int nb;        /* rows in the block buffer (covariance mode) */
-	double *C;     /* [dim][dim] upper: sum of y y^T (covariance mode), NULL before */
-};
-
-static void acc_init(struct pr_acc *a, int dim)
-{
-	memset(a, 0, sizeof *a);
-	a->dim = dim;
-	a->shift = xcalloc((size_t)dim, sizeof *a->shift);
-	a->sum = xcalloc((size_t)dim, sizeof *a->sum);
-	a->rows = xmalloc((size_t)dim * dim * sizeof *a->rows);
-}
-
-static void acc_free(struct pr_acc *a)
-{
-	free(a->shift);
-	free(a->sum);
-	free(a->rows);
-	free(a->C);
-}
-
-static void acc_flush(struct pr_acc *a)
-{
-	if (a->nb > 0)
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, a->dim, a->nb, 1.0, a->rows, a->dim, 1.0, a->C, a->dim);
-	a->nb = 0;
-}
-
-static void acc_add(struct pr_acc *a, const double *x)
-{
-	int d = a->dim;
-	if (a->n == d && a->C == NULL) {
-		/* more samples than dimensions: switch to the covariance */
-		a->C = xcalloc((size_t)d * d, sizeof *a->C);
-		a->nb = d;
-		acc_flush(a);
-	}
-	double *y = a->rows + (size_t)(a->C ? a->nb : a->n) * d;
-	if (a->n == 0)
-		memcpy(a->shift, x, (size_t)d * sizeof *x);
-	for (int i = 0; i < d; i++) {
-		y[i] = x[i] - a->shift[i];
-		a->sum[i] += y[i];
-	}
-	a->n++;
-	if (a->C && ++a->nb == d)
-		acc_flush(a);
-}
-
-/* PR, or NAN without variance. *gram says which route was taken. */
-static double acc_pr(struct pr_acc *a, bool *gram)
-{
-	int d = a->dim;
-	long n = a->n;
-	double tr = 0, fro = 0;
-	*gram = a->C == NULL;
-	if (n < 2)
-		return NAN;
-	if (a->C == NULL) {
-		/* Gram route: G = Yc Yc^T over the n stored samples, centred */
-		double *G = xcalloc((size_t)n * n, sizeof *G);
-		for (long r = 0; r < n; r++)
-			for (int i = 0; i < d; i++)
-				a->rows[(size_t)r * d + i] -= a->sum[i] / (double)n;
-		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, d, 1.0, a->rows, d, 0.0, G, (int)n);
-		for (long i = 0; i < n; i++) {
-			tr += G[i * n + i];
-			fro += G[i * n + i] * G[i * n + i];
-			for (long j = i + 1; j < n; j++)
-				fro += 2 * G[i * n + j] * G[i * n + j];
-		}
-		free(G);
-	} else {
-		acc_flush(a);
-		for (int i = 0; i < d; i++)
-			for (int j = i; j < d; j++) {
-				double c = a->C[(size_t)i * d + j] - a->sum[i] * a->sum[j] / (double)n;
-				if (i == j) {
-					tr += c;
-					fro += c * c;
-				} else {
-					fro += 2 * c * c;
-				}
-			}
-	}
-	return fro > 0 ? tr * tr / fro : NAN;
-}
-
 struct pr_job {
 	const struct dataset_split *split;
 	const char *what;
@@ -142,6 +47,17 @@ struct pr_job {
 	int M, B;
 	bool tokens;
 };
+
+/* out[d] = the mean of z[S][d] over its S cells, in double */
+static void mean_over_cells(const float *z, int S, int d, double *out)
+{
+	memset(out, 0, (size_t)d * sizeof *out);
+	for (int t = 0; t < S; t++)
+		for (int i = 0; i < d; i++)
+			out[i] += z[(size_t)t * d + i];
+	for (int i = 0; i < d; i++)
+		out[i] /= S;
+}
 
 /* PR of z_H and z_L for model m. */
 static int pr_model(const struct hrm_model *m, const struct pr_job *j, double pr[2], bool gram[2], long samples[2],
@@ -153,10 +69,10 @@ static int pr_model(const struct hrm_model *m, const struct pr_job *j, double pr
 		return -1;
 	int T = hrm_engine_T(e), rc = 0;
 	int32_t *in = xmalloc((size_t)B * S * sizeof *in), *pid = xcalloc((size_t)B, sizeof *pid);
-	double *x = xmalloc((size_t)d * sizeof *x);
+	double *x = xmalloc((size_t)B * d * sizeof *x);
 	struct pr_acc acc[2];
-	acc_init(&acc[0], d);
-	acc_init(&acc[1], d);
+	pr_acc_init(&acc[0], d, PR_BLAS);
+	pr_acc_init(&acc[1], d, PR_BLAS);
 	for (long start = 0; start < j->n && rc == 0; start += B) {
 		int rows = j->n - start < B ? (int)(j->n - start) : B;
 		for (int b = 0; b < B; b++) {
@@ -176,31 +92,20 @@ static int pr_model(const struct hrm_model *m, const struct pr_job *j, double pr
 			const float *z = k == 0 ? hrm_engine_zH(e) : hrm_engine_zL(e);
 			for (int b = 0; b < rows; b++) {
 				const float *zb = z + ((size_t)b * T + Lp) * d;
-				if (!j->tokens)
-					memset(x, 0, (size_t)d * sizeof *x);
-				for (int t = 0; t < S; t++) {
-					const float *zt = zb + (size_t)t * d;
-					if (j->tokens) {
-						for (int i = 0; i < d; i++)
-							x[i] = zt[i];
-						acc_add(&acc[k], x);
-					} else {
-						for (int i = 0; i < d; i++)
-							x[i] += zt[i];
-					}
-				}
-				if (!j->tokens) {
-					for (int i = 0; i < d; i++)
-						x[i] /= S;
-					acc_add(&acc[k], x);
-				}
+				if (j->tokens)
+					pr_acc_add_rows(&acc[k], zb, S);
+				else
+					mean_over_cells(zb, S, d, x + (size_t)b * d);
 			}
+			if (!j->tokens)
+				pr_acc_add_rows_f64(&acc[k], x, rows);
 		}
 	}
 	for (int k = 0; k < 2; k++) {
 		samples[k] = acc[k].n;
-		pr[k] = rc == 0 ? acc_pr(&acc[k], &gram[k]) : NAN;
-		acc_free(&acc[k]);
+		gram[k] = pr_acc_gram(&acc[k], NULL);
+		pr[k] = rc == 0 ? pr_acc_ratio(&acc[k], NULL) : NAN;
+		pr_acc_free(&acc[k]);
 	}
 	free(x);
 	free(in);

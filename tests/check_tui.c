@@ -1,6 +1,6 @@
 /* check_tui.c - the TUI's parts without a terminal: the key table, the
- * history cursor, the participation ratio, scripted keys, and the views
- * rendered into an off-screen curses screen and read back as text. */
+ * history cursor, scripted keys, and the views rendered into an off-screen
+ * curses screen and read back as text. */
 #include "hrm.h"
 #include "maze.h"
 #include "script.h"
@@ -11,7 +11,6 @@
 
 #include <check.h>
 #include <locale.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,83 +72,6 @@ START_TEST(test_history_cursor)
 	c = history_cursor(&h, 48);
 	ck_assert(c.done);
 	history_free(&h);
-}
-END_TEST
-
-/* PR straight from the definition: (tr C)^2 / ||C||_F^2 on the d x d covariance */
-static double pr_reference(const float *x, int n, int d)
-{
-	double *m = calloc((size_t)d, sizeof *m), *c = calloc((size_t)d * d, sizeof *c);
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < d; k++)
-			m[k] += x[i * d + k] / (double)n;
-	for (int i = 0; i < n; i++)
-		for (int a = 0; a < d; a++)
-			for (int b = 0; b < d; b++)
-				c[a * d + b] += (x[i * d + a] - m[a]) * (x[i * d + b] - m[b]);
-	double tr = 0, fro = 0;
-	for (int a = 0; a < d; a++) {
-		tr += c[a * d + a];
-		for (int b = 0; b < d; b++)
-			fro += c[a * d + b] * c[a * d + b];
-	}
-	free(m);
-	free(c);
-	return tr * tr / fro;
-}
-
-START_TEST(test_participation_ratio)
-{
-	/* +-e_k: an isotropic cloud in d dimensions has PR d */
-	enum { D = 6 };
-	float iso[2 * D * D] = {0};
-	for (int k = 0; k < D; k++) {
-		iso[(2 * k) * D + k] = 1;
-		iso[(2 * k + 1) * D + k] = -1;
-	}
-	ck_assert_double_eq_tol(pr_participation_ratio(iso, 2 * D, D), D, 1e-9);
-	/* points on a line: PR 1 */
-	float line[5 * 3];
-	for (int i = 0; i < 5; i++)
-		for (int k = 0; k < 3; k++)
-			line[i * 3 + k] = (float)(i * (k + 1));
-	ck_assert_double_eq_tol(pr_participation_ratio(line, 5, 3), 1.0, 1e-9);
-	ck_assert(isnan(pr_participation_ratio(line, 1, 3)));
-	/* Gram (n < d) and covariance (n > d) paths against the definition */
-	float x[40 * 12];
-	unsigned s = 1;
-	for (int i = 0; i < 40 * 12; i++) {
-		s = s * 1103515245u + 12345u;
-		x[i] = (float)((s >> 8) % 1000) / 500.0f - 1.0f;
-	}
-	ck_assert_double_eq_tol(pr_participation_ratio(x, 5, 12), pr_reference(x, 5, 12), 1e-9);
-	ck_assert_double_eq_tol(pr_participation_ratio(x, 40, 12), pr_reference(x, 40, 12), 1e-9);
-	/* running moments: 25 samples in one set plus 15 in another (sharing its
-	 * reference point) give the PR of all 40; shifted far from the origin,
-	 * the digits survive (the reference point absorbs the mean) */
-	float far[40 * 12];
-	for (int i = 0; i < 40 * 12; i++)
-		far[i] = x[i] + 1000.0f;
-	for (int shifted = 0; shifted < 2; shifted++) {
-		const float *v = shifted ? far : x;
-		struct pr_moments a, b;
-		pr_moments_init(&a, 12);
-		pr_moments_init(&b, 12);
-		ck_assert(isnan(pr_moments_ratio(&a, NULL)));
-		for (int i = 0; i < 25; i++)
-			pr_moments_add(&a, v + i * 12);
-		pr_moments_clear(&b, &a);
-		for (int i = 25; i < 40; i++)
-			pr_moments_add(&b, v + i * 12);
-		ck_assert_double_eq_tol(pr_moments_ratio(&a, &b), pr_reference(v, 40, 12), 1e-6);
-		ck_assert_double_eq_tol(pr_moments_ratio(&a, NULL), pr_reference(v, 25, 12), 1e-6);
-		pr_moments_clear(&b, NULL);
-		for (int i = 0; i < 5; i++)
-			pr_moments_add(&b, v + i * 12);
-		ck_assert_double_eq_tol(pr_moments_ratio(&b, NULL), pr_reference(v, 5, 12), 1e-6);
-		pr_moments_free(&a);
-		pr_moments_free(&b);
-	}
 }
 END_TEST
 
@@ -493,7 +415,6 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("parts");
 	tcase_add_test(tc, test_keys_table);
 	tcase_add_test(tc, test_history_cursor);
-	tcase_add_test(tc, test_participation_ratio);
 	tcase_add_test(tc, test_script);
 	tcase_add_test(tc, test_worker_replay_exact);
 	tcase_set_timeout(tc, 60);

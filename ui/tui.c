@@ -142,10 +142,13 @@ static void fold_history(struct tui *t)
 		for (int p = 1; p < h->n; p++) {
 			const struct hist_pos *hp = &h->pos[p];
 			if (hp->kind == HIST_H)
-				pr_moments_add(&t->acc_H, hp->pool_zH);
+				pr_acc_add(&t->acc_H, hp->pool_zH);
 			else
-				pr_moments_add(&t->acc_L, hp->pool_zL);
+				pr_acc_add(&t->acc_L, hp->pool_zL);
 		}
+		/* read on every redraw of the PR view: no held rows to pass over */
+		pr_acc_flush(&t->acc_H);
+		pr_acc_flush(&t->acc_L);
 		t->acc_puzzles++;
 	}
 	worker_unlock(t->worker);
@@ -399,8 +402,8 @@ int cmd_tui(int argc, char **argv)
 	}
 	struct tui *t = xcalloc(1, sizeof *t);
 	t->model = model;
-	pr_moments_init(&t->acc_H, model->cfg.hidden_size);
-	pr_moments_init(&t->acc_L, model->cfg.hidden_size);
+	pr_acc_init(&t->acc_H, model->cfg.hidden_size, PR_LOOPS);
+	pr_acc_init(&t->acc_L, model->cfg.hidden_size, PR_LOOPS);
 	char *cause = NULL, why[512], warn[256];
 	struct puzzle *first = xmalloc(sizeof *first);
 	int32_t pid = 0;
@@ -450,8 +453,8 @@ int cmd_tui(int argc, char **argv)
 		rc = cli_fail(cause);
 	script_free(t->script);
 	source_close(&t->src);
-	pr_moments_free(&t->acc_H);
-	pr_moments_free(&t->acc_L);
+	pr_acc_free(&t->acc_H);
+	pr_acc_free(&t->acc_L);
 	free(t);
 	hrm_model_free(model);
 	free(model);

@@ -13,6 +13,7 @@
 #include "history.h"
 #include "hrm.h"
 #include "keys.h"
+#include "pr.h"
 #include "puzzle.h"
 #include "source.h"
 #include "worker.h"
@@ -101,14 +102,6 @@ struct grid_geom {
 	int rows_shown;
 };
 
-/* running moments of pooled states, for the participation ratio (pr.c) */
-struct pr_moments {
-	int dim;
-	long n;
-	bool ref_set;
-	double *ref, *s1, *s2, *y;
-};
-
 struct tui {
 	/* model and puzzle */
 	struct hrm_model *model;
@@ -150,8 +143,8 @@ struct tui {
 	double msg_until;
 	bool pr_accumulate;
 
-	/* PR over earlier puzzles (accumulate): pooled states [n][d] */
-	struct pr_moments acc_H, acc_L;     /* every earlier puzzle's pooled states (A) */
+	/* PR over earlier puzzles (accumulate): pooled states [n][d], plain loops (pr.h) */
+	struct pr_acc acc_H, acc_L; /* every earlier puzzle's pooled states (A) */
 	int acc_puzzles;
 
 	/* screen */
@@ -235,19 +228,6 @@ void guess_view_free(struct tui *t);
  * over everything computed); still: [M] or NULL.  Needs the history. */
 struct fp_track;
 int tui_fixed_point(const struct tui *t, struct fp_track *out, bool *still);
-
-/* pr.c */
-double pr_participation_ratio(const float *samples, int n, int dim);
-/* The same PR from running moments, so that a set that grows puzzle after
- * puzzle costs O(dim^2) per added sample and per readout instead of a pass
- * over every sample seen on every redraw.  b (may be NULL) is added to a;
- * clear b with `like` = a so that both share a's reference point
- * (struct pr_moments is above struct tui). */
-void pr_moments_init(struct pr_moments *m, int dim);
-void pr_moments_free(struct pr_moments *m);
-void pr_moments_clear(struct pr_moments *m, const struct pr_moments *like);
-void pr_moments_add(struct pr_moments *m, const float *x);
-double pr_moments_ratio(const struct pr_moments *a, const struct pr_moments *b);
 
 /* view_help.c */
 void help_draw(struct tui *t);

@@ -16,26 +16,26 @@ struct pr_cache {
 	bool accumulate;
 	double prH, prL;
 	long nH, nL;
-	struct pr_moments cur; /* this puzzle's states up to the cursor */
+	struct pr_acc cur; /* this puzzle's states up to the cursor */
 };
 
 /* PR over this puzzle's pooled states up to the cursor, plus (A) every
- * earlier puzzle's, kept as running moments (pr.c). */
-static double gather_pr(const struct tui *t, struct pr_moments *cur, enum hist_kind kind, long *count)
+ * earlier puzzle's, kept as running moments (pr.h). */
+static double gather_pr(const struct tui *t, struct pr_acc *cur, enum hist_kind kind, long *count)
 {
-	const struct pr_moments *acc = kind == HIST_H ? &t->acc_H : &t->acc_L;
+	const struct pr_acc *acc = kind == HIST_H ? &t->acc_H : &t->acc_L;
 	if (cur->dim != acc->dim) {
-		pr_moments_free(cur);
-		pr_moments_init(cur, acc->dim);
+		pr_acc_free(cur);
+		pr_acc_init(cur, acc->dim, PR_LOOPS);
 	}
-	pr_moments_clear(cur, t->pr_accumulate ? acc : NULL);
+	pr_acc_clear(cur, t->pr_accumulate ? acc : NULL);
 	for (int p = 1; p <= t->pos && p < t->hist_n; p++) {
 		const struct hist_pos *hp = &t->hist->pos[p];
 		if (hp->kind == kind)
-			pr_moments_add(cur, kind == HIST_H ? hp->pool_zH : hp->pool_zL);
+			pr_acc_add(cur, kind == HIST_H ? hp->pool_zH : hp->pool_zL);
 	}
 	*count = cur->n + (t->pr_accumulate ? acc->n : 0);
-	return pr_moments_ratio(cur, t->pr_accumulate ? acc : NULL);
+	return pr_acc_ratio(cur, t->pr_accumulate ? acc : NULL);
 }
 
 static void pr_draw(struct view *v, struct tui *t)
