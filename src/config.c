@@ -678,9 +678,9 @@ static void format_float(double v, char *out, size_t size)
 }
 
 /* Keys in Python's sorted() order (uppercase first), as the trainer's
- * yaml.dump(sort_keys=True) writes them.  The training settings are the
- * official defaults for a fresh run: hrmscope never trains, they only give
- * the file the trainer's shape.  The `hrmscope:` section is ours; the
+ * yaml.dump(sort_keys=True) writes them.  The training settings are those
+ * of `hrmscope train` when it made the model (c->train), else the official
+ * defaults, which only give the file the trainer's shape.  The `hrmscope:` section is ours; the
  * trainer's pydantic config ignores unknown top-level keys by default, and
  * loading a checkpoint reads only `arch`, so the official code can still
  * use the file. */
@@ -691,29 +691,43 @@ int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **ca
 	if (hrm_config_derive(&v, cause) != 0)
 		return prefix_cause(cause, "%s", path);
 
-	char text[4096], f[4][48];
+	char text[4096], f[12][48];
+	struct hrm_train_record t = v.train;
+	if (!t.set)
+		t = (struct hrm_train_record){ .global_batch_size = 768, .lr = 1e-4, .lr_min_ratio = 1.0, .beta1 = 0.9,
+			.beta2 = 0.95, .weight_decay = 0.1, .puzzle_emb_lr = 0.01, .puzzle_emb_weight_decay = 0.1,
+			.lr_warmup_steps = 2000, .seed = 0 };
 	locale_t c_loc, old = c_numeric_begin(&c_loc);
 	format_float(v.expansion, f[0], sizeof f[0]);
 	format_float(v.halt_exploration_prob, f[1], sizeof f[1]);
 	format_float(v.rms_norm_eps, f[2], sizeof f[2]);
 	format_float(v.rope_theta, f[3], sizeof f[3]);
+	format_float(t.beta1, f[4], sizeof f[4]);
+	format_float(t.beta2, f[5], sizeof f[5]);
+	format_float(t.lr, f[6], sizeof f[6]);
+	format_float(t.lr_min_ratio, f[7], sizeof f[7]);
+	format_float(t.puzzle_emb_lr, f[8], sizeof f[8]);
+	format_float(t.puzzle_emb_weight_decay, f[9], sizeof f[9]);
+	format_float(t.weight_decay, f[10], sizeof f[10]);
 	int n = snprintf(text, sizeof text,
 		"arch:\n  H_cycles: %d\n  H_layers: %d\n  L_cycles: %d\n  L_layers: %d\n"
 		"  expansion: %s\n  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
 		"  hidden_size: %d\n  loss:\n    loss_type: %s\n    name: " LOSS_NAME "\n"
 		"  name: " ARCH_NAME "\n  num_heads: %d\n  pos_encodings: %s\n"
 		"  puzzle_emb_ndim: %d\n  rms_norm_eps: %s\n  rope_theta: %s\n"
-		"beta1: 0.9\nbeta2: 0.95\ncheckpoint_every_eval: true\ncheckpoint_path: null\n"
+		"beta1: %s\nbeta2: %s\ncheckpoint_every_eval: true\ncheckpoint_path: null\n"
 		"data_path: null\nepochs: 100000\neval_interval: 10000\neval_save_outputs: []\n"
-		"global_batch_size: 768\n"
+		"global_batch_size: %d\n"
 		"hrmscope:\n  num_puzzle_identifiers: %d\n  seq_len: %d\n  vocab_size: %d\n"
-		"lr: 0.0001\nlr_min_ratio: 1.0\nlr_warmup_steps: 2000\nproject_name: null\n"
-		"puzzle_emb_lr: 0.01\npuzzle_emb_weight_decay: 0.1\nrun_name: null\nseed: 0\n"
-		"weight_decay: 0.1\n",
+		"lr: %s\nlr_min_ratio: %s\nlr_warmup_steps: %ld\nproject_name: null\n"
+		"puzzle_emb_lr: %s\npuzzle_emb_weight_decay: %s\nrun_name: null\nseed: %lu\n"
+		"weight_decay: %s\n",
 		v.H_cycles, v.H_layers, v.L_cycles, v.L_layers, f[0], f[1], v.halt_max_steps,
 		v.hidden_size, v.loss_type, v.num_heads,
 		v.pos_encodings == HRM_POS_ROPE ? "rope" : "learned", v.puzzle_emb_ndim, f[2], f[3],
-		v.num_puzzle_identifiers, v.seq_len, v.vocab_size);
+		f[4], f[5], t.global_batch_size,
+		v.num_puzzle_identifiers, v.seq_len, v.vocab_size,
+		f[6], f[7], t.lr_warmup_steps, f[8], f[9], t.seed, f[10]);
 	c_numeric_end(c_loc, old);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return set_cause(cause, "%s: config text too long", path);

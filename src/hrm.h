@@ -32,6 +32,17 @@ struct hrm_config {
 	int seq_len;                /* S, puzzle cells */
 	int num_puzzle_identifiers; /* rows of puzzle_emb.weights */
 
+	/* the training settings all_config.yaml records (the official trainer's
+	 * keys); when train.set is false (a model hrmscope did not train), the
+	 * official defaults are written */
+	struct hrm_train_record {
+		bool set;
+		int global_batch_size;
+		double lr, lr_min_ratio, beta1, beta2, weight_decay, puzzle_emb_lr, puzzle_emb_weight_decay;
+		long lr_warmup_steps;
+		unsigned long seed;
+	} train;
+
 	/* derived by hrm_config_derive() */
 	int head_dim;               /* d / h */
 	int inter;                  /* SwiGLU width, multiple of 256 */

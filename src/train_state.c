@@ -284,6 +284,13 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		return set_cause(cause, "%s: the model (seq_len %d, vocab %d) does not fit the data (seq_len %d, vocab %d)",
 				 o->out, tr->model.cfg.seq_len, tr->model.cfg.vocab_size, tr->src.seq_len,
 				 tr->src.vocab_size);
+	/* all_config.yaml records the settings this run trains with */
+	tr->model.cfg.train = (struct hrm_train_record){
+		.set = true, .global_batch_size = o->batch, .lr = o->lr, .lr_min_ratio = o->lr_min_ratio,
+		.beta1 = o->beta1, .beta2 = o->beta2, .weight_decay = o->weight_decay,
+		.puzzle_emb_lr = o->puzzle_emb_lr, .puzzle_emb_weight_decay = o->puzzle_emb_weight_decay,
+		.lr_warmup_steps = o->warmup, .seed = (unsigned long)o->seed,
+	};
 	if (hrm_model_alloc(&tr->grads, &tr->model.cfg, cause) != 0)
 		return -1;
 	if (o->ema > 0) {

@@ -247,6 +247,10 @@ START_TEST(test_train_init)
 	snprintf(pb, sizeof pb, "%s/all_config.yaml", b);
 	char *cfg = test_slurp(pb, READ_MAX, NULL);
 	ck_assert_msg(strstr(cfg, "seq_len: 49") != NULL, "%s", cfg);
+	/* and the settings it trained with, not the official defaults */
+	ck_assert_msg(strstr(cfg, "\nglobal_batch_size: 4\n") != NULL && strstr(cfg, "\nlr: 0.0\n") != NULL &&
+	                  strstr(cfg, "\npuzzle_emb_lr: 0.0\n") != NULL,
+	              "%s", cfg);
 	free(cfg);
 	const char *args_c[] = {"train", "--init", a, "--maze-size", "7", "--steps", "2", "--batch", "4",
 	                        "--eval-every", "0", "--threads", "1", "--quiet", "-o", c, NULL};
