@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,7 +447,10 @@ static int op_persid(struct vm *vm)
 	const char *key = it[2]->u.str.s;
 	/* The key names a zip entry; only plain names, so that it can never
 	 * reach outside <prefix>/data/ even if someone used it as a path. */
-	if (it[2]->u.str.len == 0 || it[2]->u.str.len > PK_MAX_KEY || strlen(key) != it[2]->u.str.len
+	bool plain = true; /* printable ASCII only: the key appears in messages and entry names */
+	for (size_t i = 0; i < it[2]->u.str.len; i++)
+		plain &= key[i] >= 0x20 && key[i] < 0x7f;
+	if (it[2]->u.str.len == 0 || it[2]->u.str.len > PK_MAX_KEY || !plain
 	    || strpbrk(key, "/\\") != NULL || strstr(key, "..") != NULL) {
 		char k[80];
 		printable(k, sizeof k, key, it[2]->u.str.len);

@@ -602,6 +602,10 @@ START_TEST(test_bad_structure)
 	struct spec esc = mkspec("0", 6, 0, 1, 6, 0, 1, 0);
 	esc.name = "w\n\x1b[2J";
 	expect_spec_fail("escape.pt", &esc, "a dict key holds the byte 0x0a, which is not printable ASCII");
+	/* found by fuzz_checkpoint's long campaign: a storage key (a zip entry
+	 * name) with a newline reached the 'no entry' message as is */
+	struct spec nl = mkspec("\n", 6, 0, 1, 6, 0, 1, 0);
+	expect_spec_fail("storage_key.pt", &nl, "invalid storage key '?'");
 }
 END_TEST
 
