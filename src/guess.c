@@ -111,11 +111,9 @@ void guess_group_name(int g, char *buf, size_t len)
 static int run_segments(struct hrm_engine *e, int M, const struct guess_opts *o, char **cause)
 {
 	for (int s = 0; s < M; s++) {
-		while (hrm_engine_cursor(e).segment == s) {
-			if (o->cancel && *o->cancel)
+		while (hrm_engine_cursor(e).segment == s)
+			if ((o->cancel && atomic_load(o->cancel)) || hrm_engine_step(e, HRM_GRAIN_MODULE) != 0)
 				return set_cause(cause, "cancelled");
-			hrm_engine_step(e, HRM_GRAIN_MODULE);
-		}
 		if (o->progress)
 			o->progress(o->progress_user, s + 1, M);
 	}
@@ -158,6 +156,7 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 		fp_tracker_set_labels(&fp, lab, gp->has_ignore, gp->ignore);
 		hrm_engine_add_observer(e, fp_tracker_observe, &fp);
 		hrm_engine_reset(e, -1);
+		hrm_engine_set_abort(e, o->cancel);
 		size_t n = (size_t)hrm_engine_T(e) * m->cfg.hidden_size;
 		for (int k = 0; k < K; k++)
 			perturb_noise(&pts[k], hrm_engine_zH(e) + k * n, hrm_engine_zL(e) + k * n, n);

@@ -60,7 +60,7 @@ static void job_stop(struct guess_view *gv)
 {
 	if (!gv->started)
 		return;
-	gv->cancel = 1;
+	atomic_store(&gv->cancel, 1);
 	pthread_join(gv->thread, NULL);
 	gv->started = false;
 }
@@ -93,7 +93,7 @@ static void job_start(struct tui *t)
 	gv->seg_done = 0;
 	gv->seg_total = t->model->cfg.halt_max_steps;
 	pthread_mutex_unlock(&gv->mu);
-	gv->cancel = 0;
+	atomic_store(&gv->cancel, 0);
 	/* signals stay with the UI thread */
 	sigset_t all, old;
 	sigfillset(&all);

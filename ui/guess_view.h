@@ -7,6 +7,7 @@
 #include "puzzle.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,7 +17,7 @@ struct guess_view {
 	pthread_t thread;
 	bool started; /* a thread to join */
 	pthread_mutex_t mu;
-	volatile int cancel;
+	atomic_int cancel;
 	bool running, news;
 	int seg_done, seg_total;
 	char error[256];
