@@ -28,6 +28,13 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Strict integer / float parsing of option values; returns -1 on junk or range. */
 int cli_int(const char *s, long lo, long hi, long *out);
 int cli_double(const char *s, double *out);
+/* Parses an option's integer value in lo..hi; on junk or range prints the usage
+ * error "hrmscope CMD: --OPT: expected an integer LO..HI, got 'VALUE'" (same
+ * hint as cli_usage) and returns EXIT_USAGE, else stores it and returns 0. */
+int cli_opt_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out);
+/* The same for a number in lo..hi (NaN is junk): "--OPT: expected a number in
+ * LO..HI, got 'VALUE'". */
+int cli_opt_double(const char *cmd, const char *opt, const char *value, double lo, double hi, double *out);
 
 /* --model DIR, or --arch YAML with --vocab/--seq-len/--puzzle-ids and a seed
  * for a random model.  On failure prints the error and returns -1. */

@@ -504,59 +504,45 @@ int cmd_eval(int argc, char **argv)
 	long v;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		rc = -1;
+		rc = 0;
 		switch (c) {
 		case O_MODEL: src.model = optarg; break;
 		case O_DATA: data = optarg; break;
 		case O_SPLIT: split = optarg; break;
-		case O_LIMIT:
-			if (cli_int(optarg, 1, 1L << 40, &limit))
-				rc = cli_usage("eval", "--limit: expected a positive count, got '%s'", optarg);
-			break;
+		case O_LIMIT: rc = cli_opt_int("eval", "--limit", optarg, 1, 1L << 40, &limit); break;
 		case O_SHARD:
 			if (cli_parse_shard(optarg, &s->shard_i, &s->shard_n))
 				rc = cli_usage("eval", "--shard: expected I/N with 0 <= I < N, got '%s'", optarg);
 			break;
-		case O_BATCH:
-			if (cli_int(optarg, 1, 4096, &batch))
-				rc = cli_usage("eval", "--batch: expected 1..4096, got '%s'", optarg);
-			break;
-		case O_MAXSTEPS:
-			if (cli_int(optarg, 1, MAX_SEG, &max_steps))
-				rc = cli_usage("eval", "--max-steps: expected 1..%d, got '%s'", MAX_SEG, optarg);
-			break;
-		case O_THREADS:
-			if (cli_int(optarg, 1, 1024, &threads))
-				rc = cli_usage("eval", "--threads: expected 1..1024, got '%s'", optarg);
-			break;
+		case O_BATCH: rc = cli_opt_int("eval", "--batch", optarg, 1, 4096, &batch); break;
+		case O_MAXSTEPS: rc = cli_opt_int("eval", "--max-steps", optarg, 1, MAX_SEG, &max_steps); break;
+		case O_THREADS: rc = cli_opt_int("eval", "--threads", optarg, 1, 1024, &threads); break;
 		case O_MERGE: do_merge = true; break;
 		case O_FPTOL:
 			if (cli_double(optarg, &s->fp_tol) || !(s->fp_tol > 0))
 				rc = cli_usage("eval", "--fp-tol: expected a positive number, got '%s'", optarg);
 			break;
 		case O_GUESSES:
-			if (cli_int(optarg, 1, 4096, &v))
-				rc = cli_usage("eval", "--guesses: expected 1..4096, got '%s'", optarg);
-			s->go.K = (int)v;
+			if ((rc = cli_opt_int("eval", "--guesses", optarg, 1, 4096, &v)) == 0)
+				s->go.K = (int)v;
 			break;
 		case O_PERTURB:
 			if (perturb_kind_parse(optarg, &s->go.kind))
 				rc = cli_usage("eval", "--perturb: expected augment, dihedral, relabel, shuffle, colors or "
 						       "noise, got '%s'", optarg);
 			break;
-		case O_NOISE:
-			if (cli_double(optarg, &s->go.sigma) || !(s->go.sigma >= 0) || s->go.sigma > 100)
-				rc = cli_usage("eval", "--noise: expected a sigma in 0..100, got '%s'", optarg);
-			break;
+		case O_NOISE: rc = cli_opt_double("eval", "--noise", optarg, 0, 100, &s->go.sigma); break;
 		case O_SEED:
-			if (cli_int(optarg, 0, 0x7fffffffL, &v))
-				rc = cli_usage("eval", "--seed: expected a non-negative integer, got '%s'", optarg);
-			s->go.seed = (uint64_t)v;
+			if ((rc = cli_opt_int("eval", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				s->go.seed = (uint64_t)v;
 			break;
-		case 'h': fputs(eval_help, stdout); rc = EXIT_OK; break;
+		case 'h':
+			fputs(eval_help, stdout);
+			free(s);
+			return EXIT_OK;
 		default: rc = cli_usage("eval", "bad option");
 		}
-		if (rc >= 0) {
+		if (rc != 0) {
 			free(s);
 			return rc;
 		}

@@ -210,7 +210,7 @@ int cmd_guess(int argc, char **argv)
 	struct guess_args a = { .o = { .kind = PERTURB_AUGMENT, .K = 8, .fp_tol = FP_TOL_DEFAULT }, .threads = 2,
 				.grid = true };
 	long v;
-	int c;
+	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -221,41 +221,34 @@ int cmd_guess(int argc, char **argv)
 			break;
 		case O_PUZZLE: a.spec = optarg; break;
 		case O_K:
-			if (cli_int(optarg, 1, 4096, &v))
-				return cli_usage("guess", "--k: expected 1..4096, got '%s'", optarg);
-			a.o.K = (int)v;
+			if ((rc = cli_opt_int("guess", "--k", optarg, 1, 4096, &v)) == 0)
+				a.o.K = (int)v;
 			break;
 		case O_PERTURB:
 			if (perturb_kind_parse(optarg, &a.o.kind))
 				return cli_usage("guess", "--perturb: expected augment, dihedral, relabel, shuffle, colors "
 					       "or noise, got '%s'", optarg);
 			break;
-		case O_NOISE:
-			if (cli_double(optarg, &a.o.sigma) || !(a.o.sigma >= 0) || a.o.sigma > 100)
-				return cli_usage("guess", "--noise: expected a sigma in 0..100, got '%s'", optarg);
-			break;
+		case O_NOISE: rc = cli_opt_double("guess", "--noise", optarg, 0, 100, &a.o.sigma); break;
 		case O_SEED:
-			if (cli_int(optarg, 0, 0x7fffffffL, &v))
-				return cli_usage("guess", "--seed: expected a non-negative integer, got '%s'", optarg);
-			a.o.seed = (uint64_t)v;
+			if ((rc = cli_opt_int("guess", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				a.o.seed = (uint64_t)v;
 			break;
 		case O_MAXSTEPS:
-			if (cli_int(optarg, 1, 100000, &v))
-				return cli_usage("guess", "--max-steps: expected 1..100000, got '%s'", optarg);
-			a.o.M = (int)v;
+			if ((rc = cli_opt_int("guess", "--max-steps", optarg, 1, 100000, &v)) == 0)
+				a.o.M = (int)v;
 			break;
 		case O_FPTOL:
 			if (cli_double(optarg, &a.o.fp_tol) || !(a.o.fp_tol > 0))
 				return cli_usage("guess", "--fp-tol: expected a positive number, got '%s'", optarg);
 			break;
-		case O_THREADS:
-			if (cli_int(optarg, 1, 1024, &a.threads))
-				return cli_usage("guess", "--threads: expected 1..1024, got '%s'", optarg);
-			break;
+		case O_THREADS: rc = cli_opt_int("guess", "--threads", optarg, 1, 1024, &a.threads); break;
 		case O_NOGRID: a.grid = false; break;
 		case 'h': fputs(guess_help, stdout); return EXIT_OK;
 		default: return cli_usage("guess", "bad option");
 		}
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("guess", "unexpected argument '%s'", argv[optind]);

@@ -457,17 +457,14 @@ int cmd_probe_simple(int argc, char **argv)
 				.show = 3, .fp_tol = FP_TOL_DEFAULT, .levels = { 1, 2, 4, 8 }, .n_levels = 4 };
 	int scratch[MAX_LEVELS];
 	long v;
-	int c;
+	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MODEL: a.model = optarg; break;
 		case O_DATA: a.data = optarg; break;
 		case O_SPLIT: a.split = optarg; break;
-		case O_LIMIT:
-			if (cli_int(optarg, 1, 1L << 40, &a.limit))
-				return cli_usage("probe-simple", "--limit: expected a positive count, got '%s'", optarg);
-			break;
+		case O_LIMIT: rc = cli_opt_int("probe-simple", "--limit", optarg, 1, 1L << 40, &a.limit); break;
 		case O_PUZZLE:
 			if (a.n_puzzles == MAX_PUZZLES)
 				return cli_usage("probe-simple", "at most %d --puzzle (use --data for more)", MAX_PUZZLES);
@@ -484,38 +481,24 @@ int cmd_probe_simple(int argc, char **argv)
 			a.blanks_given |= c == O_BLANKS;
 			a.distances_given |= c == O_DISTANCES;
 			break;
-		case O_VARIANTS:
-			if (cli_int(optarg, 1, 1000, &a.variants))
-				return cli_usage("probe-simple", "--variants: expected 1..1000, got '%s'", optarg);
-			break;
+		case O_VARIANTS: rc = cli_opt_int("probe-simple", "--variants", optarg, 1, 1000, &a.variants); break;
 		case O_SEED:
-			if (cli_int(optarg, 0, 0x7fffffffL, &v))
-				return cli_usage("probe-simple", "--seed: expected a non-negative integer, got '%s'", optarg);
-			a.seed = (uint64_t)v;
+			if ((rc = cli_opt_int("probe-simple", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				a.seed = (uint64_t)v;
 			break;
-		case O_BATCH:
-			if (cli_int(optarg, 1, 4096, &a.batch))
-				return cli_usage("probe-simple", "--batch: expected 1..4096, got '%s'", optarg);
-			break;
-		case O_MAXSTEPS:
-			if (cli_int(optarg, 1, 100000, &a.max_steps))
-				return cli_usage("probe-simple", "--max-steps: expected 1..100000, got '%s'", optarg);
-			break;
-		case O_THREADS:
-			if (cli_int(optarg, 1, 1024, &a.threads))
-				return cli_usage("probe-simple", "--threads: expected 1..1024, got '%s'", optarg);
-			break;
+		case O_BATCH: rc = cli_opt_int("probe-simple", "--batch", optarg, 1, 4096, &a.batch); break;
+		case O_MAXSTEPS: rc = cli_opt_int("probe-simple", "--max-steps", optarg, 1, 100000, &a.max_steps); break;
+		case O_THREADS: rc = cli_opt_int("probe-simple", "--threads", optarg, 1, 1024, &a.threads); break;
 		case O_FPTOL:
 			if (cli_double(optarg, &a.fp_tol) || !(a.fp_tol > 0))
 				return cli_usage("probe-simple", "--fp-tol: expected a positive number, got '%s'", optarg);
 			break;
-		case O_SHOW:
-			if (cli_int(optarg, 0, 1000, &a.show))
-				return cli_usage("probe-simple", "--show: expected 0..1000, got '%s'", optarg);
-			break;
+		case O_SHOW: rc = cli_opt_int("probe-simple", "--show", optarg, 0, 1000, &a.show); break;
 		case 'h': fputs(probe_help, stdout); return EXIT_OK;
 		default: return cli_usage("probe-simple", "bad option");
 		}
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("probe-simple", "unexpected argument '%s'", argv[optind]);

@@ -258,27 +258,20 @@ int cmd_run(int argc, char **argv)
 	long max_steps = 0, threads = 2, v;
 	double tol = FP_TOL_DEFAULT;
 	bool adaptive = false, grid = true;
-	int c;
+	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MODEL: src.model = optarg; break;
 		case O_ARCH: src.arch = optarg; break;
 		case O_SEED:
-			if (cli_int(optarg, 0, 0x7fffffffL, &v))
-				return cli_usage("run", "--seed: expected a non-negative integer, got '%s'", optarg);
-			src.seed = (unsigned long long)v;
+			if ((rc = cli_opt_int("run", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				src.seed = (unsigned long long)v;
 			break;
 		case O_PUZZLE: spec = optarg; break;
-		case O_MAXSTEPS:
-			if (cli_int(optarg, 1, 100000, &max_steps))
-				return cli_usage("run", "--max-steps: expected 1..100000, got '%s'", optarg);
-			break;
+		case O_MAXSTEPS: rc = cli_opt_int("run", "--max-steps", optarg, 1, 100000, &max_steps); break;
 		case O_ADAPTIVE: adaptive = true; break;
-		case O_THREADS:
-			if (cli_int(optarg, 1, 1024, &threads))
-				return cli_usage("run", "--threads: expected 1..1024, got '%s'", optarg);
-			break;
+		case O_THREADS: rc = cli_opt_int("run", "--threads", optarg, 1, 1024, &threads); break;
 		case O_NOGRID: grid = false; break;
 		case O_FPTOL:
 			if (cli_double(optarg, &tol) || !(tol > 0))
@@ -287,6 +280,8 @@ int cmd_run(int argc, char **argv)
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
 		default: return cli_usage("run", "bad option");
 		}
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("run", "unexpected argument '%s'", argv[optind]);
@@ -309,7 +304,6 @@ int cmd_run(int argc, char **argv)
 		free(cp);
 		return EXIT_RUNTIME;
 	}
-	int rc;
 	if (cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {

@@ -206,19 +206,22 @@ int cmd_trace(int argc, char **argv)
 	const char *out = NULL, *spec = NULL;
 	double tol = FP_TOL_DEFAULT;
 	struct tracer t = { .fmt = FMT_TEXT };
-	int c;
+	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': src.model = optarg; break;
 		case 'a': src.arch = optarg; break;
-		case 'v': if (cli_int(optarg, 1, 65536, &src.vocab)) return cli_usage("trace", "--vocab: bad value '%s'", optarg); break;
-		case 's': if (cli_int(optarg, 1, 1 << 20, &src.seq_len)) return cli_usage("trace", "--seq-len: bad value '%s'", optarg); break;
-		case 'p': if (cli_int(optarg, 1, 1 << 24, &src.puzzle_ids)) return cli_usage("trace", "--puzzle-ids: bad value '%s'", optarg); break;
-		case 'n': if (cli_int(optarg, 1, 1 << 20, &segments)) return cli_usage("trace", "--segments: bad value '%s'", optarg); break;
-		case 'b': if (cli_int(optarg, 1, 4096, &batch)) return cli_usage("trace", "--batch: expected 1..4096, got '%s'", optarg); break;
-		case 't': if (cli_int(optarg, 1, 1024, &threads)) return cli_usage("trace", "--threads: bad value '%s'", optarg); break;
-		case 'k': if (cli_int(optarg, 0, 0x7fffffffL, &v)) return cli_usage("trace", "--seed: bad value '%s'", optarg); src.seed = (unsigned long long)v; break;
+		case 'v': rc = cli_opt_int("trace", "--vocab", optarg, 1, 65536, &src.vocab); break;
+		case 's': rc = cli_opt_int("trace", "--seq-len", optarg, 1, 1 << 20, &src.seq_len); break;
+		case 'p': rc = cli_opt_int("trace", "--puzzle-ids", optarg, 1, 1 << 24, &src.puzzle_ids); break;
+		case 'n': rc = cli_opt_int("trace", "--segments", optarg, 1, 1 << 20, &segments); break;
+		case 'b': rc = cli_opt_int("trace", "--batch", optarg, 1, 4096, &batch); break;
+		case 't': rc = cli_opt_int("trace", "--threads", optarg, 1, 1024, &threads); break;
+		case 'k':
+			if ((rc = cli_opt_int("trace", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				src.seed = (unsigned long long)v;
+			break;
 		case 'f':
 			if (!strcmp(optarg, "text")) t.fmt = FMT_TEXT;
 			else if (!strcmp(optarg, "csv")) t.fmt = FMT_CSV;
@@ -234,6 +237,8 @@ int cmd_trace(int argc, char **argv)
 		case 'h': fputs(trace_help, stdout); return EXIT_OK;
 		default: return cli_usage("trace", "bad option");
 		}
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
@@ -307,7 +312,7 @@ int cmd_trace(int argc, char **argv)
 		fp_tracker_set_labels(&t.fp, lab, cp->has_ignore, cp->ignore_label);
 		free(lab);
 	}
-	int rc = EXIT_OK;
+	rc = EXIT_OK;
 	t.f = stdout;
 	struct atomic_file af = { 0 };
 	if (out && atomic_open(&af, out, &cause) != 0) {

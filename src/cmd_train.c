@@ -54,6 +54,13 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* "--NAME" in flag, for the usage errors of cli_opt_int/cli_opt_double */
+static const char *dashed(char flag[static 32], const char *name)
+{
+	snprintf(flag, 32, "--%s", name);
+	return flag;
+}
+
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MRAISE,
@@ -87,16 +94,16 @@ int cmd_train(int argc, char **argv)
 	bool maze = false;
 	long v;
 	double x;
-	int c;
+	char flag[32];
+	int c, rc = 0;
 	optind = 1;
+	/* the option's value into field, or its usage error into rc */
 #define INT_OPT(field, lo, hi) \
-	if (cli_int(optarg, lo, hi, &v)) \
-		return cli_usage("train", "--%s: expected an integer %ld..%ld, got '%s'", opts[idx].name, (long)(lo), (long)(hi), optarg); \
-	field = v
+	if ((rc = cli_opt_int("train", dashed(flag, opts[idx].name), optarg, lo, hi, &v)) == 0) \
+		field = v
 #define DBL_OPT(field, lo, hi) \
-	if (cli_double(optarg, &x) || x < (lo) || x > (hi)) \
-		return cli_usage("train", "--%s: expected a number in %g..%g, got '%s'", opts[idx].name, (double)(lo), (double)(hi), optarg); \
-	field = x
+	if ((rc = cli_opt_double("train", dashed(flag, opts[idx].name), optarg, lo, hi, &x)) == 0) \
+		field = x
 	int idx = 0;
 	while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
 		switch (c) {
@@ -164,6 +171,8 @@ int cmd_train(int argc, char **argv)
 		case 'h': fputs(train_help, stdout); return EXIT_OK;
 		default: return cli_usage("train", "bad option");
 		}
+		if (rc != 0)
+			return rc;
 	}
 #undef INT_OPT
 #undef DBL_OPT

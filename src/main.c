@@ -79,6 +79,22 @@ int cli_double(const char *s, double *out)
 	return 0;
 }
 
+int cli_opt_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out)
+{
+	if (cli_int(value, lo, hi, out))
+		return cli_usage(cmd, "%s: expected an integer %ld..%ld, got '%s'", opt, lo, hi, value);
+	return 0;
+}
+
+int cli_opt_double(const char *cmd, const char *opt, const char *value, double lo, double hi, double *out)
+{
+	double v;
+	if (cli_double(value, &v) || !(v >= lo && v <= hi))
+		return cli_usage(cmd, "%s: expected a number in %g..%g, got '%s'", opt, lo, hi, value);
+	*out = v;
+	return 0;
+}
+
 int cli_load_model(const struct model_source *src, struct hrm_model *m)
 {
 	char *cause = NULL;

@@ -218,6 +218,16 @@ out:
 	return rc;
 }
 
+/* The run's own choices on top of a new or warm-started architecture; the
+ * loss is recorded so that all_config.yaml names the one trained with. */
+static void apply_run_options(struct hrm_config *c, const struct trainer_opts *o)
+{
+	if (o->exploration >= 0)
+		c->halt_exploration_prob = o->exploration;
+	snprintf(c->loss_type, sizeof c->loss_type, "%s",
+		 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
+}
+
 int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause)
 {
 	memset(tr, 0, sizeof *tr);
@@ -257,10 +267,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 			return set_cause(cause, "%s: %d puzzle identifiers, the data has %d", o->init,
 					 c->num_puzzle_identifiers, tr->src.num_puzzle_identifiers);
 		c->seq_len = tr->src.seq_len;
-		if (o->exploration >= 0)
-			c->halt_exploration_prob = o->exploration;
-		snprintf(c->loss_type, sizeof c->loss_type, "%s",
-			 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
+		apply_run_options(c, o);
 	} else {
 		struct hrm_config c;
 		hrm_config_default(&c);
@@ -271,11 +278,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		c.vocab_size = tr->src.vocab_size;
 		c.seq_len = tr->src.seq_len;
 		c.num_puzzle_identifiers = c.puzzle_emb_ndim > 0 ? tr->src.num_puzzle_identifiers : 0;
-		if (o->exploration >= 0)
-			c.halt_exploration_prob = o->exploration;
-		/* all_config.yaml records the loss actually trained with */
-		snprintf(c.loss_type, sizeof c.loss_type, "%s",
-			 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
+		apply_run_options(&c, o);
 		if (hrm_model_alloc(&tr->model, &c, cause) != 0)
 			return prefix_cause(cause, "%s", o->arch);
 		hrm_model_init_random(&tr->model, o->seed);

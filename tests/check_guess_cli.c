@@ -507,10 +507,8 @@ static Suite *guess_cli_suite(void)
  * makes it, so that answers and halting vary) and a dataset of 5x5 mazes. */
 static int make_fixture(void)
 {
-	varied = test_path("varied");
-	data = test_path("mazes");
 	char *cause = NULL;
-	if (test_make_varied_model(MODEL, varied, true) != 0 || test_gen_small_mazes(HRMSCOPE_BIN, data) != 0)
+	if (test_make_varied_fixture(HRMSCOPE_BIN, true, &varied, &data) != 0)
 		return -1;
 	if (dataset_read_split(data, "test", &split, &cause) != 0)
 		return fprintf(stderr, "cannot read the maze dataset: %s\n", cause), -1;

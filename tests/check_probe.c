@@ -501,6 +501,9 @@ START_TEST(test_cli_errors)
 	check_error(&r, 2, "--blanks", "'0'");
 	r = test_hrmscope("probe-simple --model '%s' --data '%s' --distances 1,,2", MODEL, mazes);
 	check_error(&r, 2, "--distances", "'1,,2'");
+	/* a numeric option out of range: cli_opt_int's message */
+	r = test_hrmscope("probe-simple --model '%s' --data '%s' --variants 0", MODEL, mazes);
+	check_error(&r, 2, "hrmscope probe-simple: --variants: expected an integer 1..1000", ", got '0'");
 	r = test_hrmscope("probe-simple --model '%s' --data '%s' --blanks 1,2", MODEL, mazes);
 	check_error(&r, 2, "--blanks", "holds mazes");
 	r = test_hrmscope("probe-simple --model '%s' --data '%s' --puzzle '%s/maze-7.txt'", MODEL, mazes, EXAMPLES);
@@ -545,11 +548,7 @@ static Suite *probe_suite(void)
  * sets them), so that answers move and fail, and a dataset of 5x5 mazes. */
 static int make_fixture(void)
 {
-	varied = test_path("varied");
-	mazes = test_path("mazes");
-	if (test_make_varied_model(MODEL, varied, false) != 0 || test_gen_small_mazes(HRMSCOPE_BIN, mazes) != 0)
-		return -1;
-	return 0;
+	return test_make_varied_fixture(HRMSCOPE_BIN, false, &varied, &mazes);
 }
 
 int main(void)

@@ -166,6 +166,16 @@ int test_gen_small_mazes(const char *bin, const char *dir)
 	return 0;
 }
 
+int test_make_varied_fixture(const char *bin, bool halt_bias, char **varied, char **mazes)
+{
+	*varied = test_path("varied");
+	*mazes = test_path("mazes");
+	if (test_make_varied_model(FIXTURES_DIR "/models/tiny_maze", *varied, halt_bias) != 0 ||
+	    test_gen_small_mazes(bin, *mazes) != 0)
+		return -1;
+	return 0;
+}
+
 void test_bad_puzzle(const char *name, const char *text, const char *what)
 {
 	struct puzzle *p = xmalloc(sizeof *p); /* large for the stack */

@@ -60,6 +60,13 @@ int test_make_varied_model(const char *from, const char *to, bool halt_bias);
  * after printing why (for set-up, outside the tests). */
 int test_gen_small_mazes(const char *bin, const char *dir);
 
+/* The set-up of the command tests on mazes (check_guess_cli, check_probe), in
+ * test_tmpdir(): "varied", test_make_varied_model of the tiny_maze fixture
+ * model (with halt_bias as given), and "mazes", test_gen_small_mazes' dataset;
+ * their paths (malloc'd) go to *varied and *mazes.  Returns 0, or -1 after
+ * printing why (for set-up, outside the tests). */
+int test_make_varied_fixture(const char *bin, bool halt_bias, char **varied, char **mazes);
+
 /* Writes text to the scratch file `name`; loading it as a puzzle must fail
  * with one line that names the file and says `what` (asserted). */
 void test_bad_puzzle(const char *name, const char *text, const char *what);
