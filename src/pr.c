@@ -74,16 +74,14 @@ void pr_acc_free(struct pr_acc *a)
 void pr_acc_clear(struct pr_acc *a, const struct pr_acc *like)
 {
 	int d = a->dim;
-	a->ref_set = false;
-	if (d <= 0) { /* never initialised (no model yet): nothing to clear */
-		a->n = a->ncov = 0;
-		a->nrows = 0;
-		return;
-	}
-	if (a->ncov > 0)
-		memset(a->cov, 0, (size_t)d * d * sizeof *a->cov);
+	bool had_cov = a->ncov > 0;
 	a->n = a->ncov = 0;
 	a->nrows = 0;
+	a->ref_set = false;
+	if (d <= 0) /* never initialised (no model yet): nothing to clear */
+		return;
+	if (had_cov)
+		memset(a->cov, 0, (size_t)d * d * sizeof *a->cov);
 	memset(a->sum, 0, (size_t)d * sizeof *a->sum);
 	a->ref_set = like != NULL && like->ref_set && like->dim == d;
 	if (a->ref_set)
