@@ -94,6 +94,10 @@ struct maze_gen_opts {
 	int max_mazes;  /* give up after this many mazes (0: 1000) */
 };
 int maze_generate(struct hrm_rng *rng, const struct maze_gen_opts *o, struct puzzle *out, char **cause);
+/* The longest S-to-G path, in moves, that a perfect side x side maze of the
+ * generator can have (its cells all on one corridor): 2 (m^2 - 1) for m
+ * lattice cells per axis. */
+int maze_longest_path(int side);
 /* The maze p walled into the top-left of a canvas x canvas grid (canvas >=
  * p->side): wall cells outside the maze, in the input and the label, so that
  * one model (one seq_len) sees mazes of several sizes. */

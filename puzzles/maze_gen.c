@@ -135,6 +135,12 @@ int maze_generate(struct hrm_rng *rng, const struct maze_gen_opts *o, struct puz
 			 max_mazes, side, side);
 }
 
+int maze_longest_path(int side)
+{
+	int m = (side - 1) / 2;
+	return m > 0 ? 2 * (m * m - 1) : 0;
+}
+
 void maze_wall_into(const struct puzzle *p, int canvas, struct puzzle *out)
 {
 	struct puzzle q = *p;

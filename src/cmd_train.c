@@ -44,6 +44,9 @@ static const char train_help[] =
 "                         (with --maze-mix: the mean over the sizes; above 1 never raises it)\n"
 	"run\n"
 	"  --eval-every N (500)  --eval-n N (256)  --checkpoint-every N (500)  --seed K (0)\n"
+	"  --eval-min-path L      each eval also scores held-out mazes with a path of >= L moves, for\n"
+	"                         every training size that fits one twice over (eval_path_log.csv):\n"
+	"                         do the answers follow the corridors, or only the short paths?\n"
 	"  --threads N (2)  --resume  --quiet\n";
 
 static volatile int stop_requested;
@@ -64,7 +67,7 @@ static const char *dashed(char flag[static 32], const char *name)
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MRAISE,
-	O_EVERY, O_EVALN, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET,
 };
 
 int cmd_train(int argc, char **argv)
@@ -85,6 +88,7 @@ int cmd_train(int argc, char **argv)
 		{ "run-to-max", required_argument, NULL, O_RUNMAX }, { "m-start", required_argument, NULL, O_MSTART },
 		{ "m-raise-at", required_argument, NULL, O_MRAISE }, { "eval-every", required_argument, NULL, O_EVERY },
 		{ "eval-n", required_argument, NULL, O_EVALN }, { "checkpoint-every", required_argument, NULL, O_CKEVERY },
+		{ "eval-min-path", required_argument, NULL, O_EVALPATH },
 		{ "seed", required_argument, NULL, O_SEED }, { "threads", required_argument, NULL, O_THREADS },
 		{ "resume", no_argument, NULL, O_RESUME }, { "quiet", no_argument, NULL, O_QUIET },
 		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
@@ -162,6 +166,7 @@ int cmd_train(int argc, char **argv)
 		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 2); break;
 		case O_EVERY: INT_OPT(o.eval_every, 0, 1000000000L); break;
 		case O_EVALN: INT_OPT(o.eval_n, 1, 10000000L); break;
+		case O_EVALPATH: INT_OPT(o.eval_min_path, 1, 900); break;
 		case O_CKEVERY: INT_OPT(o.checkpoint_every, 0, 1000000000L); break;
 		case O_SEED: INT_OPT(o.seed, 0, 0x7fffffffL); break;
 		case O_THREADS: INT_OPT(o.threads, 1, 1024); break;
@@ -184,6 +189,8 @@ int cmd_train(int argc, char **argv)
 		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
 	if (maze == (o.data != NULL))
 		return cli_usage("train", "give either --data DIR or --maze-size N");
+	if (o.eval_min_path > 0 && !maze)
+		return cli_usage("train", "--eval-min-path needs generated mazes (--maze-size N)");
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

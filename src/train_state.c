@@ -1,6 +1,7 @@
 /* train_state.c - trainer set-up, resumable checkpoints, tear-down. */
 #include "train_state.h"
 #include "engine.h"
+#include "maze.h"
 #include "torchzip.h"
 #include "util.h"
 
@@ -65,6 +66,50 @@ static FILE *open_log(const char *dir, const char *name, bool append, long step,
 out:
 	free(p);
 	return f;
+}
+
+/* The log of an option a run may have been resumed with for the first time:
+ * appended to (cut back to the step) when there, else made with its header. */
+static FILE *open_option_log(const struct trainer_opts *o, const char *name, long step, const char *header,
+			     char **cause)
+{
+	char *p = path_in(o->out, name);
+	bool have = o->resume && file_exists(p);
+	free(p);
+	FILE *f = open_log(o->out, name, have, step, cause);
+	if (f != NULL && !have)
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+/* --eval-min-path: the training sizes (and the held-out size) with room for
+ * a path of twice the minimum, so that the held-out mazes come easily. */
+static int open_path_log(struct trainer *tr, const struct trainer_opts *o, char **cause)
+{
+	int cand[9], n = 0, L = o->eval_min_path;
+	for (int i = 0; i < tr->src.nmix; i++)
+		cand[n++] = tr->src.mix[i];
+	bool have_side = false;
+	for (int i = 0; i < n; i++)
+		have_side |= cand[i] == tr->src.side;
+	if (!have_side)
+		cand[n++] = tr->src.side;
+	tr->npath = 0;
+	for (int i = 0; i < n; i++)
+		if (2 * L <= maze_longest_path(cand[i]))
+			tr->path_sides[tr->npath++] = cand[i];
+	if (tr->npath == 0)
+		return set_cause(cause, "--eval-min-path %d: no training size has room for a path of %d moves "
+				 "(%dx%d: at most %d)", L, 2 * L, tr->src.side, tr->src.side,
+				 maze_longest_path(tr->src.side));
+	for (int i = 0; i < n && !o->quiet; i++)
+		if (2 * L > maze_longest_path(cand[i]))
+			fprintf(stderr, "--eval-min-path %d: %dx%d mazes left out (their paths are at most %d moves)\n", L,
+				cand[i], cand[i], maze_longest_path(cand[i]));
+	tr->path_log = open_option_log(o, "eval_path_log.csv", tr->step,
+				       "step,M,size,canvas,min_path,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy",
+				       cause);
+	return tr->path_log != NULL ? 0 : -1;
 }
 
 static int alloc_batch(struct trainer *tr, int B, int S)
@@ -317,16 +362,14 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	if (tr->log == NULL || tr->eval_log == NULL)
 		return -1;
 	if (tr->src.nmix > 0) {
-		/* a run resumed with --maze-mix may not have the file yet */
-		char *p = path_in(o->out, "eval_mix_log.csv");
-		bool have = o->resume && file_exists(p);
-		free(p);
-		tr->mix_log = open_log(o->out, "eval_mix_log.csv", have, tr->step, cause);
+		tr->mix_log = open_option_log(o, "eval_mix_log.csv", tr->step,
+					      "step,M,size,canvas,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy",
+					      cause);
 		if (tr->mix_log == NULL)
 			return -1;
-		if (!have)
-			fprintf(tr->mix_log, "step,M,size,canvas,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy\n");
 	}
+	if (o->eval_min_path > 0 && open_path_log(tr, o, cause) != 0)
+		return -1;
 	if (!o->resume) {
 		fprintf(tr->log, "step,lr,M,loss,lm_loss,q_halt_loss,q_continue_loss,accuracy,exact_accuracy,"
 				 "q_halt_accuracy,steps,count,grad_norm,samples_per_s\n");
@@ -347,6 +390,8 @@ void trainer_teardown(struct trainer *tr)
 		fclose(tr->eval_log);
 	if (tr->mix_log)
 		fclose(tr->mix_log);
+	if (tr->path_log)
+		fclose(tr->path_log);
 	train_ctx_free(tr->ctx);
 	optim_free(&tr->opt);
 	struct train_batch *b = &tr->batch;

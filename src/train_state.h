@@ -30,6 +30,8 @@ struct trainer {
 	double best_exact;        /* best eval exact accuracy so far, -1 before the first */
 	FILE *log, *eval_log;
 	FILE *mix_log;            /* with --maze-mix: held-out exact per training size */
+	FILE *path_log;           /* with --eval-min-path: the same on long-path mazes */
+	int path_sides[9], npath; /* the sizes that --eval-min-path scores */
 };
 
 /* New run, or resume from opts->out when opts->resume. */

@@ -67,6 +67,19 @@ static int refill(struct trainer *tr, char **cause)
 	return 0;
 }
 
+/* Held-out side x side mazes with paths of min_path moves or more, walled into
+ * the training canvas, scored over all the arch's segments. */
+static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, int min_path, uint64_t seed,
+		       struct eval_result *q, char **cause)
+{
+	struct sample_source s;
+	if (samples_open_maze(&s, side, tr->src.canvas, min_path, tr->opts.maze_loops, cause) != 0)
+		return -1;
+	int rc = evaluate(m, &s, seed, tr->opts.eval_n, tr->opts.batch, tr->model.cfg.halt_max_steps, q, cause);
+	samples_close(&s);
+	return rc;
+}
+
 static int run_eval(struct trainer *tr, char **cause)
 {
 	const struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
@@ -95,13 +108,8 @@ static int run_eval(struct trainer *tr, char **cause)
 		int side = tr->src.mix[i];
 		if (side == tr->src.side)
 			continue;
-		struct sample_source s;
 		struct eval_result q;
-		if (samples_open_maze(&s, side, tr->src.canvas, tr->opts.maze_min_path, tr->opts.maze_loops, cause) != 0)
-			return -1;
-		int rc = evaluate(m, &s, tr->eval_seed + (uint64_t)side, tr->opts.eval_n, tr->opts.batch, Mfull, &q, cause);
-		samples_close(&s);
-		if (rc != 0)
+		if (eval_walled(tr, m, side, tr->opts.maze_min_path, tr->eval_seed + (uint64_t)side, &q, cause) != 0)
 			return -1;
 		fprintf(tr->mix_log, "%ld,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, q.n,
 			(double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
@@ -112,6 +120,21 @@ static int run_eval(struct trainer *tr, char **cause)
 		if (!tr->opts.quiet)
 			fprintf(stderr, "eval step %ld, %dx%d mazes in the canvas: exact %.1f%% after %d segments "
 					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * q.exact / q.n, Mfull,
+				100.0 * q.exact_at[0] / q.n);
+	}
+	/* --eval-min-path: the same on mazes whose paths are long (another stream) */
+	for (int i = 0; i < tr->npath; i++) {
+		int side = tr->path_sides[i], L = tr->opts.eval_min_path;
+		struct eval_result q;
+		if (eval_walled(tr, m, side, L, tr->eval_seed + 0x9a7bULL + (uint64_t)side, &q, cause) != 0)
+			return -1;
+		fprintf(tr->path_log, "%ld,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, L,
+			q.n, (double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
+			q.token_acc / q.n);
+		fflush(tr->path_log);
+		if (!tr->opts.quiet)
+			fprintf(stderr, "eval step %ld, %dx%d mazes with paths of %d+ moves: exact %.1f%% after %d segments "
+					"(%.1f%% after 1)\n", tr->step, side, side, L, 100.0 * q.exact / q.n, Mfull,
 				100.0 * q.exact_at[0] / q.n);
 	}
 	/* curriculum: raise M once the first segment solves enough on its own */

@@ -18,6 +18,8 @@ struct trainer_opts {
 	const char *data;           /* dataset folder, or NULL for generated mazes */
 	int maze_side, maze_canvas, maze_min_path;
 	int maze_mix[8], maze_nmix;  /* training sizes drawn from this list (0: maze_side only) */
+	int eval_min_path;           /* > 0: each eval also scores held-out mazes whose path has at
+	                                least this many moves, per size (eval_path_log.csv) */
 	double maze_loops;
 	const char *out;            /* output directory */
 	long steps;                 /* total optimiser steps */

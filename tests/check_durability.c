@@ -317,6 +317,59 @@ START_TEST(test_train_mix_log)
 }
 END_TEST
 
+/* --eval-min-path: every eval also scores long-path mazes of each size with
+ * room for them, one row each in eval_path_log.csv; sizes without room are
+ * named on stderr, and a run with no such size is refused. */
+START_TEST(test_train_path_log)
+{
+	char *dir = test_path("paths"), *out = test_path("out"), *err = test_path("err");
+	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7", "--steps", "4",
+	                      "--batch", "4", "--eval-every", "2", "--eval-n", "6", "--eval-min-path", "4",
+	                      "--threads", "1", "-o", dir, NULL};
+	ck_assert_int_eq(finish(start(args, out, err)), 0);
+	char *e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "5x5 mazes left out") != NULL, "%s", e);
+	free(e);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/eval_path_log.csv", dir);
+	char *log = test_slurp(path, 1 << 20, NULL);
+	ck_assert_msg(strncmp(log, "step,M,size,canvas,min_path,n,", 30) == 0, "%s", log);
+	int rows = 0;
+	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
+		long step;
+		int M, size, canvas, L, n;
+		double exact, seg1, adaptive, token;
+		ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &size, &canvas, &L, &n,
+		                     &exact, &seg1, &adaptive, &token) == 10, "%s", log);
+		ck_assert_int_eq(step, 2 * (rows + 1));
+		ck_assert_int_eq(size, 7);
+		ck_assert_int_eq(canvas, 7);
+		ck_assert_int_eq(L, 4);
+		ck_assert_int_eq(n, 6);
+		ck_assert(exact >= 0 && exact <= 1 && seg1 >= 0 && seg1 <= 1 && token > 0 && token <= 1);
+		rows++;
+	}
+	ck_assert_msg(rows == 2, "%s", log);
+	free(log);
+	char *none = test_path("paths_none");
+	const char *no_room[] = {"train", "--arch", ARCH, "--maze-size", "7", "--eval-min-path", "9", "-o", none, NULL};
+	ck_assert_int_ne(finish(start(no_room, out, err)), 0);
+	e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "--eval-min-path 9") != NULL && strstr(e, "at most 16") != NULL &&
+	              strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
+	free(e);
+	const char *data[] = {"train", "--arch", ARCH, "--data", dir, "--eval-min-path", "3", "-o", none, NULL};
+	ck_assert_int_ne(finish(start(data, out, err)), 0);
+	e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "--eval-min-path needs generated mazes") != NULL, "%s", e);
+	free(e);
+	free(none);
+	free(dir);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* A 5x5 maze dataset for the fixture model (made once). */
 static const char *dataset(void)
 {
@@ -414,6 +467,7 @@ static Suite *durability_suite(void)
 	tcase_add_test(tc, test_kill_resume);
 	tcase_add_test(tc, test_train_init);
 	tcase_add_test(tc, test_train_mix_log);
+	tcase_add_test(tc, test_train_path_log);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);

@@ -264,6 +264,64 @@ START_TEST(test_generate_perfect)
 }
 END_TEST
 
+/* The longest path between two open cells of p (BFS from every open cell). */
+static int longest_open_path(const struct puzzle *p)
+{
+	static const int dr[4] = { -1, 0, 1, 0 }, dc[4] = { 0, 1, 0, -1 };
+	int n = p->side, best = 0, queue[PUZZLE_MAX_CELLS], dist[PUZZLE_MAX_CELLS];
+	for (int s = 0; s < n * n; s++) {
+		if (p->input[s] == MAZE_WALL)
+			continue;
+		for (int i = 0; i < n * n; i++)
+			dist[i] = -1;
+		int head = 0, tail = 0;
+		dist[s] = 0;
+		queue[tail++] = s;
+		while (head < tail) {
+			int v = queue[head++];
+			best = dist[v] > best ? dist[v] : best;
+			for (int k = 0; k < 4; k++) {
+				int r = v / n + dr[k], c = v % n + dc[k];
+				if (r < 0 || r >= n || c < 0 || c >= n || p->input[r * n + c] == MAZE_WALL || dist[r * n + c] >= 0)
+					continue;
+				dist[r * n + c] = dist[v] + 1;
+				queue[tail++] = r * n + c;
+			}
+		}
+	}
+	return best;
+}
+
+/* maze_longest_path bounds every perfect maze's paths, and is reached:
+ * a 2x2-cell maze is always one corridor. */
+START_TEST(test_longest_path)
+{
+	char *cause = NULL;
+	struct puzzle *p = xmalloc(sizeof *p);
+	ck_assert_int_eq(maze_longest_path(5), 6);
+	for (int side = 5; side <= 12; side++) {
+		int reached = 0;
+		for (uint64_t seed = 0; seed < 40; seed++) {
+			struct hrm_rng rng;
+			struct maze_gen_opts o = { .side = side, .min_path = 1 };
+			hrm_rng_seed(&rng, seed);
+			ck_assert_msg(maze_generate(&rng, &o, p, &cause) == 0, "%s", cause ? cause : "?");
+			int longest = longest_open_path(p);
+			ck_assert_int_le(longest, maze_longest_path(side));
+			reached = longest > reached ? longest : reached;
+		}
+		if (side <= 6)
+			ck_assert_int_eq(reached, maze_longest_path(side));
+	}
+	struct hrm_rng rng;
+	hrm_rng_seed(&rng, 1);
+	struct maze_gen_opts o = { .side = 5, .min_path = 7, .max_mazes = 50 };
+	ck_assert_int_eq(maze_generate(&rng, &o, p, &cause), -1);
+	free(cause);
+	free(p);
+}
+END_TEST
+
 START_TEST(test_generate_loops)
 {
 	char *cause = NULL;
@@ -483,6 +541,7 @@ static Suite *maze_suite(void)
 	tcase_add_test(tc, test_detour);
 	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_generate_perfect);
+	tcase_add_test(tc, test_longest_path);
 	tcase_add_test(tc, test_generate_loops);
 	tcase_add_test(tc, test_generate_hard_and_seeded);
 	tcase_add_test(tc, test_dihedral);
