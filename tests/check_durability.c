@@ -284,6 +284,38 @@ START_TEST(test_train_init)
 }
 END_TEST
 
+/* The rows of a walled-in evaluation log (eval_mix_log.csv, or with a
+ * min_path column eval_path_log.csv) of a 4-step run evaluated every 2:
+ * two rows, one per eval, for the one expected size, canvas and n, with
+ * accuracies in range. min_path < 0: the log has no such column. */
+static void check_walled_log(const char *path, int size, int canvas, int min_path, int n)
+{
+	char *log = test_slurp(path, 1 << 20, NULL);
+	const char *head = min_path < 0 ? "step,M,size,canvas,n," : "step,M,size,canvas,min_path,n,";
+	ck_assert_msg(strncmp(log, head, strlen(head)) == 0, "%s", log);
+	int rows = 0;
+	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
+		long step;
+		int M, sz, cv, L = min_path, k;
+		double exact, seg1, adaptive, token;
+		if (min_path < 0)
+			ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &sz, &cv, &k, &exact,
+			                     &seg1, &adaptive, &token) == 9, "%s", log);
+		else
+			ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &sz, &cv, &L, &k,
+			                     &exact, &seg1, &adaptive, &token) == 10, "%s", log);
+		ck_assert_int_eq(step, 2 * (rows + 1));
+		ck_assert_int_eq(sz, size);
+		ck_assert_int_eq(cv, canvas);
+		ck_assert_int_eq(L, min_path);
+		ck_assert_int_eq(k, n);
+		ck_assert(exact >= 0 && exact <= 1 && seg1 >= 0 && seg1 <= 1 && token > 0 && token <= 1);
+		rows++;
+	}
+	ck_assert_msg(rows == 2, "%s", log);
+	free(log);
+}
+
 /* --maze-mix: every eval also scores the smaller training sizes, walled
  * into the canvas, one row each in eval_mix_log.csv (kept on resume). */
 START_TEST(test_train_mix_log)
@@ -295,23 +327,7 @@ START_TEST(test_train_mix_log)
 	ck_assert_int_eq(run(args, out), 0);
 	char path[1200];
 	snprintf(path, sizeof path, "%s/eval_mix_log.csv", dir);
-	char *log = test_slurp(path, 1 << 20, NULL);
-	int rows = 0;
-	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
-		long step;
-		int M, size, canvas, n;
-		double exact, seg1, adaptive, token;
-		ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &size, &canvas, &n, &exact,
-		                     &seg1, &adaptive, &token) == 9, "%s", log);
-		ck_assert_int_eq(step, 2 * (rows + 1));
-		ck_assert_int_eq(size, 5);
-		ck_assert_int_eq(canvas, 7);
-		ck_assert_int_eq(n, 6);
-		ck_assert(exact >= 0 && exact <= 1 && seg1 >= 0 && seg1 <= 1 && token > 0 && token <= 1);
-		rows++;
-	}
-	ck_assert_msg(rows == 2, "%s", log);
-	free(log);
+	check_walled_log(path, 5, 7, -1, 6);
 	free(dir);
 	free(out);
 }
@@ -332,25 +348,7 @@ START_TEST(test_train_path_log)
 	free(e);
 	char path[1200];
 	snprintf(path, sizeof path, "%s/eval_path_log.csv", dir);
-	char *log = test_slurp(path, 1 << 20, NULL);
-	ck_assert_msg(strncmp(log, "step,M,size,canvas,min_path,n,", 30) == 0, "%s", log);
-	int rows = 0;
-	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
-		long step;
-		int M, size, canvas, L, n;
-		double exact, seg1, adaptive, token;
-		ck_assert_msg(sscanf(line + 1, "%ld,%d,%d,%d,%d,%d,%lf,%lf,%lf,%lf", &step, &M, &size, &canvas, &L, &n,
-		                     &exact, &seg1, &adaptive, &token) == 10, "%s", log);
-		ck_assert_int_eq(step, 2 * (rows + 1));
-		ck_assert_int_eq(size, 7);
-		ck_assert_int_eq(canvas, 7);
-		ck_assert_int_eq(L, 4);
-		ck_assert_int_eq(n, 6);
-		ck_assert(exact >= 0 && exact <= 1 && seg1 >= 0 && seg1 <= 1 && token > 0 && token <= 1);
-		rows++;
-	}
-	ck_assert_msg(rows == 2, "%s", log);
-	free(log);
+	check_walled_log(path, 7, 7, 4, 6);
 	char *none = test_path("paths_none");
 	const char *no_room[] = {"train", "--arch", ARCH, "--maze-size", "7", "--eval-min-path", "9", "-o", none, NULL};
 	ck_assert_int_ne(finish(start(no_room, out, err)), 0);
