@@ -41,7 +41,9 @@ static const char train_help[] =
 	"  --run-to-max P         share of rows that never halt before M (trains late segments)\n"
 	"  --m-start M            curriculum: start with halt_max_steps M ...\n"
 	"  --m-raise-at X         ... and raise it to the arch's once eval exact after segment 1 >= X (0.6)\n"
-"                         (with --maze-mix: the mean over the sizes; above 1 never raises it)\n"
+	"                         (with --maze-mix: the mean over the sizes; above 1 never raises it)\n"
+	"  --m-now M              go on with halt_max_steps M (with --resume: instead of the saved one;\n"
+	"                         the curriculum raises it as before)\n"
 	"run\n"
 	"  --eval-every N (500)  --eval-n N (256)  --checkpoint-every N (500)  --seed K (0)\n"
 	"  --eval-min-path L      each eval also scores held-out mazes with a path of >= L moves, for\n"
@@ -66,7 +68,7 @@ static const char *dashed(char flag[static 32], const char *name)
 
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
-	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MRAISE,
+	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
 	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET,
 };
 
@@ -86,7 +88,7 @@ int cmd_train(int argc, char **argv)
 		{ "ema", required_argument, NULL, O_EMA }, { "grad", required_argument, NULL, O_GRAD },
 		{ "loss", required_argument, NULL, O_LOSS }, { "exploration", required_argument, NULL, O_EXPLORE },
 		{ "run-to-max", required_argument, NULL, O_RUNMAX }, { "m-start", required_argument, NULL, O_MSTART },
-		{ "m-raise-at", required_argument, NULL, O_MRAISE }, { "eval-every", required_argument, NULL, O_EVERY },
+		{ "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE }, { "eval-every", required_argument, NULL, O_EVERY },
 		{ "eval-n", required_argument, NULL, O_EVALN }, { "checkpoint-every", required_argument, NULL, O_CKEVERY },
 		{ "eval-min-path", required_argument, NULL, O_EVALPATH },
 		{ "seed", required_argument, NULL, O_SEED }, { "threads", required_argument, NULL, O_THREADS },
@@ -163,6 +165,7 @@ int cmd_train(int argc, char **argv)
 		case O_EXPLORE: DBL_OPT(o.exploration, 0, 1); break;
 		case O_RUNMAX: DBL_OPT(o.run_to_max, 0, 1); break;
 		case O_MSTART: INT_OPT(o.m_start, 1, 64); break;
+		case O_MNOW: INT_OPT(o.m_now, 1, 64); break;
 		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 2); break;
 		case O_EVERY: INT_OPT(o.eval_every, 0, 1000000000L); break;
 		case O_EVALN: INT_OPT(o.eval_n, 1, 10000000L); break;

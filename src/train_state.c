@@ -357,6 +357,11 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	tr->M = o->m_start > 0 ? o->m_start : tr->model.cfg.halt_max_steps;
 	if (o->resume && load_state(tr, cause) != 0)
 		return -1;
+	if (o->m_now > 0)
+		tr->M = o->m_now;
+	if (tr->M > tr->model.cfg.halt_max_steps)
+		return set_cause(cause, "train: %s %d is above the model's halt_max_steps %d",
+				 o->m_now > 0 ? "--m-now" : "--m-start", tr->M, tr->model.cfg.halt_max_steps);
 	tr->log = open_log(o->out, "train_log.csv", o->resume, tr->step, cause);
 	tr->eval_log = tr->log ? open_log(o->out, "eval_log.csv", o->resume, tr->step, cause) : NULL;
 	if (tr->log == NULL || tr->eval_log == NULL)

@@ -36,6 +36,7 @@ struct trainer_opts {
 	double exploration;         /* halt_exploration_prob (overrides the arch's when >= 0) */
 	double run_to_max;          /* share of new rows that never halt before M */
 	int m_start;                /* curriculum: M at the start (0 = the arch's M throughout) */
+	int m_now;                  /* M from now on, over --m-start and a resumed run's M (0 = unset) */
 	double m_raise_at;          /* raise M to the arch's when eval exact after segment 1 >= this */
 	long eval_every;
 	int eval_n;

@@ -316,6 +316,47 @@ static void check_walled_log(const char *path, int size, int canvas, int min_pat
 	free(log);
 }
 
+/* --m-now: a resumed run goes on with the M given, not the saved one, and
+ * an M above the model's halt_max_steps (4 here) is refused. */
+START_TEST(test_train_m_now)
+{
+	char *dir = test_path("m_now"), *out = test_path("out"), *err = test_path("err");
+	const char *first[] = {"train", "--arch", ARCH, "--maze-size", "5", "--m-start", "1", "--m-raise-at", "2",
+	                       "--steps", "2", "--batch", "4", "--eval-every", "0", "--threads", "1", "--quiet",
+	                       "-o", dir, NULL};
+	ck_assert_int_eq(run(first, out), 0);
+	const char *again[] = {"train", "--resume", "--maze-size", "5", "--m-now", "3", "--m-raise-at", "2",
+	                       "--steps", "4", "--batch", "4", "--eval-every", "0", "--threads", "1", "--quiet",
+	                       "-o", dir, NULL};
+	ck_assert_int_eq(run(again, out), 0);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/train_log.csv", dir);
+	char *log = test_slurp(path, 1 << 20, NULL);
+	int rows = 0;
+	for (char *line = strchr(log, '\n'); line != NULL && line[1]; line = strchr(line + 1, '\n')) {
+		long step;
+		double lr;
+		int M;
+		ck_assert_msg(sscanf(line + 1, "%ld,%lf,%d,", &step, &lr, &M) == 3, "%s", log);
+		ck_assert_int_eq(step, rows + 1);
+		ck_assert_int_eq(M, (step <= 2 ? 1 : 3));
+		rows++;
+	}
+	ck_assert_msg(rows == 4, "%s", log);
+	free(log);
+	const char *too_big[] = {"train", "--resume", "--maze-size", "5", "--m-now", "5", "--steps", "6",
+	                         "--batch", "4", "--eval-every", "0", "--threads", "1", "-o", dir, NULL};
+	ck_assert_int_ne(finish(start(too_big, out, err)), 0);
+	char *e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "--m-now 5 is above the model's halt_max_steps 4") != NULL &&
+	              strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
+	free(e);
+	free(dir);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* --maze-mix: every eval also scores the smaller training sizes, walled
  * into the canvas, one row each in eval_mix_log.csv (kept on resume). */
 START_TEST(test_train_mix_log)
@@ -466,6 +507,7 @@ static Suite *durability_suite(void)
 	tcase_add_test(tc, test_train_init);
 	tcase_add_test(tc, test_train_mix_log);
 	tcase_add_test(tc, test_train_path_log);
+	tcase_add_test(tc, test_train_m_now);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);
