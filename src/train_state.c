@@ -250,6 +250,16 @@ static int load_state(struct trainer *tr, char **cause)
 	    get(&a, p, "rng", TZ_I64, 4, rng, cause) || get(&a, p, "rng_spare", TZ_F64, 2, spare, cause) ||
 	    get(&a, p, "best_exact", TZ_F64, 1, &tr->best_exact, cause))
 		goto out;
+	if (counters[1] < 1 || counters[1] > tr->model.cfg.halt_max_steps) {
+		set_cause(cause, "%s: saved halt_max_steps %lld is outside 1..%d, the model's range (damaged file?)", p,
+			  (long long)counters[1], tr->model.cfg.halt_max_steps);
+		goto out;
+	}
+	if (counters[0] < 0 || counters[2] < 0) {
+		set_cause(cause, "%s: saved step %lld / optimiser step %lld is negative (damaged file?)", p,
+			  (long long)counters[0], (long long)counters[2]);
+		goto out;
+	}
 	memcpy(tr->rng.s, rng, sizeof rng);
 	tr->rng.has_spare = spare[0] != 0;
 	tr->rng.spare = spare[1];
@@ -359,6 +369,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		return -1;
 	if (o->m_now > 0)
 		tr->M = o->m_now;
+	/* a saved M was range-checked by load_state: only the options get here */
 	if (tr->M > tr->model.cfg.halt_max_steps)
 		return set_cause(cause, "train: %s %d is above the model's halt_max_steps %d",
 				 o->m_now > 0 ? "--m-now" : "--m-start", tr->M, tr->model.cfg.halt_max_steps);

@@ -8,6 +8,7 @@
  * - the same model, puzzle, options and thread count give byte-identical
  *   traces and run reports across runs;
  * - trace -o replaces its file whole or not at all. */
+#include "torchzip.h"
 #include "util.h"
 
 #include "test_util.h"
@@ -351,6 +352,43 @@ START_TEST(test_train_m_now)
 	ck_assert_msg(strstr(e, "--m-now 5 is above the model's halt_max_steps 4") != NULL &&
 	              strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
 	free(e);
+	/* a saved M outside 1..halt_max_steps is a damaged train_state: the
+	 * resume names that file, and leaves it and the logs as they were */
+	char state[1200], tmp[1300];
+	snprintf(state, sizeof state, "%s/train_state", dir);
+	char *logbefore = test_slurp(path, 1 << 20, NULL);
+	const long bad_m[] = {0, 9, -3};
+	for (size_t i = 0; i < sizeof bad_m / sizeof bad_m[0]; i++) {
+		struct tz_archive a = {0};
+		char *cause = NULL;
+		ck_assert_msg(tz_load(state, &a, &cause) == 0, "%s", cause ? cause : "");
+		const struct tz_tensor *c = tz_find(&a, "counters");
+		ck_assert(c != NULL && c->dtype == TZ_I64 && c->numel == 5);
+		((int64_t *)c->data)[1] = bad_m[i];
+		snprintf(tmp, sizeof tmp, "%s.bad", state);
+		ck_assert_msg(tz_save(tmp, &a, &cause) == 0, "%s", cause ? cause : "");
+		tz_free(&a);
+		ck_assert_int_eq(rename(tmp, state), 0);
+		size_t nstate;
+		char *before = test_slurp(state, READ_MAX, &nstate);
+		const char *resume[] = {"train", "--resume", "--maze-size", "5", "--steps", "6", "--batch", "4",
+		                        "--eval-every", "0", "--threads", "1", "-o", dir, NULL};
+		ck_assert_int_ne(finish(start(resume, out, err)), 0);
+		e = test_slurp(err, READ_MAX, NULL);
+		char want[1300];
+		snprintf(want, sizeof want, "%s: saved halt_max_steps %ld is outside 1..4", state, bad_m[i]);
+		ck_assert_msg(strstr(e, want) != NULL && strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
+		ck_assert_msg(strstr(e, "--m-start") == NULL, "%s", e);
+		free(e);
+		size_t nafter;
+		char *after = test_slurp(state, READ_MAX, &nafter), *logafter = test_slurp(path, 1 << 20, NULL);
+		ck_assert(nafter == nstate && memcmp(before, after, nstate) == 0);
+		ck_assert_str_eq(logbefore, logafter);
+		free(before);
+		free(after);
+		free(logafter);
+	}
+	free(logbefore);
 	free(dir);
 	free(out);
 	free(err);
