@@ -62,6 +62,19 @@ int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char 
 	return 0;
 }
 
+int samples_mix_sides(const struct sample_source *s, int out[SAMPLES_MAX_MIX])
+{
+	int n = 0;
+	for (int i = 0; i < s->nmix; i++) {
+		int j = 0;
+		while (j < n && out[j] != s->mix[i])
+			j++;
+		if (j == n)
+			out[n++] = s->mix[i];
+	}
+	return n;
+}
+
 void samples_close(struct sample_source *s)
 {
 	if (s->split) {

@@ -35,6 +35,9 @@ int samples_open_dataset(struct sample_source *s, const char *dir, const char *s
 int samples_open_maze(struct sample_source *s, int side, int canvas, int min_path, double loops, char **cause);
 /* Draws each training maze's side from sides[0..n-1] instead (n <= SAMPLES_MAX_MIX). */
 int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char **cause);
+/* The distinct sides of the mix, in their first order (a side named twice is
+ * drawn twice as often, but evaluated once); returns how many. */
+int samples_mix_sides(const struct sample_source *s, int out[SAMPLES_MAX_MIX]);
 void samples_close(struct sample_source *s);
 
 /* One sample: inputs/labels [seq_len] (labels raw, as in the dataset), pid. */

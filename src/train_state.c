@@ -86,9 +86,8 @@ static FILE *open_option_log(const struct trainer_opts *o, const char *name, lon
  * a path of twice the minimum, so that the held-out mazes come easily. */
 static int open_path_log(struct trainer *tr, const struct trainer_opts *o, char **cause)
 {
-	int cand[9], n = 0, L = o->eval_min_path;
-	for (int i = 0; i < tr->src.nmix; i++)
-		cand[n++] = tr->src.mix[i];
+	int cand[SAMPLES_MAX_MIX + 1], L = o->eval_min_path;
+	int n = samples_mix_sides(&tr->src, cand);
 	bool have_side = false;
 	for (int i = 0; i < n; i++)
 		have_side |= cand[i] == tr->src.side;

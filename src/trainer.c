@@ -103,9 +103,9 @@ static int run_eval(struct trainer *tr, char **cause)
 	/* with a size mix: the smaller sizes too, walled in as in training; the
 	 * curriculum then looks at the mean first-segment accuracy over sizes */
 	double trigger = first;
-	int sizes = 1;
-	for (int i = 0; tr->mix_log != NULL && i < tr->src.nmix; i++) {
-		int side = tr->src.mix[i];
+	int sizes = 1, sides[SAMPLES_MAX_MIX], nsides = samples_mix_sides(&tr->src, sides);
+	for (int i = 0; tr->mix_log != NULL && i < nsides; i++) {
+		int side = sides[i];
 		if (side == tr->src.side)
 			continue;
 		struct eval_result q;

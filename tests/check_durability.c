@@ -396,11 +396,12 @@ START_TEST(test_train_m_now)
 END_TEST
 
 /* --maze-mix: every eval also scores the smaller training sizes, walled
- * into the canvas, one row each in eval_mix_log.csv (kept on resume). */
+ * into the canvas, one row each in eval_mix_log.csv (kept on resume); a
+ * size named twice in the mix is still scored once. */
 START_TEST(test_train_mix_log)
 {
 	char *dir = test_path("mix"), *out = test_path("out");
-	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7", "--steps", "4",
+	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7,5", "--steps", "4",
 	                      "--batch", "4", "--eval-every", "2", "--eval-n", "6", "--threads", "1", "--quiet",
 	                      "-o", dir, NULL};
 	ck_assert_int_eq(run(args, out), 0);
@@ -413,12 +414,13 @@ START_TEST(test_train_mix_log)
 END_TEST
 
 /* --eval-min-path: every eval also scores long-path mazes of each size with
- * room for them, one row each in eval_path_log.csv; sizes without room are
- * named on stderr, and a run with no such size is refused. */
+ * room for them, one row each in eval_path_log.csv (once, even for a size
+ * named twice in the mix); sizes without room are named on stderr, and a
+ * run with no such size is refused. */
 START_TEST(test_train_path_log)
 {
 	char *dir = test_path("paths"), *out = test_path("out"), *err = test_path("err");
-	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7", "--steps", "4",
+	const char *args[] = {"train", "--arch", ARCH, "--maze-size", "7", "--maze-mix", "5,7,7", "--steps", "4",
 	                      "--batch", "4", "--eval-every", "2", "--eval-n", "6", "--eval-min-path", "4",
 	                      "--threads", "1", "-o", dir, NULL};
 	ck_assert_int_eq(finish(start(args, out, err)), 0);
