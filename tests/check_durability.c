@@ -352,20 +352,35 @@ START_TEST(test_train_m_now)
 	ck_assert_msg(strstr(e, "--m-now 5 is above the model's halt_max_steps 4") != NULL &&
 	              strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
 	free(e);
-	/* a saved M outside 1..halt_max_steps is a damaged train_state: the
-	 * resume names that file, and leaves it and the logs as they were */
+	/* a saved M outside 1..halt_max_steps (or a negative step) is a damaged
+	 * train_state: the resume names that file, never --m-start, and leaves
+	 * it and the logs as they were */
 	char state[1200], tmp[1300];
 	snprintf(state, sizeof state, "%s/train_state", dir);
+	snprintf(tmp, sizeof tmp, "%s.bad", state);
 	char *logbefore = test_slurp(path, 1 << 20, NULL);
-	const long bad_m[] = {0, 9, -3};
-	for (size_t i = 0; i < sizeof bad_m / sizeof bad_m[0]; i++) {
+	int64_t saved[5];
+	static const struct {
+		int index;
+		long value;
+		const char *want;
+	} bad[] = {{1, 0, "saved halt_max_steps 0 is outside 1..4"},
+	           {1, 9, "saved halt_max_steps 9 is outside 1..4"},
+	           {1, -3, "saved halt_max_steps -3 is outside 1..4"},
+	           {0, -1, "saved step -1 / optimiser step 4 is negative"}};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct tz_archive a = {0};
 		char *cause = NULL;
 		ck_assert_msg(tz_load(state, &a, &cause) == 0, "%s", cause ? cause : "");
 		const struct tz_tensor *c = tz_find(&a, "counters");
 		ck_assert(c != NULL && c->dtype == TZ_I64 && c->numel == 5);
-		((int64_t *)c->data)[1] = bad_m[i];
-		snprintf(tmp, sizeof tmp, "%s.bad", state);
+		int64_t *counters = c->data;
+		if (i == 0) {
+			memcpy(saved, counters, sizeof saved);
+			ck_assert(saved[0] == 4 && saved[1] == 3 && saved[2] == 4);
+		}
+		memcpy(counters, saved, sizeof saved);
+		counters[bad[i].index] = bad[i].value;
 		ck_assert_msg(tz_save(tmp, &a, &cause) == 0, "%s", cause ? cause : "");
 		tz_free(&a);
 		ck_assert_int_eq(rename(tmp, state), 0);
@@ -375,8 +390,8 @@ START_TEST(test_train_m_now)
 		                        "--eval-every", "0", "--threads", "1", "-o", dir, NULL};
 		ck_assert_int_ne(finish(start(resume, out, err)), 0);
 		e = test_slurp(err, READ_MAX, NULL);
-		char want[1300];
-		snprintf(want, sizeof want, "%s: saved halt_max_steps %ld is outside 1..4", state, bad_m[i]);
+		char want[1400];
+		snprintf(want, sizeof want, "%s: %s", state, bad[i].want);
 		ck_assert_msg(strstr(e, want) != NULL && strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
 		ck_assert_msg(strstr(e, "--m-start") == NULL, "%s", e);
 		free(e);
