@@ -235,6 +235,16 @@ static int load_state(struct trainer *tr, char **cause)
 			  (long long)counters[3], (long long)counters[4], (long long)counters[3]);
 		goto out;
 	}
+	if (counters[1] < 1 || counters[1] > tr->model.cfg.halt_max_steps) {
+		set_cause(cause, "%s: saved halt_max_steps %lld is outside 1..%d, the model's range (damaged file?)", p,
+			  (long long)counters[1], tr->model.cfg.halt_max_steps);
+		goto out;
+	}
+	if (counters[0] < 0 || counters[2] < 0) {
+		set_cause(cause, "%s: saved step %lld / optimiser step %lld is negative (damaged file?)", p,
+			  (long long)counters[0], (long long)counters[2]);
+		goto out;
+	}
 	if (get(&a, p, "param_arena", TZ_F32, n, tr->model.arena, cause) ||
 	    (tr->opts.ema > 0 && tz_find(&a, "ema_arena") && get(&a, p, "ema_arena", TZ_F32, n, tr->ema.arena, cause)) ||
 	    get(&a, p, "adam_m", TZ_F32, n, tr->opt.m, cause) || get(&a, p, "adam_v", TZ_F32, n, tr->opt.v, cause) ||
@@ -249,16 +259,6 @@ static int load_state(struct trainer *tr, char **cause)
 	    get(&a, p, "rng", TZ_I64, 4, rng, cause) || get(&a, p, "rng_spare", TZ_F64, 2, spare, cause) ||
 	    get(&a, p, "best_exact", TZ_F64, 1, &tr->best_exact, cause))
 		goto out;
-	if (counters[1] < 1 || counters[1] > tr->model.cfg.halt_max_steps) {
-		set_cause(cause, "%s: saved halt_max_steps %lld is outside 1..%d, the model's range (damaged file?)", p,
-			  (long long)counters[1], tr->model.cfg.halt_max_steps);
-		goto out;
-	}
-	if (counters[0] < 0 || counters[2] < 0) {
-		set_cause(cause, "%s: saved step %lld / optimiser step %lld is negative (damaged file?)", p,
-			  (long long)counters[0], (long long)counters[2]);
-		goto out;
-	}
 	memcpy(tr->rng.s, rng, sizeof rng);
 	tr->rng.has_spare = spare[0] != 0;
 	tr->rng.spare = spare[1];
