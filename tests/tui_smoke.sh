@@ -73,7 +73,7 @@ wait_for 'max-steps stops|both rules stop' 5
 check "the halting panel marks where halting stops" $?
 
 keys m
-wait_for 'probe lm_head' 10 && wait_gone 'computing the probe' 10 && screen | sed -n 4p | grep -q '[^ ]'
+wait_for '^Maze 11x11 . probe' 10 && wait_gone 'computing the probe' 10 && screen | sed -n 4p | grep -q '[^ ]'
 check "m: grid mode probe, computed and drawn" $?
 keys c
 wait_for 'relative' 5
@@ -136,6 +136,19 @@ check "o: opens another puzzle" $?
 keys q
 wait_for '^EXIT 0' 5 && ! screen | grep -q 'L residual'
 check "q quits with status 0 and gives the terminal back" $?
+
+# ---- titles that do not fit are shortened, never cut (11x11 maze at 80x24) ----
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys r
+wait_for 'segment 8/8 . done' 30
+check "80x24: r runs to the end" $?
+screen | sed -n 3p | grep -Eq '^Maze 11x11 . prediction( lm_head\(z_H\))? +L residual'
+check "80x24: the grid title names the mode in full or in short, not cut" $?
+n_now=$(screen | grep -Ec '(L residual|H update).* now [0-9.]+e[-+][0-9][0-9] *$')
+[ "$n_now" -eq 2 ]
+check "80x24: both chart titles end with the whole current value (got $n_now)" $?
+keys q
 
 # ---- signals ----
 start 100 40 "$TUI"

@@ -133,6 +133,14 @@ const char *tui_grid_mode_name(enum grid_mode m)
 	return names[m];
 }
 
+const char *tui_grid_mode_short(enum grid_mode m)
+{
+	static const char *names[GRID_MODES] = {
+	    "input", "prediction", "probe", "decoded z_L", "label", "diff", "confidence", "changed",
+	};
+	return names[m];
+}
+
 bool tui_label_known(const struct tui *t)
 {
 	return t->puz.has_label;

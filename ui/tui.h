@@ -178,6 +178,8 @@ void tui_goto(struct tui *t, int p);
 void tui_restart(struct tui *t);
 void tui_run(struct tui *t);
 const char *tui_grid_mode_name(enum grid_mode m);
+/* The same in a word or two, for a title that has no room for the full name. */
+const char *tui_grid_mode_short(enum grid_mode m);
 const char *tui_metric_name(enum metric m);
 bool tui_label_known(const struct tui *t);
 

@@ -98,9 +98,16 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		ml += (size_t)snprintf(marks, sizeof marks, " %s fixed %d", t->g->fixed, entered + 1);
 	if (crit_seg >= 0 && ml < sizeof marks)
 		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f.crit_h + 1);
-	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%d bars%s%s", kind == HIST_L ? "L residual dz_L" : "H update dz_H",
-	         marks, t->g->sep, metric_titles[t->metric], t->g->sep, t->log_scale ? "log" : "linear", t->g->sep, n,
-	         cur >= 0 ? "  now " : "", now);
+	/* when it does not fit, the bar count goes first, then the metric and the scale:
+	 * the marks and the current value stay */
+	const char *name = kind == HIST_L ? "L residual dz_L" : "H update dz_H", *scale = t->log_scale ? "log" : "linear";
+	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%d bars%s%s", name, marks, t->g->sep, metric_titles[t->metric],
+	         t->g->sep, scale, t->g->sep, n, cur >= 0 ? "  now " : "", now);
+	if (text_width(title) > getmaxx(w))
+		snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s", name, marks, t->g->sep, metric_titles[t->metric],
+		         t->g->sep, scale, cur >= 0 ? "  now " : "", now);
+	if (text_width(title) > getmaxx(w))
+		snprintf(title, sizeof title, "%s%s%s%s", name, marks, cur >= 0 ? "  now " : "", now);
 	draw_title(w, t, 0, title);
 	for (int x = 0; x < 512; x++)
 		t->chart_pos[which][x] = -1;

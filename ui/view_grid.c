@@ -299,11 +299,11 @@ static void grid_draw(struct view *v, struct tui *t)
 		snprintf(rows, sizeof rows, " rows %d-%d", gg->r0 + row0 + 1, gg->r0 + row0 + gg->rows_shown);
 	}
 	char title[200];
-	snprintf(title, sizeof title, "%s %dx%d%s%s%s",
-	         t->puz.kind == PUZZLE_MAZE     ? "Maze"
-	         : t->puz.kind == PUZZLE_SUDOKU ? "Sudoku"
-	                                        : "ARC",
-	         n, n, rows, t->g->sep, tui_grid_mode_name(t->grid_mode));
+	const char *kind = t->puz.kind == PUZZLE_MAZE ? "Maze" : t->puz.kind == PUZZLE_SUDOKU ? "Sudoku" : "ARC";
+	snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep, tui_grid_mode_name(t->grid_mode));
+	if (text_width(title) > getmaxx(w)) /* e.g. an 11x11 maze: the mode's short name */
+		snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep,
+		         tui_grid_mode_short(t->grid_mode));
 	draw_title(w, t, 0, title);
 	if (!grid_cells(t, cells, &why)) {
 		draw_text(w, 2, 1, v->w - 2, UI_DIM, why);
