@@ -50,6 +50,8 @@ static const char train_help[] =
 	"  --eval-min-path L      each eval also scores held-out mazes with a path of >= L moves, for\n"
 	"                         every training size that fits one twice over (eval_path_log.csv):\n"
 	"                         do the answers follow the corridors, or only the short paths?\n"
+	"  --stop-at N            save and stop after step N, with the lr schedule of --steps intact\n"
+	"                         (a fork point, or a session's share of a long run; --resume goes on)\n"
 	"  --threads N (2)  --resume  --quiet\n";
 
 static volatile int stop_requested;
@@ -70,7 +72,7 @@ static const char *dashed(char flag[static 32], const char *name)
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
-	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET, O_STOPAT,
 };
 
 int cmd_train(int argc, char **argv)
@@ -89,7 +91,7 @@ int cmd_train(int argc, char **argv)
 		{ "ema", required_argument, NULL, O_EMA }, { "grad", required_argument, NULL, O_GRAD },
 		{ "loss", required_argument, NULL, O_LOSS }, { "exploration", required_argument, NULL, O_EXPLORE },
 		{ "run-to-max", required_argument, NULL, O_RUNMAX }, { "m-start", required_argument, NULL, O_MSTART },
-		{ "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE },
+		{ "stop-at", required_argument, NULL, O_STOPAT }, { "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE },
 		{ "eval-every", required_argument, NULL, O_EVERY }, { "eval-n", required_argument, NULL, O_EVALN },
 		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
 		{ "seed", required_argument, NULL, O_SEED }, { "threads", required_argument, NULL, O_THREADS },
@@ -137,6 +139,7 @@ int cmd_train(int argc, char **argv)
 		case O_MMIN: INT_OPT(o.maze_min_path, 1, 900); break;
 		case O_MLOOPS: DBL_OPT(o.maze_loops, 0, 1); break;
 		case O_STEPS: INT_OPT(o.steps, 1, 1000000000L); break;
+		case O_STOPAT: INT_OPT(o.stop_at, 1, 1000000000L); break;
 		case O_BATCH: INT_OPT(o.batch, 1, 4096); break;
 		case O_LR: DBL_OPT(o.lr, 0, 10); break;
 		case O_LRMIN: DBL_OPT(o.lr_min_ratio, 0, 1); break;
@@ -193,6 +196,8 @@ int cmd_train(int argc, char **argv)
 		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
 	if (maze == (o.data != NULL))
 		return cli_usage("train", "give either --data DIR or --maze-size N");
+	if (o.stop_at > o.steps)
+		return cli_usage("train", "--stop-at %ld is after the last step (--steps %ld)", o.stop_at, o.steps);
 	if (o.eval_min_path > 0 && !maze)
 		return cli_usage("train", "--eval-min-path needs generated mazes (--maze-size N)");
 	struct sigaction sa;

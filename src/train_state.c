@@ -366,6 +366,9 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	tr->M = o->m_start > 0 ? o->m_start : tr->model.cfg.halt_max_steps;
 	if (o->resume && load_state(tr, cause) != 0)
 		return -1;
+	if (o->stop_at > 0 && o->stop_at <= tr->step)
+		return set_cause(cause, "train: --stop-at %ld is not after the run's saved step %ld (%s/train_state)",
+				 o->stop_at, tr->step, o->out);
 	if (o->m_now > 0)
 		tr->M = o->m_now;
 	/* a saved M was range-checked by load_state: only the options get here */

@@ -181,7 +181,8 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 	};
 	double t_last = now_s(), sps = 0;
 	long steps_since = 0;
-	while (tr.step < o->steps && !*stop_flag) {
+	long last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
+	while (tr.step < last && !*stop_flag) {
 		struct train_metrics met = { 0 };
 		if (refill(&tr, cause) != 0) {
 			rc = -1;
@@ -227,7 +228,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			rc = -1;
 			break;
 		}
-		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == o->steps) {
+		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == last) {
 			fflush(tr.log);
 			if (train_state_save(&tr, cause) != 0) {
 				rc = -1;
@@ -241,6 +242,8 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 	}
 	if (!o->quiet && isatty(2))
 		fprintf(stderr, "\n");
+	if (rc == 0 && !*stop_flag && last < o->steps)
+		fprintf(stderr, "stopped at step %ld of %ld (--stop-at): saved; --resume goes on\n", tr.step, o->steps);
 	trainer_teardown(&tr);
 	return rc;
 }

@@ -23,6 +23,7 @@ struct trainer_opts {
 	double maze_loops;
 	const char *out;            /* output directory */
 	long steps;                 /* total optimiser steps */
+	long stop_at;               /* > 0: save and stop after this step; the schedule still spans steps */
 	int batch;
 	double lr, lr_min_ratio;
 	long warmup;

@@ -410,6 +410,69 @@ START_TEST(test_train_m_now)
 }
 END_TEST
 
+/* --stop-at N saves and stops after step N with the schedule of --steps:
+ * resumed, the run ends with the same files as one never stopped.  A
+ * --stop-at at or before the saved step, or after --steps, is refused
+ * with one line and nothing written. */
+START_TEST(test_train_stop_at)
+{
+	char *a = test_path("whole"), *b = test_path("stopped"), *out = test_path("out"), *err = test_path("err");
+	const char *args_a[] = {TRAIN_ARGS(a), NULL};
+	ck_assert_int_eq(run(args_a, out), 0);
+	const char *args_b[] = {TRAIN_ARGS(b), "--stop-at", "33", NULL};
+	ck_assert_int_eq(finish(start(args_b, out, err)), 0);
+	char *e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "stopped at step 33 of 60 (--stop-at)") != NULL, "%s", e);
+	free(e);
+	char *blog = test_path("stopped/train_log.csv"), *bstate = test_path("stopped/train_state");
+	ck_assert_int_eq(log_rows(blog), 34); /* header + 33 steps */
+	/* at or before the saved step: refused, the state and the log untouched */
+	size_t nstate;
+	char *before = test_slurp(bstate, READ_MAX, &nstate), *logbefore = test_slurp(blog, READ_MAX, NULL);
+	const char *early[] = {TRAIN_ARGS(b), "--resume", "--stop-at", "33", NULL};
+	ck_assert_int_ne(finish(start(early, out, err)), 0);
+	e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "--stop-at 33 is not after the run's saved step 33") != NULL &&
+	              strstr(e, "train_state") != NULL && strchr(e, '\n') == strrchr(e, '\n'), "%s", e);
+	free(e);
+	const char *late[] = {TRAIN_ARGS(b), "--resume", "--stop-at", "61", NULL};
+	ck_assert_int_ne(finish(start(late, out, err)), 0);
+	e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "--stop-at 61 is after the last step (--steps 60)") != NULL, "%s", e);
+	free(e);
+	size_t nafter;
+	char *after = test_slurp(bstate, READ_MAX, &nafter), *logafter = test_slurp(blog, READ_MAX, NULL);
+	ck_assert(nafter == nstate && memcmp(before, after, nstate) == 0);
+	ck_assert_str_eq(logbefore, logafter);
+	free(before);
+	free(after);
+	free(logbefore);
+	free(logafter);
+	/* resumed to the end: the same run */
+	const char *resume_b[] = {TRAIN_ARGS(b), "--resume", NULL};
+	ck_assert_int_eq(run(resume_b, out), 0);
+	static const char *const same[] = {"checkpoint", "train_state", "eval_log.csv", "best/checkpoint"};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		char pa[1200], pb[1200];
+		snprintf(pa, sizeof pa, "%s/%s", a, same[i]);
+		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
+		assert_same_file(pa, pb);
+	}
+	char *la = test_path("whole/train_log.csv");
+	char *x = log_without_rate(la), *y = log_without_rate(blog);
+	ck_assert_msg(strcmp(x, y) == 0, "train_log.csv differs:\n%s\n----\n%s", x, y);
+	free(x);
+	free(y);
+	free(la);
+	free(blog);
+	free(bstate);
+	free(a);
+	free(b);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* --maze-mix: every eval also scores the smaller training sizes, walled
  * into the canvas, one row each in eval_mix_log.csv (kept on resume); a
  * size named twice in the mix is still scored once. */
@@ -563,6 +626,7 @@ static Suite *durability_suite(void)
 	tcase_add_test(tc, test_train_mix_log);
 	tcase_add_test(tc, test_train_path_log);
 	tcase_add_test(tc, test_train_m_now);
+	tcase_add_test(tc, test_train_stop_at);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);
 	suite_add_tcase(s, tc);
