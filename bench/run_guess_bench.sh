@@ -32,8 +32,8 @@ ex=$srcdir/puzzles/examples
 
 echo "$threads threads; medians of $mreps (maze) and $sreps (sudoku) repetitions; a run includes its engine's set-up"
 for k in 8 16; do
-	"$bg" --model "$srcdir/models/maze" --puzzle "$ex/maze-7.txt" --k $k --reps $mreps --threads "$threads" \
-		--label "maze 7x7, models/maze"
+	"$bg" --model "$srcdir/models/maze7" --puzzle "$ex/maze-7.txt" --k $k --reps $mreps --threads "$threads" \
+		--label "maze 7x7, models/maze7"
 done
 "$bg" --arch "$srcdir/models/hrm_v1.yaml" --vocab 11 --seq-len 81 --puzzle "$ex/sudoku-hard.txt" --k 8 \
 	--segments 1 --reps $sreps --threads "$threads" --label "sudoku, hrm_v1 27M (random)"

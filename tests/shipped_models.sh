@@ -1,0 +1,44 @@
+#!/bin/sh
+# shipped_models.sh - the models hrmscope ships still solve mazes: each one,
+# loaded from its directory as a user would, on fresh mazes from a seed that
+# no model card uses, must stay above a floor well under what its card
+# reports (models/maze: 97.4 % on 1000 mazes; models/maze7: 95.5 %).  A
+# broken checkpoint, a config that no longer matches it, or an engine change
+# that alters the arithmetic fails here.  Runs from the build directory.
+set -u
+HRMSCOPE=${HRMSCOPE:-./hrmscope}
+srcdir=${srcdir:-.}
+[ -x "$HRMSCOPE" ] || { echo "no $HRMSCOPE: build it first"; exit 99; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail=0
+
+# check MODEL SIZE N FLOOR_PERCENT
+check() {
+	model=$srcdir/models/$1
+	if [ ! -f "$model/checkpoint" ]; then
+		echo "FAIL - $model/checkpoint is missing"
+		fail=1
+		return
+	fi
+	"$HRMSCOPE" gen maze --size "$2" --count 1 --test-count "$3" --seed 31 --test-seed 31337 \
+		-o "$tmp/m$2" >/dev/null || { echo "FAIL - gen maze --size $2"; fail=1; return; }
+	line=$("$HRMSCOPE" eval --model "$model" --data "$tmp/m$2" --batch 50 --threads 2 2>"$tmp/err" |
+		grep '^hrmscope-eval ')
+	n=$(echo "$line" | tr ' ' '\n' | sed -n 's/^valid=//p')
+	ok=$(echo "$line" | tr ' ' '\n' | sed -n 's/^max_exact=//p')
+	if [ -z "$n" ] || [ -z "$ok" ] || [ "$n" -ne "$3" ]; then
+		echo "FAIL - models/$1: no result from hrmscope eval"
+		cat "$tmp/err"
+		fail=1
+	elif [ $((ok * 100)) -ge $(($4 * n)) ]; then
+		echo "ok - models/$1 solves $ok of $n fresh ${2}x$2 mazes after all 8 segments (floor $4 %)"
+	else
+		echo "FAIL - models/$1 solves only $ok of $n fresh ${2}x$2 mazes (floor $4 %)"
+		fail=1
+	fi
+}
+
+check maze 11 200 93
+check maze7 7 200 90
+exit $fail
