@@ -147,6 +147,27 @@ static char *log_without_rate(const char *path)
 	return out;
 }
 
+/* run directory b ended as run directory a: the same checkpoints, state and
+ * eval log byte for byte, and the same train_log.csv but for its wall-clock
+ * samples_per_s column */
+static void assert_same_run(const char *a, const char *b)
+{
+	static const char *const same[] = {"checkpoint", "all_config.yaml", "train_state", "eval_log.csv",
+	                                   "best/checkpoint"};
+	char pa[1200], pb[1200];
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		snprintf(pa, sizeof pa, "%s/%s", a, same[i]);
+		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
+		assert_same_file(pa, pb);
+	}
+	snprintf(pa, sizeof pa, "%s/train_log.csv", a);
+	snprintf(pb, sizeof pb, "%s/train_log.csv", b);
+	char *x = log_without_rate(pa), *y = log_without_rate(pb);
+	ck_assert_msg(strcmp(x, y) == 0, "%s and %s differ (apart from samples_per_s):\n%s\n----\n%s", pa, pb, x, y);
+	free(x);
+	free(y);
+}
+
 static long log_rows(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -203,21 +224,8 @@ START_TEST(test_kill_resume)
 	ck_assert_msg(kills > 0, "the run finished before it could be killed");
 	ck_assert_int_eq(run(resume_b, out), 0);
 
-	static const char *const same[] = {"checkpoint", "all_config.yaml", "train_state", "eval_log.csv",
-	                                   "best/checkpoint"};
-	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-		char pa[1200], pb[1200];
-		snprintf(pa, sizeof pa, "%s/%s", a, same[i]);
-		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
-		assert_same_file(pa, pb);
-	}
-	char *la = test_path("run_a/train_log.csv");
-	char *x = log_without_rate(la), *y = log_without_rate(blog);
-	ck_assert_msg(strcmp(x, y) == 0, "train_log.csv differs after %d kills:\n%s\n----\n%s", kills, x, y);
+	assert_same_run(a, b);
 	ck_assert_int_eq(log_rows(blog), 61); /* header + 60 steps */
-	free(x);
-	free(y);
-	free(la);
 	free(state);
 	free(blog);
 	free(a);
@@ -451,19 +459,7 @@ START_TEST(test_train_stop_at)
 	/* resumed to the end: the same run */
 	const char *resume_b[] = {TRAIN_ARGS(b), "--resume", NULL};
 	ck_assert_int_eq(run(resume_b, out), 0);
-	static const char *const same[] = {"checkpoint", "train_state", "eval_log.csv", "best/checkpoint"};
-	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-		char pa[1200], pb[1200];
-		snprintf(pa, sizeof pa, "%s/%s", a, same[i]);
-		snprintf(pb, sizeof pb, "%s/%s", b, same[i]);
-		assert_same_file(pa, pb);
-	}
-	char *la = test_path("whole/train_log.csv");
-	char *x = log_without_rate(la), *y = log_without_rate(blog);
-	ck_assert_msg(strcmp(x, y) == 0, "train_log.csv differs:\n%s\n----\n%s", x, y);
-	free(x);
-	free(y);
-	free(la);
+	assert_same_run(a, b);
 	free(blog);
 	free(bstate);
 	free(a);
