@@ -148,6 +148,10 @@ check "80x24: the grid title names the mode in full or in short, not cut" $?
 n_now=$(screen | grep -Ec '(L residual|H update).* now [0-9.]+e[-+][0-9][0-9] *$')
 [ "$n_now" -eq 2 ]
 check "80x24: both chart titles end with the whole current value (got $n_now)" $?
+screen | grep -Eq 'r stops at: max-steps *$' && screen | grep -Eq 'seg q_halt .*adapt acc +exact *$'
+check "80x24: the halting panel's title and header are whole" $?
+screen | grep -Eq '^ .* [0-9] +[-+][0-9]+\.[0-9]{2} +[-+][0-9]+\.[0-9]{2} +(cont|HALT) +(cont|HALT) +([0-9]+%|-) +(yes|no|-)'
+check "80x24: the halting rows keep the decisions and the answer" $?
 keys q
 
 # ---- signals ----

@@ -58,11 +58,17 @@ static void fp_summary(WINDOW *w, int y, int width, const struct tui *t, const s
 static void halt_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
+	/* at 80 columns the panel is narrower than the full table: without the
+	 * sigmoid columns (the logits give them) the decisions and the answer fit */
+	static const char head[] = "seg q_halt sig q_cont sig  max   adapt acc  exact";
+	bool compact = v->w < (int)sizeof head - 1;
 	char title[160];
-	snprintf(title, sizeof title, "Halting (Q head on z_H[0])%sr stops at: %s", t->g->sep,
-	         t->adaptive ? "adaptive" : "max-steps");
+	const char *stops = t->adaptive ? "adaptive" : "max-steps";
+	snprintf(title, sizeof title, "Halting (Q head on z_H[0])%sr stops at: %s", t->g->sep, stops);
+	if (text_width(title) > v->w)
+		snprintf(title, sizeof title, "Halting (Q head)%sr stops at: %s", t->g->sep, stops);
 	draw_title(w, t, 0, title);
-	draw_text(w, 1, 0, v->w, UI_DIM, "seg q_halt sig q_cont sig  max   adapt acc  exact");
+	draw_text(w, 1, 0, v->w, UI_DIM, compact ? "seg q_halt q_cont  max   adapt acc  exact" : head);
 	if (t->hist == NULL)
 		return;
 	struct fp_track f;
@@ -108,8 +114,13 @@ static void halt_draw(struct view *v, struct tui *t)
 			         hp->exact ? "yes" : "no");
 		else
 			snprintf(acc, sizeof acc, "  -   -");
-		snprintf(line, sizeof line, " %2d %+6.2f %s %+6.2f %s  %-5s %-5s %s", hp->segment + 1, hp->q_halt, sh,
-		         hp->q_continue, sc, hp->halt_max ? "HALT" : "cont", hp->halt_adaptive ? "HALT" : "cont", acc);
+		const char *hm = hp->halt_max ? "HALT" : "cont", *ha = hp->halt_adaptive ? "HALT" : "cont";
+		if (compact)
+			snprintf(line, sizeof line, " %2d %+6.2f %+6.2f  %-5s %-5s %s", hp->segment + 1, hp->q_halt,
+			         hp->q_continue, hm, ha, acc);
+		else
+			snprintf(line, sizeof line, " %2d %+6.2f %s %+6.2f %s  %-5s %-5s %s", hp->segment + 1, hp->q_halt,
+			         sh, hp->q_continue, sc, hm, ha, acc);
 		enum ui_role role = ends[i] > t->pos ? UI_DIM : i == now ? UI_SELECT : UI_NORMAL;
 		int y = 2 + i - first;
 		draw_text(w, y, 0, v->w, role, line);
@@ -122,15 +133,19 @@ static void halt_draw(struct view *v, struct tui *t)
 			draw_text(w, y, 0, 1, UI_GOOD, t->g->crit);
 		else if (i < 1024 && still[i])
 			draw_text(w, y, 0, 1, UI_DIM, "=");
+		/* where a rule stops: the words if they fit, else the mark alone */
 		int x = text_width(line) + 1;
-		if (i == first_adaptive && hp->halt_max && x < v->w)
-			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s both rules stop", t->g->mark);
-		else if (i == first_adaptive && x < v->w)
-			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s adaptive stops", t->g->mark);
-		else if (hp->halt_max && x < v->w)
-			draw_fmt(w, y, x, v->w - x, UI_WARN, "%s max-steps stops", t->g->mark);
+		const char *why = i == first_adaptive ? (hp->halt_max ? "both rules stop" : "adaptive stops")
+		                  : hp->halt_max      ? "max-steps stops"
+		                                      : NULL;
+		if (why != NULL && x < v->w) {
+			if (x + text_width(t->g->mark) + 1 + text_width(why) <= v->w)
+				draw_fmt(w, y, x, v->w - x, UI_WARN, "%s %s", t->g->mark, why);
+			else
+				draw_text(w, y, x, v->w - x, UI_WARN, t->g->mark);
+		}
 		if (hp->scored > 0 && hp->exact && role == UI_NORMAL)
-			draw_text(w, y, 44, 3, UI_GOOD, "yes");
+			draw_text(w, y, compact ? 36 : 44, 3, UI_GOOD, "yes");
 	}
 }
 
