@@ -152,6 +152,8 @@ screen | grep -Eq 'r stops at: max-steps *$' && screen | grep -Eq 'seg q_halt .*
 check "80x24: the halting panel's title and header are whole" $?
 screen | grep -Eq '^ .* [0-9] +[-+][0-9]+\.[0-9]{2} +[-+][0-9]+\.[0-9]{2} +(cont|HALT) +(cont|HALT) +([0-9]+%|-) +(yes|no|-)'
 check "80x24: the halting rows keep the decisions and the answer" $?
+screen | tail -1 | grep -Eq '^ l L-step .*  \? help  q quit *$'
+check "80x24: the key hints keep ? help and q quit, whole" $?
 keys q
 
 # ---- signals ----

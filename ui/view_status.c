@@ -59,23 +59,37 @@ static void status_draw(struct view *v, struct tui *t)
 		h = edit_hints;
 		n = (int)(sizeof edit_hints / sizeof edit_hints[0]);
 	}
-	int x = 1;
-	for (int i = 0; i < n && x < v->w; i++) {
-		const struct key_entry *k = keys_entry(h[i].req);
-		char name[32];
+	/* whole hints only, in order, as many as fit; help and quit are kept
+	 * (at 80 columns they would be the ones cut off) */
+	char names[16][32];
+	int width[16], pinned = 0;
+	if (n > 16)
+		n = 16;
+	for (int i = 0; i < n; i++) {
 		/* the first name in the table: "b Left" -> "b" */
-		snprintf(name, sizeof name, "%s", k->names);
-		char *sp = strchr(name, ' ');
-		if (sp && strcmp(name, "space") != 0)
+		snprintf(names[i], sizeof names[i], "%s", keys_entry(h[i].req)->names);
+		char *sp = strchr(names[i], ' ');
+		if (sp && strcmp(names[i], "space") != 0)
 			*sp = '\0';
-		draw_text(w, 0, x, v->w - x, UI_KEY, name);
-		x += text_width(name);
-		if (h[i].what[0]) {
-			draw_text(w, 0, x + 1, v->w - x - 1, UI_STATUS, h[i].what);
-			x += 1 + text_width(h[i].what) + 2;
-		} else {
-			x += 1;
+		width[i] = text_width(names[i]) + (h[i].what[0] ? 1 + text_width(h[i].what) + 2 : 1);
+		if (h[i].req == REQ_HELP || h[i].req == REQ_QUIT)
+			pinned += width[i];
+	}
+	int x = 1, room = v->w - 1 - pinned;
+	bool full = false;
+	for (int i = 0; i < n; i++) {
+		bool pin = h[i].req == REQ_HELP || h[i].req == REQ_QUIT;
+		if (!pin && (full || width[i] > room)) {
+			full = true; /* keep the order: nothing after a hint that did not fit */
+			continue;
 		}
+		if (!pin)
+			room -= width[i];
+		draw_text(w, 0, x, v->w - x, UI_KEY, names[i]);
+		if (h[i].what[0])
+			draw_text(w, 0, x + text_width(names[i]) + 1, v->w - x - text_width(names[i]) - 1, UI_STATUS,
+			          h[i].what);
+		x += width[i];
 	}
 }
 
