@@ -381,6 +381,38 @@ START_TEST(test_view_after_segments)
 }
 END_TEST
 
+/* At 80x24 (the smallest screen) nothing is cut mid-word: the header line
+ * drops the halting rule before it would be cut, and a teaching caption
+ * wraps over two lines. */
+START_TEST(test_view_narrow_texts)
+{
+	resizeterm(24, 80);
+	add_positions(12);
+	t.pos = 6; /* the end of segment 1: the longest caption */
+	t.ws.ms_L = 2;
+	t.ws.ms_H = 2;
+	draw_all();
+	const char *h = row(V_HEADER, 1);
+	ck_assert_msg(strstr(h, "step 6/48") != NULL, "%s", h);
+	ck_assert_msg(strstr(h, "\xc2\xb7 hal") == NULL || strstr(h, "halting: max-steps") != NULL, "%s", h);
+	t.teaching = true;
+	t.playing = true;
+	draw_all();
+	ck_assert_int_eq(t.views[V_CAPTION].h, 2);
+	char both[1100];
+	snprintf(both, sizeof both, "%s", row(V_CAPTION, 0));
+	size_t n = strlen(both);
+	while (n > 0 && both[n - 1] == ' ')
+		both[--n] = '\0';
+	snprintf(both + n, sizeof both - n, " %s", row(V_CAPTION, 1));
+	ck_assert_msg(strstr(both, "H update") != NULL &&
+	              strstr(both, "the model wants to keep thinking.") != NULL, "%s", both);
+	h = row(V_HEADER, 1);
+	ck_assert_msg(strstr(h, "teaching") != NULL, "%s", h);
+	t.teaching = t.playing = false;
+}
+END_TEST
+
 START_TEST(test_view_too_small_and_modes)
 {
 	resizeterm(20, 60);
@@ -426,6 +458,7 @@ static Suite *suite(void)
 	tcase_add_test(views, test_view_start);
 	tcase_add_test(views, test_view_after_segments);
 	tcase_add_test(views, test_view_too_small_and_modes);
+	tcase_add_test(views, test_view_narrow_texts);
 	suite_add_tcase(s, views);
 	return s;
 }

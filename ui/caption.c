@@ -79,12 +79,33 @@ void caption_text(const struct tui *t, char *buf, size_t len)
 	}
 }
 
+/* The caption over the view's lines, broken between words. */
 static void caption_draw(struct view *v, struct tui *t)
 {
 	char buf[512];
 	caption_text(t, buf, sizeof buf);
-	draw_fill(v->win, 0, UI_CAPTION);
-	draw_text(v->win, 0, 1, v->w - 1, UI_CAPTION, buf);
+	const char *s = buf;
+	int room = v->w - 2;
+	for (int y = 0; y < v->h; y++) {
+		draw_fill(v->win, y, UI_CAPTION);
+		while (*s == ' ')
+			s++;
+		/* the longest run of whole words within room columns (a word
+		 * longer than that is cut), the last line takes the rest */
+		const char *end = s, *brk = NULL;
+		for (int cols = 0; *end && (cols < room || y == v->h - 1); end++) {
+			if (*end == ' ')
+				brk = end;
+			if (((unsigned char)*end & 0xc0) != 0x80)
+				cols++;
+		}
+		if (*end && *end != ' ' && brk != NULL && y < v->h - 1)
+			end = brk;
+		char line[512];
+		snprintf(line, sizeof line, "%.*s", (int)(end - s), s);
+		draw_text(v->win, y, 1, v->w - 1, UI_CAPTION, line);
+		s = end;
+	}
 }
 
 const struct view_ops view_caption_ops = {

@@ -37,11 +37,12 @@ void layout_apply(struct tui *t)
 	t->too_small = H < TUI_MIN_LINES || W < TUI_MIN_COLS;
 	if (t->too_small)
 		return;
-	int caption = t->teaching ? 1 : 0;
+	/* a caption runs to about 150 columns: two lines below that */
+	int caption = !t->teaching ? 0 : W >= 152 ? 1 : 2;
 	place(t, V_HEADER, 0, 0, 2, W);
 	place(t, V_STATUS, H - 1, 0, 1, W);
 	if (caption)
-		place(t, V_CAPTION, H - 2, 0, 1, W);
+		place(t, V_CAPTION, H - 1 - caption, 0, caption, W);
 	int top = 2, bh = H - 1 - caption - top;
 	if (t->focus == FOCUS_GUESS) { /* the guesses view takes the whole body */
 		place(t, V_GUESS, top, 0, bh, W);

@@ -65,9 +65,17 @@ static void header_draw(struct view *v, struct tui *t)
 		else
 			snprintf(cur, sizeof cur, " segment %d/%d%sH %d/%d%sH-step next", hc.segment + 1,
 			         c->halt_max_steps, sep, hc.h_cycle + 1, c->H_cycles, sep);
+		/* the step count and the halting rule (the halting panel names it
+		 * too) go when the line has no room for them */
 		size_t n = strlen(cur);
-		snprintf(cur + n, sizeof cur - n, "%sstep %d/%d%s%s", sep, t->pos, total, sep,
-		         t->adaptive ? "halting: adaptive" : "halting: max-steps");
+		int room = v->w - rw - 1 - (t->playing ? text_width(sep) + text_width(t->teaching ? "teaching" : "playing") : 0);
+		char step[64], rule[64];
+		snprintf(step, sizeof step, "%sstep %d/%d", sep, t->pos, total);
+		snprintf(rule, sizeof rule, "%shalting: %s", sep, t->adaptive ? "adaptive" : "max-steps");
+		if (text_width(cur) + text_width(step) + text_width(rule) <= room)
+			snprintf(cur + n, sizeof cur - n, "%s%s", step, rule);
+		else if (text_width(cur) + text_width(step) <= room)
+			snprintf(cur + n, sizeof cur - n, "%s", step);
 		(void)K;
 	} else {
 		snprintf(cur, sizeof cur, " loading...");
