@@ -71,6 +71,13 @@ check "x: the next perturbation, computed again" $?
 keys +
 wait_for 'K = 16 versions' 5 && wait_for 'of 16, right' 10
 check "+: K = 16" $?
+$T resize-window -t s -x 80 -y 24
+wait_for 'plain run: [A-Z]+ \(right (yes|no)\)' 5
+check "80x24: the vote is whole (the plain run on a line of its own)" $?
+screen | grep -Eq '^  run  perturbation +q_halt +fixed pt +critical +group +right *$' &&
+	screen | grep -Eq '^[> ] +[0-9]+  (as given|rot|flip|transpose|anti|dihedral)[^ ]* .* (yes|no) *$'
+check "80x24: the run table keeps its columns up to 'right'" $?
+$T resize-window -t s -x 110 -y 40
 keys Escape
 wait_for 'L residual' 5
 check "Esc: back to the debugger" $?

@@ -41,18 +41,34 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 	guess_group_name(r->majority, a, sizeof a);
 	guess_group_name(r->weighted, b, sizeof b);
 	guess_group_name(r->runs[0].group, c, sizeof c);
-	snprintf(line, sizeof line, "vote: majority %s (%d of %d, right %s)%sq_halt-weighted %s (right %s)%splain run: %s (right %s)",
-	         a, r->groups[r->majority].runs, r->n, yes_no(r->groups[r->majority].exact), t->g->sep, b,
-	         yes_no(r->groups[r->weighted].exact), t->g->sep, c, yes_no(r->runs[0].exact));
+	char plain[64];
+	snprintf(line, sizeof line, "vote: majority %s (%d of %d, right %s)%sq_halt-weighted %s (right %s)", a,
+	         r->groups[r->majority].runs, r->n, yes_no(r->groups[r->majority].exact), t->g->sep, b,
+	         yes_no(r->groups[r->weighted].exact));
+	snprintf(plain, sizeof plain, "plain run: %s (right %s)", c, yes_no(r->runs[0].exact));
+	/* one line if it fits, else the plain run on a line of its own */
+	if (text_width(line) + text_width(t->g->sep) + text_width(plain) <= width) {
+		size_t n = strlen(line);
+		snprintf(line + n, sizeof line - n, "%s%s", t->g->sep, plain);
+		plain[0] = '\0';
+	}
 	if (y < maxy)
 		draw_text(w, y++, 0, width, UI_TITLE, line);
+	if (plain[0] && y < maxy)
+		draw_text(w, y++, 0, width, UI_TITLE, plain);
 	return y + 1;
 }
+
+/* the run table's width, and without its version column (at 80 columns) */
+enum { RUNS_FULL_W = 83, RUNS_COMPACT_W = 74 };
 
 static void draw_runs(WINDOW *w, int y, int maxy, int width, struct tui *t, const struct guess_result *r)
 {
 	struct guess_view *gv = t->gv;
-	draw_text(w, y++, 0, width, UI_DIM, "  run  version  perturbation                q_halt  fixed pt  critical  group  right");
+	bool compact = width < RUNS_FULL_W;
+	draw_text(w, y++, 0, width, UI_DIM,
+	          compact ? "  run  perturbation                q_halt  fixed pt  critical  group  right"
+	                  : "  run  version  perturbation                q_halt  fixed pt  critical  group  right");
 	int rows = maxy - y, first = 0;
 	if (rows < 1)
 		return;
@@ -66,8 +82,11 @@ static void draw_runs(WINDOW *w, int y, int maxy, int width, struct tui *t, cons
 		if (o->crit_seg >= 0)
 			snprintf(cr, sizeof cr, "%d.H%d", o->crit_seg + 1, o->crit_h + 1);
 		guess_group_name(o->group, g, sizeof g);
-		snprintf(line, sizeof line, "%s%4d  %7d  %-24.24s  %+7.3f  %8s  %8s  %5s  ", i == gv->sel ? ">" : " ", i + 1,
-		         o->version, o->pt.desc, o->q_halt, fp, cr, g);
+		char ver[16] = "";
+		if (!compact)
+			snprintf(ver, sizeof ver, "  %7d", o->version);
+		snprintf(line, sizeof line, "%s%4d%s  %-24.24s  %+7.3f  %8s  %8s  %5s  ", i == gv->sel ? ">" : " ", i + 1, ver,
+		         o->pt.desc, o->q_halt, fp, cr, g);
 		draw_text(w, y, 0, width, i == gv->sel ? UI_SELECT : UI_NORMAL, line);
 		int x = text_width(line);
 		if (x < width)
@@ -116,7 +135,8 @@ static void guess_draw(struct view *v, struct tui *t)
 	if (gv->have && gv->res.n > 0) {
 		const struct guess_result *r = &gv->res;
 		int aw = gv->orig.kind == PUZZLE_ARC ? 0 : gv->orig.side + 2;
-		int tw = v->w - (aw > 0 && v->w - aw >= 60 ? aw : 0);
+		/* the answer beside the tables only where they keep their columns */
+		int tw = v->w - (aw > 0 && v->w - aw >= RUNS_COMPACT_W ? aw : 0);
 		int y = draw_groups(w, 2, v->h / 2, tw, t, r);
 		draw_runs(w, y, v->h, tw, t, r);
 		if (tw < v->w)
