@@ -68,7 +68,8 @@ static void header_draw(struct view *v, struct tui *t)
 		/* the step count and the halting rule (the halting panel names it
 		 * too) go when the line has no room for them */
 		size_t n = strlen(cur);
-		int room = v->w - rw - 1 - (t->playing ? text_width(sep) + text_width(t->teaching ? "teaching" : "playing") : 0);
+		const char *mode = t->teaching ? "teaching" : "playing";
+		int room = v->w - rw - 1 - (t->playing ? text_width(sep) + text_width(mode) : 0);
 		char step[64], rule[64];
 		snprintf(step, sizeof step, "%sstep %d/%d", sep, t->pos, total);
 		snprintf(rule, sizeof rule, "%shalting: %s", sep, t->adaptive ? "adaptive" : "max-steps");
