@@ -145,7 +145,7 @@ static void halt_draw(struct view *v, struct tui *t)
 				draw_text(w, y, x, v->w - x, UI_WARN, t->g->mark);
 		}
 		if (hp->scored > 0 && hp->exact && role == UI_NORMAL)
-			draw_text(w, y, compact ? 36 : 44, 3, UI_GOOD, "yes");
+			draw_text(w, y, text_width(line) - 3, 3, UI_GOOD, "yes"); /* the line ends in it */
 	}
 }
 
