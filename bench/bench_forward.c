@@ -22,8 +22,8 @@
  * Every result is one JSON object per line on stdout (bench/run_bench.sh
  * collects them; tools/bench_report.py makes the table). */
 #include "bench_common.h"
-#include "engine.h"
-#include "hrm.h"
+#include "model/engine.h"
+#include "model/hrm.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -17,11 +17,11 @@
  * answer is the same both ways.  An --arch model is a random init
  * (seed 1) of that architecture. */
 #include "bench_common.h"
-#include "engine.h"
-#include "fixedpoint.h"
-#include "hrm.h"
-#include "perturb.h"
-#include "puzzle.h"
+#include "model/engine.h"
+#include "analysis/fixedpoint.h"
+#include "model/hrm.h"
+#include "analysis/perturb.h"
+#include "puzzles/puzzle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

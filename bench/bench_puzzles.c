@@ -3,9 +3,9 @@
  * solves of the bundled examples from easy to extreme, and sudoku
  * generation with a target number of givens.  Medians of several runs. */
 #include "bench_common.h"
-#include "maze.h"
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/maze.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,12 +14,12 @@
  * After W warm-up steps, R repetitions of K steps; prints the median
  * steps/s as one JSON line. */
 #include "bench_common.h"
-#include "engine.h"
-#include "hrm.h"
-#include "loss.h"
-#include "optim.h"
-#include "samples.h"
-#include "train.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "model/loss.h"
+#include "train/optim.h"
+#include "train/samples.h"
+#include "train/train.h"
 
 #include <stdio.h>
 #include <stdlib.h>

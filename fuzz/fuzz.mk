@@ -3,7 +3,7 @@
 # flags).  A plain GNU make file so that the library is compiled a second
 # time with clang and the fuzzer instrumentation, beside the normal build.
 #
-#   make -f fuzz/fuzz.mk srcdir=. out=fuzz/bin LIB_SOURCES="src/npy.c ..." \
+#   make -f fuzz/fuzz.mk srcdir=. out=fuzz/bin LIB_SOURCES="src/io/npy.c ..." \
 #        DEPS_CFLAGS="..." DEPS_LIBS="..."
 
 FUZZ_CC ?= clang
@@ -13,7 +13,7 @@ TARGETS = checkpoint config npy dataset_json arc maze sudoku
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -g -O1 \
-	-fno-omit-frame-pointer -DHRM_LIBFUZZER $(SAN) -I$(srcdir)/src -I$(srcdir)/puzzles -I$(srcdir)/fuzz $(DEPS_CFLAGS)
+	-fno-omit-frame-pointer -DHRM_LIBFUZZER $(SAN) -I$(srcdir)/src -I$(srcdir) -I$(srcdir)/fuzz $(DEPS_CFLAGS)
 
 lib_c = $(filter %.c,$(LIB_SOURCES))
 lib_o = $(patsubst %.c,$(out)/obj/%.o,$(lib_c))

@@ -1,6 +1,6 @@
 /* fuzz_arc.c - ARC task JSON (puzzles/arc.c, jansson): every pair of a
  * task turned into a puzzle, its canvas decoded back. */
-#include "arc.h"
+#include "puzzles/arc.h"
 #include "fuzz.h"
 #include "fuzz_puzzle.h"
 

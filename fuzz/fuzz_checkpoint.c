@@ -8,9 +8,9 @@
  * correct CRCs, so that mutations reach the pickle and the views instead of
  * stopping at the zip's checksum. */
 #include "fuzz.h"
-#include "hrm.h"
-#include "pickle.h"
-#include "torchzip.h"
+#include "model/hrm.h"
+#include "io/pickle_read.h"
+#include "io/torchzip.h"
 
 #include <stdio.h>
 #include <stdlib.h>

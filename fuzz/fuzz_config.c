@@ -1,6 +1,6 @@
 /* fuzz_config.c - all_config.yaml and arch files (config.c, libyaml). */
 #include "fuzz.h"
-#include "hrm.h"
+#include "model/hrm.h"
 
 #include <stdlib.h>
 

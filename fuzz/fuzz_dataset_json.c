@@ -1,6 +1,6 @@
 /* fuzz_dataset_json.c - dataset.json (PuzzleDatasetMetadata) and
  * identifiers.json (dataset.c, jansson). */
-#include "dataset.h"
+#include "io/dataset.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

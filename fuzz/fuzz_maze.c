@@ -1,7 +1,7 @@
 /* fuzz_maze.c - maze text files and maze CSV rows (puzzles/maze.c). */
 #include "fuzz.h"
 #include "fuzz_puzzle.h"
-#include "maze.h"
+#include "puzzles/maze.h"
 
 FUZZ_TARGET(maze)
 {

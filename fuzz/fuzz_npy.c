@@ -1,6 +1,6 @@
 /* fuzz_npy.c - .npy files (npy.c): header dict, shapes, dtypes, Fortran order. */
 #include "fuzz.h"
-#include "npy.h"
+#include "io/npy.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
 #ifndef HRM_FUZZ_PUZZLE_H
 #define HRM_FUZZ_PUZZLE_H
 
-#include "puzzle.h"
-#include "puzzle_priv.h"
+#include "puzzles/puzzle.h"
+#include "puzzles/puzzle_priv.h"
 
 #include <stdlib.h>
 #include <string.h>

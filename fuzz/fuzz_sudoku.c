@@ -1,7 +1,7 @@
 /* fuzz_sudoku.c - sudoku text files, lists and CSV rows (puzzles/sudoku.c). */
 #include "fuzz.h"
 #include "fuzz_puzzle.h"
-#include "sudoku.h"
+#include "puzzles/sudoku.h"
 
 FUZZ_TARGET(sudoku)
 {

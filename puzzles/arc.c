@@ -1,8 +1,8 @@
 /* arc.c - ARC task files (jansson), the 30x30 canvas encoding, decoding,
  * augmentations and the puzzle operations. */
-#include "arc.h"
-#include "puzzle_priv.h"
-#include "util.h"
+#include "puzzles/arc.h"
+#include "puzzles/puzzle_priv.h"
+#include "core/util.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -16,8 +16,8 @@
 #ifndef HRM_ARC_H
 #define HRM_ARC_H
 
-#include "puzzle.h"
-#include "rng.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
 
 #define ARC_SIDE 30
 

@@ -1,7 +1,7 @@
 /* maze.c - maze text/CSV parsing, formatting, BFS solver and answer check. */
-#include "maze.h"
-#include "puzzle_priv.h"
-#include "util.h"
+#include "puzzles/maze.h"
+#include "puzzles/puzzle_priv.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -22,8 +22,8 @@
 #ifndef HRM_MAZE_H
 #define HRM_MAZE_H
 
-#include "puzzle.h"
-#include "rng.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
 
 #define MAZE_MIN_SIDE 2
 #define MAZE_GEN_MIN_SIDE 5

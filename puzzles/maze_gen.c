@@ -1,7 +1,7 @@
 /* maze_gen.c - the seedable maze generator (the rules are stated in maze.h). */
-#include "maze.h"
-#include "puzzle_priv.h"
-#include "util.h"
+#include "puzzles/maze.h"
+#include "puzzles/puzzle_priv.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>

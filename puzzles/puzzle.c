@@ -1,11 +1,11 @@
 /* puzzle.c - what the puzzle kinds share: loading files (kind guessing,
  * CSV), text helpers and the dihedral transforms. */
-#include "puzzle.h"
-#include "arc.h"
-#include "maze.h"
-#include "puzzle_priv.h"
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/puzzle.h"
+#include "puzzles/arc.h"
+#include "puzzles/maze.h"
+#include "puzzles/puzzle_priv.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

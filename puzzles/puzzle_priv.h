@@ -3,7 +3,7 @@
 #ifndef HRM_PUZZLE_PRIV_H
 #define HRM_PUZZLE_PRIV_H
 
-#include "puzzle.h"
+#include "puzzles/puzzle.h"
 
 /* One line of a text file: without its "\n" and a trailing "\r"; no counts
  * from 1 so that messages can say "line 3". */

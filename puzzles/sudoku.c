@@ -1,8 +1,8 @@
 /* sudoku.c - sudoku text/CSV parsing, formatting, the rule validator and
  * the official augmentation. */
-#include "sudoku.h"
-#include "puzzle_priv.h"
-#include "util.h"
+#include "puzzles/sudoku.h"
+#include "puzzles/puzzle_priv.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,8 +11,8 @@
 #ifndef HRM_SUDOKU_H
 #define HRM_SUDOKU_H
 
-#include "puzzle.h"
-#include "rng.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
 
 #define SUDOKU_CELLS 81
 

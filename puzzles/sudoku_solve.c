@@ -1,8 +1,8 @@
 /* sudoku_solve.c - the exact sudoku solver (bitmask candidates, naked and
  * hidden singles, then search on the cell with the fewest candidates) and
  * the generator of unique puzzles built on it. */
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>

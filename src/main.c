@@ -1,7 +1,7 @@
 /* main.c - hrmscope: command dispatch. */
 #include "config.h"
-#include "cli.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
 /* check_arc.c - ARC task files, the 30x30 canvas, dihedral transforms and
  * colour permutations. */
-#include "arc.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "util.h"
+#include "puzzles/arc.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

@@ -11,14 +11,14 @@
  * (attention), block and module 1.0e-6, losses 3.9e-8.  Each tolerance sits
  * 5-10x above those, far below the 1e-3..1 that a wrong or missing term
  * gives, and loose enough for another BLAS's summation order. */
-#include "block_train.h"
-#include "engine.h"
-#include "hrm.h"
-#include "loss.h"
-#include "ops.h"
-#include "ops_backward.h"
-#include "rng.h"
-#include "util.h"
+#include "train/block_train.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "model/loss.h"
+#include "model/ops.h"
+#include "train/ops_backward.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

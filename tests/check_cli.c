@@ -6,15 +6,15 @@
  * answers vary between segments); every number it prints is checked
  * against what the engine API computes here, one puzzle at a time. */
 #include "config.h"
-#include "dataset.h"
-#include "engine.h"
-#include "hrm.h"
-#include "maze.h"
-#include "npy.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "io/dataset.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "puzzles/maze.h"
+#include "io/npy.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

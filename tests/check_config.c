@@ -1,6 +1,6 @@
 /* check_config.c - config defaults, derived sizes, and the YAML reader/writer. */
-#include "hrm.h"
-#include "util.h"
+#include "model/hrm.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

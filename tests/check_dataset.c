@@ -3,9 +3,9 @@
  * The fixtures come from numpy itself (tests/reference/make_npy_fixtures.py
  * and make_dataset_fixtures.py); the expected values below are the small
  * constructions those scripts use (np.arange and the three 4x4 mazes). */
-#include "dataset.h"
-#include "npy.h"
-#include "util.h"
+#include "io/dataset.h"
+#include "io/npy.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

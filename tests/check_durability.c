@@ -8,8 +8,9 @@
  * - the same model, puzzle, options and thread count give byte-identical
  *   traces and run reports across runs;
  * - trace -o replaces its file whole or not at all. */
-#include "torchzip.h"
-#include "util.h"
+#include "io/torchzip.h"
+#include "io/torchzip_write.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

@@ -2,10 +2,10 @@
  * hand-made event streams, and the engine's segment readouts (state change
  * over the segment, answer changed, the answer after each H-step) against
  * the same quantities computed here from the engine's states. */
-#include "engine.h"
-#include "fixedpoint.h"
-#include "hrm.h"
-#include "util.h"
+#include "model/engine.h"
+#include "analysis/fixedpoint.h"
+#include "model/hrm.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

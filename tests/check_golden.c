@@ -3,10 +3,10 @@
  * probe and z_L decode, each started from the reference's own input state,
  * within 1e-5 relative error; then free-running trajectories against the
  * float64 reference with a per-segment tolerance (see tolerance()). */
-#include "engine.h"
-#include "hrm.h"
-#include "torchzip.h"
-#include "util.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "io/torchzip.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

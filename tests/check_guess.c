@@ -4,14 +4,14 @@
  * against formulas written here); a perturbed puzzle's solver answer mapped
  * back is the original solution; noise is seeded; grouping and votes on
  * hand-made answer sets. */
-#include "arc.h"
-#include "guess.h"
-#include "maze.h"
-#include "perturb.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/arc.h"
+#include "analysis/guess.h"
+#include "puzzles/maze.h"
+#include "analysis/perturb.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

@@ -5,11 +5,11 @@
  * version at a time, with the transforms, the state changes and the votes
  * computed here from their definitions. */
 #include "config.h"
-#include "dataset.h"
-#include "engine.h"
-#include "hrm.h"
-#include "rng.h"
-#include "util.h"
+#include "io/dataset.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include "test_util.h"
 
@@ -66,7 +66,7 @@ static bool exact_vs(const int32_t *pred, const int32_t *label, int S)
 	return true;
 }
 
-/* The definitions of src/fixedpoint.h, written out again here. */
+/* The definitions of src/analysis/fixedpoint.h, written out again here. */
 static void ref_run(const struct hrm_model *m, const int32_t *in, const int32_t *label, int M, struct traj *t)
 {
 	char *cause = NULL;

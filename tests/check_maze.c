@@ -1,8 +1,8 @@
 /* check_maze.c - maze parsing, solver, validator, generator and CSV rows. */
-#include "maze.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "util.h"
+#include "puzzles/maze.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

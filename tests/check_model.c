@@ -1,8 +1,8 @@
 /* check_model.c - model allocation, the official init, parameter count,
  * save/load round trip, and every bad checkpoint in tests/fixtures/bad. */
-#include "hrm.h"
-#include "torchzip.h"
-#include "util.h"
+#include "model/hrm.h"
+#include "io/torchzip.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

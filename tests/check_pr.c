@@ -1,7 +1,7 @@
-/* check_pr.c - the participation ratio (src/pr.h): the one-shot function
+/* check_pr.c - the participation ratio (src/analysis/pr.h): the one-shot function
  * and the accumulator against the definition, one sample at a time against
  * blocks, two accumulators combined, samples far from the origin. */
-#include "pr.h"
+#include "analysis/pr.h"
 
 #include "test_util.h"
 

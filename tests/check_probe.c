@@ -4,16 +4,16 @@
  * counts are recomputed here one variant at a time through the engine,
  * with the fixed-point definitions written out again. */
 #include "config.h"
-#include "dataset.h"
-#include "engine.h"
-#include "fixedpoint.h"
-#include "hrm.h"
-#include "maze.h"
-#include "probe_simple.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "io/dataset.h"
+#include "model/engine.h"
+#include "analysis/fixedpoint.h"
+#include "model/hrm.h"
+#include "puzzles/maze.h"
+#include "analysis/probe_simple.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

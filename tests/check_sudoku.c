@@ -1,9 +1,9 @@
 /* check_sudoku.c - sudoku parsing, solver, validator, generator and the
  * official augmentation. */
-#include "puzzle.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

@@ -1,7 +1,9 @@
 /* check_torchzip.c - torch.save reader/writer: round trips, bf16/f16
  * conversions, hostile inputs, and the golden fixtures made by real torch. */
-#include "torchzip.h"
-#include "util.h"
+#include "core/half.h"
+#include "io/torchzip.h"
+#include "io/torchzip_write.h"
+#include "core/util.h"
 
 #include "test_util.h"
 
@@ -327,69 +329,69 @@ static float from_bits(uint32_t u)
 
 START_TEST(test_bf16)
 {
-	ck_assert_uint_eq(tz_f32_to_bf16(1.0f), 0x3f80);
-	ck_assert(tz_bf16_to_f32(0x3f80) == 1.0f);
-	ck_assert_uint_eq(tz_f32_to_bf16(-2.0f), 0xc000);
-	ck_assert_uint_eq(tz_f32_to_bf16(-0.0f), 0x8000);
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f808000)), 0x3f80);  /* tie: down to even */
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f818000)), 0x3f82);  /* tie: up to even */
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f808001)), 0x3f81);
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x3f807fff)), 0x3f80);
-	ck_assert_uint_eq(tz_f32_to_bf16(0.1f), 0x3dcd);                   /* 0x3dcccccd */
-	ck_assert_uint_eq(tz_f32_to_bf16(3.14159265f), 0x4049);            /* 0x40490fdb */
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0x7f7fffff)), 0x7f80);  /* FLT_MAX -> inf */
-	ck_assert_uint_eq(tz_f32_to_bf16(INFINITY), 0x7f80);
-	ck_assert_uint_eq(tz_f32_to_bf16(-INFINITY), 0xff80);
-	ck_assert(isnan(tz_bf16_to_f32(tz_f32_to_bf16(NAN))));
+	ck_assert_uint_eq(f32_to_bf16(1.0f), 0x3f80);
+	ck_assert(bf16_to_f32(0x3f80) == 1.0f);
+	ck_assert_uint_eq(f32_to_bf16(-2.0f), 0xc000);
+	ck_assert_uint_eq(f32_to_bf16(-0.0f), 0x8000);
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0x3f808000)), 0x3f80);  /* tie: down to even */
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0x3f818000)), 0x3f82);  /* tie: up to even */
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0x3f808001)), 0x3f81);
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0x3f807fff)), 0x3f80);
+	ck_assert_uint_eq(f32_to_bf16(0.1f), 0x3dcd);                   /* 0x3dcccccd */
+	ck_assert_uint_eq(f32_to_bf16(3.14159265f), 0x4049);            /* 0x40490fdb */
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0x7f7fffff)), 0x7f80);  /* FLT_MAX -> inf */
+	ck_assert_uint_eq(f32_to_bf16(INFINITY), 0x7f80);
+	ck_assert_uint_eq(f32_to_bf16(-INFINITY), 0xff80);
+	ck_assert(isnan(bf16_to_f32(f32_to_bf16(NAN))));
 	/* a NaN whose payload is only in the low bits must not become inf */
-	ck_assert(isnan(tz_bf16_to_f32(tz_f32_to_bf16(from_bits(0x7f800001)))));
-	ck_assert_uint_eq(tz_f32_to_bf16(from_bits(0xffc00000)) & 0x8000, 0x8000);
-	ck_assert(tz_bf16_to_f32(0x0001) == ldexpf(1.0f, -133));           /* subnormal */
+	ck_assert(isnan(bf16_to_f32(f32_to_bf16(from_bits(0x7f800001)))));
+	ck_assert_uint_eq(f32_to_bf16(from_bits(0xffc00000)) & 0x8000, 0x8000);
+	ck_assert(bf16_to_f32(0x0001) == ldexpf(1.0f, -133));           /* subnormal */
 	for (uint32_t h = 0; h < 0x10000; h++) {
-		float f = tz_bf16_to_f32((uint16_t)h);
+		float f = bf16_to_f32((uint16_t)h);
 		if (!isnan(f))
-			ck_assert_uint_eq(tz_f32_to_bf16(f), h);
+			ck_assert_uint_eq(f32_to_bf16(f), h);
 	}
 }
 END_TEST
 
 START_TEST(test_f16)
 {
-	ck_assert_uint_eq(tz_f32_to_f16(1.0f), 0x3c00);
-	ck_assert(tz_f16_to_f32(0x3c00) == 1.0f);
-	ck_assert_uint_eq(tz_f32_to_f16(-2.0f), 0xc000);
-	ck_assert_uint_eq(tz_f32_to_f16(0.5f), 0x3800);
-	ck_assert(tz_f16_to_f32(0x0001) == ldexpf(1.0f, -24));
-	ck_assert(tz_f16_to_f32(0x03ff) == ldexpf(1023.0f, -24));
-	ck_assert(tz_f16_to_f32(0x0400) == ldexpf(1.0f, -14));
-	ck_assert(tz_f16_to_f32(0x7bff) == 65504.0f);
-	ck_assert(tz_f16_to_f32(0x7c00) == INFINITY);
-	ck_assert(tz_f16_to_f32(0xfc00) == -INFINITY);
-	ck_assert(isnan(tz_f16_to_f32(0x7e00)));
-	ck_assert(signbit(tz_f16_to_f32(0x8000)) && tz_f16_to_f32(0x8000) == 0.0f);
-	ck_assert_uint_eq(tz_f32_to_f16(65504.0f), 0x7bff);
-	ck_assert_uint_eq(tz_f32_to_f16(65519.0f), 0x7bff);
-	ck_assert_uint_eq(tz_f32_to_f16(65520.0f), 0x7c00);   /* tie to even: inf */
-	ck_assert_uint_eq(tz_f32_to_f16(1e10f), 0x7c00);
-	ck_assert_uint_eq(tz_f32_to_f16(-1e10f), 0xfc00);
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -24)), 0x0001);
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -25)), 0x0000);  /* half a unit: even */
-	ck_assert_uint_eq(tz_f32_to_f16(nextafterf(ldexpf(1.0f, -25), 1.0f)), 0x0001);
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(3.0f, -25)), 0x0002);  /* 1.5 units */
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(5.0f, -25)), 0x0002);  /* 2.5 units */
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(2047.0f, -25)), 0x0400); /* into the normals */
-	ck_assert_uint_eq(tz_f32_to_f16(ldexpf(1.0f, -26)), 0x0000);
-	ck_assert_uint_eq(tz_f32_to_f16(-ldexpf(1.0f, -30)), 0x8000);
-	ck_assert_uint_eq(tz_f32_to_f16(1.0f + ldexpf(1.0f, -11)), 0x3c00);     /* tie: even */
-	ck_assert_uint_eq(tz_f32_to_f16(1.0f + ldexpf(3.0f, -11)), 0x3c02);
-	uint16_t n = tz_f32_to_f16(NAN);
+	ck_assert_uint_eq(f32_to_f16(1.0f), 0x3c00);
+	ck_assert(f16_to_f32(0x3c00) == 1.0f);
+	ck_assert_uint_eq(f32_to_f16(-2.0f), 0xc000);
+	ck_assert_uint_eq(f32_to_f16(0.5f), 0x3800);
+	ck_assert(f16_to_f32(0x0001) == ldexpf(1.0f, -24));
+	ck_assert(f16_to_f32(0x03ff) == ldexpf(1023.0f, -24));
+	ck_assert(f16_to_f32(0x0400) == ldexpf(1.0f, -14));
+	ck_assert(f16_to_f32(0x7bff) == 65504.0f);
+	ck_assert(f16_to_f32(0x7c00) == INFINITY);
+	ck_assert(f16_to_f32(0xfc00) == -INFINITY);
+	ck_assert(isnan(f16_to_f32(0x7e00)));
+	ck_assert(signbit(f16_to_f32(0x8000)) && f16_to_f32(0x8000) == 0.0f);
+	ck_assert_uint_eq(f32_to_f16(65504.0f), 0x7bff);
+	ck_assert_uint_eq(f32_to_f16(65519.0f), 0x7bff);
+	ck_assert_uint_eq(f32_to_f16(65520.0f), 0x7c00);   /* tie to even: inf */
+	ck_assert_uint_eq(f32_to_f16(1e10f), 0x7c00);
+	ck_assert_uint_eq(f32_to_f16(-1e10f), 0xfc00);
+	ck_assert_uint_eq(f32_to_f16(ldexpf(1.0f, -24)), 0x0001);
+	ck_assert_uint_eq(f32_to_f16(ldexpf(1.0f, -25)), 0x0000);  /* half a unit: even */
+	ck_assert_uint_eq(f32_to_f16(nextafterf(ldexpf(1.0f, -25), 1.0f)), 0x0001);
+	ck_assert_uint_eq(f32_to_f16(ldexpf(3.0f, -25)), 0x0002);  /* 1.5 units */
+	ck_assert_uint_eq(f32_to_f16(ldexpf(5.0f, -25)), 0x0002);  /* 2.5 units */
+	ck_assert_uint_eq(f32_to_f16(ldexpf(2047.0f, -25)), 0x0400); /* into the normals */
+	ck_assert_uint_eq(f32_to_f16(ldexpf(1.0f, -26)), 0x0000);
+	ck_assert_uint_eq(f32_to_f16(-ldexpf(1.0f, -30)), 0x8000);
+	ck_assert_uint_eq(f32_to_f16(1.0f + ldexpf(1.0f, -11)), 0x3c00);     /* tie: even */
+	ck_assert_uint_eq(f32_to_f16(1.0f + ldexpf(3.0f, -11)), 0x3c02);
+	uint16_t n = f32_to_f16(NAN);
 	ck_assert((n & 0x7c00) == 0x7c00 && (n & 0x3ff) != 0);
-	n = tz_f32_to_f16(from_bits(0x7f800001));
+	n = f32_to_f16(from_bits(0x7f800001));
 	ck_assert((n & 0x7c00) == 0x7c00 && (n & 0x3ff) != 0);
 	for (uint32_t h = 0; h < 0x10000; h++) {
-		float f = tz_f16_to_f32((uint16_t)h);
+		float f = f16_to_f32((uint16_t)h);
 		if (!isnan(f))
-			ck_assert_uint_eq(tz_f32_to_f16(f), h);
+			ck_assert_uint_eq(f32_to_f16(f), h);
 	}
 }
 END_TEST

@@ -1,4 +1,4 @@
-/* check_train.c - one training step (src/train.h) against the float64
+/* check_train.c - one training step (src/train/train.h) against the float64
  * PyTorch reference (tests/reference/train_ref.py, fixtures in
  * tests/fixtures/train): loss parts, metrics, the new carry, steps and halted
  * flags, and the gradient of every tensor; then the properties the fixtures
@@ -12,15 +12,15 @@
  * errors are ~1e-6 (see the report printed per case), the required 1e-4
  * leaves room for other BLAS summation orders while a wrong or missing term
  * gives errors of order 1e-2..1. */
-#include "engine.h"
-#include "hrm.h"
-#include "loss.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "samples.h"
-#include "torchzip.h"
-#include "train.h"
-#include "util.h"
+#include "model/engine.h"
+#include "model/hrm.h"
+#include "model/loss.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "train/samples.h"
+#include "io/torchzip.h"
+#include "train/train.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

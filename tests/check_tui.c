@@ -1,11 +1,11 @@
 /* check_tui.c - the TUI's parts without a terminal: the key table, the
  * history cursor, scripted keys, and the views rendered into an off-screen
  * curses screen and read back as text. */
-#include "hrm.h"
-#include "maze.h"
-#include "script.h"
-#include "tui.h"
-#include "util.h"
+#include "model/hrm.h"
+#include "puzzles/maze.h"
+#include "ui/script.h"
+#include "ui/tui.h"
+#include "core/util.h"
 
 #include "test_util.h"
 

@@ -1,9 +1,9 @@
 /* test_util.c - helpers shared by the test programs. */
 #include "test_util.h"
-#include "hrm.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "util.h"
+#include "model/hrm.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include <dirent.h>
 #include <stdarg.h>

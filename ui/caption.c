@@ -1,7 +1,7 @@
 /* caption.c - teaching mode: one line of plain language about the step on
  * screen, made from the same history the charts draw. */
-#include "tui.h"
-#include "maze.h"
+#include "ui/tui.h"
+#include "puzzles/maze.h"
 
 #include <stdio.h>
 #include <string.h>

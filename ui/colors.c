@@ -1,5 +1,5 @@
 /* colors.c - the colour scheme (see colors.h). */
-#include "colors.h"
+#include "ui/colors.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* draw.c - helpers shared by the views: text, glyph sets, messages. */
-#include "tui.h"
+#include "ui/tui.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* edit.c - the puzzle editor (e): move S or G, toggle walls, change a
  * sudoku digit or an ARC colour, then Enter re-runs the model on it. */
-#include "tui.h"
-#include "maze.h"
-#include "sudoku.h"
+#include "ui/tui.h"
+#include "puzzles/maze.h"
+#include "puzzles/sudoku.h"
 
 #include <string.h>
 

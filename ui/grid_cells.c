@@ -1,7 +1,7 @@
 /* grid_cells.c - what each cell of the grid shows in each grid mode; the
  * grid view only draws these. */
-#include "tui.h"
-#include "sudoku.h"
+#include "ui/tui.h"
+#include "puzzles/sudoku.h"
 
 #include <math.h>
 #include <string.h>

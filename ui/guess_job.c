@@ -1,14 +1,14 @@
 /* guess_job.c - the guesses view's computation and keys: the puzzle on
- * screen run as K perturbed versions in one batch (src/guess.h) on a
+ * screen run as K perturbed versions in one batch (src/analysis/guess.h) on a
  * thread of its own, so the UI never waits; Enter steps into the selected
  * run with the full debugger: the version is loaded in its own frame (and
  * with its initial-state noise), G comes back to the table.  The model is
  * only read, by this thread and the worker alike; the threaded OpenBLAS
  * serialises concurrent level-3 calls. */
-#include "tui.h"
-#include "guess_view.h"
-#include "tui_app.h"
-#include "util.h"
+#include "ui/tui.h"
+#include "ui/guess_view.h"
+#include "ui/tui_app.h"
+#include "core/util.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -3,8 +3,8 @@
 #ifndef HRM_UI_GUESS_VIEW_H
 #define HRM_UI_GUESS_VIEW_H
 
-#include "guess.h"
-#include "puzzle.h"
+#include "analysis/guess.h"
+#include "puzzles/puzzle.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

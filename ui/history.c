@@ -1,7 +1,7 @@
 /* history.c - the positions of a run (see history.h). */
-#include "history.h"
-#include "fixedpoint.h"
-#include "util.h"
+#include "ui/history.h"
+#include "analysis/fixedpoint.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

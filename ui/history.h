@@ -68,7 +68,7 @@ struct hist_cursor history_cursor(const struct history *h, int p);
 /* argmax of a [V] row. */
 int history_argmax(const float *row, int V);
 
-/* The fixed-point and critical-step tracker (src/fixedpoint.h) run over
+/* The fixed-point and critical-step tracker (src/analysis/fixedpoint.h) run over
  * positions 1..upto (clamped to what is computed); still[s] (may be NULL,
  * h->M entries) receives each segment's verdict.  Returns the number of
  * segments seen. */

@@ -1,5 +1,5 @@
 /* keys.c - the keymap and key list made from TUI_REQUESTS (keys.h). */
-#include "keys.h"
+#include "ui/keys.h"
 
 #include <stdio.h>
 

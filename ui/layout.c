@@ -1,7 +1,7 @@
 /* layout.c - where each view goes, recomputed on every resize: header on
  * top, status line at the bottom, the grid and the cell inspector on the
  * left, the charts, the halting panel and the PR panel on the right. */
-#include "tui.h"
+#include "ui/tui.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* record.c - asciinema v2 recording of the screen (see record.h). */
-#include "record.h"
-#include "util.h"
+#include "ui/record.h"
+#include "core/util.h"
 
 #include <curses.h>
 #include <errno.h>

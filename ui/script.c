@@ -1,7 +1,7 @@
 /* script.c - scripted keys (see script.h). */
-#include "script.h"
-#include "keys.h"
-#include "util.h"
+#include "ui/script.h"
+#include "ui/keys.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* source.c - puzzle sources for the TUI (see source.h). */
-#include "source.h"
-#include "dataset.h"
-#include "maze.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "ui/source.h"
+#include "io/dataset.h"
+#include "puzzles/maze.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

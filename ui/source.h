@@ -5,7 +5,7 @@
 #ifndef HRM_UI_SOURCE_H
 #define HRM_UI_SOURCE_H
 
-#include "puzzle.h"
+#include "puzzles/puzzle.h"
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* term.c - terminal start, stop and recovery (see term.h). */
-#include "term.h"
-#include "util.h"
+#include "ui/term.h"
+#include "core/util.h"
 
 #include <curses.h>
 #include <errno.h>

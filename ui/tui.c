@@ -1,15 +1,15 @@
 /* tui.c - `hrmscope tui` (and `hrmscope` with no arguments): options, the
  * embedded model and bundled maze, puzzles in and out, start and stop. */
-#include "tui.h"
-#include "cli.h"
-#include "engine.h"
-#include "maze.h"
-#include "record.h"
-#include "rng.h"
-#include "script.h"
-#include "term.h"
-#include "tui_app.h"
-#include "util.h"
+#include "ui/tui.h"
+#include "cli/cli.h"
+#include "model/engine.h"
+#include "puzzles/maze.h"
+#include "ui/record.h"
+#include "core/rng.h"
+#include "ui/script.h"
+#include "ui/term.h"
+#include "ui/tui_app.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <langinfo.h>

@@ -9,14 +9,14 @@
 #ifndef HRM_UI_TUI_H
 #define HRM_UI_TUI_H
 
-#include "colors.h"
-#include "history.h"
-#include "hrm.h"
-#include "keys.h"
-#include "pr.h"
-#include "puzzle.h"
-#include "source.h"
-#include "worker.h"
+#include "ui/colors.h"
+#include "ui/history.h"
+#include "model/hrm.h"
+#include "ui/keys.h"
+#include "analysis/pr.h"
+#include "puzzles/puzzle.h"
+#include "ui/source.h"
+#include "ui/worker.h"
 
 #include <curses.h>
 #include <stdbool.h>

@@ -3,7 +3,7 @@
 #ifndef HRM_UI_TUI_APP_H
 #define HRM_UI_TUI_APP_H
 
-#include "tui.h"
+#include "ui/tui.h"
 
 /* `o`: open FILE[:INDEX] or DATASET[:SPLIT[:INDEX]]; on failure the
  * current puzzle stays and the status line says why.  Returns 0 or -1. */

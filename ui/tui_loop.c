@@ -1,11 +1,11 @@
 /* tui_loop.c - the main loop: take keys, mouse, signals and the worker's
  * news; turn keys into requests (keys.h) and requests into state changes
  * that set dirty bits; repaint the dirty views once per pass. */
-#include "tui.h"
-#include "record.h"
-#include "script.h"
-#include "term.h"
-#include "tui_app.h"
+#include "ui/tui.h"
+#include "ui/record.h"
+#include "ui/script.h"
+#include "ui/term.h"
+#include "ui/tui_app.h"
 
 #include <errno.h>
 #include <limits.h>

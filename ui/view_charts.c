@@ -4,9 +4,9 @@
  * shows at a glance: L settles within a cycle and jumps when H updates.
  * The moment the trajectory entered a fixed point (the end of that
  * segment) is marked over its last bar, and on the H chart the critical
- * step over its H-step (src/fixedpoint.h). */
-#include "tui.h"
-#include "fixedpoint.h"
+ * step over its H-step (src/analysis/fixedpoint.h). */
+#include "ui/tui.h"
+#include "analysis/fixedpoint.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * cell as foreground and the bottom one as background (needs colour and
  * UTF-8), so a 30x30 maze takes 15 rows; and, on a monochrome or ASCII
  * screen too short for the grid, a window that scrolls with the cursor. */
-#include "tui.h"
-#include "maze.h"
+#include "ui/tui.h"
+#include "puzzles/maze.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* view_guess.c - the guesses view (G): the fixed points the K runs reach
  * with their counts, the votes, every run, and the selected run's answer
  * (the computation and the keys are in guess_job.c). */
-#include "tui.h"
-#include "guess_view.h"
+#include "ui/tui.h"
+#include "ui/guess_view.h"
 
 #include <stdio.h>
 #include <string.h>

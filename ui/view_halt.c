@@ -3,9 +3,9 @@
  * under adaptive halting (q_halt > q_continue, the training rule), where
  * adaptive halting stops, and accuracy when the label is known.  A mark
  * before each segment number: where the trajectory entered a fixed point,
- * the still segments after it, the critical step (src/fixedpoint.h). */
-#include "tui.h"
-#include "fixedpoint.h"
+ * the still segments after it, the critical step (src/analysis/fixedpoint.h). */
+#include "ui/tui.h"
+#include "analysis/fixedpoint.h"
 
 #include <math.h>
 #include <stdio.h>

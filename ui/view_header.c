@@ -1,6 +1,6 @@
 /* view_header.c - the two header lines: puzzle and model, where the run
  * is (the next step to run), and the compute status. */
-#include "tui.h"
+#include "ui/tui.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* view_help.c - the `?` screen, made from the key table (keys.h) so it
  * lists exactly the keys the UI obeys.  Long lists flow into two columns
  * and then pages. */
-#include "tui.h"
+#include "ui/tui.h"
 
 #include <stdio.h>
 #include <string.h>

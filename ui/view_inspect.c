@@ -1,7 +1,7 @@
 /* view_inspect.c - the cell inspector: the cell's top tokens now (softmax
  * and stablemax) and its prediction at every step of the run. */
-#include "tui.h"
-#include "util.h"
+#include "ui/tui.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* view_pr.c - the participation ratio of z_H and z_L over the states
  * gathered so far (each H-step's z_H, each L-step's z_L, averaged over the
  * puzzle cells), for this puzzle or every puzzle seen, with N. */
-#include "tui.h"
-#include "util.h"
+#include "ui/tui.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* view_status.c - the status line: the keys that matter now (named from
  * the key table), messages, and the prompt of o and g. */
-#include "tui.h"
+#include "ui/tui.h"
 
 #include <stdio.h>
 #include <string.h>

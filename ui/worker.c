@@ -1,9 +1,9 @@
 /* worker.c - the compute thread (see worker.h). */
-#include "worker.h"
-#include "engine.h"
-#include "loss.h"
-#include "perturb.h"
-#include "util.h"
+#include "ui/worker.h"
+#include "model/engine.h"
+#include "model/loss.h"
+#include "analysis/perturb.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

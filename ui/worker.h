@@ -12,8 +12,8 @@
 #ifndef HRM_UI_WORKER_H
 #define HRM_UI_WORKER_H
 
-#include "history.h"
-#include "hrm.h"
+#include "ui/history.h"
+#include "model/hrm.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ struct worker_status worker_status(struct worker *w);
  * the history is cleared and position 0 published once it is done. */
 uint64_t worker_load(struct worker *w, const int32_t *tokens, int S, int32_t pid, const int32_t *labels);
 /* Noise on the initial state of the loads from now on (a guess run, see
- * src/perturb.h; sigma 0: none). */
+ * src/analysis/perturb.h; sigma 0: none). */
 void worker_set_noise(struct worker *w, double sigma, uint64_t seed);
 /* Compute positions up to pos (clamped to M segments). */
 void worker_compute_to(struct worker *w, int pos);

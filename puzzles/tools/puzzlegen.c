@@ -1,10 +1,10 @@
 /* puzzlegen.c - generate mazes and sudokus (official CSV rows or text), and
  * the example files of puzzles/examples. */
-#include "maze.h"
-#include "puzzle.h"
-#include "rng.h"
-#include "sudoku.h"
-#include "util.h"
+#include "puzzles/maze.h"
+#include "puzzles/puzzle.h"
+#include "core/rng.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference training step of the Hierarchical Reasoning Model for hrmscope's
-C trainer (src/train.h): one deep-supervision segment on a carried batch, its
+C trainer (src/train/train.h): one deep-supervision segment on a carried batch, its
 loss and the gradient of every tensor, in float64 with torch autograd.
 
     train_ref.py [--out tests/fixtures]

@@ -1,0 +1,49 @@
+/* cli.h - the hrmscope commands and their shared helpers. */
+#ifndef HRM_CLI_H
+#define HRM_CLI_H
+
+#include "model/hrm.h"
+
+/* exit codes */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+int cmd_init(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_pr(int argc, char **argv);
+int cmd_guess(int argc, char **argv);
+int cmd_probe_simple(int argc, char **argv);
+int cmd_tui(int argc, char **argv); /* ui/tui.c */
+
+/* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */
+int cli_fail(char *msg);
+/* Usage error: "hrmscope CMD: MSG" plus a hint; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Strict integer / float parsing of option values; returns -1 on junk or range. */
+int cli_int(const char *s, long lo, long hi, long *out);
+int cli_double(const char *s, double *out);
+/* Parses an option's integer value in lo..hi; on junk or range prints the usage
+ * error "hrmscope CMD: --OPT: expected an integer LO..HI, got 'VALUE'" (same
+ * hint as cli_usage) and returns EXIT_USAGE, else stores it and returns 0. */
+int cli_opt_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out);
+/* The same for a number in lo..hi (NaN is junk): "--OPT: expected a number in
+ * LO..HI, got 'VALUE'". */
+int cli_opt_double(const char *cmd, const char *opt, const char *value, double lo, double hi, double *out);
+
+/* --model DIR, or --arch YAML with --vocab/--seq-len/--puzzle-ids and a seed
+ * for a random model.  On failure prints the error and returns -1. */
+struct model_source {
+	const char *model;
+	const char *arch;
+	long vocab, seq_len, puzzle_ids;
+	unsigned long long seed;
+};
+int cli_load_model(const struct model_source *src, struct hrm_model *m);
+
+#endif

@@ -1,0 +1,350 @@
+/* cli_puzzle.c - puzzles for the commands: opening, model checks, scoring,
+ * validation and drawing (see cli_puzzle.h). */
+#include "cli/cli_puzzle.h"
+#include "puzzles/arc.h"
+#include "io/dataset.h"
+#include "puzzles/maze.h"
+#include "puzzles/sudoku.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *cli_kind_for_vocab(int vocab)
+{
+	switch (vocab) {
+	case MAZE_VOCAB: return "maze";
+	case SUDOKU_VOCAB: return "sudoku";
+	case ARC_VOCAB: return "ARC";
+	default: return NULL;
+	}
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/* A non-negative decimal index, or -1. */
+static long parse_index(const char *s)
+{
+	long v;
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || *end || v > INT_MAX ? -1 : v;
+}
+
+static int side_of(int cells)
+{
+	int s = 0;
+	while ((s + 1) * (s + 1) <= cells)
+		s++;
+	return s * s == cells ? s : 0;
+}
+
+int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
+			    char **cause)
+{
+	const struct dataset_meta *m = &s->meta;
+	struct dataset_example ex;
+	memset(out, 0, sizeof *out);
+	snprintf(out->where, sizeof out->where, "%s/%s example %lld", dir, s->name, (long long)index);
+	if (index < 0 || dataset_get_example(s, index, &ex) != 0)
+		return set_cause(cause, "%s/%s: no example %lld (the split has %lld, numbered from 0)", dir, s->name,
+				 (long long)index, (long long)s->num_examples);
+	if (m->seq_len > PUZZLE_MAX_CELLS)
+		return set_cause(cause, "%s/%s: seq_len %lld is more than the %d cells a puzzle can have", dir, s->name,
+				 (long long)m->seq_len, PUZZLE_MAX_CELLS);
+	struct puzzle *p = &out->p;
+	int S = (int)m->seq_len, side = side_of(S);
+	const char *kind = cli_kind_for_vocab((int)m->vocab_size);
+	out->vocab = (int)m->vocab_size;
+	out->pid = ex.puzzle_identifier;
+	out->has_ignore = m->has_ignore_label_id;
+	out->ignore_label = (int32_t)m->ignore_label_id;
+	p->seq_len = S;
+	p->side = side ? side : S;
+	if (kind && !strcmp(kind, "maze") && side >= MAZE_MIN_SIDE) {
+		p->kind = PUZZLE_MAZE;
+		out->known_kind = true;
+	} else if (kind && !strcmp(kind, "sudoku") && S == SUDOKU_CELLS) {
+		p->kind = PUZZLE_SUDOKU;
+		out->known_kind = true;
+	} else if (kind && !strcmp(kind, "ARC") && S == ARC_SIDE * ARC_SIDE) {
+		p->kind = PUZZLE_ARC;
+		out->known_kind = true;
+	}
+	for (int i = 0; i < S; i++) {
+		int32_t l = ex.labels[i];
+		bool ignored = out->has_ignore && l == out->ignore_label;
+		p->input[i] = ex.inputs[i];
+		/* an ignore id outside the vocabulary (-100) is drawn as pad */
+		p->label[i] = ignored && (l < 0 || l >= out->vocab) ? 0 : l;
+		p->has_label |= !ignored;
+	}
+	snprintf(p->name, sizeof p->name, "%s/%s #%lld", dir, s->name, (long long)index);
+	return 0;
+}
+
+static int open_dataset(const char *dir, const char *split, long index, struct cli_puzzle *out, char **cause)
+{
+	struct dataset_split s;
+	if (!dataset_name_ok(split))
+		return set_cause(cause, "%s: '%s' is not a split name (train, test)", dir, split);
+	if (dataset_read_split(dir, split, &s, cause) != 0)
+		return -1;
+	int rc = cli_puzzle_from_dataset(&s, dir, index, out, cause);
+	dataset_split_free(&s);
+	return rc;
+}
+
+static int open_file(const char *path, long index, struct cli_puzzle *out, char **cause)
+{
+	struct puzzle *all = NULL;
+	int n = 0;
+	memset(out, 0, sizeof *out);
+	if (puzzle_load_all(path, (int)index + 1, &all, &n, cause) != 0)
+		return -1;
+	if (index >= n) {
+		free(all);
+		return set_cause(cause, "%s: no puzzle %ld (the file has %d, numbered from 0)", path, index, n);
+	}
+	out->p = all[index];
+	free(all);
+	if (!out->p.has_label && out->p.kind != PUZZLE_ARC) {
+		/* an unsolvable puzzle still runs, without a label */
+		char *why = NULL;
+		if (puzzle_ops_for(out->p.kind)->solve(&out->p, &why) == 0) {
+			out->p.has_label = true;
+			out->label_solved = true;
+		}
+		free(why);
+	}
+	out->known_kind = true;
+	out->vocab = puzzle_ops_for(out->p.kind)->vocab_size;
+	out->pid = 0;
+	/* every official builder writes ignore_label_id 0: pad labels carry no answer */
+	out->has_ignore = true;
+	out->ignore_label = 0;
+	if (index > 0)
+		snprintf(out->where, sizeof out->where, "%s:%ld", path, index);
+	else
+		snprintf(out->where, sizeof out->where, "%s", path);
+	return 0;
+}
+
+int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	if (spec[0] == '\0')
+		return set_cause(cause, "--puzzle: empty name");
+	if (exists(spec))
+		return is_dir(spec) ? open_dataset(spec, "test", 0, out, cause) : open_file(spec, 0, out, cause);
+	/* FILE:INDEX, DIR:SPLIT or DIR:SPLIT:INDEX */
+	char *s = xstrdup(spec), *c1 = strrchr(s, ':');
+	int rc;
+	if (c1 == NULL) {
+		free(s);
+		return set_cause(cause, "%s: no such file or dataset folder", spec);
+	}
+	*c1 = '\0';
+	const char *tail = c1 + 1;
+	long idx = parse_index(tail);
+	if (exists(s)) {
+		if (is_dir(s))
+			rc = open_dataset(s, tail, 0, out, cause);
+		else if (idx < 0)
+			rc = set_cause(cause, "%s: '%s' is not a puzzle index (FILE:INDEX counts from 0)", s, tail);
+		else
+			rc = open_file(s, idx, out, cause);
+		free(s);
+		return rc;
+	}
+	char *c2 = strrchr(s, ':');
+	if (c2 != NULL) {
+		*c2 = '\0';
+		if (is_dir(s)) {
+			if (idx < 0)
+				rc = set_cause(cause, "%s: '%s' is not an example index (DIR:SPLIT:INDEX counts from 0)",
+					       s, tail);
+			else
+				rc = open_dataset(s, c2 + 1, idx, out, cause);
+			free(s);
+			return rc;
+		}
+	}
+	free(s);
+	return set_cause(cause, "%s: no such file or dataset folder", spec);
+}
+
+int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
+			 char **cause)
+{
+	const struct hrm_config *c = &m->cfg;
+	if (vocab != c->vocab_size) {
+		const char *pk = cli_kind_for_vocab(vocab), *mk = cli_kind_for_vocab(c->vocab_size);
+		return set_cause(cause, "%s: %s %s puzzle (vocabulary %d) but the model %s has vocabulary %d%s%s%s", what,
+				 pk && pk[0] == 'A' ? "an" : "a", pk ? pk : "custom", vocab, m->name, c->vocab_size,
+				 mk ? " (" : "", mk ? mk : "", mk ? ")" : "");
+	}
+	if (c->seq_len > 0 && seq_len != c->seq_len)
+		return set_cause(cause, "%s: the puzzle has %d cells but the model %s was made for seq_len %d", what,
+				 seq_len, m->name, c->seq_len);
+	if (c->puzzle_emb_ndim > 0 && (pid < 0 || pid >= c->num_puzzle_identifiers))
+		return set_cause(cause, "%s: puzzle identifier %d but the model %s has %d (0..%d)", what, pid, m->name,
+				 c->num_puzzle_identifiers, c->num_puzzle_identifiers - 1);
+	return 0;
+}
+
+void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o)
+{
+	o->scored = o->right = 0;
+	for (int i = 0; i < S; i++) {
+		if (has_ignore && label[i] == ignore)
+			continue;
+		o->scored++;
+		o->right += pred[i] == label[i];
+	}
+	o->acc = (double)o->right / (double)(o->scored > 0 ? o->scored : 1);
+	o->exact = o->right == o->scored;
+}
+
+int cli_changed(const int32_t *a, const int32_t *b, int S)
+{
+	int n = 0;
+	for (int i = 0; i < S; i++)
+		n += a[i] != b[i];
+	return n;
+}
+
+static int validate_maze(const struct cli_puzzle *cp, const int32_t *answer, bool *wrong, char *d, size_t n)
+{
+	struct maze_check mc;
+	maze_check_answer(&cp->p, answer, wrong, &mc);
+	if (!mc.intact)
+		snprintf(d, n, "maze: walls, S or G changed, or path cells off the open cells");
+	else if (!mc.connected)
+		snprintf(d, n, "maze: the path does not join S to G");
+	else if (!mc.valid)
+		snprintf(d, n, "maze: stray or dead-end path cells");
+	else if (!mc.shortest)
+		snprintf(d, n, "maze: a path of %d moves, the shortest has %d", mc.path_len, mc.shortest_len);
+	else
+		snprintf(d, n, "maze: a shortest path, %d moves", mc.path_len);
+	return mc.shortest;
+}
+
+int cli_validate(const struct cli_puzzle *cp, const int32_t *answer, bool *wrong, char *detail, size_t detail_len)
+{
+	char tmp[160];
+	char *d = detail ? detail : tmp;
+	size_t n = detail ? detail_len : sizeof tmp;
+	int S = cp->p.seq_len, bad = 0;
+	bool *w = wrong ? wrong : xcalloc((size_t)S, sizeof *w), ok;
+	if (wrong)
+		memset(wrong, 0, (size_t)S * sizeof *wrong);
+	int rc = -1;
+	if (!cp->known_kind) {
+		snprintf(d, n, "no validator for a vocabulary of %d", cp->vocab);
+	} else if (cp->p.kind == PUZZLE_MAZE) {
+		rc = validate_maze(cp, answer, w, d, n);
+	} else if (cp->p.kind == PUZZLE_SUDOKU) {
+		ok = sudoku_check_answer(&cp->p, answer, w);
+		for (int i = 0; i < S; i++)
+			bad += w[i];
+		if (ok)
+			snprintf(d, n, "sudoku: a complete grid that keeps the givens and the rules");
+		else
+			snprintf(d, n, "sudoku: %d cell%s blank, changing a given or breaking a rule", bad,
+				 bad == 1 ? "" : "s");
+		rc = ok;
+	} else if (cp->p.has_label) {
+		ok = arc_check_answer(&cp->p, answer, w);
+		snprintf(d, n, ok ? "ARC: the cropped answer equals the label grid" : "ARC: the cropped answer differs from the label grid");
+		rc = ok;
+	} else {
+		snprintf(d, n, "ARC: no label to check against");
+	}
+	if (!wrong)
+		free(w);
+	return rc;
+}
+
+static char cell_char(const struct cli_puzzle *cp, int cell, int32_t tok)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	if (cp->known_kind)
+		return puzzle_ops_for(cp->p.kind)->look(&cp->p, cell, tok).ch;
+	return tok >= 0 && tok < 36 ? digits[tok] : '?';
+}
+
+void cli_print_panels(FILE *f, const struct cli_puzzle *cp, int n, const char *const *titles,
+		      const int32_t *const *grids, const char *const *marks)
+{
+	int S = cp->p.seq_len, side = cp->p.side, cols = side, rows = side > 0 ? S / side : 0;
+	if (cp->known_kind && cp->p.kind == PUZZLE_ARC) {
+		/* the grids sit at the top left of the canvas: leave out the pad beyond them */
+		int er = 0, ec = 0;
+		for (int k = 0; k < n; k++)
+			for (int i = 0; i < S; i++)
+				if (marks && marks[k] ? marks[k][i] != '.' : grids[k][i] != ARC_PAD) {
+					er = i / side + 1 > er ? i / side + 1 : er;
+					ec = i % side + 1 > ec ? i % side + 1 : ec;
+				}
+		if (er < rows || ec < cols)
+			fprintf(f, "(the top-left %dx%d of the %dx%d canvas; the rest is pad everywhere)\n", er, ec, side,
+				side);
+		rows = er;
+		cols = ec;
+	}
+	int width = cols > 12 ? cols : 12;
+	for (int k = 0; k < n; k++)
+		if (k + 1 < n)
+			fprintf(f, "%-*s  ", width, titles[k]);
+		else
+			fprintf(f, "%s\n", titles[k]);
+	for (int r = 0; r < rows; r++)
+		for (int k = 0; k < n; k++) {
+			for (int c = 0; c < cols; c++) {
+				int i = r * side + c;
+				fputc(marks && marks[k] ? marks[k][i] : cell_char(cp, i, grids[k][i]), f);
+			}
+			if (k + 1 < n)
+				fprintf(f, "%*s  ", width - cols, "");
+			else
+				fputc('\n', f);
+		}
+}
+
+int cli_parse_shard(const char *s, long *i, long *n)
+{
+	const char *slash = strchr(s, '/');
+	if (slash == NULL || slash == s)
+		return -1;
+	char head[32];
+	size_t len = (size_t)(slash - s);
+	if (len >= sizeof head)
+		return -1;
+	memcpy(head, s, len);
+	head[len] = '\0';
+	long a = parse_index(head), b = parse_index(slash + 1);
+	if (a < 0 || b < 1 || a >= b)
+		return -1;
+	*i = a;
+	*n = b;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* cli_puzzle.h - what the puzzle commands (run, trace, eval, pr, gen) share:
+ * opening a puzzle given as FILE[:INDEX] or DATASET[:SPLIT[:INDEX]],
+ * checking it against a model, scoring and checking an answer, drawing
+ * grids side by side, and a few option parsers.
+ *
+ * Functions return 0, or -1 with *cause set to a malloc'd one-line message
+ * naming the file and the problem. */
+#ifndef HRM_CLI_PUZZLE_H
+#define HRM_CLI_PUZZLE_H
+
+#include "model/hrm.h"
+#include "puzzles/puzzle.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A puzzle to give a model. */
+struct cli_puzzle {
+	struct puzzle p;       /* input, label (raw), side, seq_len, name */
+	bool known_kind;       /* p.kind is maze, sudoku or ARC (else only tokens are known) */
+	int vocab;             /* the kind's (or the dataset's) vocabulary size */
+	int32_t pid;           /* puzzle identifier (0, the blank one, for puzzle files) */
+	bool has_ignore;       /* label == ignore_label marks a cell without an answer */
+	int32_t ignore_label;  /* official builders: 0 */
+	bool label_solved;     /* a puzzle file without its answer: label by the exact solver */
+	char where[160];       /* "FILE" or "DIR/SPLIT example I", for messages */
+};
+
+/* FILE (the first puzzle of it), FILE:INDEX (0-based: a CSV row, a line of
+ * a sudoku list, a pair of an ARC task), DIR (a dataset folder: split
+ * "test", example 0), DIR:SPLIT or DIR:SPLIT:INDEX.  A maze or sudoku file
+ * without its answer gets the exact solver's (maze: the label rule's
+ * shortest path). */
+int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause);
+
+/* A dataset example as a cli_puzzle; the kind follows from the vocabulary
+ * and seq_len (6 and a square: maze; 11 and 81: sudoku; 12 and 900: ARC). */
+struct dataset_split;
+int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
+			    char **cause);
+
+/* The name of a vocabulary's puzzle kind ("maze", "sudoku", "ARC") or NULL. */
+const char *cli_kind_for_vocab(int vocab);
+
+/* Can model m take puzzles of this vocabulary and seq_len?  `what` names
+ * the puzzle source in the message. */
+int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
+			 char **cause);
+
+/* Per-sequence scoring, official metric semantics: cells whose label is the
+ * ignore label are not scored; exact = every scored cell right (a sequence
+ * with no scored cell is exact but should be left out of averages). */
+struct cli_score {
+	int scored, right;
+	double acc; /* right / max(scored, 1) */
+	bool exact;
+};
+void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o);
+/* Cells where a and b differ. */
+int cli_changed(const int32_t *a, const int32_t *b, int S);
+
+/* The kind's validator on an answer: 1 valid, 0 not, -1 cannot tell (no
+ * validator for the kind, or ARC without a label).  wrong (may be NULL)
+ * receives the validator's marks; detail (may be NULL) a short reason. */
+int cli_validate(const struct cli_puzzle *cp, const int32_t *answer, bool *wrong, char *detail, size_t detail_len);
+
+/* Draws token grids side by side, each under its title: row r of panel k
+ * is drawn by look(); marks[k] (may be NULL) draws panel k from chars
+ * instead of tokens (side*side chars). */
+void cli_print_panels(FILE *f, const struct cli_puzzle *cp, int n, const char *const *titles,
+		      const int32_t *const *grids, const char *const *marks);
+
+/* "I/N" with 0 <= I < N. */
+int cli_parse_shard(const char *s, long *i, long *n);
+
+#endif

@@ -1,0 +1,583 @@
+/* cmd_eval.c - `hrmscope eval`: the paper's metrics on a dataset split, for
+ * max-steps halting (the official evaluation: every puzzle runs all M
+ * segments) and for adaptive halting (the first segment with q_halt >
+ * q_continue) from the same run; sharded, with a summary line per shard
+ * that `hrmscope eval --merge` adds up. */
+#include "cli/cli.h"
+#include "cli/cli_puzzle.h"
+#include "io/dataset.h"
+#include "model/engine.h"
+#include "cli/eval_extra.h"
+#include "analysis/fixedpoint.h"
+#include "model/loss.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char eval_help[] =
+	"usage: hrmscope eval --model DIR --data DIR [--split test] [--limit K] [--shard I/N]\n"
+	"                     [--batch B] [--max-steps M] [--threads N] [--fp-tol X]\n"
+	"                     [--guesses K [--perturb KIND] [--noise SIGMA] [--seed S]]\n"
+	"       hrmscope eval --merge FILE... ('-' reads stdin)\n"
+	"\n"
+	"The paper's metrics over the examples of a dataset split, as the official ACTLossHead\n"
+	"counts them (examples with no labelled cell are left out): exact accuracy, token\n"
+	"accuracy, q_halt accuracy ((q_halt >= 0) == exact) and mean segments, for max-steps\n"
+	"halting (all M segments, the official evaluation) and adaptive halting (stop at the\n"
+	"first q_halt > q_continue) from the same run; and the exact accuracy after each segment.\n"
+	"Then where the trajectories end (a right fixed point, a wrong one, none: see hrmscope\n"
+	"run), and two histograms side by side: the critical step (the segment after which the\n"
+	"answer is exactly right and stays right) and the segments adaptive halting uses.\n"
+	"With --guesses K every example also runs as K perturbed versions in one batch (see\n"
+	"hrmscope guess) and the exact accuracy is given without the vote (the plain run) and\n"
+	"with the majority and the q_halt-weighted vote.\n"
+	"\n"
+	"  --model DIR      a checkpoint directory\n"
+	"  --data DIR       an official dataset folder\n"
+	"  --split NAME     split to evaluate (default test)\n"
+	"  --limit K        only the first K examples of the split\n"
+	"  --shard I/N      only examples i (of the first K) with i % N == I\n"
+	"  --batch B        puzzles at once (default 16)\n"
+	"  --max-steps M    segments (default: the model's halt_max_steps)\n"
+	"  --threads N      BLAS threads (default 2)\n"
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
+	"  --guesses K      K guesses per example (one batch of K per example: K times the work)\n"
+	"  --perturb KIND   augment (default), dihedral, relabel, shuffle, colors or noise\n"
+	"  --noise SIGMA    noise on the initial state of versions 1..K-1\n"
+	"  --seed S         draws the perturbations (default 0)\n"
+	"  --merge FILE...  add up the 'hrmscope-eval' summary lines of shards and print the total\n"
+	"\n"
+	"A progress bar with rate and ETA goes to stderr when it is a terminal, plain progress\n"
+	"lines otherwise. The last line of the output is the machine-readable summary.\n";
+
+#define MAX_SEG 1024
+
+struct sums {
+	long shard_i, shard_n, total; /* total: examples before sharding */
+	long n, valid;                /* examples run; with a labelled cell */
+	int M;
+	long exact[2], qh[2]; /* [0] max-steps, [1] adaptive */
+	double acc[2], steps[2];
+	long exact_at[MAX_SEG];
+	long crit_at[MAX_SEG + 1]; /* critical step at segment s; [M]: never right at the end */
+	long used_at[MAX_SEG];     /* adaptive halting stopped after segment s + 1 */
+	long fp[3];                /* fixed point at the end: right, wrong, none */
+	double fp_tol;
+	struct guess_opts go;      /* go.K = 0: no guesses */
+	struct eval_guess_sums g;
+};
+
+static void print_list(const long *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s%ld", i ? "," : "", v[i]);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+struct progress {
+	bool tty;
+	double t0, last;
+	long total;
+	int last_decile;
+};
+
+static void progress(struct progress *p, long done)
+{
+	double t = now_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
+	double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
+	if (p->tty) {
+		if (done < p->total && t - p->last < 0.2)
+			return;
+		int w = 30, fill = p->total ? (int)((double)w * (double)done / (double)p->total) : w;
+		fprintf(stderr, "\r[%.*s%*s] %ld/%ld  %.1f/s  ETA %d:%02d\033[K", fill, "##############################",
+			w - fill, "", done, p->total, rate, (int)eta / 60, (int)eta % 60);
+		if (done == p->total)
+			fprintf(stderr, "\n");
+	} else {
+		int dec = p->total ? (int)(10 * done / p->total) : 10;
+		if (dec == p->last_decile && done < p->total)
+			return;
+		p->last_decile = dec;
+		fprintf(stderr, "hrmscope eval: %ld/%ld examples, %.1f/s, ETA %.0f s\n", done, p->total, rate, eta);
+	}
+	p->last = t;
+}
+
+static void print_results(const struct sums *s)
+{
+	double v = s->valid > 0 ? (double)s->valid : 1;
+	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->valid);
+	printf("halting               exact     token    q_halt  mean steps\n");
+	for (int k = 0; k < 2; k++) {
+		char name[32];
+		snprintf(name, sizeof name, k ? "adaptive" : "max-steps (M = %d)", s->M);
+		printf("%-19s  %6.2f%%  %7.2f%%  %7.2f%%  %10.2f\n", name, 100.0 * (double)s->exact[k] / v,
+		       100.0 * s->acc[k] / v, 100.0 * (double)s->qh[k] / v, s->steps[k] / v);
+	}
+	printf("exact after segment:");
+	for (int i = 0; i < s->M; i++)
+		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->exact_at[i] / v);
+	printf("\n");
+	printf("fixed point at the end (tolerance %g): right %.2f%%, wrong %.2f%%, none %.2f%%\n", s->fp_tol,
+	       100.0 * (double)s->fp[0] / v, 100.0 * (double)s->fp[1] / v, 100.0 * (double)s->fp[2] / v);
+	eval_extra_histograms(stdout, s->crit_at, s->used_at, s->M, s->valid);
+	if (s->go.K > 0)
+		eval_extra_print_guesses(stdout, &s->g, &s->go);
+	printf("hrmscope-eval shard=%ld/%ld total=%ld n=%ld valid=%ld segments=%d max_exact=%ld max_token_acc=%.17g "
+	       "max_q_halt=%ld max_steps=%.17g adaptive_exact=%ld adaptive_token_acc=%.17g adaptive_q_halt=%ld "
+	       "adaptive_steps=%.17g exact_at=",
+	       s->shard_i, s->shard_n, s->total, s->n, s->valid, s->M, s->exact[0], s->acc[0], s->qh[0], s->steps[0],
+	       s->exact[1], s->acc[1], s->qh[1], s->steps[1]);
+	print_list(s->exact_at, s->M);
+	printf(" critical_at=");
+	print_list(s->crit_at, s->M + 1);
+	printf(" used_at=");
+	print_list(s->used_at, s->M);
+	printf(" fp_right=%ld fp_wrong=%ld fp_none=%ld fp_tol=%.17g", s->fp[0], s->fp[1], s->fp[2], s->fp_tol);
+	if (s->go.K > 0)
+		printf(" guesses=%d guess_kind=%s guess_noise=%.17g guess_seed=%llu guess_n=%ld guess_plain=%ld "
+		       "guess_majority=%ld guess_weighted=%ld guess_runs=%ld guess_settled=%ld guess_groups=%ld",
+		       s->go.K, perturb_kind_name(s->go.kind), s->go.sigma, (unsigned long long)s->go.seed, s->g.n,
+		       s->g.plain, s->g.majority, s->g.weighted, s->g.runs, s->g.settled, s->g.groups);
+	printf("\n");
+}
+
+/* ---- the evaluation ---- */
+
+struct eval_ctx {
+	const struct hrm_model *m;
+	const struct dataset_split *split;
+	const char *data;
+	int B, S, M;
+	struct fp_tracker *fp; /* an observer of the engine */
+};
+
+/* Runs one batch of `rows` examples idx[0..rows-1] and adds to s. */
+static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *idx, int rows, int32_t *in, int32_t *lab,
+		      int32_t *pid, bool *stopped, struct sums *s, char **cause)
+{
+	int B = c->B, S = c->S, V = c->m->cfg.vocab_size;
+	const struct dataset_meta *meta = &c->split->meta;
+	for (int b = 0; b < B; b++) {
+		struct dataset_example ex;
+		int64_t i = idx[b < rows ? b : 0]; /* a short batch repeats its first row, unscored */
+		dataset_get_example(c->split, i, &ex);
+		memcpy(in + (size_t)b * S, ex.inputs, (size_t)S * sizeof *in);
+		memcpy(lab + (size_t)b * S, ex.labels, (size_t)S * sizeof *lab);
+		pid[b] = ex.puzzle_identifier;
+		if (c->m->cfg.puzzle_emb_ndim > 0 && (pid[b] < 0 || pid[b] >= c->m->cfg.num_puzzle_identifiers))
+			return set_cause(cause, "%s/%s example %lld: puzzle identifier %d but the model has %d", c->data,
+					 c->split->name, (long long)i, pid[b], c->m->cfg.num_puzzle_identifiers);
+	}
+	if (labels_prepare(lab, (size_t)B * S, meta->has_ignore_label_id ? (int32_t)meta->ignore_label_id : -1, V,
+			   cause) != 0)
+		return prefix_cause(cause, "%s/%s", c->data, c->split->name);
+	if (hrm_engine_set_inputs(e, in, pid, cause) != 0)
+		return prefix_cause(cause, "%s/%s", c->data, c->split->name);
+	fp_tracker_set_labels(c->fp, lab, true, HRM_IGNORE_LABEL_ID);
+	memset(stopped, 0, (size_t)B * sizeof *stopped);
+	hrm_engine_reset(e, -1);
+	bool may_halt = c->m->cfg.halt_max_steps > 1;
+	for (int seg = 0; seg < c->M; seg++) {
+		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
+		const int32_t *pred = hrm_engine_pred(e);
+		const float *q = hrm_engine_q(e);
+		for (int b = 0; b < rows; b++) {
+			struct cli_score sc;
+			cli_score(pred + (size_t)b * S, lab + (size_t)b * S, S, true, HRM_IGNORE_LABEL_ID, &sc);
+			if (sc.scored == 0)
+				continue;
+			bool qh_ok = (q[2 * b] >= 0) == sc.exact, last = seg == c->M - 1;
+			s->exact_at[seg] += sc.exact;
+			if (!stopped[b] && ((may_halt && q[2 * b] > q[2 * b + 1]) || last)) {
+				stopped[b] = true;
+				s->exact[1] += sc.exact;
+				s->acc[1] += sc.acc;
+				s->qh[1] += qh_ok;
+				s->steps[1] += seg + 1;
+				s->used_at[seg]++;
+			}
+			if (last) {
+				s->exact[0] += sc.exact;
+				s->acc[0] += sc.acc;
+				s->qh[0] += qh_ok;
+				s->steps[0] += seg + 1;
+				s->valid++;
+				const struct fp_track *f = &c->fp->rows[b];
+				enum fp_verdict v = fp_track_verdict(f);
+				s->crit_at[f->crit_seg >= 0 ? f->crit_seg : c->M]++;
+				s->fp[v == FP_RIGHT ? 0 : v == FP_WRONG ? 1 : 2]++;
+			}
+		}
+	}
+	s->n += rows;
+	return 0;
+}
+
+static int run_eval(const struct hrm_model *m, const char *data, const char *split_name, long limit, int batch, int M,
+		    struct sums *s, char **cause)
+{
+	struct dataset_split split;
+	if (dataset_read_split(data, split_name, &split, cause) != 0)
+		return -1;
+	char what[4200];
+	snprintf(what, sizeof what, "%s/%s", data, split_name);
+	int S = (int)split.meta.seq_len;
+	if (cli_check_model_fits(m, (int)split.meta.vocab_size, S, 0, what, cause) != 0) {
+		dataset_split_free(&split);
+		return -1;
+	}
+	s->total = split.num_examples < limit ? (long)split.num_examples : limit;
+	long count = 0;
+	int64_t *idx = xmalloc((size_t)(s->total > 0 ? s->total : 1) * sizeof *idx);
+	for (long i = s->shard_i; i < s->total; i += s->shard_n)
+		idx[count++] = i;
+	if (count == 0) {
+		free(idx);
+		dataset_split_free(&split);
+		return set_cause(cause, "%s: no examples in shard %ld/%ld of %ld", what, s->shard_i, s->shard_n, s->total);
+	}
+	int B = batch < count ? batch : (int)count;
+	struct hrm_engine *e = hrm_engine_new(m, B, S, cause);
+	if (e == NULL) {
+		free(idx);
+		dataset_split_free(&split);
+		return -1;
+	}
+	fprintf(stderr, "hrmscope eval: %s on %s: %ld of %ld examples (shard %ld/%ld), batch %d, %d segments\n", m->name,
+		what, count, s->total, s->shard_i, s->shard_n, B, M);
+	int32_t *in = xmalloc((size_t)B * S * sizeof *in), *lab = xmalloc((size_t)B * S * sizeof *lab);
+	int32_t *pid = xmalloc((size_t)B * sizeof *pid);
+	bool *stopped = xmalloc((size_t)B * sizeof *stopped);
+	struct fp_tracker fp;
+	fp_tracker_init(&fp, B, S, s->fp_tol);
+	hrm_engine_add_observer(e, fp_tracker_observe, &fp);
+	struct eval_ctx c = { m, &split, data, B, S, M, &fp };
+	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = now_s(), .total = count, .last_decile = 0 };
+	int rc = 0;
+	for (long start = 0; start < count && rc == 0; start += B) {
+		int rows = count - start < B ? (int)(count - start) : B;
+		rc = eval_batch(&c, e, idx + start, rows, in, lab, pid, stopped, s, cause);
+		if (rc == 0)
+			progress(&pr, start + rows);
+	}
+	if (rc == 0 && s->go.K > 0) {
+		fprintf(stderr, "hrmscope eval: %d guesses per example (%s)\n", s->go.K, perturb_kind_name(s->go.kind));
+		struct progress pg = { .tty = pr.tty, .t0 = now_s(), .total = count, .last_decile = 0 };
+		s->go.M = M;
+		s->go.fp_tol = s->fp_tol;
+		for (long i = 0; i < count && rc == 0; i++) {
+			rc = eval_extra_guess(m, &split, data, idx[i], &s->go, &s->g, cause);
+			if (rc == 0)
+				progress(&pg, i + 1);
+		}
+	}
+	fp_tracker_free(&fp);
+	free(in);
+	free(lab);
+	free(pid);
+	free(stopped);
+	free(idx);
+	hrm_engine_free(e);
+	dataset_split_free(&split);
+	return rc;
+}
+
+/* ---- merging shard summaries ---- */
+
+/* "a,b,c" into v[0..max-1]; returns the count. */
+static int parse_list(const char *p, long *v, int max)
+{
+	int i = 0;
+	while (*p && i < max) {
+		char *end;
+		v[i++] = strtol(p, &end, 10);
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	return i;
+}
+
+/* The keys that eval adds for fixed points and guesses (absent in older
+ * summaries: left at zero).  Returns 1 if the key is one of them. */
+static int parse_extra(const char *key, const char *val, struct sums *s)
+{
+	long *lv[] = { &s->fp[0], &s->fp[1], &s->fp[2], &s->g.n, &s->g.plain, &s->g.majority, &s->g.weighted,
+		       &s->g.runs, &s->g.settled, &s->g.groups };
+	static const char *const names[] = { "fp_right", "fp_wrong", "fp_none", "guess_n", "guess_plain",
+					     "guess_majority", "guess_weighted", "guess_runs", "guess_settled",
+					     "guess_groups" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(key, names[i])) {
+			*lv[i] = atol(val);
+			return 1;
+		}
+	if (!strcmp(key, "critical_at"))
+		parse_list(val, s->crit_at, MAX_SEG + 1);
+	else if (!strcmp(key, "used_at"))
+		parse_list(val, s->used_at, MAX_SEG);
+	else if (!strcmp(key, "fp_tol"))
+		s->fp_tol = strtod(val, NULL);
+	else if (!strcmp(key, "guesses"))
+		s->go.K = atoi(val);
+	else if (!strcmp(key, "guess_kind"))
+		return perturb_kind_parse(val, &s->go.kind) == 0;
+	else if (!strcmp(key, "guess_noise"))
+		s->go.sigma = strtod(val, NULL);
+	else if (!strcmp(key, "guess_seed"))
+		s->go.seed = strtoull(val, NULL, 10);
+	else
+		return 0;
+	return 1;
+}
+
+static int parse_summary(char *line, struct sums *s)
+{
+	memset(s, 0, sizeof *s);
+	char *save = NULL, *tok = strtok_r(line, " \n", &save);
+	int seen = 0;
+	while ((tok = strtok_r(NULL, " \n", &save)) != NULL) {
+		char *eq = strchr(tok, '=');
+		if (eq == NULL)
+			return -1;
+		*eq++ = '\0';
+		seen++;
+		if (!strcmp(tok, "shard")) {
+			if (sscanf(eq, "%ld/%ld", &s->shard_i, &s->shard_n) != 2)
+				return -1;
+		} else if (!strcmp(tok, "total")) s->total = atol(eq);
+		else if (!strcmp(tok, "n")) s->n = atol(eq);
+		else if (!strcmp(tok, "valid")) s->valid = atol(eq);
+		else if (!strcmp(tok, "segments")) s->M = atoi(eq);
+		else if (!strcmp(tok, "max_exact")) s->exact[0] = atol(eq);
+		else if (!strcmp(tok, "max_token_acc")) s->acc[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "max_q_halt")) s->qh[0] = atol(eq);
+		else if (!strcmp(tok, "max_steps")) s->steps[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_exact")) s->exact[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_token_acc")) s->acc[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_q_halt")) s->qh[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_steps")) s->steps[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "exact_at")) {
+			int i = 0;
+			for (char *p = eq; *p && i < MAX_SEG; i++) {
+				s->exact_at[i] = strtol(p, &p, 10);
+				if (*p == ',')
+					p++;
+			}
+		} else if (!parse_extra(tok, eq, s))
+			seen--;
+	}
+	return seen >= 14 && s->M > 0 && s->M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
+}
+
+static int merge(int nfiles, char **files)
+{
+	struct sums tot = { 0 }, s;
+	bool *have = NULL;
+	long nshards = 0, found = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = EXIT_OK;
+	for (int f = 0; f < nfiles && rc == EXIT_OK; f++) {
+		FILE *fp = strcmp(files[f], "-") ? fopen(files[f], "r") : stdin;
+		long lineno = 0;
+		if (fp == NULL) {
+			fprintf(stderr, "hrmscope: %s: cannot open: %s\n", files[f], strerror(errno));
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		while (rc == EXIT_OK && getline(&line, &cap, fp) >= 0) {
+			lineno++;
+			if (strncmp(line, "hrmscope-eval ", 14) != 0)
+				continue;
+			if (parse_summary(line, &s) != 0) {
+				fprintf(stderr, "hrmscope: %s: line %ld: not a complete hrmscope-eval summary\n", files[f], lineno);
+				rc = EXIT_RUNTIME;
+			} else if (found > 0 && (s.shard_n != nshards || s.M != tot.M || s.total != tot.total ||
+						 s.go.K != tot.go.K)) {
+				fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld (%d segments, %ld examples) does not match "
+					"the first summary (N %ld, %d segments, %ld examples)\n", files[f], lineno, s.shard_i,
+					s.shard_n, s.M, s.total, nshards, tot.M, tot.total);
+				rc = EXIT_RUNTIME;
+			} else {
+				if (found == 0) {
+					nshards = s.shard_n;
+					have = xcalloc((size_t)nshards, sizeof *have);
+					tot.M = s.M;
+					tot.total = s.total;
+					tot.fp_tol = s.fp_tol;
+					tot.go = s.go;
+				}
+				if (have[s.shard_i]) {
+					fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld appears twice\n", files[f], lineno,
+						s.shard_i, s.shard_n);
+					rc = EXIT_RUNTIME;
+					break;
+				}
+				have[s.shard_i] = true;
+				found++;
+				tot.n += s.n;
+				tot.valid += s.valid;
+				for (int k = 0; k < 2; k++) {
+					tot.exact[k] += s.exact[k];
+					tot.acc[k] += s.acc[k];
+					tot.qh[k] += s.qh[k];
+					tot.steps[k] += s.steps[k];
+				}
+				for (int i = 0; i < s.M; i++) {
+					tot.exact_at[i] += s.exact_at[i];
+					tot.used_at[i] += s.used_at[i];
+				}
+				for (int i = 0; i <= s.M; i++)
+					tot.crit_at[i] += s.crit_at[i];
+				for (int k = 0; k < 3; k++)
+					tot.fp[k] += s.fp[k];
+				long *gs[] = { &tot.g.n, &tot.g.plain, &tot.g.majority, &tot.g.weighted, &tot.g.runs,
+					       &tot.g.settled, &tot.g.groups };
+				const long gv[] = { s.g.n, s.g.plain, s.g.majority, s.g.weighted, s.g.runs, s.g.settled,
+						    s.g.groups };
+				for (int k = 0; k < 7; k++)
+					*gs[k] += gv[k];
+			}
+		}
+		if (fp != stdin)
+			fclose(fp);
+	}
+	if (rc == EXIT_OK && found == 0) {
+		fprintf(stderr, "hrmscope: no hrmscope-eval summary lines in the input\n");
+		rc = EXIT_RUNTIME;
+	}
+	for (long i = 0; rc == EXIT_OK && i < nshards; i++)
+		if (!have[i]) {
+			fprintf(stderr, "hrmscope: shard %ld/%ld is missing (%ld of %ld shards found)\n", i, nshards, found,
+				nshards);
+			rc = EXIT_RUNTIME;
+		}
+	if (rc == EXIT_OK) {
+		tot.shard_i = 0;
+		tot.shard_n = 1;
+		printf("merged %ld shards\n", found);
+		print_results(&tot);
+	}
+	free(have);
+	free(line);
+	return rc;
+}
+
+enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_THREADS, O_MERGE, O_FPTOL, O_GUESSES,
+       O_PERTURB, O_NOISE, O_SEED };
+
+int cmd_eval(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, O_MODEL }, { "data", required_argument, NULL, O_DATA },
+		{ "split", required_argument, NULL, O_SPLIT }, { "limit", required_argument, NULL, O_LIMIT },
+		{ "shard", required_argument, NULL, O_SHARD }, { "batch", required_argument, NULL, O_BATCH },
+		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "threads", required_argument, NULL, O_THREADS },
+		{ "merge", no_argument, NULL, O_MERGE }, { "fp-tol", required_argument, NULL, O_FPTOL },
+		{ "guesses", required_argument, NULL, O_GUESSES }, { "perturb", required_argument, NULL, O_PERTURB },
+		{ "noise", required_argument, NULL, O_NOISE }, { "seed", required_argument, NULL, O_SEED },
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct model_source src = { .puzzle_ids = 1 };
+	const char *data = NULL, *split = "test";
+	long limit = -1, batch = 16, max_steps = 0, threads = 2;
+	struct sums *s = xcalloc(1, sizeof *s);
+	bool do_merge = false;
+	int c, rc;
+	s->shard_n = 1;
+	s->fp_tol = FP_TOL_DEFAULT;
+	s->go.kind = PERTURB_AUGMENT;
+	long v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case O_MODEL: src.model = optarg; break;
+		case O_DATA: data = optarg; break;
+		case O_SPLIT: split = optarg; break;
+		case O_LIMIT: rc = cli_opt_int("eval", "--limit", optarg, 1, 1L << 40, &limit); break;
+		case O_SHARD:
+			if (cli_parse_shard(optarg, &s->shard_i, &s->shard_n))
+				rc = cli_usage("eval", "--shard: expected I/N with 0 <= I < N, got '%s'", optarg);
+			break;
+		case O_BATCH: rc = cli_opt_int("eval", "--batch", optarg, 1, 4096, &batch); break;
+		case O_MAXSTEPS: rc = cli_opt_int("eval", "--max-steps", optarg, 1, MAX_SEG, &max_steps); break;
+		case O_THREADS: rc = cli_opt_int("eval", "--threads", optarg, 1, 1024, &threads); break;
+		case O_MERGE: do_merge = true; break;
+		case O_FPTOL:
+			if (cli_double(optarg, &s->fp_tol) || !(s->fp_tol > 0))
+				rc = cli_usage("eval", "--fp-tol: expected a positive number, got '%s'", optarg);
+			break;
+		case O_GUESSES:
+			if ((rc = cli_opt_int("eval", "--guesses", optarg, 1, 4096, &v)) == 0)
+				s->go.K = (int)v;
+			break;
+		case O_PERTURB:
+			if (perturb_kind_parse(optarg, &s->go.kind))
+				rc = cli_usage("eval", "--perturb: expected augment, dihedral, relabel, shuffle, colors or "
+						       "noise, got '%s'", optarg);
+			break;
+		case O_NOISE: rc = cli_opt_double("eval", "--noise", optarg, 0, 100, &s->go.sigma); break;
+		case O_SEED:
+			if ((rc = cli_opt_int("eval", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				s->go.seed = (uint64_t)v;
+			break;
+		case 'h':
+			fputs(eval_help, stdout);
+			free(s);
+			return EXIT_OK;
+		default: rc = cli_usage("eval", "bad option");
+		}
+		if (rc != 0) {
+			free(s);
+			return rc;
+		}
+	}
+	if (do_merge) {
+		free(s);
+		if (optind >= argc)
+			return cli_usage("eval", "--merge needs the files with the shards' output ('-' for stdin)");
+		return merge(argc - optind, argv + optind);
+	}
+	rc = EXIT_OK;
+	if (optind < argc)
+		rc = cli_usage("eval", "unexpected argument '%s'", argv[optind]);
+	else if (!src.model || !data)
+		rc = cli_usage("eval", "--model DIR and --data DIR are required");
+	if (rc != EXIT_OK) {
+		free(s);
+		return rc;
+	}
+	hrm_set_threads((int)threads);
+	struct hrm_model m;
+	if (cli_load_model(&src, &m) != 0) {
+		free(s);
+		return EXIT_RUNTIME;
+	}
+	char *cause = NULL;
+	s->M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
+	if (s->M > MAX_SEG) {
+		rc = cli_fail(xstrdup("the model's halt_max_steps is more than eval can run"));
+	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->M, s, &cause) != 0) {
+		rc = cli_fail(cause);
+	} else {
+		print_results(s);
+	}
+	hrm_model_free(&m);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,360 @@
+/* cmd_trace.c - `hrmscope trace`: step a model and write one record per
+ * L-step, H-step and segment (text, csv or jsonl), with step timings. */
+#include "cli/cli.h"
+#include "cli/cli_puzzle.h"
+#include "model/engine.h"
+#include "analysis/fixedpoint.h"
+#include "core/rng.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char trace_help[] =
+	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
+	"                      [--puzzle SPEC] [--segments N] [--batch B] [--seed K] [--threads N]\n"
+	"                      [--format text|csv|jsonl] [-o FILE] [--fp-tol X]\n"
+	"\n"
+	"Run N segments on a puzzle (or on random tokens, seeded) and write one record per\n"
+	"L-step, H-step and segment: residual of the updated state (abs L2, relative,\n"
+	"per-element RMS), state norms, and per segment q_halt, q_continue, both halting\n"
+	"decisions, the cells whose prediction changed (since the previous segment; the first\n"
+	"segment: since the input) and, when the label is known, token accuracy and exact\n"
+	"(H-steps too: of the answer lm_head(z_H) right after the H-step).  Segment records also\n"
+	"carry the fixed-point readouts: the change of z_H and z_L over the whole segment (abs,\n"
+	"relative), whether the answer changed, whether the segment was still (answer unchanged,\n"
+	"both relative changes <= the tolerance), the segment at which the trajectory entered a\n"
+	"fixed point and the critical step (segment, H cycle) as known after this segment.\n"
+	"Segments and cycles count from 0 in the records.\n"
+	"Ends with the measured time per L-step, H-step and segment.\n"
+	"\n"
+	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
+	"  --arch FILE      or a random model of this architecture (see hrmscope init)\n"
+	"  --puzzle SPEC    FILE[:INDEX] or DATASET[:SPLIT[:INDEX]] as for hrmscope run\n"
+	"                   (with --arch, --vocab and --seq-len then come from the puzzle)\n"
+	"  --segments N     segments to run (default: the model's halt_max_steps)\n"
+	"  --batch B        puzzles at once (default 1); records are for puzzle 0\n"
+	"  --seq-len S      cells per puzzle (required for rope models given by --arch)\n"
+	"  --threads N      BLAS threads (default 2)\n"
+	"  --format F       text (default), csv or jsonl\n"
+	"  -o FILE          write records to FILE instead of stdout\n"
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n";
+
+enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
+
+struct tracer {
+	FILE *f;
+	enum fmt fmt;
+	const struct cli_puzzle *cp; /* NULL: random tokens */
+	const int32_t *tokens;       /* row 0's input */
+	int S;
+	struct fp_tracker fp;        /* runs before this observer */
+	struct timespec last;
+	double ms_l, ms_h;
+	int n_l, n_h;
+};
+
+static double elapsed_ms(struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+	*since = now;
+	return ms;
+}
+
+/* "" or the number, and "null" or the number, for an index that may be -1 */
+static void opt_int(int v, char *csv, char *json, size_t len)
+{
+	snprintf(csv, len, v >= 0 ? "%d" : "", v);
+	snprintf(json, len, v >= 0 ? "%d" : "null", v);
+}
+
+static void segment_record(struct tracer *t, const struct hrm_event *ev)
+{
+	const struct fp_track *f = &t->fp.rows[0];
+	const struct hrm_residual *h = &ev->seg_dzH[0], *l = &ev->seg_dzL[0];
+	bool ch = ev->answer_changed[0], still = t->fp.still[0];
+	char cfp[16], jfp[16], cs[16], js[16], chh[16], jh[16];
+	opt_int(fp_track_entered(f), cfp, jfp, sizeof cfp);
+	opt_int(f->crit_seg, cs, js, sizeof cs);
+	opt_int(f->crit_seg >= 0 ? f->crit_h : -1, chh, jh, sizeof chh);
+	if (t->fmt == FMT_CSV)
+		fprintf(t->f, ",%.9g,%.9g,%.9g,%.9g,%d,%d,%s,%s,%s\n", h->abs_l2, h->rel, l->abs_l2, l->rel, ch, still, cfp,
+			cs, chh);
+	else if (t->fmt == FMT_JSONL)
+		fprintf(t->f, ",\"seg_dzH_abs\":%.9g,\"seg_dzH_rel\":%.9g,\"seg_dzL_abs\":%.9g,\"seg_dzL_rel\":%.9g,"
+			"\"answer_changed\":%s,\"still\":%s,\"fixed_point\":%s,\"critical_segment\":%s,"
+			"\"critical_h\":%s}\n",
+			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "true" : "false", still ? "true" : "false", jfp, js, jh);
+	else
+		fprintf(t->f, "            segment dz_H abs %.4e rel %.4e  dz_L abs %.4e rel %.4e  answer %s%s\n",
+			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "changed" : "same", still ? "  still" : "");
+}
+
+/* The last lines of a text trace: the fixed point and the critical step. */
+static void text_summary(struct tracer *t, int segments)
+{
+	const struct fp_track *f = &t->fp.rows[0];
+	int e = fp_track_entered(f);
+	if (e >= 0)
+		fprintf(t->f, "fixed point: entered at segment %d (%s), tolerance %g\n", e,
+			fp_verdict_name(fp_track_verdict(f)), t->fp.tol);
+	else
+		fprintf(t->f, "fixed point: none in %d segments, tolerance %g\n", segments, t->fp.tol);
+	if (f->crit_seg >= 0)
+		fprintf(t->f, "critical step: segment %d, H cycle %d\n", f->crit_seg, f->crit_h);
+	else
+		fprintf(t->f, "critical step: %s\n", f->last_exact < 0 ? "? (no label)" : "never (wrong at the end)");
+}
+
+static void on_event(const struct hrm_event *ev, void *user)
+{
+	struct tracer *t = user;
+	double ms = elapsed_ms(&t->last);
+	if (ev->kind == HRM_EV_RESET)
+		return;
+	bool lab = t->cp && t->cp->p.has_label;
+	if (ev->kind == HRM_EV_SEGMENT_END) {
+		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
+		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
+		int changed = ev->cells_changed[0];
+		struct cli_score sc = { 0 };
+		char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null", tacc[48] = "";
+		if (lab) {
+			cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+			snprintf(acc, sizeof acc, "%.9g", sc.acc);
+			snprintf(ex, sizeof ex, "%d", sc.exact);
+			snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
+			snprintf(jex, sizeof jex, "%s", sc.exact ? "true" : "false");
+			snprintf(tacc, sizeof tacc, "  token_acc %.4f  exact %s", sc.acc, sc.exact ? "yes" : "no");
+		}
+		if (t->fmt == FMT_CSV)
+			fprintf(t->f, "segment,%d,,,,,,,,%.9g,%.9g,%s,%s,%s,%s,%d", ev->segment, ev->q_halt[0],
+				ev->q_continue[0], hm, ha, acc, ex, changed);
+		else if (t->fmt == FMT_JSONL)
+			fprintf(t->f, "{\"kind\":\"segment\",\"segment\":%d,\"q_halt\":%.9g,\"q_continue\":%.9g,"
+				"\"halt_max_steps\":\"%s\",\"halt_adaptive\":\"%s\",\"token_acc\":%s,\"exact\":%s,"
+				"\"changed\":%d",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, jacc, jex, changed);
+		else
+			fprintf(t->f, "segment %-3d end          q_halt %+.4f  q_continue %+.4f  max-steps: %s  adaptive: %s"
+				"  changed %d%s\n",
+				ev->segment, ev->q_halt[0], ev->q_continue[0], hm, ha, changed, tacc);
+		segment_record(t, ev);
+		return;
+	}
+	bool is_l = ev->kind == HRM_EV_L_STEP;
+	if (is_l) {
+		t->ms_l += ms;
+		t->n_l++;
+	} else {
+		t->ms_h += ms;
+		t->n_h++;
+	}
+	const struct hrm_residual *r = &ev->res[0];
+	/* the answer right after an H-step, when the label is known */
+	char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null";
+	if (!is_l && lab) {
+		struct cli_score sc;
+		cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+		snprintf(acc, sizeof acc, "%.9g", sc.acc);
+		snprintf(ex, sizeof ex, "%d", sc.exact);
+		snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
+		snprintf(jex, sizeof jex, "%s", sc.exact ? "true" : "false");
+	}
+	if (t->fmt == FMT_CSV)
+		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,%s,%s,,,,,,,,,,\n", is_l ? "L" : "H", ev->segment,
+			ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0], acc, ex);
+	else if (t->fmt == FMT_JSONL && is_l)
+		fprintf(t->f, "{\"kind\":\"L\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
+			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f}\n",
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
+			ms);
+	else if (t->fmt == FMT_JSONL)
+		fprintf(t->f, "{\"kind\":\"H\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
+			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f,"
+			"\"token_acc\":%s,\"exact\":%s}\n",
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
+			ms, jacc, jex);
+	else if (is_l)
+		fprintf(t->f, "segment %-3d H %d  L %d    dz_L abs %.4e  rel %.4e  rms %.4e   |z_L| %.3f  (%.1f ms)\n",
+			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zL[0], ms);
+	else
+		fprintf(t->f, "segment %-3d H %d  update dz_H abs %.4e  rel %.4e  rms %.4e   |z_H| %.3f  (%.1f ms)\n",
+			ev->segment, ev->h_cycle, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ms);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' }, { "arch", required_argument, NULL, 'a' },
+		{ "vocab", required_argument, NULL, 'v' }, { "seq-len", required_argument, NULL, 's' },
+		{ "puzzle-ids", required_argument, NULL, 'p' }, { "segments", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' }, { "seed", required_argument, NULL, 'k' },
+		{ "threads", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' }, { "puzzle", required_argument, NULL, 'P' },
+		{ "fp-tol", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct model_source src = { .puzzle_ids = 1 };
+	long segments = 0, batch = 1, threads = 2, v;
+	const char *out = NULL, *spec = NULL;
+	double tol = FP_TOL_DEFAULT;
+	struct tracer t = { .fmt = FMT_TEXT };
+	int c, rc = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': src.model = optarg; break;
+		case 'a': src.arch = optarg; break;
+		case 'v': rc = cli_opt_int("trace", "--vocab", optarg, 1, 65536, &src.vocab); break;
+		case 's': rc = cli_opt_int("trace", "--seq-len", optarg, 1, 1 << 20, &src.seq_len); break;
+		case 'p': rc = cli_opt_int("trace", "--puzzle-ids", optarg, 1, 1 << 24, &src.puzzle_ids); break;
+		case 'n': rc = cli_opt_int("trace", "--segments", optarg, 1, 1 << 20, &segments); break;
+		case 'b': rc = cli_opt_int("trace", "--batch", optarg, 1, 4096, &batch); break;
+		case 't': rc = cli_opt_int("trace", "--threads", optarg, 1, 1024, &threads); break;
+		case 'k':
+			if ((rc = cli_opt_int("trace", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
+				src.seed = (unsigned long long)v;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text")) t.fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "csv")) t.fmt = FMT_CSV;
+			else if (!strcmp(optarg, "jsonl")) t.fmt = FMT_JSONL;
+			else return cli_usage("trace", "--format: expected text, csv or jsonl, got '%s'", optarg);
+			break;
+		case 'o': out = optarg; break;
+		case 'P': spec = optarg; break;
+		case 'F':
+			if (cli_double(optarg, &tol) || !(tol > 0))
+				return cli_usage("trace", "--fp-tol: expected a positive number, got '%s'", optarg);
+			break;
+		case 'h': fputs(trace_help, stdout); return EXIT_OK;
+		default: return cli_usage("trace", "bad option");
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
+	if (!src.model == !src.arch)
+		return cli_usage("trace", "give either --model DIR or --arch FILE");
+	char *cause = NULL;
+	struct cli_puzzle *cp = NULL;
+	if (spec) {
+		cp = xmalloc(sizeof *cp);
+		if (cli_puzzle_open(spec, cp, &cause) != 0) {
+			free(cp);
+			return cli_fail(cause);
+		}
+		if ((src.vocab && src.vocab != cp->vocab) || (src.seq_len && src.seq_len != cp->p.seq_len)) {
+			free(cp);
+			return cli_usage("trace", "--vocab/--seq-len disagree with the puzzle (leave them out)");
+		}
+		src.vocab = cp->vocab;
+		src.seq_len = cp->p.seq_len;
+		if (src.puzzle_ids <= cp->pid)
+			src.puzzle_ids = cp->pid + 1;
+	}
+	if (src.arch && (!src.vocab || !src.seq_len)) {
+		free(cp);
+		return cli_usage("trace", "--arch needs --vocab and --seq-len (or --puzzle)");
+	}
+	hrm_set_threads((int)threads);
+	struct hrm_model m;
+	if (cli_load_model(&src, &m) != 0) {
+		free(cp);
+		return EXIT_RUNTIME;
+	}
+	if (cp && cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0) {
+		free(cp);
+		hrm_model_free(&m);
+		return cli_fail(cause);
+	}
+	int S = cp ? cp->p.seq_len : m.cfg.seq_len ? m.cfg.seq_len : (int)src.seq_len;
+	if (S <= 0) {
+		hrm_model_free(&m);
+		return cli_usage("trace", "this model uses rope: give --seq-len S (or --puzzle)");
+	}
+	if (segments == 0)
+		segments = m.cfg.halt_max_steps;
+	struct hrm_engine *e = hrm_engine_new(&m, (int)batch, S, &cause);
+	if (e == NULL) {
+		free(cp);
+		hrm_model_free(&m);
+		return cli_fail(cause);
+	}
+	int32_t *tokens = xmalloc((size_t)batch * S * sizeof *tokens), *ids = xcalloc((size_t)batch, sizeof *ids);
+	struct hrm_rng r;
+	hrm_rng_seed(&r, src.seed + 1);
+	for (long i = 0; i < batch * S; i++)
+		tokens[i] = m.cfg.vocab_size > 1 ? 1 + (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.vocab_size - 1) : 0;
+	for (long b = 0; b < batch; b++)
+		ids[b] = m.cfg.num_puzzle_identifiers > 0 ? (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.num_puzzle_identifiers) : 0;
+	if (cp) /* every row of the batch gets the puzzle */
+		for (long b = 0; b < batch; b++) {
+			memcpy(tokens + (size_t)b * S, cp->p.input, (size_t)S * sizeof *tokens);
+			ids[b] = cp->pid;
+		}
+	t.cp = cp;
+	t.tokens = tokens;
+	t.S = S;
+	fp_tracker_init(&t.fp, (int)batch, S, tol);
+	if (cp && cp->p.has_label) {
+		int32_t *lab = xmalloc((size_t)batch * S * sizeof *lab);
+		for (long b = 0; b < batch; b++)
+			memcpy(lab + (size_t)b * S, cp->p.label, (size_t)S * sizeof *lab);
+		fp_tracker_set_labels(&t.fp, lab, cp->has_ignore, cp->ignore_label);
+		free(lab);
+	}
+	rc = EXIT_OK;
+	t.f = stdout;
+	struct atomic_file af = { 0 };
+	if (out && atomic_open(&af, out, &cause) != 0) {
+		rc = cli_fail(cause);
+		goto done;
+	}
+	if (out) {
+		t.f = af.f;
+		atomic_remove_on_signals(&af);
+	}
+	if (hrm_engine_set_inputs(e, tokens, ids, &cause) != 0) {
+		rc = cli_fail(cause);
+		goto done;
+	}
+	if (t.fmt == FMT_CSV)
+		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
+			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
+			"fixed_point,critical_segment,critical_h\n");
+	hrm_engine_add_observer(e, fp_tracker_observe, &t.fp);
+	hrm_engine_add_observer(e, on_event, &t);
+	hrm_engine_reset(e, -1);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t.last = t0;
+	for (long s = 0; s < segments; s++)
+		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
+	double total = elapsed_ms(&t0);
+	if (t.fmt == FMT_TEXT)
+		text_summary(&t, (int)segments);
+	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
+		m.name, batch, hrm_engine_T(e), m.cfg.hidden_size, threads, t.n_l ? t.ms_l / t.n_l : 0.0,
+		t.n_h ? t.ms_h / t.n_h : 0.0, total / (double)segments);
+done:
+	/* the trace file appears whole, and only for a complete run */
+	if (af.f != NULL && rc == EXIT_OK && atomic_commit(&af, &cause) != 0)
+		rc = cli_fail(cause);
+	atomic_abort(&af);
+	free(tokens);
+	free(ids);
+	fp_tracker_free(&t.fp);
+	free(cp);
+	hrm_engine_free(e);
+	hrm_model_free(&m);
+	return rc;
+}

@@ -1,0 +1,214 @@
+/* cmd_train.c - `hrmscope train`: option parsing and signals around
+ * trainer_run(). */
+#include "cli/cli.h"
+#include "train/trainer.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char train_help[] =
+	"usage: hrmscope train (--arch FILE.yaml | --init DIR) (--data DIR | --maze-size N) -o DIR [options]\n"
+	"       hrmscope train -o DIR --resume [same options]\n"
+	"\n"
+	"Train an HRM with the official recipe: deep supervision on a carried batch, ACT\n"
+	"Q-learning, the 1-step gradient (or full), AdamATan2 + sign-SGD for puzzle\n"
+	"embeddings, warm-up then cosine. Writes DIR/checkpoint + all_config.yaml (official\n"
+	"format; the EMA weights when --ema), DIR/best/ (best eval), DIR/train_state (to resume),\n"
+	"DIR/train_log.csv and DIR/eval_log.csv. Ctrl-C saves and stops; --resume continues.\n"
+	"--init DIR starts from a checkpoint's weights and architecture (fresh optimiser); a\n"
+	"RoPE model may move to another puzzle size (e.g. from 7x7 to 11x11 mazes).\n"
+	"\n"
+	"data\n"
+	"  --data DIR             official dataset folder (train/ and test/)\n"
+	"  --maze-size N          or fresh generated N x N mazes every batch (held-out: another seed)\n"
+	"  --maze-canvas C        wall the mazes into a C x C canvas (default N)\n"
+	"  --maze-mix A,B,...     training mazes of these sizes (drawn evenly, walled into the canvas;\n"
+	"                         a size named twice is drawn twice as often, evaluated once);\n"
+	"                         the held-out mazes stay N x N\n"
+	"  --maze-min-path L      minimum shortest-path length (default 1)\n"
+	"  --maze-loops P         share of extra openings (default 0: perfect mazes)\n"
+	"schedule and optimiser\n"
+	"  --steps N (10000)  --batch B (32)  --lr X (1e-3)  --lr-min-ratio X (0)  --warmup N (200)\n"
+	"  --optim adam-atan2|adamw  --weight-decay X (0.1)  --beta1 X (0.9)  --beta2 X (0.95)\n"
+	"  --puzzle-emb-lr X (1e-2)  --puzzle-emb-weight-decay X (0.1)  --clip X (1.0, 0 = off)\n"
+	"  --ema DECAY (0 = off, e.g. 0.999)\n"
+	"recipe\n"
+	"  --grad one-step|full   gradient through the last L and H call (official) or the whole segment\n"
+	"  --loss stablemax|softmax\n"
+	"  --exploration P        halt_exploration_prob (default: the arch's)\n"
+	"  --run-to-max P         share of rows that never halt before M (trains late segments)\n"
+	"  --m-start M            curriculum: start with halt_max_steps M ...\n"
+	"  --m-raise-at X         ... and raise it to the arch's once eval exact after segment 1 >= X (0.6)\n"
+	"                         (with --maze-mix: the mean over the sizes; above 1 never raises it)\n"
+	"  --m-now M              go on with halt_max_steps M (with --resume: instead of the saved one;\n"
+	"                         the curriculum raises it as before)\n"
+	"run\n"
+	"  --eval-every N (500)  --eval-n N (256)  --checkpoint-every N (500)  --seed K (0)\n"
+	"  --eval-min-path L      each eval also scores held-out mazes with a path of >= L moves, for\n"
+	"                         every training size that fits one twice over (eval_path_log.csv):\n"
+	"                         do the answers follow the corridors, or only the short paths?\n"
+	"  --stop-at N            save and stop after step N, with the lr schedule of --steps intact\n"
+	"                         (a fork point, or a session's share of a long run; --resume goes on)\n"
+	"  --threads N (2)  --resume  --quiet\n";
+
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* "--NAME" in flag, for the usage errors of cli_opt_int/cli_opt_double */
+static const char *dashed(char flag[static 32], const char *name)
+{
+	snprintf(flag, 32, "--%s", name);
+	return flag;
+}
+
+enum {
+	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
+	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET, O_STOPAT,
+};
+
+int cmd_train(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "arch", required_argument, NULL, O_ARCH }, { "init", required_argument, NULL, O_INIT },
+		{ "data", required_argument, NULL, O_DATA },
+		{ "maze-size", required_argument, NULL, O_MSIZE }, { "maze-mix", required_argument, NULL, O_MMIX }, { "maze-canvas", required_argument, NULL, O_MCANVAS },
+		{ "maze-min-path", required_argument, NULL, O_MMIN }, { "maze-loops", required_argument, NULL, O_MLOOPS },
+		{ "steps", required_argument, NULL, O_STEPS }, { "batch", required_argument, NULL, O_BATCH },
+		{ "lr", required_argument, NULL, O_LR }, { "lr-min-ratio", required_argument, NULL, O_LRMIN },
+		{ "warmup", required_argument, NULL, O_WARMUP }, { "optim", required_argument, NULL, O_OPTIM },
+		{ "weight-decay", required_argument, NULL, O_WD }, { "beta1", required_argument, NULL, O_B1 },
+		{ "beta2", required_argument, NULL, O_B2 }, { "puzzle-emb-lr", required_argument, NULL, O_PLR },
+		{ "puzzle-emb-weight-decay", required_argument, NULL, O_PWD }, { "clip", required_argument, NULL, O_CLIP },
+		{ "ema", required_argument, NULL, O_EMA }, { "grad", required_argument, NULL, O_GRAD },
+		{ "loss", required_argument, NULL, O_LOSS }, { "exploration", required_argument, NULL, O_EXPLORE },
+		{ "run-to-max", required_argument, NULL, O_RUNMAX }, { "m-start", required_argument, NULL, O_MSTART },
+		{ "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE },
+		{ "stop-at", required_argument, NULL, O_STOPAT },
+		{ "eval-every", required_argument, NULL, O_EVERY }, { "eval-n", required_argument, NULL, O_EVALN },
+		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
+		{ "seed", required_argument, NULL, O_SEED }, { "threads", required_argument, NULL, O_THREADS },
+		{ "resume", no_argument, NULL, O_RESUME }, { "quiet", no_argument, NULL, O_QUIET },
+		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct trainer_opts o;
+	trainer_opts_default(&o);
+	bool maze = false;
+	long v;
+	double x;
+	char flag[32];
+	int c, rc = 0;
+	optind = 1;
+	/* the option's value into field, or its usage error into rc */
+#define INT_OPT(field, lo, hi) \
+	if ((rc = cli_opt_int("train", dashed(flag, opts[idx].name), optarg, lo, hi, &v)) == 0) \
+		field = v
+#define DBL_OPT(field, lo, hi) \
+	if ((rc = cli_opt_double("train", dashed(flag, opts[idx].name), optarg, lo, hi, &x)) == 0) \
+		field = x
+	int idx = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
+		switch (c) {
+		case O_ARCH: o.arch = optarg; break;
+		case O_INIT: o.init = optarg; break;
+		case O_DATA: o.data = optarg; break;
+		case O_MSIZE: INT_OPT(o.maze_side, 5, 30); maze = true; break;
+		case O_MMIX: {
+			char *end = optarg;
+			o.maze_nmix = 0;
+			while (*end) {
+				char *next;
+				long side = strtol(end, &next, 10);
+				if (next == end || side < 5 || side > 30 || o.maze_nmix == 8 || (*next && *next != ','))
+					return cli_usage("train", "--maze-mix: expected up to 8 sizes 5..30 separated by commas, got '%s'", optarg);
+				o.maze_mix[o.maze_nmix++] = (int)side;
+				end = *next ? next + 1 : next;
+			}
+			if (o.maze_nmix == 0)
+				return cli_usage("train", "--maze-mix: expected a list of sizes, got '%s'", optarg);
+			break;
+		}
+		case O_MCANVAS: INT_OPT(o.maze_canvas, 5, 30); break;
+		case O_MMIN: INT_OPT(o.maze_min_path, 1, 900); break;
+		case O_MLOOPS: DBL_OPT(o.maze_loops, 0, 1); break;
+		case O_STEPS: INT_OPT(o.steps, 1, 1000000000L); break;
+		case O_STOPAT: INT_OPT(o.stop_at, 1, 1000000000L); break;
+		case O_BATCH: INT_OPT(o.batch, 1, 4096); break;
+		case O_LR: DBL_OPT(o.lr, 0, 10); break;
+		case O_LRMIN: DBL_OPT(o.lr_min_ratio, 0, 1); break;
+		case O_WARMUP: INT_OPT(o.warmup, 0, 1000000000L); break;
+		case O_OPTIM:
+			if (!strcmp(optarg, "adam-atan2")) o.optim = OPTIM_ADAM_ATAN2;
+			else if (!strcmp(optarg, "adamw")) o.optim = OPTIM_ADAMW;
+			else return cli_usage("train", "--optim: expected adam-atan2 or adamw, got '%s'", optarg);
+			break;
+		case O_WD: DBL_OPT(o.weight_decay, 0, 100); break;
+		case O_B1: DBL_OPT(o.beta1, 0, 1); break;
+		case O_B2: DBL_OPT(o.beta2, 0, 1); break;
+		case O_PLR: DBL_OPT(o.puzzle_emb_lr, 0, 100); break;
+		case O_PWD: DBL_OPT(o.puzzle_emb_weight_decay, 0, 100); break;
+		case O_CLIP: DBL_OPT(o.clip, 0, 1e9); break;
+		case O_EMA: DBL_OPT(o.ema, 0, 1); break;
+		case O_GRAD:
+			if (!strcmp(optarg, "one-step")) o.grad = TRAIN_GRAD_ONE_STEP;
+			else if (!strcmp(optarg, "full")) o.grad = TRAIN_GRAD_FULL;
+			else return cli_usage("train", "--grad: expected one-step or full, got '%s'", optarg);
+			break;
+		case O_LOSS:
+			if (!strcmp(optarg, "stablemax")) o.loss = HRM_LOSS_STABLEMAX;
+			else if (!strcmp(optarg, "softmax")) o.loss = HRM_LOSS_SOFTMAX;
+			else return cli_usage("train", "--loss: expected stablemax or softmax, got '%s'", optarg);
+			break;
+		case O_EXPLORE: DBL_OPT(o.exploration, 0, 1); break;
+		case O_RUNMAX: DBL_OPT(o.run_to_max, 0, 1); break;
+		case O_MSTART: INT_OPT(o.m_start, 1, 64); break;
+		case O_MNOW: INT_OPT(o.m_now, 1, 64); break;
+		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 2); break;
+		case O_EVERY: INT_OPT(o.eval_every, 0, 1000000000L); break;
+		case O_EVALN: INT_OPT(o.eval_n, 1, 10000000L); break;
+		case O_EVALPATH: INT_OPT(o.eval_min_path, 1, 900); break;
+		case O_CKEVERY: INT_OPT(o.checkpoint_every, 0, 1000000000L); break;
+		case O_SEED: INT_OPT(o.seed, 0, 0x7fffffffL); break;
+		case O_THREADS: INT_OPT(o.threads, 1, 1024); break;
+		case O_RESUME: o.resume = true; break;
+		case O_QUIET: o.quiet = true; break;
+		case 'o': o.out = optarg; break;
+		case 'h': fputs(train_help, stdout); return EXIT_OK;
+		default: return cli_usage("train", "bad option");
+		}
+		if (rc != 0)
+			return rc;
+	}
+#undef INT_OPT
+#undef DBL_OPT
+	if (optind < argc)
+		return cli_usage("train", "unexpected argument '%s'", argv[optind]);
+	if (o.out == NULL)
+		return cli_usage("train", "-o DIR is required");
+	if (!o.resume && (o.arch == NULL) == (o.init == NULL))
+		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
+	if (maze == (o.data != NULL))
+		return cli_usage("train", "give either --data DIR or --maze-size N");
+	if (o.stop_at > o.steps)
+		return cli_usage("train", "--stop-at %ld is after the last step (--steps %ld)", o.stop_at, o.steps);
+	if (o.eval_min_path > 0 && !maze)
+		return cli_usage("train", "--eval-min-path needs generated mazes (--maze-size N)");
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	char *cause = NULL;
+	if (trainer_run(&o, &stop_requested, &cause) != 0)
+		return cli_fail(cause);
+	return EXIT_OK;
+}

@@ -1,0 +1,305 @@
+/* checkpoint.c - official HRM checkpoints (torch.save state dict +
+ * all_config.yaml) to and from struct hrm_model, checked against the tensor
+ * table: every name, rank and shape, nothing missing, nothing extra. */
+#include "model/hrm.h"
+#include "core/half.h"
+#include "io/torchzip.h"
+#include "io/torchzip_write.h"
+#include "core/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const key_prefixes[] = { "_orig_mod.model.inner.", "model.inner.", "_orig_mod.", "" };
+
+static const char *strip_prefix(const char *key)
+{
+	for (size_t i = 0; i < sizeof key_prefixes / sizeof key_prefixes[0]; i++) {
+		size_t n = strlen(key_prefixes[i]);
+		if (strncmp(key, key_prefixes[i], n) == 0)
+			return key + n;
+	}
+	return key;
+}
+
+static const struct tz_tensor *find_stripped(const struct tz_archive *a, const char *name)
+{
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(strip_prefix(a->tensors[i].name), name) == 0)
+			return &a->tensors[i];
+	return NULL;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0;
+}
+
+/* In a directory: `checkpoint`, else the official trainer's newest `step_N`. */
+static char *checkpoint_in_dir(const char *dir)
+{
+	char *p = xmalloc(strlen(dir) + 300);
+	sprintf(p, "%s/checkpoint", dir);
+	if (exists(p))
+		return p;
+	DIR *d = opendir(dir);
+	long best = -1;
+	if (d != NULL) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			char *end;
+			if (strncmp(de->d_name, "step_", 5) != 0)
+				continue;
+			long n = strtol(de->d_name + 5, &end, 10);
+			if (*end == '\0' && n > best)
+				best = n;
+		}
+		closedir(d);
+	}
+	if (best >= 0)
+		sprintf(p, "%s/step_%ld", dir, best);
+	return p;
+}
+
+static char *dirname_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return xstrdup(".");
+	size_t n = (size_t)(slash - path);
+	char *d = xmalloc(n + 2);
+	memcpy(d, path, n ? n : 1);
+	d[n ? n : 1] = '\0';
+	return d;
+}
+
+static int64_t dim(const struct tz_tensor *t, int i)
+{
+	return i < t->ndim ? t->shape[i] : 0;
+}
+
+/* Sizes the config cannot hold (V, N, seq_len) come from the tensors; the
+ * ones it does hold are cross-checked against them. */
+static int infer_from_tensors(struct hrm_config *c, const struct tz_archive *a, const char *ck,
+			      const char *cfgpath, char **cause)
+{
+	const struct tz_tensor *t = find_stripped(a, "embed_tokens.embedding_weight");
+	if (t == NULL)
+		return set_cause(cause, "%s: missing tensor 'embed_tokens.embedding_weight'", ck);
+	if (t->ndim != 2)
+		return set_cause(cause, "%s: embed_tokens.embedding_weight has %d dimensions, expected 2", ck, t->ndim);
+	if (dim(t, 1) != c->hidden_size)
+		return set_cause(cause, "%s: tensors have hidden size %lld but %s says hidden_size %d",
+				 ck, (long long)dim(t, 1), cfgpath, c->hidden_size);
+	if (dim(t, 0) < 1 || dim(t, 0) > 65536)
+		return set_cause(cause, "%s: vocabulary size %lld out of range", ck, (long long)dim(t, 0));
+	c->vocab_size = (int)dim(t, 0);
+
+	t = find_stripped(a, "puzzle_emb.weights");
+	if (c->puzzle_emb_ndim > 0) {
+		if (t == NULL)
+			return set_cause(cause, "%s: missing tensor 'puzzle_emb.weights' (%s says puzzle_emb_ndim %d)",
+					 ck, cfgpath, c->puzzle_emb_ndim);
+		if (t->ndim != 2 || dim(t, 1) != c->puzzle_emb_ndim)
+			return set_cause(cause, "%s: puzzle_emb.weights has width %lld but %s says puzzle_emb_ndim %d",
+					 ck, (long long)dim(t, t->ndim - 1), cfgpath, c->puzzle_emb_ndim);
+		if (dim(t, 0) < 1 || dim(t, 0) > (1 << 24))
+			return set_cause(cause, "%s: %lld puzzle identifiers out of range", ck, (long long)dim(t, 0));
+		c->num_puzzle_identifiers = (int)dim(t, 0);
+	} else if (t != NULL) {
+		return set_cause(cause, "%s: has puzzle_emb.weights but %s says puzzle_emb_ndim 0", ck, cfgpath);
+	}
+
+	t = find_stripped(a, "embed_pos.embedding_weight");
+	if (c->pos_encodings == HRM_POS_LEARNED) {
+		if (t == NULL)
+			return set_cause(cause, "%s: missing tensor 'embed_pos.embedding_weight' (learned positions)", ck);
+		int Lp = (c->puzzle_emb_ndim + c->hidden_size - 1) / c->hidden_size;
+		if (t->ndim != 2 || dim(t, 0) <= Lp || dim(t, 0) > (1 << 20))
+			return set_cause(cause, "%s: embed_pos.embedding_weight has a bad shape", ck);
+		c->seq_len = (int)dim(t, 0) - Lp;
+	} else if (t != NULL) {
+		return set_cause(cause, "%s: has embed_pos.embedding_weight but %s says pos_encodings rope", ck, cfgpath);
+	}
+	return 0;
+}
+
+static int copy_tensors(struct hrm_model *m, const struct tz_archive *a, const char *ck, char **cause)
+{
+	size_t n = hrm_tensor_list(m, NULL, 0);
+	struct hrm_tensor_info *ti = xcalloc(n, sizeof *ti);
+	hrm_tensor_list(m, ti, n);
+	int rc = -1;
+	size_t bad_values = 0;
+	const char *bad_name = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct tz_tensor *t = find_stripped(a, ti[i].name);
+		if (t == NULL) {
+			set_cause(cause, "%s: missing tensor '%s'", ck, ti[i].name);
+			goto out;
+		}
+		bool ok = t->ndim == ti[i].ndim;
+		for (int k = 0; ok && k < ti[i].ndim; k++)
+			ok = t->shape[k] == ti[i].shape[k];
+		if (!ok) {
+			char got[96] = "", want[64];
+			for (int k = 0; k < t->ndim && k < TZ_MAX_DIMS; k++) {
+				size_t l = strlen(got);
+				snprintf(got + l, sizeof got - l, "%s%lld", k ? ", " : "", (long long)t->shape[k]);
+			}
+			if (ti[i].ndim == 1)
+				snprintf(want, sizeof want, "%lld", (long long)ti[i].shape[0]);
+			else
+				snprintf(want, sizeof want, "%lld, %lld", (long long)ti[i].shape[0], (long long)ti[i].shape[1]);
+			set_cause(cause, "%s: tensor '%s' has shape [%s], the config needs [%s]", ck, ti[i].name, got, want);
+			goto out;
+		}
+		if (t->dtype != TZ_F32 && t->dtype != TZ_BF16 && t->dtype != TZ_F16 && t->dtype != TZ_F64) {
+			set_cause(cause, "%s: tensor '%s' has dtype %s, expected a floating type", ck, ti[i].name,
+				  tz_dtype_name(t->dtype));
+			goto out;
+		}
+		float *dst = *ti[i].field;
+		tz_to_f32(t, dst);
+		for (int64_t k = 0; k < t->numel; k++)
+			if (!isfinite(dst[k])) {
+				bad_values++;
+				if (bad_name == NULL)
+					bad_name = ti[i].name;
+			}
+	}
+	/* everything in the file must be accounted for */
+	for (size_t j = 0; j < a->count; j++) {
+		const char *k = strip_prefix(a->tensors[j].name);
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++)
+			known = strcmp(ti[i].name, k) == 0;
+		if (!known) {
+			set_cause(cause, "%s: unexpected tensor '%s' (not part of this architecture)", ck,
+				  a->tensors[j].name);
+			goto out;
+		}
+	}
+	if (bad_values > 0)
+		snprintf(m->warning, sizeof m->warning, "%s: warning: %zu NaN/Inf weight values (first in '%s')",
+			 ck, bad_values, bad_name);
+	rc = 0;
+out:
+	free(ti);
+	return rc;
+}
+
+int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, const struct tz_archive *a,
+			   const char *ck, const char *cfgpath, char **cause)
+{
+	struct hrm_config c = *cfg;
+	memset(m, 0, sizeof *m);
+	if (infer_from_tensors(&c, a, ck, cfgpath, cause) != 0)
+		return -1;
+	if (hrm_model_alloc(m, &c, cause) != 0)
+		return prefix_cause(cause, "%s", cfgpath);
+	if (copy_tensors(m, a, ck, cause) != 0) {
+		hrm_model_free(m);
+		memset(m, 0, sizeof *m);
+		return -1;
+	}
+	return 0;
+}
+
+int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
+{
+	char *ck, *cfgpath, *dir;
+	if (is_dir(path)) {
+		ck = checkpoint_in_dir(path);
+		dir = xstrdup(path);
+	} else {
+		ck = xstrdup(path);
+		dir = dirname_of(path);
+	}
+	cfgpath = xmalloc(strlen(dir) + 32);
+	sprintf(cfgpath, "%s/all_config.yaml", dir);
+	struct tz_archive a = { 0 };
+	struct hrm_config c;
+	int rc = -1;
+	memset(m, 0, sizeof *m);
+	hrm_config_default(&c);
+	if (!exists(path)) {
+		set_cause(cause, "%s: no such checkpoint file or folder", path);
+		goto out;
+	}
+	if (!exists(cfgpath)) {
+		set_cause(cause, "%s: no all_config.yaml beside the checkpoint (the architecture is stored there)", dir);
+		goto out;
+	}
+	if (hrm_config_load_yaml(cfgpath, &c, cause) != 0)
+		goto out;
+	if (tz_load(ck, &a, cause) != 0)
+		goto out;
+	if (hrm_model_from_archive(m, &c, &a, ck, cfgpath, cause) != 0)
+		goto out;
+	const char *base = strrchr(dir, '/');
+	snprintf(m->name, sizeof m->name, "%s", base && base[1] ? base + 1 : dir);
+	rc = 0;
+out:
+	tz_free(&a);
+	free(ck);
+	free(cfgpath);
+	free(dir);
+	return rc;
+}
+
+int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
+{
+	if (!is_dir(dir) && mkdir(dir, 0755) != 0)
+		return set_cause(cause, "%s: cannot create directory: %s", dir, strerror(errno));
+	struct hrm_model *mm = (struct hrm_model *)m; /* the list only hands out pointers we read */
+	size_t n = hrm_tensor_list(mm, NULL, 0);
+	struct hrm_tensor_info *ti = xcalloc(n, sizeof *ti);
+	hrm_tensor_list(mm, ti, n);
+	struct tz_archive a = { .tensors = xcalloc(n, sizeof(struct tz_tensor)), .count = n };
+	for (size_t i = 0; i < n; i++) {
+		struct tz_tensor *t = &a.tensors[i];
+		size_t numel = (size_t)ti[i].shape[0] * (ti[i].ndim == 2 ? (size_t)ti[i].shape[1] : 1);
+		t->name = xmalloc(strlen(ti[i].name) + 32);
+		sprintf(t->name, "_orig_mod.model.inner.%s", ti[i].name);
+		t->ndim = ti[i].ndim;
+		t->shape[0] = ti[i].shape[0];
+		t->shape[1] = ti[i].shape[1];
+		t->numel = (int64_t)numel;
+		const float *src = *ti[i].field;
+		if (ti[i].bf16) {
+			uint16_t *h = xmalloc(numel * sizeof *h);
+			for (size_t k = 0; k < numel; k++)
+				h[k] = f32_to_bf16(src[k]);
+			t->dtype = TZ_BF16;
+			t->data = h;
+		} else {
+			t->dtype = TZ_F32;
+			t->data = xmalloc(numel * sizeof(float));
+			memcpy(t->data, src, numel * sizeof(float));
+		}
+	}
+	free(ti);
+	char *ck = xmalloc(strlen(dir) + 32), *cfgpath = xmalloc(strlen(dir) + 32);
+	sprintf(ck, "%s/checkpoint", dir);
+	sprintf(cfgpath, "%s/all_config.yaml", dir);
+	int rc = tz_save(ck, &a, cause);
+	if (rc == 0)
+		rc = hrm_config_save_yaml(cfgpath, &m->cfg, cause);
+	tz_free(&a);
+	free(ck);
+	free(cfgpath);
+	return rc;
+}

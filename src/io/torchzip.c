@@ -1,0 +1,555 @@
+/* torchzip.c - reading torch.save files: the zip layer (libzip), turning the
+ * parsed pickle (pickle_read.c) into contiguous tensors, and the dtype
+ * conversions to float (core/half.c has the half-precision formats).  Writing is
+ * torchzip_write.c.
+ *
+ * The reader never creates files: zip entry names are only compared as
+ * strings, so an entry such as "archive/../../x" is simply never looked at,
+ * and storage keys are restricted to plain names by the pickle reader. */
+#include "io/torchzip.h"
+#include "io/pickle_read.h"
+#include "core/half.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zip.h>
+
+#define MAX_PKL_BYTES ((zip_uint64_t)1 << 30)
+#define DEFLATE_MAX_RATIO 1032              /* deflate cannot do better */
+#define MAX_EXPAND ((size_t)1 << 30)        /* bytes of a view beyond its storage */
+
+/* ---- dtypes and conversions ---- */
+
+size_t tz_dtype_size(enum tz_dtype t)
+{
+	switch (t) {
+	case TZ_F64: case TZ_I64: return 8;
+	case TZ_F32: case TZ_I32: return 4;
+	case TZ_F16: case TZ_BF16: case TZ_I16: return 2;
+	case TZ_I8: case TZ_U8: case TZ_BOOL: return 1;
+	}
+	return 0;
+}
+
+const char *tz_dtype_name(enum tz_dtype t)
+{
+	switch (t) {
+	case TZ_F32: return "float32";
+	case TZ_F64: return "float64";
+	case TZ_F16: return "float16";
+	case TZ_BF16: return "bfloat16";
+	case TZ_I64: return "int64";
+	case TZ_I32: return "int32";
+	case TZ_I16: return "int16";
+	case TZ_I8: return "int8";
+	case TZ_U8: return "uint8";
+	case TZ_BOOL: return "bool";
+	}
+	return "unknown";
+}
+
+/* One loop per dtype rather than a switch per element: whole checkpoints go
+ * through here.  memcpy keeps the loads free of alignment assumptions. */
+#define EACH(DST, T, SRC_T, EXPR)                                              \
+	for (int64_t i = 0; i < t->numel; i++) {                                   \
+		SRC_T v;                                                               \
+		memcpy(&v, (const uint8_t *)t->data + (size_t)i * sizeof v, sizeof v); \
+		DST[i] = (T)(EXPR);                                                    \
+	}
+
+#define CONVERT(DST, T)                                                        \
+	switch (t->dtype) {                                                        \
+	case TZ_F32: EACH(DST, T, float, v); break;                                \
+	case TZ_F64: EACH(DST, T, double, v); break;                               \
+	case TZ_F16: EACH(DST, T, uint16_t, f16_to_f32(v)); break;              \
+	case TZ_BF16: EACH(DST, T, uint16_t, bf16_to_f32(v)); break;            \
+	case TZ_I64: EACH(DST, T, int64_t, v); break;                              \
+	case TZ_I32: EACH(DST, T, int32_t, v); break;                              \
+	case TZ_I16: EACH(DST, T, int16_t, v); break;                              \
+	case TZ_I8: EACH(DST, T, int8_t, v); break;                                \
+	case TZ_U8: EACH(DST, T, uint8_t, v); break;                               \
+	case TZ_BOOL: EACH(DST, T, uint8_t, v != 0); break;                        \
+	}
+
+void tz_to_f32(const struct tz_tensor *t, float *dst)
+{
+	CONVERT(dst, float);
+}
+
+void tz_to_f64(const struct tz_tensor *t, double *dst)
+{
+	CONVERT(dst, double);
+}
+
+/* ---- archive helpers ---- */
+
+void tz_free(struct tz_archive *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->count; i++) {
+		free(a->tensors[i].name);
+		free(a->tensors[i].data);
+	}
+	free(a->tensors);
+	a->tensors = NULL;
+	a->count = 0;
+}
+
+const struct tz_tensor *tz_find(const struct tz_archive *a, const char *name)
+{
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(a->tensors[i].name, name) == 0)
+			return &a->tensors[i];
+	return NULL;
+}
+
+/* ---- reading ---- */
+
+struct loader {
+	const char *name;           /* file name for messages */
+	zip_t *za;
+	zip_uint64_t archive_size;
+	char *prefix;               /* "<prefix>/" of every record */
+	char **cause;
+};
+
+/* One storage, read once even when several tensors view it. */
+struct storage {
+	const struct pk_obj *obj;
+	size_t uses;
+	uint8_t *data;
+	size_t bytes;
+};
+
+static int zip_fail(const struct loader *l, const char *what, zip_error_t *ze)
+{
+	return set_cause(l->cause, "%s: truncated or corrupt zip: %s: %s", l->name, what,
+	                 zip_error_strerror(ze));
+}
+
+/* Looks up <prefix><rec>; returns 1 if absent.  max caps the size before
+ * anything is allocated; *want (if not NULL) is the exact size required. */
+static int read_record(struct loader *l, const char *rec, zip_uint64_t max, const size_t *want,
+                       uint8_t **data, size_t *len)
+{
+	size_t n = strlen(l->prefix) + strlen(rec) + 1;
+	char *full = xmalloc(n);
+	snprintf(full, n, "%s%s", l->prefix, rec);
+	int rc = -1;
+	zip_file_t *zf = NULL;
+	uint8_t *buf = NULL;
+	zip_int64_t idx = zip_name_locate(l->za, full, 0);
+	if (idx < 0) {
+		free(full);
+		return 1;
+	}
+	zip_stat_t st;
+	zip_stat_init(&st);
+	if (zip_stat_index(l->za, (zip_uint64_t)idx, 0, &st) != 0
+	    || (st.valid & (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD))
+	       != (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD)) {
+		zip_fail(l, full, zip_get_error(l->za));
+		goto out;
+	}
+	/* A stored entry cannot be larger than the archive; a deflated one
+	 * cannot expand more than deflate allows.  Checked before allocating. */
+	if ((st.comp_method == ZIP_CM_STORE && (st.size != st.comp_size || st.size > l->archive_size))
+	    || (st.comp_method == ZIP_CM_DEFLATE && st.size / DEFLATE_MAX_RATIO > st.comp_size)) {
+		set_cause(l->cause, "%s: truncated or corrupt zip: entry '%s' claims %llu bytes",
+		          l->name, full, (unsigned long long)st.size);
+		goto out;
+	}
+	if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE) {
+		set_cause(l->cause, "%s: entry '%s' uses an unsupported compression method %d",
+		          l->name, full, (int)st.comp_method);
+		goto out;
+	}
+	if (want != NULL && st.size != *want) {
+		set_cause(l->cause, "%s: entry '%s' holds %llu bytes but %zu were declared",
+		          l->name, full, (unsigned long long)st.size, *want);
+		goto out;
+	}
+	if (st.size > max || st.size > SIZE_MAX - 1) {
+		set_cause(l->cause, "%s: entry '%s' is too large (%llu bytes)",
+		          l->name, full, (unsigned long long)st.size);
+		goto out;
+	}
+	size_t size = (size_t)st.size;
+	buf = malloc(size + 1);
+	if (buf == NULL) {
+		set_cause(l->cause, "%s: out of memory reading '%s' (%zu bytes)", l->name, full, size);
+		goto out;
+	}
+	if ((zf = zip_fopen_index(l->za, (zip_uint64_t)idx, 0)) == NULL) {
+		zip_fail(l, full, zip_get_error(l->za));
+		goto out;
+	}
+	size_t got = 0;
+	while (got < size) {
+		zip_int64_t r = zip_fread(zf, buf + got, size - got);
+		if (r < 0) {
+			zip_fail(l, full, zip_file_get_error(zf));
+			goto out;
+		}
+		if (r == 0) {
+			set_cause(l->cause, "%s: truncated or corrupt zip: entry '%s' ends early", l->name, full);
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	/* libzip compares the CRC only once a read reaches the end */
+	uint8_t extra;
+	zip_int64_t r = zip_fread(zf, &extra, 1);
+	if (r != 0) {
+		if (r < 0)
+			zip_fail(l, full, zip_file_get_error(zf));
+		else
+			set_cause(l->cause, "%s: truncated or corrupt zip: entry '%s' is longer than its size",
+			          l->name, full);
+		goto out;
+	}
+	buf[size] = 0;
+	*data = buf;
+	*len = size;
+	buf = NULL;
+	rc = 0;
+out:
+	if (zf != NULL)
+		zip_fclose(zf);
+	free(buf);
+	free(full);
+	return rc;
+}
+
+/* Finds "<prefix>/data.pkl": torch names the folder after the file, so any
+ * single-level folder is accepted. */
+static int find_prefix(struct loader *l)
+{
+	zip_int64_t n = zip_get_num_entries(l->za, 0);
+	for (zip_int64_t i = 0; i < n; i++) {
+		const char *e = zip_get_name(l->za, (zip_uint64_t)i, 0);
+		const char *slash = e ? strchr(e, '/') : NULL;
+		if (slash != NULL && slash != e && strcmp(slash, "/data.pkl") == 0) {
+			size_t len = (size_t)(slash - e) + 1;
+			l->prefix = xmalloc(len + 1);
+			memcpy(l->prefix, e, len);
+			l->prefix[len] = '\0';
+			return 0;
+		}
+	}
+	return set_cause(l->cause, "%s: no data.pkl entry (not a torch.save file?)", l->name);
+}
+
+static int check_byteorder(struct loader *l)
+{
+	uint8_t *s;
+	size_t len;
+	int rc = read_record(l, "byteorder", 64, NULL, &s, &len);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;     /* absent before torch 2.1: little */
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
+		s[--len] = '\0';
+	if (strcmp((char *)s, "little") == 0)
+		rc = 0;
+	else if (strcmp((char *)s, "big") == 0)
+		rc = set_cause(l->cause, "%s: big-endian torch file (byteorder 'big') is not supported",
+		               l->name);
+	else
+		rc = set_cause(l->cause, "%s: unknown byteorder record", l->name);
+	free(s);
+	return rc;
+}
+
+static int fits(int64_t v)
+{
+	return (uint64_t)v <= SIZE_MAX;     /* v >= 0 was checked by the pickle reader */
+}
+
+/* Bytes from the start of the storage to the end of the view, checked
+ * against the storage's numel; *numel gets the view's element count. */
+static int view_extent(const struct loader *l, const char *name, const struct pk_obj *t,
+                       size_t esz, size_t *numel)
+{
+	const struct pk_obj *s = t->u.tensor.storage;
+	const int64_t *size = t->u.tensor.size, *stride = t->u.tensor.stride;
+	size_t n = 1, last = 0, x, need = 0, have;
+	int bad = !fits(t->u.tensor.offset) || !fits(s->u.storage.numel);
+	for (int d = 0; !bad && d < t->u.tensor.ndim; d++)
+		bad = !fits(size[d]) || !fits(stride[d]) || size_mul(n, (size_t)size[d], &n);
+	if (!bad && n > 0) {
+		/* the last element's index is offset + sum (size - 1) * stride */
+		last = (size_t)t->u.tensor.offset;
+		for (int d = 0; !bad && d < t->u.tensor.ndim; d++)
+			bad = size_mul((size_t)size[d] - 1, (size_t)stride[d], &x) || size_add(last, x, &last);
+		bad = bad || size_add(last, 1, &need) || size_mul(need, esz, &need);
+	}
+	if (bad || n > INT64_MAX)
+		return set_cause(l->cause, "%s: tensor '%s' has a size that overflows", l->name, name);
+	if (size_mul((size_t)s->u.storage.numel, esz, &have))
+		return set_cause(l->cause, "%s: storage '%s' of tensor '%s' claims %lld elements",
+		                 l->name, s->u.storage.key, name, (long long)s->u.storage.numel);
+	if (need > have)
+		return set_cause(l->cause, "%s: tensor '%s' needs %zu bytes but its storage holds %zu",
+		                 l->name, name, need, have);
+	*numel = n;
+	return 0;
+}
+
+/* Copies a strided view into dst, row by row; view_extent has bounded
+ * every position, and unsigned wrap-around keeps the walk exact. */
+static void gather(uint8_t *dst, const uint8_t *src, size_t esz, const struct pk_obj *t)
+{
+	int nd = t->u.tensor.ndim;
+	const int64_t *size = t->u.tensor.size, *stride = t->u.tensor.stride;
+	size_t pos = (size_t)t->u.tensor.offset;
+	if (nd == 0) {
+		memcpy(dst, src + pos * esz, esz);
+		return;
+	}
+	size_t idx[TZ_MAX_DIMS] = { 0 };
+	size_t inner = (size_t)size[nd - 1], istr = (size_t)stride[nd - 1];
+	for (;;) {
+		if (istr == 1)
+			memcpy(dst, src + pos * esz, inner * esz);
+		else
+			for (size_t k = 0; k < inner; k++)
+				memcpy(dst + k * esz, src + (pos + k * istr) * esz, esz);
+		dst += inner * esz;
+		int d = nd - 2;
+		for (; d >= 0; d--) {
+			pos += (size_t)stride[d];
+			if (++idx[d] < (size_t)size[d])
+				break;
+			pos -= (size_t)stride[d] * (size_t)size[d];
+			idx[d] = 0;
+		}
+		if (d < 0)
+			break;
+	}
+}
+
+static int is_whole(const struct pk_obj *t, size_t numel)
+{
+	const struct pk_obj *s = t->u.tensor.storage;
+	if (t->u.tensor.offset != 0 || (int64_t)numel != s->u.storage.numel)
+		return 0;
+	int64_t expect = 1;
+	for (int d = t->u.tensor.ndim - 1; d >= 0; d--) {
+		if (t->u.tensor.size[d] != 1 && t->u.tensor.stride[d] != expect)
+			return 0;
+		expect *= t->u.tensor.size[d];
+	}
+	return 1;
+}
+
+static int cmp_storage(const void *a, const void *b)
+{
+	const struct pk_obj *x = *(const struct pk_obj *const *)a;
+	const struct pk_obj *y = *(const struct pk_obj *const *)b;
+	return strcmp(x->u.storage.key, y->u.storage.key);
+}
+
+/* Groups the tensors' storages by key (a file may repeat a persistent id
+ * instead of memoizing it) and stores each one's group in ->slot. */
+static int group_storages(struct loader *l, struct pk_named *v, size_t n,
+                          struct storage **out, size_t *nout)
+{
+	struct pk_obj **s = xmalloc(n * sizeof *s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = v[i].tensor->u.tensor.storage;
+	qsort(s, n, sizeof *s, cmp_storage);
+	struct storage *g = xcalloc(n ? n : 1, sizeof *g);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ng > 0 && strcmp(g[ng - 1].obj->u.storage.key, s[i]->u.storage.key) == 0) {
+			const struct pk_obj *f = g[ng - 1].obj;
+			if (f->u.storage.dtype != s[i]->u.storage.dtype || f->u.storage.numel != s[i]->u.storage.numel) {
+				set_cause(l->cause, "%s: storage '%s' is declared twice with different types or sizes",
+				          l->name, f->u.storage.key);
+				free(s);
+				free(g);
+				return -1;
+			}
+		} else
+			g[ng++].obj = s[i];
+		s[i]->u.storage.slot = ng - 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		g[v[i].tensor->u.tensor.storage->u.storage.slot].uses++;
+	free(s);
+	*out = g;
+	*nout = ng;
+	return 0;
+}
+
+static int make_tensor(struct loader *l, const struct pk_named *nt, struct storage *g,
+                       struct tz_tensor *t)
+{
+	const struct pk_obj *o = nt->tensor, *s = o->u.tensor.storage;
+	size_t esz = tz_dtype_size(s->u.storage.dtype), numel = 0, bytes;
+	if (view_extent(l, nt->name, o, esz, &numel))
+		return -1;
+	if (g->data == NULL) {
+		char rec[PK_MAX_KEY + 8];
+		size_t want = (size_t)s->u.storage.numel * esz;   /* checked by view_extent */
+		snprintf(rec, sizeof rec, "data/%s", s->u.storage.key);
+		int rc = read_record(l, rec, SIZE_MAX, &want, &g->data, &g->bytes);
+		if (rc > 0)
+			return set_cause(l->cause, "%s: no entry '%s%s' for tensor '%s'",
+			                 l->name, l->prefix, rec, nt->name);
+		if (rc < 0)
+			return -1;
+	}
+	/* Views with stride 0 (expand) can be far larger than their storage;
+	 * a sane checkpoint never makes one of more than MAX_EXPAND bytes. */
+	if (size_mul(numel, esz, &bytes) || (bytes > g->bytes && bytes > MAX_EXPAND))
+		return set_cause(l->cause, "%s: tensor '%s' expands its %zu-byte storage to %zu elements",
+		                 l->name, nt->name, g->bytes, numel);
+	if (g->uses == 1 && is_whole(o, numel)) {
+		t->data = g->data;          /* the common case: no copy */
+		g->data = NULL;
+	} else {
+		t->data = malloc(bytes ? bytes : 1);
+		if (t->data == NULL)
+			return set_cause(l->cause, "%s: out of memory for tensor '%s' (%zu bytes)",
+			                 l->name, nt->name, bytes);
+		if (numel > 0)
+			gather(t->data, g->data, esz, o);
+	}
+	if (--g->uses == 0) {
+		free(g->data);
+		g->data = NULL;
+	}
+	t->name = xstrdup(nt->name);
+	t->dtype = s->u.storage.dtype;
+	t->ndim = o->u.tensor.ndim;
+	for (int d = 0; d < t->ndim; d++)
+		t->shape[d] = o->u.tensor.size[d];
+	t->numel = (int64_t)numel;
+	return 0;
+}
+
+static int load_archive(struct loader *l, struct tz_archive *out)
+{
+	uint8_t *pkl = NULL;
+	size_t pkl_len = 0, n = 0, ng = 0;
+	struct pk_pool pool = { 0 };
+	struct pk_obj *top;
+	struct pk_named *named = NULL;
+	struct storage *groups = NULL;
+	int rc = -1;
+	const uint16_t one = 1;
+
+	if (*(const uint8_t *)&one != 1)
+		return set_cause(l->cause, "%s: reading torch files needs a little-endian machine", l->name);
+	if (find_prefix(l) || check_byteorder(l))
+		return -1;
+	int r = read_record(l, "data.pkl", MAX_PKL_BYTES, NULL, &pkl, &pkl_len);
+	if (r != 0)
+		return r > 0 ? set_cause(l->cause, "%s: no data.pkl entry", l->name) : -1;
+	if (pk_parse(pkl, pkl_len, &pool, &top, l->cause) || pk_collect_tensors(top, &named, &n, l->cause)) {
+		prefix_cause(l->cause, "%s", l->name);
+		goto out;
+	}
+	if (group_storages(l, named, n, &groups, &ng))
+		goto out;
+	out->tensors = xcalloc(n ? n : 1, sizeof *out->tensors);
+	for (size_t i = 0; i < n; i++) {
+		struct storage *g = &groups[named[i].tensor->u.tensor.storage->u.storage.slot];
+		if (make_tensor(l, &named[i], g, &out->tensors[i]))
+			goto out;
+		out->count = i + 1;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		tz_free(out);
+	for (size_t i = 0; groups != NULL && i < ng; i++)
+		free(groups[i].data);
+	free(groups);
+	pk_named_free(named, n);
+	pk_pool_free(&pool);
+	free(pkl);
+	return rc;
+}
+
+/* Turns libzip's open error into the plain reason; head is the start of the
+ * file, to tell a cut-off zip and an old-format torch file apart. */
+static int open_fail(const char *name, int code, const uint8_t *head, size_t hlen, char **cause)
+{
+	zip_error_t ze;
+	zip_error_init_with_code(&ze, code);
+	int rc;
+	if (code == ZIP_ER_NOZIP && hlen >= 2 && head[0] == 'P' && head[1] == 'K')
+		rc = set_cause(cause, "%s: truncated or corrupt zip: no central directory (file cut short?)", name);
+	else if (code == ZIP_ER_NOZIP && hlen >= 1 && head[0] == 0x80)
+		rc = set_cause(cause, "%s: legacy (pre-1.6, non-zip) torch.save format is not supported; "
+		               "re-save it with a newer torch", name);
+	else if (code == ZIP_ER_NOZIP)
+		rc = set_cause(cause, "%s: not a zip archive (torch.save file expected)", name);
+	else if (code == ZIP_ER_OPEN || code == ZIP_ER_NOENT || code == ZIP_ER_MEMORY)
+		rc = set_cause(cause, "%s: cannot open: %s", name, zip_error_strerror(&ze));
+	else
+		rc = set_cause(cause, "%s: truncated or corrupt zip: %s", name, zip_error_strerror(&ze));
+	zip_error_fini(&ze);
+	return rc;
+}
+
+int tz_load(const char *path, struct tz_archive *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	struct stat st;
+	uint8_t head[4] = { 0 };
+	size_t hlen = 0;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL || fstat(fileno(f), &st) != 0) {
+		int e = errno;
+		if (f != NULL)
+			fclose(f);
+		return set_cause(cause, "%s: cannot open: %s", path, strerror(e));
+	}
+	hlen = fread(head, 1, sizeof head, f);
+	fclose(f);
+	if (S_ISDIR(st.st_mode))
+		return set_cause(cause, "%s: is a directory (torch.save file expected)", path);
+	if (st.st_size == 0)
+		return set_cause(cause, "%s: empty file (torch.save file expected)", path);
+	int code = 0;
+	zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
+	if (za == NULL)
+		return open_fail(path, code, head, hlen, cause);
+	struct loader l = { .name = path, .za = za, .archive_size = (zip_uint64_t)st.st_size, .cause = cause };
+	int rc = load_archive(&l, out);
+	free(l.prefix);
+	zip_discard(za);
+	return rc;
+}
+
+int tz_load_mem(const void *buf, size_t len, const char *name, struct tz_archive *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	if (len == 0)
+		return set_cause(cause, "%s: empty file (torch.save file expected)", name);
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
+	zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
+	if (za == NULL) {
+		int code = zip_error_code_zip(&ze);
+		zip_error_fini(&ze);
+		if (src != NULL)
+			zip_source_free(src);
+		return open_fail(name, code, buf, len < 4 ? len : 4, cause);
+	}
+	zip_error_fini(&ze);
+	struct loader l = { .name = name, .za = za, .archive_size = len, .cause = cause };
+	int rc = load_archive(&l, out);
+	free(l.prefix);
+	zip_discard(za);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* forward.h - the forward pass pieces shared by the engine (inference,
+ * stepping) and the trainer's no-grad recurrences, so that both compute the
+ * same bits: the input embedding, one post-norm block, one reasoning module. */
+#ifndef HRM_FORWARD_H
+#define HRM_FORWARD_H
+
+#include <stdatomic.h>
+#include "model/hrm.h"
+
+/* Scratch for the block forward of B sequences of T positions. */
+struct block_scratch {
+	float *qkv;    /* [B*T][3d] */
+	float *attn;   /* [B*T][d] */
+	float *proj;   /* [B*T][d] */
+	float *gu;     /* [B*T][2 inter] */
+	float *act;    /* [B*T][inter] */
+	float *scores; /* attention tiles, attention_scratch_floats(T) */
+};
+
+int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int B, int T);
+void block_scratch_free(struct block_scratch *s);
+
+/* x [B][T][d] = the input embedding of tokens [B][S] and puzzle ids [B]
+ * (ids may be NULL when P == 0).  Inputs must already be range-checked. */
+void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *tokens, const int32_t *puzzle_ids,
+		       float *x);
+
+/* h [B*T][d] = block(h), in place. rope tables [T][hd] (NULL for learned positions). */
+void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *bw, const struct hrm_config *c,
+		       int B, int T, const float *rope_cos, const float *rope_sin, float *h);
+
+/* out = blocks(z + (a + b)) (b may be NULL: z + a); out may alias z.
+ * When abort (may be NULL) becomes nonzero the call stops between two
+ * blocks and returns 1, out then half computed; otherwise 0. */
+int hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *blocks, int layers,
+		       const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
+		       const float *z, const float *a, const float *b, float *out, const atomic_int *abort);
+
+#endif

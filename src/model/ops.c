@@ -1,0 +1,345 @@
+/* ops.c - forward ops of the HRM block. */
+#include "model/ops.h"
+#include "core/parallel.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Below this many flops a product runs as one sgemm call (OpenBLAS threads
+ * it or not as it sees fit); above, it is split into one column or row
+ * block per pool thread, each a single-threaded sgemm. */
+#define GEMM_SPLIT_MIN_FLOPS 4000000.0
+
+struct gemm_job {
+	int ta, tb, M, N, K;
+	float alpha, beta;
+	const float *A, *B;
+	float *C;
+	int lda, ldb, ldc;
+	int by_cols;
+};
+
+/* block t of nth: the rows or columns [lo, hi) of C, cut at multiples of 16 */
+static void gemm_part(void *v, int t, int nth)
+{
+	const struct gemm_job *j = v;
+	size_t n16 = (size_t)((j->by_cols ? j->N : j->M) + 15) / 16, lo, hi;
+	hrm_par_range(n16, t, nth, &lo, &hi);
+	lo *= 16;
+	hi *= 16;
+	size_t lim = (size_t)(j->by_cols ? j->N : j->M);
+	if (hi > lim)
+		hi = lim;
+	if (lo >= hi)
+		return;
+	int cnt = (int)(hi - lo);
+	if (j->by_cols) {
+		const float *B = j->tb ? j->B + lo * j->ldb : j->B + lo;
+		cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+			    j->M, cnt, j->K, j->alpha, j->A, j->lda, B, j->ldb, j->beta, j->C + lo, j->ldc);
+	} else {
+		const float *A = j->ta ? j->A + lo : j->A + lo * j->lda;
+		cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+			    cnt, j->N, j->K, j->alpha, A, j->lda, j->B, j->ldb, j->beta, j->C + lo * j->ldc, j->ldc);
+	}
+}
+
+static void gemm_whole(void *v, int t, int nth)
+{
+	const struct gemm_job *j = v;
+	(void)t;
+	(void)nth;
+	cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+		    j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
+}
+
+void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+	       float beta, float *C, int ldc)
+{
+	struct gemm_job j = { ta, tb, M, N, K, alpha, beta, A, B, C, lda, ldb, ldc, M < N };
+	int nth = hrm_par_threads();
+	size_t blocks = (size_t)((j.by_cols ? N : M) + 15) / 16;
+	if ((size_t)nth > blocks)
+		nth = (int)blocks;
+	if (nth <= 1 || 2.0 * M * N * K < GEMM_SPLIT_MIN_FLOPS) {
+		j.by_cols = 0;
+		hrm_par_single(gemm_whole, &j);
+		return;
+	}
+	hrm_par_run(nth, gemm_part, &j);
+}
+
+void linear_forward(float *y, const float *x, const float *W, int n, int in, int out)
+{
+	hrm_sgemm(0, 1, n, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+}
+
+/* 1/rms of a row of d: the sum of squares in 8 interleaved partial sums (a
+ * fixed order that vectorises), combined pairwise. */
+static inline float rms_inv_row(const float *row, int d, float eps)
+{
+	float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
+	int j = 0;
+	for (; j + 8 <= d; j += 8)
+		for (int k = 0; k < 8; k++)
+			acc[k] += row[j + k] * row[j + k];
+	for (int k = 0; j < d; j++, k++)
+		acc[k] += row[j] * row[j];
+	float ss = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+	/* torch: h * rsqrt(mean(h^2) + eps), all in float32 */
+	return 1.0f / sqrtf(ss / (float)d + eps);
+}
+
+struct rmsnorm_job {
+	float *x;
+	const float *r;
+	float *inv;
+	int d;
+	float eps;
+};
+
+HRM_VECTORIZE
+static void rmsnorm_rows(void *v, size_t lo, size_t hi)
+{
+	const struct rmsnorm_job *jb = v;
+	int d = jb->d;
+	for (size_t i = lo; i < hi; i++) {
+		float *row = jb->x + i * d;
+		const float *rr = jb->r + i * d;
+		for (int j = 0; j < d; j++)
+			row[j] += rr[j];
+		float inv = rms_inv_row(row, d, jb->eps);
+		if (jb->inv != NULL)
+			jb->inv[i] = inv;
+		for (int j = 0; j < d; j++)
+			row[j] *= inv;
+	}
+}
+
+void add_rmsnorm_forward_inv(float *x, const float *r, float *inv, int n, int d, float eps)
+{
+	struct rmsnorm_job jb = { x, r, inv, d, eps };
+	hrm_par_rows((size_t)n, (size_t)d * 4, rmsnorm_rows, &jb);
+}
+
+void add_rmsnorm_forward(float *x, const float *r, int n, int d, float eps)
+{
+	add_rmsnorm_forward_inv(x, r, NULL, n, d, eps);
+}
+
+void rope_tables(float *cos_t, float *sin_t, int T, int hd, double theta)
+{
+	int half = hd / 2;
+	for (int i = 0; i < half; i++) {
+		/* inv_freq = 1 / theta^(2i/hd), evaluated in float32 like torch.arange/float */
+		float expo = (float)(2 * i) / (float)hd;
+		float inv = 1.0f / powf((float)theta, expo);
+		for (int t = 0; t < T; t++) {
+			float a = (float)t * inv;
+			float c = cosf(a), s = sinf(a);
+			cos_t[(size_t)t * hd + i] = c;
+			cos_t[(size_t)t * hd + i + half] = c;
+			sin_t[(size_t)t * hd + i] = s;
+			sin_t[(size_t)t * hd + i + half] = s;
+		}
+	}
+}
+
+static void rope_vec(float *v, const float *c, const float *s, int hd)
+{
+	int half = hd / 2;
+	for (int i = 0; i < half; i++) {
+		float a = v[i], b = v[i + half];
+		/* v*cos + rotate_half(v)*sin, rotate_half(v) = [-v2, v1] */
+		v[i] = a * c[i] - b * s[i];
+		v[i + half] = b * c[i + half] + a * s[i + half];
+	}
+}
+
+struct rope_job {
+	float *qkv;
+	const float *cos_t, *sin_t;
+	int T, heads, hd;
+	rope_vec_fn vec;
+};
+
+static void rope_rows(void *v, size_t lo, size_t hi)
+{
+	const struct rope_job *jb = v;
+	int d = jb->heads * jb->hd;
+	for (size_t i = lo; i < hi; i++) {
+		float *row = jb->qkv + i * 3 * d;
+		size_t t = i % (size_t)jb->T;
+		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
+		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
+			jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
+	}
+}
+
+void rope_apply(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		rope_vec_fn vec)
+{
+	struct rope_job jb = { qkv, cos_t, sin_t, T, heads, hd, vec };
+	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_rows, &jb);
+}
+
+void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
+{
+	rope_apply(qkv, cos_t, sin_t, B, T, heads, hd, rope_vec);
+}
+
+/* The row reductions below run in 8 interleaved partial results, a fixed
+ * order (so the same bits on every run and thread count) that vectorises. */
+static inline float row_max(const float *r, int n)
+{
+	float acc[8];
+	int j = 0;
+	if (n >= 8) {
+		for (int k = 0; k < 8; k++)
+			acc[k] = r[k];
+		for (j = 8; j + 8 <= n; j += 8)
+			for (int k = 0; k < 8; k++)
+				acc[k] = r[j + k] > acc[k] ? r[j + k] : acc[k];
+	} else {
+		for (int k = 0; k < 8; k++)
+			acc[k] = r[0];
+	}
+	for (; j < n; j++)
+		acc[0] = r[j] > acc[0] ? r[j] : acc[0];
+	float m = acc[0];
+	for (int k = 1; k < 8; k++)
+		m = acc[k] > m ? acc[k] : m;
+	return m;
+}
+
+HRM_VECTORIZE
+void softmax_rows(float *m, int rows, int cols)
+{
+	for (int i = 0; i < rows; i++) {
+		float *r = m + (size_t)i * cols;
+		float mx = row_max(r, cols);
+		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
+		int j = 0;
+		for (; j + 8 <= cols; j += 8)
+			for (int k = 0; k < 8; k++) {
+				float e = exp_f32(r[j + k] - mx);
+				r[j + k] = e;
+				acc[k] += e;
+			}
+		for (int k = 0; j < cols; j++, k++) {
+			float e = exp_f32(r[j] - mx);
+			r[j] = e;
+			acc[k] += e;
+		}
+		float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+		float inv = 1.0f / sum;
+		for (j = 0; j < cols; j++)
+			r[j] *= inv;
+	}
+}
+
+/* Query rows per attention tile: a tile of scores (rows x T floats) stays in
+ * the core's cache from the Q K^T product through the softmax to P V. */
+#define ATTN_TILE_ROWS 128
+
+static int attn_tile_rows(int T)
+{
+	return T <= 2 * ATTN_TILE_ROWS ? T : ATTN_TILE_ROWS;
+}
+
+size_t attention_scratch_floats(int T)
+{
+	size_t tile = (size_t)attn_tile_rows(T) * T, all = (size_t)T * T;
+	return tile * HRM_PAR_MAX > all ? tile * HRM_PAR_MAX : all;
+}
+
+struct attn_job {
+	float *out;
+	const float *qkv;
+	float *probs;   /* NULL: tiles in scratch */
+	float *scratch; /* one tile per thread */
+	int B, T, heads, hd, rows, nblk;
+};
+
+/* Tasks are (batch row, head, tile of query rows), in that order, split in
+ * contiguous runs: each thread mostly keeps one head's K and V. */
+static void attn_part(void *v, int t, int nth)
+{
+	const struct attn_job *jb = v;
+	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d;
+	float scale = 1.0f / sqrtf((float)hd);
+	size_t lo, hi;
+	hrm_par_range((size_t)jb->B * heads * jb->nblk, t, nth, &lo, &hi);
+	for (size_t task = lo; task < hi; task++) {
+		size_t bh = task / (size_t)jb->nblk;
+		int blk = (int)(task % (size_t)jb->nblk), h = (int)(bh % (size_t)heads), b = (int)(bh / (size_t)heads);
+		int r0 = blk * jb->rows, nr = T - r0 < jb->rows ? T - r0 : jb->rows;
+		const float *base = jb->qkv + (size_t)b * T * ld;
+		const float *q = base + (size_t)r0 * ld + (size_t)h * hd;
+		const float *k = base + d + (size_t)h * hd;
+		const float *vv = base + 2 * d + (size_t)h * hd;
+		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, T, hd,
+			    scale, q, ld, k, ld, 0.0f, S, T);
+		softmax_rows(S, nr, T);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, T,
+			    1.0f, S, T, vv, ld, 0.0f, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
+	}
+}
+
+void attention_forward_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
+			     int B, int T, int heads, int hd)
+{
+	struct attn_job jb = { out, qkv, probs, scratch, B, T, heads, hd, attn_tile_rows(T), 0 };
+	jb.nblk = (T + jb.rows - 1) / jb.rows;
+	size_t ntask = (size_t)B * heads * jb.nblk;
+	int nth = hrm_par_threads();
+	if (probs == NULL) {
+		size_t cap = scratch_floats / ((size_t)jb.rows * T);
+		if ((size_t)nth > cap)
+			nth = cap > 0 ? (int)cap : 1;
+	}
+	if ((size_t)nth > ntask)
+		nth = (int)ntask;
+	hrm_par_run(nth, attn_part, &jb);
+}
+
+void attention_forward(float *out, const float *qkv, float *scores, int B, int T, int heads, int hd)
+{
+	attention_forward_tiled(out, qkv, NULL, scores, (size_t)T * T, B, T, heads, hd);
+}
+
+struct swiglu_job {
+	float *act;
+	const float *gu;
+	int inter;
+};
+
+HRM_VECTORIZE
+static void swiglu_rows(void *v, size_t lo, size_t hi)
+{
+	const struct swiglu_job *jb = v;
+	int inter = jb->inter;
+	for (size_t i = lo; i < hi; i++) {
+		const float *g = jb->gu + i * 2 * inter, *u = g + inter;
+		float *a = jb->act + i * inter;
+		for (int j = 0; j < inter; j++)
+			a[j] = g[j] * sigmoid_f32(g[j]) * u[j];
+	}
+}
+
+void swiglu_forward(float *act, const float *gu, int n, int inter)
+{
+	struct swiglu_job jb = { act, gu, inter };
+	hrm_par_rows((size_t)n, (size_t)inter * 24, swiglu_rows, &jb);
+}
+
+int argmax_f32(const float *v, int n)
+{
+	int best = 0;
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}

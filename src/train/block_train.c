@@ -1,0 +1,282 @@
+/* block_train.c - cached forward and backward of a block and of a module. */
+#include "train/block_train.h"
+#include "model/ops.h"
+#include "train/ops_backward.h"
+#include "core/parallel.h"
+#include "core/util.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct block_scratch {
+	float *proj;  /* [n][d] o_proj / down_proj output (forward) */
+	float *tmp;   /* [n][d] input gradient of a linear before the residual sum */
+	float *dattn; /* [n][d] */
+	float *dqkv;  /* [n][3d] */
+	float *dact;  /* [n][inter] */
+	float *dgu;   /* [n][2 inter] */
+	float *dp;    /* [dp_blocks][T][T] attention backward, one block per thread */
+	int dp_blocks;
+};
+
+/* Big buffers: plain malloc, the failure is reported (util.h convention). */
+static float *alloc_floats(size_t n, int *failed)
+{
+	size_t bytes;
+	float *p = NULL;
+	if (size_mul(n ? n : 1, sizeof(float), &bytes) == 0)
+		p = malloc(bytes);
+	if (p == NULL)
+		*failed = 1;
+	return p;
+}
+
+static void scratch_free(struct block_scratch *s)
+{
+	if (s == NULL)
+		return;
+	free(s->proj);
+	free(s->tmp);
+	free(s->dattn);
+	free(s->dqkv);
+	free(s->dact);
+	free(s->dgu);
+	free(s->dp);
+	free(s);
+}
+
+static struct block_scratch *scratch_new(const struct hrm_config *cfg, int B, int T, int *failed)
+{
+	struct block_scratch *s = xcalloc(1, sizeof *s);
+	size_t n = (size_t)B * T, d = (size_t)cfg->hidden_size, inter = (size_t)cfg->inter;
+	s->proj = alloc_floats(n * d, failed);
+	s->tmp = alloc_floats(n * d, failed);
+	s->dattn = alloc_floats(n * d, failed);
+	s->dqkv = alloc_floats(n * 3 * d, failed);
+	s->dact = alloc_floats(n * inter, failed);
+	s->dgu = alloc_floats(n * 2 * inter, failed);
+	/* enough for the threads asked for now, and for at least 4 */
+	int nth = hrm_par_threads();
+	s->dp_blocks = nth > 4 ? nth : 4;
+	s->dp = alloc_floats((size_t)T * T * s->dp_blocks, failed);
+	return s;
+}
+
+void block_cache_free(struct block_cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->owns_io) {
+		free(c->in);
+		free(c->out);
+	}
+	if (c->owns_scratch)
+		scratch_free(c->scratch);
+	free(c->qkv);
+	free(c->probs);
+	free(c->attn);
+	free(c->h1);
+	free(c->inv1);
+	free(c->gu);
+	free(c->act);
+	free(c->inv2);
+	free(c);
+}
+
+/* in/out NULL: the cache owns them; else they live in a module's states.
+ * scratch NULL: the cache owns one. */
+static struct block_cache *cache_new(const struct hrm_config *cfg, int B, int T, float *in, float *out,
+				     struct block_scratch *scratch, int *failed)
+{
+	struct block_cache *c = xcalloc(1, sizeof *c);
+	size_t n = (size_t)B * T, d = (size_t)cfg->hidden_size, inter = (size_t)cfg->inter;
+	c->B_cap = B;
+	c->T_cap = T;
+	c->d = cfg->hidden_size;
+	c->heads = cfg->num_heads;
+	c->hd = cfg->head_dim;
+	c->inter = cfg->inter;
+	c->eps = (float)cfg->rms_norm_eps;
+	c->owns_io = in == NULL;
+	c->in = in ? in : alloc_floats(n * d, failed);
+	c->out = out ? out : alloc_floats(n * d, failed);
+	c->owns_scratch = scratch == NULL;
+	c->scratch = scratch ? scratch : scratch_new(cfg, B, T, failed);
+	c->qkv = alloc_floats(n * 3 * d, failed);
+	c->probs = alloc_floats(n * (size_t)cfg->num_heads * T, failed);
+	c->attn = alloc_floats(n * d, failed);
+	c->h1 = alloc_floats(n * d, failed);
+	c->inv1 = alloc_floats(n, failed);
+	c->gu = alloc_floats(n * 2 * inter, failed);
+	c->act = alloc_floats(n * inter, failed);
+	c->inv2 = alloc_floats(n, failed);
+	return c;
+}
+
+static int check_sizes(const struct hrm_config *cfg, int B, int T, char **cause)
+{
+	if (B < 1 || T < 1)
+		return set_cause(cause, "training cache: batch %d x %d positions is empty", B, T);
+	if (cfg->hidden_size < 1 || cfg->num_heads < 1 || cfg->head_dim * cfg->num_heads != cfg->hidden_size ||
+	    cfg->inter < 1)
+		return set_cause(cause, "training cache: config sizes not derived (hidden_size %d, heads %d, "
+				 "head_dim %d, inter %d)", cfg->hidden_size, cfg->num_heads, cfg->head_dim, cfg->inter);
+	return 0;
+}
+
+struct block_cache *block_cache_new(const struct hrm_config *cfg, int B, int T, char **cause)
+{
+	if (check_sizes(cfg, B, T, cause) != 0)
+		return NULL;
+	int failed = 0;
+	struct block_cache *c = cache_new(cfg, B, T, NULL, NULL, NULL, &failed);
+	if (failed) {
+		block_cache_free(c);
+		set_cause(cause, "training cache: out of memory for B=%d, T=%d, d=%d", B, T, cfg->hidden_size);
+		return NULL;
+	}
+	return c;
+}
+
+static void add_into(float *dst, const float *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+/* c->out = block(c->in), saving the activations; the same op sequence as the
+ * engine's block_forward, so the values are identical. */
+static void forward_io(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
+		       int B, int T, const float *rope_cos, const float *rope_sin)
+{
+	assert(B <= c->B_cap && T <= c->T_cap);
+	struct block_scratch *s = c->scratch;
+	int n = B * T, d = c->d, inter = c->inter;
+	size_t nd = (size_t)n * d;
+	int rope = cfg->pos_encodings == HRM_POS_ROPE;
+	c->B = B;
+	c->T = T;
+	c->rope_cos = rope ? rope_cos : NULL;
+	c->rope_sin = rope ? rope_sin : NULL;
+
+	linear_forward(c->qkv, c->in, w->qkv, n, d, 3 * d);
+	if (rope)
+		rope_forward(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
+	attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
+	linear_forward(s->proj, c->attn, w->o, n, d, d);
+	memcpy(c->h1, c->in, nd * sizeof(float));
+	add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
+	linear_forward(c->gu, c->h1, w->gate_up, n, d, 2 * inter);
+	swiglu_forward(c->act, c->gu, n, inter);
+	linear_forward(s->proj, c->act, w->down, n, inter, d);
+	memcpy(c->out, c->h1, nd * sizeof(float));
+	add_rmsnorm_forward_save(c->out, s->proj, c->inv2, n, d, c->eps);
+}
+
+void block_forward_train(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
+			 int B, int T, float *h, const float *rope_cos, const float *rope_sin)
+{
+	size_t nd = (size_t)B * T * c->d;
+	memcpy(c->in, h, nd * sizeof(float));
+	forward_io(c, w, cfg, B, T, rope_cos, rope_sin);
+	memcpy(h, c->out, nd * sizeof(float));
+}
+
+void block_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *grads,
+		    float *dh)
+{
+	struct block_scratch *s = c->scratch;
+	int B = c->B, T = c->T, n = B * T, d = c->d, inter = c->inter;
+	size_t nd = (size_t)n * d;
+	/* a NULL grads skips every weight gradient */
+	struct hrm_block_weights none = { 0 }, *g = grads ? grads : &none;
+
+	/* out = rmsnorm(h1 + down(act)): both addends get d(h1 + proj) */
+	add_rmsnorm_backward(dh, dh, c->out, c->inv2, n, d);
+	linear_backward(s->dact, g->down, dh, c->act, w->down, n, inter, d);
+	swiglu_backward(s->dgu, s->dact, c->gu, n, inter);
+	linear_backward(s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
+	add_into(dh, s->tmp, nd); /* dh = d(h1) */
+
+	/* h1 = rmsnorm(in + o_proj(attn)) */
+	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
+	linear_backward(s->dattn, g->o, dh, c->attn, w->o, n, d, d);
+	attention_backward_n(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T, c->heads,
+			     c->hd);
+	if (c->rope_cos != NULL)
+		rope_backward(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd);
+	linear_backward(s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
+	add_into(dh, s->tmp, nd); /* dh = d(in) */
+}
+
+void module_cache_free(struct module_cache *m)
+{
+	if (m == NULL)
+		return;
+	if (m->blocks != NULL)
+		for (int l = 0; l < m->layers; l++)
+			block_cache_free(m->blocks[l]);
+	free(m->blocks);
+	scratch_free(m->scratch);
+	free(m->states);
+	free(m);
+}
+
+struct module_cache *module_cache_new(const struct hrm_config *cfg, int layers, int B, int T, char **cause)
+{
+	if (check_sizes(cfg, B, T, cause) != 0)
+		return NULL;
+	if (layers < 1) {
+		set_cause(cause, "training cache: a module needs at least one block, not %d", layers);
+		return NULL;
+	}
+	int failed = 0;
+	struct module_cache *m = xcalloc(1, sizeof *m);
+	size_t nd = (size_t)B * T * cfg->hidden_size;
+	m->layers = layers;
+	m->B_cap = B;
+	m->T_cap = T;
+	m->d = cfg->hidden_size;
+	/* block l reads states[l] and writes states[l + 1]: each block's output
+	 * is the next one's saved input, stored once */
+	m->states = alloc_floats(nd * (size_t)(layers + 1), &failed);
+	m->scratch = scratch_new(cfg, B, T, &failed);
+	m->blocks = xcalloc((size_t)layers, sizeof *m->blocks);
+	if (!failed)
+		for (int l = 0; l < layers; l++)
+			m->blocks[l] = cache_new(cfg, B, T, m->states + nd * l, m->states + nd * (l + 1),
+						 m->scratch, &failed);
+	if (failed) {
+		module_cache_free(m);
+		set_cause(cause, "training cache: out of memory for a %d-block module, B=%d, T=%d, d=%d",
+			  layers, B, T, cfg->hidden_size);
+		return NULL;
+	}
+	return m;
+}
+
+void module_forward_train(struct module_cache *m, const struct hrm_block_weights *blocks,
+			  const struct hrm_config *cfg, int B, int T, const float *z, const float *inj,
+			  float *out, const float *rope_cos, const float *rope_sin)
+{
+	assert(B <= m->B_cap && T <= m->T_cap);
+	size_t nd = (size_t)B * T * m->d;
+	m->B = B;
+	m->T = T;
+	for (size_t i = 0; i < nd; i++)
+		m->states[i] = z[i] + inj[i];
+	for (int l = 0; l < m->layers; l++)
+		forward_io(m->blocks[l], &blocks[l], cfg, B, T, rope_cos, rope_sin);
+	memcpy(out, m->blocks[m->layers - 1]->out, nd * sizeof(float));
+}
+
+void module_backward(struct module_cache *m, const struct hrm_block_weights *blocks,
+		     struct hrm_block_weights *grads, const float *dout, float *din)
+{
+	size_t nd = (size_t)m->B * m->T * m->d;
+	if (din != dout)
+		memcpy(din, dout, nd * sizeof(float));
+	for (int l = m->layers - 1; l >= 0; l--)
+		block_backward(m->blocks[l], &blocks[l], grads ? &grads[l] : NULL, din);
+}

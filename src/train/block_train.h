@@ -1,0 +1,78 @@
+/* block_train.h - forward with saved activations, and backward, of one HRM
+ * block and one reasoning module (a stack of blocks), for the trainer.
+ *
+ * The training forward computes exactly the values of the engine's forward
+ * (same ops, same order) and keeps what the backward needs in a cache that is
+ * allocated once for a (B, T, config) and reused for every step.  The cache
+ * holds the activations of ONE forward: a backward must follow its forward
+ * before the cache is used again. */
+#ifndef HRM_BLOCK_TRAIN_H
+#define HRM_BLOCK_TRAIN_H
+
+#include "model/hrm.h"
+
+/* Scratch shared by the blocks of a module (never read across calls). */
+struct block_scratch;
+
+struct block_cache {
+	/* capacity and the sizes of the last forward */
+	int B_cap, T_cap, B, T;
+	int d, heads, hd, inter;
+	float eps;
+	const float *rope_cos, *rope_sin; /* of the last forward; NULL = no rope */
+	/* saved activations, n = B*T rows */
+	float *in;     /* [n][d] block input */
+	float *qkv;    /* [n][3d] q, k after rope; v */
+	float *probs;  /* [B][heads][T][T] softmax probabilities */
+	float *attn;   /* [n][d] attention output (input of o_proj) */
+	float *h1;     /* [n][d] rmsnorm(in + o_proj(attn)) */
+	float *inv1;   /* [n] its 1/rms */
+	float *gu;     /* [n][2 inter] gate | up */
+	float *act;    /* [n][inter] silu(gate) * up */
+	float *out;    /* [n][d] block output */
+	float *inv2;   /* [n] its 1/rms */
+	/* private */
+	struct block_scratch *scratch;
+	int owns_io, owns_scratch;
+};
+
+/* Capacity B x T (calls may use B <= B_cap, T <= T_cap).  Uses from cfg:
+ * hidden_size, num_heads, head_dim, inter, rms_norm_eps.  Returns NULL with
+ * *cause set when memory is short. */
+struct block_cache *block_cache_new(const struct hrm_config *cfg, int B, int T, char **cause);
+void block_cache_free(struct block_cache *c);
+
+/* h [B*T][d] = block(h) in place, as the engine's block_forward.  rope_cos,
+ * rope_sin: [T][head_dim] tables (ops.h rope_tables), used only when
+ * cfg->pos_encodings == HRM_POS_ROPE (may be NULL otherwise). */
+void block_forward_train(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
+			 int B, int T, float *h, const float *rope_cos, const float *rope_sin);
+/* dh: in = d(block output), out = d(block input).  Weight gradients are
+ * accumulated (+=) into grads, whose arrays have the weights' shapes; a NULL
+ * array there skips that gradient. */
+void block_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *grads,
+		    float *dh);
+
+struct module_cache {
+	int layers;
+	int B_cap, T_cap, B, T, d;
+	float *states;              /* [layers + 1][n][d]: z + inj, then each block's output */
+	struct block_cache **blocks;
+	struct block_scratch *scratch;
+};
+
+struct module_cache *module_cache_new(const struct hrm_config *cfg, int layers, int B, int T, char **cause);
+void module_cache_free(struct module_cache *m);
+
+/* out [B*T][d] = blocks(z + inj), as the engine's module_forward; out may
+ * alias z or inj.  For the engine's L_level(z_L, z_H + x) pass inj = z_H + x
+ * summed beforehand (the engine sums the injection first too). */
+void module_forward_train(struct module_cache *m, const struct hrm_block_weights *blocks,
+			  const struct hrm_config *cfg, int B, int T, const float *z, const float *inj,
+			  float *out, const float *rope_cos, const float *rope_sin);
+/* din = d(z + inj) from dout = d(out): the gradient of z and of inj alike.
+ * din may alias dout.  Weight gradients are accumulated into grads[layers]. */
+void module_backward(struct module_cache *m, const struct hrm_block_weights *blocks,
+		     struct hrm_block_weights *grads, const float *dout, float *din);
+
+#endif

@@ -1,0 +1,200 @@
+/* ops_backward.c - backward of the HRM block's ops (see ops_backward.h). */
+#include "train/ops_backward.h"
+#include "model/ops.h"
+#include "core/parallel.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void linear_backward(float *dx, float *dW, const float *dy, const float *x, const float *W,
+		     int n, int in, int out)
+{
+	if (dx != NULL)
+		hrm_sgemm(0, 0, n, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+	if (dW != NULL)
+		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dW, in);
+}
+
+void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d, float eps)
+{
+	/* the very code of add_rmsnorm_forward, so that the training forward
+	 * cannot drift from the engine's by a single bit */
+	add_rmsnorm_forward_inv(x, r, inv, n, d, eps);
+}
+
+struct rmsnorm_bwd_job {
+	float *dx;
+	const float *dy, *y, *inv;
+	int d;
+};
+
+static void rmsnorm_bwd_rows(void *v, size_t lo, size_t hi)
+{
+	const struct rmsnorm_bwd_job *jb = v;
+	int d = jb->d;
+	for (size_t i = lo; i < hi; i++) {
+		const float *g = jb->dy + i * d, *yr = jb->y + i * d;
+		float *o = jb->dx + i * d;
+		/* y = v * inv(v): dv = inv * (dy - y * mean(dy . y)); the dot product
+		 * is summed in double because it is a small difference of large
+		 * terms when dy is nearly parallel to y. */
+		double dot = 0.0;
+		for (int j = 0; j < d; j++)
+			dot += (double)g[j] * yr[j];
+		float m = (float)(dot / d), s = jb->inv[i];
+		for (int j = 0; j < d; j++)
+			o[j] = s * (g[j] - yr[j] * m);
+	}
+}
+
+void add_rmsnorm_backward(float *dx, const float *dy, const float *y, const float *inv, int n, int d)
+{
+	struct rmsnorm_bwd_job jb = { dx, dy, y, inv, d };
+	hrm_par_rows((size_t)n, (size_t)d * 6, rmsnorm_bwd_rows, &jb);
+}
+
+/* Transpose of rope_vec: the pair rotation by +angle becomes -angle. */
+static void rope_vec_backward(float *g, const float *c, const float *s, int hd)
+{
+	int half = hd / 2;
+	for (int i = 0; i < half; i++) {
+		float a = g[i], b = g[i + half];
+		/* forward: y1 = x1 c[i] - x2 s[i], y2 = x2 c[i+h] + x1 s[i+h] */
+		g[i] = a * c[i] + b * s[i + half];
+		g[i + half] = b * c[i + half] - a * s[i];
+	}
+}
+
+void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
+{
+	rope_apply(dqkv, cos_t, sin_t, B, T, heads, hd, rope_vec_backward);
+}
+
+void attention_forward_save(float *out, const float *qkv, float *probs, int B, int T, int heads, int hd)
+{
+	attention_forward_tiled(out, qkv, probs, NULL, 0, B, T, heads, hd);
+}
+
+/* dS = P * (dP - rowsum(dP * P)) in place over dP, row by row; the row sums
+ * in 8 interleaved partial sums (fixed order, vectorises). */
+HRM_VECTORIZE
+static void softmax_backward_rows(float *ds, const float *p, int T)
+{
+	for (int i = 0; i < T; i++) {
+		float *dr = ds + (size_t)i * T;
+		const float *pr = p + (size_t)i * T;
+		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
+		int j = 0;
+		for (; j + 8 <= T; j += 8)
+			for (int k = 0; k < 8; k++)
+				acc[k] += dr[j + k] * pr[j + k];
+		for (int k = 0; j < T; j++, k++)
+			acc[k] += dr[j] * pr[j];
+		float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+		for (j = 0; j < T; j++)
+			dr[j] = pr[j] * (dr[j] - dot);
+	}
+}
+
+struct attn_bwd_job {
+	float *dqkv;
+	const float *dout, *qkv, *probs;
+	float *scratch; /* T * T per thread */
+	int B, T, heads, hd;
+};
+
+/* Tasks are (batch row, head) pairs, in contiguous runs per thread; each
+ * writes only its own head's columns of dqkv. */
+static void attn_bwd_part(void *vj, int t, int nth)
+{
+	const struct attn_bwd_job *jb = vj;
+	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d;
+	float scale = 1.0f / sqrtf((float)hd);
+	float *ds = jb->scratch + (size_t)t * T * T;
+	size_t lo, hi;
+	hrm_par_range((size_t)jb->B * heads, t, nth, &lo, &hi);
+	for (size_t bh = lo; bh < hi; bh++) {
+		int b = (int)(bh / (size_t)heads), h = (int)(bh % (size_t)heads);
+		const float *base = jb->qkv + (size_t)b * T * ld;
+		float *dbase = jb->dqkv + (size_t)b * T * ld;
+		size_t off = (size_t)h * hd;
+		const float *q = base + off, *k = base + d + off, *v = base + 2 * d + off;
+		float *dq = dbase + off, *dk = dbase + d + off, *dv = dbase + 2 * d + off;
+		const float *dO = jb->dout + (size_t)b * T * d + off;
+		const float *p = jb->probs + bh * T * T;
+		/* dV = P^T dO */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
+			    1.0f, p, T, dO, d, 0.0f, dv, ld);
+		/* dP = dO V^T */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd,
+			    1.0f, dO, d, v, ld, 0.0f, ds, T);
+		softmax_backward_rows(ds, p, T);
+		/* S = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T,
+			    scale, ds, T, k, ld, 0.0f, dq, ld);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
+			    scale, ds, T, q, ld, 0.0f, dk, ld);
+	}
+}
+
+void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			  size_t scratch_floats, int B, int T, int heads, int hd)
+{
+	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, scratch, B, T, heads, hd };
+	size_t cap = scratch_floats / ((size_t)T * T), ntask = (size_t)B * heads;
+	int nth = hrm_par_threads();
+	if ((size_t)nth > cap)
+		nth = cap > 0 ? (int)cap : 1;
+	if ((size_t)nth > ntask)
+		nth = (int)ntask;
+	hrm_par_run(nth, attn_bwd_part, &jb);
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			int B, int T, int heads, int hd)
+{
+	attention_backward_n(dqkv, dout, qkv, probs, scratch, (size_t)T * T, B, T, heads, hd);
+}
+
+struct swiglu_bwd_job {
+	float *dgu;
+	const float *dact, *gu;
+	int inter;
+};
+
+HRM_VECTORIZE
+static void swiglu_bwd_rows(void *v, size_t lo, size_t hi)
+{
+	const struct swiglu_bwd_job *jb = v;
+	int inter = jb->inter;
+	for (size_t i = lo; i < hi; i++) {
+		const float *g = jb->gu + i * 2 * inter, *u = g + inter;
+		const float *da = jb->dact + i * inter;
+		float *dg = jb->dgu + i * 2 * inter, *du = dg + inter;
+		for (int j = 0; j < inter; j++) {
+			float s = sigmoid_f32(g[j]);
+			/* silu(g) = g s(g), silu'(g) = s (1 + g (1 - s)) */
+			du[j] = da[j] * g[j] * s;
+			dg[j] = da[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));
+		}
+	}
+}
+
+void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter)
+{
+	struct swiglu_bwd_job jb = { dgu, dact, gu, inter };
+	hrm_par_rows((size_t)n, (size_t)inter * 30, swiglu_bwd_rows, &jb);
+}
+
+void embedding_backward(float *dE, const float *dy, const int32_t *idx, int n, int d)
+{
+	for (int i = 0; i < n; i++) {
+		if (idx[i] < 0)
+			continue;
+		float *row = dE + (size_t)idx[i] * d;
+		const float *g = dy + (size_t)i * d;
+		for (int j = 0; j < d; j++)
+			row[j] += g[j];
+	}
+}

@@ -1,0 +1,433 @@
+/* train_state.c - trainer set-up, resumable checkpoints, tear-down. */
+#include "train/train_state.h"
+#include "model/engine.h"
+#include "puzzles/maze.h"
+#include "io/torchzip.h"
+#include "io/torchzip_write.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p = xmalloc(strlen(dir) + strlen(name) + 2);
+	sprintf(p, "%s/%s", dir, name);
+	return p;
+}
+
+static bool file_exists(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0;
+}
+
+/* Keep the header and the rows whose step (first field) is <= step: a run
+ * killed after logging but before its checkpoint logs those steps again.
+ * A last line without its newline is half a row cut off by the kill and is
+ * dropped too (its step may even look small: "1" of "12,..."). */
+static int truncate_log(const char *path, long step, char **cause)
+{
+	char *data;
+	size_t len;
+	if (!file_exists(path))
+		return 0;
+	if (read_file_all(path, (size_t)1 << 30, &data, &len, cause) != 0)
+		return -1;
+	char *out = xmalloc(len + 1);
+	size_t o = 0;
+	bool header = true;
+	for (char *line = data; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
+		if (nl != NULL && (header || strtol(line, NULL, 10) <= step)) {
+			memcpy(out + o, line, n);
+			o += n;
+		}
+		header = false;
+		line += n;
+	}
+	int rc = write_file_atomic(path, out, o, cause);
+	free(out);
+	free(data);
+	return rc;
+}
+
+static FILE *open_log(const char *dir, const char *name, bool append, long step, char **cause)
+{
+	char *p = path_in(dir, name);
+	FILE *f = NULL;
+	if (append && truncate_log(p, step, cause) != 0)
+		goto out;
+	f = fopen(p, append ? "a" : "w");
+	if (f == NULL)
+		set_cause(cause, "%s: cannot open: %s", p, strerror(errno));
+out:
+	free(p);
+	return f;
+}
+
+/* The log of an option a run may have been resumed with for the first time:
+ * appended to (cut back to the step) when there, else made with its header. */
+static FILE *open_option_log(const struct trainer_opts *o, const char *name, long step, const char *header,
+			     char **cause)
+{
+	char *p = path_in(o->out, name);
+	bool have = o->resume && file_exists(p);
+	free(p);
+	FILE *f = open_log(o->out, name, have, step, cause);
+	if (f != NULL && !have)
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+/* --eval-min-path: the training sizes (and the held-out size) with room for
+ * a path of twice the minimum, so that the held-out mazes come easily. */
+static int open_path_log(struct trainer *tr, const struct trainer_opts *o, char **cause)
+{
+	int cand[SAMPLES_MAX_MIX + 1], L = o->eval_min_path;
+	int n = samples_mix_sides(&tr->src, cand);
+	bool have_side = false;
+	for (int i = 0; i < n; i++)
+		have_side |= cand[i] == tr->src.side;
+	if (!have_side)
+		cand[n++] = tr->src.side;
+	tr->npath = 0;
+	for (int i = 0; i < n; i++)
+		if (2 * L <= maze_longest_path(cand[i]))
+			tr->path_sides[tr->npath++] = cand[i];
+	if (tr->npath == 0)
+		return set_cause(cause, "--eval-min-path %d: no training size has room for a path of %d moves "
+				 "(%dx%d: at most %d)", L, 2 * L, tr->src.side, tr->src.side,
+				 maze_longest_path(tr->src.side));
+	for (int i = 0; i < n && !o->quiet; i++)
+		if (2 * L > maze_longest_path(cand[i]))
+			fprintf(stderr, "--eval-min-path %d: %dx%d mazes left out (their paths are at most %d moves)\n", L,
+				cand[i], cand[i], maze_longest_path(cand[i]));
+	tr->path_log = open_option_log(o, "eval_path_log.csv", tr->step,
+				       "step,M,size,canvas,min_path,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy",
+				       cause);
+	return tr->path_log != NULL ? 0 : -1;
+}
+
+static int alloc_batch(struct trainer *tr, int B, int S)
+{
+	struct train_batch *b = &tr->batch;
+	const struct hrm_config *c = &tr->model.cfg;
+	b->B = B;
+	b->S = S;
+	b->T = S + c->puzzle_emb_len;
+	b->d = c->hidden_size;
+	size_t btd = (size_t)B * b->T * b->d;
+	b->inputs = xcalloc((size_t)B * S, sizeof *b->inputs);
+	b->labels = xcalloc((size_t)B * S, sizeof *b->labels);
+	b->puzzle_ids = xcalloc((size_t)B, sizeof *b->puzzle_ids);
+	b->zH = calloc(btd, sizeof(float));
+	b->zL = calloc(btd, sizeof(float));
+	b->steps = xcalloc((size_t)B, sizeof *b->steps);
+	b->halted = xcalloc((size_t)B, sizeof *b->halted);
+	tr->run_to_max = xcalloc((size_t)B, sizeof *tr->run_to_max);
+	for (int r = 0; r < B; r++)
+		b->halted[r] = true;
+	return b->zH && b->zL ? 0 : -1;
+}
+
+static int open_sources(struct trainer *tr, char **cause)
+{
+	const struct trainer_opts *o = &tr->opts;
+	if (o->data) {
+		if (samples_open_dataset(&tr->src, o->data, "train", cause) != 0)
+			return -1;
+		if (samples_open_dataset(&tr->eval_src, o->data, "test", cause) != 0)
+			return -1;
+		if (tr->eval_src.seq_len != tr->src.seq_len)
+			return set_cause(cause, "%s: train and test splits have different seq_len", o->data);
+		return 0;
+	}
+	if (samples_open_maze(&tr->src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause) != 0)
+		return -1;
+	if (o->maze_nmix > 0 && samples_set_maze_mix(&tr->src, o->maze_mix, o->maze_nmix, cause) != 0)
+		return -1;
+	/* held-out mazes: the same generator with another seed stream */
+	tr->eval_seed = o->seed ^ 0x5eed0fe7a15eedULL;
+	return samples_open_maze(&tr->eval_src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause);
+}
+
+static void put(struct tz_archive *a, const char *name, enum tz_dtype t, int64_t n0, int64_t n1, const void *src)
+{
+	struct tz_tensor *x = &a->tensors[a->count++];
+	memset(x, 0, sizeof *x);
+	x->name = xstrdup(name);
+	x->dtype = t;
+	x->ndim = n1 > 0 ? 2 : 1;
+	x->shape[0] = n0;
+	x->shape[1] = n1;
+	x->numel = n0 * (n1 > 0 ? n1 : 1);
+	size_t bytes = (size_t)x->numel * tz_dtype_size(t);
+	x->data = xmalloc(bytes);
+	memcpy(x->data, src, bytes);
+}
+
+int train_state_save(struct trainer *tr, char **cause)
+{
+	const struct trainer_opts *o = &tr->opts;
+	const struct train_batch *b = &tr->batch;
+	if (hrm_model_save(o->ema > 0 ? &tr->ema : &tr->model, o->out, cause) != 0)
+		return -1;
+	struct tz_archive a = { .tensors = xcalloc(24, sizeof(struct tz_tensor)) };
+	int64_t n = (int64_t)tr->model.arena_floats, B = b->B, S = b->S, TD = (int64_t)b->T * b->d;
+	put(&a, "param_arena", TZ_F32, n, 0, tr->model.arena);
+	if (o->ema > 0)
+		put(&a, "ema_arena", TZ_F32, n, 0, tr->ema.arena);
+	put(&a, "adam_m", TZ_F32, n, 0, tr->opt.m);
+	put(&a, "adam_v", TZ_F32, n, 0, tr->opt.v);
+	put(&a, "batch.inputs", TZ_I32, B, S, b->inputs);
+	put(&a, "batch.labels", TZ_I32, B, S, b->labels);
+	put(&a, "batch.puzzle_ids", TZ_I32, B, 0, b->puzzle_ids);
+	put(&a, "batch.zH", TZ_F32, B, TD, b->zH);
+	put(&a, "batch.zL", TZ_F32, B, TD, b->zL);
+	put(&a, "batch.steps", TZ_I32, B, 0, b->steps);
+	put(&a, "batch.halted", TZ_BOOL, B, 0, b->halted);
+	put(&a, "batch.run_to_max", TZ_BOOL, B, 0, tr->run_to_max);
+	int64_t rng[4];
+	memcpy(rng, tr->rng.s, sizeof rng);
+	put(&a, "rng", TZ_I64, 4, 0, rng);
+	double spare[2] = { tr->rng.has_spare, tr->rng.spare }, best = tr->best_exact;
+	put(&a, "rng_spare", TZ_F64, 2, 0, spare);
+	int64_t counters[5] = { tr->step, tr->M, tr->opt.step, B, S };
+	put(&a, "counters", TZ_I64, 5, 0, counters);
+	put(&a, "best_exact", TZ_F64, 1, 0, &best);
+	char *p = path_in(o->out, "train_state");
+	int rc = tz_save(p, &a, cause);
+	free(p);
+	tz_free(&a);
+	return rc;
+}
+
+static int get(const struct tz_archive *a, const char *file, const char *name, enum tz_dtype t, int64_t numel,
+	       void *dst, char **cause)
+{
+	const struct tz_tensor *x = tz_find(a, name);
+	if (x == NULL)
+		return set_cause(cause, "%s: no '%s' (not a train_state of this hrmscope?)", file, name);
+	if (x->dtype != t || x->numel != numel)
+		return set_cause(cause, "%s: '%s' has %lld %s values, expected %lld %s (different batch or model?)", file,
+				 name, (long long)x->numel, tz_dtype_name(x->dtype), (long long)numel, tz_dtype_name(t));
+	memcpy(dst, x->data, (size_t)numel * tz_dtype_size(t));
+	return 0;
+}
+
+static int load_state(struct trainer *tr, char **cause)
+{
+	char *p = path_in(tr->opts.out, "train_state");
+	struct tz_archive a = { 0 };
+	struct train_batch *b = &tr->batch;
+	int rc = -1;
+	if (tz_load(p, &a, cause) != 0)
+		goto out;
+	int64_t counters[5], rng[4], n = (int64_t)tr->model.arena_floats, TD = (int64_t)b->T * b->d;
+	double spare[2];
+	if (get(&a, p, "counters", TZ_I64, 5, counters, cause) != 0)
+		goto out;
+	if (counters[3] != b->B || counters[4] != b->S) {
+		set_cause(cause, "%s: saved with batch %lld and seq_len %lld; resume with --batch %lld", p,
+			  (long long)counters[3], (long long)counters[4], (long long)counters[3]);
+		goto out;
+	}
+	if (counters[1] < 1 || counters[1] > tr->model.cfg.halt_max_steps) {
+		set_cause(cause, "%s: saved halt_max_steps %lld is outside 1..%d, the model's range (damaged file?)", p,
+			  (long long)counters[1], tr->model.cfg.halt_max_steps);
+		goto out;
+	}
+	if (counters[0] < 0 || counters[2] < 0) {
+		set_cause(cause, "%s: saved step %lld / optimiser step %lld is negative (damaged file?)", p,
+			  (long long)counters[0], (long long)counters[2]);
+		goto out;
+	}
+	if (get(&a, p, "param_arena", TZ_F32, n, tr->model.arena, cause) ||
+	    (tr->opts.ema > 0 && tz_find(&a, "ema_arena") && get(&a, p, "ema_arena", TZ_F32, n, tr->ema.arena, cause)) ||
+	    get(&a, p, "adam_m", TZ_F32, n, tr->opt.m, cause) || get(&a, p, "adam_v", TZ_F32, n, tr->opt.v, cause) ||
+	    get(&a, p, "batch.inputs", TZ_I32, (int64_t)b->B * b->S, b->inputs, cause) ||
+	    get(&a, p, "batch.labels", TZ_I32, (int64_t)b->B * b->S, b->labels, cause) ||
+	    get(&a, p, "batch.puzzle_ids", TZ_I32, b->B, b->puzzle_ids, cause) ||
+	    get(&a, p, "batch.zH", TZ_F32, b->B * TD, b->zH, cause) ||
+	    get(&a, p, "batch.zL", TZ_F32, b->B * TD, b->zL, cause) ||
+	    get(&a, p, "batch.steps", TZ_I32, b->B, b->steps, cause) ||
+	    get(&a, p, "batch.halted", TZ_BOOL, b->B, b->halted, cause) ||
+	    get(&a, p, "batch.run_to_max", TZ_BOOL, b->B, tr->run_to_max, cause) ||
+	    get(&a, p, "rng", TZ_I64, 4, rng, cause) || get(&a, p, "rng_spare", TZ_F64, 2, spare, cause) ||
+	    get(&a, p, "best_exact", TZ_F64, 1, &tr->best_exact, cause))
+		goto out;
+	memcpy(tr->rng.s, rng, sizeof rng);
+	tr->rng.has_spare = spare[0] != 0;
+	tr->rng.spare = spare[1];
+	tr->step = (long)counters[0];
+	tr->M = (int)counters[1];
+	tr->opt.step = (long)counters[2];
+	rc = 0;
+out:
+	tz_free(&a);
+	free(p);
+	return rc;
+}
+
+/* The run's own choices on top of a new or warm-started architecture; the
+ * loss is recorded so that all_config.yaml names the one trained with. */
+static void apply_run_options(struct hrm_config *c, const struct trainer_opts *o)
+{
+	if (o->exploration >= 0)
+		c->halt_exploration_prob = o->exploration;
+	snprintf(c->loss_type, sizeof c->loss_type, "%s",
+		 o->loss == HRM_LOSS_SOFTMAX ? "softmax_cross_entropy" : "stablemax_cross_entropy");
+}
+
+int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause)
+{
+	memset(tr, 0, sizeof *tr);
+	tr->opts = *o;
+	tr->best_exact = -1;
+	char *state = path_in(o->out, "train_state");
+	bool have_state = file_exists(state);
+	free(state);
+	if (have_state && !o->resume)
+		return set_cause(cause, "%s already holds a training run: add --resume to continue it, or choose another -o",
+				 o->out);
+	if (o->resume && !have_state)
+		return set_cause(cause, "%s: no train_state to resume from", o->out);
+	if (mkdir(o->out, 0755) != 0 && errno != EEXIST)
+		return set_cause(cause, "%s: cannot create directory: %s", o->out, strerror(errno));
+	hrm_set_threads(o->threads);
+	if (open_sources(tr, cause) != 0)
+		return -1;
+	if (o->resume) {
+		if (hrm_model_load(&tr->model, o->out, cause) != 0)
+			return -1;
+		if (tr->model.cfg.seq_len == 0)
+			tr->model.cfg.seq_len = tr->src.seq_len;
+	} else if (o->init != NULL) {
+		/* warm start: the weights (and architecture) of another checkpoint, a
+		 * fresh optimiser; RoPE models may move to another puzzle size */
+		if (hrm_model_load(&tr->model, o->init, cause) != 0)
+			return -1;
+		struct hrm_config *c = &tr->model.cfg;
+		if (c->pos_encodings == HRM_POS_LEARNED && c->seq_len != tr->src.seq_len)
+			return set_cause(cause, "%s: learned positions for seq_len %d cannot start a run on seq_len %d",
+					 o->init, c->seq_len, tr->src.seq_len);
+		if (c->vocab_size != tr->src.vocab_size)
+			return set_cause(cause, "%s: vocabulary %d does not fit the data (vocabulary %d)", o->init,
+					 c->vocab_size, tr->src.vocab_size);
+		if (c->puzzle_emb_ndim > 0 && c->num_puzzle_identifiers != tr->src.num_puzzle_identifiers)
+			return set_cause(cause, "%s: %d puzzle identifiers, the data has %d", o->init,
+					 c->num_puzzle_identifiers, tr->src.num_puzzle_identifiers);
+		c->seq_len = tr->src.seq_len;
+		apply_run_options(c, o);
+	} else {
+		struct hrm_config c;
+		hrm_config_default(&c);
+		if (o->arch == NULL)
+			return set_cause(cause, "train: --arch FILE is needed for a new run");
+		if (hrm_config_load_yaml(o->arch, &c, cause) != 0)
+			return -1;
+		c.vocab_size = tr->src.vocab_size;
+		c.seq_len = tr->src.seq_len;
+		c.num_puzzle_identifiers = c.puzzle_emb_ndim > 0 ? tr->src.num_puzzle_identifiers : 0;
+		apply_run_options(&c, o);
+		if (hrm_model_alloc(&tr->model, &c, cause) != 0)
+			return prefix_cause(cause, "%s", o->arch);
+		hrm_model_init_random(&tr->model, o->seed);
+	}
+	if (tr->model.cfg.seq_len != tr->src.seq_len || tr->model.cfg.vocab_size != tr->src.vocab_size)
+		return set_cause(cause, "%s: the model (seq_len %d, vocab %d) does not fit the data (seq_len %d, vocab %d)",
+				 o->out, tr->model.cfg.seq_len, tr->model.cfg.vocab_size, tr->src.seq_len,
+				 tr->src.vocab_size);
+	/* all_config.yaml records the settings this run trains with */
+	tr->model.cfg.train = (struct hrm_train_record){
+		.set = true, .global_batch_size = o->batch, .lr = o->lr, .lr_min_ratio = o->lr_min_ratio,
+		.beta1 = o->beta1, .beta2 = o->beta2, .weight_decay = o->weight_decay,
+		.puzzle_emb_lr = o->puzzle_emb_lr, .puzzle_emb_weight_decay = o->puzzle_emb_weight_decay,
+		.lr_warmup_steps = o->warmup, .seed = (unsigned long)o->seed,
+	};
+	if (hrm_model_alloc(&tr->grads, &tr->model.cfg, cause) != 0)
+		return -1;
+	if (o->ema > 0) {
+		if (hrm_model_alloc(&tr->ema, &tr->model.cfg, cause) != 0)
+			return -1;
+		memcpy(tr->ema.arena, tr->model.arena, tr->model.arena_floats * sizeof(float));
+	}
+	if (optim_init(&tr->opt, &tr->model, o->optim, o->beta1, o->beta2, o->weight_decay, cause) != 0)
+		return -1;
+	if (alloc_batch(tr, o->batch, tr->src.seq_len) != 0)
+		return set_cause(cause, "train: out of memory for the batch");
+	tr->ctx = train_ctx_new(&tr->model.cfg, o->batch, tr->src.seq_len, o->grad, cause);
+	if (tr->ctx == NULL)
+		return -1;
+	hrm_rng_seed(&tr->rng, o->seed + 1);
+	tr->M = o->m_start > 0 ? o->m_start : tr->model.cfg.halt_max_steps;
+	if (o->resume && load_state(tr, cause) != 0)
+		return -1;
+	if (o->stop_at > 0 && o->stop_at <= tr->step)
+		return set_cause(cause, "train: --stop-at %ld is not after the run's saved step %ld (%s/train_state)",
+				 o->stop_at, tr->step, o->out);
+	if (o->m_now > 0)
+		tr->M = o->m_now;
+	/* a saved M was range-checked by load_state: only the options get here */
+	if (tr->M > tr->model.cfg.halt_max_steps)
+		return set_cause(cause, "train: %s %d is above the model's halt_max_steps %d",
+				 o->m_now > 0 ? "--m-now" : "--m-start", tr->M, tr->model.cfg.halt_max_steps);
+	tr->log = open_log(o->out, "train_log.csv", o->resume, tr->step, cause);
+	tr->eval_log = tr->log ? open_log(o->out, "eval_log.csv", o->resume, tr->step, cause) : NULL;
+	if (tr->log == NULL || tr->eval_log == NULL)
+		return -1;
+	if (tr->src.nmix > 0) {
+		tr->mix_log = open_option_log(o, "eval_mix_log.csv", tr->step,
+					      "step,M,size,canvas,n,exact_accuracy,exact_seg1,adaptive_exact,token_accuracy",
+					      cause);
+		if (tr->mix_log == NULL)
+			return -1;
+	}
+	if (o->eval_min_path > 0 && open_path_log(tr, o, cause) != 0)
+		return -1;
+	if (!o->resume) {
+		fprintf(tr->log, "step,lr,M,loss,lm_loss,q_halt_loss,q_continue_loss,accuracy,exact_accuracy,"
+				 "q_halt_accuracy,steps,count,grad_norm,samples_per_s\n");
+		fprintf(tr->eval_log, "step,M,n,exact_accuracy,token_accuracy,q_halt_accuracy,adaptive_exact,"
+				      "adaptive_steps");
+		for (int s = 0; s < tr->model.cfg.halt_max_steps; s++)
+			fprintf(tr->eval_log, ",exact_seg%d", s + 1);
+		fprintf(tr->eval_log, "\n");
+	}
+	return 0;
+}
+
+void trainer_teardown(struct trainer *tr)
+{
+	if (tr->log)
+		fclose(tr->log);
+	if (tr->eval_log)
+		fclose(tr->eval_log);
+	if (tr->mix_log)
+		fclose(tr->mix_log);
+	if (tr->path_log)
+		fclose(tr->path_log);
+	train_ctx_free(tr->ctx);
+	optim_free(&tr->opt);
+	struct train_batch *b = &tr->batch;
+	free(b->inputs);
+	free(b->labels);
+	free(b->puzzle_ids);
+	free(b->zH);
+	free(b->zL);
+	free(b->steps);
+	free(b->halted);
+	free(tr->run_to_max);
+	samples_close(&tr->src);
+	samples_close(&tr->eval_src);
+	if (tr->ema.arena)
+		hrm_model_free(&tr->ema);
+	if (tr->grads.arena)
+		hrm_model_free(&tr->grads);
+	if (tr->model.arena)
+		hrm_model_free(&tr->model);
+}

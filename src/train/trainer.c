@@ -1,0 +1,249 @@
+/* trainer.c - the training loop of `hrmscope train`. */
+#include "train/trainer.h"
+#include "model/engine.h"
+#include "train/evaluate.h"
+#include "train/samples.h"
+#include "io/torchzip.h"
+#include "train/train_state.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void trainer_opts_default(struct trainer_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->maze_side = 11;
+	o->maze_min_path = 1;
+	o->steps = 10000;
+	o->batch = 32;
+	o->lr = 1e-3;
+	o->lr_min_ratio = 0.0;
+	o->warmup = 200;
+	o->weight_decay = 0.1;
+	o->beta1 = 0.9;
+	o->beta2 = 0.95;
+	o->optim = OPTIM_ADAM_ATAN2;
+	o->puzzle_emb_lr = 1e-2;
+	o->puzzle_emb_weight_decay = 0.1;
+	o->grad = TRAIN_GRAD_ONE_STEP;
+	o->loss = HRM_LOSS_STABLEMAX;
+	o->clip = 1.0;
+	o->exploration = -1;
+	o->m_raise_at = 0.6;
+	o->eval_every = 500;
+	o->eval_n = 256;
+	o->checkpoint_every = 500;
+	o->threads = 2;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Fill the rows that halted with new samples. */
+static int refill(struct trainer *tr, char **cause)
+{
+	struct train_batch *b = &tr->batch;
+	for (int r = 0; r < b->B; r++) {
+		if (!b->halted[r])
+			continue;
+		int32_t *in = b->inputs + (size_t)r * b->S, *lab = b->labels + (size_t)r * b->S;
+		if (samples_next(&tr->src, &tr->rng, in, lab, &b->puzzle_ids[r], cause) != 0)
+			return -1;
+		if (labels_prepare(lab, (size_t)b->S, tr->src.ignore_label_id, tr->model.cfg.vocab_size, cause) != 0)
+			return -1;
+		tr->run_to_max[r] = tr->opts.run_to_max > 0 && hrm_rng_uniform(&tr->rng) < tr->opts.run_to_max;
+	}
+	return 0;
+}
+
+/* Held-out side x side mazes with paths of min_path moves or more, walled into
+ * the training canvas, scored over all the arch's segments. */
+static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, int min_path, uint64_t seed,
+		       struct eval_result *q, char **cause)
+{
+	struct sample_source s;
+	if (samples_open_maze(&s, side, tr->src.canvas, min_path, tr->opts.maze_loops, cause) != 0)
+		return -1;
+	int rc = evaluate(m, &s, seed, tr->opts.eval_n, tr->opts.batch, tr->model.cfg.halt_max_steps, q, cause);
+	samples_close(&s);
+	return rc;
+}
+
+static int run_eval(struct trainer *tr, char **cause)
+{
+	const struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
+	struct eval_result r;
+	int Mfull = tr->model.cfg.halt_max_steps;
+	/* always evaluate all the arch's segments: that is what the official eval does */
+	if (evaluate(m, &tr->eval_src, tr->eval_seed, tr->opts.eval_n, tr->opts.batch, Mfull, &r, cause) != 0)
+		return -1;
+	double exact = (double)r.exact / r.n, first = (double)r.exact_at[0] / r.n;
+	fprintf(tr->eval_log, "%ld,%d,%d,%.6f,%.6f,%.6f,%.6f,%.4f", tr->step, tr->M, r.n, exact, r.token_acc / r.n,
+		(double)r.q_halt_correct / r.n, (double)r.adaptive_exact / r.n, r.adaptive_steps / r.n);
+	for (int s = 0; s < Mfull; s++)
+		fprintf(tr->eval_log, ",%.6f", (double)r.exact_at[s] / r.n);
+	fprintf(tr->eval_log, "\n");
+	fflush(tr->eval_log);
+	if (!tr->opts.quiet)
+		fprintf(stderr, "%seval step %ld: exact %.1f%% after %d segments (%.1f%% after 1), token %.2f%%, "
+				"adaptive %.1f%% in %.2f segments\n",
+			isatty(2) ? "\r\033[K" : "", tr->step, 100 * exact, Mfull, 100 * first,
+			100 * r.token_acc / r.n, 100.0 * r.adaptive_exact / r.n, r.adaptive_steps / r.n);
+	/* with a size mix: the smaller sizes too, walled in as in training; the
+	 * curriculum then looks at the mean first-segment accuracy over sizes */
+	double trigger = first;
+	int sizes = 1, sides[SAMPLES_MAX_MIX], nsides = samples_mix_sides(&tr->src, sides);
+	for (int i = 0; tr->mix_log != NULL && i < nsides; i++) {
+		int side = sides[i];
+		if (side == tr->src.side)
+			continue;
+		struct eval_result q;
+		if (eval_walled(tr, m, side, tr->opts.maze_min_path, tr->eval_seed + (uint64_t)side, &q, cause) != 0)
+			return -1;
+		fprintf(tr->mix_log, "%ld,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, q.n,
+			(double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
+			q.token_acc / q.n);
+		fflush(tr->mix_log);
+		trigger += (double)q.exact_at[0] / q.n;
+		sizes++;
+		if (!tr->opts.quiet)
+			fprintf(stderr, "eval step %ld, %dx%d mazes in the canvas: exact %.1f%% after %d segments "
+					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * q.exact / q.n, Mfull,
+				100.0 * q.exact_at[0] / q.n);
+	}
+	/* --eval-min-path: the same on mazes whose paths are long (another stream) */
+	for (int i = 0; i < tr->npath; i++) {
+		int side = tr->path_sides[i], L = tr->opts.eval_min_path;
+		struct eval_result q;
+		if (eval_walled(tr, m, side, L, tr->eval_seed + 0x9a7bULL + (uint64_t)side, &q, cause) != 0)
+			return -1;
+		fprintf(tr->path_log, "%ld,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, L,
+			q.n, (double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
+			q.token_acc / q.n);
+		fflush(tr->path_log);
+		if (!tr->opts.quiet)
+			fprintf(stderr, "eval step %ld, %dx%d mazes with paths of %d+ moves: exact %.1f%% after %d segments "
+					"(%.1f%% after 1)\n", tr->step, side, side, L, 100.0 * q.exact / q.n, Mfull,
+				100.0 * q.exact_at[0] / q.n);
+	}
+	/* curriculum: raise M once the first segment solves enough on its own */
+	trigger /= sizes;
+	if (tr->M < Mfull && trigger >= tr->opts.m_raise_at) {
+		tr->M = Mfull;
+		fprintf(stderr, "curriculum: halt_max_steps raised to %d at step %ld\n", Mfull, tr->step);
+	}
+	if (exact > tr->best_exact || tr->best_exact < 0) {
+		tr->best_exact = exact;
+		char *dir = xmalloc(strlen(tr->opts.out) + 8);
+		sprintf(dir, "%s/best", tr->opts.out);
+		int rc = hrm_model_save(m, dir, cause);
+		free(dir);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void progress(struct trainer *tr, const struct train_metrics *met, double sps)
+{
+	if (tr->opts.quiet || !isatty(2))
+		return;
+	double eta = sps > 0 ? (double)(tr->opts.steps - tr->step) * tr->opts.batch / sps : 0;
+	fprintf(stderr, "\r\033[Kstep %ld/%ld  loss %.4f  lm %.4f  exact %.1f%%  M %d  %.0f samples/s  ETA %02d:%02d:%02d",
+		tr->step, tr->opts.steps, met->loss / tr->opts.batch, met->lm_loss / tr->opts.batch,
+		met->count ? 100.0 * met->exact_accuracy / met->count : 0.0, tr->M, sps, (int)(eta / 3600),
+		(int)fmod(eta / 60, 60), (int)fmod(eta, 60));
+}
+
+int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **cause)
+{
+	struct trainer tr;
+	if (trainer_setup(&tr, o, cause) != 0) {
+		trainer_teardown(&tr);
+		return -1;
+	}
+	int rc = 0;
+	int B = o->batch;
+	struct train_segment_opts so = {
+		.grad = o->grad, .loss = o->loss, .q_learning = true,
+		.halt_exploration_prob = o->exploration >= 0 ? o->exploration : tr.model.cfg.halt_exploration_prob,
+	};
+	double t_last = now_s(), sps = 0;
+	long steps_since = 0;
+	long last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
+	while (tr.step < last && !*stop_flag) {
+		struct train_metrics met = { 0 };
+		if (refill(&tr, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		memset(tr.grads.arena, 0, tr.grads.arena_floats * sizeof(float));
+		so.halt_max_steps = tr.M;
+		if (train_segment(tr.ctx, &tr.model, &tr.grads, &tr.batch, &so, 1.0 / B, &tr.rng, &met, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		/* rows drawn to run to M do not halt early (trains the late segments) */
+		for (int r = 0; r < B; r++)
+			if (tr.run_to_max[r] && tr.batch.steps[r] < tr.M)
+				tr.batch.halted[r] = false;
+		double gnorm = clip_grad_norm(&tr.model, &tr.grads, o->clip);
+		double lr = lr_at(tr.step, o->lr, o->warmup, o->steps, o->lr_min_ratio);
+		double plr = lr_at(tr.step, o->puzzle_emb_lr, o->warmup, o->steps, o->lr_min_ratio);
+		optim_step(&tr.opt, &tr.model, &tr.grads, lr);
+		puzzle_emb_sign_sgd(&tr.model, &tr.grads, tr.batch.puzzle_ids, B, plr, o->puzzle_emb_weight_decay);
+		if (o->ema > 0)
+			ema_update(&tr.ema, &tr.model, o->ema);
+		tr.step++;
+		steps_since++;
+		double t = now_s();
+		if (t - t_last >= 1.0) {
+			sps = (double)steps_since * B / (t - t_last);
+			t_last = t;
+			steps_since = 0;
+		}
+		if (!isfinite(met.loss)) {
+			rc = set_cause(cause, "training diverged at step %ld (loss %g); the last checkpoint is kept",
+				       tr.step, met.loss);
+			break;
+		}
+		fprintf(tr.log, "%ld,%.6g,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.4f,%d,%.5g,%.1f\n", tr.step, lr, tr.M,
+			met.loss / B, met.lm_loss / B, met.q_halt_loss / B, met.q_continue_loss / B,
+			met.count ? met.accuracy / met.count : 0.0, met.count ? (double)met.exact_accuracy / met.count : 0.0,
+			met.count ? (double)met.q_halt_accuracy / met.count : 0.0,
+			met.count ? (double)met.steps / met.count : 0.0, met.count, gnorm, sps);
+		progress(&tr, &met, sps);
+		if (o->eval_every > 0 && tr.step % o->eval_every == 0 && run_eval(&tr, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == last) {
+			fflush(tr.log);
+			if (train_state_save(&tr, cause) != 0) {
+				rc = -1;
+				break;
+			}
+		}
+	}
+	if (rc == 0 && *stop_flag) {
+		fprintf(stderr, "%sinterrupted at step %ld: saving\n", isatty(2) ? "\r\033[K" : "", tr.step);
+		rc = train_state_save(&tr, cause);
+	}
+	if (!o->quiet && isatty(2))
+		fprintf(stderr, "\n");
+	if (rc == 0 && !*stop_flag && last < o->steps)
+		fprintf(stderr, "stopped at step %ld of %ld (--stop-at): saved; --resume goes on\n", tr.step, o->steps);
+	trainer_teardown(&tr);
+	return rc;
+}

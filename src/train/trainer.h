@@ -1,0 +1,56 @@
+/* trainer.h - `hrmscope train`: the official HRM training recipe (deep
+ * supervision on a carried batch, 1-step or full gradient, ACT Q-learning,
+ * AdamATan2/AdamW + sign-SGD, warm-up + cosine) with the levers our trials
+ * found necessary on a CPU: a halt_max_steps curriculum raised on measured
+ * accuracy, more exploration, a share of rows run to M, EMA weights, the
+ * best-eval checkpoint.  Resumable: every checkpoint holds the optimiser,
+ * the carried batch and the random state, so a resumed run continues the
+ * same curve. */
+#ifndef HRM_TRAINER_H
+#define HRM_TRAINER_H
+
+#include "train/optim.h"
+#include "train/train.h"
+
+struct trainer_opts {
+	const char *arch;           /* arch yaml (new runs) */
+	const char *init;           /* or a checkpoint folder whose weights start the run */
+	const char *data;           /* dataset folder, or NULL for generated mazes */
+	int maze_side, maze_canvas, maze_min_path;
+	int maze_mix[8], maze_nmix;  /* training sizes drawn from this list (0: maze_side only) */
+	int eval_min_path;           /* > 0: each eval also scores held-out mazes whose path has at
+	                                least this many moves, per size (eval_path_log.csv) */
+	double maze_loops;
+	const char *out;            /* output directory */
+	long steps;                 /* total optimiser steps */
+	long stop_at;               /* > 0: save and stop after this step; the schedule still spans steps */
+	int batch;
+	double lr, lr_min_ratio;
+	long warmup;
+	double weight_decay, beta1, beta2;
+	enum optim_kind optim;
+	double puzzle_emb_lr, puzzle_emb_weight_decay;
+	enum train_grad_mode grad;
+	enum hrm_loss_kind loss;
+	double clip;                /* 0 = none */
+	double ema;                 /* 0 = none, else decay (e.g. 0.999) */
+	double exploration;         /* halt_exploration_prob (overrides the arch's when >= 0) */
+	double run_to_max;          /* share of new rows that never halt before M */
+	int m_start;                /* curriculum: M at the start (0 = the arch's M throughout) */
+	int m_now;                  /* M from now on, over --m-start and a resumed run's M (0 = unset) */
+	double m_raise_at;          /* raise M to the arch's when eval exact after segment 1 >= this */
+	long eval_every;
+	int eval_n;
+	long checkpoint_every;
+	uint64_t seed;
+	int threads;
+	bool resume;
+	bool quiet;                 /* no progress bar */
+};
+
+void trainer_opts_default(struct trainer_opts *o);
+/* Runs (or resumes) training; returns 0, or -1 with cause.  Stops early and
+ * saves on SIGINT/SIGTERM when stop_flag becomes nonzero. */
+int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **cause);
+
+#endif
