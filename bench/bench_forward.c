@@ -24,6 +24,7 @@
 #include "bench_common.h"
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 
 #include <cblas.h>
 #include <math.h>

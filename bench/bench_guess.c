@@ -20,6 +20,7 @@
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "analysis/perturb.h"
 #include "puzzles/puzzle.h"
 

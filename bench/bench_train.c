@@ -16,6 +16,7 @@
 #include "bench_common.h"
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "model/loss.h"
 #include "train/optim.h"
 #include "train/samples.h"

@@ -9,6 +9,7 @@
  * stopping at the zip's checksum. */
 #include "fuzz.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "io/pickle_read.h"
 #include "io/torchzip.h"
 

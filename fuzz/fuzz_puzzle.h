@@ -5,7 +5,7 @@
 #define HRM_FUZZ_PUZZLE_H
 
 #include "puzzles/puzzle.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* arc.c - ARC task files (jansson), the 30x30 canvas encoding, decoding,
  * augmentations and the puzzle operations. */
 #include "puzzles/arc.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 #include "core/util.h"
 
 #include <jansson.h>

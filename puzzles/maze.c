@@ -1,6 +1,6 @@
 /* maze.c - maze text/CSV parsing, formatting, BFS solver and answer check. */
 #include "puzzles/maze.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 #include "core/util.h"
 
 #include <stdio.h>

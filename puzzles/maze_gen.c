@@ -1,6 +1,6 @@
 /* maze_gen.c - the seedable maze generator (the rules are stated in maze.h). */
 #include "puzzles/maze.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 #include "core/util.h"
 
 #include <stdio.h>

@@ -1,9 +1,11 @@
-/* puzzle.c - what the puzzle kinds share: loading files (kind guessing,
- * CSV), text helpers and the dihedral transforms. */
+/* puzzle.c - the registry of puzzle kinds and the loader above them: which
+ * kind a file holds (kind guessing, official CSVs, sudoku lists, ARC tasks)
+ * and the official CSV row of a puzzle.  The kinds' shared text helpers are
+ * text.c; the dihedral transforms dihedral.c. */
 #include "puzzles/puzzle.h"
 #include "puzzles/arc.h"
 #include "puzzles/maze.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 #include "puzzles/sudoku.h"
 #include "core/util.h"
 
@@ -31,140 +33,8 @@ const struct puzzle_ops *puzzle_ops_for(enum puzzle_kind k)
 	return NULL;
 }
 
-bool puzzle_next_line(const char **pos, const char *end, struct puzzle_line *ln)
-{
-	const char *s = *pos;
-	if (s >= end)
-		return false;
-	const char *nl = memchr(s, '\n', (size_t)(end - s));
-	const char *e = nl ? nl : end;
-	ln->s = s;
-	ln->len = (size_t)(e - s);
-	if (ln->len > 0 && s[ln->len - 1] == '\r')
-		ln->len--;
-	ln->no++;
-	*pos = nl ? nl + 1 : end;
-	return true;
-}
+/* ---- files ---- */
 
-const char *puzzle_char_name(unsigned char c, char *buf)
-{
-	if (c == '\t')
-		snprintf(buf, 16, "tab");
-	else if (c == '\'')
-		snprintf(buf, 16, "\"'\"");
-	else if (isprint(c))
-		snprintf(buf, 16, "'%c'", c);
-	else
-		snprintf(buf, 16, "byte 0x%02x", c);
-	return buf;
-}
-
-const char *puzzle_basename(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	return b ? b + 1 : path;
-}
-
-void puzzle_set_name(struct puzzle *p, const char *name)
-{
-	snprintf(p->name, sizeof p->name, "%s", name);
-}
-
-/* ---- CSV ---- */
-
-int puzzle_csv_next(const char **pos, const char *end, int *line, struct puzzle_csv_rec *rec, const char *fname,
-		    char **cause)
-{
-	const char *s = *pos;
-	memset(rec, 0, sizeof *rec);
-	/* blank lines hold no record (as Python's csv reader) */
-	while (s < end && (*s == '\n' || *s == '\r')) {
-		if (*s == '\n')
-			(*line)++;
-		s++;
-	}
-	if (s >= end) {
-		*pos = s;
-		return 0;
-	}
-	rec->line = *line;
-	size_t cap = 256, n = 0, off[PUZZLE_CSV_MAX_FIELDS];
-	rec->buf = xmalloc(cap);
-	for (;;) {
-		if (rec->nfields == PUZZLE_CSV_MAX_FIELDS) {
-			set_cause(cause, "%s: line %d: more than %d fields", fname, rec->line, PUZZLE_CSV_MAX_FIELDS);
-			puzzle_csv_free(rec);
-			return -1;
-		}
-		off[rec->nfields] = n;
-		bool quoted = s < end && *s == '"';
-		if (quoted)
-			s++;
-		for (;;) {
-			if (s >= end) {
-				if (quoted) {
-					set_cause(cause, "%s: line %d: a quoted field is not closed", fname,
-						  rec->line);
-					puzzle_csv_free(rec);
-					return -1;
-				}
-				break;
-			}
-			char ch = *s;
-			if (quoted && ch == '"') {
-				if (s + 1 < end && s[1] == '"') {
-					s++;
-				} else {
-					quoted = false;
-					s++;
-					continue;
-				}
-			} else if (!quoted && (ch == ',' || ch == '\n' || ch == '\r')) {
-				break;
-			}
-			if (ch == '\n')
-				(*line)++;
-			if (n + 2 >= cap) {
-				cap *= 2;
-				rec->buf = xrealloc(rec->buf, cap);
-			}
-			rec->buf[n++] = ch;
-			s++;
-		}
-		if (n + 1 >= cap) {
-			cap *= 2;
-			rec->buf = xrealloc(rec->buf, cap);
-		}
-		rec->buf[n++] = '\0';
-		rec->flen[rec->nfields] = n - 1 - off[rec->nfields];
-		rec->nfields++;
-		if (s < end && *s == ',') {
-			s++;
-			continue;
-		}
-		break;
-	}
-	if (s < end && *s == '\r')
-		s++;
-	if (s < end && *s == '\n') {
-		s++;
-		(*line)++;
-	}
-	/* pointers only now: the buffer may have moved while growing */
-	for (int i = 0; i < rec->nfields; i++)
-		rec->field[i] = rec->buf + off[i];
-	*pos = s;
-	return 1;
-}
-
-void puzzle_csv_free(struct puzzle_csv_rec *rec)
-{
-	free(rec->buf);
-	memset(rec, 0, sizeof *rec);
-}
-
-/* Digits and dots only: a sudoku (its reader names a wrong length). */
 static bool is_sudoku_question(const char *q, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -450,60 +320,4 @@ char *puzzle_csv_row(const struct puzzle *p, const char *source, long rating)
 	free(q);
 	free(a);
 	return row;
-}
-
-/* ---- dihedral transforms ---- */
-
-void puzzle_dihedral_shape(int tid, int rows, int cols, int *out_rows, int *out_cols)
-{
-	bool swap = tid == 1 || tid == 3 || tid == 6 || tid == 7;
-	*out_rows = swap ? cols : rows;
-	*out_cols = swap ? rows : cols;
-}
-
-void puzzle_dihedral_source(int tid, int rows, int cols, int r, int c, int *src_r, int *src_c)
-{
-	/* numpy semantics on a rows x cols input, e.g. rot90: out[r][c] = in[c][cols-1-r] */
-	switch (tid) {
-	case 1:
-		*src_r = c, *src_c = cols - 1 - r;
-		break;
-	case 2:
-		*src_r = rows - 1 - r, *src_c = cols - 1 - c;
-		break;
-	case 3:
-		*src_r = rows - 1 - c, *src_c = r;
-		break;
-	case 4:
-		*src_r = r, *src_c = cols - 1 - c;
-		break;
-	case 5:
-		*src_r = rows - 1 - r, *src_c = c;
-		break;
-	case 6:
-		*src_r = c, *src_c = r;
-		break;
-	case 7:
-		*src_r = rows - 1 - c, *src_c = cols - 1 - r;
-		break;
-	default:
-		*src_r = r, *src_c = c;
-		break;
-	}
-}
-
-int puzzle_dihedral_inverse(int tid)
-{
-	static const int inv[8] = { 0, 3, 2, 1, 4, 5, 6, 7 };
-	return tid >= 0 && tid < 8 ? inv[tid] : 0;
-}
-
-void puzzle_dihedral(int tid, int side, const int32_t *in, int32_t *out)
-{
-	for (int r = 0; r < side; r++)
-		for (int c = 0; c < side; c++) {
-			int sr, sc;
-			puzzle_dihedral_source(tid, side, side, r, c, &sr, &sc);
-			out[r * side + c] = in[sr * side + sc];
-		}
 }

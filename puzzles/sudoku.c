@@ -1,24 +1,12 @@
 /* sudoku.c - sudoku text/CSV parsing, formatting, the rule validator and
  * the official augmentation. */
 #include "puzzles/sudoku.h"
-#include "puzzles/puzzle_priv.h"
+#include "puzzles/text.h"
 #include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void sudoku_to_digits(const int32_t *tokens, uint8_t *digits)
-{
-	for (int i = 0; i < SUDOKU_CELLS; i++)
-		digits[i] = tokens[i] >= 2 && tokens[i] <= 10 ? (uint8_t)(tokens[i] - 1) : 0;
-}
-
-void sudoku_from_digits(const uint8_t *digits, int32_t *tokens)
-{
-	for (int i = 0; i < SUDOKU_CELLS; i++)
-		tokens[i] = digits[i] >= 1 && digits[i] <= 9 ? digits[i] + 1 : SUDOKU_BLANK;
-}
 
 /* Where each cell came from in the text, for messages (line 0: a CSV
  * field, named by character number). */

@@ -33,6 +33,8 @@ char *sudoku_format(const struct puzzle *p, const int32_t *cells);
 /* Digits <-> tokens: digits[i] is 0 (blank) or 1..9. */
 void sudoku_to_digits(const int32_t *tokens, uint8_t *digits);
 void sudoku_from_digits(const uint8_t *digits, int32_t *tokens);
+/* The k-th cell (0..8) of unit u: rows 0..8, columns 9..17, boxes 18..26. */
+int sudoku_unit_cell(int u, int k);
 
 /* Search effort.  The solver propagates naked and hidden singles, then
  * branches on the empty cell with the fewest candidates (lowest index on

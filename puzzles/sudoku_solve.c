@@ -28,17 +28,6 @@ static int box_of(int i)
 	return (i / 27) * 3 + (i % 9) / 3;
 }
 
-/* The cells of unit u: rows 0..8, columns 9..17, boxes 18..26. */
-static int unit_cell(int u, int k)
-{
-	if (u < 9)
-		return u * 9 + k;
-	if (u < 18)
-		return k * 9 + (u - 9);
-	int b = u - 18;
-	return ((b / 3) * 3 + k / 3) * 9 + (b % 3) * 3 + k % 3;
-}
-
 static unsigned cand(const struct grid *g, int i)
 {
 	return ALL & ~(unsigned)(g->row[i / 9] | g->col[i % 9] | g->box[box_of(i)]);
@@ -83,7 +72,7 @@ static bool propagate(struct grid *g)
 		for (int u = 0; u < 27; u++) {
 			unsigned once = 0, twice = 0, used = 0;
 			for (int k = 0; k < 9; k++) {
-				int i = unit_cell(u, k);
+				int i = sudoku_unit_cell(u, k);
 				if (g->v[i]) {
 					used |= 1u << (g->v[i] - 1);
 					continue;
@@ -100,7 +89,7 @@ static bool propagate(struct grid *g)
 				continue;
 			int d = lowest_digit(single);
 			for (int k = 0; k < 9; k++) {
-				int i = unit_cell(u, k);
+				int i = sudoku_unit_cell(u, k);
 				if (!g->v[i] && (cand(g, i) & (1u << (d - 1)))) {
 					place(g, i, d);
 					break;
@@ -152,27 +141,6 @@ static void search(struct search *x, struct grid *g)
 		place(&next, best, digits[k]);
 		search(x, &next);
 	}
-}
-
-int sudoku_conflict(const uint8_t *digits, int *a, int *b)
-{
-	for (int u = 0; u < 27; u++) {
-		int seen[10];
-		for (int d = 0; d < 10; d++)
-			seen[d] = -1;
-		for (int k = 0; k < 9; k++) {
-			int i = unit_cell(u, k), d = digits[i];
-			if (d < 1 || d > 9)
-				continue;
-			if (seen[d] >= 0) {
-				*a = seen[d];
-				*b = i;
-				return 0;
-			}
-			seen[d] = i;
-		}
-	}
-	return -1;
 }
 
 static int solve_with(const uint8_t *digits, uint8_t *solution, int limit, struct sudoku_stats *stats,

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,93 +36,6 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n  --version  print the version\n");
-}
-
-int cli_fail(char *msg)
-{
-	fprintf(stderr, "hrmscope: %s\n", msg ? msg : "unknown error");
-	free(msg);
-	return EXIT_RUNTIME;
-}
-
-int cli_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "hrmscope %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n(see hrmscope %s --help)\n", cmd);
-	va_end(ap);
-	return EXIT_USAGE;
-}
-
-int cli_int(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int cli_double(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int cli_opt_int(const char *cmd, const char *opt, const char *value, long lo, long hi, long *out)
-{
-	if (cli_int(value, lo, hi, out))
-		return cli_usage(cmd, "%s: expected an integer %ld..%ld, got '%s'", opt, lo, hi, value);
-	return 0;
-}
-
-int cli_opt_double(const char *cmd, const char *opt, const char *value, double lo, double hi, double *out)
-{
-	double v;
-	if (cli_double(value, &v) || !(v >= lo && v <= hi))
-		return cli_usage(cmd, "%s: expected a number in %g..%g, got '%s'", opt, lo, hi, value);
-	*out = v;
-	return 0;
-}
-
-int cli_load_model(const struct model_source *src, struct hrm_model *m)
-{
-	char *cause = NULL;
-	if (src->model) {
-		if (hrm_model_load(m, src->model, &cause) != 0) {
-			cli_fail(cause);
-			return -1;
-		}
-		if (m->warning[0])
-			fprintf(stderr, "hrmscope: %s\n", m->warning);
-		return 0;
-	}
-	struct hrm_config c;
-	hrm_config_default(&c);
-	if (hrm_config_load_yaml(src->arch, &c, &cause) != 0) {
-		cli_fail(cause);
-		return -1;
-	}
-	c.vocab_size = (int)src->vocab;
-	c.seq_len = (int)src->seq_len;
-	c.num_puzzle_identifiers = c.puzzle_emb_ndim > 0 ? (int)src->puzzle_ids : 0;
-	if (hrm_model_alloc(m, &c, &cause) != 0) {
-		prefix_cause(&cause, "%s", src->arch);
-		cli_fail(cause);
-		return -1;
-	}
-	hrm_model_init_random(m, src->seed);
-	snprintf(m->name, sizeof m->name, "random(%s, seed %llu)", src->arch, src->seed);
-	return 0;
 }
 
 /* A closed standard descriptor would be handed out by the next open(): the

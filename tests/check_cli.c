@@ -9,6 +9,7 @@
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "puzzles/maze.h"
 #include "io/npy.h"
 #include "puzzles/puzzle.h"

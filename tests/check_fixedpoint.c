@@ -5,6 +5,7 @@
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "core/util.h"
 
 #include "test_util.h"

@@ -5,6 +5,7 @@
  * float64 reference with a per-segment tolerance (see tolerance()). */
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "io/torchzip.h"
 #include "core/util.h"
 

@@ -8,6 +8,7 @@
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "core/rng.h"
 #include "core/util.h"
 

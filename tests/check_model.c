@@ -1,6 +1,7 @@
 /* check_model.c - model allocation, the official init, parameter count,
  * save/load round trip, and every bad checkpoint in tests/fixtures/bad. */
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "io/torchzip.h"
 #include "core/util.h"
 

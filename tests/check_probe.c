@@ -8,6 +8,7 @@
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "puzzles/maze.h"
 #include "analysis/probe_simple.h"
 #include "puzzles/puzzle.h"

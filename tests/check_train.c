@@ -14,6 +14,7 @@
  * gives errors of order 1e-2..1. */
 #include "model/engine.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "model/loss.h"
 #include "puzzles/puzzle.h"
 #include "core/rng.h"

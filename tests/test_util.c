@@ -1,6 +1,7 @@
 /* test_util.c - helpers shared by the test programs. */
 #include "test_util.h"
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "puzzles/puzzle.h"
 #include "core/rng.h"
 #include "core/util.h"

@@ -2,6 +2,7 @@
  * official checkpoint format.  The paper compares trained and untrained
  * models, so an untrained one is a real artefact. */
 #include "cli/cli.h"
+#include "io/checkpoint.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * all_config.yaml) to and from struct hrm_model, checked against the tensor
  * table: every name, rank and shape, nothing missing, nothing extra. */
 #include "model/hrm.h"
+#include "io/checkpoint.h"
 #include "core/half.h"
 #include "io/torchzip.h"
 #include "io/torchzip_write.h"

@@ -1,4 +1,6 @@
-/* hrm.h - the Hierarchical Reasoning Model (HRM ACT v1): config, weights, engine.
+/* hrm.h - the Hierarchical Reasoning Model (HRM ACT v1): its weights, the
+ * tensor table and the model's memory (hrm_config.h has the config; engine.h
+ * runs it; io/checkpoint.h reads and writes it).
  *
  * The engine never touches the terminal and never exits: fallible functions
  * return 0 on success or -1 with *cause set to a malloc'd one-line message
@@ -6,62 +8,11 @@
 #ifndef HRM_H
 #define HRM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 
-enum hrm_pos { HRM_POS_ROPE = 0, HRM_POS_LEARNED = 1 };
-
-struct hrm_config {
-	/* architecture (arch: section of all_config.yaml) */
-	int hidden_size;            /* d */
-	int num_heads;              /* h; head_dim = d / h */
-	int H_layers, L_layers;
-	int H_cycles, L_cycles;
-	double expansion;           /* SwiGLU width factor */
-	int puzzle_emb_ndim;        /* P, 0 = no puzzle embedding */
-	enum hrm_pos pos_encodings;
-	int halt_max_steps;         /* M */
-	double halt_exploration_prob;
-	double rms_norm_eps;        /* 1e-5 */
-	double rope_theta;          /* 10000 */
-	char loss_type[48];         /* stablemax_cross_entropy | softmax_cross_entropy */
-
-	/* from the data (dataset.json) or the tensors' shapes */
-	int vocab_size;             /* V */
-	int seq_len;                /* S, puzzle cells */
-	int num_puzzle_identifiers; /* rows of puzzle_emb.weights */
-
-	/* the training settings all_config.yaml records (the official trainer's
-	 * keys); when train.set is false (a model hrmscope did not train), the
-	 * official defaults are written */
-	struct hrm_train_record {
-		bool set;
-		int global_batch_size;
-		double lr, lr_min_ratio, beta1, beta2, weight_decay, puzzle_emb_lr, puzzle_emb_weight_decay;
-		long lr_warmup_steps;
-		unsigned long seed;
-	} train;
-
-	/* derived by hrm_config_derive() */
-	int head_dim;               /* d / h */
-	int inter;                  /* SwiGLU width, multiple of 256 */
-	int puzzle_emb_len;         /* Lp = ceil(P / d) */
-	int T;                      /* S + Lp positions */
-};
-
-/* Fills the derived fields and checks that the config is valid. */
-int hrm_config_derive(struct hrm_config *c, char **cause);
-/* The official hrm_v1 architecture (vocab/seq_len/ids left 0). */
-void hrm_config_default(struct hrm_config *c);
-
-/* Config files (config.c): `all_config.yaml` (with an `arch:` section) or a
- * bare arch file like models/hrm_v1.yaml.  Fields absent from the file keep
- * the values already in *c. */
-int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause);
-/* The same from memory (data need not be NUL-terminated); name is used in messages. */
-int hrm_config_load_yaml_mem(const char *data, size_t len, const char *name, struct hrm_config *c, char **cause);
-int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **cause);
+#include "model/hrm_config.h"
 
 struct hrm_block_weights {
 	float *qkv;     /* (3d) x d   self_attn.qkv_proj.weight, rows [q heads | k heads | v heads] */
@@ -112,16 +63,5 @@ void hrm_model_free(struct hrm_model *m);
  * zero puzzle embeddings, q_head W = 0 and b = -5. */
 void hrm_model_init_random(struct hrm_model *m, uint64_t seed);
 size_t hrm_model_param_count(const struct hrm_model *m, bool include_buffers);
-
-/* Checkpoints (checkpoint.c): DIR/checkpoint + DIR/all_config.yaml, or a
- * checkpoint file with all_config.yaml beside it. */
-int hrm_model_load(struct hrm_model *m, const char *path, char **cause);
-int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause);
-/* The tensors of a loaded archive checked against cfg (vocab_size,
- * num_puzzle_identifiers and learned seq_len come from their shapes) and
- * copied into a new model; ck and cfgpath name the files in messages. */
-struct tz_archive;
-int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, const struct tz_archive *a,
-			   const char *ck, const char *cfgpath, char **cause);
 
 #endif

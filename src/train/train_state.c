@@ -1,5 +1,6 @@
 /* train_state.c - trainer set-up, resumable checkpoints, tear-down. */
 #include "train/train_state.h"
+#include "io/checkpoint.h"
 #include "model/engine.h"
 #include "puzzles/maze.h"
 #include "io/torchzip.h"

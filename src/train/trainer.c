@@ -1,5 +1,6 @@
 /* trainer.c - the training loop of `hrmscope train`. */
 #include "train/trainer.h"
+#include "io/checkpoint.h"
 #include "model/engine.h"
 #include "train/evaluate.h"
 #include "train/samples.h"

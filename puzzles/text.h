@@ -1,7 +1,7 @@
-/* puzzle_priv.h - helpers shared by the puzzle kinds' implementations; not
- * part of the interface (include puzzle.h, maze.h, sudoku.h, arc.h). */
-#ifndef HRM_PUZZLE_PRIV_H
-#define HRM_PUZZLE_PRIV_H
+/* text.h - helpers shared by the puzzle kinds' parsers (text.c); not part of
+ * the interface (include puzzle.h, maze.h, sudoku.h, arc.h). */
+#ifndef HRM_PUZZLES_TEXT_H
+#define HRM_PUZZLES_TEXT_H
 
 #include "puzzles/puzzle.h"
 

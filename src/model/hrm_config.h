@@ -1,0 +1,64 @@
+/* hrm_config.h - the HRM architecture and the training settings a model
+ * records, as all_config.yaml holds them (hrm_config.c reads and writes it).
+ * Fallible functions return 0, or -1 with *cause set to a malloc'd one-line
+ * message naming the file and the problem. */
+#ifndef HRM_MODEL_HRM_CONFIG_H
+#define HRM_MODEL_HRM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hrm_pos { HRM_POS_ROPE = 0, HRM_POS_LEARNED = 1 };
+
+struct hrm_config {
+	/* architecture (arch: section of all_config.yaml) */
+	int hidden_size;            /* d */
+	int num_heads;              /* h; head_dim = d / h */
+	int H_layers, L_layers;
+	int H_cycles, L_cycles;
+	double expansion;           /* SwiGLU width factor */
+	int puzzle_emb_ndim;        /* P, 0 = no puzzle embedding */
+	enum hrm_pos pos_encodings;
+	int halt_max_steps;         /* M */
+	double halt_exploration_prob;
+	double rms_norm_eps;        /* 1e-5 */
+	double rope_theta;          /* 10000 */
+	char loss_type[48];         /* stablemax_cross_entropy | softmax_cross_entropy */
+
+	/* from the data (dataset.json) or the tensors' shapes */
+	int vocab_size;             /* V */
+	int seq_len;                /* S, puzzle cells */
+	int num_puzzle_identifiers; /* rows of puzzle_emb.weights */
+
+	/* the training settings all_config.yaml records (the official trainer's
+	 * keys); when train.set is false (a model hrmscope did not train), the
+	 * official defaults are written */
+	struct hrm_train_record {
+		bool set;
+		int global_batch_size;
+		double lr, lr_min_ratio, beta1, beta2, weight_decay, puzzle_emb_lr, puzzle_emb_weight_decay;
+		long lr_warmup_steps;
+		unsigned long seed;
+	} train;
+
+	/* derived by hrm_config_derive() */
+	int head_dim;               /* d / h */
+	int inter;                  /* SwiGLU width, multiple of 256 */
+	int puzzle_emb_len;         /* Lp = ceil(P / d) */
+	int T;                      /* S + Lp positions */
+};
+
+/* Fills the derived fields and checks that the config is valid. */
+int hrm_config_derive(struct hrm_config *c, char **cause);
+/* The official hrm_v1 architecture (vocab/seq_len/ids left 0). */
+void hrm_config_default(struct hrm_config *c);
+
+/* Config files (hrm_config.c): `all_config.yaml` (with an `arch:` section) or a
+ * bare arch file like models/hrm_v1.yaml.  Fields absent from the file keep
+ * the values already in *c. */
+int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause);
+/* The same from memory (data need not be NUL-terminated); name is used in messages. */
+int hrm_config_load_yaml_mem(const char *data, size_t len, const char *name, struct hrm_config *c, char **cause);
+int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **cause);
+
+#endif
