@@ -1,6 +1,7 @@
 /* main.c - hrmscope: command dispatch. */
 #include "config.h"
 #include "cli/cli.h"
+#include "ui/ui.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -70,8 +71,8 @@ int main(int argc, char **argv)
 {
 	guard_std_fds();
 	atexit(close_stdout);
-	if (argc < 2) /* no arguments: the TUI on the embedded model */
-		return cmd_tui(argc, argv);
+	if (argc < 2) /* no arguments: the TUI on the embedded model, or its solve as text without a terminal */
+		return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? cmd_tui(argc, argv) : cmd_run_embedded();
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("hrmscope %s\n", PACKAGE_VERSION);
 		return EXIT_OK;

@@ -107,17 +107,6 @@ double tui_now(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-void tui_message(struct tui *t, bool error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
-	va_end(ap);
-	t->msg_error = error;
-	t->msg_until = tui_now() + (error ? 6000 : 4000);
-	t->dirty |= DIRTY_STATUS;
-}
-
 const char *tui_grid_mode_name(enum grid_mode m)
 {
 	static const char *names[GRID_MODES] = {

@@ -1,6 +1,8 @@
 /* edit.c - the puzzle editor (e): move S or G, toggle walls, change a
  * sudoku digit or an ARC colour, then Enter re-runs the model on it. */
 #include "ui/tui.h"
+#include "ui/app.h"
+#include "ui/edit.h"
 #include "puzzles/maze.h"
 #include "puzzles/sudoku.h"
 
@@ -14,7 +16,7 @@ void edit_begin(struct tui *t)
 	t->grid_mode = GRID_INPUT;
 	if (t->cur_r >= t->puz.side || t->cur_c >= t->puz.side)
 		t->cur_r = t->cur_c = 0;
-	tui_message(t, false, "editing: move with the arrows or hjkl, Enter re-runs, Esc drops the edits");
+	app_message(t, false, "editing: move with the arrows or hjkl, Enter re-runs, Esc drops the edits");
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
 }
 
@@ -29,7 +31,7 @@ static int edit_maze(struct tui *t, enum request r, int cell)
 	int32_t *in = t->puz.input;
 	if (r == REQ_EDIT_WALL) {
 		if (in[cell] == MAZE_START || in[cell] == MAZE_GOAL) {
-			tui_message(t, true, "move S or G away first (S, G)");
+			app_message(t, true, "move S or G away first (S, G)");
 			return RES_HANDLED;
 		}
 		in[cell] = in[cell] == MAZE_WALL ? MAZE_OPEN : MAZE_WALL;
@@ -37,7 +39,7 @@ static int edit_maze(struct tui *t, enum request r, int cell)
 		int32_t tok = r == REQ_EDIT_START ? MAZE_START : MAZE_GOAL,
 		        other = tok == MAZE_START ? MAZE_GOAL : MAZE_START;
 		if (in[cell] == other) {
-			tui_message(t, true, "S and G cannot share a cell");
+			app_message(t, true, "S and G cannot share a cell");
 			return RES_HANDLED;
 		}
 		for (int c = 0; c < t->puz.seq_len; c++)
@@ -45,7 +47,7 @@ static int edit_maze(struct tui *t, enum request r, int cell)
 				in[c] = MAZE_OPEN;
 		in[cell] = tok;
 	} else {
-		tui_message(t, true, "a maze takes space/# (wall), S and G");
+		app_message(t, true, "a maze takes space/# (wall), S and G");
 		return RES_HANDLED;
 	}
 	edited(t);
@@ -61,7 +63,7 @@ int edit_key(struct tui *t, enum request r, int ch)
 		return edit_maze(t, r, cell);
 	case PUZZLE_SUDOKU:
 		if (r != REQ_EDIT_DIGIT) {
-			tui_message(t, true, "a sudoku takes digits 1-9, and 0 or . to clear");
+			app_message(t, true, "a sudoku takes digits 1-9, and 0 or . to clear");
 			return RES_HANDLED;
 		}
 		in[cell] = ch >= '1' && ch <= '9' ? (int32_t)(ch - '0' + 1) : SUDOKU_BLANK;
@@ -69,11 +71,11 @@ int edit_key(struct tui *t, enum request r, int ch)
 		return RES_HANDLED;
 	case PUZZLE_ARC:
 		if (r != REQ_EDIT_DIGIT || ch < '0' || ch > '9') {
-			tui_message(t, true, "an ARC grid takes colours 0-9");
+			app_message(t, true, "an ARC grid takes colours 0-9");
 			return RES_HANDLED;
 		}
 		if (in[cell] < 2) {
-			tui_message(t, true, "that cell is outside the input grid");
+			app_message(t, true, "that cell is outside the input grid");
 			return RES_HANDLED;
 		}
 		in[cell] = (int32_t)(ch - '0' + 2);
@@ -89,7 +91,7 @@ void edit_finish(struct tui *t, bool apply)
 		t->puz = t->saved;
 		t->focus = FOCUS_MAIN;
 		t->grid_mode = GRID_PRED;
-		tui_message(t, false, "edits dropped");
+		app_message(t, false, "edits dropped");
 		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
 		return;
 	}
@@ -100,7 +102,7 @@ void edit_finish(struct tui *t, bool apply)
 		int a, b;
 		sudoku_to_digits(t->puz.input, digits);
 		if (sudoku_conflict(digits, &a, &b) == 0) {
-			tui_message(t, true, "row %d col %d and row %d col %d hold the same digit: fix it or Esc",
+			app_message(t, true, "row %d col %d and row %d col %d hold the same digit: fix it or Esc",
 			            a / 9 + 1, a % 9 + 1, b / 9 + 1, b % 9 + 1);
 			return;
 		}
@@ -112,9 +114,9 @@ void edit_finish(struct tui *t, bool apply)
 		snprintf(t->puz.name + n, sizeof t->puz.name - n, " (edited)");
 	t->focus = FOCUS_MAIN;
 	t->grid_mode = GRID_PRED;
-	tui_restart(t);
-	tui_run(t);
+	app_restart(t);
+	app_run(t);
 	if (!t->puz.has_label)
-		tui_message(t, false, "no label for the edited puzzle%s",
+		app_message(t, false, "no label for the edited puzzle%s",
 		            t->puz.kind == PUZZLE_MAZE ? ": G cannot be reached" : "");
 }

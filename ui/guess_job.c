@@ -7,7 +7,8 @@
  * serialises concurrent level-3 calls. */
 #include "ui/tui.h"
 #include "ui/guess_view.h"
-#include "ui/tui_app.h"
+#include "ui/app.h"
+#include "ui/guess_job.h"
 #include "core/util.h"
 
 #include <pthread.h>
@@ -144,14 +145,14 @@ static void step_into(struct tui *t)
 {
 	struct guess_view *gv = t->gv;
 	if (!gv->have || gv->sel < 0 || gv->sel >= gv->res.n) {
-		tui_message(t, false, "no run to step into yet");
+		app_message(t, false, "no run to step into yet");
 		return;
 	}
 	const struct guess_one *o = &gv->res.runs[gv->sel];
 	struct puzzle *v = xmalloc(sizeof *v);
 	char *cause = NULL, why[512];
 	if (perturb_apply(&o->pt, &gv->orig, v, &cause) != 0) {
-		tui_message(t, true, "%s", cause ? cause : "cannot make the version");
+		app_message(t, true, "%s", cause ? cause : "cannot make the version");
 		free(cause);
 		free(v);
 		return;
@@ -166,11 +167,11 @@ static void step_into(struct tui *t)
 		t->noise_sigma = sigma;
 		t->noise_seed = seed;
 		t->focus = FOCUS_GUESS;
-		tui_message(t, true, "%s", why);
+		app_message(t, true, "%s", why);
 	} else {
 		gv->stepped = true;
 		memcpy(gv->stepped_input, v->input, (size_t)v->seq_len * sizeof *v->input);
-		tui_message(t, false, "run %d (%s) in its own frame: G goes back to the guesses", gv->sel + 1, o->pt.desc);
+		app_message(t, false, "run %d (%s) in its own frame: G goes back to the guesses", gv->sel + 1, o->pt.desc);
 	}
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 	free(v);
@@ -242,7 +243,7 @@ int guess_request(struct tui *t, enum request r)
 	case REQ_REDRAW:
 		return RES_NONE;
 	default:
-		tui_message(t, false, "Esc or G goes back to the debugger");
+		app_message(t, false, "Esc or G goes back to the debugger");
 		break;
 	}
 	return RES_HANDLED;
@@ -266,7 +267,7 @@ bool guess_poll(struct tui *t)
 	if (news) {
 		t->dirty |= DIRTY_GUESS | DIRTY_STATUS;
 		if (err[0] && strcmp(err, "cancelled") != 0)
-			tui_message(t, true, "guesses: %s", err);
+			app_message(t, true, "guesses: %s", err);
 	}
 	return running || news;
 }

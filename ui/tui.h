@@ -58,8 +58,9 @@ enum {
 	    DIRTY_HEADER | DIRTY_GRID | DIRTY_CHARTS | DIRTY_HALT | DIRTY_PR | DIRTY_INSPECT | DIRTY_STATUS,
 };
 
-/* key handler results */
-enum { RES_NONE = 0, RES_HANDLED = 1, RES_QUIT = 2 };
+/* key and click handler results: RES_GOTO asks the loop to move the run to a
+ * position (a view changes only what it shows; the loop moves the run) */
+enum { RES_NONE = 0, RES_HANDLED = 1, RES_QUIT = 2, RES_GOTO = 3 };
 
 struct tui;
 struct view;
@@ -68,8 +69,9 @@ struct view_ops {
 	const char *name;
 	unsigned dirty; /* dirty bits that repaint this view */
 	void (*draw)(struct view *v, struct tui *t);
-	/* a click at (y, x) inside the view's window; may be NULL */
-	int (*click)(struct view *v, struct tui *t, int y, int x);
+	/* a click at (y, x) inside the view's window: RES_NONE, RES_HANDLED, or
+	 * RES_GOTO with *pos the position to show; may be NULL */
+	int (*click)(struct view *v, struct tui *t, int y, int x, int *pos);
 };
 
 struct view {
@@ -169,19 +171,13 @@ struct tui {
 	int wake_fd[2]; /* signals -> main loop */
 };
 
-/* tui.c */
-double tui_now(void);
-void tui_message(struct tui *t, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Move the screen to position p (computing it if needed). */
-void tui_goto(struct tui *t, int p);
-/* Load t->puz afresh (history cleared) / run it until halting. */
-void tui_restart(struct tui *t);
-void tui_run(struct tui *t);
+/* draw.c: the names of the grid modes, and whether the puzzle's answer is known */
 const char *tui_grid_mode_name(enum grid_mode m);
 /* The same in a word or two, for a title that has no room for the full name. */
 const char *tui_grid_mode_short(enum grid_mode m);
-const char *tui_metric_name(enum metric m);
 bool tui_label_known(const struct tui *t);
+/* Milliseconds on a monotonic clock. */
+double tui_now(void);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
  * legend included); returns the rows it takes, *need_w its width. */
@@ -217,16 +213,7 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why);
 void grid_softmax(const float *row, int V, double *out);
 void grid_stablemax(const float *row, int V, double *out);
 
-/* view_guess.c: the guesses view (G): K perturbed versions of the puzzle
- * as one batch on a thread of its own, the fixed points they reach, the
- * vote, and Enter to step into one run with the debugger. */
-struct guess_view;
-/* The guesses view's requests (and REQ_GUESSES); RES_NONE if r is not one. */
-int guess_request(struct tui *t, enum request r);
-/* News from the computation: marks the view dirty; true while it runs. */
-bool guess_poll(struct tui *t);
-void guess_view_free(struct tui *t);
-/* The fixed point and critical step of the run on screen (history_fixed_point
+/* view_halt.c: the fixed point and critical step of the run on screen (history_fixed_point
  * over everything computed); still: [M] or NULL.  Needs the history. */
 struct fp_track;
 int tui_fixed_point(const struct tui *t, struct fp_track *out, bool *still);
@@ -237,10 +224,5 @@ int help_pages(void);
 
 /* caption.c */
 void caption_text(const struct tui *t, char *buf, size_t len);
-
-/* edit.c */
-void edit_begin(struct tui *t);
-int edit_key(struct tui *t, enum request r, int ch);
-void edit_finish(struct tui *t, bool apply);
 
 #endif

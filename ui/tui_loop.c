@@ -5,7 +5,10 @@
 #include "ui/record.h"
 #include "ui/script.h"
 #include "ui/term.h"
-#include "ui/tui_app.h"
+#include "ui/app.h"
+#include "ui/edit.h"
+#include "ui/guess_job.h"
+#include "ui/tui_loop.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,48 +23,16 @@
 static const double play_ms[] = {2000, 1200, 700, 400, 200, 100, 50};
 #define PLAY_SPEEDS ((int)(sizeof play_ms / sizeof play_ms[0]))
 
-static int max_pos(const struct tui *t)
-{
-	const struct hrm_config *c = &t->model->cfg;
-	return c->halt_max_steps * c->H_cycles * (c->L_cycles + 1);
-}
-
 static int calls_per_segment(const struct tui *t)
 {
 	const struct hrm_config *c = &t->model->cfg;
 	return c->H_cycles * (c->L_cycles + 1);
 }
 
-void tui_goto(struct tui *t, int p)
-{
-	if (p < 0)
-		p = 0;
-	if (p > max_pos(t))
-		p = max_pos(t);
-	t->target = p;
-	if (p > t->hist_n - 1)
-		worker_compute_to(t->worker, p);
-	t->dirty |= DIRTY_POSITION;
-}
-
-void tui_run(struct tui *t)
-{
-	if (t->pos >= max_pos(t)) {
-		tui_message(t, false, "all %d segments ran (R restarts)", t->model->cfg.halt_max_steps);
-		return;
-	}
-	int found = worker_run_until_halt(t->worker, t->pos, t->adaptive);
-	if (found >= 0)
-		tui_goto(t, found);
-	else
-		t->target = max_pos(t);
-	t->dirty |= DIRTY_POSITION;
-}
-
 /* Has the run halted at position p under the chosen rule? */
 static bool halted_at(const struct tui *t, int p)
 {
-	if (p >= max_pos(t))
+	if (p >= app_max_pos(t))
 		return true;
 	if (t->hist == NULL || p >= t->hist_n)
 		return false;
@@ -101,14 +72,14 @@ static void sync_worker(struct tui *t)
 	if (t->busy && !was_busy)
 		t->busy_since = tui_now();
 	if (ws.error[0] && strcmp(ws.error, t->ws.error) != 0)
-		tui_message(t, true, "%s", ws.error);
+		app_message(t, true, "%s", ws.error);
 	t->hist_n = n;
 	t->ws = ws;
 	if (probe_missing)
 		worker_want_probe(t->worker, t->pos);
 	if (halted && t->playing && t->pos > 0) {
 		t->playing = false;
-		tui_message(t, false, "halted at segment %d (%s)", (t->pos - 1) / calls_per_segment(t) + 1,
+		app_message(t, false, "halted at segment %d (%s)", (t->pos - 1) / calls_per_segment(t) + 1,
 		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps");
 	}
 }
@@ -119,7 +90,7 @@ static void play_tick(struct tui *t, double now)
 		return;
 	int speed = t->speed;
 	t->next_tick = now + play_ms[speed];
-	tui_goto(t, t->pos + 1);
+	app_goto(t, t->pos + 1);
 }
 
 static void begin_prompt(struct tui *t, enum prompt_kind k, const char *initial)
@@ -143,10 +114,10 @@ static void finish_prompt(struct tui *t)
 		long s = strtol(t->prompt_buf, &end, 10);
 		int M = t->model->cfg.halt_max_steps;
 		if (*end || s < 1 || s > M) {
-			tui_message(t, true, "segments are numbered 1 to %d", M);
+			app_message(t, true, "segments are numbered 1 to %d", M);
 			return;
 		}
-		tui_goto(t, (int)(s - 1) * calls_per_segment(t));
+		app_goto(t, (int)(s - 1) * calls_per_segment(t));
 	} else if (k == PROMPT_OPEN) {
 		app_open(t, t->prompt_buf);
 	}
@@ -215,23 +186,23 @@ static int do_request(struct tui *t, enum request r, int ch)
 	switch (r) {
 	case REQ_STEP_L:
 		t->playing = false;
-		tui_goto(t, t->pos + (hc.l_step == Lc ? 2 : 1));
+		app_goto(t, t->pos + (hc.l_step == Lc ? 2 : 1));
 		break;
 	case REQ_STEP_H:
 		t->playing = false;
-		tui_goto(t, t->pos + (Lc - hc.l_step) + 1);
+		app_goto(t, t->pos + (Lc - hc.l_step) + 1);
 		break;
 	case REQ_STEP_SEGMENT:
 		t->playing = false;
-		tui_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (t->pos / K + 1) * K);
 		break;
 	case REQ_RUN:
 		t->playing = false;
-		tui_run(t);
+		app_run(t);
 		break;
 	case REQ_HALT_RULE:
 		t->adaptive = !t->adaptive;
-		tui_message(t, false, "r and play stop at: %s",
+		app_message(t, false, "r and play stop at: %s",
 		            t->adaptive ? "adaptive halting (q_halt > q_continue)"
 		                        : "max-steps (the official evaluation)");
 		t->dirty |= DIRTY_HEADER | DIRTY_HALT;
@@ -240,7 +211,7 @@ static int do_request(struct tui *t, enum request r, int ch)
 		t->playing = !t->playing;
 		if (t->playing && halted_at(t, t->pos) && t->pos > 0) {
 			t->playing = false;
-			tui_message(t, false, "the run has halted here: R restarts, a changes the rule");
+			app_message(t, false, "the run has halted here: R restarts, a changes the rule");
 		}
 		t->next_tick = tui_now();
 		t->dirty |= DIRTY_HEADER;
@@ -249,28 +220,28 @@ static int do_request(struct tui *t, enum request r, int ch)
 	case REQ_SLOWER:
 		t->speed += r == REQ_FASTER ? 1 : -1;
 		t->speed = t->speed < 0 ? 0 : t->speed >= PLAY_SPEEDS ? PLAY_SPEEDS - 1 : t->speed;
-		tui_message(t, false, "play speed: %.1f steps per second", 1000.0 / play_ms[t->speed]);
+		app_message(t, false, "play speed: %.1f steps per second", 1000.0 / play_ms[t->speed]);
 		break;
 	case REQ_BACK:
 		t->playing = false;
-		tui_goto(t, t->pos - 1);
+		app_goto(t, t->pos - 1);
 		break;
 	case REQ_FORWARD:
-		tui_goto(t, t->pos + 1);
+		app_goto(t, t->pos + 1);
 		break;
 	case REQ_BACK_SEGMENT:
 		t->playing = false;
-		tui_goto(t, t->pos % K ? t->pos - t->pos % K : t->pos - K);
+		app_goto(t, t->pos % K ? t->pos - t->pos % K : t->pos - K);
 		break;
 	case REQ_FORWARD_SEGMENT:
-		tui_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (t->pos / K + 1) * K);
 		break;
 	case REQ_FIRST:
 		t->playing = false;
-		tui_goto(t, 0);
+		app_goto(t, 0);
 		break;
 	case REQ_LAST:
-		tui_goto(t, t->hist_n - 1);
+		app_goto(t, t->hist_n - 1);
 		break;
 	case REQ_GOTO:
 		begin_prompt(t, PROMPT_GOTO, NULL);
@@ -286,7 +257,7 @@ static int do_request(struct tui *t, enum request r, int ch)
 		break;
 	case REQ_RESTART:
 		t->playing = false;
-		tui_restart(t);
+		app_restart(t);
 		break;
 	case REQ_EDIT:
 		edit_begin(t);
@@ -332,7 +303,7 @@ static int do_request(struct tui *t, enum request r, int ch)
 		if (t->teaching)
 			set_teaching(t, false);
 		t->playing = false;
-		tui_message(t, false, "stopped");
+		app_message(t, false, "stopped");
 		break;
 	case REQ_QUIT:
 		return RES_QUIT;
@@ -379,7 +350,9 @@ static void click(struct tui *t)
 		if (!v->shown || !v->ops->click)
 			continue;
 		if (me.y >= v->y && me.y < v->y + v->h && me.x >= v->x && me.x < v->x + v->w) {
-			v->ops->click(v, t, me.y - v->y, me.x - v->x);
+			int pos;
+			if (v->ops->click(v, t, me.y - v->y, me.x - v->x, &pos) == RES_GOTO)
+				app_goto(t, pos);
 			return;
 		}
 	}

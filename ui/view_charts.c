@@ -229,26 +229,26 @@ static void hchart_draw(struct view *v, struct tui *t)
 	draw_chart(v, t, HIST_H);
 }
 
-static int chart_click(struct tui *t, int which, int x)
+static int chart_click(const struct tui *t, int which, int x, int *pos)
 {
 	if (x < 0 || x >= 512 || t->chart_pos[which][x] < 0)
 		return RES_NONE;
-	tui_goto(t, t->chart_pos[which][x]);
-	return RES_HANDLED;
+	*pos = t->chart_pos[which][x];
+	return RES_GOTO;
 }
 
-static int lchart_click(struct view *v, struct tui *t, int y, int x)
+static int lchart_click(struct view *v, struct tui *t, int y, int x, int *pos)
 {
 	(void)v;
 	(void)y;
-	return chart_click(t, 0, x);
+	return chart_click(t, 0, x, pos);
 }
 
-static int hchart_click(struct view *v, struct tui *t, int y, int x)
+static int hchart_click(struct view *v, struct tui *t, int y, int x, int *pos)
 {
 	(void)v;
 	(void)y;
-	return chart_click(t, 1, x);
+	return chart_click(t, 1, x, pos);
 }
 
 const struct view_ops view_lchart_ops = {

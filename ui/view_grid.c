@@ -319,9 +319,10 @@ static void grid_draw(struct view *v, struct tui *t)
 	draw_legend(w, t, ly);
 }
 
-static int grid_click(struct view *v, struct tui *t, int y, int x)
+static int grid_click(struct view *v, struct tui *t, int y, int x, int *pos)
 {
 	(void)v;
+	(void)pos;
 	struct grid_geom *g = &t->geom;
 	int r, c;
 	if (g->sudoku) {

@@ -1,5 +1,6 @@
 /* cli.c - what every command shares: its messages and exit codes, strict
- * parsing of option values, and loading the model it runs. */
+ * parsing of option values, loading the model it runs, and finding the data
+ * hrmscope ships (the embedded model, the example puzzles). */
 #include "cli/cli.h"
 #include "io/checkpoint.h"
 #include "core/util.h"
@@ -7,7 +8,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int cli_fail(char *msg)
 {
@@ -94,4 +99,36 @@ int cli_load_model(const struct model_source *src, struct hrm_model *m)
 	hrm_model_init_random(m, src->seed);
 	snprintf(m->name, sizeof m->name, "random(%s, seed %llu)", src->arch, src->seed);
 	return 0;
+}
+
+/* Looks for rel under the places hrmscope's data can be: $HRMSCOPE_DATA,
+ * beside the executable (the build tree), the install's data directory,
+ * the current directory. */
+bool cli_find_data(const char *rel, char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	const char *bases[4];
+	int n = 0;
+	if (getenv("HRMSCOPE_DATA"))
+		bases[n++] = getenv("HRMSCOPE_DATA");
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (k > 0) {
+		exe[k] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			bases[n++] = exe;
+		}
+	}
+#ifdef HRM_PKGDATADIR
+	bases[n++] = HRM_PKGDATADIR;
+#endif
+	bases[n++] = ".";
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		snprintf(out, len, "%s/%s", bases[i], rel);
+		if (stat(out, &st) == 0)
+			return true;
+	}
+	return false;
 }

@@ -4,6 +4,9 @@
 
 #include "model/hrm.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* exit codes */
 #define EXIT_OK 0
 #define EXIT_RUNTIME 1
@@ -19,7 +22,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_pr(int argc, char **argv);
 int cmd_guess(int argc, char **argv);
 int cmd_probe_simple(int argc, char **argv);
-int cmd_tui(int argc, char **argv); /* ui/tui.c */
+/* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
+ * embedded model solving its bundled maze, as `run` prints it (cmd_run.c). */
+int cmd_run_embedded(void);
 
 /* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */
 int cli_fail(char *msg);
@@ -45,5 +50,10 @@ struct model_source {
 	unsigned long long seed;
 };
 int cli_load_model(const struct model_source *src, struct hrm_model *m);
+
+/* Finds rel (e.g. "models/maze/all_config.yaml") under the places hrmscope's
+ * data can be: $HRMSCOPE_DATA, beside the executable (the build tree), the
+ * install's data directory, the current directory.  The path in out. */
+bool cli_find_data(const char *rel, char *out, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include "core/util.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,4 +320,46 @@ int cmd_run(int argc, char **argv)
 	hrm_model_free(&m);
 	free(cp);
 	return rc;
+}
+
+/* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
+ * same embedded model and bundled maze, solved headless by `run`. */
+static int side_of(int cells)
+{
+	int r = 0;
+	while ((r + 1) * (r + 1) <= cells)
+		r++;
+	return r * r == cells ? r : 0;
+}
+
+int cmd_run_embedded(void)
+{
+	char model_dir[PATH_MAX], maze[PATH_MAX];
+	if (!cli_find_data("models/maze/all_config.yaml", model_dir, sizeof model_dir)) {
+		fprintf(stderr, "hrmscope: the embedded maze model (models/maze/) is not installed; "
+		                "see `hrmscope --help`\n");
+		return EXIT_RUNTIME;
+	}
+	*strrchr(model_dir, '/') = '\0';
+	struct hrm_model *m = xcalloc(1, sizeof *m);
+	struct model_source ms = {.model = model_dir};
+	if (cli_load_model(&ms, m) != 0) {
+		free(m);
+		return EXIT_RUNTIME;
+	}
+	int side = m->cfg.seq_len > 0 ? side_of(m->cfg.seq_len) : 0;
+	hrm_model_free(m);
+	free(m);
+	char rel[64];
+	snprintf(rel, sizeof rel, "puzzles/examples/maze-%d.txt", side);
+	if (side == 0 || !cli_find_data(rel, maze, sizeof maze)) {
+		fprintf(stderr, "hrmscope: no bundled maze (%s) for the embedded model\n", rel);
+		return EXIT_RUNTIME;
+	}
+	printf("hrmscope: not a terminal, so here is the embedded model solving %s as text.\n"
+	       "Run `hrmscope` in a terminal for the step-by-step TUI.\n\n", rel);
+	fflush(stdout);
+	char a0[] = "run", a1[] = "--model", a3[] = "--puzzle"; /* argv is writable (-Wwrite-strings) */
+	char *argv[] = { a0, a1, model_dir, a3, maze, NULL };
+	return cmd_run(5, argv);
 }

@@ -1,0 +1,192 @@
+/* app.c - the application state the loop, the editor and the guesses view
+ * change: which puzzle is shown (open, next/previous, show after checking
+ * that the model takes it), where the run is (restart, go to a position, run
+ * to the halt), and the status line's message. */
+#include "ui/app.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void app_message(struct tui *t, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	va_end(ap);
+	t->msg_error = error;
+	t->msg_until = tui_now() + (error ? 6000 : 4000);
+	t->dirty |= DIRTY_STATUS;
+}
+
+int app_max_pos(const struct tui *t)
+{
+	const struct hrm_config *c = &t->model->cfg;
+	return c->halt_max_steps * c->H_cycles * (c->L_cycles + 1);
+}
+
+void app_goto(struct tui *t, int p)
+{
+	if (p < 0)
+		p = 0;
+	if (p > app_max_pos(t))
+		p = app_max_pos(t);
+	t->target = p;
+	if (p > t->hist_n - 1)
+		worker_compute_to(t->worker, p);
+	t->dirty |= DIRTY_POSITION;
+}
+
+void app_run(struct tui *t)
+{
+	if (t->pos >= app_max_pos(t)) {
+		app_message(t, false, "all %d segments ran (R restarts)", t->model->cfg.halt_max_steps);
+		return;
+	}
+	int found = worker_run_until_halt(t->worker, t->pos, t->adaptive);
+	if (found >= 0)
+		app_goto(t, found);
+	else
+		t->target = app_max_pos(t);
+	t->dirty |= DIRTY_POSITION;
+}
+
+/* Can the model take puzzle p?  why: the reason it cannot; warn: a note. */
+int app_check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t *pid, char *why, size_t len, char *warn,
+                     size_t wlen)
+{
+	const struct hrm_config *c = &m->cfg;
+	warn[0] = '\0';
+	for (int i = 0; i < p->seq_len; i++)
+		if (p->input[i] < 0 || p->input[i] >= c->vocab_size) {
+			snprintf(why, len, "%s: token %d is outside the model's vocabulary of %d (%s puzzles need %d)",
+			         p->name, p->input[i], c->vocab_size, puzzle_ops_for(p->kind)->name,
+			         puzzle_ops_for(p->kind)->vocab_size);
+			return -1;
+		}
+	if (c->pos_encodings == HRM_POS_LEARNED && p->seq_len != c->seq_len) {
+		snprintf(why, len, "%s: %d cells, but the model has learned positions for %d", p->name, p->seq_len,
+		         c->seq_len);
+		return -1;
+	}
+	if (c->puzzle_emb_ndim > 0 && (*pid < 0 || *pid >= c->num_puzzle_identifiers)) {
+		snprintf(warn, wlen, "puzzle identifier %d is unknown to the model: using 0", *pid);
+		*pid = 0;
+	} else if (c->seq_len > 0 && p->seq_len != c->seq_len) {
+		snprintf(warn, wlen, "the model was trained on %d cells, this puzzle has %d", c->seq_len, p->seq_len);
+	}
+	return 0;
+}
+
+static void fold_history(struct tui *t)
+{
+	worker_lock(t->worker);
+	const struct history *h = worker_history(t->worker);
+	if (h->gen == t->gen && h->n > 1) {
+		for (int p = 1; p < h->n; p++) {
+			const struct hist_pos *hp = &h->pos[p];
+			if (hp->kind == HIST_H)
+				pr_acc_add(&t->acc_H, hp->pool_zH);
+			else
+				pr_acc_add(&t->acc_L, hp->pool_zL);
+		}
+		/* read on every redraw of the PR view: no held rows to pass over */
+		pr_acc_flush(&t->acc_H);
+		pr_acc_flush(&t->acc_L);
+		t->acc_puzzles++;
+	}
+	worker_unlock(t->worker);
+}
+
+void app_restart(struct tui *t)
+{
+	worker_set_noise(t->worker, t->noise_sigma, t->noise_seed);
+	t->gen = worker_load(t->worker, t->puz.input, t->puz.seq_len, t->pid, t->puz.has_label ? t->puz.label : NULL);
+	t->target = 0;
+	t->pos = 0;
+	t->hist_n = 0;
+	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+}
+
+int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len)
+{
+	char warn[256];
+	if (app_check_fit(t->model, p, &pid, why, len, warn, sizeof warn) != 0)
+		return -1;
+	fold_history(t);
+	t->puz = *p;
+	t->pid = pid;
+	t->pops = puzzle_ops_for(p->kind);
+	if (t->cur_r >= p->side || t->cur_c >= p->side)
+		t->cur_r = t->cur_c = 0;
+	if (t->focus == FOCUS_EDIT)
+		t->focus = FOCUS_MAIN;
+	app_restart(t);
+	if (warn[0])
+		app_message(t, false, "note: %s", warn);
+	return 0;
+}
+
+/* A puzzle of a source: no guess noise (kept if it cannot be shown). */
+static int show_plain(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len)
+{
+	double sigma = t->noise_sigma;
+	t->noise_sigma = 0;
+	int rc = app_show_puzzle(t, p, pid, why, len);
+	if (rc != 0)
+		t->noise_sigma = sigma;
+	return rc;
+}
+
+void app_step_puzzle(struct tui *t, int delta)
+{
+	int64_t count = source_count(&t->src), i = t->src_index + delta;
+	if (i < 0 || i >= count) {
+		app_message(t, false, "%s", i < 0 ? "this is the first puzzle" : "this is the last puzzle");
+		return;
+	}
+	struct puzzle *p = xmalloc(sizeof *p);
+	int32_t pid;
+	char *cause = NULL, why[512];
+	if (source_get(&t->src, i, p, &pid, &cause) != 0) {
+		app_message(t, true, "%s", cause ? cause : "cannot read the puzzle");
+		free(cause);
+	} else if (show_plain(t, p, pid, why, sizeof why) != 0) {
+		app_message(t, true, "%s", why);
+	} else {
+		t->src_index = i;
+		t->playing = t->teaching;
+	}
+	free(p);
+}
+
+int app_open(struct tui *t, const char *spec)
+{
+	struct puzzle_source s;
+	char *cause = NULL, why[512];
+	if (source_open(&s, spec, &cause) != 0) {
+		app_message(t, true, "%s", cause ? cause : "cannot open it");
+		free(cause);
+		return -1;
+	}
+	struct puzzle *p = xmalloc(sizeof *p);
+	int32_t pid;
+	int rc = -1;
+	if (source_get(&s, s.start, p, &pid, &cause) != 0) {
+		app_message(t, true, "%s", cause ? cause : "cannot read the puzzle");
+		free(cause);
+		source_close(&s);
+	} else if (show_plain(t, p, pid, why, sizeof why) != 0) {
+		app_message(t, true, "%s", why);
+		source_close(&s);
+	} else {
+		source_close(&t->src);
+		t->src = s;
+		t->src_index = s.start;
+		rc = 0;
+	}
+	free(p);
+	return rc;
+}
