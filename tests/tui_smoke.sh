@@ -53,6 +53,13 @@ wait_for 'L residual.* 8 bars' 10
 check "h again: 8 bars" $?
 wait_for 'segment 3/8 . H 1/2' 5
 check "h again: segment 3/8" $?
+# + and - change the play speed and say so (the default is 400 ms a step)
+keys +
+wait_for 'play speed: 5.0 steps per second' 5
+check "+: play faster, 5.0 steps per second" $?
+keys -
+wait_for 'play speed: 2.5 steps per second' 5
+check "-: play slower, back to 2.5 steps per second" $?
 # count the bars a person sees in the L chart's bottom row (above its axis)
 row=$(screen | grep -n 'segment 1  ' | head -1 | cut -d: -f1)
 bars=$(screen | sed -n "$((row - 1))p" | sed 's/.*┤//' | LC_ALL=C.UTF-8 grep -o '[▁▂▃▄▅▆▇█]' | wc -l)

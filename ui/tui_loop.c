@@ -166,7 +166,8 @@ static void set_teaching(struct tui *t, bool on)
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 }
 
-static int do_request(struct tui *t, enum request r, int ch)
+/* Moving through the run: stepping, playing, going back and forth. */
+static int run_request(struct tui *t, enum request r)
 {
 	int K = calls_per_segment(t), Lc = t->model->cfg.L_cycles;
 	struct hist_cursor hc = {0};
@@ -175,13 +176,6 @@ static int do_request(struct tui *t, enum request r, int ch)
 		hc.segment = t->pos / K;
 		hc.h_cycle = k / (Lc + 1);
 		hc.l_step = k % (Lc + 1);
-	}
-	if (t->focus == FOCUS_EDIT && r >= REQ_EDIT_WALL && r <= REQ_EDIT_DIGIT)
-		return edit_key(t, r, ch);
-	if (t->focus == FOCUS_GUESS || r == REQ_GUESSES) {
-		int res = guess_request(t, r);
-		if (res != RES_NONE)
-			return res;
 	}
 	switch (r) {
 	case REQ_STEP_L:
@@ -246,6 +240,29 @@ static int do_request(struct tui *t, enum request r, int ch)
 	case REQ_GOTO:
 		begin_prompt(t, PROMPT_GOTO, NULL);
 		break;
+	case REQ_RESTART:
+		t->playing = false;
+		app_restart(t);
+		break;
+	case REQ_CANCEL:
+		worker_cancel(t->worker);
+		if (t->target > t->pos)
+			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
+		if (t->teaching)
+			set_teaching(t, false);
+		t->playing = false;
+		app_message(t, false, "stopped");
+		break;
+	default:
+		return RES_NONE;
+	}
+	return RES_HANDLED;
+}
+
+/* Another puzzle: next, previous, open, edit. */
+static int puzzle_request(struct tui *t, enum request r)
+{
+	switch (r) {
 	case REQ_NEXT_PUZZLE:
 		app_step_puzzle(t, +1);
 		break;
@@ -255,13 +272,25 @@ static int do_request(struct tui *t, enum request r, int ch)
 	case REQ_OPEN:
 		begin_prompt(t, PROMPT_OPEN, NULL);
 		break;
-	case REQ_RESTART:
-		t->playing = false;
-		app_restart(t);
-		break;
 	case REQ_EDIT:
 		edit_begin(t);
 		break;
+	case REQ_EDIT_APPLY:
+		edit_finish(t, true);
+		break;
+	case REQ_EDIT_CANCEL:
+		edit_finish(t, false);
+		break;
+	default:
+		return RES_NONE;
+	}
+	return RES_HANDLED;
+}
+
+/* What the screen shows: grid mode, charts, the cell inspector, help. */
+static int view_request(struct tui *t, enum request r)
+{
+	switch (r) {
 	case REQ_GRID_MODE:
 	case REQ_GRID_MODE_BACK:
 		t->grid_mode =
@@ -296,15 +325,6 @@ static int do_request(struct tui *t, enum request r, int ch)
 		clearok(curscr, TRUE);
 		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;
 		break;
-	case REQ_CANCEL:
-		worker_cancel(t->worker);
-		if (t->target > t->pos)
-			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
-		if (t->teaching)
-			set_teaching(t, false);
-		t->playing = false;
-		app_message(t, false, "stopped");
-		break;
 	case REQ_QUIT:
 		return RES_QUIT;
 	case REQ_CELL_LEFT:
@@ -323,16 +343,27 @@ static int do_request(struct tui *t, enum request r, int ch)
 		t->focus = FOCUS_MAIN;
 		t->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
 		break;
-	case REQ_EDIT_APPLY:
-		edit_finish(t, true);
-		break;
-	case REQ_EDIT_CANCEL:
-		edit_finish(t, false);
-		break;
 	default:
 		return RES_NONE;
 	}
 	return RES_HANDLED;
+}
+
+static int do_request(struct tui *t, enum request r, int ch)
+{
+	if (t->focus == FOCUS_EDIT && r >= REQ_EDIT_WALL && r <= REQ_EDIT_DIGIT)
+		return edit_key(t, r, ch);
+	if (t->focus == FOCUS_GUESS || r == REQ_GUESSES) {
+		int res = guess_request(t, r);
+		if (res != RES_NONE)
+			return res;
+	}
+	int res = run_request(t, r);
+	if (res == RES_NONE)
+		res = puzzle_request(t, r);
+	if (res == RES_NONE)
+		res = view_request(t, r);
+	return res;
 }
 
 static void click(struct tui *t)

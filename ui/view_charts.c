@@ -75,57 +75,46 @@ static void fmt_value(char *buf, size_t len, double v)
 	snprintf(buf, len, "%.1e", v);
 }
 
-static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
+/* The title: what the chart shows, the fixed-point and critical marks, the
+ * metric, the scale, the bar count and the current value.  When it does not
+ * fit, the bar count goes first, then the metric and the scale: the marks and
+ * the current value stay. */
+static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, double now_value, bool has_now,
+                        const struct fp_track *f)
 {
-	WINDOW *w = v->win;
-	int which = kind == HIST_L ? 0 : 1;
 	static const char *metric_titles[METRICS] = {"abs L2 ||dz||", "relative ||dz||/||z||", "per-token RMS"};
-	struct bar bars[4096];
-	int n = t->hist ? collect(t, kind, bars, 4096) : 0;
-	int cur = -1;
-	for (int i = 0; i < n; i++)
-		if (bars[i].pos <= t->pos)
-			cur = i;
 	char title[256], now[32] = "", marks[96] = "";
-	if (cur >= 0)
-		fmt_value(now, sizeof now, bars[cur].value);
-	struct fp_track f;
-	tui_fixed_point(t, &f, NULL);
-	int entered = fp_track_entered(&f), crit_seg = kind == HIST_H ? f.crit_seg : -1;
+	if (has_now)
+		fmt_value(now, sizeof now, now_value);
+	int entered = fp_track_entered(f), crit_seg = kind == HIST_H ? f->crit_seg : -1;
 	size_t ml = 0;
 	/* short, so that they fit before the rest: the halting panel spells them out */
 	if (entered >= 0)
 		ml += (size_t)snprintf(marks, sizeof marks, " %s fixed %d", t->g->fixed, entered + 1);
 	if (crit_seg >= 0 && ml < sizeof marks)
-		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f.crit_h + 1);
-	/* when it does not fit, the bar count goes first, then the metric and the scale:
-	 * the marks and the current value stay */
+		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f->crit_h + 1);
 	const char *name = kind == HIST_L ? "L residual dz_L" : "H update dz_H", *scale = t->log_scale ? "log" : "linear";
+	const char *nowsep = has_now ? "  now " : "";
 	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%d bars%s%s", name, marks, t->g->sep, metric_titles[t->metric],
-	         t->g->sep, scale, t->g->sep, n, cur >= 0 ? "  now " : "", now);
+	         t->g->sep, scale, t->g->sep, n, nowsep, now);
 	if (text_width(title) > getmaxx(w))
 		snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s", name, marks, t->g->sep, metric_titles[t->metric],
-		         t->g->sep, scale, cur >= 0 ? "  now " : "", now);
+		         t->g->sep, scale, nowsep, now);
 	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s", name, marks, cur >= 0 ? "  now " : "", now);
+		snprintf(title, sizeof title, "%s%s%s%s", name, marks, nowsep, now);
 	draw_title(w, t, 0, title);
-	for (int x = 0; x < 512; x++)
-		t->chart_pos[which][x] = -1;
-	int rows = v->h - 2, pw = v->w - YLAB;
-	if (rows < 1 || pw < 4)
-		return;
-	if (n == 0) {
-		draw_text(w, 1 + rows / 2, YLAB, pw, UI_DIM,
-		          kind == HIST_L ? "no L-step yet: press l, h, s or r" : "no H-step yet: press h, s or r");
-		return;
-	}
-	/* which bars fit: all of them with gaps and separators if possible */
-	bool gaps = kind == HIST_L, seps = true;
+}
+
+/* Which bars fit in pw columns: all of them with gaps and separators if
+ * possible, else the window of them around the current one. */
+static int chart_columns(const struct bar *bars, int n, int cur, bool gaps, int pw, struct column *cols, bool *seps)
+{
 	int first = 0;
-	if (count_columns(bars, 0, n, gaps, seps) > pw)
+	*seps = true;
+	if (count_columns(bars, 0, n, gaps, *seps) > pw)
 		gaps = false;
-	if (count_columns(bars, 0, n, gaps, seps) > pw)
-		seps = false;
+	if (count_columns(bars, 0, n, gaps, *seps) > pw)
+		*seps = false;
 	if (n > pw) {
 		int c = cur < 0 ? n - 1 : cur;
 		first = c - pw * 3 / 4;
@@ -134,10 +123,13 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		if (first < 0)
 			first = 0;
 	}
-	struct column cols[512];
-	int nc = plan_columns(bars, first, n, gaps, seps, cols, pw < 512 ? pw : 512);
+	return plan_columns(bars, first, n, gaps, *seps, cols, pw < 512 ? pw : 512);
+}
 
-	/* the scale over the bars shown */
+/* The scale over the bars shown, and its labels on the y axis. */
+static void chart_scale(WINDOW *w, const struct tui *t, const struct bar *bars, const struct column *cols, int nc,
+                        int rows, double *lo_out, double *hi_out)
+{
 	double lo = INFINITY, hi = 0.0;
 	for (int i = 0; i < nc; i++) {
 		if (cols[i].kind != COL_BAR)
@@ -159,7 +151,86 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 	draw_text(w, rows, 0, YLAB - 1, UI_DIM, lab);
 	for (int r = 1; r <= rows; r++)
 		draw_text(w, r, YLAB - 1, 1, UI_SEPARATOR, t->g->axis);
+	*lo_out = lo;
+	*hi_out = hi;
+}
 
+/* One bar in column x, as tall as its value on the scale. */
+static void chart_bar(WINDOW *w, const struct tui *t, enum hist_kind kind, const struct bar *b, bool is_cur, int x,
+                      int rows, double lo, double hi)
+{
+	double frac;
+	if (t->log_scale)
+		frac = hi > lo && b->value > 0 ? 0.1 + 0.9 * (log(b->value) - log(lo)) / (log(hi) - log(lo)) : 1.0;
+	else
+		frac = b->value / hi;
+	if (!(frac >= 0))
+		frac = 0;
+	int eighths = (int)lround(frac * rows * 8);
+	if (eighths < 1)
+		eighths = 1;
+	enum ui_role role = kind == HIST_H ? UI_BAR_H : b->h_cycle % 2 ? UI_BAR_B : UI_BAR_A;
+	if (is_cur)
+		role = UI_BAR_NOW;
+	else if (b->pos > t->pos)
+		role = UI_DIM;
+	for (int r = 0; r < rows; r++) {
+		int e = eighths - r * 8;
+		if (e <= 0)
+			break;
+		draw_text(w, rows - r, x, 1, role, t->g->bar[e > 8 ? 8 : e]);
+	}
+}
+
+/* The marks over the bars: the last step of the segment whose end state is
+ * the fixed point; the critical H-step. */
+static void chart_marks(WINDOW *w, const struct tui *t, enum hist_kind kind, const struct bar *bars, int n,
+                        const struct column *cols, int nc, const struct fp_track *f)
+{
+	int entered = fp_track_entered(f), crit_seg = kind == HIST_H ? f->crit_seg : -1;
+	enum fp_verdict fv = fp_track_verdict(f);
+	enum ui_role fr = fv == FP_RIGHT ? UI_GOOD : fv == FP_WRONG ? UI_BAD : UI_WARN;
+	for (int i = 0; i < nc; i++) {
+		if (cols[i].kind != COL_BAR)
+			continue;
+		int bi = cols[i].bar;
+		const struct bar *b = &bars[bi];
+		bool last_of_seg = bi + 1 >= n || bars[bi + 1].segment != b->segment;
+		if (b->segment == entered && last_of_seg && b->pos < t->hist_n)
+			draw_text(w, 1, YLAB + i, 1, fr, t->g->fixed);
+		if (b->segment == crit_seg && (f->crit_h < 0 ? last_of_seg : b->h_cycle == f->crit_h))
+			draw_text(w, entered == crit_seg && last_of_seg ? 2 : 1, YLAB + i, 1, UI_GOOD, t->g->crit);
+	}
+}
+
+static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
+{
+	WINDOW *w = v->win;
+	int which = kind == HIST_L ? 0 : 1;
+	struct bar bars[4096];
+	int n = t->hist ? collect(t, kind, bars, 4096) : 0;
+	int cur = -1;
+	for (int i = 0; i < n; i++)
+		if (bars[i].pos <= t->pos)
+			cur = i;
+	struct fp_track f;
+	tui_fixed_point(t, &f, NULL);
+	chart_title(w, t, kind, n, cur >= 0 ? bars[cur].value : 0.0, cur >= 0, &f);
+	for (int x = 0; x < 512; x++)
+		t->chart_pos[which][x] = -1;
+	int rows = v->h - 2, pw = v->w - YLAB;
+	if (rows < 1 || pw < 4)
+		return;
+	if (n == 0) {
+		draw_text(w, 1 + rows / 2, YLAB, pw, UI_DIM,
+		          kind == HIST_L ? "no L-step yet: press l, h, s or r" : "no H-step yet: press h, s or r");
+		return;
+	}
+	struct column cols[512];
+	bool seps;
+	int nc = chart_columns(bars, n, cur, kind == HIST_L, pw, cols, &seps);
+	double lo, hi;
+	chart_scale(w, t, bars, cols, nc, rows, &lo, &hi);
 	for (int i = 0; i < nc; i++) {
 		int x = YLAB + i;
 		if (cols[i].kind == COL_SEG) {
@@ -170,28 +241,7 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		if (cols[i].kind == COL_GAP)
 			continue;
 		const struct bar *b = &bars[cols[i].bar];
-		double frac;
-		if (t->log_scale)
-			frac =
-			    hi > lo && b->value > 0 ? 0.1 + 0.9 * (log(b->value) - log(lo)) / (log(hi) - log(lo)) : 1.0;
-		else
-			frac = b->value / hi;
-		if (!(frac >= 0))
-			frac = 0;
-		int eighths = (int)lround(frac * rows * 8);
-		if (eighths < 1)
-			eighths = 1;
-		enum ui_role role = kind == HIST_H ? UI_BAR_H : b->h_cycle % 2 ? UI_BAR_B : UI_BAR_A;
-		if (cols[i].bar == cur)
-			role = UI_BAR_NOW;
-		else if (b->pos > t->pos)
-			role = UI_DIM;
-		for (int r = 0; r < rows; r++) {
-			int e = eighths - r * 8;
-			if (e <= 0)
-				break;
-			draw_text(w, rows - r, x, 1, role, t->g->bar[e > 8 ? 8 : e]);
-		}
+		chart_bar(w, t, kind, b, cols[i].bar == cur, x, rows, lo, hi);
 		if (x < 512)
 			t->chart_pos[which][x] = b->pos;
 		/* segment numbers under the first bar of each segment */
@@ -203,21 +253,7 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		}
 	}
 	draw_text(w, rows + 1, 0, YLAB - 1, UI_DIM, "segment");
-	/* the marks over the bars: the last step of the segment whose end state
-	 * is the fixed point; the critical H-step */
-	enum fp_verdict fv = fp_track_verdict(&f);
-	enum ui_role fr = fv == FP_RIGHT ? UI_GOOD : fv == FP_WRONG ? UI_BAD : UI_WARN;
-	for (int i = 0; i < nc; i++) {
-		if (cols[i].kind != COL_BAR)
-			continue;
-		int bi = cols[i].bar;
-		const struct bar *b = &bars[bi];
-		bool last_of_seg = bi + 1 >= n || bars[bi + 1].segment != b->segment;
-		if (b->segment == entered && last_of_seg && b->pos < t->hist_n)
-			draw_text(w, 1, YLAB + i, 1, fr, t->g->fixed);
-		if (b->segment == crit_seg && (f.crit_h < 0 ? last_of_seg : b->h_cycle == f.crit_h))
-			draw_text(w, entered == crit_seg && last_of_seg ? 2 : 1, YLAB + i, 1, UI_GOOD, t->g->crit);
-	}
+	chart_marks(w, t, kind, bars, n, cols, nc, &f);
 }
 
 static void lchart_draw(struct view *v, struct tui *t)

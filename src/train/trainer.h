@@ -10,7 +10,12 @@
 #define HRM_TRAINER_H
 
 #include "train/optim.h"
+#include "train/samples.h"
 #include "train/train.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 struct trainer_opts {
 	const char *arch;           /* arch yaml (new runs) */
@@ -46,6 +51,29 @@ struct trainer_opts {
 	int threads;
 	bool resume;
 	bool quiet;                 /* no progress bar */
+};
+
+/* The state of one run: trainer.c steps it; train_state.c sets it up,
+ * saves it, resumes it and tears it down. */
+struct trainer {
+	struct trainer_opts opts;
+	struct hrm_model model;   /* the weights being trained */
+	struct hrm_model ema;     /* EMA of them (opts.ema > 0) */
+	struct hrm_model grads;
+	struct optim opt;
+	struct train_ctx *ctx;
+	struct train_batch batch;
+	bool *run_to_max;         /* [B] */
+	struct sample_source src, eval_src;
+	uint64_t eval_seed;
+	struct hrm_rng rng;
+	long step;
+	int M;                    /* current halt_max_steps (curriculum) */
+	double best_exact;        /* best eval exact accuracy so far, -1 before the first */
+	FILE *log, *eval_log;
+	FILE *mix_log;            /* with --maze-mix: held-out exact per training size */
+	FILE *path_log;           /* with --eval-min-path: the same on long-path mazes */
+	int path_sides[9], npath; /* the sizes that --eval-min-path scores */
 };
 
 void trainer_opts_default(struct trainer_opts *o);
