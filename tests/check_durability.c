@@ -15,6 +15,8 @@
 #include "test_util.h"
 
 #include <check.h>
+#include <stdint.h>
+#include <math.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -613,6 +615,91 @@ START_TEST(test_trace_file_whole)
 }
 END_TEST
 
+/* Every value of a train_state is checked before a resumed run computes
+ * with it: a bool byte of 2, a row's segment count far beyond M, a NaN
+ * weight, a negative second moment, a tensor the trainer never writes.
+ * Each is refused naming the file, and the file stays as it was. */
+static void corrupt_state(const char *state, const char *name, size_t offset, const void *bytes, size_t len)
+{
+	struct tz_archive a = {0};
+	char *cause = NULL, tmp[1300];
+	ck_assert_msg(tz_load(state, &a, &cause) == 0, "%s", cause ? cause : "");
+	if (offset == (size_t)-1) { /* add a tensor of this name */
+		a.tensors = realloc(a.tensors, (a.count + 1) * sizeof *a.tensors);
+		struct tz_tensor *t = &a.tensors[a.count++];
+		memset(t, 0, sizeof *t);
+		t->name = strdup(name);
+		t->dtype = TZ_F32;
+		t->ndim = 1;
+		t->shape[0] = t->numel = 1;
+		t->data = calloc(1, 4);
+	} else {
+		struct tz_tensor *t = (struct tz_tensor *)tz_find(&a, name);
+		ck_assert_msg(t != NULL, "%s", name);
+		memcpy((char *)t->data + offset, bytes, len);
+	}
+	snprintf(tmp, sizeof tmp, "%s.bad", state);
+	ck_assert_msg(tz_save(tmp, &a, &cause) == 0, "%s", cause ? cause : "");
+	tz_free(&a);
+	ck_assert_int_eq(rename(tmp, state), 0);
+}
+
+START_TEST(test_train_state_values)
+{
+	char *dir = test_path("values"), *out = test_path("out"), *err = test_path("err");
+	const char *first[] = {"train", "--arch", ARCH, "--maze-size", "5", "--steps", "2", "--batch", "4",
+	                       "--eval-every", "0", "--threads", "1", "--quiet", "-o", dir, NULL};
+	ck_assert_int_eq(run(first, out), 0);
+	char state[1200], keep[1300];
+	snprintf(state, sizeof state, "%s/train_state", dir);
+	snprintf(keep, sizeof keep, "%s.good", state);
+	size_t ngood;
+	char *good = test_slurp(state, READ_MAX, &ngood);
+	const uint8_t two = 2;
+	const int32_t big = INT32_MAX;
+	const float nan = NAN, neg = -1.0f;
+	static const char *const wants[] = {
+	    "'batch.halted' holds the byte 2 at 1, not a bool",
+	    "row 2 has run 2147483647 segments, outside 0..4",
+	    "'param_arena' holds nan at 3: a state to resume must be finite",
+	    "'adam_v' holds -1 at 0: a state to resume must be finite and >= 0",
+	    "unexpected entry 'extra' (not a train_state of this hrmscope?)",
+	};
+	for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
+		FILE *f = fopen(state, "wb");
+		ck_assert(f != NULL && fwrite(good, 1, ngood, f) == ngood && fclose(f) == 0);
+		if (i == 0)
+			corrupt_state(state, "batch.halted", 1, &two, 1);
+		else if (i == 1)
+			corrupt_state(state, "batch.steps", 2 * sizeof big, &big, sizeof big);
+		else if (i == 2)
+			corrupt_state(state, "param_arena", 3 * sizeof nan, &nan, sizeof nan);
+		else if (i == 3)
+			corrupt_state(state, "adam_v", 0, &neg, sizeof neg);
+		else
+			corrupt_state(state, "extra", (size_t)-1, NULL, 0);
+		size_t nbefore;
+		char *before = test_slurp(state, READ_MAX, &nbefore);
+		const char *resume[] = {"train", "--resume", "--maze-size", "5", "--steps", "4", "--batch", "4",
+		                        "--eval-every", "0", "--threads", "1", "--quiet", "-o", dir, NULL};
+		ck_assert_int_ne(finish(start(resume, out, err)), 0);
+		char *e = test_slurp(err, READ_MAX, NULL), want[1400];
+		snprintf(want, sizeof want, "%s: %s", state, wants[i]);
+		ck_assert_msg(strstr(e, want) != NULL && strchr(e, '\n') == strrchr(e, '\n'), "want [%s]\ngot %s", want, e);
+		free(e);
+		size_t nafter;
+		char *after = test_slurp(state, READ_MAX, &nafter);
+		ck_assert(nafter == nbefore && memcmp(before, after, nbefore) == 0);
+		free(before);
+		free(after);
+	}
+	free(good);
+	free(dir);
+	free(out);
+	free(err);
+}
+END_TEST
+
 static Suite *durability_suite(void)
 {
 	Suite *s = suite_create("durability");
@@ -623,6 +710,7 @@ static Suite *durability_suite(void)
 	tcase_add_test(tc, test_train_mix_log);
 	tcase_add_test(tc, test_train_path_log);
 	tcase_add_test(tc, test_train_m_now);
+	tcase_add_test(tc, test_train_state_values);
 	tcase_add_test(tc, test_train_stop_at);
 	tcase_add_test(tc, test_trace_deterministic);
 	tcase_add_test(tc, test_trace_file_whole);

@@ -137,6 +137,69 @@ static int infer_from_tensors(struct hrm_config *c, const struct tz_archive *a, 
 	return 0;
 }
 
+/* The largest each tensor of the architecture may be, known before the
+ * file's tensors are read: the sizes the file decides (V, N, seq_len) at
+ * the most their ranges above allow.  Exact shapes are checked once the
+ * sizes are known (infer_from_tensors, copy_tensors). */
+struct expect {
+	struct hrm_tensor_info *ti;
+	size_t n;
+};
+
+static int64_t free_rows(const char *name, const struct hrm_config *c)
+{
+	if (!strcmp(name, "embed_tokens.embedding_weight") || !strcmp(name, "lm_head.weight"))
+		return 65536;
+	if (!strcmp(name, "puzzle_emb.weights"))
+		return 1 << 24;
+	if (!strcmp(name, "embed_pos.embedding_weight"))
+		return (1 << 20) + c->puzzle_emb_len;
+	return 0;
+}
+
+static int expect_check(void *user, const char *key, enum tz_dtype dtype, int ndim, const int64_t *shape, char **cause)
+{
+	(void)dtype; /* a non-float dtype is refused with its name once read */
+	const struct expect *e = user;
+	const char *name = strip_prefix(key);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct hrm_tensor_info *t = &e->ti[i];
+		if (strcmp(t->name, name) != 0)
+			continue;
+		int64_t most = 1, numel = 1;
+		for (int k = 0; k < t->ndim; k++)
+			most *= t->shape[k];
+		for (int k = 0; k < ndim && numel > 0; k++) /* sizes are >= 0 (the pickle reader) */
+			numel = shape[k] == 0 ? 0 : numel > INT64_MAX / shape[k] ? INT64_MAX : numel * shape[k];
+		if (ndim > 2 || numel > most)
+			return set_cause(cause, "tensor '%s' holds %lld values, more than the %lld its architecture allows",
+					 name, (long long)numel, (long long)most);
+		return 0;
+	}
+	return set_cause(cause, "unexpected tensor '%s' (not part of this architecture)", key);
+}
+
+/* The table of the architecture in c, with the sizes the file decides at
+ * their largest; -1 with *cause (naming cfgpath) if the config is invalid. */
+static int expect_init(struct expect *e, const struct hrm_config *cfg, const char *cfgpath, char **cause)
+{
+	struct hrm_model shape;
+	memset(&shape, 0, sizeof shape);
+	shape.cfg = *cfg;
+	shape.cfg.vocab_size = shape.cfg.seq_len = shape.cfg.num_puzzle_identifiers = 0;
+	if (hrm_config_derive(&shape.cfg, cause) != 0)
+		return prefix_cause(cause, "%s", cfgpath);
+	e->n = hrm_tensor_list(&shape, NULL, 0);
+	e->ti = xcalloc(e->n, sizeof *e->ti);
+	hrm_tensor_list(&shape, e->ti, e->n);
+	for (size_t i = 0; i < e->n; i++) {
+		int64_t rows = free_rows(e->ti[i].name, &shape.cfg);
+		if (rows > 0)
+			e->ti[i].shape[0] = rows;
+	}
+	return 0;
+}
+
 static int copy_tensors(struct hrm_model *m, const struct tz_archive *a, const char *ck, char **cause)
 {
 	size_t n = hrm_tensor_list(m, NULL, 0);
@@ -246,7 +309,13 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 	}
 	if (hrm_config_load_yaml(cfgpath, &c, cause) != 0)
 		goto out;
-	if (tz_load(ck, &a, cause) != 0)
+	struct expect e = {0};
+	if (expect_init(&e, &c, cfgpath, cause) != 0)
+		goto out;
+	struct tz_expect te = {.max_tensors = e.n, .check = expect_check, .user = &e};
+	int loaded = tz_load_expect(ck, &te, &a, cause);
+	free(e.ti);
+	if (loaded != 0)
 		goto out;
 	if (hrm_model_from_archive(m, &c, &a, ck, cfgpath, cause) != 0)
 		goto out;

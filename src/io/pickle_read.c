@@ -53,8 +53,9 @@ static const char *kind_name(enum pk_kind k)
 static struct pk_obj *new_obj(struct vm *vm, enum pk_kind kind)
 {
 	struct pk_pool *p = vm->pool;
-	if (p->n >= PK_MAX_OBJECTS) {
-		fail(vm, "more than %u objects", PK_MAX_OBJECTS);
+	size_t max = p->max_objects && p->max_objects < PK_MAX_OBJECTS ? p->max_objects : PK_MAX_OBJECTS;
+	if (p->n >= max) {
+		fail(vm, "more than %zu objects", max);
 		return NULL;
 	}
 	if (p->n == p->cap) {
@@ -154,6 +155,9 @@ static int memo_put(struct vm *vm, uint64_t idx)
 		return -1;
 	if (idx >= PK_MAX_MEMO)
 		return fail(vm, "memo index %" PRIu64 " above the limit of %u", idx, PK_MAX_MEMO);
+	/* each key stored takes an opcode: a key beyond the pickle's length is a lie */
+	if (idx > vm->len)
+		return fail(vm, "memo index %" PRIu64 " above what %zu bytes of pickle can store", idx, vm->len);
 	if (idx >= vm->memo_cap) {
 		size_t cap = vm->memo_cap ? vm->memo_cap : 64;
 		while (cap <= idx)

@@ -16,7 +16,7 @@
 #define PK_MAX_STACK    (1u << 20)  /* values on the VM stack */
 #define PK_MAX_MARKS    256         /* MARKs open at once */
 #define PK_MAX_MEMO     (1u << 20)  /* highest memo index + 1 */
-#define PK_MAX_OBJECTS  (1u << 22)  /* values created */
+#define PK_MAX_OBJECTS  (1u << 18)  /* values created (a pool may set fewer) */
 #define PK_MAX_STRING   (1u << 20)  /* bytes in one string */
 #define PK_MAX_NEST     64          /* containers inside containers */
 #define PK_MAX_GLOBAL   256         /* bytes of a GLOBAL's module or name */
@@ -80,6 +80,7 @@ struct pk_obj {
 struct pk_pool {
 	struct pk_obj **objs;
 	size_t n, cap;
+	size_t max_objects;     /* set by the caller before pk_parse: 0 = PK_MAX_OBJECTS */
 };
 
 /* Runs the pickle in buf; *result points into pool.  Messages do not name the

@@ -18,9 +18,10 @@
 #include <sys/stat.h>
 #include <zip.h>
 
-#define MAX_PKL_BYTES ((zip_uint64_t)1 << 30)
+#define MAX_PKL_BYTES ((zip_uint64_t)64 << 20)
+#define PKL_BASE_BYTES ((size_t)16 << 10)    /* with an expectation: the dict, globals, memo */
+#define OBJECTS_PER_TENSOR 64                /* pickle values a state-dict entry creates */
 #define DEFLATE_MAX_RATIO 1032              /* deflate cannot do better */
-#define MAX_EXPAND ((size_t)1 << 30)        /* bytes of a view beyond its storage */
 
 /* ---- dtypes and conversions ---- */
 
@@ -114,6 +115,7 @@ struct loader {
 	const char *name;           /* file name for messages */
 	zip_t *za;
 	zip_uint64_t archive_size;
+	const struct tz_expect *expect; /* NULL: only the reader's own limits */
 	char *prefix;               /* "<prefix>/" of every record */
 	char **cause;
 };
@@ -405,11 +407,8 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 		if (rc < 0)
 			return -1;
 	}
-	/* Views with stride 0 (expand) can be far larger than their storage;
-	 * a sane checkpoint never makes one of more than MAX_EXPAND bytes. */
-	if (size_mul(numel, esz, &bytes) || (bytes > g->bytes && bytes > MAX_EXPAND))
-		return set_cause(l->cause, "%s: tensor '%s' expands its %zu-byte storage to %zu elements",
-		                 l->name, nt->name, g->bytes, numel);
+	if (size_mul(numel, esz, &bytes))       /* checked by check_tensors: cannot happen */
+		return set_cause(l->cause, "%s: tensor '%s' has a size that overflows", l->name, nt->name);
 	if (g->uses == 1 && is_whole(o, numel)) {
 		t->data = g->data;          /* the common case: no copy */
 		g->data = NULL;
@@ -434,6 +433,31 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 	return 0;
 }
 
+/* Before any storage is read: every view lies inside its storage and is no
+ * larger than it (a view with stride 0 could claim gigabytes over a few
+ * bytes; torch.save never writes one for a state dict), and the caller's
+ * expectation holds for every tensor. */
+static int check_tensors(struct loader *l, const struct pk_named *v, size_t n)
+{
+	const struct tz_expect *e = l->expect;
+	if (e != NULL && e->max_tensors > 0 && n > e->max_tensors)
+		return set_cause(l->cause, "%s: holds %zu tensors, more than the %zu expected", l->name, n,
+		                 e->max_tensors);
+	for (size_t i = 0; i < n; i++) {
+		const struct pk_obj *o = v[i].tensor, *s = o->u.tensor.storage;
+		size_t esz = tz_dtype_size(s->u.storage.dtype), numel, bytes, have;
+		if (view_extent(l, v[i].name, o, esz, &numel))
+			return -1;
+		if (size_mul(numel, esz, &bytes) || size_mul((size_t)s->u.storage.numel, esz, &have) || bytes > have)
+			return set_cause(l->cause, "%s: tensor '%s' expands its %lld-element storage to %zu elements",
+			                 l->name, v[i].name, (long long)s->u.storage.numel, numel);
+		if (e != NULL && e->check != NULL &&
+		    e->check(e->user, v[i].name, s->u.storage.dtype, o->u.tensor.ndim, o->u.tensor.size, l->cause))
+			return prefix_cause(l->cause, "%s", l->name);
+	}
+	return 0;
+}
+
 static int load_archive(struct loader *l, struct tz_archive *out)
 {
 	uint8_t *pkl = NULL;
@@ -449,14 +473,22 @@ static int load_archive(struct loader *l, struct tz_archive *out)
 		return set_cause(l->cause, "%s: reading torch files needs a little-endian machine", l->name);
 	if (find_prefix(l) || check_byteorder(l))
 		return -1;
-	int r = read_record(l, "data.pkl", MAX_PKL_BYTES, NULL, &pkl, &pkl_len);
+	/* what a pickle may hold, and so allocate, follows from what the
+	 * caller expects: a state dict of T tensors is a few hundred bytes each */
+	zip_uint64_t max_pkl = MAX_PKL_BYTES;
+	size_t tensors = l->expect ? l->expect->max_tensors : 0;
+	if (tensors > 0 && tensors < (MAX_PKL_BYTES - PKL_BASE_BYTES) / TZ_PICKLE_BYTES_PER_TENSOR) {
+		max_pkl = PKL_BASE_BYTES + tensors * TZ_PICKLE_BYTES_PER_TENSOR;
+		pool.max_objects = 256 + tensors * OBJECTS_PER_TENSOR;
+	}
+	int r = read_record(l, "data.pkl", max_pkl, NULL, &pkl, &pkl_len);
 	if (r != 0)
 		return r > 0 ? set_cause(l->cause, "%s: no data.pkl entry", l->name) : -1;
 	if (pk_parse(pkl, pkl_len, &pool, &top, l->cause) || pk_collect_tensors(top, &named, &n, l->cause)) {
 		prefix_cause(l->cause, "%s", l->name);
 		goto out;
 	}
-	if (group_storages(l, named, n, &groups, &ng))
+	if (check_tensors(l, named, n) || group_storages(l, named, n, &groups, &ng))
 		goto out;
 	out->tensors = xcalloc(n ? n : 1, sizeof *out->tensors);
 	for (size_t i = 0; i < n; i++) {
@@ -502,6 +534,11 @@ static int open_fail(const char *name, int code, const uint8_t *head, size_t hle
 
 int tz_load(const char *path, struct tz_archive *out, char **cause)
 {
+	return tz_load_expect(path, NULL, out, cause);
+}
+
+int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archive *out, char **cause)
+{
 	memset(out, 0, sizeof *out);
 	struct stat st;
 	uint8_t head[4] = { 0 };
@@ -523,7 +560,8 @@ int tz_load(const char *path, struct tz_archive *out, char **cause)
 	zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
 	if (za == NULL)
 		return open_fail(path, code, head, hlen, cause);
-	struct loader l = { .name = path, .za = za, .archive_size = (zip_uint64_t)st.st_size, .cause = cause };
+	struct loader l = {
+	    .name = path, .za = za, .archive_size = (zip_uint64_t)st.st_size, .expect = e, .cause = cause};
 	int rc = load_archive(&l, out);
 	free(l.prefix);
 	zip_discard(za);

@@ -8,6 +8,8 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -220,13 +222,113 @@ static int get(const struct tz_archive *a, const char *file, const char *name, e
 	return 0;
 }
 
+/* What a train_state of this run may hold, checked before anything is read:
+ * each name, its dtype, and at most so many values (the batch tensors up to
+ * the largest --batch, so that a run saved with another batch reaches the
+ * counters' message; the arenas exactly the model's size). */
+#define STATE_MAX_BATCH 4096
+struct state_entry {
+	const char *name;
+	enum tz_dtype dtype;
+	int64_t most;
+};
+struct state_expect {
+	struct state_entry e[16];
+	size_t n;
+};
+
+static int state_check(void *user, const char *name, enum tz_dtype dtype, int ndim, const int64_t *shape, char **cause)
+{
+	const struct state_expect *x = user;
+	for (size_t i = 0; i < x->n; i++) {
+		const struct state_entry *e = &x->e[i];
+		if (strcmp(e->name, name) != 0)
+			continue;
+		int64_t numel = 1;
+		for (int k = 0; k < ndim && numel > 0; k++)
+			numel = shape[k] == 0 ? 0 : numel > INT64_MAX / shape[k] ? INT64_MAX : numel * shape[k];
+		if (dtype != e->dtype || ndim > 2 || numel > e->most)
+			return set_cause(cause, "'%s' holds %lld %s values, more than this run's %lld %s (damaged file?)",
+					 name, (long long)numel, tz_dtype_name(dtype), (long long)e->most,
+					 tz_dtype_name(e->dtype));
+		return 0;
+	}
+	return set_cause(cause, "unexpected entry '%s' (not a train_state of this hrmscope?)", name);
+}
+
+static void state_expect_init(struct state_expect *x, const struct trainer *tr)
+{
+	const struct train_batch *b = &tr->batch;
+	int64_t n = (int64_t)tr->model.arena_floats, rows = STATE_MAX_BATCH, S = b->S, TD = (int64_t)b->T * b->d;
+	const struct state_entry e[] = {
+	    {"param_arena", TZ_F32, n},           {"ema_arena", TZ_F32, n},
+	    {"adam_m", TZ_F32, n},                {"adam_v", TZ_F32, n},
+	    {"batch.inputs", TZ_I32, rows * S},   {"batch.labels", TZ_I32, rows * S},
+	    {"batch.puzzle_ids", TZ_I32, rows},   {"batch.zH", TZ_F32, rows * TD},
+	    {"batch.zL", TZ_F32, rows * TD},      {"batch.steps", TZ_I32, rows},
+	    {"batch.halted", TZ_BOOL, rows},      {"batch.run_to_max", TZ_BOOL, rows},
+	    {"rng", TZ_I64, 4},                   {"rng_spare", TZ_F64, 2},
+	    {"counters", TZ_I64, 5},              {"best_exact", TZ_F64, 1},
+	};
+	x->n = sizeof e / sizeof e[0];
+	memcpy(x->e, e, sizeof e);
+}
+
+/* A bool stored as a byte other than 0 or 1 would be undefined behaviour
+ * once read as bool: checked on the bytes before they are copied. */
+static int get_bools(const struct tz_archive *a, const char *file, const char *name, int64_t numel, bool *dst,
+		     char **cause)
+{
+	const struct tz_tensor *x = tz_find(a, name);
+	if (x != NULL && x->dtype == TZ_BOOL && x->numel == numel)
+		for (int64_t i = 0; i < numel; i++)
+			if (((const uint8_t *)x->data)[i] > 1)
+				return set_cause(cause, "%s: '%s' holds the byte %u at %lld, not a bool (damaged file?)", file,
+						 name, ((const uint8_t *)x->data)[i], (long long)i);
+	return get(a, file, name, TZ_BOOL, numel, dst, cause);
+}
+
+/* Every value a resumed run will compute with, checked: weights, moments
+ * and carried states finite (a NaN would poison every step after it, and
+ * reach undefined behaviour in the fast exp), second moments >= 0, each
+ * row's segment count within the model's halt_max_steps. */
+static int check_state_values(const struct trainer *tr, const char *file, char **cause)
+{
+	const struct train_batch *b = &tr->batch;
+	size_t n = tr->model.arena_floats, TD = (size_t)b->T * b->d;
+	struct {
+		const char *name;
+		const float *v;
+		size_t n;
+	} f[] = {
+	    {"param_arena", tr->model.arena, n}, {"ema_arena", tr->opts.ema > 0 ? tr->ema.arena : NULL, n},
+	    {"adam_m", tr->opt.m, n},            {"adam_v", tr->opt.v, n},
+	    {"batch.zH", b->zH, b->B * TD},      {"batch.zL", b->zL, b->B * TD},
+	};
+	for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+		for (size_t i = 0; f[k].v != NULL && i < f[k].n; i++)
+			if (!isfinite(f[k].v[i]) || (f[k].v == tr->opt.v && f[k].v[i] < 0))
+				return set_cause(cause, "%s: '%s' holds %g at %zu: a state to resume must be finite%s (damaged file?)",
+						 file, f[k].name, (double)f[k].v[i], i, f[k].v == tr->opt.v ? " and >= 0" : "");
+	for (int r = 0; r < b->B; r++)
+		if (b->steps[r] < 0 || b->steps[r] > tr->model.cfg.halt_max_steps)
+			return set_cause(cause, "%s: row %d has run %d segments, outside 0..%d (damaged file?)", file, r,
+					 b->steps[r], tr->model.cfg.halt_max_steps);
+	if (!isfinite(tr->rng.spare) || !(tr->best_exact >= -1 && tr->best_exact <= 1))
+		return set_cause(cause, "%s: the saved random state or best accuracy is out of range (damaged file?)", file);
+	return 0;
+}
+
 static int load_state(struct trainer *tr, char **cause)
 {
 	char *p = path_in(tr->opts.out, "train_state");
 	struct tz_archive a = { 0 };
 	struct train_batch *b = &tr->batch;
 	int rc = -1;
-	if (tz_load(p, &a, cause) != 0)
+	struct state_expect x;
+	state_expect_init(&x, tr);
+	struct tz_expect te = {.max_tensors = x.n, .check = state_check, .user = &x};
+	if (tz_load_expect(p, &te, &a, cause) != 0)
 		goto out;
 	int64_t counters[5], rng[4], n = (int64_t)tr->model.arena_floats, TD = (int64_t)b->T * b->d;
 	double spare[2];
@@ -256,14 +358,16 @@ static int load_state(struct trainer *tr, char **cause)
 	    get(&a, p, "batch.zH", TZ_F32, b->B * TD, b->zH, cause) ||
 	    get(&a, p, "batch.zL", TZ_F32, b->B * TD, b->zL, cause) ||
 	    get(&a, p, "batch.steps", TZ_I32, b->B, b->steps, cause) ||
-	    get(&a, p, "batch.halted", TZ_BOOL, b->B, b->halted, cause) ||
-	    get(&a, p, "batch.run_to_max", TZ_BOOL, b->B, tr->run_to_max, cause) ||
+	    get_bools(&a, p, "batch.halted", b->B, b->halted, cause) ||
+	    get_bools(&a, p, "batch.run_to_max", b->B, tr->run_to_max, cause) ||
 	    get(&a, p, "rng", TZ_I64, 4, rng, cause) || get(&a, p, "rng_spare", TZ_F64, 2, spare, cause) ||
 	    get(&a, p, "best_exact", TZ_F64, 1, &tr->best_exact, cause))
 		goto out;
 	memcpy(tr->rng.s, rng, sizeof rng);
 	tr->rng.has_spare = spare[0] != 0;
 	tr->rng.spare = spare[1];
+	if (check_state_values(tr, p, cause) != 0)
+		goto out;
 	tr->step = (long)counters[0];
 	tr->M = (int)counters[1];
 	tr->opt.step = (long)counters[2];

@@ -14,6 +14,12 @@ d 4 model of the other bad fixtures):
   short_storage/  the last storage's data entry is 4 bytes shorter than declared
   huge_tensor/    one tensor [2^38, 4] over a storage declared with 2^40
                   floats whose data entry holds 24
+  expand_views/   two tensors of 2^28 elements with stride 0 over one 4-byte
+                  storage, named as no tensor of the architecture (770 bytes)
+  expand_known/   the architecture's first weight with stride 0 over a
+                  one-element storage (48 values claimed from 1)
+  none_bomb/      data.pkl appends 4 million Nones to a list (8 MB), deflated to 8 KB
+  deflate_bomb/   data.pkl appends 512 million Nones (1 GB), deflated to 1 MB
 Other inputs:
   yaml_wrong_type.yaml, yaml_unknown_key.yaml   arch files with one defect
   huge_arch.yaml  a valid arch of 3.3 billion parameters (for the memory limit)
@@ -146,6 +152,25 @@ def main():
         write_zip(case("huge_tensor"), [("archive/data.pkl", pkl),
                                         ("archive/data/0", struct.pack("<24f", *range(24))),
                                         ("archive/version", b"3\n")])
+
+        one = Storage("0", 1)
+        pkl = state_pickle(torch, {"expanded.a": (one, (1 << 14, 1 << 14), (0, 0)),
+                                   "expanded.b": (one, (1 << 14, 1 << 14), (0, 0))})
+        write_zip(case("expand_views"), [("archive/data.pkl", pkl),
+                                         ("archive/data/0", struct.pack("<f", 1.0)),
+                                         ("archive/version", b"3\n")])
+        pkl = state_pickle(torch, {"_orig_mod.model.inner.H_level.layers.0.self_attn.qkv_proj.weight":
+                                   (one, (12, 4), (0, 0))})
+        write_zip(case("expand_known"), [("archive/data.pkl", pkl),
+                                         ("archive/data/0", struct.pack("<f", 1.0)),
+                                         ("archive/version", b"3\n")])
+        nones = 4 << 20
+        with zipfile.ZipFile(case("none_bomb"), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            z.writestr(zipfile.ZipInfo("archive/data.pkl", DATE_TIME),
+                       b"\x80\x02]" + b"Na" * nones + b".", zipfile.ZIP_DEFLATED)
+        with zipfile.ZipFile(case("deflate_bomb"), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            z.writestr(zipfile.ZipInfo("archive/data.pkl", DATE_TIME),
+                       b"\x80\x02]" + b"Na" * ((1 << 29) - 2) + b".", zipfile.ZIP_DEFLATED)
 
         arch = open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "models", "tiny_maze.yaml")).read()
         with open(os.path.join(out, "yaml_wrong_type.yaml"), "w") as f:
