@@ -111,9 +111,9 @@ static bool has_suffix(const char *path, const char *suf)
 /* Reads at most max bytes of a file (a CSV's first rows). */
 static int read_head(const char *path, size_t max, char **data, size_t *len, char **cause)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen_regular(path, cause);
 	if (f == NULL)
-		return set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
 	char *buf = xmalloc(max + 1);
 	size_t n = fread(buf, 1, max, f);
 	if (ferror(f)) {

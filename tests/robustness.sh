@@ -82,6 +82,22 @@ row_ckpt_expand_views() { rss_row; }
 row_ckpt_none_bomb() { rss_row; }
 row_ckpt_deflate_bomb() { rss_row; }
 
+# a FIFO where a file belongs is refused at once, never waited on: the
+# command runs in a folder of FIFOs under a time limit (rc 124 if it blocks)
+fifo_row() {
+	d=$tmp/fifo
+	rm -rf "$d"
+	mkdir -p "$d/FIFO_MODEL" "$d/FIFO_CONFIG" &&
+		cp tests/fixtures/models/tiny_maze/all_config.yaml "$d/FIFO_MODEL/" &&
+		cp tests/fixtures/models/tiny_maze/checkpoint "$d/FIFO_CONFIG/" &&
+		mkfifo "$d/FIFO_MODEL/checkpoint" "$d/FIFO_CONFIG/all_config.yaml" "$d/FIFO.txt" &&
+		ln -s "$srcdir/tests/fixtures/models/tiny_maze" "$d/M" || { got_msg="cannot make the FIFOs"; return; }
+	run_cmd "cd '$d' && timeout 20 $cmd"
+}
+row_ckpt_fifo() { fifo_row; }
+row_config_fifo() { fifo_row; }
+row_puzzle_fifo() { fifo_row; }
+
 # a memory limit below what the model needs: malloc fails and is reported
 row_model_out_of_memory() {
 	if [ "$asan" -eq 1 ]; then

@@ -243,11 +243,43 @@ void atomic_abort(struct atomic_file *af)
 	memset(af, 0, sizeof *af);
 }
 
+int fd_open_regular(const char *path, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	int flags;
+	if (fstat(fd, &st) != 0 || (flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		int e = errno;
+		close(fd);
+		return set_cause(cause, "%s: cannot open: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return set_cause(cause, S_ISDIR(st.st_mode) ? "%s: is a directory" : "%s: not a regular file", path);
+	}
+	return fd;
+}
+
+FILE *fopen_regular(const char *path, char **cause)
+{
+	int fd = fd_open_regular(path, cause);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "rb");
+	if (f == NULL) {
+		set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen_regular(path, cause);
 	if (f == NULL)
-		return set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
 	size_t cap = 4096, n = 0;
 	char *buf = xmalloc(cap);
 	for (;;) {

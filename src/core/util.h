@@ -44,6 +44,13 @@ void atomic_abort(struct atomic_file *af);
  * at a time; for commands, never called by the library). */
 void atomic_remove_on_signals(struct atomic_file *af);
 
+/* Opens path for reading if it is a regular file: never blocks on a FIFO
+ * (opened non-blocking, checked, then made blocking), and refuses
+ * directories, FIFOs, devices and sockets ("PATH: is a directory", "PATH:
+ * not a regular file").  The descriptor (fd_open_regular) or stream. */
+int fd_open_regular(const char *path, char **cause);
+FILE *fopen_regular(const char *path, char **cause);
+
 /* Read a whole file (up to max bytes) into a malloc'd buffer, NUL-terminated. */
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause);
 

@@ -424,9 +424,9 @@ int npy_read(const char *path, struct npy_array *out, char **cause)
 	struct npy_array a = {0};
 	struct stat st;
 	memset(out, 0, sizeof *out);
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen_regular(path, cause);
 	if (f == NULL)
-		return set_cause(cause, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		set_cause(cause, "%s: not a regular file", path);
 		goto fail;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 #define MAX_PKL_BYTES ((zip_uint64_t)64 << 20)
@@ -542,24 +543,30 @@ int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archiv
 	memset(out, 0, sizeof *out);
 	struct stat st;
 	uint8_t head[4] = { 0 };
-	size_t hlen = 0;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL || fstat(fileno(f), &st) != 0) {
-		int e = errno;
-		if (f != NULL)
-			fclose(f);
-		return set_cause(cause, "%s: cannot open: %s", path, strerror(e));
-	}
-	hlen = fread(head, 1, sizeof head, f);
-	fclose(f);
-	if (S_ISDIR(st.st_mode))
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return set_cause(cause, "%s: is a directory (torch.save file expected)", path);
-	if (st.st_size == 0)
+	/* a FIFO or a device is refused before it can block or feed us forever;
+	 * libzip reads the same descriptor, so what was checked is what is read */
+	int fd = fd_open_regular(path, cause);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		return set_cause(cause, "%s: cannot open: %s", path, strerror(err));
+	}
+	ssize_t got = pread(fd, head, sizeof head, 0);
+	size_t hlen = got > 0 ? (size_t)got : 0;
+	if (st.st_size == 0) {
+		close(fd);
 		return set_cause(cause, "%s: empty file (torch.save file expected)", path);
+	}
 	int code = 0;
-	zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
-	if (za == NULL)
+	zip_t *za = zip_fdopen(fd, ZIP_CHECKCONS, &code);
+	if (za == NULL) {
+		close(fd);
 		return open_fail(path, code, head, hlen, cause);
+	}
 	struct loader l = {
 	    .name = path, .za = za, .archive_size = (zip_uint64_t)st.st_size, .expect = e, .cause = cause};
 	int rc = load_archive(&l, out);
