@@ -98,6 +98,39 @@ row_ckpt_fifo() { fifo_row; }
 row_config_fifo() { fifo_row; }
 row_puzzle_fifo() { fifo_row; }
 
+# trace's last stderr line is its timing summary: not a message
+quiet_trace() {
+	run_cmd "$1"
+	got_msg=$(grep -v ' ms per segment$' "$tmp/err" | tail -n 1)
+}
+
+# a symlink planted where the temporary goes is never followed: the victim
+# keeps its contents, FILE gets the trace
+row_out_planted_symlink() {
+	d=$tmp/planted
+	rm -rf "$d" && mkdir "$d" && printf 'victim\n' >"$d/VICTIM"
+	quiet_trace "cd '$d' && $(echo "$cmd" | sed "s#tests/#$srcdir/tests/#g")"
+	[ "$(cat "$d/VICTIM")" = victim ] || got_msg="$got_msg (VICTIM was overwritten)"
+	grep -q segment "$d/FILE" 2>/dev/null || got_msg="$got_msg (FILE holds no trace)"
+}
+
+# a file replaced on purpose keeps its mode; a symlink stays a symlink and
+# its target gets the new contents
+row_out_keeps_mode() {
+	d=$tmp/mode
+	rm -rf "$d" && mkdir "$d" && printf 'old\n' >"$d/FILE" && chmod 600 "$d/FILE" &&
+		printf 'old\n' >"$d/TARGET" && ln -s TARGET "$d/LINK"
+	c=$(echo "$cmd" | sed "s#tests/#$srcdir/tests/#g")
+	quiet_trace "cd '$d' && $c"
+	notes=""
+	[ "$(stat -c %a "$d/FILE")" = 600 ] || notes="$notes (FILE became mode $(stat -c %a "$d/FILE"))"
+	first=$got_msg
+	quiet_trace "cd '$d' && $(echo "$c" | sed 's/-o FILE/-o LINK/')"
+	[ -L "$d/LINK" ] || notes="$notes (LINK is no longer a symlink)"
+	grep -q segment "$d/TARGET" || notes="$notes (TARGET did not get the trace)"
+	got_msg="$first$got_msg$notes"
+}
+
 # a memory limit below what the model needs: malloc fails and is reported
 row_model_out_of_memory() {
 	if [ "$asan" -eq 1 ]; then

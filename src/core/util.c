@@ -110,21 +110,59 @@ int size_add(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
-static char *temp_name(const char *path)
+/* The file a write to path replaces: path itself, or the file a symlink at
+ * path points to (so the link stays a link).  malloc'd. */
+static char *write_target(const char *path)
 {
-	size_t n = strlen(path) + 32;
-	char *tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	return tmp;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char *real = realpath(path, NULL);
+		if (real != NULL)
+			return real;
+	}
+	return xstrdup(path);
+}
+
+/* Creates TARGET.tmp.PID.N beside target, exclusively: a name that exists,
+ * a planted symlink included, is never opened (O_EXCL), another is tried.
+ * A file replaced on purpose keeps its permission bits; a new one gets
+ * 0666 less the umask.  Returns the descriptor and *tmp, or -1. */
+static int create_temp(const char *target, char **tmp, char **cause, const char *path)
+{
+	static unsigned counter;
+	size_t n = strlen(target) + 48;
+	*tmp = xmalloc(n);
+	struct stat st;
+	bool keep_mode = stat(target, &st) == 0 && S_ISREG(st.st_mode);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), counter++);
+		int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			if (keep_mode && fchmod(fd, st.st_mode & 07777) != 0) {
+				int e = errno;
+				close(fd);
+				unlink(*tmp);
+				free(*tmp);
+				*tmp = NULL;
+				return set_cause(cause, "%s: cannot keep its mode: %s", path, strerror(e));
+			}
+			return fd;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	int e = errno;
+	free(*tmp);
+	*tmp = NULL;
+	return set_cause(cause, "%s: cannot create: %s", path, strerror(e));
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, char **cause)
 {
-	char *tmp = temp_name(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char *target = write_target(path), *tmp;
+	int fd = create_temp(target, &tmp, cause, path);
 	if (fd < 0) {
-		set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
-		free(tmp);
+		free(target);
 		return -1;
 	}
 	const char *p = data;
@@ -138,6 +176,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, char **cau
 			close(fd);
 			unlink(tmp);
 			free(tmp);
+			free(target);
 			return -1;
 		}
 		p += w;
@@ -147,15 +186,18 @@ int write_file_atomic(const char *path, const void *data, size_t len, char **cau
 		set_cause(cause, "%s: write failed: %s", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);
+		free(target);
 		return -1;
 	}
-	if (rename(tmp, path) != 0) {
+	if (rename(tmp, target) != 0) {
 		set_cause(cause, "%s: cannot rename into place: %s", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);
+		free(target);
 		return -1;
 	}
 	free(tmp);
+	free(target);
 	return 0;
 }
 
@@ -165,13 +207,25 @@ int atomic_open(struct atomic_file *af, const char *path, char **cause)
 	 * over it would replace the device node. */
 	struct stat st;
 	bool special = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-	af->tmp = special ? NULL : temp_name(path);
-	af->f = fopen(special ? path : af->tmp, "w");
-	if (af->f == NULL) {
-		set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
-		free(af->tmp);
-		af->tmp = NULL;
-		return -1;
+	memset(af, 0, sizeof *af);
+	if (special) {
+		af->f = fopen(path, "w");
+		if (af->f == NULL)
+			return set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
+	} else {
+		af->target = write_target(path);
+		int fd = create_temp(af->target, &af->tmp, cause, path);
+		if (fd < 0 || (af->f = fdopen(fd, "w")) == NULL) {
+			if (fd >= 0) {
+				set_cause(cause, "%s: cannot create: %s", path, strerror(errno));
+				close(fd);
+				unlink(af->tmp);
+			}
+			free(af->tmp);
+			free(af->target);
+			memset(af, 0, sizeof *af);
+			return -1;
+		}
 	}
 	af->path = xstrdup(path);
 	return 0;
@@ -220,12 +274,13 @@ int atomic_commit(struct atomic_file *af, char **cause)
 	}
 	if (bad)
 		rc = set_cause(cause, "%s: write failed: %s", af->path, strerror(err));
-	else if (af->tmp != NULL && rename(af->tmp, af->path) != 0)
+	else if (af->tmp != NULL && rename(af->tmp, af->target) != 0)
 		rc = set_cause(cause, "%s: cannot rename into place: %s", af->path, strerror(errno));
 	if (rc != 0 && af->tmp != NULL)
 		unlink(af->tmp);
 	free(af->tmp);
 	free(af->path);
+	free(af->target);
 	memset(af, 0, sizeof *af);
 	return rc;
 }
@@ -240,6 +295,7 @@ void atomic_abort(struct atomic_file *af)
 		unlink(af->tmp);
 	free(af->tmp);
 	free(af->path);
+	free(af->target);
 	memset(af, 0, sizeof *af);
 }
 

@@ -35,6 +35,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, char **cau
 struct atomic_file {
 	FILE *f;
 	char *path, *tmp;
+	char *target; /* what the temporary replaces: path, or where a symlink at path points */
 };
 int atomic_open(struct atomic_file *af, const char *path, char **cause);
 int atomic_commit(struct atomic_file *af, char **cause);
