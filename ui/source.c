@@ -12,19 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static int64_t parse_index(const char *s)
 {
@@ -57,7 +44,7 @@ static int open_dataset(struct puzzle_source *s, const char *dir, const char *sp
 	char path[4096];
 	if (split == NULL) {
 		snprintf(path, sizeof path, "%s/test", dir);
-		split = is_dir(path) ? "test" : "train";
+		split = path_is_dir(path) ? "test" : "train";
 	}
 	s->split = xcalloc(1, sizeof *s->split);
 	if (dataset_read_split(dir, split, s->split, cause) != 0) {
@@ -88,9 +75,9 @@ static int open_dataset(struct puzzle_source *s, const char *dir, const char *sp
 int source_open(struct puzzle_source *s, const char *spec, char **cause)
 {
 	memset(s, 0, sizeof *s);
-	if (is_dir(spec))
+	if (path_is_dir(spec))
 		return open_dataset(s, spec, NULL, 0, cause);
-	if (is_file(spec))
+	if (path_is_file(spec))
 		return open_list(s, spec, 0, cause);
 	/* peel ":INDEX" and ":SPLIT" off the end */
 	char buf[4096];
@@ -101,9 +88,9 @@ int source_open(struct puzzle_source *s, const char *spec, char **cause)
 	*colon = '\0';
 	const char *tail = colon + 1;
 	int64_t index = parse_index(tail);
-	if (index >= 0 && is_file(buf))
+	if (index >= 0 && path_is_file(buf))
 		return open_list(s, buf, index, cause);
-	if (is_dir(buf)) {
+	if (path_is_dir(buf)) {
 		if (index >= 0)
 			return set_cause(cause, "%s: give the split before the index (%s:test:%s)", spec, buf, tail);
 		return open_dataset(s, buf, tail, 0, cause);
@@ -111,10 +98,10 @@ int source_open(struct puzzle_source *s, const char *spec, char **cause)
 	char *colon2 = strrchr(buf, ':');
 	if (colon2 != NULL && index >= 0) {
 		*colon2 = '\0';
-		if (is_dir(buf))
+		if (path_is_dir(buf))
 			return open_dataset(s, buf, colon2 + 1, index, cause);
 	}
-	if (*tail && index < 0 && is_file(buf))
+	if (*tail && index < 0 && path_is_file(buf))
 		return set_cause(cause, "%s: '%s' is not a puzzle number", spec, tail);
 	return set_cause(cause, "%s: no such file or dataset folder", spec);
 }
@@ -154,21 +141,13 @@ int64_t source_count(const struct puzzle_source *s)
 	}
 }
 
-static int side_of(int cells)
-{
-	int r = 0;
-	while ((r + 1) * (r + 1) <= cells)
-		r++;
-	return r * r == cells ? r : 0;
-}
-
 static int dataset_puzzle(const struct puzzle_source *s, int64_t i, struct puzzle *p, int32_t *pid, char **cause)
 {
 	const struct dataset_meta *m = &s->split->meta;
 	struct dataset_example ex;
 	if (dataset_get_example(s->split, i, &ex) != 0)
 		return set_cause(cause, "%s: no example %lld", s->name, (long long)i);
-	int S = (int)m->seq_len, side = side_of(S);
+	int S = (int)m->seq_len, side = puzzle_side_of(S);
 	memset(p, 0, sizeof *p);
 	if (m->vocab_size == MAZE_VOCAB && side >= MAZE_MIN_SIDE && side <= PUZZLE_MAX_SIDE)
 		p->kind = PUZZLE_MAZE;

@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char *cli_kind_for_vocab(int vocab)
 {
@@ -22,18 +21,6 @@ const char *cli_kind_for_vocab(int vocab)
 	case ARC_VOCAB: return "ARC";
 	default: return NULL;
 	}
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0;
 }
 
 /* A non-negative decimal index, or -1. */
@@ -46,14 +33,6 @@ static long parse_index(const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	return errno || *end || v > INT_MAX ? -1 : v;
-}
-
-static int side_of(int cells)
-{
-	int s = 0;
-	while ((s + 1) * (s + 1) <= cells)
-		s++;
-	return s * s == cells ? s : 0;
 }
 
 int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
@@ -70,7 +49,7 @@ int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int6
 		return set_cause(cause, "%s/%s: seq_len %lld is more than the %d cells a puzzle can have", dir, s->name,
 				 (long long)m->seq_len, PUZZLE_MAX_CELLS);
 	struct puzzle *p = &out->p;
-	int S = (int)m->seq_len, side = side_of(S);
+	int S = (int)m->seq_len, side = puzzle_side_of(S);
 	const char *kind = cli_kind_for_vocab((int)m->vocab_size);
 	out->vocab = (int)m->vocab_size;
 	out->pid = ex.puzzle_identifier;
@@ -152,8 +131,8 @@ int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
 	memset(out, 0, sizeof *out);
 	if (spec[0] == '\0')
 		return set_cause(cause, "--puzzle: empty name");
-	if (exists(spec))
-		return is_dir(spec) ? open_dataset(spec, "test", 0, out, cause) : open_file(spec, 0, out, cause);
+	if (path_exists(spec))
+		return path_is_dir(spec) ? open_dataset(spec, "test", 0, out, cause) : open_file(spec, 0, out, cause);
 	/* FILE:INDEX, DIR:SPLIT or DIR:SPLIT:INDEX */
 	char *s = xstrdup(spec), *c1 = strrchr(s, ':');
 	int rc;
@@ -164,8 +143,8 @@ int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
 	*c1 = '\0';
 	const char *tail = c1 + 1;
 	long idx = parse_index(tail);
-	if (exists(s)) {
-		if (is_dir(s))
+	if (path_exists(s)) {
+		if (path_is_dir(s))
 			rc = open_dataset(s, tail, 0, out, cause);
 		else if (idx < 0)
 			rc = set_cause(cause, "%s: '%s' is not a puzzle index (FILE:INDEX counts from 0)", s, tail);
@@ -177,7 +156,7 @@ int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
 	char *c2 = strrchr(s, ':');
 	if (c2 != NULL) {
 		*c2 = '\0';
-		if (is_dir(s)) {
+		if (path_is_dir(s)) {
 			if (idx < 0)
 				rc = set_cause(cause, "%s: '%s' is not an example index (DIR:SPLIT:INDEX counts from 0)",
 					       s, tail);

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char eval_help[] =
@@ -79,13 +78,6 @@ static void print_list(const long *v, int n)
 		printf("%s%ld", i ? "," : "", v[i]);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 struct progress {
 	bool tty;
 	double t0, last;
@@ -95,7 +87,7 @@ struct progress {
 
 static void progress(struct progress *p, long done)
 {
-	double t = now_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
+	double t = monotonic_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
 	double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
 	if (p->tty) {
 		if (done < p->total && t - p->last < 0.2)
@@ -265,7 +257,7 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	fp_tracker_init(&fp, B, S, s->fp_tol);
 	hrm_engine_add_observer(e, fp_tracker_observe, &fp);
 	struct eval_ctx c = { m, &split, data, B, S, M, &fp };
-	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = now_s(), .total = count, .last_decile = 0 };
+	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = monotonic_s(), .total = count, .last_decile = 0 };
 	int rc = 0;
 	for (long start = 0; start < count && rc == 0; start += B) {
 		int rows = count - start < B ? (int)(count - start) : B;
@@ -275,7 +267,7 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	}
 	if (rc == 0 && s->go.K > 0) {
 		fprintf(stderr, "hrmscope eval: %d guesses per example (%s)\n", s->go.K, perturb_kind_name(s->go.kind));
-		struct progress pg = { .tty = pr.tty, .t0 = now_s(), .total = count, .last_decile = 0 };
+		struct progress pg = { .tty = pr.tty, .t0 = monotonic_s(), .total = count, .last_decile = 0 };
 		s->go.M = M;
 		s->go.fp_tol = s->fp_tol;
 		for (long i = 0; i < count && rc == 0; i++) {

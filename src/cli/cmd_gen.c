@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char gen_help[] =
@@ -408,12 +407,6 @@ static int convert_csv(struct csv_job *j, long *rows_out, char **cause)
 	return rc;
 }
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **cause)
 {
 	const char *kind = o->kind;
@@ -421,7 +414,7 @@ static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **ca
 	char paths[2][4096];
 	const char *splits[2];
 	int nfiles = 0;
-	if (is_dir(o->csv)) {
+	if (path_is_dir(o->csv)) {
 		static const char *const names[2] = { "train", "test" };
 		for (int i = 0; i < 2; i++) {
 			snprintf(paths[nfiles], sizeof paths[0], "%s/%s.csv", o->csv, names[i]);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,13 +41,6 @@ void trainer_opts_default(struct trainer_opts *o)
 	o->eval_n = 256;
 	o->checkpoint_every = 500;
 	o->threads = 2;
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* Fill the rows that halted with new samples. */
@@ -180,7 +172,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 		.grad = o->grad, .loss = o->loss, .q_learning = true,
 		.halt_exploration_prob = o->exploration >= 0 ? o->exploration : tr.model.cfg.halt_exploration_prob,
 	};
-	double t_last = now_s(), sps = 0;
+	double t_last = monotonic_s(), sps = 0;
 	long steps_since = 0;
 	long last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
 	while (tr.step < last && !*stop_flag) {
@@ -208,7 +200,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			ema_update(&tr.ema, &tr.model, o->ema);
 		tr.step++;
 		steps_since++;
-		double t = now_s();
+		double t = monotonic_s();
 		if (t - t_last >= 1.0) {
 			sps = (double)steps_since * B / (t - t_last);
 			t_last = t;
