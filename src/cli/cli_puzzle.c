@@ -3,13 +3,11 @@
 #include "cli/cli_puzzle.h"
 #include "puzzles/arc.h"
 #include "io/dataset.h"
+#include "io/puzzle_spec.h"
 #include "puzzles/maze.h"
 #include "puzzles/sudoku.h"
 #include "core/util.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,18 +19,6 @@ const char *cli_kind_for_vocab(int vocab)
 	case ARC_VOCAB: return "ARC";
 	default: return NULL;
 	}
-}
-
-/* A non-negative decimal index, or -1. */
-static long parse_index(const char *s)
-{
-	long v;
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno || *end || v > INT_MAX ? -1 : v;
 }
 
 int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
@@ -82,8 +68,6 @@ int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int6
 static int open_dataset(const char *dir, const char *split, long index, struct cli_puzzle *out, char **cause)
 {
 	struct dataset_split s;
-	if (!dataset_name_ok(split))
-		return set_cause(cause, "%s: '%s' is not a split name (train, test)", dir, split);
 	if (dataset_read_split(dir, split, &s, cause) != 0)
 		return -1;
 	int rc = cli_puzzle_from_dataset(&s, dir, index, out, cause);
@@ -128,46 +112,14 @@ static int open_file(const char *path, long index, struct cli_puzzle *out, char 
 
 int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
 {
+	struct puzzle_spec ps;
 	memset(out, 0, sizeof *out);
-	if (spec[0] == '\0')
-		return set_cause(cause, "--puzzle: empty name");
-	if (path_exists(spec))
-		return path_is_dir(spec) ? open_dataset(spec, "test", 0, out, cause) : open_file(spec, 0, out, cause);
-	/* FILE:INDEX, DIR:SPLIT or DIR:SPLIT:INDEX */
-	char *s = xstrdup(spec), *c1 = strrchr(s, ':');
-	int rc;
-	if (c1 == NULL) {
-		free(s);
-		return set_cause(cause, "%s: no such file or dataset folder", spec);
-	}
-	*c1 = '\0';
-	const char *tail = c1 + 1;
-	long idx = parse_index(tail);
-	if (path_exists(s)) {
-		if (path_is_dir(s))
-			rc = open_dataset(s, tail, 0, out, cause);
-		else if (idx < 0)
-			rc = set_cause(cause, "%s: '%s' is not a puzzle index (FILE:INDEX counts from 0)", s, tail);
-		else
-			rc = open_file(s, idx, out, cause);
-		free(s);
-		return rc;
-	}
-	char *c2 = strrchr(s, ':');
-	if (c2 != NULL) {
-		*c2 = '\0';
-		if (path_is_dir(s)) {
-			if (idx < 0)
-				rc = set_cause(cause, "%s: '%s' is not an example index (DIR:SPLIT:INDEX counts from 0)",
-					       s, tail);
-			else
-				rc = open_dataset(s, c2 + 1, idx, out, cause);
-			free(s);
-			return rc;
-		}
-	}
-	free(s);
-	return set_cause(cause, "%s: no such file or dataset folder", spec);
+	if (puzzle_spec_parse(spec, &ps, cause) != 0)
+		return -1;
+	int rc = ps.dataset ? open_dataset(ps.path, ps.split, ps.index, out, cause)
+			    : open_file(ps.path, ps.index, out, cause);
+	puzzle_spec_free(&ps);
+	return rc;
 }
 
 int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
@@ -320,7 +272,7 @@ int cli_parse_shard(const char *s, long *i, long *n)
 		return -1;
 	memcpy(head, s, len);
 	head[len] = '\0';
-	long a = parse_index(head), b = parse_index(slash + 1);
+	long a = puzzle_spec_index(head), b = puzzle_spec_index(slash + 1);
 	if (a < 0 || b < 1 || a >= b)
 		return -1;
 	*i = a;

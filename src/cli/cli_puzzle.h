@@ -29,7 +29,8 @@ struct cli_puzzle {
 
 /* FILE (the first puzzle of it), FILE:INDEX (0-based: a CSV row, a line of
  * a sudoku list, a pair of an ARC task), DIR (a dataset folder: split
- * "test", example 0), DIR:SPLIT or DIR:SPLIT:INDEX.  A maze or sudoku file
+ * "test", else "train" when it has no test split; example 0), DIR:SPLIT or
+ * DIR:SPLIT:INDEX, as io/puzzle_spec.h reads them.  A maze or sudoku file
  * without its answer gets the exact solver's (maze: the label rule's
  * shortest path). */
 int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause);
