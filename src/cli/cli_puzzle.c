@@ -1,4 +1,4 @@
-/* cli_puzzle.c - puzzles for the commands: opening, model checks, scoring,
+/* cli_puzzle.c - puzzles for the commands: opening, model checks,
  * validation and drawing (see cli_puzzle.h). */
 #include "cli/cli_puzzle.h"
 #include "puzzles/arc.h"
@@ -139,19 +139,6 @@ int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int3
 		return set_cause(cause, "%s: puzzle identifier %d but the model %s has %d (0..%d)", what, pid, m->name,
 				 c->num_puzzle_identifiers, c->num_puzzle_identifiers - 1);
 	return 0;
-}
-
-void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o)
-{
-	o->scored = o->right = 0;
-	for (int i = 0; i < S; i++) {
-		if (has_ignore && label[i] == ignore)
-			continue;
-		o->scored++;
-		o->right += pred[i] == label[i];
-	}
-	o->acc = (double)o->right / (double)(o->scored > 0 ? o->scored : 1);
-	o->exact = o->right == o->scored;
 }
 
 int cli_changed(const int32_t *a, const int32_t *b, int S)

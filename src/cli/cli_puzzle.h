@@ -1,6 +1,6 @@
 /* cli_puzzle.h - what the puzzle commands (run, trace, eval, pr, gen) share:
  * opening a puzzle given as FILE[:INDEX] or DATASET[:SPLIT[:INDEX]],
- * checking it against a model, scoring and checking an answer, drawing
+ * checking it against a model, checking an answer, drawing
  * grids side by side, and a few option parsers.
  *
  * Functions return 0, or -1 with *cause set to a malloc'd one-line message
@@ -49,15 +49,7 @@ const char *cli_kind_for_vocab(int vocab);
 int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
 			 char **cause);
 
-/* Per-sequence scoring, official metric semantics: cells whose label is the
- * ignore label are not scored; exact = every scored cell right (a sequence
- * with no scored cell is exact but should be left out of averages). */
-struct cli_score {
-	int scored, right;
-	double acc; /* right / max(scored, 1) */
-	bool exact;
-};
-void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o);
+/* (Scoring an answer against its label: hrm_score_row, model/metrics.h.) */
 /* Cells where a and b differ. */
 int cli_changed(const int32_t *a, const int32_t *b, int S);
 

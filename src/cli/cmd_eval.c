@@ -10,6 +10,7 @@
 #include "cli/eval_extra.h"
 #include "analysis/fixedpoint.h"
 #include "model/loss.h"
+#include "model/metrics.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -55,17 +56,13 @@ static const char eval_help[] =
 	"A progress bar with rate and ETA goes to stderr when it is a terminal, plain progress\n"
 	"lines otherwise. The last line of the output is the machine-readable summary.\n";
 
-#define MAX_SEG 1024
+#define MAX_SEG HRM_METRICS_MAX_SEGMENTS
 
 struct sums {
 	long shard_i, shard_n, total; /* total: examples before sharding */
-	long n, valid;                /* examples run; with a labelled cell */
-	int M;
-	long exact[2], qh[2]; /* [0] max-steps, [1] adaptive */
-	double acc[2], steps[2];
-	long exact_at[MAX_SEG];
+	long n;                       /* examples run (mt.valid: with a labelled cell) */
+	struct hrm_metrics mt;        /* [0] max-steps, [1] adaptive halting */
 	long crit_at[MAX_SEG + 1]; /* critical step at segment s; [M]: never right at the end */
-	long used_at[MAX_SEG];     /* adaptive halting stopped after segment s + 1 */
 	long fp[3];                /* fixed point at the end: right, wrong, none */
 	double fp_tol;
 	struct guess_opts go;      /* go.K = 0: no guesses */
@@ -109,34 +106,34 @@ static void progress(struct progress *p, long done)
 
 static void print_results(const struct sums *s)
 {
-	double v = s->valid > 0 ? (double)s->valid : 1;
-	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->valid);
+	double v = s->mt.valid > 0 ? (double)s->mt.valid : 1;
+	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->mt.valid);
 	printf("halting               exact     token    q_halt  mean steps\n");
 	for (int k = 0; k < 2; k++) {
 		char name[32];
-		snprintf(name, sizeof name, k ? "adaptive" : "max-steps (M = %d)", s->M);
-		printf("%-19s  %6.2f%%  %7.2f%%  %7.2f%%  %10.2f\n", name, 100.0 * (double)s->exact[k] / v,
-		       100.0 * s->acc[k] / v, 100.0 * (double)s->qh[k] / v, s->steps[k] / v);
+		snprintf(name, sizeof name, k ? "adaptive" : "max-steps (M = %d)", s->mt.M);
+		printf("%-19s  %6.2f%%  %7.2f%%  %7.2f%%  %10.2f\n", name, 100.0 * (double)s->mt.exact[k] / v,
+		       100.0 * s->mt.acc[k] / v, 100.0 * (double)s->mt.q_halt[k] / v, s->mt.steps[k] / v);
 	}
 	printf("exact after segment:");
-	for (int i = 0; i < s->M; i++)
-		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->exact_at[i] / v);
+	for (int i = 0; i < s->mt.M; i++)
+		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->mt.exact_at[i] / v);
 	printf("\n");
 	printf("fixed point at the end (tolerance %g): right %.2f%%, wrong %.2f%%, none %.2f%%\n", s->fp_tol,
 	       100.0 * (double)s->fp[0] / v, 100.0 * (double)s->fp[1] / v, 100.0 * (double)s->fp[2] / v);
-	eval_extra_histograms(stdout, s->crit_at, s->used_at, s->M, s->valid);
+	eval_extra_histograms(stdout, s->crit_at, s->mt.used_at, s->mt.M, s->mt.valid);
 	if (s->go.K > 0)
 		eval_extra_print_guesses(stdout, &s->g, &s->go);
 	printf("hrmscope-eval shard=%ld/%ld total=%ld n=%ld valid=%ld segments=%d max_exact=%ld max_token_acc=%.17g "
 	       "max_q_halt=%ld max_steps=%.17g adaptive_exact=%ld adaptive_token_acc=%.17g adaptive_q_halt=%ld "
 	       "adaptive_steps=%.17g exact_at=",
-	       s->shard_i, s->shard_n, s->total, s->n, s->valid, s->M, s->exact[0], s->acc[0], s->qh[0], s->steps[0],
-	       s->exact[1], s->acc[1], s->qh[1], s->steps[1]);
-	print_list(s->exact_at, s->M);
+	       s->shard_i, s->shard_n, s->total, s->n, s->mt.valid, s->mt.M, s->mt.exact[0], s->mt.acc[0],
+	       s->mt.q_halt[0], s->mt.steps[0], s->mt.exact[1], s->mt.acc[1], s->mt.q_halt[1], s->mt.steps[1]);
+	print_list(s->mt.exact_at, s->mt.M);
 	printf(" critical_at=");
-	print_list(s->crit_at, s->M + 1);
+	print_list(s->crit_at, s->mt.M + 1);
 	printf(" used_at=");
-	print_list(s->used_at, s->M);
+	print_list(s->mt.used_at, s->mt.M);
 	printf(" fp_right=%ld fp_wrong=%ld fp_none=%ld fp_tol=%.17g", s->fp[0], s->fp[1], s->fp[2], s->fp_tol);
 	if (s->go.K > 0)
 		printf(" guesses=%d guess_kind=%s guess_noise=%.17g guess_seed=%llu guess_n=%ld guess_plain=%ld "
@@ -187,26 +184,10 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 		const int32_t *pred = hrm_engine_pred(e);
 		const float *q = hrm_engine_q(e);
 		for (int b = 0; b < rows; b++) {
-			struct cli_score sc;
-			cli_score(pred + (size_t)b * S, lab + (size_t)b * S, S, true, HRM_IGNORE_LABEL_ID, &sc);
-			if (sc.scored == 0)
-				continue;
-			bool qh_ok = (q[2 * b] >= 0) == sc.exact, last = seg == c->M - 1;
-			s->exact_at[seg] += sc.exact;
-			if (!stopped[b] && ((may_halt && q[2 * b] > q[2 * b + 1]) || last)) {
-				stopped[b] = true;
-				s->exact[1] += sc.exact;
-				s->acc[1] += sc.acc;
-				s->qh[1] += qh_ok;
-				s->steps[1] += seg + 1;
-				s->used_at[seg]++;
-			}
-			if (last) {
-				s->exact[0] += sc.exact;
-				s->acc[0] += sc.acc;
-				s->qh[0] += qh_ok;
-				s->steps[0] += seg + 1;
-				s->valid++;
+			size_t off = (size_t)b * S;
+			bool halts = may_halt && q[2 * b] > q[2 * b + 1];
+			if (hrm_metrics_add(&s->mt, seg, pred + off, lab + off, S, q[2 * b], halts, &stopped[b], NULL) &&
+			    seg == c->M - 1) {
 				const struct fp_track *f = &c->fp->rows[b];
 				enum fp_verdict v = fp_track_verdict(f);
 				s->crit_at[f->crit_seg >= 0 ? f->crit_seg : c->M]++;
@@ -320,7 +301,7 @@ static int parse_extra(const char *key, const char *val, struct sums *s)
 	if (!strcmp(key, "critical_at"))
 		parse_list(val, s->crit_at, MAX_SEG + 1);
 	else if (!strcmp(key, "used_at"))
-		parse_list(val, s->used_at, MAX_SEG);
+		parse_list(val, s->mt.used_at, MAX_SEG);
 	else if (!strcmp(key, "fp_tol"))
 		s->fp_tol = strtod(val, NULL);
 	else if (!strcmp(key, "guesses"))
@@ -352,27 +333,27 @@ static int parse_summary(char *line, struct sums *s)
 				return -1;
 		} else if (!strcmp(tok, "total")) s->total = atol(eq);
 		else if (!strcmp(tok, "n")) s->n = atol(eq);
-		else if (!strcmp(tok, "valid")) s->valid = atol(eq);
-		else if (!strcmp(tok, "segments")) s->M = atoi(eq);
-		else if (!strcmp(tok, "max_exact")) s->exact[0] = atol(eq);
-		else if (!strcmp(tok, "max_token_acc")) s->acc[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "max_q_halt")) s->qh[0] = atol(eq);
-		else if (!strcmp(tok, "max_steps")) s->steps[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_exact")) s->exact[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_token_acc")) s->acc[1] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_q_halt")) s->qh[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_steps")) s->steps[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "valid")) s->mt.valid = atol(eq);
+		else if (!strcmp(tok, "segments")) s->mt.M = atoi(eq);
+		else if (!strcmp(tok, "max_exact")) s->mt.exact[0] = atol(eq);
+		else if (!strcmp(tok, "max_token_acc")) s->mt.acc[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "max_q_halt")) s->mt.q_halt[0] = atol(eq);
+		else if (!strcmp(tok, "max_steps")) s->mt.steps[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_exact")) s->mt.exact[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_token_acc")) s->mt.acc[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_q_halt")) s->mt.q_halt[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_steps")) s->mt.steps[1] = strtod(eq, NULL);
 		else if (!strcmp(tok, "exact_at")) {
 			int i = 0;
 			for (char *p = eq; *p && i < MAX_SEG; i++) {
-				s->exact_at[i] = strtol(p, &p, 10);
+				s->mt.exact_at[i] = strtol(p, &p, 10);
 				if (*p == ',')
 					p++;
 			}
 		} else if (!parse_extra(tok, eq, s))
 			seen--;
 	}
-	return seen >= 14 && s->M > 0 && s->M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
+	return seen >= 14 && s->mt.M > 0 && s->mt.M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
 }
 
 static int merge(int nfiles, char **files)
@@ -398,17 +379,17 @@ static int merge(int nfiles, char **files)
 			if (parse_summary(line, &s) != 0) {
 				fprintf(stderr, "hrmscope: %s: line %ld: not a complete hrmscope-eval summary\n", files[f], lineno);
 				rc = EXIT_RUNTIME;
-			} else if (found > 0 && (s.shard_n != nshards || s.M != tot.M || s.total != tot.total ||
+			} else if (found > 0 && (s.shard_n != nshards || s.mt.M != tot.mt.M || s.total != tot.total ||
 						 s.go.K != tot.go.K)) {
 				fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld (%d segments, %ld examples) does not match "
 					"the first summary (N %ld, %d segments, %ld examples)\n", files[f], lineno, s.shard_i,
-					s.shard_n, s.M, s.total, nshards, tot.M, tot.total);
+					s.shard_n, s.mt.M, s.total, nshards, tot.mt.M, tot.total);
 				rc = EXIT_RUNTIME;
 			} else {
 				if (found == 0) {
 					nshards = s.shard_n;
 					have = xcalloc((size_t)nshards, sizeof *have);
-					tot.M = s.M;
+					tot.mt.M = s.mt.M;
 					tot.total = s.total;
 					tot.fp_tol = s.fp_tol;
 					tot.go = s.go;
@@ -422,18 +403,18 @@ static int merge(int nfiles, char **files)
 				have[s.shard_i] = true;
 				found++;
 				tot.n += s.n;
-				tot.valid += s.valid;
+				tot.mt.valid += s.mt.valid;
 				for (int k = 0; k < 2; k++) {
-					tot.exact[k] += s.exact[k];
-					tot.acc[k] += s.acc[k];
-					tot.qh[k] += s.qh[k];
-					tot.steps[k] += s.steps[k];
+					tot.mt.exact[k] += s.mt.exact[k];
+					tot.mt.acc[k] += s.mt.acc[k];
+					tot.mt.q_halt[k] += s.mt.q_halt[k];
+					tot.mt.steps[k] += s.mt.steps[k];
 				}
-				for (int i = 0; i < s.M; i++) {
-					tot.exact_at[i] += s.exact_at[i];
-					tot.used_at[i] += s.used_at[i];
+				for (int i = 0; i < s.mt.M; i++) {
+					tot.mt.exact_at[i] += s.mt.exact_at[i];
+					tot.mt.used_at[i] += s.mt.used_at[i];
 				}
-				for (int i = 0; i <= s.M; i++)
+				for (int i = 0; i <= s.mt.M; i++)
 					tot.crit_at[i] += s.crit_at[i];
 				for (int k = 0; k < 3; k++)
 					tot.fp[k] += s.fp[k];
@@ -561,10 +542,10 @@ int cmd_eval(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	char *cause = NULL;
-	s->M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
-	if (s->M > MAX_SEG) {
+	s->mt.M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
+	if (s->mt.M > MAX_SEG) {
 		rc = cli_fail(xstrdup("the model's halt_max_steps is more than eval can run"));
-	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->M, s, &cause) != 0) {
+	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->mt.M, s, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		print_results(s);

@@ -113,7 +113,8 @@ struct sources {
 	char what_buf[4200];
 };
 
-static int source_get(const struct sources *s, const struct probe_args *a, long i, struct cli_puzzle *out,
+/* Solved puzzle i of the sources: example i of the split, or the i-th --puzzle. */
+static int sources_puzzle(const struct sources *s, const struct probe_args *a, long i, struct cli_puzzle *out,
 		      char **cause)
 {
 	if (!s->have_split) {
@@ -150,7 +151,7 @@ static int sources_open(struct sources *s, const struct probe_args *a, const str
 	struct cli_puzzle *cp = xmalloc(sizeof *cp);
 	int path[PUZZLE_MAX_CELLS], rc = 0;
 	for (long i = 0; i < s->n && rc == 0; i++) {
-		rc = source_get(s, a, i, cp, cause);
+		rc = sources_puzzle(s, a, i, cp, cause);
 		if (rc != 0)
 			break;
 		if (!cp->known_kind || cp->p.kind == PUZZLE_ARC)
@@ -258,7 +259,7 @@ static int run_level(struct probe_ctx *c, struct level_sums *ls, char **cause)
 	struct cli_puzzle *cp = xmalloc(sizeof *cp);
 	int rc = 0;
 	for (long i = 0; i < c->src->n && rc == 0; i++) {
-		rc = source_get(c->src, a, i, cp, cause);
+		rc = sources_puzzle(c->src, a, i, cp, cause);
 		for (int r = 0; r < a->variants && rc == 0; r++) {
 			struct hrm_rng rng;
 			int k = c->n, at = -1, made;
@@ -379,7 +380,7 @@ static int probe_main(struct probe_args *a)
 	}
 	struct probe_ctx c = { .a = a, .src = &src, .level_name = sudoku ? "blanks" : "distance" };
 	struct cli_puzzle *first = xmalloc(sizeof *first);
-	source_get(&src, a, 0, first, NULL);
+	sources_puzzle(&src, a, 0, first, NULL);
 	c.S = first->p.seq_len;
 	free(first);
 	long per_level = src.n * a->variants;

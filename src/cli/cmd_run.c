@@ -2,6 +2,7 @@
  * developed over the segments. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "core/util.h"
@@ -46,7 +47,7 @@ struct run_log {
 	int S, n;          /* segments run */
 	int32_t *pred;     /* [M][S] */
 	float *qh, *qc;    /* [M] */
-	struct cli_score *score;
+	struct hrm_score *score;
 	int *valid;        /* [M]: 1, 0, -1 unknown */
 	int *changed;      /* [M]: vs the previous segment (the input for the first) */
 	double *dzH, *dzL; /* [M]: relative change of the state over the segment */
@@ -140,7 +141,7 @@ static void print_verdicts(const struct cli_puzzle *cp, const struct run_log *L)
 	char detail[200];
 	int v = cli_validate(cp, answer, NULL, detail, sizeof detail);
 	if (cp->p.has_label) {
-		const struct cli_score *sc = &L->score[last];
+		const struct hrm_score *sc = &L->score[last];
 		printf("exact: %s (%d of %d labelled cells wrong)\n", yn(sc->exact), sc->scored - sc->right, sc->scored);
 	} else {
 		printf("exact: ? (no label)\n");
@@ -206,7 +207,7 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 		L.qh[s] = hrm_engine_q(e)[0];
 		L.qc[s] = hrm_engine_q(e)[1];
 		L.changed[s] = cli_changed(pr, s > 0 ? pr - S : cp->p.input, S);
-		cli_score(pr, cp->p.label, S, cp->has_ignore, cp->ignore_label, &L.score[s]);
+		hrm_score_row(pr, cp->p.label, S, cp->has_ignore, cp->ignore_label, &L.score[s]);
 		L.valid[s] = cli_validate(cp, pr, NULL, NULL, 0);
 		L.n = s + 1;
 		/* the official rule: never before segment 1 ends, only when M > 1 */

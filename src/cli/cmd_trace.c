@@ -2,6 +2,7 @@
  * L-step, H-step and segment (text, csv or jsonl), with step timings. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "core/rng.h"
@@ -123,10 +124,10 @@ static void on_event(const struct hrm_event *ev, void *user)
 		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
 		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
 		int changed = ev->cells_changed[0];
-		struct cli_score sc = { 0 };
+		struct hrm_score sc = { 0 };
 		char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null", tacc[48] = "";
 		if (lab) {
-			cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+			hrm_score_row(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
 			snprintf(acc, sizeof acc, "%.9g", sc.acc);
 			snprintf(ex, sizeof ex, "%d", sc.exact);
 			snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
@@ -160,8 +161,8 @@ static void on_event(const struct hrm_event *ev, void *user)
 	/* the answer right after an H-step, when the label is known */
 	char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null";
 	if (!is_l && lab) {
-		struct cli_score sc;
-		cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+		struct hrm_score sc;
+		hrm_score_row(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
 		snprintf(acc, sizeof acc, "%.9g", sc.acc);
 		snprintf(ex, sizeof ex, "%d", sc.exact);
 		snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
