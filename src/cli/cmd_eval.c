@@ -8,6 +8,7 @@
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "cli/eval_extra.h"
+#include "cli/options.h"
 #include "analysis/fixedpoint.h"
 #include "model/loss.h"
 #include "model/metrics.h"
@@ -450,36 +451,34 @@ static int merge(int nfiles, char **files)
 	return rc;
 }
 
-enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_THREADS, O_MERGE, O_FPTOL, O_GUESSES,
-       O_PERTURB, O_NOISE, O_SEED };
+enum { O_DATA = 256, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_MERGE, O_GUESSES, O_PERTURB, O_NOISE };
 
 int cmd_eval(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "data", required_argument, NULL, O_DATA },
+		CLI_OPTION_MODEL, { "data", required_argument, NULL, O_DATA },
 		{ "split", required_argument, NULL, O_SPLIT }, { "limit", required_argument, NULL, O_LIMIT },
 		{ "shard", required_argument, NULL, O_SHARD }, { "batch", required_argument, NULL, O_BATCH },
-		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "threads", required_argument, NULL, O_THREADS },
-		{ "merge", no_argument, NULL, O_MERGE }, { "fp-tol", required_argument, NULL, O_FPTOL },
+		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_THREADS,
+		{ "merge", no_argument, NULL, O_MERGE }, CLI_OPTION_FP_TOL,
 		{ "guesses", required_argument, NULL, O_GUESSES }, { "perturb", required_argument, NULL, O_PERTURB },
-		{ "noise", required_argument, NULL, O_NOISE }, { "seed", required_argument, NULL, O_SEED },
+		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
+	struct cli_common co;
 	const char *data = NULL, *split = "test";
-	long limit = -1, batch = 16, max_steps = 0, threads = 2;
+	long limit = -1, batch = 16, max_steps = 0;
 	struct sums *s = xcalloc(1, sizeof *s);
 	bool do_merge = false;
 	int c, rc;
 	s->shard_n = 1;
-	s->fp_tol = FP_TOL_DEFAULT;
 	s->go.kind = PERTURB_AUGMENT;
 	long v;
+	cli_common_init(&co, "eval");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
-		case O_MODEL: src.model = optarg; break;
 		case O_DATA: data = optarg; break;
 		case O_SPLIT: split = optarg; break;
 		case O_LIMIT: rc = cli_opt_int("eval", "--limit", optarg, 1, 1L << 40, &limit); break;
@@ -489,12 +488,7 @@ int cmd_eval(int argc, char **argv)
 			break;
 		case O_BATCH: rc = cli_opt_int("eval", "--batch", optarg, 1, 4096, &batch); break;
 		case O_MAXSTEPS: rc = cli_opt_int("eval", "--max-steps", optarg, 1, MAX_SEG, &max_steps); break;
-		case O_THREADS: rc = cli_opt_int("eval", "--threads", optarg, 1, 1024, &threads); break;
 		case O_MERGE: do_merge = true; break;
-		case O_FPTOL:
-			if (cli_double(optarg, &s->fp_tol) || !(s->fp_tol > 0))
-				rc = cli_usage("eval", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
 		case O_GUESSES:
 			if ((rc = cli_opt_int("eval", "--guesses", optarg, 1, 4096, &v)) == 0)
 				s->go.K = (int)v;
@@ -505,21 +499,20 @@ int cmd_eval(int argc, char **argv)
 						       "noise, got '%s'", optarg);
 			break;
 		case O_NOISE: rc = cli_opt_double("eval", "--noise", optarg, 0, 100, &s->go.sigma); break;
-		case O_SEED:
-			if ((rc = cli_opt_int("eval", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				s->go.seed = (uint64_t)v;
-			break;
 		case 'h':
 			fputs(eval_help, stdout);
 			free(s);
 			return EXIT_OK;
-		default: rc = cli_usage("eval", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0) {
 			free(s);
 			return rc;
 		}
 	}
+	struct model_source src = co.src;
+	s->fp_tol = co.fp_tol;
+	s->go.seed = (uint64_t)co.seed;
 	if (do_merge) {
 		free(s);
 		if (optind >= argc)
@@ -535,7 +528,7 @@ int cmd_eval(int argc, char **argv)
 		free(s);
 		return rc;
 	}
-	hrm_set_threads((int)threads);
+	hrm_set_threads((int)co.threads);
 	struct hrm_model m;
 	if (cli_load_model(&src, &m) != 0) {
 		free(s);

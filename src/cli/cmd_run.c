@@ -2,6 +2,7 @@
  * developed over the segments. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "cli/options.h"
 #include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
@@ -244,47 +245,35 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 	return EXIT_OK;
 }
 
-enum { O_MODEL = 256, O_ARCH, O_SEED, O_PUZZLE, O_MAXSTEPS, O_ADAPTIVE, O_THREADS, O_NOGRID, O_FPTOL };
+enum { O_MAXSTEPS = 256, O_ADAPTIVE, O_NOGRID };
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "arch", required_argument, NULL, O_ARCH },
-		{ "seed", required_argument, NULL, O_SEED }, { "puzzle", required_argument, NULL, O_PUZZLE },
+		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_SEED, CLI_OPTION_PUZZLE,
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "adaptive", no_argument, NULL, O_ADAPTIVE },
-		{ "threads", required_argument, NULL, O_THREADS }, { "no-grid", no_argument, NULL, O_NOGRID },
-		{ "fp-tol", required_argument, NULL, O_FPTOL }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID },
+		CLI_OPTION_FP_TOL, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
-	const char *spec = NULL;
-	long max_steps = 0, threads = 2, v;
-	double tol = FP_TOL_DEFAULT;
+	struct cli_common co;
+	long max_steps = 0;
 	bool adaptive = false, grid = true;
 	int c, rc = 0;
+	cli_common_init(&co, "run");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_MODEL: src.model = optarg; break;
-		case O_ARCH: src.arch = optarg; break;
-		case O_SEED:
-			if ((rc = cli_opt_int("run", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				src.seed = (unsigned long long)v;
-			break;
-		case O_PUZZLE: spec = optarg; break;
 		case O_MAXSTEPS: rc = cli_opt_int("run", "--max-steps", optarg, 1, 100000, &max_steps); break;
 		case O_ADAPTIVE: adaptive = true; break;
-		case O_THREADS: rc = cli_opt_int("run", "--threads", optarg, 1, 1024, &threads); break;
 		case O_NOGRID: grid = false; break;
-		case O_FPTOL:
-			if (cli_double(optarg, &tol) || !(tol > 0))
-				return cli_usage("run", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
-		default: return cli_usage("run", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
+	struct model_source src = co.src;
+	const char *spec = co.puzzle;
 	if (optind < argc)
 		return cli_usage("run", "unexpected argument '%s'", argv[optind]);
 	if (!src.model == !src.arch)
@@ -300,7 +289,7 @@ int cmd_run(int argc, char **argv)
 	src.vocab = cp->vocab;
 	src.seq_len = cp->p.seq_len;
 	src.puzzle_ids = cp->pid + 1;
-	hrm_set_threads((int)threads);
+	hrm_set_threads((int)co.threads);
 	struct hrm_model m;
 	if (cli_load_model(&src, &m) != 0) {
 		free(cp);
@@ -316,7 +305,7 @@ int cmd_run(int argc, char **argv)
 		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), cp->p.seq_len, cp->pid,
 		       cp->p.has_label ? cp->label_solved ? "label from the solver" : "label known" : "no label");
 		fflush(stdout);
-		rc = run_puzzle(&m, cp, M, adaptive, grid, tol);
+		rc = run_puzzle(&m, cp, M, adaptive, grid, co.fp_tol);
 	}
 	hrm_model_free(&m);
 	free(cp);
