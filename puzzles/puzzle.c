@@ -33,6 +33,14 @@ const struct puzzle_ops *puzzle_ops_for(enum puzzle_kind k)
 	return NULL;
 }
 
+int puzzle_side_of(int cells)
+{
+	int r = 0;
+	while ((r + 1) * (r + 1) <= cells)
+		r++;
+	return r * r == cells ? r : 0;
+}
+
 /* ---- files ---- */
 
 static bool is_sudoku_question(const char *q, size_t len)

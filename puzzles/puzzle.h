@@ -63,6 +63,10 @@ struct puzzle_ops {
 extern const struct puzzle_ops maze_ops, sudoku_ops, arc_ops;
 const struct puzzle_ops *puzzle_ops_for(enum puzzle_kind k);
 
+/* The side of a square grid of `cells` cells (its integer square root), or
+ * 0 when `cells` is not a square. */
+int puzzle_side_of(int cells);
+
 /* Load a puzzle file, guessing the kind from its contents/extension
  * (.json ARC task, 81-char line sudoku, '#'-grid maze). */
 int puzzle_load_file(const char *path, struct puzzle *out, char **cause);

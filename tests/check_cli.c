@@ -284,6 +284,27 @@ START_TEST(test_run_dataset)
 }
 END_TEST
 
+/* DIR alone: split test, else train when the folder has none (as the TUI);
+ * an index without its split is refused with the spec to write */
+START_TEST(test_run_default_split)
+{
+	char *dir = test_path("train_only");
+	struct test_output g = test_hrmscope("gen maze --size 5 --count 3 --test-count 0 --seed 11 -o '%s'", dir);
+	ck_assert_msg(g.rc == 0, "%s", g.err);
+	test_output_free(&g);
+	struct test_output r = test_hrmscope("run --model '%s' --puzzle '%s' --no-grid", MODEL, dir);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "train_only/train example 0") != NULL, "%s", r.out);
+	test_output_free(&r);
+	r = test_hrmscope("run --model '%s' --puzzle '%s:2' --no-grid", MODEL, dir);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_msg(strstr(r.err, "give the split before the index") != NULL && strstr(r.err, "train_only:test:2)"),
+		      "%s", r.err);
+	test_output_free(&r);
+	free(dir);
+}
+END_TEST
+
 /* ---- trace --puzzle ---- */
 
 START_TEST(test_trace_puzzle)
@@ -940,6 +961,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(t, test_run_varied);
 	tcase_add_test(t, test_run_past_max_steps);
 	tcase_add_test(t, test_run_dataset);
+	tcase_add_test(t, test_run_default_split);
 	tcase_add_test(t, test_trace_puzzle);
 	suite_add_tcase(s, t);
 	t = tcase_create("eval");

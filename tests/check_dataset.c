@@ -5,6 +5,7 @@
  * constructions those scripts use (np.arange and the three 4x4 mazes). */
 #include "io/dataset.h"
 #include "io/npy.h"
+#include "io/puzzle_spec.h"
 #include "core/util.h"
 
 #include "test_util.h"
@@ -725,6 +726,65 @@ START_TEST(test_identifiers_json)
 }
 END_TEST
 
+/* One reading of --puzzle for the commands and the TUI: every form, the
+ * default split (test, else train) and one message per mistake. */
+START_TEST(test_puzzle_spec)
+{
+	char *both = test_path("spec_both"), *only = test_path("spec_train"), *file = test_write_tmp("spec.txt", "x\n");
+	char sub[4200], spec[4400], *cause = NULL;
+	ck_assert(mkdir(both, 0700) == 0 && mkdir(only, 0700) == 0);
+	snprintf(sub, sizeof sub, "%s/test", both);
+	ck_assert(mkdir(sub, 0700) == 0);
+	snprintf(sub, sizeof sub, "%s/train", only);
+	ck_assert(mkdir(sub, 0700) == 0);
+	struct puzzle_spec s;
+	ck_assert_msg(puzzle_spec_parse(both, &s, &cause) == 0, "%s", cause);
+	ck_assert(s.dataset && s.index == 0 && !strcmp(s.path, both) && !strcmp(s.split, "test"));
+	puzzle_spec_free(&s);
+	/* no test split: the train split, as the TUI always did (the commands said "no test split") */
+	ck_assert_msg(puzzle_spec_parse(only, &s, &cause) == 0, "%s", cause);
+	ck_assert(s.dataset && s.index == 0 && !strcmp(s.split, "train"));
+	puzzle_spec_free(&s);
+	snprintf(spec, sizeof spec, "%s:train:7", only);
+	ck_assert_msg(puzzle_spec_parse(spec, &s, &cause) == 0, "%s", cause);
+	ck_assert(s.dataset && s.index == 7 && !strcmp(s.path, only) && !strcmp(s.split, "train"));
+	puzzle_spec_free(&s);
+	snprintf(spec, sizeof spec, "%s:dev", both);
+	ck_assert_msg(puzzle_spec_parse(spec, &s, &cause) == 0, "%s", cause);
+	ck_assert(s.dataset && s.index == 0 && !strcmp(s.split, "dev"));
+	puzzle_spec_free(&s);
+	ck_assert_msg(puzzle_spec_parse(file, &s, &cause) == 0, "%s", cause);
+	ck_assert(!s.dataset && s.index == 0 && !strcmp(s.path, file));
+	puzzle_spec_free(&s);
+	snprintf(spec, sizeof spec, "%s:12", file);
+	ck_assert_msg(puzzle_spec_parse(spec, &s, &cause) == 0, "%s", cause);
+	ck_assert(!s.dataset && s.index == 12 && !strcmp(s.path, file));
+	puzzle_spec_free(&s);
+	ASSERT_FAILS(puzzle_spec_parse("", &s, &cause), cause, "empty puzzle name", "DIR[:SPLIT[:INDEX]]");
+	snprintf(spec, sizeof spec, "%s:x", file);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "'x' is not a puzzle index",
+		     "(FILE:INDEX counts from 0)");
+	snprintf(spec, sizeof spec, "%s:-1", file);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "spec.txt", "'-1' is not a puzzle index");
+	snprintf(spec, sizeof spec, "%s:3", both);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "give the split before the index", ":test:3)");
+	snprintf(spec, sizeof spec, "%s:test:x", both);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "'x' is not an example index",
+		     "(DIR:SPLIT:INDEX counts from 0)");
+	snprintf(spec, sizeof spec, "%s:..:1", both);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "spec_both", "'..' is not a split name (train, test)");
+	snprintf(spec, sizeof spec, "%s/nope.txt:1", both);
+	ASSERT_FAILS(puzzle_spec_parse(spec, &s, &cause), cause, "nope.txt:1", "no such file or dataset folder");
+	ck_assert_int_eq(puzzle_spec_index("12"), 12);
+	ck_assert_int_eq(puzzle_spec_index("+1"), -1);
+	ck_assert_int_eq(puzzle_spec_index(" 1"), -1);
+	ck_assert_int_eq(puzzle_spec_index("99999999999"), -1);
+	free(file);
+	free(only);
+	free(both);
+}
+END_TEST
+
 static Suite *dataset_suite(void)
 {
 	Suite *s = suite_create("dataset");
@@ -745,6 +805,7 @@ static Suite *dataset_suite(void)
 	tcase_add_test(t, test_writer_misuse);
 	tcase_add_test(t, test_meta_float_repr);
 	tcase_add_test(t, test_identifiers_json);
+	tcase_add_test(t, test_puzzle_spec);
 	suite_add_tcase(s, t);
 	return s;
 }

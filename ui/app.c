@@ -3,6 +3,7 @@
  * that the model takes it), where the run is (restart, go to a position, run
  * to the halt), and the status line's message. */
 #include "ui/app.h"
+#include "io/model_fit.h"
 #include "core/util.h"
 
 #include <stdarg.h>
@@ -17,7 +18,7 @@ void app_message(struct tui *t, bool error, const char *fmt, ...)
 	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
 	va_end(ap);
 	t->msg_error = error;
-	t->msg_until = tui_now() + (error ? 6000 : 4000);
+	t->msg_until = monotonic_ms() + (error ? 6000 : 4000);
 	t->dirty |= DIRTY_STATUS;
 }
 
@@ -53,33 +54,14 @@ void app_run(struct tui *t)
 	t->dirty |= DIRTY_POSITION;
 }
 
-/* Can the model take puzzle p?  why: the reason it cannot; warn: a note. */
-int app_check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t *pid, char *why, size_t len, char *warn,
-                     size_t wlen)
+/* Can the model take puzzle p (io/model_fit.h: what the model can run)? */
+int app_check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t *pid, char *note, size_t note_len,
+                  char **cause)
 {
-	const struct hrm_config *c = &m->cfg;
-	warn[0] = '\0';
-	for (int i = 0; i < p->seq_len; i++)
-		if (p->input[i] < 0 || p->input[i] >= c->vocab_size) {
-			snprintf(why, len, "%s: token %d is outside the model's vocabulary of %d (%s puzzles need %d)",
-			         p->name, p->input[i], c->vocab_size, puzzle_ops_for(p->kind)->name,
-			         puzzle_ops_for(p->kind)->vocab_size);
-			return -1;
-		}
-	if (c->pos_encodings == HRM_POS_LEARNED && p->seq_len != c->seq_len) {
-		snprintf(why, len, "%s: %d cells, but the model has learned positions for %d", p->name, p->seq_len,
-		         c->seq_len);
-		return -1;
-	}
-	if (c->puzzle_emb_ndim > 0 && (*pid < 0 || *pid >= c->num_puzzle_identifiers)) {
-		snprintf(warn, wlen, "puzzle identifier %d is unknown to the model: using 0", *pid);
-		*pid = 0;
-	} else if (c->seq_len > 0 && p->seq_len != c->seq_len) {
-		snprintf(warn, wlen, "the model was trained on %d cells, this puzzle has %d", c->seq_len, p->seq_len);
-	}
-	return 0;
+	struct fit_query q = {.what = p->name, .vocab = puzzle_ops_for(p->kind)->vocab_size, .seq_len = p->seq_len,
+	                      .tokens = p->input, .pid = *pid};
+	return model_fit(m, &q, FIT_RUNNABLE, pid, note, note_len, cause);
 }
-
 static void fold_history(struct tui *t)
 {
 	worker_lock(t->worker);
@@ -112,9 +94,12 @@ void app_restart(struct tui *t)
 
 int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len)
 {
-	char warn[256];
-	if (app_check_fit(t->model, p, &pid, why, len, warn, sizeof warn) != 0)
+	char warn[256], *cause = NULL;
+	if (app_check_fit(t->model, p, &pid, warn, sizeof warn, &cause) != 0) {
+		snprintf(why, len, "%s", cause ? cause : "the model cannot take this puzzle");
+		free(cause);
 		return -1;
+	}
 	fold_history(t);
 	t->puz = *p;
 	t->pid = pid;

@@ -18,10 +18,11 @@ void app_message(struct tui *t, bool error, const char *fmt, ...) __attribute__(
 int app_open(struct tui *t, const char *spec);
 /* `n` / `p`. */
 void app_step_puzzle(struct tui *t, int delta);
-/* Can the model take puzzle p?  0, with a note in warn (a puzzle identifier
- * the model does not know becomes 0 in *pid), or -1 with why. */
-int app_check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t *pid, char *why, size_t len,
-                  char *warn, size_t wlen);
+/* Can the model run puzzle p (FIT_RUNNABLE, io/model_fit.h)?  0, with a
+ * note (a puzzle identifier the model does not know becomes 0 in *pid), or
+ * -1 with *cause. */
+int app_check_fit(const struct hrm_model *m, const struct puzzle *p, int32_t *pid, char *note, size_t note_len,
+                  char **cause);
 /* Shows puzzle p (pid) and starts it, after checking that the model can
  * take it; returns 0, or -1 with *why set. */
 int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len);

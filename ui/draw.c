@@ -100,13 +100,6 @@ void draw_title(WINDOW *w, struct tui *t, int y, const char *title)
 	draw_text(w, y, 0, getmaxx(w), UI_TITLE, title);
 }
 
-double tui_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 const char *tui_grid_mode_name(enum grid_mode m)
 {
 	static const char *names[GRID_MODES] = {

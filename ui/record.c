@@ -22,13 +22,6 @@ struct recorder {
 	bool failed;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct recorder *record_open(const char *path, char **cause)
 {
 	struct atomic_file af;
@@ -38,7 +31,7 @@ struct recorder *record_open(const char *path, char **cause)
 	r->af = af;
 	r->f = af.f;
 	r->path = xstrdup(path);
-	r->t0 = now_s();
+	r->t0 = monotonic_s();
 	return r;
 }
 
@@ -183,7 +176,7 @@ void record_frame(struct recorder *r)
 {
 	if (r == NULL || r->failed)
 		return;
-	double t = now_s() - r->t0;
+	double t = monotonic_s() - r->t0;
 	r->len = 0;
 	if (!r->header) {
 		fprintf(r->f,

@@ -1,40 +1,16 @@
 /* source.c - puzzle sources for the TUI (see source.h). */
 #include "ui/source.h"
 #include "io/dataset.h"
+#include "io/puzzle_spec.h"
 #include "puzzles/maze.h"
 #include "core/rng.h"
 #include "puzzles/sudoku.h"
 #include "core/util.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int64_t parse_index(const char *s)
-{
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	return errno || *end ? -1 : (int64_t)v;
-}
 
 static int open_list(struct puzzle_source *s, const char *path, int64_t index, char **cause)
 {
@@ -54,11 +30,6 @@ static int open_list(struct puzzle_source *s, const char *path, int64_t index, c
 
 static int open_dataset(struct puzzle_source *s, const char *dir, const char *split, int64_t index, char **cause)
 {
-	char path[4096];
-	if (split == NULL) {
-		snprintf(path, sizeof path, "%s/test", dir);
-		split = is_dir(path) ? "test" : "train";
-	}
 	s->split = xcalloc(1, sizeof *s->split);
 	if (dataset_read_split(dir, split, s->split, cause) != 0) {
 		free(s->split);
@@ -87,36 +58,14 @@ static int open_dataset(struct puzzle_source *s, const char *dir, const char *sp
 
 int source_open(struct puzzle_source *s, const char *spec, char **cause)
 {
+	struct puzzle_spec ps;
 	memset(s, 0, sizeof *s);
-	if (is_dir(spec))
-		return open_dataset(s, spec, NULL, 0, cause);
-	if (is_file(spec))
-		return open_list(s, spec, 0, cause);
-	/* peel ":INDEX" and ":SPLIT" off the end */
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s", spec);
-	char *colon = strrchr(buf, ':');
-	if (colon == NULL)
-		return set_cause(cause, "%s: no such file or dataset folder", spec);
-	*colon = '\0';
-	const char *tail = colon + 1;
-	int64_t index = parse_index(tail);
-	if (index >= 0 && is_file(buf))
-		return open_list(s, buf, index, cause);
-	if (is_dir(buf)) {
-		if (index >= 0)
-			return set_cause(cause, "%s: give the split before the index (%s:test:%s)", spec, buf, tail);
-		return open_dataset(s, buf, tail, 0, cause);
-	}
-	char *colon2 = strrchr(buf, ':');
-	if (colon2 != NULL && index >= 0) {
-		*colon2 = '\0';
-		if (is_dir(buf))
-			return open_dataset(s, buf, colon2 + 1, index, cause);
-	}
-	if (*tail && index < 0 && is_file(buf))
-		return set_cause(cause, "%s: '%s' is not a puzzle number", spec, tail);
-	return set_cause(cause, "%s: no such file or dataset folder", spec);
+	if (puzzle_spec_parse(spec, &ps, cause) != 0)
+		return -1;
+	int rc = ps.dataset ? open_dataset(s, ps.path, ps.split, ps.index, cause)
+			    : open_list(s, ps.path, ps.index, cause);
+	puzzle_spec_free(&ps);
+	return rc;
 }
 
 void source_open_mazes(struct puzzle_source *s, const struct puzzle *first)
@@ -154,21 +103,13 @@ int64_t source_count(const struct puzzle_source *s)
 	}
 }
 
-static int side_of(int cells)
-{
-	int r = 0;
-	while ((r + 1) * (r + 1) <= cells)
-		r++;
-	return r * r == cells ? r : 0;
-}
-
 static int dataset_puzzle(const struct puzzle_source *s, int64_t i, struct puzzle *p, int32_t *pid, char **cause)
 {
 	const struct dataset_meta *m = &s->split->meta;
 	struct dataset_example ex;
 	if (dataset_get_example(s->split, i, &ex) != 0)
 		return set_cause(cause, "%s: no example %lld", s->name, (long long)i);
-	int S = (int)m->seq_len, side = side_of(S);
+	int S = (int)m->seq_len, side = puzzle_side_of(S);
 	memset(p, 0, sizeof *p);
 	if (m->vocab_size == MAZE_VOCAB && side >= MAZE_MIN_SIDE && side <= PUZZLE_MAX_SIDE)
 		p->kind = PUZZLE_MAZE;

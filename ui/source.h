@@ -28,7 +28,7 @@ struct puzzle_source {
 };
 
 /* FILE, FILE:INDEX (0-based), DIR (a dataset folder: split test, else
- * train), DIR:SPLIT, DIR:SPLIT:INDEX. */
+ * train), DIR:SPLIT, DIR:SPLIT:INDEX, as io/puzzle_spec.h reads them. */
 int source_open(struct puzzle_source *s, const char *spec, char **cause);
 /* first, then fresh mazes of its size. */
 void source_open_mazes(struct puzzle_source *s, const struct puzzle *first);

@@ -36,7 +36,7 @@ static const char tui_help[] =
     "\n"
     "  --model DIR       a checkpoint directory (default: the embedded models/maze)\n"
     "  --puzzle SPEC     a puzzle file (maze, sudoku, ARC task, CSV; :INDEX picks one)\n"
-    "                    or a dataset folder (split test, example 0 by default)\n"
+    "                    or a dataset folder (split test, else train; example 0 by default)\n"
     "  --threads N       BLAS threads of the compute thread (default 2)\n"
     "  --teach           start in teaching mode (autoplay with captions)\n"
     "  --record FILE     record the session as an asciinema v2 file\n"
@@ -50,19 +50,11 @@ static const char tui_help[] =
     "\n"
     "The screen needs 80x24 or more; the TUI needs a terminal (for scripts: hrmscope run, trace).\n";
 
-static int side_of(int cells)
-{
-	int r = 0;
-	while ((r + 1) * (r + 1) <= cells)
-		r++;
-	return r * r == cells ? r : 0;
-}
-
 /* The bundled maze for a maze model: the example of the model's size, or a
  * fresh one when there is none. */
 static int default_maze(const struct hrm_model *m, struct puzzle *out, char **cause)
 {
-	int side = m->cfg.seq_len > 0 ? side_of(m->cfg.seq_len) : 11;
+	int side = m->cfg.seq_len > 0 ? puzzle_side_of(m->cfg.seq_len) : 11;
 	if (side < MAZE_MIN_SIDE)
 		return set_cause(cause, "the model takes %d cells, not a square maze: give --puzzle", m->cfg.seq_len);
 	char rel[64], path[PATH_MAX];
@@ -206,8 +198,8 @@ int cmd_tui(int argc, char **argv)
 	rc = first_source(&o, model, &t->src);
 	if (rc == EXIT_OK && source_get(&t->src, t->src.start, first, &pid, &cause) != 0)
 		rc = cli_fail(cause);
-	if (rc == EXIT_OK && app_check_fit(model, first, &pid, why, sizeof why, warn, sizeof warn) != 0)
-		rc = cli_fail(xstrdup(why));
+	if (rc == EXIT_OK && app_check_fit(model, first, &pid, warn, sizeof warn, &cause) != 0)
+		rc = cli_fail(cause);
 	if (rc == EXIT_OK && o.keys && (t->script = script_parse(o.keys, (int)o.keys_delay, &cause)) == NULL)
 		rc = cli_usage("tui", "%s", cause), free(cause);
 	if (rc == EXIT_OK && o.record && (t->rec = record_open(o.record, &cause)) == NULL)

@@ -176,8 +176,6 @@ const char *tui_grid_mode_name(enum grid_mode m);
 /* The same in a word or two, for a title that has no room for the full name. */
 const char *tui_grid_mode_short(enum grid_mode m);
 bool tui_label_known(const struct tui *t);
-/* Milliseconds on a monotonic clock. */
-double tui_now(void);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
  * legend included); returns the rows it takes, *need_w its width. */

@@ -2,6 +2,7 @@
  * news; turn keys into requests (keys.h) and requests into state changes
  * that set dirty bits; repaint the dirty views once per pass. */
 #include "ui/tui.h"
+#include "core/util.h"
 #include "ui/record.h"
 #include "ui/script.h"
 #include "ui/term.h"
@@ -70,7 +71,7 @@ static void sync_worker(struct tui *t)
 	if (was_busy != t->busy || t->busy)
 		t->dirty |= DIRTY_HEADER;
 	if (t->busy && !was_busy)
-		t->busy_since = tui_now();
+		t->busy_since = monotonic_ms();
 	if (ws.error[0] && strcmp(ws.error, t->ws.error) != 0)
 		app_message(t, true, "%s", ws.error);
 	t->hist_n = n;
@@ -161,7 +162,7 @@ static void set_teaching(struct tui *t, bool on)
 	t->playing = on;
 	if (on) {
 		t->speed = 1;
-		t->next_tick = tui_now() + play_ms[t->speed];
+		t->next_tick = monotonic_ms() + play_ms[t->speed];
 	}
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 }
@@ -207,7 +208,7 @@ static int run_request(struct tui *t, enum request r)
 			t->playing = false;
 			app_message(t, false, "the run has halted here: R restarts, a changes the rule");
 		}
-		t->next_tick = tui_now();
+		t->next_tick = monotonic_ms();
 		t->dirty |= DIRTY_HEADER;
 		break;
 	case REQ_FASTER:
@@ -490,7 +491,7 @@ int tui_loop(struct tui *t)
 	t->dirty = DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 	while (!t->quit) {
 		sync_worker(t);
-		double now = tui_now();
+		double now = monotonic_ms();
 		if (t->msg[0] && now >= t->msg_until && t->msg_until > 0) {
 			t->msg_until = 0;
 			t->msg[0] = '\0';
@@ -542,7 +543,7 @@ int tui_loop(struct tui *t)
 		if (t->quit)
 			break;
 		sync_worker(t);
-		now = tui_now();
+		now = monotonic_ms();
 		int sk = script_next(t->script, now, !t->busy && t->pos == t->target && !t->dirty);
 		if (sk >= 0 && tui_key(t, sk) == RES_QUIT)
 			t->quit = 1;

@@ -6,14 +6,10 @@
  * the still segments after it, the critical step (src/analysis/fixedpoint.h). */
 #include "ui/tui.h"
 #include "analysis/fixedpoint.h"
+#include "model/ops.h"
 
 #include <math.h>
 #include <stdio.h>
-
-static double sigmoid(double x)
-{
-	return 1.0 / (1.0 + exp(-x));
-}
 
 static void sig_fmt(char *buf, size_t len, double p)
 {
@@ -107,8 +103,8 @@ static void halt_draw(struct view *v, struct tui *t)
 	for (int i = first; i < ne && i - first < rows; i++) {
 		const struct hist_pos *hp = &t->hist->pos[ends[i]];
 		char sh[8], sc[8], acc[16], line[160];
-		sig_fmt(sh, sizeof sh, sigmoid(hp->q_halt));
-		sig_fmt(sc, sizeof sc, sigmoid(hp->q_continue));
+		sig_fmt(sh, sizeof sh, sigmoid_f64(hp->q_halt));
+		sig_fmt(sc, sizeof sc, sigmoid_f64(hp->q_continue));
 		if (hp->scored > 0)
 			snprintf(acc, sizeof acc, "%3.0f%% %s", 100.0 * hp->right / hp->scored,
 			         hp->exact ? "yes" : "no");

@@ -1,6 +1,7 @@
 /* view_header.c - the two header lines: puzzle and model, where the run
  * is (the next step to run), and the compute status. */
 #include "ui/tui.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,12 +39,12 @@ static void header_draw(struct view *v, struct tui *t)
 		snprintf(right, sizeof right, " loading ");
 	else if (t->busy && t->ws.until_halt)
 		snprintf(right, sizeof right, " computing step %d, until halting (%.1f s)%sEsc cancels ", t->hist_n,
-		         (tui_now() - t->busy_since) / 1e3, sep);
+		         (monotonic_ms() - t->busy_since) / 1e3, sep);
 	else if (t->busy && t->target >= t->hist_n)
 		snprintf(right, sizeof right, " computing step %d/%d (%.1f s)%sEsc cancels ", t->hist_n, t->target,
-		         (tui_now() - t->busy_since) / 1e3, sep);
+		         (monotonic_ms() - t->busy_since) / 1e3, sep);
 	else if (t->busy)
-		snprintf(right, sizeof right, " computing the probe (%.1f s) ", (tui_now() - t->busy_since) / 1e3);
+		snprintf(right, sizeof right, " computing the probe (%.1f s) ", (monotonic_ms() - t->busy_since) / 1e3);
 	else if (t->ws.ms_L > 0)
 		snprintf(right, sizeof right, " idle%sL-step %.0f ms, H-step %.0f ms ", sep, t->ws.ms_L, t->ws.ms_H);
 	else

@@ -1,6 +1,7 @@
 /* view_status.c - the status line: the keys that matter now (named from
  * the key table), messages, and the prompt of o and g. */
 #include "ui/tui.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void status_draw(struct view *v, struct tui *t)
 		draw_text(w, 0, x, v->w - x, UI_STATUS, t->prompt_buf);
 		return;
 	}
-	if (t->msg[0] && tui_now() < t->msg_until) {
+	if (t->msg[0] && monotonic_ms() < t->msg_until) {
 		draw_fill(w, 0, t->msg_error ? UI_ERROR : UI_STATUS);
 		draw_text(w, 0, 1, v->w - 1, t->msg_error ? UI_ERROR : UI_STATUS, t->msg);
 		return;

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct wanted {
@@ -52,13 +51,6 @@ struct worker {
 	struct hist_pos pending;
 	bool replaying;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void notify(struct worker *w)
 {
@@ -229,10 +221,10 @@ static int step(struct worker *w)
 	memset(&w->pending, 0, sizeof w->pending);
 	w->pending.pool_zH = keep_zH;
 	w->pending.pool_zL = keep_zL;
-	double t0 = now_ms();
+	double t0 = monotonic_ms();
 	if (hrm_engine_step(w->e, HRM_GRAIN_MODULE) != 0)
 		return -1;
-	w->pending.ms = now_ms() - t0;
+	w->pending.ms = monotonic_ms() - t0;
 	read_state(w);
 	if (w->pending.seg_end)
 		save_checkpoint(w, hrm_engine_cursor(w->e).segment);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char usage[] =
 	"usage: puzzlegen maze [--side N] [--min-path N] [--loops Q] [options]\n"
@@ -31,13 +30,6 @@ struct opts {
 	unsigned long long seed;
 	const char *format, *out;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int write_text(const char *path, const char *text)
 {
@@ -90,7 +82,7 @@ static int generate(const char *kind, const struct opts *o)
 	if (strcmp(format, "csv") == 0)
 		fputs("source,question,answer,rating\n", f);
 	hrm_rng_seed(&rng, o->seed);
-	double t0 = now();
+	double t0 = monotonic_s();
 	for (int i = 0; i < o->count; i++) {
 		long rating;
 		if (maze) {
@@ -109,7 +101,7 @@ static int generate(const char *kind, const struct opts *o)
 		fputs(s, f);
 		free(s);
 	}
-	fprintf(stderr, "puzzlegen: %d %s%s in %.3f s\n", o->count, kind, o->count == 1 ? "" : "s", now() - t0);
+	fprintf(stderr, "puzzlegen: %d %s%s in %.3f s\n", o->count, kind, o->count == 1 ? "" : "s", monotonic_s() - t0);
 	rc = 0;
 out:
 	if (rc != 0) {

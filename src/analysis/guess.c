@@ -1,6 +1,7 @@
 /* guess.c - K perturbed versions as one batch, grouped and voted (guess.h). */
 #include "analysis/guess.h"
 #include "model/engine.h"
+#include "model/ops.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -41,11 +42,6 @@ struct guess_one *guess_add(struct guess_result *r, const int32_t *answer)
 	return o;
 }
 
-static double sigmoid(double x)
-{
-	return 1.0 / (1.0 + exp(-x));
-}
-
 /* Does group a come before group b in the table (and win the majority vote)? */
 static bool before(const struct guess_group *a, const struct guess_group *b)
 {
@@ -75,7 +71,7 @@ void guess_tally(struct guess_result *r)
 		}
 		gr->runs++;
 		gr->q_sum += r->runs[i].q_halt;
-		gr->weight += sigmoid(r->runs[i].q_halt);
+		gr->weight += sigmoid_f64(r->runs[i].q_halt);
 		gr->settled += r->runs[i].fp_entered >= 0;
 	}
 	/* the table order: most runs first (insertion sort: a handful of groups) */

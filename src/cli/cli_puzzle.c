@@ -1,60 +1,16 @@
-/* cli_puzzle.c - puzzles for the commands: opening, model checks, scoring,
+/* cli_puzzle.c - puzzles for the commands: opening, model checks,
  * validation and drawing (see cli_puzzle.h). */
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
 #include "puzzles/arc.h"
 #include "io/dataset.h"
+#include "io/puzzle_spec.h"
 #include "puzzles/maze.h"
 #include "puzzles/sudoku.h"
 #include "core/util.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-const char *cli_kind_for_vocab(int vocab)
-{
-	switch (vocab) {
-	case MAZE_VOCAB: return "maze";
-	case SUDOKU_VOCAB: return "sudoku";
-	case ARC_VOCAB: return "ARC";
-	default: return NULL;
-	}
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0;
-}
-
-/* A non-negative decimal index, or -1. */
-static long parse_index(const char *s)
-{
-	long v;
-	char *end;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno || *end || v > INT_MAX ? -1 : v;
-}
-
-static int side_of(int cells)
-{
-	int s = 0;
-	while ((s + 1) * (s + 1) <= cells)
-		s++;
-	return s * s == cells ? s : 0;
-}
 
 int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
 			    char **cause)
@@ -70,8 +26,8 @@ int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int6
 		return set_cause(cause, "%s/%s: seq_len %lld is more than the %d cells a puzzle can have", dir, s->name,
 				 (long long)m->seq_len, PUZZLE_MAX_CELLS);
 	struct puzzle *p = &out->p;
-	int S = (int)m->seq_len, side = side_of(S);
-	const char *kind = cli_kind_for_vocab((int)m->vocab_size);
+	int S = (int)m->seq_len, side = puzzle_side_of(S);
+	const char *kind = model_fit_kind_name((int)m->vocab_size);
 	out->vocab = (int)m->vocab_size;
 	out->pid = ex.puzzle_identifier;
 	out->has_ignore = m->has_ignore_label_id;
@@ -103,8 +59,6 @@ int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int6
 static int open_dataset(const char *dir, const char *split, long index, struct cli_puzzle *out, char **cause)
 {
 	struct dataset_split s;
-	if (!dataset_name_ok(split))
-		return set_cause(cause, "%s: '%s' is not a split name (train, test)", dir, split);
 	if (dataset_read_split(dir, split, &s, cause) != 0)
 		return -1;
 	int rc = cli_puzzle_from_dataset(&s, dir, index, out, cause);
@@ -149,78 +103,14 @@ static int open_file(const char *path, long index, struct cli_puzzle *out, char 
 
 int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause)
 {
+	struct puzzle_spec ps;
 	memset(out, 0, sizeof *out);
-	if (spec[0] == '\0')
-		return set_cause(cause, "--puzzle: empty name");
-	if (exists(spec))
-		return is_dir(spec) ? open_dataset(spec, "test", 0, out, cause) : open_file(spec, 0, out, cause);
-	/* FILE:INDEX, DIR:SPLIT or DIR:SPLIT:INDEX */
-	char *s = xstrdup(spec), *c1 = strrchr(s, ':');
-	int rc;
-	if (c1 == NULL) {
-		free(s);
-		return set_cause(cause, "%s: no such file or dataset folder", spec);
-	}
-	*c1 = '\0';
-	const char *tail = c1 + 1;
-	long idx = parse_index(tail);
-	if (exists(s)) {
-		if (is_dir(s))
-			rc = open_dataset(s, tail, 0, out, cause);
-		else if (idx < 0)
-			rc = set_cause(cause, "%s: '%s' is not a puzzle index (FILE:INDEX counts from 0)", s, tail);
-		else
-			rc = open_file(s, idx, out, cause);
-		free(s);
-		return rc;
-	}
-	char *c2 = strrchr(s, ':');
-	if (c2 != NULL) {
-		*c2 = '\0';
-		if (is_dir(s)) {
-			if (idx < 0)
-				rc = set_cause(cause, "%s: '%s' is not an example index (DIR:SPLIT:INDEX counts from 0)",
-					       s, tail);
-			else
-				rc = open_dataset(s, c2 + 1, idx, out, cause);
-			free(s);
-			return rc;
-		}
-	}
-	free(s);
-	return set_cause(cause, "%s: no such file or dataset folder", spec);
-}
-
-int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
-			 char **cause)
-{
-	const struct hrm_config *c = &m->cfg;
-	if (vocab != c->vocab_size) {
-		const char *pk = cli_kind_for_vocab(vocab), *mk = cli_kind_for_vocab(c->vocab_size);
-		return set_cause(cause, "%s: %s %s puzzle (vocabulary %d) but the model %s has vocabulary %d%s%s%s", what,
-				 pk && pk[0] == 'A' ? "an" : "a", pk ? pk : "custom", vocab, m->name, c->vocab_size,
-				 mk ? " (" : "", mk ? mk : "", mk ? ")" : "");
-	}
-	if (c->seq_len > 0 && seq_len != c->seq_len)
-		return set_cause(cause, "%s: the puzzle has %d cells but the model %s was made for seq_len %d", what,
-				 seq_len, m->name, c->seq_len);
-	if (c->puzzle_emb_ndim > 0 && (pid < 0 || pid >= c->num_puzzle_identifiers))
-		return set_cause(cause, "%s: puzzle identifier %d but the model %s has %d (0..%d)", what, pid, m->name,
-				 c->num_puzzle_identifiers, c->num_puzzle_identifiers - 1);
-	return 0;
-}
-
-void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o)
-{
-	o->scored = o->right = 0;
-	for (int i = 0; i < S; i++) {
-		if (has_ignore && label[i] == ignore)
-			continue;
-		o->scored++;
-		o->right += pred[i] == label[i];
-	}
-	o->acc = (double)o->right / (double)(o->scored > 0 ? o->scored : 1);
-	o->exact = o->right == o->scored;
+	if (puzzle_spec_parse(spec, &ps, cause) != 0)
+		return -1;
+	int rc = ps.dataset ? open_dataset(ps.path, ps.split, ps.index, out, cause)
+			    : open_file(ps.path, ps.index, out, cause);
+	puzzle_spec_free(&ps);
+	return rc;
 }
 
 int cli_changed(const int32_t *a, const int32_t *b, int S)
@@ -341,7 +231,7 @@ int cli_parse_shard(const char *s, long *i, long *n)
 		return -1;
 	memcpy(head, s, len);
 	head[len] = '\0';
-	long a = parse_index(head), b = parse_index(slash + 1);
+	long a = puzzle_spec_index(head), b = puzzle_spec_index(slash + 1);
 	if (a < 0 || b < 1 || a >= b)
 		return -1;
 	*i = a;

@@ -1,6 +1,6 @@
 /* cli_puzzle.h - what the puzzle commands (run, trace, eval, pr, gen) share:
  * opening a puzzle given as FILE[:INDEX] or DATASET[:SPLIT[:INDEX]],
- * checking it against a model, scoring and checking an answer, drawing
+ * checking it against a model, checking an answer, drawing
  * grids side by side, and a few option parsers.
  *
  * Functions return 0, or -1 with *cause set to a malloc'd one-line message
@@ -29,7 +29,8 @@ struct cli_puzzle {
 
 /* FILE (the first puzzle of it), FILE:INDEX (0-based: a CSV row, a line of
  * a sudoku list, a pair of an ARC task), DIR (a dataset folder: split
- * "test", example 0), DIR:SPLIT or DIR:SPLIT:INDEX.  A maze or sudoku file
+ * "test", else "train" when it has no test split; example 0), DIR:SPLIT or
+ * DIR:SPLIT:INDEX, as io/puzzle_spec.h reads them.  A maze or sudoku file
  * without its answer gets the exact solver's (maze: the label rule's
  * shortest path). */
 int cli_puzzle_open(const char *spec, struct cli_puzzle *out, char **cause);
@@ -40,23 +41,8 @@ struct dataset_split;
 int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
 			    char **cause);
 
-/* The name of a vocabulary's puzzle kind ("maze", "sudoku", "ARC") or NULL. */
-const char *cli_kind_for_vocab(int vocab);
-
-/* Can model m take puzzles of this vocabulary and seq_len?  `what` names
- * the puzzle source in the message. */
-int cli_check_model_fits(const struct hrm_model *m, int vocab, int seq_len, int32_t pid, const char *what,
-			 char **cause);
-
-/* Per-sequence scoring, official metric semantics: cells whose label is the
- * ignore label are not scored; exact = every scored cell right (a sequence
- * with no scored cell is exact but should be left out of averages). */
-struct cli_score {
-	int scored, right;
-	double acc; /* right / max(scored, 1) */
-	bool exact;
-};
-void cli_score(const int32_t *pred, const int32_t *label, int S, bool has_ignore, int32_t ignore, struct cli_score *o);
+/* (Can a model take it: model_fit, io/model_fit.h.  Scoring an answer
+ * against its label: hrm_score_row, model/metrics.h.) */
 /* Cells where a and b differ. */
 int cli_changed(const int32_t *a, const int32_t *b, int S);
 

@@ -5,11 +5,14 @@
  * that `hrmscope eval --merge` adds up. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "cli/eval_extra.h"
+#include "cli/options.h"
 #include "analysis/fixedpoint.h"
 #include "model/loss.h"
+#include "model/metrics.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -17,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char eval_help[] =
@@ -56,17 +58,13 @@ static const char eval_help[] =
 	"A progress bar with rate and ETA goes to stderr when it is a terminal, plain progress\n"
 	"lines otherwise. The last line of the output is the machine-readable summary.\n";
 
-#define MAX_SEG 1024
+#define MAX_SEG HRM_METRICS_MAX_SEGMENTS
 
 struct sums {
 	long shard_i, shard_n, total; /* total: examples before sharding */
-	long n, valid;                /* examples run; with a labelled cell */
-	int M;
-	long exact[2], qh[2]; /* [0] max-steps, [1] adaptive */
-	double acc[2], steps[2];
-	long exact_at[MAX_SEG];
+	long n;                       /* examples run (mt.valid: with a labelled cell) */
+	struct hrm_metrics mt;        /* [0] max-steps, [1] adaptive halting */
 	long crit_at[MAX_SEG + 1]; /* critical step at segment s; [M]: never right at the end */
-	long used_at[MAX_SEG];     /* adaptive halting stopped after segment s + 1 */
 	long fp[3];                /* fixed point at the end: right, wrong, none */
 	double fp_tol;
 	struct guess_opts go;      /* go.K = 0: no guesses */
@@ -79,13 +77,6 @@ static void print_list(const long *v, int n)
 		printf("%s%ld", i ? "," : "", v[i]);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 struct progress {
 	bool tty;
 	double t0, last;
@@ -95,7 +86,7 @@ struct progress {
 
 static void progress(struct progress *p, long done)
 {
-	double t = now_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
+	double t = monotonic_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
 	double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
 	if (p->tty) {
 		if (done < p->total && t - p->last < 0.2)
@@ -117,34 +108,34 @@ static void progress(struct progress *p, long done)
 
 static void print_results(const struct sums *s)
 {
-	double v = s->valid > 0 ? (double)s->valid : 1;
-	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->valid);
+	double v = s->mt.valid > 0 ? (double)s->mt.valid : 1;
+	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->mt.valid);
 	printf("halting               exact     token    q_halt  mean steps\n");
 	for (int k = 0; k < 2; k++) {
 		char name[32];
-		snprintf(name, sizeof name, k ? "adaptive" : "max-steps (M = %d)", s->M);
-		printf("%-19s  %6.2f%%  %7.2f%%  %7.2f%%  %10.2f\n", name, 100.0 * (double)s->exact[k] / v,
-		       100.0 * s->acc[k] / v, 100.0 * (double)s->qh[k] / v, s->steps[k] / v);
+		snprintf(name, sizeof name, k ? "adaptive" : "max-steps (M = %d)", s->mt.M);
+		printf("%-19s  %6.2f%%  %7.2f%%  %7.2f%%  %10.2f\n", name, 100.0 * (double)s->mt.exact[k] / v,
+		       100.0 * s->mt.acc[k] / v, 100.0 * (double)s->mt.q_halt[k] / v, s->mt.steps[k] / v);
 	}
 	printf("exact after segment:");
-	for (int i = 0; i < s->M; i++)
-		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->exact_at[i] / v);
+	for (int i = 0; i < s->mt.M; i++)
+		printf(" %d: %.2f%%", i + 1, 100.0 * (double)s->mt.exact_at[i] / v);
 	printf("\n");
 	printf("fixed point at the end (tolerance %g): right %.2f%%, wrong %.2f%%, none %.2f%%\n", s->fp_tol,
 	       100.0 * (double)s->fp[0] / v, 100.0 * (double)s->fp[1] / v, 100.0 * (double)s->fp[2] / v);
-	eval_extra_histograms(stdout, s->crit_at, s->used_at, s->M, s->valid);
+	eval_extra_histograms(stdout, s->crit_at, s->mt.used_at, s->mt.M, s->mt.valid);
 	if (s->go.K > 0)
 		eval_extra_print_guesses(stdout, &s->g, &s->go);
 	printf("hrmscope-eval shard=%ld/%ld total=%ld n=%ld valid=%ld segments=%d max_exact=%ld max_token_acc=%.17g "
 	       "max_q_halt=%ld max_steps=%.17g adaptive_exact=%ld adaptive_token_acc=%.17g adaptive_q_halt=%ld "
 	       "adaptive_steps=%.17g exact_at=",
-	       s->shard_i, s->shard_n, s->total, s->n, s->valid, s->M, s->exact[0], s->acc[0], s->qh[0], s->steps[0],
-	       s->exact[1], s->acc[1], s->qh[1], s->steps[1]);
-	print_list(s->exact_at, s->M);
+	       s->shard_i, s->shard_n, s->total, s->n, s->mt.valid, s->mt.M, s->mt.exact[0], s->mt.acc[0],
+	       s->mt.q_halt[0], s->mt.steps[0], s->mt.exact[1], s->mt.acc[1], s->mt.q_halt[1], s->mt.steps[1]);
+	print_list(s->mt.exact_at, s->mt.M);
 	printf(" critical_at=");
-	print_list(s->crit_at, s->M + 1);
+	print_list(s->crit_at, s->mt.M + 1);
 	printf(" used_at=");
-	print_list(s->used_at, s->M);
+	print_list(s->mt.used_at, s->mt.M);
 	printf(" fp_right=%ld fp_wrong=%ld fp_none=%ld fp_tol=%.17g", s->fp[0], s->fp[1], s->fp[2], s->fp_tol);
 	if (s->go.K > 0)
 		printf(" guesses=%d guess_kind=%s guess_noise=%.17g guess_seed=%llu guess_n=%ld guess_plain=%ld "
@@ -195,26 +186,10 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 		const int32_t *pred = hrm_engine_pred(e);
 		const float *q = hrm_engine_q(e);
 		for (int b = 0; b < rows; b++) {
-			struct cli_score sc;
-			cli_score(pred + (size_t)b * S, lab + (size_t)b * S, S, true, HRM_IGNORE_LABEL_ID, &sc);
-			if (sc.scored == 0)
-				continue;
-			bool qh_ok = (q[2 * b] >= 0) == sc.exact, last = seg == c->M - 1;
-			s->exact_at[seg] += sc.exact;
-			if (!stopped[b] && ((may_halt && q[2 * b] > q[2 * b + 1]) || last)) {
-				stopped[b] = true;
-				s->exact[1] += sc.exact;
-				s->acc[1] += sc.acc;
-				s->qh[1] += qh_ok;
-				s->steps[1] += seg + 1;
-				s->used_at[seg]++;
-			}
-			if (last) {
-				s->exact[0] += sc.exact;
-				s->acc[0] += sc.acc;
-				s->qh[0] += qh_ok;
-				s->steps[0] += seg + 1;
-				s->valid++;
+			size_t off = (size_t)b * S;
+			bool halts = may_halt && q[2 * b] > q[2 * b + 1];
+			if (hrm_metrics_add(&s->mt, seg, pred + off, lab + off, S, q[2 * b], halts, &stopped[b], NULL) &&
+			    seg == c->M - 1) {
 				const struct fp_track *f = &c->fp->rows[b];
 				enum fp_verdict v = fp_track_verdict(f);
 				s->crit_at[f->crit_seg >= 0 ? f->crit_seg : c->M]++;
@@ -235,7 +210,7 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", data, split_name);
 	int S = (int)split.meta.seq_len;
-	if (cli_check_model_fits(m, (int)split.meta.vocab_size, S, 0, what, cause) != 0) {
+	if (model_fit(m, &(struct fit_query){.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S, .pid = 0}, FIT_EXACT, NULL, NULL, 0, cause) != 0) {
 		dataset_split_free(&split);
 		return -1;
 	}
@@ -265,7 +240,7 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	fp_tracker_init(&fp, B, S, s->fp_tol);
 	hrm_engine_add_observer(e, fp_tracker_observe, &fp);
 	struct eval_ctx c = { m, &split, data, B, S, M, &fp };
-	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = now_s(), .total = count, .last_decile = 0 };
+	struct progress pr = { .tty = isatty(STDERR_FILENO), .t0 = monotonic_s(), .total = count, .last_decile = 0 };
 	int rc = 0;
 	for (long start = 0; start < count && rc == 0; start += B) {
 		int rows = count - start < B ? (int)(count - start) : B;
@@ -275,7 +250,7 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	}
 	if (rc == 0 && s->go.K > 0) {
 		fprintf(stderr, "hrmscope eval: %d guesses per example (%s)\n", s->go.K, perturb_kind_name(s->go.kind));
-		struct progress pg = { .tty = pr.tty, .t0 = now_s(), .total = count, .last_decile = 0 };
+		struct progress pg = { .tty = pr.tty, .t0 = monotonic_s(), .total = count, .last_decile = 0 };
 		s->go.M = M;
 		s->go.fp_tol = s->fp_tol;
 		for (long i = 0; i < count && rc == 0; i++) {
@@ -328,7 +303,7 @@ static int parse_extra(const char *key, const char *val, struct sums *s)
 	if (!strcmp(key, "critical_at"))
 		parse_list(val, s->crit_at, MAX_SEG + 1);
 	else if (!strcmp(key, "used_at"))
-		parse_list(val, s->used_at, MAX_SEG);
+		parse_list(val, s->mt.used_at, MAX_SEG);
 	else if (!strcmp(key, "fp_tol"))
 		s->fp_tol = strtod(val, NULL);
 	else if (!strcmp(key, "guesses"))
@@ -360,27 +335,27 @@ static int parse_summary(char *line, struct sums *s)
 				return -1;
 		} else if (!strcmp(tok, "total")) s->total = atol(eq);
 		else if (!strcmp(tok, "n")) s->n = atol(eq);
-		else if (!strcmp(tok, "valid")) s->valid = atol(eq);
-		else if (!strcmp(tok, "segments")) s->M = atoi(eq);
-		else if (!strcmp(tok, "max_exact")) s->exact[0] = atol(eq);
-		else if (!strcmp(tok, "max_token_acc")) s->acc[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "max_q_halt")) s->qh[0] = atol(eq);
-		else if (!strcmp(tok, "max_steps")) s->steps[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_exact")) s->exact[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_token_acc")) s->acc[1] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_q_halt")) s->qh[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_steps")) s->steps[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "valid")) s->mt.valid = atol(eq);
+		else if (!strcmp(tok, "segments")) s->mt.M = atoi(eq);
+		else if (!strcmp(tok, "max_exact")) s->mt.exact[0] = atol(eq);
+		else if (!strcmp(tok, "max_token_acc")) s->mt.acc[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "max_q_halt")) s->mt.q_halt[0] = atol(eq);
+		else if (!strcmp(tok, "max_steps")) s->mt.steps[0] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_exact")) s->mt.exact[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_token_acc")) s->mt.acc[1] = strtod(eq, NULL);
+		else if (!strcmp(tok, "adaptive_q_halt")) s->mt.q_halt[1] = atol(eq);
+		else if (!strcmp(tok, "adaptive_steps")) s->mt.steps[1] = strtod(eq, NULL);
 		else if (!strcmp(tok, "exact_at")) {
 			int i = 0;
 			for (char *p = eq; *p && i < MAX_SEG; i++) {
-				s->exact_at[i] = strtol(p, &p, 10);
+				s->mt.exact_at[i] = strtol(p, &p, 10);
 				if (*p == ',')
 					p++;
 			}
 		} else if (!parse_extra(tok, eq, s))
 			seen--;
 	}
-	return seen >= 14 && s->M > 0 && s->M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
+	return seen >= 14 && s->mt.M > 0 && s->mt.M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
 }
 
 static int merge(int nfiles, char **files)
@@ -406,17 +381,17 @@ static int merge(int nfiles, char **files)
 			if (parse_summary(line, &s) != 0) {
 				fprintf(stderr, "hrmscope: %s: line %ld: not a complete hrmscope-eval summary\n", files[f], lineno);
 				rc = EXIT_RUNTIME;
-			} else if (found > 0 && (s.shard_n != nshards || s.M != tot.M || s.total != tot.total ||
+			} else if (found > 0 && (s.shard_n != nshards || s.mt.M != tot.mt.M || s.total != tot.total ||
 						 s.go.K != tot.go.K)) {
 				fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld (%d segments, %ld examples) does not match "
 					"the first summary (N %ld, %d segments, %ld examples)\n", files[f], lineno, s.shard_i,
-					s.shard_n, s.M, s.total, nshards, tot.M, tot.total);
+					s.shard_n, s.mt.M, s.total, nshards, tot.mt.M, tot.total);
 				rc = EXIT_RUNTIME;
 			} else {
 				if (found == 0) {
 					nshards = s.shard_n;
 					have = xcalloc((size_t)nshards, sizeof *have);
-					tot.M = s.M;
+					tot.mt.M = s.mt.M;
 					tot.total = s.total;
 					tot.fp_tol = s.fp_tol;
 					tot.go = s.go;
@@ -430,18 +405,18 @@ static int merge(int nfiles, char **files)
 				have[s.shard_i] = true;
 				found++;
 				tot.n += s.n;
-				tot.valid += s.valid;
+				tot.mt.valid += s.mt.valid;
 				for (int k = 0; k < 2; k++) {
-					tot.exact[k] += s.exact[k];
-					tot.acc[k] += s.acc[k];
-					tot.qh[k] += s.qh[k];
-					tot.steps[k] += s.steps[k];
+					tot.mt.exact[k] += s.mt.exact[k];
+					tot.mt.acc[k] += s.mt.acc[k];
+					tot.mt.q_halt[k] += s.mt.q_halt[k];
+					tot.mt.steps[k] += s.mt.steps[k];
 				}
-				for (int i = 0; i < s.M; i++) {
-					tot.exact_at[i] += s.exact_at[i];
-					tot.used_at[i] += s.used_at[i];
+				for (int i = 0; i < s.mt.M; i++) {
+					tot.mt.exact_at[i] += s.mt.exact_at[i];
+					tot.mt.used_at[i] += s.mt.used_at[i];
 				}
-				for (int i = 0; i <= s.M; i++)
+				for (int i = 0; i <= s.mt.M; i++)
 					tot.crit_at[i] += s.crit_at[i];
 				for (int k = 0; k < 3; k++)
 					tot.fp[k] += s.fp[k];
@@ -477,36 +452,34 @@ static int merge(int nfiles, char **files)
 	return rc;
 }
 
-enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_THREADS, O_MERGE, O_FPTOL, O_GUESSES,
-       O_PERTURB, O_NOISE, O_SEED };
+enum { O_DATA = 256, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_MERGE, O_GUESSES, O_PERTURB, O_NOISE };
 
 int cmd_eval(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "data", required_argument, NULL, O_DATA },
+		CLI_OPTION_MODEL, { "data", required_argument, NULL, O_DATA },
 		{ "split", required_argument, NULL, O_SPLIT }, { "limit", required_argument, NULL, O_LIMIT },
 		{ "shard", required_argument, NULL, O_SHARD }, { "batch", required_argument, NULL, O_BATCH },
-		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "threads", required_argument, NULL, O_THREADS },
-		{ "merge", no_argument, NULL, O_MERGE }, { "fp-tol", required_argument, NULL, O_FPTOL },
+		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_THREADS,
+		{ "merge", no_argument, NULL, O_MERGE }, CLI_OPTION_FP_TOL,
 		{ "guesses", required_argument, NULL, O_GUESSES }, { "perturb", required_argument, NULL, O_PERTURB },
-		{ "noise", required_argument, NULL, O_NOISE }, { "seed", required_argument, NULL, O_SEED },
+		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
+	struct cli_common co;
 	const char *data = NULL, *split = "test";
-	long limit = -1, batch = 16, max_steps = 0, threads = 2;
+	long limit = -1, batch = 16, max_steps = 0;
 	struct sums *s = xcalloc(1, sizeof *s);
 	bool do_merge = false;
 	int c, rc;
 	s->shard_n = 1;
-	s->fp_tol = FP_TOL_DEFAULT;
 	s->go.kind = PERTURB_AUGMENT;
 	long v;
+	cli_common_init(&co, "eval");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
-		case O_MODEL: src.model = optarg; break;
 		case O_DATA: data = optarg; break;
 		case O_SPLIT: split = optarg; break;
 		case O_LIMIT: rc = cli_opt_int("eval", "--limit", optarg, 1, 1L << 40, &limit); break;
@@ -516,12 +489,7 @@ int cmd_eval(int argc, char **argv)
 			break;
 		case O_BATCH: rc = cli_opt_int("eval", "--batch", optarg, 1, 4096, &batch); break;
 		case O_MAXSTEPS: rc = cli_opt_int("eval", "--max-steps", optarg, 1, MAX_SEG, &max_steps); break;
-		case O_THREADS: rc = cli_opt_int("eval", "--threads", optarg, 1, 1024, &threads); break;
 		case O_MERGE: do_merge = true; break;
-		case O_FPTOL:
-			if (cli_double(optarg, &s->fp_tol) || !(s->fp_tol > 0))
-				rc = cli_usage("eval", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
 		case O_GUESSES:
 			if ((rc = cli_opt_int("eval", "--guesses", optarg, 1, 4096, &v)) == 0)
 				s->go.K = (int)v;
@@ -532,21 +500,20 @@ int cmd_eval(int argc, char **argv)
 						       "noise, got '%s'", optarg);
 			break;
 		case O_NOISE: rc = cli_opt_double("eval", "--noise", optarg, 0, 100, &s->go.sigma); break;
-		case O_SEED:
-			if ((rc = cli_opt_int("eval", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				s->go.seed = (uint64_t)v;
-			break;
 		case 'h':
 			fputs(eval_help, stdout);
 			free(s);
 			return EXIT_OK;
-		default: rc = cli_usage("eval", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0) {
 			free(s);
 			return rc;
 		}
 	}
+	struct model_source src = co.src;
+	s->fp_tol = co.fp_tol;
+	s->go.seed = (uint64_t)co.seed;
 	if (do_merge) {
 		free(s);
 		if (optind >= argc)
@@ -562,17 +529,17 @@ int cmd_eval(int argc, char **argv)
 		free(s);
 		return rc;
 	}
-	hrm_set_threads((int)threads);
+	hrm_set_threads((int)co.threads);
 	struct hrm_model m;
 	if (cli_load_model(&src, &m) != 0) {
 		free(s);
 		return EXIT_RUNTIME;
 	}
 	char *cause = NULL;
-	s->M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
-	if (s->M > MAX_SEG) {
+	s->mt.M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
+	if (s->mt.M > MAX_SEG) {
 		rc = cli_fail(xstrdup("the model's halt_max_steps is more than eval can run"));
-	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->M, s, &cause) != 0) {
+	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->mt.M, s, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		print_results(s);

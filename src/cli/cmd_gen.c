@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char gen_help[] =
@@ -284,14 +283,102 @@ static int cmp_row(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* One CSV line (without its newline) into p: 1 a puzzle row, 0 a line to
+ * skip (the header, below --min-difficulty), -1 an error.  The first row
+ * decides the kind and makes the writer; later rows must have its size. */
+static int csv_row(struct csv_job *j, char *line, long lineno, struct puzzle *p, char **cause)
+{
+	const struct gen_opts *o = j->o;
+	char *fld[8], where[1200];
+	size_t len[8];
+	snprintf(where, sizeof where, "%s: line %ld", j->path, lineno);
+	int n = csv_fields(line, fld, len, 8, where, cause);
+	if (n < 0)
+		return -1;
+	if (lineno == 1 && n >= 2 && !strcmp(fld[1], "question"))
+		return 0;
+	if (n < 3)
+		return set_cause(cause, "%s: %d fields, expected source,question,answer,rating", where, n);
+	if (len[1] != len[2])
+		return set_cause(cause, "%s: the question has %zu characters, the answer %zu", where, len[1], len[2]);
+	if (o->min_difficulty_set) {
+		long r;
+		if (n < 4 || cli_int(fld[3], -(1L << 62), 1L << 62, &r) != 0)
+			return set_cause(cause, "%s: the rating '%s' is not an integer (--min-difficulty)", where,
+					 n < 4 ? "" : fld[3]);
+		if (r < o->min_difficulty)
+			return 0;
+	}
+	if (*j->kind == NULL)
+		*j->kind = sudoku_like(fld[1], len[1]) ? "sudoku" : "maze";
+	bool maze = !strcmp(*j->kind, "maze");
+	if ((maze ? maze_from_strings(fld[1], fld[2], len[1], where, p, cause)
+		  : sudoku_from_strings(fld[1], fld[2], len[1], where, p, cause)) != 0)
+		return -1;
+	if (*j->w == NULL) {
+		*j->seq_len = p->seq_len;
+		if ((*j->w = new_writer(maze ? MAZE_VOCAB : SUDOKU_VOCAB, p->seq_len, cause)) == NULL)
+			return -1;
+	} else if (p->seq_len != *j->seq_len) {
+		return set_cause(cause, "%s: a %dx%d puzzle among %d-cell ones (one size per dataset)", where, p->side,
+				 p->side, *j->seq_len);
+	}
+	return 1;
+}
+
+/* Reservoir sampling for --subsample: row number `rows` (counted from 1)
+ * takes a uniform random place among the `subsample` kept, or none. */
+static void keep_row(struct keep *k, long subsample, struct hrm_rng *srng, long rows, const struct puzzle *p)
+{
+	long slot = k->n < subsample ? k->n : (long)hrm_rng_below(srng, (uint64_t)rows);
+	if (slot >= subsample)
+		return;
+	if (k->n < subsample) {
+		if (k->n == k->cap) {
+			k->cap = k->cap ? 2 * k->cap : 256;
+			k->tok = xrealloc(k->tok, (size_t)k->cap * 2 * (size_t)p->seq_len);
+			k->row = xrealloc(k->row, (size_t)k->cap * sizeof *k->row);
+		}
+		k->n++;
+	}
+	uint8_t *t = k->tok + (size_t)slot * 2 * (size_t)p->seq_len;
+	for (int i = 0; i < p->seq_len; i++) {
+		t[i] = (uint8_t)p->input[i];
+		t[p->seq_len + i] = (uint8_t)p->label[i];
+	}
+	k->row[slot] = rows;
+}
+
+/* The kept rows into the writer, in the file's order. */
+static int emit_kept(struct csv_job *j, const struct keep *k, int side, struct hrm_rng *arng, char **cause)
+{
+	int S = *j->seq_len, rc = 0;
+	int32_t in[PUZZLE_MAX_CELLS], lab[PUZZLE_MAX_CELLS];
+	long *order = xmalloc((size_t)(k->n ? k->n : 1) * sizeof *order);
+	for (long i = 0; i < k->n; i++)
+		order[i] = i;
+	sort_by_row = k->row;
+	qsort(order, (size_t)k->n, sizeof *order, cmp_row);
+	for (long i = 0; i < k->n && rc == 0; i++) {
+		const uint8_t *t = k->tok + (size_t)order[i] * 2 * (size_t)S;
+		for (int c = 0; c < S; c++) {
+			in[c] = t[c];
+			lab[c] = t[S + c];
+		}
+		rc = csv_emit(j, in, lab, side, arng, cause);
+	}
+	free(order);
+	return rc;
+}
+
 static int convert_csv(struct csv_job *j, long *rows_out, char **cause)
 {
 	const struct gen_opts *o = j->o;
 	FILE *f = fopen(j->path, "r");
 	if (f == NULL)
 		return set_cause(cause, "%s: cannot open: %s", j->path, strerror(errno));
-	char *line = NULL, *fld[8], where[1200];
-	size_t cap = 0, len[8];
+	char *line = NULL;
+	size_t cap = 0;
 	long lineno = 0, rows = 0;
 	bool sub = j->train && o->subsample > 0;
 	struct keep k = { 0 };
@@ -307,94 +394,21 @@ static int convert_csv(struct csv_job *j, long *rows_out, char **cause)
 			line[--got] = '\0';
 		if (got == 0)
 			continue;
-		snprintf(where, sizeof where, "%s: line %ld", j->path, lineno);
-		int n = csv_fields(line, fld, len, 8, where, cause);
-		if (n < 0) {
-			rc = -1;
-			break;
-		}
-		if (lineno == 1 && n >= 2 && !strcmp(fld[1], "question"))
+		int row = csv_row(j, line, lineno, p, cause);
+		if (row <= 0) {
+			rc = row;
 			continue;
-		if (n < 3) {
-			rc = set_cause(cause, "%s: %d fields, expected source,question,answer,rating", where, n);
-			break;
-		}
-		if (len[1] != len[2]) {
-			rc = set_cause(cause, "%s: the question has %zu characters, the answer %zu", where, len[1], len[2]);
-			break;
-		}
-		if (o->min_difficulty_set) {
-			long r;
-			if (n < 4 || cli_int(fld[3], -(1L << 62), 1L << 62, &r) != 0) {
-				rc = set_cause(cause, "%s: the rating '%s' is not an integer (--min-difficulty)", where,
-					       n < 4 ? "" : fld[3]);
-				break;
-			}
-			if (r < o->min_difficulty)
-				continue;
-		}
-		if (*j->kind == NULL)
-			*j->kind = sudoku_like(fld[1], len[1]) ? "sudoku" : "maze";
-		bool maze = !strcmp(*j->kind, "maze");
-		rc = maze ? maze_from_strings(fld[1], fld[2], len[1], where, p, cause)
-			  : sudoku_from_strings(fld[1], fld[2], len[1], where, p, cause);
-		if (rc != 0)
-			break;
-		if (*j->w == NULL) {
-			*j->seq_len = p->seq_len;
-			if ((*j->w = new_writer(maze ? MAZE_VOCAB : SUDOKU_VOCAB, p->seq_len, cause)) == NULL) {
-				rc = -1;
-				break;
-			}
-		} else if (p->seq_len != *j->seq_len) {
-			rc = set_cause(cause, "%s: a %dx%d puzzle among %d-cell ones (one size per dataset)", where,
-				       p->side, p->side, *j->seq_len);
-			break;
 		}
 		rows++;
-		if (!sub) {
+		if (sub)
+			keep_row(&k, o->subsample, &srng, rows, p);
+		else
 			rc = csv_emit(j, p->input, p->label, p->side, &arng, cause);
-			continue;
-		}
-		/* reservoir sampling: a uniform random subset of subsample rows */
-		long slot = k.n < o->subsample ? k.n : (long)hrm_rng_below(&srng, (uint64_t)rows);
-		if (slot >= o->subsample)
-			continue;
-		if (k.n < o->subsample) {
-			if (k.n == k.cap) {
-				k.cap = k.cap ? 2 * k.cap : 256;
-				k.tok = xrealloc(k.tok, (size_t)k.cap * 2 * (size_t)p->seq_len);
-				k.row = xrealloc(k.row, (size_t)k.cap * sizeof *k.row);
-			}
-			k.n++;
-		}
-		uint8_t *t = k.tok + (size_t)slot * 2 * (size_t)p->seq_len;
-		for (int i = 0; i < p->seq_len; i++) {
-			t[i] = (uint8_t)p->input[i];
-			t[p->seq_len + i] = (uint8_t)p->label[i];
-		}
-		k.row[slot] = rows;
 	}
 	if (rc == 0 && ferror(f))
 		rc = set_cause(cause, "%s: read error", j->path);
 	if (rc == 0 && sub) {
-		/* keep the file's order among the chosen rows */
-		int S = *j->seq_len, side = p->side;
-		int32_t in[PUZZLE_MAX_CELLS], lab[PUZZLE_MAX_CELLS];
-		long *order = xmalloc((size_t)(k.n ? k.n : 1) * sizeof *order);
-		for (long i = 0; i < k.n; i++)
-			order[i] = i;
-		sort_by_row = k.row;
-		qsort(order, (size_t)k.n, sizeof *order, cmp_row);
-		for (long i = 0; i < k.n && rc == 0; i++) {
-			const uint8_t *t = k.tok + (size_t)order[i] * 2 * (size_t)S;
-			for (int c = 0; c < S; c++) {
-				in[c] = t[c];
-				lab[c] = t[S + c];
-			}
-			rc = csv_emit(j, in, lab, side, &arng, cause);
-		}
-		free(order);
+		rc = emit_kept(j, &k, p->side, &arng, cause);
 		rows = k.n;
 	}
 	if (rc == 0 && rows == 0)
@@ -408,12 +422,6 @@ static int convert_csv(struct csv_job *j, long *rows_out, char **cause)
 	return rc;
 }
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **cause)
 {
 	const char *kind = o->kind;
@@ -421,7 +429,7 @@ static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **ca
 	char paths[2][4096];
 	const char *splits[2];
 	int nfiles = 0;
-	if (is_dir(o->csv)) {
+	if (path_is_dir(o->csv)) {
 		static const char *const names[2] = { "train", "test" };
 		for (int i = 0; i < 2; i++) {
 			snprintf(paths[nfiles], sizeof paths[0], "%s/%s.csv", o->csv, names[i]);

@@ -3,6 +3,8 @@
  * on, and the votes; several --model pool their guesses. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
+#include "cli/options.h"
 #include "analysis/guess.h"
 #include "core/util.h"
 
@@ -171,7 +173,7 @@ static int guess_main(const struct guess_args *a)
 		M = a->o.M > 0 ? a->o.M : m.cfg.halt_max_steps;
 		printf("model %d: %s (d %d, halt_max_steps %d)\n", i + 1, m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
 		fflush(stdout);
-		if (cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0 ||
+		if (model_fit(&m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0 ||
 		    guess_run(&m, i, &gp, &a->o, &r, &cause) != 0)
 			rc = cli_fail(cause);
 		hrm_model_free(&m);
@@ -195,31 +197,27 @@ static int guess_main(const struct guess_args *a)
 	return rc;
 }
 
-enum { O_MODEL = 256, O_PUZZLE, O_K, O_PERTURB, O_NOISE, O_SEED, O_MAXSTEPS, O_FPTOL, O_THREADS, O_NOGRID };
+enum { O_K = 256, O_PERTURB, O_NOISE, O_MAXSTEPS, O_NOGRID };
 
 int cmd_guess(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "puzzle", required_argument, NULL, O_PUZZLE },
+		CLI_OPTION_MODEL, CLI_OPTION_PUZZLE,
 		{ "k", required_argument, NULL, O_K }, { "perturb", required_argument, NULL, O_PERTURB },
-		{ "noise", required_argument, NULL, O_NOISE }, { "seed", required_argument, NULL, O_SEED },
-		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "fp-tol", required_argument, NULL, O_FPTOL },
-		{ "threads", required_argument, NULL, O_THREADS }, { "no-grid", no_argument, NULL, O_NOGRID },
+		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED,
+		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_FP_TOL,
+		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct guess_args a = { .o = { .kind = PERTURB_AUGMENT, .K = 8, .fp_tol = FP_TOL_DEFAULT }, .threads = 2,
-				.grid = true };
+	struct guess_args a = { .o = { .kind = PERTURB_AUGMENT, .K = 8 }, .grid = true };
+	struct cli_common co;
 	long v;
 	int c, rc = 0;
+	cli_common_init(&co, "guess");
+	co.max_models = MAX_MODELS;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_MODEL:
-			if (a.n_models == MAX_MODELS)
-				return cli_usage("guess", "at most %d --model", MAX_MODELS);
-			a.models[a.n_models++] = optarg;
-			break;
-		case O_PUZZLE: a.spec = optarg; break;
 		case O_K:
 			if ((rc = cli_opt_int("guess", "--k", optarg, 1, 4096, &v)) == 0)
 				a.o.K = (int)v;
@@ -230,26 +228,23 @@ int cmd_guess(int argc, char **argv)
 					       "or noise, got '%s'", optarg);
 			break;
 		case O_NOISE: rc = cli_opt_double("guess", "--noise", optarg, 0, 100, &a.o.sigma); break;
-		case O_SEED:
-			if ((rc = cli_opt_int("guess", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				a.o.seed = (uint64_t)v;
-			break;
 		case O_MAXSTEPS:
 			if ((rc = cli_opt_int("guess", "--max-steps", optarg, 1, 100000, &v)) == 0)
 				a.o.M = (int)v;
 			break;
-		case O_FPTOL:
-			if (cli_double(optarg, &a.o.fp_tol) || !(a.o.fp_tol > 0))
-				return cli_usage("guess", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
-		case O_THREADS: rc = cli_opt_int("guess", "--threads", optarg, 1, 1024, &a.threads); break;
 		case O_NOGRID: a.grid = false; break;
 		case 'h': fputs(guess_help, stdout); return EXIT_OK;
-		default: return cli_usage("guess", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
+	memcpy(a.models, co.models, (size_t)co.n_models * sizeof *a.models);
+	a.n_models = co.n_models;
+	a.spec = co.puzzle;
+	a.o.seed = (uint64_t)co.seed;
+	a.o.fp_tol = co.fp_tol;
+	a.threads = co.threads;
 	if (optind < argc)
 		return cli_usage("guess", "unexpected argument '%s'", argv[optind]);
 	if (a.n_models == 0 || a.spec == NULL)

@@ -2,6 +2,7 @@
  * official checkpoint format.  The paper compares trained and untrained
  * models, so an untrained one is a real artefact. */
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "io/checkpoint.h"
 
 #include <getopt.h>
@@ -25,37 +26,25 @@ static const char init_help[] =
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "arch", required_argument, NULL, 'a' }, { "vocab", required_argument, NULL, 'v' },
-		{ "seq-len", required_argument, NULL, 's' }, { "puzzle-ids", required_argument, NULL, 'p' },
-		{ "seed", required_argument, NULL, 'k' }, { "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_ARCH, CLI_OPTION_VOCAB, CLI_OPTION_SEQ_LEN, CLI_OPTION_PUZZLE_IDS, CLI_OPTION_SEED,
+		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
+	struct cli_common co;
 	const char *out = NULL;
-	long v;
-	int c;
+	int c, rc;
+	cli_common_init(&co, "init");
+	co.terse = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'a': src.arch = optarg; break;
-		case 'v':
-			if (cli_int(optarg, 1, 65536, &src.vocab)) return cli_usage("init", "--vocab: expected 1..65536, got '%s'", optarg);
-			break;
-		case 's':
-			if (cli_int(optarg, 1, 1 << 20, &src.seq_len)) return cli_usage("init", "--seq-len: expected 1..1048576, got '%s'", optarg);
-			break;
-		case 'p':
-			if (cli_int(optarg, 1, 1 << 24, &src.puzzle_ids)) return cli_usage("init", "--puzzle-ids: expected 1..16777216, got '%s'", optarg);
-			break;
-		case 'k':
-			if (cli_int(optarg, 0, 0x7fffffffL, &v)) return cli_usage("init", "--seed: expected a non-negative integer, got '%s'", optarg);
-			src.seed = (unsigned long long)v;
-			break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(init_help, stdout); return EXIT_OK;
-		default: return cli_usage("init", "bad option");
+		default:
+			if ((rc = cli_common_opt(&co, c, optarg)) != 0)
+				return rc;
 		}
 	}
+	struct model_source src = co.src;
 	if (optind < argc)
 		return cli_usage("init", "unexpected argument '%s'", argv[optind]);
 	if (!src.arch || !src.vocab || !src.seq_len || !out)

@@ -5,6 +5,8 @@
  * architecture. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
+#include "cli/options.h"
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "analysis/pr.h"
@@ -122,116 +124,15 @@ static void print_pr(const char *label, const char *name, const double pr[2])
 	printf("%-10s %-36s %10s %10s\n", label, name, a, b);
 }
 
-enum { O_MODEL = 256, O_DATA, O_N, O_SPLIT, O_POOL, O_UNTRAINED, O_SEED, O_MAXSTEPS, O_BATCH, O_THREADS };
-
-int cmd_pr(int argc, char **argv)
+/* The report: the route, the table and one line per model for scripts.
+ * pr[k], samples[k]: the trained model (k = 0) and the fresh one (k = 1). */
+static void print_report(const struct pr_job *j, const struct hrm_model *m, long seed, bool untrained,
+			 double pr[2][2], const bool gram[2], const long samples[2])
 {
-	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "data", required_argument, NULL, O_DATA },
-		{ "n", required_argument, NULL, O_N }, { "split", required_argument, NULL, O_SPLIT },
-		{ "pool", required_argument, NULL, O_POOL }, { "untrained", no_argument, NULL, O_UNTRAINED },
-		{ "seed", required_argument, NULL, O_SEED }, { "max-steps", required_argument, NULL, O_MAXSTEPS },
-		{ "batch", required_argument, NULL, O_BATCH }, { "threads", required_argument, NULL, O_THREADS },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
-	};
-	struct model_source src = { .puzzle_ids = 1 };
-	const char *data = NULL, *split_name = "test";
-	long n = 100, seed = 0, max_steps = 0, batch = 16, threads = 2;
-	bool untrained = false, tokens = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_MODEL: src.model = optarg; break;
-		case O_DATA: data = optarg; break;
-		case O_SPLIT: split_name = optarg; break;
-		case O_N:
-			if (cli_int(optarg, 1, 1L << 30, &n))
-				return cli_usage("pr", "--n: expected a positive count, got '%s'", optarg);
-			break;
-		case O_POOL:
-			if (strcmp(optarg, "mean") != 0 && strcmp(optarg, "tokens") != 0)
-				return cli_usage("pr", "--pool: expected mean or tokens, got '%s'", optarg);
-			tokens = !strcmp(optarg, "tokens");
-			break;
-		case O_UNTRAINED: untrained = true; break;
-		case O_SEED:
-			if (cli_int(optarg, 0, 0x7fffffffL, &seed))
-				return cli_usage("pr", "--seed: expected a non-negative integer, got '%s'", optarg);
-			break;
-		case O_MAXSTEPS:
-			if (cli_int(optarg, 1, 100000, &max_steps))
-				return cli_usage("pr", "--max-steps: expected 1..100000, got '%s'", optarg);
-			break;
-		case O_BATCH:
-			if (cli_int(optarg, 1, 4096, &batch))
-				return cli_usage("pr", "--batch: expected 1..4096, got '%s'", optarg);
-			break;
-		case O_THREADS:
-			if (cli_int(optarg, 1, 1024, &threads))
-				return cli_usage("pr", "--threads: expected 1..1024, got '%s'", optarg);
-			break;
-		case 'h': fputs(pr_help, stdout); return EXIT_OK;
-		default: return cli_usage("pr", "bad option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage("pr", "unexpected argument '%s'", argv[optind]);
-	if (!src.model || !data)
-		return cli_usage("pr", "--model DIR and --data DIR are required");
-	if (!tokens && n < 2)
-		return cli_usage("pr", "--n: the per-puzzle mean needs at least 2 puzzles");
-	hrm_set_threads((int)threads);
-	char *cause = NULL, what[4200];
-	struct dataset_split split;
-	if (!dataset_name_ok(split_name))
-		return cli_usage("pr", "--split: '%s' is not a split name", split_name);
-	if (dataset_read_split(data, split_name, &split, &cause) != 0)
-		return cli_fail(cause);
-	snprintf(what, sizeof what, "%s/%s", data, split_name);
-	struct hrm_model m, u;
-	bool have_u = false;
-	int rc = EXIT_OK;
-	if (cli_load_model(&src, &m) != 0) {
-		dataset_split_free(&split);
-		return EXIT_RUNTIME;
-	}
-	int S = (int)split.meta.seq_len, d = m.cfg.hidden_size;
-	struct pr_job j = { &split, what, n < split.num_examples ? n : (long)split.num_examples, 0, 0, tokens };
-	j.M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
-	j.B = batch < j.n ? (int)batch : (int)j.n;
-	if (cli_check_model_fits(&m, (int)split.meta.vocab_size, S, 0, what, &cause) != 0) {
-		rc = cli_fail(cause);
-		goto out;
-	}
-	if (j.n < n)
-		fprintf(stderr, "hrmscope pr: %s has only %ld examples: N = %ld\n", what, j.n, j.n);
-	if (!tokens && j.n < 2) {
-		rc = cli_fail(xstrdup("the per-puzzle mean needs at least 2 puzzles"));
-		goto out;
-	}
-	double pr[2][2];
-	bool gram[2];
-	long samples[2];
-	if (pr_model(&m, &j, pr[0], gram, samples, &cause) != 0) {
-		rc = cli_fail(cause);
-		goto out;
-	}
-	if (untrained) {
-		if (hrm_model_alloc(&u, &m.cfg, &cause) != 0) {
-			rc = cli_fail(cause);
-			goto out;
-		}
-		have_u = true;
-		hrm_model_init_random(&u, (uint64_t)seed);
-		if (pr_model(&u, &j, pr[1], gram, samples, &cause) != 0) {
-			rc = cli_fail(cause);
-			goto out;
-		}
-	}
-	printf("participation ratio PR = (tr C)^2 / ||C||_F^2 of the states after segment %d (the last)\n", j.M);
-	printf("data: %s, N = %ld puzzles (the first %ld examples)\n", what, j.n, j.n);
-	if (tokens)
+	int S = (int)j->split->meta.seq_len, d = m->cfg.hidden_size;
+	printf("participation ratio PR = (tr C)^2 / ||C||_F^2 of the states after segment %d (the last)\n", j->M);
+	printf("data: %s, N = %ld puzzles (the first %ld examples)\n", j->what, j->n, j->n);
+	if (j->tokens)
 		printf("pooling: tokens - every cell of every puzzle is a sample: %ld samples of dimension %d\n",
 		       samples[0], d);
 	else
@@ -239,18 +140,136 @@ int cmd_pr(int argc, char **argv)
 		       "dimension %d (PR <= %ld)\n", S, samples[0], d, samples[0] - 1 < d ? samples[0] - 1 : (long)d);
 	printf("route: %s\n\n", gram[0] ? "Gram matrix of the centred samples (samples <= d)" : "d x d covariance");
 	printf("%-10s %-36s %10s %10s\n", "", "model", "PR z_H", "PR z_L");
-	print_pr("trained", m.name, pr[0]);
+	print_pr("trained", m->name, pr[0]);
 	char uname[64];
 	snprintf(uname, sizeof uname, "fresh init, seed %ld", seed);
 	if (untrained)
 		print_pr("untrained", uname, pr[1]);
 	for (int k = 0; k < (untrained ? 2 : 1); k++)
 		printf("hrmscope-pr model=%s n=%ld pooling=%s samples=%ld dim=%d segments=%d zH=%.17g zL=%.17g\n",
-		       k ? "untrained" : "trained", j.n, tokens ? "tokens" : "mean", samples[0], d, j.M, pr[k][0],
+		       k ? "untrained" : "trained", j->n, j->tokens ? "tokens" : "mean", samples[0], d, j->M, pr[k][0],
 		       pr[k][1]);
-out:
-	if (have_u)
-		hrm_model_free(&u);
+}
+
+struct pr_args {
+	struct cli_common co; /* --model, --seed (the fresh init's), --threads */
+	const char *data, *split_name;
+	long n, max_steps, batch;
+	bool untrained, tokens;
+};
+
+enum { O_DATA = 256, O_N, O_SPLIT, O_POOL, O_UNTRAINED, O_MAXSTEPS, O_BATCH };
+
+/* The options into a: -1 to go on, else the exit code (--help, a usage error). */
+static int parse_pr(int argc, char **argv, struct pr_args *a)
+{
+	static const struct option opts[] = {
+		CLI_OPTION_MODEL, { "data", required_argument, NULL, O_DATA },
+		{ "n", required_argument, NULL, O_N }, { "split", required_argument, NULL, O_SPLIT },
+		{ "pool", required_argument, NULL, O_POOL }, { "untrained", no_argument, NULL, O_UNTRAINED },
+		CLI_OPTION_SEED, { "max-steps", required_argument, NULL, O_MAXSTEPS },
+		{ "batch", required_argument, NULL, O_BATCH }, CLI_OPTION_THREADS,
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	int c, rc;
+	memset(a, 0, sizeof *a);
+	cli_common_init(&a->co, "pr");
+	a->co.terse = true;
+	a->split_name = "test";
+	a->n = 100;
+	a->batch = 16;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA: a->data = optarg; break;
+		case O_SPLIT: a->split_name = optarg; break;
+		case O_N:
+			if (cli_int(optarg, 1, 1L << 30, &a->n))
+				return cli_usage("pr", "--n: expected a positive count, got '%s'", optarg);
+			break;
+		case O_POOL:
+			if (strcmp(optarg, "mean") != 0 && strcmp(optarg, "tokens") != 0)
+				return cli_usage("pr", "--pool: expected mean or tokens, got '%s'", optarg);
+			a->tokens = !strcmp(optarg, "tokens");
+			break;
+		case O_UNTRAINED: a->untrained = true; break;
+		case O_MAXSTEPS:
+			if (cli_int(optarg, 1, 100000, &a->max_steps))
+				return cli_usage("pr", "--max-steps: expected 1..100000, got '%s'", optarg);
+			break;
+		case O_BATCH:
+			if (cli_int(optarg, 1, 4096, &a->batch))
+				return cli_usage("pr", "--batch: expected 1..4096, got '%s'", optarg);
+			break;
+		case 'h': fputs(pr_help, stdout); return EXIT_OK;
+		default:
+			if ((rc = cli_common_opt(&a->co, c, optarg)) != 0)
+				return rc;
+		}
+	}
+	if (optind < argc)
+		return cli_usage("pr", "unexpected argument '%s'", argv[optind]);
+	if (!a->co.src.model || !a->data)
+		return cli_usage("pr", "--model DIR and --data DIR are required");
+	if (!a->tokens && a->n < 2)
+		return cli_usage("pr", "--n: the per-puzzle mean needs at least 2 puzzles");
+	return -1;
+}
+
+/* PR of the trained model, and of a fresh init beside it with --untrained. */
+static int pr_models(const struct pr_args *a, struct pr_job *j, const struct hrm_model *m, double pr[2][2],
+		     bool gram[2], long samples[2])
+{
+	char *cause = NULL;
+	struct hrm_model u;
+	if (pr_model(m, j, pr[0], gram, samples, &cause) != 0)
+		return cli_fail(cause);
+	if (!a->untrained)
+		return EXIT_OK;
+	if (hrm_model_alloc(&u, &m->cfg, &cause) != 0)
+		return cli_fail(cause);
+	hrm_model_init_random(&u, (uint64_t)a->co.seed);
+	int rc = pr_model(&u, j, pr[1], gram, samples, &cause) != 0 ? cli_fail(cause) : EXIT_OK;
+	hrm_model_free(&u);
+	return rc;
+}
+
+int cmd_pr(int argc, char **argv)
+{
+	struct pr_args a;
+	int rc = parse_pr(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	hrm_set_threads((int)a.co.threads);
+	char *cause = NULL, what[4200];
+	struct dataset_split split;
+	if (!dataset_name_ok(a.split_name))
+		return cli_usage("pr", "--split: '%s' is not a split name", a.split_name);
+	if (dataset_read_split(a.data, a.split_name, &split, &cause) != 0)
+		return cli_fail(cause);
+	snprintf(what, sizeof what, "%s/%s", a.data, a.split_name);
+	struct hrm_model m;
+	if (cli_load_model(&a.co.src, &m) != 0) {
+		dataset_split_free(&split);
+		return EXIT_RUNTIME;
+	}
+	int S = (int)split.meta.seq_len;
+	struct pr_job j = { &split, what, a.n < split.num_examples ? a.n : (long)split.num_examples, 0, 0, a.tokens };
+	j.M = a.max_steps ? (int)a.max_steps : m.cfg.halt_max_steps;
+	j.B = a.batch < j.n ? (int)a.batch : (int)j.n;
+	double pr[2][2];
+	bool gram[2];
+	long samples[2];
+	if (model_fit(&m, &(struct fit_query){.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S, .pid = 0}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
+		rc = cli_fail(cause);
+	} else {
+		if (j.n < a.n)
+			fprintf(stderr, "hrmscope pr: %s has only %ld examples: N = %ld\n", what, j.n, j.n);
+		if (!a.tokens && j.n < 2)
+			rc = cli_fail(xstrdup("the per-puzzle mean needs at least 2 puzzles"));
+		else if ((rc = pr_models(&a, &j, &m, pr, gram, samples)) == EXIT_OK)
+			print_report(&j, &m, a.co.seed, a.untrained, pr, gram, samples);
+	}
 	hrm_model_free(&m);
 	dataset_split_free(&split);
 	return rc;

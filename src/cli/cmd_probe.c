@@ -4,6 +4,8 @@
  * violations, wrong fixed points and no fixed point (probe_simple.h). */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
+#include "cli/options.h"
 #include "io/dataset.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
@@ -113,7 +115,8 @@ struct sources {
 	char what_buf[4200];
 };
 
-static int source_get(const struct sources *s, const struct probe_args *a, long i, struct cli_puzzle *out,
+/* Solved puzzle i of the sources: example i of the split, or the i-th --puzzle. */
+static int sources_puzzle(const struct sources *s, const struct probe_args *a, long i, struct cli_puzzle *out,
 		      char **cause)
 {
 	if (!s->have_split) {
@@ -150,7 +153,7 @@ static int sources_open(struct sources *s, const struct probe_args *a, const str
 	struct cli_puzzle *cp = xmalloc(sizeof *cp);
 	int path[PUZZLE_MAX_CELLS], rc = 0;
 	for (long i = 0; i < s->n && rc == 0; i++) {
-		rc = source_get(s, a, i, cp, cause);
+		rc = sources_puzzle(s, a, i, cp, cause);
 		if (rc != 0)
 			break;
 		if (!cp->known_kind || cp->p.kind == PUZZLE_ARC)
@@ -160,7 +163,7 @@ static int sources_open(struct sources *s, const struct probe_args *a, const str
 		else if (i > 0 && cp->p.kind != s->kind)
 			rc = set_cause(cause, "%s: a %s among %ss; give puzzles of one kind", cp->where,
 				       puzzle_ops_for(cp->p.kind)->name, puzzle_ops_for(s->kind)->name);
-		else if (cli_check_model_fits(m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, cause) != 0)
+		else if (model_fit(m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, cause) != 0)
 			rc = -1;
 		else if (!cp->p.has_label)
 			rc = set_cause(cause, "%s: no solution (the solver found none), nothing to make variants from",
@@ -258,7 +261,7 @@ static int run_level(struct probe_ctx *c, struct level_sums *ls, char **cause)
 	struct cli_puzzle *cp = xmalloc(sizeof *cp);
 	int rc = 0;
 	for (long i = 0; i < c->src->n && rc == 0; i++) {
-		rc = source_get(c->src, a, i, cp, cause);
+		rc = sources_puzzle(c->src, a, i, cp, cause);
 		for (int r = 0; r < a->variants && rc == 0; r++) {
 			struct hrm_rng rng;
 			int k = c->n, at = -1, made;
@@ -379,7 +382,7 @@ static int probe_main(struct probe_args *a)
 	}
 	struct probe_ctx c = { .a = a, .src = &src, .level_name = sudoku ? "blanks" : "distance" };
 	struct cli_puzzle *first = xmalloc(sizeof *first);
-	source_get(&src, a, 0, first, NULL);
+	sources_puzzle(&src, a, 0, first, NULL);
 	c.S = first->p.seq_len;
 	free(first);
 	long per_level = src.n * a->variants;
@@ -438,38 +441,33 @@ static int probe_main(struct probe_args *a)
 	return rc;
 }
 
-enum { O_MODEL = 256, O_DATA, O_SPLIT, O_LIMIT, O_PUZZLE, O_BLANKS, O_DISTANCES, O_VARIANTS, O_SEED, O_BATCH,
-       O_MAXSTEPS, O_THREADS, O_FPTOL, O_SHOW };
+enum { O_DATA = 256, O_SPLIT, O_LIMIT, O_BLANKS, O_DISTANCES, O_VARIANTS, O_BATCH, O_MAXSTEPS, O_SHOW };
 
 int cmd_probe_simple(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "data", required_argument, NULL, O_DATA },
+		CLI_OPTION_MODEL, { "data", required_argument, NULL, O_DATA },
 		{ "split", required_argument, NULL, O_SPLIT }, { "limit", required_argument, NULL, O_LIMIT },
-		{ "puzzle", required_argument, NULL, O_PUZZLE }, { "blanks", required_argument, NULL, O_BLANKS },
+		CLI_OPTION_PUZZLE, { "blanks", required_argument, NULL, O_BLANKS },
 		{ "distances", required_argument, NULL, O_DISTANCES }, { "variants", required_argument, NULL, O_VARIANTS },
-		{ "seed", required_argument, NULL, O_SEED }, { "batch", required_argument, NULL, O_BATCH },
-		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "threads", required_argument, NULL, O_THREADS },
-		{ "fp-tol", required_argument, NULL, O_FPTOL }, { "show", required_argument, NULL, O_SHOW },
+		CLI_OPTION_SEED, { "batch", required_argument, NULL, O_BATCH },
+		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_THREADS,
+		CLI_OPTION_FP_TOL, { "show", required_argument, NULL, O_SHOW },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct probe_args a = { .split = "test", .limit = 1L << 62, .variants = 1, .batch = 16, .threads = 2,
-				.show = 3, .fp_tol = FP_TOL_DEFAULT, .levels = { 1, 2, 4, 8 }, .n_levels = 4 };
+	struct probe_args a = { .split = "test", .limit = 1L << 62, .variants = 1, .batch = 16, .show = 3,
+				.levels = { 1, 2, 4, 8 }, .n_levels = 4 };
+	struct cli_common co;
 	int scratch[MAX_LEVELS];
-	long v;
 	int c, rc = 0;
+	cli_common_init(&co, "probe-simple");
+	co.max_puzzles = MAX_PUZZLES;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_MODEL: a.model = optarg; break;
 		case O_DATA: a.data = optarg; break;
 		case O_SPLIT: a.split = optarg; break;
 		case O_LIMIT: rc = cli_opt_int("probe-simple", "--limit", optarg, 1, 1L << 40, &a.limit); break;
-		case O_PUZZLE:
-			if (a.n_puzzles == MAX_PUZZLES)
-				return cli_usage("probe-simple", "at most %d --puzzle (use --data for more)", MAX_PUZZLES);
-			a.puzzles[a.n_puzzles++] = optarg;
-			break;
 		case O_BLANKS:
 		case O_DISTANCES:
 			/* checked here for junk, against the kind once the data is open */
@@ -482,24 +480,21 @@ int cmd_probe_simple(int argc, char **argv)
 			a.distances_given |= c == O_DISTANCES;
 			break;
 		case O_VARIANTS: rc = cli_opt_int("probe-simple", "--variants", optarg, 1, 1000, &a.variants); break;
-		case O_SEED:
-			if ((rc = cli_opt_int("probe-simple", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				a.seed = (uint64_t)v;
-			break;
 		case O_BATCH: rc = cli_opt_int("probe-simple", "--batch", optarg, 1, 4096, &a.batch); break;
 		case O_MAXSTEPS: rc = cli_opt_int("probe-simple", "--max-steps", optarg, 1, 100000, &a.max_steps); break;
-		case O_THREADS: rc = cli_opt_int("probe-simple", "--threads", optarg, 1, 1024, &a.threads); break;
-		case O_FPTOL:
-			if (cli_double(optarg, &a.fp_tol) || !(a.fp_tol > 0))
-				return cli_usage("probe-simple", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
 		case O_SHOW: rc = cli_opt_int("probe-simple", "--show", optarg, 0, 1000, &a.show); break;
 		case 'h': fputs(probe_help, stdout); return EXIT_OK;
-		default: return cli_usage("probe-simple", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
+	a.model = co.src.model;
+	memcpy(a.puzzles, co.puzzles, (size_t)co.n_puzzles * sizeof *a.puzzles);
+	a.n_puzzles = co.n_puzzles;
+	a.seed = (uint64_t)co.seed;
+	a.threads = co.threads;
+	a.fp_tol = co.fp_tol;
 	if (optind < argc)
 		return cli_usage("probe-simple", "unexpected argument '%s'", argv[optind]);
 	if (a.model == NULL)

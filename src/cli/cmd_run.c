@@ -2,9 +2,13 @@
  * developed over the segments. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
+#include "cli/options.h"
+#include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "core/util.h"
+#include "puzzles/puzzle.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -31,7 +35,8 @@ static const char run_help[] =
 	"  --arch FILE      or a random model of this architecture sized for the puzzle\n"
 	"  --puzzle SPEC    FILE or FILE:INDEX (a maze/sudoku text file, an official CSV, a\n"
 	"                   sudoku list, an ARC task .json; INDEX counts from 0), or a dataset\n"
-	"                   folder DIR, DIR:SPLIT or DIR:SPLIT:INDEX (default split test, example 0)\n"
+	"                   folder DIR, DIR:SPLIT or DIR:SPLIT:INDEX (default split test, or train\n"
+	"                   when DIR has no test split; example 0)\n"
 	"  --max-steps M    segments to run (default: the model's halt_max_steps, as the official\n"
 	"                   evaluation; a larger M keeps thinking past it)\n"
 	"  --adaptive       stop at the first segment where q_halt > q_continue (the training rule)\n"
@@ -46,7 +51,7 @@ struct run_log {
 	int S, n;          /* segments run */
 	int32_t *pred;     /* [M][S] */
 	float *qh, *qc;    /* [M] */
-	struct cli_score *score;
+	struct hrm_score *score;
 	int *valid;        /* [M]: 1, 0, -1 unknown */
 	int *changed;      /* [M]: vs the previous segment (the input for the first) */
 	double *dzH, *dzL; /* [M]: relative change of the state over the segment */
@@ -140,7 +145,7 @@ static void print_verdicts(const struct cli_puzzle *cp, const struct run_log *L)
 	char detail[200];
 	int v = cli_validate(cp, answer, NULL, detail, sizeof detail);
 	if (cp->p.has_label) {
-		const struct cli_score *sc = &L->score[last];
+		const struct hrm_score *sc = &L->score[last];
 		printf("exact: %s (%d of %d labelled cells wrong)\n", yn(sc->exact), sc->scored - sc->right, sc->scored);
 	} else {
 		printf("exact: ? (no label)\n");
@@ -206,7 +211,7 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 		L.qh[s] = hrm_engine_q(e)[0];
 		L.qc[s] = hrm_engine_q(e)[1];
 		L.changed[s] = cli_changed(pr, s > 0 ? pr - S : cp->p.input, S);
-		cli_score(pr, cp->p.label, S, cp->has_ignore, cp->ignore_label, &L.score[s]);
+		hrm_score_row(pr, cp->p.label, S, cp->has_ignore, cp->ignore_label, &L.score[s]);
 		L.valid[s] = cli_validate(cp, pr, NULL, NULL, 0);
 		L.n = s + 1;
 		/* the official rule: never before segment 1 ends, only when M > 1 */
@@ -243,47 +248,35 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 	return EXIT_OK;
 }
 
-enum { O_MODEL = 256, O_ARCH, O_SEED, O_PUZZLE, O_MAXSTEPS, O_ADAPTIVE, O_THREADS, O_NOGRID, O_FPTOL };
+enum { O_MAXSTEPS = 256, O_ADAPTIVE, O_NOGRID };
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, O_MODEL }, { "arch", required_argument, NULL, O_ARCH },
-		{ "seed", required_argument, NULL, O_SEED }, { "puzzle", required_argument, NULL, O_PUZZLE },
+		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_SEED, CLI_OPTION_PUZZLE,
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "adaptive", no_argument, NULL, O_ADAPTIVE },
-		{ "threads", required_argument, NULL, O_THREADS }, { "no-grid", no_argument, NULL, O_NOGRID },
-		{ "fp-tol", required_argument, NULL, O_FPTOL }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID },
+		CLI_OPTION_FP_TOL, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
-	const char *spec = NULL;
-	long max_steps = 0, threads = 2, v;
-	double tol = FP_TOL_DEFAULT;
+	struct cli_common co;
+	long max_steps = 0;
 	bool adaptive = false, grid = true;
 	int c, rc = 0;
+	cli_common_init(&co, "run");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_MODEL: src.model = optarg; break;
-		case O_ARCH: src.arch = optarg; break;
-		case O_SEED:
-			if ((rc = cli_opt_int("run", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				src.seed = (unsigned long long)v;
-			break;
-		case O_PUZZLE: spec = optarg; break;
 		case O_MAXSTEPS: rc = cli_opt_int("run", "--max-steps", optarg, 1, 100000, &max_steps); break;
 		case O_ADAPTIVE: adaptive = true; break;
-		case O_THREADS: rc = cli_opt_int("run", "--threads", optarg, 1, 1024, &threads); break;
 		case O_NOGRID: grid = false; break;
-		case O_FPTOL:
-			if (cli_double(optarg, &tol) || !(tol > 0))
-				return cli_usage("run", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
 		case 'h': fputs(run_help, stdout); return EXIT_OK;
-		default: return cli_usage("run", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
+	struct model_source src = co.src;
+	const char *spec = co.puzzle;
 	if (optind < argc)
 		return cli_usage("run", "unexpected argument '%s'", argv[optind]);
 	if (!src.model == !src.arch)
@@ -299,13 +292,13 @@ int cmd_run(int argc, char **argv)
 	src.vocab = cp->vocab;
 	src.seq_len = cp->p.seq_len;
 	src.puzzle_ids = cp->pid + 1;
-	hrm_set_threads((int)threads);
+	hrm_set_threads((int)co.threads);
 	struct hrm_model m;
 	if (cli_load_model(&src, &m) != 0) {
 		free(cp);
 		return EXIT_RUNTIME;
 	}
-	if (cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0) {
+	if (model_fit(&m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		const char *kind = cp->known_kind ? puzzle_ops_for(cp->p.kind)->name : "tokens";
@@ -315,7 +308,7 @@ int cmd_run(int argc, char **argv)
 		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), cp->p.seq_len, cp->pid,
 		       cp->p.has_label ? cp->label_solved ? "label from the solver" : "label known" : "no label");
 		fflush(stdout);
-		rc = run_puzzle(&m, cp, M, adaptive, grid, tol);
+		rc = run_puzzle(&m, cp, M, adaptive, grid, co.fp_tol);
 	}
 	hrm_model_free(&m);
 	free(cp);
@@ -324,14 +317,6 @@ int cmd_run(int argc, char **argv)
 
 /* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
  * same embedded model and bundled maze, solved headless by `run`. */
-static int side_of(int cells)
-{
-	int r = 0;
-	while ((r + 1) * (r + 1) <= cells)
-		r++;
-	return r * r == cells ? r : 0;
-}
-
 int cmd_run_embedded(void)
 {
 	char model_dir[PATH_MAX], maze[PATH_MAX];
@@ -347,7 +332,7 @@ int cmd_run_embedded(void)
 		free(m);
 		return EXIT_RUNTIME;
 	}
-	int side = m->cfg.seq_len > 0 ? side_of(m->cfg.seq_len) : 0;
+	int side = m->cfg.seq_len > 0 ? puzzle_side_of(m->cfg.seq_len) : 0;
 	hrm_model_free(m);
 	free(m);
 	char rel[64];

@@ -2,6 +2,9 @@
  * L-step, H-step and segment (text, csv or jsonl), with step timings. */
 #include "cli/cli.h"
 #include "cli/cli_puzzle.h"
+#include "io/model_fit.h"
+#include "cli/options.h"
+#include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
 #include "core/rng.h"
@@ -123,10 +126,10 @@ static void on_event(const struct hrm_event *ev, void *user)
 		const char *hm = ev->halt_max_steps[0] ? "halt" : "continue";
 		const char *ha = ev->halt_adaptive[0] ? "halt" : "continue";
 		int changed = ev->cells_changed[0];
-		struct cli_score sc = { 0 };
+		struct hrm_score sc = { 0 };
 		char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null", tacc[48] = "";
 		if (lab) {
-			cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+			hrm_score_row(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
 			snprintf(acc, sizeof acc, "%.9g", sc.acc);
 			snprintf(ex, sizeof ex, "%d", sc.exact);
 			snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
@@ -160,8 +163,8 @@ static void on_event(const struct hrm_event *ev, void *user)
 	/* the answer right after an H-step, when the label is known */
 	char acc[32] = "", ex[8] = "", jacc[32] = "null", jex[8] = "null";
 	if (!is_l && lab) {
-		struct cli_score sc;
-		cli_score(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
+		struct hrm_score sc;
+		hrm_score_row(ev->pred, t->cp->p.label, t->S, t->cp->has_ignore, t->cp->ignore_label, &sc);
 		snprintf(acc, sizeof acc, "%.9g", sc.acc);
 		snprintf(ex, sizeof ex, "%d", sc.exact);
 		snprintf(jacc, sizeof jacc, "%.9g", sc.acc);
@@ -189,163 +192,184 @@ static void on_event(const struct hrm_event *ev, void *user)
 			ev->segment, ev->h_cycle, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ms);
 }
 
-int cmd_trace(int argc, char **argv)
+struct trace_args {
+	struct cli_common co; /* --model/--arch/--vocab/--seq-len/--puzzle-ids, --puzzle, --seed, --threads, --fp-tol */
+	long segments, batch;
+	const char *out;
+	enum fmt fmt;
+};
+
+/* The options into a: -1 to go on, else the exit code (--help, a usage error). */
+static int parse_trace(int argc, char **argv, struct trace_args *a)
 {
 	static const struct option opts[] = {
-		{ "model", required_argument, NULL, 'm' }, { "arch", required_argument, NULL, 'a' },
-		{ "vocab", required_argument, NULL, 'v' }, { "seq-len", required_argument, NULL, 's' },
-		{ "puzzle-ids", required_argument, NULL, 'p' }, { "segments", required_argument, NULL, 'n' },
-		{ "batch", required_argument, NULL, 'b' }, { "seed", required_argument, NULL, 'k' },
-		{ "threads", required_argument, NULL, 't' }, { "format", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' }, { "puzzle", required_argument, NULL, 'P' },
-		{ "fp-tol", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_VOCAB, CLI_OPTION_SEQ_LEN, CLI_OPTION_PUZZLE_IDS,
+		{ "segments", required_argument, NULL, 'n' }, { "batch", required_argument, NULL, 'b' }, CLI_OPTION_SEED,
+		CLI_OPTION_THREADS, { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
+		CLI_OPTION_PUZZLE, CLI_OPTION_FP_TOL, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct model_source src = { .puzzle_ids = 1 };
-	long segments = 0, batch = 1, threads = 2, v;
-	const char *out = NULL, *spec = NULL;
-	double tol = FP_TOL_DEFAULT;
-	struct tracer t = { .fmt = FMT_TEXT };
 	int c, rc = 0;
+	cli_common_init(&a->co, "trace");
+	a->segments = 0;
+	a->batch = 1;
+	a->out = NULL;
+	a->fmt = FMT_TEXT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': src.model = optarg; break;
-		case 'a': src.arch = optarg; break;
-		case 'v': rc = cli_opt_int("trace", "--vocab", optarg, 1, 65536, &src.vocab); break;
-		case 's': rc = cli_opt_int("trace", "--seq-len", optarg, 1, 1 << 20, &src.seq_len); break;
-		case 'p': rc = cli_opt_int("trace", "--puzzle-ids", optarg, 1, 1 << 24, &src.puzzle_ids); break;
-		case 'n': rc = cli_opt_int("trace", "--segments", optarg, 1, 1 << 20, &segments); break;
-		case 'b': rc = cli_opt_int("trace", "--batch", optarg, 1, 4096, &batch); break;
-		case 't': rc = cli_opt_int("trace", "--threads", optarg, 1, 1024, &threads); break;
-		case 'k':
-			if ((rc = cli_opt_int("trace", "--seed", optarg, 0, 0x7fffffffL, &v)) == 0)
-				src.seed = (unsigned long long)v;
-			break;
+		case 'n': rc = cli_opt_int("trace", "--segments", optarg, 1, 1 << 20, &a->segments); break;
+		case 'b': rc = cli_opt_int("trace", "--batch", optarg, 1, 4096, &a->batch); break;
 		case 'f':
-			if (!strcmp(optarg, "text")) t.fmt = FMT_TEXT;
-			else if (!strcmp(optarg, "csv")) t.fmt = FMT_CSV;
-			else if (!strcmp(optarg, "jsonl")) t.fmt = FMT_JSONL;
+			if (!strcmp(optarg, "text")) a->fmt = FMT_TEXT;
+			else if (!strcmp(optarg, "csv")) a->fmt = FMT_CSV;
+			else if (!strcmp(optarg, "jsonl")) a->fmt = FMT_JSONL;
 			else return cli_usage("trace", "--format: expected text, csv or jsonl, got '%s'", optarg);
 			break;
-		case 'o': out = optarg; break;
-		case 'P': spec = optarg; break;
-		case 'F':
-			if (cli_double(optarg, &tol) || !(tol > 0))
-				return cli_usage("trace", "--fp-tol: expected a positive number, got '%s'", optarg);
-			break;
+		case 'o': a->out = optarg; break;
 		case 'h': fputs(trace_help, stdout); return EXIT_OK;
-		default: return cli_usage("trace", "bad option");
+		default: rc = cli_common_opt(&a->co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
 	if (optind < argc)
 		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
-	if (!src.model == !src.arch)
+	if (!a->co.src.model == !a->co.src.arch)
 		return cli_usage("trace", "give either --model DIR or --arch FILE");
+	return -1;
+}
+
+/* The puzzle of --puzzle (*cpp, NULL without one) and the model, sized for
+ * it when random: -1 to go on, else the exit code. */
+static int trace_open(struct trace_args *a, struct cli_puzzle **cpp, struct hrm_model *m)
+{
+	struct model_source *src = &a->co.src;
 	char *cause = NULL;
 	struct cli_puzzle *cp = NULL;
-	if (spec) {
+	*cpp = NULL;
+	if (a->co.puzzle) {
 		cp = xmalloc(sizeof *cp);
-		if (cli_puzzle_open(spec, cp, &cause) != 0) {
+		if (cli_puzzle_open(a->co.puzzle, cp, &cause) != 0) {
 			free(cp);
 			return cli_fail(cause);
 		}
-		if ((src.vocab && src.vocab != cp->vocab) || (src.seq_len && src.seq_len != cp->p.seq_len)) {
+		if ((src->vocab && src->vocab != cp->vocab) || (src->seq_len && src->seq_len != cp->p.seq_len)) {
 			free(cp);
 			return cli_usage("trace", "--vocab/--seq-len disagree with the puzzle (leave them out)");
 		}
-		src.vocab = cp->vocab;
-		src.seq_len = cp->p.seq_len;
-		if (src.puzzle_ids <= cp->pid)
-			src.puzzle_ids = cp->pid + 1;
+		src->vocab = cp->vocab;
+		src->seq_len = cp->p.seq_len;
+		if (src->puzzle_ids <= cp->pid)
+			src->puzzle_ids = cp->pid + 1;
 	}
-	if (src.arch && (!src.vocab || !src.seq_len)) {
+	if (src->arch && (!src->vocab || !src->seq_len)) {
 		free(cp);
 		return cli_usage("trace", "--arch needs --vocab and --seq-len (or --puzzle)");
 	}
-	hrm_set_threads((int)threads);
-	struct hrm_model m;
-	if (cli_load_model(&src, &m) != 0) {
+	hrm_set_threads((int)a->co.threads);
+	if (cli_load_model(src, m) != 0) {
 		free(cp);
 		return EXIT_RUNTIME;
 	}
-	if (cp && cli_check_model_fits(&m, cp->vocab, cp->p.seq_len, cp->pid, cp->where, &cause) != 0) {
+	if (cp && model_fit(m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
 		free(cp);
-		hrm_model_free(&m);
+		hrm_model_free(m);
 		return cli_fail(cause);
 	}
-	int S = cp ? cp->p.seq_len : m.cfg.seq_len ? m.cfg.seq_len : (int)src.seq_len;
-	if (S <= 0) {
-		hrm_model_free(&m);
-		return cli_usage("trace", "this model uses rope: give --seq-len S (or --puzzle)");
-	}
-	if (segments == 0)
-		segments = m.cfg.halt_max_steps;
-	struct hrm_engine *e = hrm_engine_new(&m, (int)batch, S, &cause);
-	if (e == NULL) {
-		free(cp);
-		hrm_model_free(&m);
-		return cli_fail(cause);
-	}
-	int32_t *tokens = xmalloc((size_t)batch * S * sizeof *tokens), *ids = xcalloc((size_t)batch, sizeof *ids);
+	*cpp = cp;
+	return -1;
+}
+
+/* The batch's inputs: random tokens and puzzle ids drawn with the seed, or
+ * the puzzle in every row. */
+static void trace_inputs(const struct hrm_model *m, const struct cli_puzzle *cp, long batch, int S,
+			 unsigned long long seed, int32_t *tokens, int32_t *ids)
+{
 	struct hrm_rng r;
-	hrm_rng_seed(&r, src.seed + 1);
+	hrm_rng_seed(&r, seed + 1);
 	for (long i = 0; i < batch * S; i++)
-		tokens[i] = m.cfg.vocab_size > 1 ? 1 + (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.vocab_size - 1) : 0;
+		tokens[i] = m->cfg.vocab_size > 1 ? 1 + (int32_t)hrm_rng_below(&r, (uint64_t)m->cfg.vocab_size - 1) : 0;
 	for (long b = 0; b < batch; b++)
-		ids[b] = m.cfg.num_puzzle_identifiers > 0 ? (int32_t)hrm_rng_below(&r, (uint64_t)m.cfg.num_puzzle_identifiers) : 0;
+		ids[b] = m->cfg.num_puzzle_identifiers > 0 ? (int32_t)hrm_rng_below(&r, (uint64_t)m->cfg.num_puzzle_identifiers) : 0;
 	if (cp) /* every row of the batch gets the puzzle */
 		for (long b = 0; b < batch; b++) {
 			memcpy(tokens + (size_t)b * S, cp->p.input, (size_t)S * sizeof *tokens);
 			ids[b] = cp->pid;
 		}
-	t.cp = cp;
-	t.tokens = tokens;
-	t.S = S;
-	fp_tracker_init(&t.fp, (int)batch, S, tol);
+}
+
+/* Runs the segments with the tracer observing; the records go to t->f. */
+static int trace_steps(const struct trace_args *a, const struct hrm_model *m, struct hrm_engine *e, struct tracer *t,
+		       const int32_t *tokens, const int32_t *ids, char **cause)
+{
+	if (hrm_engine_set_inputs(e, tokens, ids, cause) != 0)
+		return -1;
+	if (t->fmt == FMT_CSV)
+		fprintf(t->f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
+			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
+			"fixed_point,critical_segment,critical_h\n");
+	hrm_engine_add_observer(e, fp_tracker_observe, &t->fp);
+	hrm_engine_add_observer(e, on_event, t);
+	hrm_engine_reset(e, -1);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t->last = t0;
+	for (long s = 0; s < a->segments; s++)
+		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
+	double total = elapsed_ms(&t0);
+	if (t->fmt == FMT_TEXT)
+		text_summary(t, (int)a->segments);
+	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
+		m->name, a->batch, hrm_engine_T(e), m->cfg.hidden_size, a->co.threads, t->n_l ? t->ms_l / t->n_l : 0.0,
+		t->n_h ? t->ms_h / t->n_h : 0.0, total / (double)a->segments);
+	return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_args a;
+	struct cli_puzzle *cp;
+	struct hrm_model m;
+	char *cause = NULL;
+	int rc = parse_trace(argc, argv, &a);
+	if (rc >= 0 || (rc = trace_open(&a, &cp, &m)) >= 0)
+		return rc;
+	int S = cp ? cp->p.seq_len : m.cfg.seq_len ? m.cfg.seq_len : (int)a.co.src.seq_len;
+	if (S <= 0) {
+		hrm_model_free(&m);
+		return cli_usage("trace", "this model uses rope: give --seq-len S (or --puzzle)");
+	}
+	if (a.segments == 0)
+		a.segments = m.cfg.halt_max_steps;
+	struct hrm_engine *e = hrm_engine_new(&m, (int)a.batch, S, &cause);
+	if (e == NULL) {
+		free(cp);
+		hrm_model_free(&m);
+		return cli_fail(cause);
+	}
+	int32_t *tokens = xmalloc((size_t)a.batch * S * sizeof *tokens), *ids = xcalloc((size_t)a.batch, sizeof *ids);
+	trace_inputs(&m, cp, a.batch, S, a.co.src.seed, tokens, ids);
+	struct tracer t = { .fmt = a.fmt, .cp = cp, .tokens = tokens, .S = S, .f = stdout };
+	fp_tracker_init(&t.fp, (int)a.batch, S, a.co.fp_tol);
 	if (cp && cp->p.has_label) {
-		int32_t *lab = xmalloc((size_t)batch * S * sizeof *lab);
-		for (long b = 0; b < batch; b++)
+		int32_t *lab = xmalloc((size_t)a.batch * S * sizeof *lab);
+		for (long b = 0; b < a.batch; b++)
 			memcpy(lab + (size_t)b * S, cp->p.label, (size_t)S * sizeof *lab);
 		fp_tracker_set_labels(&t.fp, lab, cp->has_ignore, cp->ignore_label);
 		free(lab);
 	}
 	rc = EXIT_OK;
-	t.f = stdout;
 	struct atomic_file af = { 0 };
-	if (out && atomic_open(&af, out, &cause) != 0) {
+	if (a.out && atomic_open(&af, a.out, &cause) != 0) {
 		rc = cli_fail(cause);
-		goto done;
+	} else {
+		if (a.out) {
+			t.f = af.f;
+			atomic_remove_on_signals(&af);
+		}
+		if (trace_steps(&a, &m, e, &t, tokens, ids, &cause) != 0)
+			rc = cli_fail(cause);
 	}
-	if (out) {
-		t.f = af.f;
-		atomic_remove_on_signals(&af);
-	}
-	if (hrm_engine_set_inputs(e, tokens, ids, &cause) != 0) {
-		rc = cli_fail(cause);
-		goto done;
-	}
-	if (t.fmt == FMT_CSV)
-		fprintf(t.f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
-			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
-			"fixed_point,critical_segment,critical_h\n");
-	hrm_engine_add_observer(e, fp_tracker_observe, &t.fp);
-	hrm_engine_add_observer(e, on_event, &t);
-	hrm_engine_reset(e, -1);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	t.last = t0;
-	for (long s = 0; s < segments; s++)
-		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
-	double total = elapsed_ms(&t0);
-	if (t.fmt == FMT_TEXT)
-		text_summary(&t, (int)segments);
-	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
-		m.name, batch, hrm_engine_T(e), m.cfg.hidden_size, threads, t.n_l ? t.ms_l / t.n_l : 0.0,
-		t.n_h ? t.ms_h / t.n_h : 0.0, total / (double)segments);
-done:
 	/* the trace file appears whole, and only for a complete run */
 	if (af.f != NULL && rc == EXIT_OK && atomic_commit(&af, &cause) != 0)
 		rc = cli_fail(cause);

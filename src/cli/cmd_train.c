@@ -1,6 +1,7 @@
 /* cmd_train.c - `hrmscope train`: option parsing and signals around
  * trainer_run(). */
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "train/trainer.h"
 
 #include <getopt.h>
@@ -72,10 +73,30 @@ static const char *dashed(char flag[static 32], const char *name)
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
-	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_SEED, O_THREADS, O_RESUME, O_QUIET, O_STOPAT,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT,
 };
 
-int cmd_train(int argc, char **argv)
+/* "5,7,9": up to 8 maze sizes 5..30 into o->maze_mix; 0 or the usage error. */
+static int parse_maze_mix(const char *arg, struct trainer_opts *o)
+{
+	const char *end = arg;
+	o->maze_nmix = 0;
+	while (*end) {
+		char *next;
+		long side = strtol(end, &next, 10);
+		if (next == end || side < 5 || side > 30 || o->maze_nmix == 8 || (*next && *next != ','))
+			return cli_usage("train", "--maze-mix: expected up to 8 sizes 5..30 separated by commas, got '%s'", arg);
+		o->maze_mix[o->maze_nmix++] = (int)side;
+		end = *next ? next + 1 : next;
+	}
+	if (o->maze_nmix == 0)
+		return cli_usage("train", "--maze-mix: expected a list of sizes, got '%s'", arg);
+	return 0;
+}
+
+/* The options into o (*maze: generated mazes): -1 to go on, else the exit
+ * code (--help, a usage error). */
+static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze)
 {
 	static const struct option opts[] = {
 		{ "arch", required_argument, NULL, O_ARCH }, { "init", required_argument, NULL, O_INIT },
@@ -95,17 +116,19 @@ int cmd_train(int argc, char **argv)
 		{ "stop-at", required_argument, NULL, O_STOPAT },
 		{ "eval-every", required_argument, NULL, O_EVERY }, { "eval-n", required_argument, NULL, O_EVALN },
 		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
-		{ "seed", required_argument, NULL, O_SEED }, { "threads", required_argument, NULL, O_THREADS },
+		CLI_OPTION_SEED, CLI_OPTION_THREADS,
 		{ "resume", no_argument, NULL, O_RESUME }, { "quiet", no_argument, NULL, O_QUIET },
 		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	struct trainer_opts o;
-	trainer_opts_default(&o);
-	bool maze = false;
+	struct cli_common co;
 	long v;
 	double x;
 	char flag[32];
 	int c, rc = 0;
+	trainer_opts_default(o);
+	*maze = false;
+	cli_common_init(&co, "train");
+	co.threads = o->threads;
 	optind = 1;
 	/* the option's value into field, or its usage error into rc */
 #define INT_OPT(field, lo, hi) \
@@ -117,90 +140,92 @@ int cmd_train(int argc, char **argv)
 	int idx = 0;
 	while ((c = getopt_long(argc, argv, "o:h", opts, &idx)) != -1) {
 		switch (c) {
-		case O_ARCH: o.arch = optarg; break;
-		case O_INIT: o.init = optarg; break;
-		case O_DATA: o.data = optarg; break;
-		case O_MSIZE: INT_OPT(o.maze_side, 5, 30); maze = true; break;
-		case O_MMIX: {
-			char *end = optarg;
-			o.maze_nmix = 0;
-			while (*end) {
-				char *next;
-				long side = strtol(end, &next, 10);
-				if (next == end || side < 5 || side > 30 || o.maze_nmix == 8 || (*next && *next != ','))
-					return cli_usage("train", "--maze-mix: expected up to 8 sizes 5..30 separated by commas, got '%s'", optarg);
-				o.maze_mix[o.maze_nmix++] = (int)side;
-				end = *next ? next + 1 : next;
-			}
-			if (o.maze_nmix == 0)
-				return cli_usage("train", "--maze-mix: expected a list of sizes, got '%s'", optarg);
-			break;
-		}
-		case O_MCANVAS: INT_OPT(o.maze_canvas, 5, 30); break;
-		case O_MMIN: INT_OPT(o.maze_min_path, 1, 900); break;
-		case O_MLOOPS: DBL_OPT(o.maze_loops, 0, 1); break;
-		case O_STEPS: INT_OPT(o.steps, 1, 1000000000L); break;
-		case O_STOPAT: INT_OPT(o.stop_at, 1, 1000000000L); break;
-		case O_BATCH: INT_OPT(o.batch, 1, 4096); break;
-		case O_LR: DBL_OPT(o.lr, 0, 10); break;
-		case O_LRMIN: DBL_OPT(o.lr_min_ratio, 0, 1); break;
-		case O_WARMUP: INT_OPT(o.warmup, 0, 1000000000L); break;
+		case O_ARCH: o->arch = optarg; break;
+		case O_INIT: o->init = optarg; break;
+		case O_DATA: o->data = optarg; break;
+		case O_MSIZE: INT_OPT(o->maze_side, 5, 30); *maze = true; break;
+		case O_MMIX: rc = parse_maze_mix(optarg, o); break;
+		case O_MCANVAS: INT_OPT(o->maze_canvas, 5, 30); break;
+		case O_MMIN: INT_OPT(o->maze_min_path, 1, 900); break;
+		case O_MLOOPS: DBL_OPT(o->maze_loops, 0, 1); break;
+		case O_STEPS: INT_OPT(o->steps, 1, 1000000000L); break;
+		case O_STOPAT: INT_OPT(o->stop_at, 1, 1000000000L); break;
+		case O_BATCH: INT_OPT(o->batch, 1, 4096); break;
+		case O_LR: DBL_OPT(o->lr, 0, 10); break;
+		case O_LRMIN: DBL_OPT(o->lr_min_ratio, 0, 1); break;
+		case O_WARMUP: INT_OPT(o->warmup, 0, 1000000000L); break;
 		case O_OPTIM:
-			if (!strcmp(optarg, "adam-atan2")) o.optim = OPTIM_ADAM_ATAN2;
-			else if (!strcmp(optarg, "adamw")) o.optim = OPTIM_ADAMW;
+			if (!strcmp(optarg, "adam-atan2")) o->optim = OPTIM_ADAM_ATAN2;
+			else if (!strcmp(optarg, "adamw")) o->optim = OPTIM_ADAMW;
 			else return cli_usage("train", "--optim: expected adam-atan2 or adamw, got '%s'", optarg);
 			break;
-		case O_WD: DBL_OPT(o.weight_decay, 0, 100); break;
-		case O_B1: DBL_OPT(o.beta1, 0, 1); break;
-		case O_B2: DBL_OPT(o.beta2, 0, 1); break;
-		case O_PLR: DBL_OPT(o.puzzle_emb_lr, 0, 100); break;
-		case O_PWD: DBL_OPT(o.puzzle_emb_weight_decay, 0, 100); break;
-		case O_CLIP: DBL_OPT(o.clip, 0, 1e9); break;
-		case O_EMA: DBL_OPT(o.ema, 0, 1); break;
+		case O_WD: DBL_OPT(o->weight_decay, 0, 100); break;
+		case O_B1: DBL_OPT(o->beta1, 0, 1); break;
+		case O_B2: DBL_OPT(o->beta2, 0, 1); break;
+		case O_PLR: DBL_OPT(o->puzzle_emb_lr, 0, 100); break;
+		case O_PWD: DBL_OPT(o->puzzle_emb_weight_decay, 0, 100); break;
+		case O_CLIP: DBL_OPT(o->clip, 0, 1e9); break;
+		case O_EMA: DBL_OPT(o->ema, 0, 1); break;
 		case O_GRAD:
-			if (!strcmp(optarg, "one-step")) o.grad = TRAIN_GRAD_ONE_STEP;
-			else if (!strcmp(optarg, "full")) o.grad = TRAIN_GRAD_FULL;
+			if (!strcmp(optarg, "one-step")) o->grad = TRAIN_GRAD_ONE_STEP;
+			else if (!strcmp(optarg, "full")) o->grad = TRAIN_GRAD_FULL;
 			else return cli_usage("train", "--grad: expected one-step or full, got '%s'", optarg);
 			break;
 		case O_LOSS:
-			if (!strcmp(optarg, "stablemax")) o.loss = HRM_LOSS_STABLEMAX;
-			else if (!strcmp(optarg, "softmax")) o.loss = HRM_LOSS_SOFTMAX;
+			if (!strcmp(optarg, "stablemax")) o->loss = HRM_LOSS_STABLEMAX;
+			else if (!strcmp(optarg, "softmax")) o->loss = HRM_LOSS_SOFTMAX;
 			else return cli_usage("train", "--loss: expected stablemax or softmax, got '%s'", optarg);
 			break;
-		case O_EXPLORE: DBL_OPT(o.exploration, 0, 1); break;
-		case O_RUNMAX: DBL_OPT(o.run_to_max, 0, 1); break;
-		case O_MSTART: INT_OPT(o.m_start, 1, 64); break;
-		case O_MNOW: INT_OPT(o.m_now, 1, 64); break;
-		case O_MRAISE: DBL_OPT(o.m_raise_at, 0, 2); break;
-		case O_EVERY: INT_OPT(o.eval_every, 0, 1000000000L); break;
-		case O_EVALN: INT_OPT(o.eval_n, 1, 10000000L); break;
-		case O_EVALPATH: INT_OPT(o.eval_min_path, 1, 900); break;
-		case O_CKEVERY: INT_OPT(o.checkpoint_every, 0, 1000000000L); break;
-		case O_SEED: INT_OPT(o.seed, 0, 0x7fffffffL); break;
-		case O_THREADS: INT_OPT(o.threads, 1, 1024); break;
-		case O_RESUME: o.resume = true; break;
-		case O_QUIET: o.quiet = true; break;
-		case 'o': o.out = optarg; break;
+		case O_EXPLORE: DBL_OPT(o->exploration, 0, 1); break;
+		case O_RUNMAX: DBL_OPT(o->run_to_max, 0, 1); break;
+		case O_MSTART: INT_OPT(o->m_start, 1, 64); break;
+		case O_MNOW: INT_OPT(o->m_now, 1, 64); break;
+		case O_MRAISE: DBL_OPT(o->m_raise_at, 0, 2); break;
+		case O_EVERY: INT_OPT(o->eval_every, 0, 1000000000L); break;
+		case O_EVALN: INT_OPT(o->eval_n, 1, 10000000L); break;
+		case O_EVALPATH: INT_OPT(o->eval_min_path, 1, 900); break;
+		case O_CKEVERY: INT_OPT(o->checkpoint_every, 0, 1000000000L); break;
+		case O_RESUME: o->resume = true; break;
+		case O_QUIET: o->quiet = true; break;
+		case 'o': o->out = optarg; break;
 		case 'h': fputs(train_help, stdout); return EXIT_OK;
-		default: return cli_usage("train", "bad option");
+		default: rc = cli_common_opt(&co, c, optarg);
 		}
 		if (rc != 0)
 			return rc;
 	}
 #undef INT_OPT
 #undef DBL_OPT
+	o->seed = (uint64_t)co.seed;
+	o->threads = (int)co.threads;
+	return -1;
+}
+
+/* The options that go together: 0 or the usage error. */
+static int check_train(int argc, char **argv, const struct trainer_opts *o, bool maze)
+{
 	if (optind < argc)
 		return cli_usage("train", "unexpected argument '%s'", argv[optind]);
-	if (o.out == NULL)
+	if (o->out == NULL)
 		return cli_usage("train", "-o DIR is required");
-	if (!o.resume && (o.arch == NULL) == (o.init == NULL))
+	if (!o->resume && (o->arch == NULL) == (o->init == NULL))
 		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
-	if (maze == (o.data != NULL))
+	if (maze == (o->data != NULL))
 		return cli_usage("train", "give either --data DIR or --maze-size N");
-	if (o.stop_at > o.steps)
-		return cli_usage("train", "--stop-at %ld is after the last step (--steps %ld)", o.stop_at, o.steps);
-	if (o.eval_min_path > 0 && !maze)
+	if (o->stop_at > o->steps)
+		return cli_usage("train", "--stop-at %ld is after the last step (--steps %ld)", o->stop_at, o->steps);
+	if (o->eval_min_path > 0 && !maze)
 		return cli_usage("train", "--eval-min-path needs generated mazes (--maze-size N)");
+	return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	struct trainer_opts o;
+	bool maze;
+	int rc = parse_train(argc, argv, &o, &maze);
+	if (rc >= 0 || (rc = check_train(argc, argv, &o, maze)) != 0)
+		return rc;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

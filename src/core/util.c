@@ -1,4 +1,5 @@
-/* util.c - checked allocation, error messages, atomic file writes. */
+/* util.c - checked allocation, error messages, atomic file writes, files
+ * and the clock. */
 #include "core/util.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void out_of_memory(size_t n)
@@ -365,4 +367,44 @@ int read_file_all(const char *path, size_t max, char **data, size_t *len, char *
 	*data = buf;
 	*len = n;
 	return 0;
+}
+
+float *alloc_floats(size_t n, int *failed)
+{
+	float *p = calloc(n ? n : 1, sizeof(float));
+	if (p == NULL)
+		*failed = 1;
+	return p;
+}
+
+bool path_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool path_is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+double monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

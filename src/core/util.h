@@ -1,9 +1,10 @@
-/* util.h - small helpers shared by the library: checked allocation and the
- * `char **cause` error convention. */
+/* util.h - small helpers shared by the library: checked allocation, the
+ * `char **cause` error convention, files and the clock. */
 #ifndef HRM_UTIL_H
 #define HRM_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -13,6 +14,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* A zeroed buffer of n floats (one when n is 0) for a group of allocations
+ * checked once: on failure returns NULL and sets *failed to 1. */
+float *alloc_floats(size_t n, int *failed);
 
 /* Sets *cause (if cause != NULL) to a malloc'd formatted message; returns -1. */
 int set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,5 +58,15 @@ FILE *fopen_regular(const char *path, char **cause);
 
 /* Read a whole file (up to max bytes) into a malloc'd buffer, NUL-terminated. */
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause);
+
+/* What path names (stat, following links): a directory, a regular file, anything. */
+bool path_is_dir(const char *path);
+bool path_is_file(const char *path);
+bool path_exists(const char *path);
+
+/* The monotonic clock (CLOCK_MONOTONIC) in seconds and in milliseconds: for
+ * elapsed times, rates and deadlines. */
+double monotonic_s(void);
+double monotonic_ms(void);
 
 #endif

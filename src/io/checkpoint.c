@@ -36,24 +36,12 @@ static const struct tz_tensor *find_stripped(const struct tz_archive *a, const c
 	return NULL;
 }
 
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int exists(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0;
-}
-
 /* In a directory: `checkpoint`, else the official trainer's newest `step_N`. */
 static char *checkpoint_in_dir(const char *dir)
 {
 	char *p = xmalloc(strlen(dir) + 300);
 	sprintf(p, "%s/checkpoint", dir);
-	if (exists(p))
+	if (path_exists(p))
 		return p;
 	DIR *d = opendir(dir);
 	long best = -1;
@@ -285,7 +273,7 @@ int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, co
 int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 {
 	char *ck, *cfgpath, *dir;
-	if (is_dir(path)) {
+	if (path_is_dir(path)) {
 		ck = checkpoint_in_dir(path);
 		dir = xstrdup(path);
 	} else {
@@ -299,11 +287,11 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 	int rc = -1;
 	memset(m, 0, sizeof *m);
 	hrm_config_default(&c);
-	if (!exists(path)) {
+	if (!path_exists(path)) {
 		set_cause(cause, "%s: no such checkpoint file or folder", path);
 		goto out;
 	}
-	if (!exists(cfgpath)) {
+	if (!path_exists(cfgpath)) {
 		set_cause(cause, "%s: no all_config.yaml beside the checkpoint (the architecture is stored there)", dir);
 		goto out;
 	}
@@ -332,7 +320,7 @@ out:
 
 int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
 {
-	if (!is_dir(dir) && mkdir(dir, 0755) != 0)
+	if (!path_is_dir(dir) && mkdir(dir, 0755) != 0)
 		return set_cause(cause, "%s: cannot create directory: %s", dir, strerror(errno));
 	struct hrm_model *mm = (struct hrm_model *)m; /* the list only hands out pointers we read */
 	size_t n = hrm_tensor_list(mm, NULL, 0);

@@ -47,14 +47,6 @@ struct hrm_engine {
 	int n_obs;
 };
 
-static float *alloc_floats(size_t n, int *failed)
-{
-	float *p = calloc(n ? n : 1, sizeof(float));
-	if (p == NULL)
-		*failed = 1;
-	return p;
-}
-
 struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char **cause)
 {
 	const struct hrm_config *c = &m->cfg;

@@ -4,6 +4,7 @@
 #ifndef HRM_OPS_H
 #define HRM_OPS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -48,6 +49,13 @@ static inline float exp_f32(float x)
 static inline float sigmoid_f32(float x)
 {
 	return 1.0f / (1.0f + exp_f32(-x));
+}
+
+/* The logistic function in double precision (q_halt as a probability), with
+ * exp of a non-positive number only, so neither side overflows. */
+static inline double sigmoid_f64(double x)
+{
+	return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
 }
 
 /* Row-major C[M][N] = alpha op(A) op(B) + beta C (op = transpose when ta,

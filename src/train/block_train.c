@@ -20,18 +20,6 @@ struct block_scratch {
 	int dp_blocks;
 };
 
-/* Big buffers: plain malloc, the failure is reported (util.h convention). */
-static float *alloc_floats(size_t n, int *failed)
-{
-	size_t bytes;
-	float *p = NULL;
-	if (size_mul(n ? n : 1, sizeof(float), &bytes) == 0)
-		p = malloc(bytes);
-	if (p == NULL)
-		*failed = 1;
-	return p;
-}
-
 static void scratch_free(struct block_scratch *s)
 {
 	if (s == NULL)

@@ -8,47 +8,28 @@
 #include <string.h>
 
 struct eval_obs {
-	struct eval_result *r;
+	struct hrm_metrics *r;
 	const int32_t *labels;   /* [B][S] prepared (-100 ignored) */
-	int rows, S, V, M;
+	int rows, S;
 	bool *stopped;           /* [B] adaptive halting already stopped this row */
-	int *stop_seg;
-	bool *stop_exact;
 };
 
 static void on_segment(const struct hrm_event *ev, void *user)
 {
 	struct eval_obs *o = user;
-	if (ev->kind != HRM_EV_SEGMENT_END || ev->segment >= o->M)
+	if (ev->kind != HRM_EV_SEGMENT_END || ev->segment >= o->r->M)
 		return;
-	int s = ev->segment;
-	double *acc = xmalloc((size_t)ev->B * sizeof *acc);
-	bool *exact = xmalloc((size_t)ev->B * sizeof *exact);
-	int *count = xmalloc((size_t)ev->B * sizeof *count);
-	lm_accuracy(ev->logits, o->labels, ev->B, o->S, o->V, count, acc, exact);
 	for (int b = 0; b < o->rows; b++) {
-		o->r->exact_at[s] += exact[b];
-		o->r->token_acc_at[s] += acc[b];
-		if (!o->stopped[b] && (ev->halt_adaptive[b] || s == o->M - 1)) {
-			o->stopped[b] = true;
-			o->r->adaptive_exact += exact[b];
-			o->r->adaptive_steps += s + 1;
-		}
-		if (s == o->M - 1) {
-			o->r->exact += exact[b];
-			o->r->token_acc += acc[b];
-			o->r->q_halt_correct += (ev->q_halt[b] >= 0) == exact[b];
-		}
+		size_t off = (size_t)b * o->S;
+		hrm_metrics_add(o->r, ev->segment, ev->pred + off, o->labels + off, o->S, ev->q_halt[b],
+				ev->halt_adaptive[b], &o->stopped[b], NULL);
 	}
-	free(acc);
-	free(exact);
-	free(count);
 }
 
 int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed, int n, int B, int M,
-	     struct eval_result *out, char **cause)
+	     struct hrm_metrics *out, char **cause)
 {
-	memset(out, 0, sizeof *out);
+	hrm_metrics_init(out, M);
 	if (M > EVAL_MAX_SEGMENTS)
 		return set_cause(cause, "evaluation: at most %d segments", EVAL_MAX_SEGMENTS);
 	int S = src->seq_len, V = m->cfg.vocab_size;
@@ -62,9 +43,8 @@ int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed
 	int32_t *in = xcalloc((size_t)B * S, sizeof *in), *lab = xcalloc((size_t)B * S, sizeof *lab);
 	int32_t *pid = xcalloc((size_t)B, sizeof *pid);
 	bool *stopped = xcalloc((size_t)B, sizeof *stopped);
-	struct eval_obs o = { .r = out, .labels = lab, .S = S, .V = V, .M = M, .stopped = stopped };
+	struct eval_obs o = { .r = out, .labels = lab, .S = S, .stopped = stopped };
 	hrm_engine_add_observer(e, on_segment, &o);
-	out->segments = M;
 	int rc = 0;
 	for (int start = 0; start < n && rc == 0; start += B) {
 		int rows = n - start < B ? n - start : B;
@@ -85,7 +65,6 @@ int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed
 		hrm_engine_reset(e, -1);
 		for (int s = 0; s < M; s++)
 			hrm_engine_step(e, HRM_GRAIN_SEGMENT);
-		out->n += rows;
 	}
 	free(in);
 	free(lab);

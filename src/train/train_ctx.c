@@ -15,14 +15,6 @@
  * code writes it, so that x is bit-identical */
 #define LEARNED_POS_SCALE 0.707106781f
 
-static float *alloc_floats(size_t n, int *failed)
-{
-	float *p = calloc(n ? n : 1, sizeof(float));
-	if (p == NULL)
-		*failed = 1;
-	return p;
-}
-
 static void *alloc_zeroed(size_t n, size_t size, int *failed)
 {
 	void *p = calloc(n ? n : 1, size);

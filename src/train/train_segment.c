@@ -2,6 +2,7 @@
  * recipe (HRM-SPEC "Training"; hrm_act_v1.py, losses.py): reset of halted
  * rows, one segment, loss, halting and Q target, and the backward. */
 #include "train/train_ctx.h"
+#include "model/ops.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -150,11 +151,6 @@ static void backward_segment(struct train_ctx *t, const struct hrm_model *m, str
 	}
 }
 
-static double sigmoid(double v)
-{
-	return v >= 0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
-}
-
 /* steps += 1 and the new halted flags (the ACT wrapper's training rule). */
 static void update_halting(struct train_ctx *t, struct train_batch *batch, const struct train_segment_opts *o,
 			   struct hrm_rng *rng)
@@ -188,7 +184,7 @@ static void q_targets(struct train_ctx *t, const struct hrm_model *m, const stru
 	train_heads_forward(t, m, t->zH2, NULL, t->next_q);
 	for (int b = 0; b < t->B; b++) {
 		double qh = t->next_q[b * 2], qc = t->next_q[b * 2 + 1];
-		t->target[b] = sigmoid((t->is_last[b] || qh >= qc) ? qh : qc);
+		t->target[b] = sigmoid_f64((t->is_last[b] || qh >= qc) ? qh : qc);
 	}
 }
 

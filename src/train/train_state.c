@@ -21,12 +21,6 @@ static char *path_in(const char *dir, const char *name)
 	return p;
 }
 
-static bool file_exists(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0;
-}
-
 /* Keep the header and the rows whose step (first field) is <= step: a run
  * killed after logging but before its checkpoint logs those steps again.
  * A last line without its newline is half a row cut off by the kill and is
@@ -35,7 +29,7 @@ static int truncate_log(const char *path, long step, char **cause)
 {
 	char *data;
 	size_t len;
-	if (!file_exists(path))
+	if (!path_exists(path))
 		return 0;
 	if (read_file_all(path, (size_t)1 << 30, &data, &len, cause) != 0)
 		return -1;
@@ -78,7 +72,7 @@ static FILE *open_option_log(const struct trainer_opts *o, const char *name, lon
 			     char **cause)
 {
 	char *p = path_in(o->out, name);
-	bool have = o->resume && file_exists(p);
+	bool have = o->resume && path_exists(p);
 	free(p);
 	FILE *f = open_log(o->out, name, have, step, cause);
 	if (f != NULL && !have)
@@ -394,7 +388,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	tr->opts = *o;
 	tr->best_exact = -1;
 	char *state = path_in(o->out, "train_state");
-	bool have_state = file_exists(state);
+	bool have_state = path_exists(state);
 	free(state);
 	if (have_state && !o->resume)
 		return set_cause(cause, "%s already holds a training run: add --resume to continue it, or choose another -o",

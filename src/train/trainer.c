@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,13 +43,6 @@ void trainer_opts_default(struct trainer_opts *o)
 	o->threads = 2;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Fill the rows that halted with new samples. */
 static int refill(struct trainer *tr, char **cause)
 {
@@ -71,7 +63,7 @@ static int refill(struct trainer *tr, char **cause)
 /* Held-out side x side mazes with paths of min_path moves or more, walled into
  * the training canvas, scored over all the arch's segments. */
 static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, int min_path, uint64_t seed,
-		       struct eval_result *q, char **cause)
+		       struct hrm_metrics *q, char **cause)
 {
 	struct sample_source s;
 	if (samples_open_maze(&s, side, tr->src.canvas, min_path, tr->opts.maze_loops, cause) != 0)
@@ -84,23 +76,25 @@ static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, 
 static int run_eval(struct trainer *tr, char **cause)
 {
 	const struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
-	struct eval_result r;
+	struct hrm_metrics r;
 	int Mfull = tr->model.cfg.halt_max_steps;
 	/* always evaluate all the arch's segments: that is what the official eval does */
 	if (evaluate(m, &tr->eval_src, tr->eval_seed, tr->opts.eval_n, tr->opts.batch, Mfull, &r, cause) != 0)
 		return -1;
-	double exact = (double)r.exact / r.n, first = (double)r.exact_at[0] / r.n;
-	fprintf(tr->eval_log, "%ld,%d,%d,%.6f,%.6f,%.6f,%.6f,%.4f", tr->step, tr->M, r.n, exact, r.token_acc / r.n,
-		(double)r.q_halt_correct / r.n, (double)r.adaptive_exact / r.n, r.adaptive_steps / r.n);
+	double n = (double)r.valid, exact = (double)r.exact[HRM_HALT_MAX] / n, first = (double)r.exact_at[0] / n;
+	double token = r.acc[HRM_HALT_MAX], adaptive = (double)r.exact[HRM_HALT_ADAPTIVE];
+	double steps = r.steps[HRM_HALT_ADAPTIVE];
+	fprintf(tr->eval_log, "%ld,%d,%ld,%.6f,%.6f,%.6f,%.6f,%.4f", tr->step, tr->M, r.valid, exact, token / n,
+		(double)r.q_halt[HRM_HALT_MAX] / n, adaptive / n, steps / n);
 	for (int s = 0; s < Mfull; s++)
-		fprintf(tr->eval_log, ",%.6f", (double)r.exact_at[s] / r.n);
+		fprintf(tr->eval_log, ",%.6f", (double)r.exact_at[s] / n);
 	fprintf(tr->eval_log, "\n");
 	fflush(tr->eval_log);
 	if (!tr->opts.quiet)
 		fprintf(stderr, "%seval step %ld: exact %.1f%% after %d segments (%.1f%% after 1), token %.2f%%, "
 				"adaptive %.1f%% in %.2f segments\n",
-			isatty(2) ? "\r\033[K" : "", tr->step, 100 * exact, Mfull, 100 * first,
-			100 * r.token_acc / r.n, 100.0 * r.adaptive_exact / r.n, r.adaptive_steps / r.n);
+			isatty(2) ? "\r\033[K" : "", tr->step, 100 * exact, Mfull, 100 * first, 100 * token / n,
+			100.0 * adaptive / n, steps / n);
 	/* with a size mix: the smaller sizes too, walled in as in training; the
 	 * curriculum then looks at the mean first-segment accuracy over sizes */
 	double trigger = first;
@@ -109,34 +103,35 @@ static int run_eval(struct trainer *tr, char **cause)
 		int side = sides[i];
 		if (side == tr->src.side)
 			continue;
-		struct eval_result q;
+		struct hrm_metrics q;
 		if (eval_walled(tr, m, side, tr->opts.maze_min_path, tr->eval_seed + (uint64_t)side, &q, cause) != 0)
 			return -1;
-		fprintf(tr->mix_log, "%ld,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, q.n,
-			(double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
-			q.token_acc / q.n);
+		double qn = (double)q.valid, qexact = (double)q.exact[HRM_HALT_MAX], qfirst = (double)q.exact_at[0];
+		fprintf(tr->mix_log, "%ld,%d,%d,%d,%ld,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas,
+			q.valid, qexact / qn, qfirst / qn, (double)q.exact[HRM_HALT_ADAPTIVE] / qn, q.acc[HRM_HALT_MAX] / qn);
 		fflush(tr->mix_log);
-		trigger += (double)q.exact_at[0] / q.n;
+		trigger += qfirst / qn;
 		sizes++;
 		if (!tr->opts.quiet)
 			fprintf(stderr, "eval step %ld, %dx%d mazes in the canvas: exact %.1f%% after %d segments "
-					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * q.exact / q.n, Mfull,
-				100.0 * q.exact_at[0] / q.n);
+					"(%.1f%% after 1)\n", tr->step, side, side, 100.0 * qexact / qn, Mfull,
+				100.0 * qfirst / qn);
 	}
 	/* --eval-min-path: the same on mazes whose paths are long (another stream) */
 	for (int i = 0; i < tr->npath; i++) {
 		int side = tr->path_sides[i], L = tr->opts.eval_min_path;
-		struct eval_result q;
+		struct hrm_metrics q;
 		if (eval_walled(tr, m, side, L, tr->eval_seed + 0x9a7bULL + (uint64_t)side, &q, cause) != 0)
 			return -1;
-		fprintf(tr->path_log, "%ld,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas, L,
-			q.n, (double)q.exact / q.n, (double)q.exact_at[0] / q.n, (double)q.adaptive_exact / q.n,
-			q.token_acc / q.n);
+		double qn = (double)q.valid, qexact = (double)q.exact[HRM_HALT_MAX], qfirst = (double)q.exact_at[0];
+		fprintf(tr->path_log, "%ld,%d,%d,%d,%d,%ld,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas,
+			L, q.valid, qexact / qn, qfirst / qn, (double)q.exact[HRM_HALT_ADAPTIVE] / qn,
+			q.acc[HRM_HALT_MAX] / qn);
 		fflush(tr->path_log);
 		if (!tr->opts.quiet)
 			fprintf(stderr, "eval step %ld, %dx%d mazes with paths of %d+ moves: exact %.1f%% after %d segments "
-					"(%.1f%% after 1)\n", tr->step, side, side, L, 100.0 * q.exact / q.n, Mfull,
-				100.0 * q.exact_at[0] / q.n);
+					"(%.1f%% after 1)\n", tr->step, side, side, L, 100.0 * qexact / qn, Mfull,
+				100.0 * qfirst / qn);
 	}
 	/* curriculum: raise M once the first segment solves enough on its own */
 	trigger /= sizes;
@@ -180,7 +175,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 		.grad = o->grad, .loss = o->loss, .q_learning = true,
 		.halt_exploration_prob = o->exploration >= 0 ? o->exploration : tr.model.cfg.halt_exploration_prob,
 	};
-	double t_last = now_s(), sps = 0;
+	double t_last = monotonic_s(), sps = 0;
 	long steps_since = 0;
 	long last = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
 	while (tr.step < last && !*stop_flag) {
@@ -208,7 +203,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			ema_update(&tr.ema, &tr.model, o->ema);
 		tr.step++;
 		steps_since++;
-		double t = now_s();
+		double t = monotonic_s();
 		if (t - t_last >= 1.0) {
 			sps = (double)steps_since * B / (t - t_last);
 			t_last = t;
