@@ -101,25 +101,10 @@ static int setup(struct bench_trainer *t, const char *model, const char *data, i
 	t->ctx = train_ctx_new(c, B, S, grad, cause);
 	if (t->ctx == NULL)
 		return -1;
-	struct train_batch *b = &t->b;
-	b->B = B;
-	b->S = S;
-	b->T = S + c->puzzle_emb_len;
-	b->d = c->hidden_size;
-	size_t btd = (size_t)B * b->T * b->d;
-	b->inputs = calloc((size_t)B * S, sizeof *b->inputs);
-	b->labels = calloc((size_t)B * S, sizeof *b->labels);
-	b->puzzle_ids = calloc((size_t)B, sizeof *b->puzzle_ids);
-	b->zH = calloc(btd, sizeof(float));
-	b->zL = calloc(btd, sizeof(float));
-	b->steps = calloc((size_t)B, sizeof *b->steps);
-	b->halted = calloc((size_t)B, sizeof *b->halted);
-	if (!b->inputs || !b->labels || !b->puzzle_ids || !b->zH || !b->zL || !b->steps || !b->halted) {
+	if (train_batch_alloc(&t->b, c, B, S) != 0) {
 		fprintf(stderr, "bench_train: out of memory\n");
 		return -1;
 	}
-	for (int r = 0; r < B; r++)
-		b->halted[r] = true;
 	enum hrm_loss_kind lk;
 	if (hrm_loss_kind_from_name(c->loss_type, &lk, cause) != 0)
 		return -1;

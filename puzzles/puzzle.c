@@ -167,8 +167,13 @@ static enum guess guess_kind(const char *path, const char *text, size_t len)
 	return G_UNKNOWN;
 }
 
-static int unknown_kind(const char *path, char **cause)
+/* Why a file of kind g holds no puzzle: empty, blank, or of no kind. */
+static int no_puzzle(enum guess g, const char *path, char **cause)
 {
+	if (g == G_EMPTY)
+		return set_cause(cause, "%s: empty file", path);
+	if (g == G_BLANK)
+		return set_cause(cause, "%s: no puzzle in the file (only blank lines)", path);
 	return set_cause(cause,
 			 "%s: cannot tell the puzzle kind: expected an ARC task (.json), an official CSV (.csv), "
 			 "a maze ('#' walls, S, G) or a sudoku (81 digits or dots)",
@@ -185,13 +190,8 @@ int puzzle_load_file(const char *path, struct puzzle *out, char **cause)
 	if ((csv ? read_head(path, CSV_HEAD, &text, &len, cause) : read_file_all(path, TEXT_MAX, &text, &len, cause)) !=
 	    0)
 		return -1;
-	switch (guess_kind(path, text, len)) {
-	case G_EMPTY:
-		rc = set_cause(cause, "%s: empty file", path);
-		break;
-	case G_BLANK:
-		rc = set_cause(cause, "%s: no puzzle in the file (only blank lines)", path);
-		break;
+	enum guess g = guess_kind(path, text, len);
+	switch (g) {
 	case G_ARC:
 		rc = arc_parse(text, len, path, out, cause);
 		break;
@@ -212,7 +212,7 @@ int puzzle_load_file(const char *path, struct puzzle *out, char **cause)
 		rc = sudoku_parse(text, len, path, out, cause);
 		break;
 	default:
-		rc = unknown_kind(path, cause);
+		rc = no_puzzle(g, path, cause);
 		break;
 	}
 	free(text);
@@ -259,13 +259,8 @@ int puzzle_load_all(const char *path, int max, struct puzzle **out, int *count, 
 	*count = 0;
 	if (read_file_all(path, has_suffix(path, ".csv") ? CSV_MAX : TEXT_MAX, &text, &len, cause) != 0)
 		return -1;
-	switch (guess_kind(path, text, len)) {
-	case G_EMPTY:
-		rc = set_cause(cause, "%s: empty file", path);
-		break;
-	case G_BLANK:
-		rc = set_cause(cause, "%s: no puzzle in the file (only blank lines)", path);
-		break;
+	enum guess g = guess_kind(path, text, len);
+	switch (g) {
 	case G_ARC:
 		rc = arc_all(path, text, len, max, out, count, cause);
 		break;
@@ -282,7 +277,7 @@ int puzzle_load_all(const char *path, int max, struct puzzle **out, int *count, 
 		rc = sudoku_parse_list(text, len, path, max, out, count, cause);
 		break;
 	default:
-		rc = unknown_kind(path, cause);
+		rc = no_puzzle(g, path, cause);
 		break;
 	}
 	free(text);

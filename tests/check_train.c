@@ -126,17 +126,6 @@ static void batch_new(const struct fixture *f, struct train_batch *b)
 		b->halted[i] = ((const uint8_t *)h->data)[i] != 0;
 }
 
-static void batch_free(struct train_batch *b)
-{
-	free(b->inputs);
-	free(b->labels);
-	free(b->puzzle_ids);
-	free(b->zH);
-	free(b->zL);
-	free(b->steps);
-	free(b->halted);
-}
-
 static void grads_new(const struct fixture *f, struct hrm_model *g)
 {
 	char *cause = NULL;
@@ -258,7 +247,7 @@ static void check_reference(int ci)
 		      worst_name, worst);
 	free(ti);
 	hrm_model_free(&g);
-	batch_free(&b);
+	train_batch_free(&b);
 	fixture_close(&f);
 }
 
@@ -291,7 +280,7 @@ static void check_engine_equal(int ci)
 		      "%s: training z_L differs from the engine's", f.dir);
 	hrm_model_free(&g);
 	hrm_engine_free(e);
-	batch_free(&b);
+	train_batch_free(&b);
 	fixture_close(&f);
 }
 
@@ -308,11 +297,11 @@ static void check_accumulate(int ci)
 	struct train_metrics m1, m2;
 	batch_new(&f, &b);
 	run_step(&f, &f.opts, &g1, &b, NULL, &m1);
-	batch_free(&b);
+	train_batch_free(&b);
 	for (int k = 0; k < 2; k++) {
 		batch_new(&f, &b);
 		run_step(&f, &f.opts, &g2, &b, NULL, &m2);
-		batch_free(&b);
+		train_batch_free(&b);
 	}
 	double dd = 0, nn = 0;
 	for (size_t i = 0; i < g1.arena_floats; i++) {
@@ -326,7 +315,7 @@ static void check_accumulate(int ci)
 	batch_new(&f, &b);
 	run_step(&f, &f.opts, NULL, &b, NULL, &m2);
 	ck_assert(m1.loss == m2.loss && m1.lm_loss == m2.lm_loss && m1.q_continue_loss == m2.q_continue_loss);
-	batch_free(&b);
+	train_batch_free(&b);
 	hrm_model_free(&g1);
 	hrm_model_free(&g2);
 	fixture_close(&f);
@@ -363,7 +352,7 @@ static void check_options(int ci)
 	for (int r = 0; r < f.B; r++)
 		ck_assert_msg(b.halted[r] == (b.steps[r] >= o.halt_max_steps), "%s: row %d halted %d at step %d",
 			      f.dir, r, b.halted[r], b.steps[r]);
-	batch_free(&b);
+	train_batch_free(&b);
 	hrm_model_free(&g);
 
 	o.q_learning = true;
@@ -376,7 +365,7 @@ static void check_options(int ci)
 	for (int r = 0; r < f.B; r++)
 		ck_assert(b.halted[r]);
 	ck_assert_int_eq(met.count, f.B);
-	batch_free(&b);
+	train_batch_free(&b);
 	hrm_model_free(&g);
 	fixture_close(&f);
 }
@@ -398,7 +387,7 @@ static void check_exploration(int ci)
 	for (int r = 0; r < f.B; r++)
 		if (b.steps[r] == 1 && !b.halted[r] && ((const uint8_t *)nh->data)[r])
 			row2 = r; /* at step 2 after this step, stopped by q without exploration */
-	batch_free(&b);
+	train_batch_free(&b);
 	for (int k = 0; k < runs; k++) {
 		struct hrm_rng rng;
 		hrm_rng_seed(&rng, 1000 + k);
@@ -412,7 +401,7 @@ static void check_exploration(int ci)
 		}
 		if (row2 >= 0)
 			halted_at_2 += b.halted[row2];
-		batch_free(&b);
+		train_batch_free(&b);
 	}
 	if (row2 >= 0)
 		ck_assert_msg(halted_at_2 > 0 && halted_at_2 < runs, "%s: row %d halted %d of %d times", f.dir, row2,
@@ -425,7 +414,7 @@ static void check_exploration(int ci)
 	ck_assert_int_eq(train_segment(t, &f.m, NULL, &b, &o, f.grad_scale, NULL, NULL, &cause), -1);
 	free(cause);
 	train_ctx_free(t);
-	batch_free(&b);
+	train_batch_free(&b);
 	fixture_close(&f);
 }
 
@@ -470,7 +459,7 @@ static void check_refuse(int ci)
 
 	ck_assert(train_ctx_new(&f.m.cfg, 0, f.S, f.opts.grad, &cause) == NULL);
 	free(cause);
-	batch_free(&b);
+	train_batch_free(&b);
 	fixture_close(&f);
 }
 

@@ -28,6 +28,12 @@ struct train_batch {
 	bool *halted;          /* [B] row finished: replaced before the next step */
 };
 
+/* Rows of B samples of S cells with their carry (T = S + the puzzle
+ * embedding's positions, d wide), all halted: every row takes a sample at
+ * the first step.  -1 (nothing left allocated) when memory runs out. */
+int train_batch_alloc(struct train_batch *b, const struct hrm_config *c, int B, int S);
+void train_batch_free(struct train_batch *b);
+
 struct train_segment_opts {
 	enum train_grad_mode grad;
 	enum hrm_loss_kind loss;

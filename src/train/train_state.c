@@ -109,28 +109,6 @@ static int open_path_log(struct trainer *tr, const struct trainer_opts *o, char 
 	return tr->path_log != NULL ? 0 : -1;
 }
 
-static int alloc_batch(struct trainer *tr, int B, int S)
-{
-	struct train_batch *b = &tr->batch;
-	const struct hrm_config *c = &tr->model.cfg;
-	b->B = B;
-	b->S = S;
-	b->T = S + c->puzzle_emb_len;
-	b->d = c->hidden_size;
-	size_t btd = (size_t)B * b->T * b->d;
-	b->inputs = xcalloc((size_t)B * S, sizeof *b->inputs);
-	b->labels = xcalloc((size_t)B * S, sizeof *b->labels);
-	b->puzzle_ids = xcalloc((size_t)B, sizeof *b->puzzle_ids);
-	b->zH = calloc(btd, sizeof(float));
-	b->zL = calloc(btd, sizeof(float));
-	b->steps = xcalloc((size_t)B, sizeof *b->steps);
-	b->halted = xcalloc((size_t)B, sizeof *b->halted);
-	tr->run_to_max = xcalloc((size_t)B, sizeof *tr->run_to_max);
-	for (int r = 0; r < B; r++)
-		b->halted[r] = true;
-	return b->zH && b->zL ? 0 : -1;
-}
-
 static int open_sources(struct trainer *tr, char **cause)
 {
 	const struct trainer_opts *o = &tr->opts;
@@ -457,7 +435,8 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	}
 	if (optim_init(&tr->opt, &tr->model, o->optim, o->beta1, o->beta2, o->weight_decay, cause) != 0)
 		return -1;
-	if (alloc_batch(tr, o->batch, tr->src.seq_len) != 0)
+	tr->run_to_max = xcalloc((size_t)o->batch, sizeof *tr->run_to_max);
+	if (train_batch_alloc(&tr->batch, &tr->model.cfg, o->batch, tr->src.seq_len) != 0)
 		return set_cause(cause, "train: out of memory for the batch");
 	tr->ctx = train_ctx_new(&tr->model.cfg, o->batch, tr->src.seq_len, o->grad, cause);
 	if (tr->ctx == NULL)
@@ -512,14 +491,7 @@ void trainer_teardown(struct trainer *tr)
 		fclose(tr->path_log);
 	train_ctx_free(tr->ctx);
 	optim_free(&tr->opt);
-	struct train_batch *b = &tr->batch;
-	free(b->inputs);
-	free(b->labels);
-	free(b->puzzle_ids);
-	free(b->zH);
-	free(b->zL);
-	free(b->steps);
-	free(b->halted);
+	train_batch_free(&tr->batch);
 	free(tr->run_to_max);
 	samples_close(&tr->src);
 	samples_close(&tr->eval_src);
