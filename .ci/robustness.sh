@@ -5,10 +5,12 @@
 #   1. `make check` again, built with --enable-asan (ASan + UBSan, halting on
 #      the first error) in a separate VPATH build directory;
 #   2. the headless commands under valgrind memcheck: no error, no definite leak;
-#   3. every libFuzzer target for FUZZ_SECONDS (default 60) seconds.
+#   3. every libFuzzer target for FUZZ_SECONDS (default 60) seconds;
+#   4. the bad-input table again under `ulimit -v` 1 GB: no row may abort,
+#      every refusal must fit a small machine.
 #
-# Each step prints its time.  SKIP_ASAN=1, SKIP_VALGRIND=1 or SKIP_FUZZ=1
-# leave a step out (for a quick local run); CI runs all three.
+# Each step prints its time.  SKIP_ASAN=1, SKIP_VALGRIND=1, SKIP_FUZZ=1 or
+# SKIP_ULIMIT=1 leave a step out (for a quick local run); CI runs all four.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -104,7 +106,8 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
 	vg 0 train --arch tests/fixtures/models/tiny_maze.yaml --maze-size 5 --steps 2 --batch 2 --eval-every 2 \
 		--eval-n 2 --threads 1 --quiet -o "$vg_dir/train"
 	# and the refusals: exit 1 with a message, still no memory error
-	for bad in truncated not_zip evil_global huge_size wrong_shape config_mismatch missing_tensor; do
+	for bad in truncated not_zip evil_global huge_size wrong_shape config_mismatch missing_tensor \
+		expand_views expand_known none_bomb; do
 		vg 1 info "tests/fixtures/bad/$bad"
 	done
 	vg 1 run --model "$M" --puzzle puzzles/examples/sudoku-easy.txt
@@ -118,6 +121,15 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 	step_start "libFuzzer smoke, $FUZZ_SECONDS s per target"
 	make fuzz >/dev/null
 	sh fuzz/run.sh --bin fuzz/bin --work "$top/fuzz/work" --seconds "$FUZZ_SECONDS"
+	step_end
+fi
+# ---- 4. the bad-input table in 1 GB of address space ----
+if [ "${SKIP_ULIMIT:-0}" != 1 ]; then
+	step_start "the bad-input table under ulimit -v 1 GB"
+	(ulimit -v 1048576 && HRMSCOPE=./hrmscope srcdir=. sh tests/robustness.sh) || {
+		echo "robustness: a row of the bad-input table failed under ulimit -v 1 GB"
+		exit 1
+	}
 	step_end
 fi
 echo "robustness: all checks passed"
