@@ -270,6 +270,31 @@ int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, co
 	return 0;
 }
 
+/* The checkpoint ck (a file, or len bytes at buf) read against the
+ * architecture of cfg (expect_check) and turned into a model. */
+static int load_checked(struct hrm_model *m, const struct hrm_config *cfg, const char *ck, const void *buf,
+			size_t len, const char *cfgpath, char **cause)
+{
+	struct expect e = {0};
+	if (expect_init(&e, cfg, cfgpath, cause) != 0)
+		return -1;
+	struct tz_expect te = {.max_tensors = e.n, .check = expect_check, .user = &e};
+	struct tz_archive a = {0};
+	int rc = buf ? tz_load_mem_expect(buf, len, ck, &te, &a, cause) : tz_load_expect(ck, &te, &a, cause);
+	free(e.ti);
+	if (rc == 0)
+		rc = hrm_model_from_archive(m, cfg, &a, ck, cfgpath, cause);
+	tz_free(&a);
+	return rc;
+}
+
+int hrm_model_load_mem(struct hrm_model *m, const struct hrm_config *cfg, const void *buf, size_t len,
+		       const char *name, const char *cfgpath, char **cause)
+{
+	memset(m, 0, sizeof *m);
+	return load_checked(m, cfg, name, buf, len, cfgpath, cause);
+}
+
 int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 {
 	char *ck, *cfgpath, *dir;
@@ -282,7 +307,6 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 	}
 	cfgpath = xmalloc(strlen(dir) + 32);
 	sprintf(cfgpath, "%s/all_config.yaml", dir);
-	struct tz_archive a = { 0 };
 	struct hrm_config c;
 	int rc = -1;
 	memset(m, 0, sizeof *m);
@@ -297,21 +321,12 @@ int hrm_model_load(struct hrm_model *m, const char *path, char **cause)
 	}
 	if (hrm_config_load_yaml(cfgpath, &c, cause) != 0)
 		goto out;
-	struct expect e = {0};
-	if (expect_init(&e, &c, cfgpath, cause) != 0)
-		goto out;
-	struct tz_expect te = {.max_tensors = e.n, .check = expect_check, .user = &e};
-	int loaded = tz_load_expect(ck, &te, &a, cause);
-	free(e.ti);
-	if (loaded != 0)
-		goto out;
-	if (hrm_model_from_archive(m, &c, &a, ck, cfgpath, cause) != 0)
+	if (load_checked(m, &c, ck, NULL, 0, cfgpath, cause) != 0)
 		goto out;
 	const char *base = strrchr(dir, '/');
 	snprintf(m->name, sizeof m->name, "%s", base && base[1] ? base + 1 : dir);
 	rc = 0;
 out:
-	tz_free(&a);
 	free(ck);
 	free(cfgpath);
 	free(dir);

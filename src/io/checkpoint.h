@@ -18,4 +18,11 @@ struct tz_archive;
 int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, const struct tz_archive *a,
 			   const char *ck, const char *cfgpath, char **cause);
 
+/* The same check from memory: len bytes of a checkpoint file (name in
+ * messages) read against the architecture of cfg (all_config.yaml's, named
+ * cfgpath): nothing is allocated for a tensor the architecture does not
+ * have or one larger than it allows. */
+int hrm_model_load_mem(struct hrm_model *m, const struct hrm_config *cfg, const void *buf, size_t len,
+		       const char *name, const char *cfgpath, char **cause);
+
 #endif

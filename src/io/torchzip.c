@@ -577,6 +577,12 @@ int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archiv
 
 int tz_load_mem(const void *buf, size_t len, const char *name, struct tz_archive *out, char **cause)
 {
+	return tz_load_mem_expect(buf, len, name, NULL, out, cause);
+}
+
+int tz_load_mem_expect(const void *buf, size_t len, const char *name, const struct tz_expect *e,
+                       struct tz_archive *out, char **cause)
+{
 	memset(out, 0, sizeof *out);
 	if (len == 0)
 		return set_cause(cause, "%s: empty file (torch.save file expected)", name);
@@ -592,7 +598,7 @@ int tz_load_mem(const void *buf, size_t len, const char *name, struct tz_archive
 		return open_fail(name, code, buf, len < 4 ? len : 4, cause);
 	}
 	zip_error_fini(&ze);
-	struct loader l = { .name = name, .za = za, .archive_size = len, .cause = cause };
+	struct loader l = {.name = name, .za = za, .archive_size = len, .expect = e, .cause = cause};
 	int rc = load_archive(&l, out);
 	free(l.prefix);
 	zip_discard(za);

@@ -52,6 +52,8 @@ struct tz_expect {
 	void *user;
 };
 int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archive *out, char **cause);
+int tz_load_mem_expect(const void *buf, size_t len, const char *name, const struct tz_expect *e,
+                       struct tz_archive *out, char **cause);
 int tz_load_mem(const void *buf, size_t len, const char *name, struct tz_archive *out, char **cause);
 
 void tz_free(struct tz_archive *a);
