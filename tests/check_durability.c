@@ -475,6 +475,47 @@ END_TEST
 /* --maze-mix: every eval also scores the smaller training sizes, walled
  * into the canvas, one row each in eval_mix_log.csv (kept on resume); a
  * size named twice in the mix is still scored once. */
+/* --sudoku-givens: fresh sudokus every batch and a held-out set from another
+ * stream; a run stopped and resumed is the run that never stopped, and the
+ * model it writes takes sudokus (vocabulary 11, 81 cells). */
+#define SUDOKU_ARGS(dir) "train", "--arch", ARCH, "--sudoku-givens", "40", "--steps", "6", "--batch", "4", \
+	"--eval-every", "2", "--eval-n", "6", "--checkpoint-every", "2", "--threads", "1", "--quiet", "-o", dir
+START_TEST(test_train_sudoku)
+{
+	char *a = test_path("sudoku_whole"), *b = test_path("sudoku_stopped"), *out = test_path("out");
+	char *err = test_path("err");
+	const char *args_a[] = {SUDOKU_ARGS(a), NULL};
+	ck_assert_int_eq(run(args_a, out), 0);
+	const char *args_b[] = {SUDOKU_ARGS(b), "--stop-at", "4", NULL};
+	ck_assert_int_eq(run(args_b, out), 0);
+	const char *resume_b[] = {SUDOKU_ARGS(b), "--resume", NULL};
+	ck_assert_int_eq(run(resume_b, out), 0);
+	assert_same_run(a, b);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/eval_log.csv", a);
+	ck_assert_int_eq(log_rows(path), 4); /* header + steps 2, 4, 6 */
+	char *log = test_slurp(path, 1 << 20, NULL), *row = strchr(log, '\n') + 1;
+	long step, n;
+	int M;
+	ck_assert_msg(sscanf(row, "%ld,%d,%ld,", &step, &M, &n) == 3 && step == 2 && n == 6, "%s", log);
+	free(log);
+	snprintf(path, sizeof path, "%s/all_config.yaml", a);
+	char *cfg = test_slurp(path, 1 << 20, NULL);
+	ck_assert_msg(strstr(cfg, "vocab_size: 11") && strstr(cfg, "seq_len: 81"), "%s", cfg);
+	free(cfg);
+	/* one source of samples, not two */
+	const char *both[] = {"train", "--arch", ARCH, "--sudoku-givens", "40", "--maze-size", "5", "-o", a, NULL};
+	ck_assert_int_eq(finish(start(both, out, err)), 2);
+	char *e = test_slurp(err, READ_MAX, NULL);
+	ck_assert_msg(strstr(e, "give one of --data DIR, --maze-size N or --sudoku-givens G") != NULL, "%s", e);
+	free(e);
+	free(a);
+	free(b);
+	free(out);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_train_mix_log)
 {
 	char *dir = test_path("mix"), *out = test_path("out");
@@ -707,6 +748,7 @@ static Suite *durability_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_kill_resume);
 	tcase_add_test(tc, test_train_init);
+	tcase_add_test(tc, test_train_sudoku);
 	tcase_add_test(tc, test_train_mix_log);
 	tcase_add_test(tc, test_train_path_log);
 	tcase_add_test(tc, test_train_m_now);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 static const char train_help[] =
-	"usage: hrmscope train (--arch FILE.yaml | --init DIR) (--data DIR | --maze-size N) -o DIR [options]\n"
+	"usage: hrmscope train (--arch FILE.yaml | --init DIR) (--data DIR | --maze-size N | --sudoku-givens G)\n"
+	"                      -o DIR [options]\n"
 	"       hrmscope train -o DIR --resume [same options]\n"
 	"\n"
 	"Train an HRM with the official recipe: deep supervision on a carried batch, ACT\n"
@@ -31,6 +32,8 @@ static const char train_help[] =
 	"                         the held-out mazes stay N x N\n"
 	"  --maze-min-path L      minimum shortest-path length (default 1)\n"
 	"  --maze-loops P         share of extra openings (default 0: perfect mazes)\n"
+	"  --sudoku-givens G      or fresh generated sudokus with G givens (17..80) and a unique\n"
+	"                         solution every batch (held-out: another seed)\n"
 	"schedule and optimiser\n"
 	"  --steps N (10000)  --batch B (32)  --lr X (1e-3)  --lr-min-ratio X (0)  --warmup N (200)\n"
 	"  --optim adam-atan2|adamw  --weight-decay X (0.1)  --beta1 X (0.9)  --beta2 X (0.95)\n"
@@ -71,7 +74,7 @@ static const char *dashed(char flag[static 32], const char *name)
 }
 
 enum {
-	O_ARCH = 256, O_INIT, O_DATA, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
+	O_ARCH = 256, O_INIT, O_DATA, O_SUDOKU, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
 	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT,
 };
@@ -100,7 +103,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 {
 	static const struct option opts[] = {
 		{ "arch", required_argument, NULL, O_ARCH }, { "init", required_argument, NULL, O_INIT },
-		{ "data", required_argument, NULL, O_DATA },
+		{ "data", required_argument, NULL, O_DATA }, { "sudoku-givens", required_argument, NULL, O_SUDOKU },
 		{ "maze-size", required_argument, NULL, O_MSIZE }, { "maze-mix", required_argument, NULL, O_MMIX }, { "maze-canvas", required_argument, NULL, O_MCANVAS },
 		{ "maze-min-path", required_argument, NULL, O_MMIN }, { "maze-loops", required_argument, NULL, O_MLOOPS },
 		{ "steps", required_argument, NULL, O_STEPS }, { "batch", required_argument, NULL, O_BATCH },
@@ -143,6 +146,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		case O_ARCH: o->arch = optarg; break;
 		case O_INIT: o->init = optarg; break;
 		case O_DATA: o->data = optarg; break;
+		case O_SUDOKU: INT_OPT(o->sudoku_givens, 17, 80); break;
 		case O_MSIZE: INT_OPT(o->maze_side, 5, 30); *maze = true; break;
 		case O_MMIX: rc = parse_maze_mix(optarg, o); break;
 		case O_MCANVAS: INT_OPT(o->maze_canvas, 5, 30); break;
@@ -210,8 +214,8 @@ static int check_train(int argc, char **argv, const struct trainer_opts *o, bool
 		return cli_usage("train", "-o DIR is required");
 	if (!o->resume && (o->arch == NULL) == (o->init == NULL))
 		return cli_usage("train", "a new run needs --arch FILE.yaml or --init DIR (not both)");
-	if (maze == (o->data != NULL))
-		return cli_usage("train", "give either --data DIR or --maze-size N");
+	if ((int)maze + (o->data != NULL) + (o->sudoku_givens > 0) != 1)
+		return cli_usage("train", "give one of --data DIR, --maze-size N or --sudoku-givens G");
 	if (o->stop_at > o->steps)
 		return cli_usage("train", "--stop-at %ld is after the last step (--steps %ld)", o->stop_at, o->steps);
 	if (o->eval_min_path > 0 && !maze)

@@ -2,6 +2,7 @@
 #include "train/samples.h"
 #include "io/dataset.h"
 #include "puzzles/maze.h"
+#include "puzzles/sudoku.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -45,6 +46,23 @@ int samples_open_maze(struct sample_source *s, int side, int canvas, int min_pat
 	s->vocab_size = MAZE_VOCAB;
 	s->num_puzzle_identifiers = 1;
 	/* the official maze builder writes ignore_label_id 0: pad cells carry no loss */
+	s->ignore_label_id = 0;
+	return 0;
+}
+
+int samples_open_sudoku(struct sample_source *s, int givens, char **cause)
+{
+	memset(s, 0, sizeof *s);
+	if (givens < 17 || givens > 80)
+		return set_cause(cause, "sudoku givens %d outside 17..80", givens);
+	s->kind = SAMPLES_SUDOKU;
+	s->givens = givens;
+	s->side = 9;
+	s->canvas = 9;
+	s->seq_len = SUDOKU_CELLS;
+	s->vocab_size = SUDOKU_VOCAB;
+	s->num_puzzle_identifiers = 1;
+	/* the official sudoku builder labels every cell; 0 (pad) never occurs */
 	s->ignore_label_id = 0;
 	return 0;
 }
@@ -99,11 +117,31 @@ static int maze_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *in
 	return 0;
 }
 
+static int sudoku_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, int32_t *labels,
+			 int32_t *pid, char **cause)
+{
+	struct sudoku_gen_opts o = {.givens = s->givens};
+	struct puzzle p;
+	if (sudoku_generate(rng, &o, &p, NULL, cause) != 0)
+		return -1;
+	memcpy(inputs, p.input, (size_t)p.seq_len * sizeof *inputs);
+	memcpy(labels, p.label, (size_t)p.seq_len * sizeof *labels);
+	*pid = 0;
+	return 0;
+}
+
+static int generate(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, int32_t *labels, int32_t *pid,
+		    char **cause)
+{
+	return s->kind == SAMPLES_SUDOKU ? sudoku_sample(s, rng, inputs, labels, pid, cause)
+					 : maze_sample(s, rng, inputs, labels, pid, cause);
+}
+
 int samples_next(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, int32_t *labels, int32_t *pid,
 		 char **cause)
 {
-	if (s->kind == SAMPLES_MAZE)
-		return maze_sample(s, rng, inputs, labels, pid, cause);
+	if (s->kind != SAMPLES_DATASET)
+		return generate(s, rng, inputs, labels, pid, cause);
 	int64_t i = (int64_t)hrm_rng_below(rng, (uint64_t)s->split->num_examples);
 	return samples_get(s, 0, i, inputs, labels, pid, cause);
 }
@@ -111,11 +149,11 @@ int samples_next(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, 
 int samples_get(struct sample_source *s, uint64_t seed, int64_t i, int32_t *inputs, int32_t *labels, int32_t *pid,
 		char **cause)
 {
-	if (s->kind == SAMPLES_MAZE) {
-		/* maze i of a seed does not depend on the others: a stream per index */
+	if (s->kind != SAMPLES_DATASET) {
+		/* puzzle i of a seed does not depend on the others: a stream per index */
 		struct hrm_rng r;
 		hrm_rng_seed(&r, seed * 0x9e3779b97f4a7c15ULL + (uint64_t)i);
-		return maze_sample(s, &r, inputs, labels, pid, cause);
+		return generate(s, &r, inputs, labels, pid, cause);
 	}
 	struct dataset_example ex;
 	if (i < 0 || i >= s->split->num_examples || dataset_get_example(s->split, i, &ex) != 0)

@@ -1,6 +1,6 @@
 /* samples.h - where training and evaluation samples come from: an official
- * dataset folder, or fresh puzzles from the generators (a new maze for every
- * row of every batch, so the model never sees the same one twice). */
+ * dataset folder, or fresh puzzles from the generators (a new maze or sudoku
+ * for every row of every batch, so the model never sees the same one twice). */
 #ifndef HRM_SAMPLES_H
 #define HRM_SAMPLES_H
 
@@ -10,7 +10,7 @@
 
 struct dataset_split;
 
-enum sample_kind { SAMPLES_DATASET, SAMPLES_MAZE };
+enum sample_kind { SAMPLES_DATASET, SAMPLES_MAZE, SAMPLES_SUDOKU };
 
 #define SAMPLES_MAX_MIX 8
 
@@ -27,12 +27,16 @@ struct sample_source {
 	/* training mixes: when nmix > 0 each maze's side is drawn from mix[]
 	 * (every side <= canvas), walled into the canvas like a smaller maze */
 	int mix[SAMPLES_MAX_MIX], nmix;
+	/* SAMPLES_SUDOKU: unique sudokus with this many givens */
+	int givens;
 };
 
 /* A dataset folder's split ("train" / "test"). */
 int samples_open_dataset(struct sample_source *s, const char *dir, const char *split, char **cause);
 /* Fresh mazes. */
 int samples_open_maze(struct sample_source *s, int side, int canvas, int min_path, double loops, char **cause);
+/* Fresh sudokus with a unique solution and exactly `givens` givens (17..80). */
+int samples_open_sudoku(struct sample_source *s, int givens, char **cause);
 /* Draws each training maze's side from sides[0..n-1] instead (n <= SAMPLES_MAX_MIX). */
 int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char **cause);
 /* The distinct sides of the mix, in their first order (a side named twice is

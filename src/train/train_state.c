@@ -121,6 +121,13 @@ static int open_sources(struct trainer *tr, char **cause)
 			return set_cause(cause, "%s: train and test splits have different seq_len", o->data);
 		return 0;
 	}
+	if (o->sudoku_givens > 0) {
+		/* held-out sudokus: the same generator with another seed stream */
+		tr->eval_seed = o->seed ^ 0x5eed0fe7a15eedULL;
+		if (samples_open_sudoku(&tr->src, o->sudoku_givens, cause) != 0)
+			return -1;
+		return samples_open_sudoku(&tr->eval_src, o->sudoku_givens, cause);
+	}
 	if (samples_open_maze(&tr->src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause) != 0)
 		return -1;
 	if (o->maze_nmix > 0 && samples_set_maze_mix(&tr->src, o->maze_mix, o->maze_nmix, cause) != 0)

@@ -26,6 +26,7 @@ struct trainer_opts {
 	int eval_min_path;           /* > 0: each eval also scores held-out mazes whose path has at
 	                                least this many moves, per size (eval_path_log.csv) */
 	double maze_loops;
+	int sudoku_givens;          /* > 0: fresh generated sudokus with this many givens */
 	const char *out;            /* output directory */
 	long steps;                 /* total optimiser steps */
 	long stop_at;               /* > 0: save and stop after this step; the schedule still spans steps */
