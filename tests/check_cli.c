@@ -469,7 +469,7 @@ static void summary_eq(const struct summary *a, const struct summary *b)
 static char *eval_data(void)
 {
 	char *dir = test_path("eval_ds");
-	struct test_output g = test_hrmscope("gen maze --size 5 --count 2 --test-count 14 --seed 21 -o '%s'", dir);
+	struct test_output g = test_hrmscope("gen maze --size 5 --count 2 --test-count 14 --seed 21 --force -o '%s'", dir);
 	ck_assert_msg(g.rc == 0, "%s", g.err);
 	test_output_free(&g);
 	return dir;

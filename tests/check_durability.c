@@ -229,6 +229,23 @@ START_TEST(test_kill_resume)
 
 	assert_same_run(a, b);
 	ck_assert_int_eq(log_rows(blog), 61); /* header + 60 steps */
+
+	/* killed at once after the first checkpoint (step 10), before the first
+	 * eval row (step 20): the eval log's header, written at the start, must
+	 * be on disk with the checkpoint, or the resumed log has none */
+	char *c = test_path("run_c"), *cstate = test_path("run_c/train_state");
+	const char *args_c[] = {TRAIN_ARGS(c), NULL};
+	const char *resume_c[] = {TRAIN_ARGS(c), "--resume", NULL};
+	pid_t pid = start(args_c, out, err);
+	struct timespec nap = {0, 500000};
+	for (int i = 0; i < 20000 && access(cstate, F_OK) != 0; i++)
+		nanosleep(&nap, NULL);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(finish(pid), 128 + SIGKILL);
+	ck_assert_int_eq(run(resume_c, out), 0);
+	assert_same_run(a, c);
+	free(c);
+	free(cstate);
 	free(state);
 	free(blog);
 	free(a);

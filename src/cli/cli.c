@@ -21,6 +21,46 @@ int cli_fail(char *msg)
 	return EXIT_RUNTIME;
 }
 
+static bool holds(const char *dir, const char *name)
+{
+	char path[4200];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* Why -o DIR must not be written: a message, or NULL. */
+static char *out_refused(const char *dir, enum cli_out_kind kind, bool force)
+{
+	char *cause = NULL;
+	if (kind == CLI_OUT_MODEL && !force && (holds(dir, "checkpoint") || holds(dir, "all_config.yaml")))
+		set_cause(&cause, "%s already holds a model: add --force to replace it", dir);
+	if (kind == CLI_OUT_DATASET) {
+		bool dataset = holds(dir, "dataset.json") || holds(dir, "train") || holds(dir, "test") ||
+			       holds(dir, "identifiers.json");
+		if (dataset && !force)
+			set_cause(&cause, "%s already holds a dataset: add --force to replace it", dir);
+		else if (!dataset && dir_has_entries(dir))
+			set_cause(&cause, "%s is not empty and holds no dataset: a dataset replaces its folder as a "
+				  "whole, give another one", dir);
+	}
+	return cause;
+}
+
+int cli_claim_out(const char *dir, enum cli_out_kind kind, bool force, struct dir_lock *lock)
+{
+	char *cause = out_refused(dir, kind, force); /* before the lock file is made */
+	if (cause != NULL)
+		return cli_fail(cause);
+	if (dir_lock(lock, dir, &cause) != 0)
+		return cli_fail(cause);
+	if ((cause = out_refused(dir, kind, force)) != NULL) { /* written meanwhile by one that has finished */
+		dir_unlock(lock, true);
+		return cli_fail(cause);
+	}
+	return EXIT_OK;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

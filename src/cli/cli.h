@@ -2,6 +2,7 @@
 #ifndef HRM_CLI_H
 #define HRM_CLI_H
 
+#include "core/outdir.h"
 #include "model/hrm.h"
 
 #include <stdbool.h>
@@ -50,6 +51,16 @@ struct model_source {
 	unsigned long long seed;
 };
 int cli_load_model(const struct model_source *src, struct hrm_model *m);
+
+/* -o DIR of a command that writes a model (init), a dataset (gen) or a
+ * training run (train).  A model or dataset is refused where one already is,
+ * unless force: "DIR already holds a model: add --force to replace it"; a
+ * dataset, which replaces DIR as a whole, also where DIR holds anything
+ * else.  Then DIR is created if missing and locked for the rest of the
+ * process ("DIR: in use by another hrmscope (pid N)").  EXIT_OK, or
+ * EXIT_RUNTIME with the message printed and nothing written. */
+enum cli_out_kind { CLI_OUT_MODEL, CLI_OUT_DATASET, CLI_OUT_RUN };
+int cli_claim_out(const char *dir, enum cli_out_kind kind, bool force, struct dir_lock *lock);
 
 /* Finds rel (e.g. "models/maze/all_config.yaml") under the places hrmscope's
  * data can be: $HRMSCOPE_DATA, beside the executable (the build tree), the

@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 static const char gen_help[] =
-	"usage: hrmscope gen maze --size N [--canvas C] --count K [--min-path L] [--loops P] [common options] -o DIR\n"
-	"       hrmscope gen sudoku --count K [--givens G] [--min-backtracks B] [common options] -o DIR\n"
+	"usage: hrmscope gen maze --size N [--canvas C] --count K [--min-path L] [--loops P] [common options] [--force] -o DIR\n"
+	"       hrmscope gen sudoku --count K [--givens G] [--min-backtracks B] [common options] [--force] -o DIR\n"
 	"       hrmscope gen --from-csv FILE.csv|CSVDIR [--kind maze|sudoku] [--split NAME]\n"
-	"                    [--subsample N] [--min-difficulty R] [--aug K] [--seed S] -o DIR\n"
+	"                    [--subsample N] [--min-difficulty R] [--aug K] [--seed S] [--force] -o DIR\n"
 	"\n"
 	"Write an official dataset folder (DIR/identifiers.json, DIR/{train,test}/dataset.json and\n"
 	"all__{inputs,labels,puzzle_identifiers,puzzle_indices,group_indices}.npy) laid out as the\n"
@@ -48,7 +48,9 @@ static const char gen_help[] =
 	"  --aug K              augmented variants per train puzzle: sudoku, K random shuffles\n"
 	"                       (digits, bands, rows, stacks, columns, transpose: official num_aug);\n"
 	"                       maze, the dihedral transforms 1..K, K <= 7 (7 = official aug=True)\n"
-	"  -o, --out DIR        output folder (created if missing)\n"
+	"  -o, --out DIR        output folder (created if missing), written whole: a folder that\n"
+	"                       holds anything but a dataset is refused\n"
+	"  --force              replace the dataset DIR already holds, as a whole (without it, refused)\n"
 	"CSV (the official source,question,answer,rating files)\n"
 	"  --from-csv PATH      a CSV file, or a folder with train.csv and/or test.csv\n"
 	"  --kind K             maze or sudoku (default: from the first row)\n"
@@ -61,7 +63,7 @@ struct gen_opts {
 	long size, canvas, count, min_path, givens, min_bt, aug, test_count, subsample, min_difficulty;
 	double loops;
 	uint64_t seed, test_seed;
-	bool test_count_set, test_seed_set, min_difficulty_set;
+	bool test_count_set, test_seed_set, min_difficulty_set, force;
 };
 
 /* ---- one group: the original and its augmented variants ---- */
@@ -191,10 +193,6 @@ static int gen_puzzles(const struct gen_opts *o, struct dataset_writer **w, char
 	int rc = generate_split(*w, o, "train", o->count, o->seed, (int)o->aug, &seen, cause);
 	if (rc == 0 && test_n > 0)
 		rc = generate_split(*w, o, "test", test_n, tseed, 0, &seen, cause);
-	char old[4200];
-	snprintf(old, sizeof old, "%s/test/dataset.json", o->out);
-	if (rc == 0 && test_n == 0 && access(old, F_OK) == 0)
-		fprintf(stderr, "hrmscope gen: warning: %s/test is left from an earlier run\n", o->out);
 	free(seen.h);
 	return rc;
 }
@@ -459,7 +457,7 @@ static int gen_from_csv(struct gen_opts *o, struct dataset_writer **w, char **ca
 
 enum {
 	O_SIZE = 256, O_CANVAS, O_COUNT, O_MINPATH, O_LOOPS, O_GIVENS, O_MINBT, O_SEED, O_AUG, O_TCOUNT, O_TSEED, O_CSV, O_KIND,
-	O_SPLIT, O_SUB, O_MINDIFF,
+	O_SPLIT, O_SUB, O_MINDIFF, O_FORCE,
 };
 
 static int parse_gen(int argc, char **argv, struct gen_opts *o)
@@ -474,7 +472,7 @@ static int parse_gen(int argc, char **argv, struct gen_opts *o)
 		{ "from-csv", required_argument, NULL, O_CSV }, { "kind", required_argument, NULL, O_KIND },
 		{ "split", required_argument, NULL, O_SPLIT }, { "subsample", required_argument, NULL, O_SUB },
 		{ "min-difficulty", required_argument, NULL, O_MINDIFF }, { "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "force", no_argument, NULL, O_FORCE }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	long v;
 	int c;
@@ -510,6 +508,7 @@ static int parse_gen(int argc, char **argv, struct gen_opts *o)
 		case O_KIND: o->kind = optarg; break;
 		case O_SPLIT: o->split = optarg; break;
 		case 'o': o->out = optarg; break;
+		case O_FORCE: o->force = true; break;
 		case 'h': fputs(gen_help, stdout); return -2;
 		default: return cli_usage("gen", "bad option");
 		}
@@ -576,12 +575,17 @@ int cmd_gen(int argc, char **argv)
 		o.min_path = 1;
 	char *cause = NULL;
 	struct dataset_writer *w = NULL;
+	struct dir_lock lock;
+	if (cli_claim_out(o.out, CLI_OUT_DATASET, o.force, &lock) != EXIT_OK)
+		return EXIT_RUNTIME;
 	if ((o.csv ? gen_from_csv(&o, &w, &cause) : gen_puzzles(&o, &w, &cause)) != 0 ||
 	    dataset_writer_write(w, o.out, &cause) != 0) {
 		dataset_writer_free(w);
+		dir_unlock(&lock, true);
 		return cli_fail(cause);
 	}
 	dataset_writer_free(w);
+	dir_unlock(&lock, false); /* its lock file went with the old folder */
 	/* read back what was written: the summary is what a reader sees */
 	static const char *const splits[2] = { "train", "test" };
 	printf("wrote %s (%s)", o.out, o.kind ? o.kind : "?");

@@ -236,8 +236,15 @@ int cmd_train(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* one run at a time in DIR, for the whole run */
+	struct dir_lock lock;
+	if (cli_claim_out(o.out, CLI_OUT_RUN, false, &lock) != EXIT_OK)
+		return EXIT_RUNTIME;
 	char *cause = NULL;
-	if (trainer_run(&o, &stop_requested, &cause) != 0)
+	if (trainer_run(&o, &stop_requested, &cause) != 0) {
+		dir_unlock(&lock, true);
 		return cli_fail(cause);
+	}
+	dir_unlock(&lock, false);
 	return EXIT_OK;
 }

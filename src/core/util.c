@@ -112,6 +112,17 @@ int size_add(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
+void crash_point(void)
+{
+	static long left = -1;
+	if (left == -1) {
+		const char *e = getenv("HRMSCOPE_DIE_AFTER_RENAMES");
+		left = e != NULL && atol(e) > 0 ? atol(e) : 0;
+	}
+	if (left > 0 && --left == 0)
+		raise(SIGKILL);
+}
+
 /* The file a write to path replaces: path itself, or the file a symlink at
  * path points to (so the link stays a link).  malloc'd. */
 static char *write_target(const char *path)
@@ -198,6 +209,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, char **cau
 		free(target);
 		return -1;
 	}
+	crash_point();
 	free(tmp);
 	free(target);
 	return 0;
@@ -278,6 +290,8 @@ int atomic_commit(struct atomic_file *af, char **cause)
 		rc = set_cause(cause, "%s: write failed: %s", af->path, strerror(err));
 	else if (af->tmp != NULL && rename(af->tmp, af->target) != 0)
 		rc = set_cause(cause, "%s: cannot rename into place: %s", af->path, strerror(errno));
+	else if (af->tmp != NULL)
+		crash_point();
 	if (rc != 0 && af->tmp != NULL)
 		unlink(af->tmp);
 	free(af->tmp);

@@ -49,6 +49,12 @@ void atomic_abort(struct atomic_file *af);
  * at a time; for commands, never called by the library). */
 void atomic_remove_on_signals(struct atomic_file *af);
 
+/* Called after each rename into place: for the durability tests, the
+ * environment variable HRMSCOPE_DIE_AFTER_RENAMES=N kills the process with
+ * SIGKILL right after its Nth one, so that a test can stop a command between
+ * any two renames (tests/check_outdir.c). */
+void crash_point(void);
+
 /* Opens path for reading if it is a regular file: never blocks on a FIFO
  * (opened non-blocking, checked, then made blocking), and refuses
  * directories, FIFOs, devices and sockets ("PATH: is a directory", "PATH:

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const key_prefixes[] = { "_orig_mod.model.inner.", "model.inner.", "_orig_mod.", "" };
 
@@ -333,6 +334,33 @@ out:
 	return rc;
 }
 
+/* The pair is written so that a kill between two writes never leaves a
+ * checkpoint beside a config that is not its own: all_config.yaml first,
+ * then checkpoint; and when the config changes (another model replaces the
+ * one there), the old checkpoint is removed before the new config comes.
+ * A folder with all_config.yaml alone is not a model (the loader says "no
+ * checkpoint").  A training run's repeated saves write the same config, so
+ * its last checkpoint stays in place until the next one replaces it. */
+static int save_pair(const char *ck, const char *cfgpath, const struct tz_archive *a, const struct hrm_config *cfg,
+		     char **cause)
+{
+	char text[HRM_CONFIG_YAML_MAX], *old = NULL;
+	size_t oldlen = 0;
+	int n = hrm_config_yaml(cfg, text, cfgpath, cause);
+	if (n < 0)
+		return -1;
+	bool same = path_is_file(cfgpath) && read_file_all(cfgpath, HRM_CONFIG_YAML_MAX, &old, &oldlen, NULL) == 0 &&
+		    oldlen == (size_t)n && memcmp(old, text, oldlen) == 0;
+	free(old);
+	if (!same) {
+		if (unlink(ck) != 0 && errno != ENOENT)
+			return set_cause(cause, "%s: cannot remove the old checkpoint: %s", ck, strerror(errno));
+		if (write_file_atomic(cfgpath, text, (size_t)n, cause) != 0)
+			return -1;
+	}
+	return tz_save(ck, a, cause);
+}
+
 int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
 {
 	if (!path_is_dir(dir) && mkdir(dir, 0755) != 0)
@@ -368,9 +396,7 @@ int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
 	char *ck = xmalloc(strlen(dir) + 32), *cfgpath = xmalloc(strlen(dir) + 32);
 	sprintf(ck, "%s/checkpoint", dir);
 	sprintf(cfgpath, "%s/all_config.yaml", dir);
-	int rc = tz_save(ck, &a, cause);
-	if (rc == 0)
-		rc = hrm_config_save_yaml(cfgpath, &m->cfg, cause);
+	int rc = save_pair(ck, cfgpath, &a, &m->cfg, cause);
 	tz_free(&a);
 	free(ck);
 	free(cfgpath);

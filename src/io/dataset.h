@@ -134,7 +134,8 @@ int dataset_writer_begin_group(struct dataset_writer *w, const char *split, cons
 int dataset_writer_begin_puzzle(struct dataset_writer *w, const char *identifier, char **cause);
 /* inputs and labels: seq_len tokens each, checked like the reader checks. */
 int dataset_writer_add_example(struct dataset_writer *w, const int32_t *inputs, const int32_t *labels, char **cause);
-/* Creates DIR and DIR/SPLIT as needed; every file is written atomically. */
+/* Writes DIR whole: into a temporary folder beside it (parents created as
+ * needed), then swapped into place, replacing an old DIR as a whole. */
 int dataset_writer_write(struct dataset_writer *w, const char *dir, char **cause);
 void dataset_writer_free(struct dataset_writer *w);
 

@@ -1,6 +1,7 @@
 /* dataset_write.c - writes an official HRM dataset folder (see dataset.h). */
 #include "io/dataset.h"
 #include "io/npy.h"
+#include "core/outdir.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -262,30 +263,6 @@ static int32_t idmap_get(struct idmap *m, const char *key, const char ***names)
 	return m->val[i];
 }
 
-/* mkdir -p: the builders call os.makedirs(..., exist_ok=True). */
-static int make_dirs(const char *path, char **cause)
-{
-	char *p = xstrdup(path);
-	for (char *q = p + 1;; q++) {
-		if (*q != '/' && *q != '\0')
-			continue;
-		char c = *q;
-		*q = '\0';
-		struct stat st;
-		if (mkdir(p, 0777) != 0 && (errno != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))) {
-			set_cause(cause, "%s: cannot create directory: %s", p,
-			          strerror(errno == EEXIST ? ENOTDIR : errno));
-			free(p);
-			return -1;
-		}
-		*q = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return 0;
-}
-
 static int write_i32(const char *base, const char *set, const char *field, const int32_t *v, int64_t n, char **cause)
 {
 	struct npy_array a = {
@@ -336,21 +313,47 @@ static int write_set(const struct dataset_writer *w, const char *base, const str
 	return rc;
 }
 
-/* Arrays first, then dataset.json, so a reader never finds a dataset.json
- * whose arrays are still missing; identifiers.json last. */
+/* The folder is written whole under a temporary name beside dir and then
+ * swapped into place (core/outdir.h): a kill at any moment leaves the old
+ * dataset or the new one, never the new inputs of a split beside its old
+ * labels.  Within the temporary, arrays come first, then dataset.json,
+ * identifiers.json last. */
+static int write_tree(struct dataset_writer *w, const char *dir, char **cause);
+
 int dataset_writer_write(struct dataset_writer *w, const char *dir, char **cause)
+{
+	struct dir_swap d;
+	if (check_open(w, true, cause) != 0)
+		return -1;
+	if (dir[0] == '\0' || w->n_splits == 0)
+		return set_cause(cause, "dataset writer: %s: nothing to write (no groups)", dir);
+	if (dir_swap_begin(&d, dir, cause) != 0)
+		return -1;
+	if (write_tree(w, d.tmp, cause) != 0) {
+		/* messages name the folder asked for, not the temporary */
+		if (cause != NULL && *cause != NULL) {
+			char *at = strstr(*cause, d.tmp);
+			if (at != NULL) {
+				size_t n = strlen(*cause) + strlen(dir) + 1;
+				char *m = xmalloc(n);
+				snprintf(m, n, "%.*s%s%s", (int)(at - *cause), *cause, dir, at + strlen(d.tmp));
+				free(*cause);
+				*cause = m;
+			}
+		}
+		dir_swap_abort(&d);
+		return -1;
+	}
+	return dir_swap_commit(&d, cause);
+}
+
+static int write_tree(struct dataset_writer *w, const char *dir, char **cause)
 {
 	struct idmap map = {0};
 	const char **names = xmalloc(sizeof *names);
 	int32_t **ids = NULL;
 	int rc = -1, nset = 0, total_sets = 0;
 	names[0] = "<blank>";
-	if (check_open(w, true, cause) != 0)
-		goto out;
-	if (dir[0] == '\0' || w->n_splits == 0) {
-		set_cause(cause, "dataset writer: %s: nothing to write (no groups)", dir);
-		goto out;
-	}
 	/* number identifiers over all splits before writing any (build_arc_dataset.py) */
 	for (int i = 0; i < w->n_splits; i++)
 		for (int k = 0; k < w->splits[i].n_sets; k++) {
@@ -372,7 +375,7 @@ int dataset_writer_write(struct dataset_writer *w, const char *dir, char **cause
 		int r = 0;
 		snprintf(base, len, "%s/%s", dir, sp->name);
 		snprintf(meta_path, len, "%s/dataset.json", base);
-		r = make_dirs(base, cause);
+		r = mkdir(base, 0777) != 0 ? set_cause(cause, "%s: cannot create directory: %s", base, strerror(errno)) : 0;
 		for (int k = 0; k < sp->n_sets; k++, nset++) {
 			if (r == 0)
 				r = write_set(w, base, &sp->sets[k], ids[nset], cause);

@@ -686,12 +686,19 @@ static void format_float(double v, char *out, size_t size)
  * use the file. */
 int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **cause)
 {
+	char text[HRM_CONFIG_YAML_MAX];
+	int n = hrm_config_yaml(c, text, path, cause);
+	return n < 0 ? -1 : write_file_atomic(path, text, (size_t)n, cause);
+}
+
+int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], const char *path, char **cause)
+{
 	/* Never write a file we would refuse to read back. */
 	struct hrm_config v = *c;
 	if (hrm_config_derive(&v, cause) != 0)
 		return prefix_cause(cause, "%s", path);
 
-	char text[4096], f[12][48];
+	char f[12][48];
 	struct hrm_train_record t = v.train;
 	if (!t.set)
 		t = (struct hrm_train_record){ .global_batch_size = 768, .lr = 1e-4, .lr_min_ratio = 1.0, .beta1 = 0.9,
@@ -709,7 +716,7 @@ int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **ca
 	format_float(t.puzzle_emb_lr, f[8], sizeof f[8]);
 	format_float(t.puzzle_emb_weight_decay, f[9], sizeof f[9]);
 	format_float(t.weight_decay, f[10], sizeof f[10]);
-	int n = snprintf(text, sizeof text,
+	int n = snprintf(text, HRM_CONFIG_YAML_MAX,
 		"arch:\n  H_cycles: %d\n  H_layers: %d\n  L_cycles: %d\n  L_layers: %d\n"
 		"  expansion: %s\n  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
 		"  hidden_size: %d\n  loss:\n    loss_type: %s\n    name: " LOSS_NAME "\n"
@@ -729,7 +736,7 @@ int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **ca
 		v.num_puzzle_identifiers, v.seq_len, v.vocab_size,
 		f[6], f[7], t.lr_warmup_steps, f[8], f[9], t.seed, f[10]);
 	c_numeric_end(c_loc, old);
-	if (n < 0 || (size_t)n >= sizeof text)
+	if (n < 0 || n >= HRM_CONFIG_YAML_MAX)
 		return set_cause(cause, "%s: config text too long", path);
-	return write_file_atomic(path, text, (size_t)n, cause);
+	return n;
 }

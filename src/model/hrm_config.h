@@ -60,5 +60,9 @@ int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause);
 /* The same from memory (data need not be NUL-terminated); name is used in messages. */
 int hrm_config_load_yaml_mem(const char *data, size_t len, const char *name, struct hrm_config *c, char **cause);
 int hrm_config_save_yaml(const char *path, const struct hrm_config *c, char **cause);
+/* The text hrm_config_save_yaml writes: its length, or -1 with cause (path
+ * names the file in messages). */
+#define HRM_CONFIG_YAML_MAX 4096
+int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], const char *path, char **cause);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char *path_in(const char *dir, const char *name)
 {
@@ -152,10 +153,26 @@ static void put(struct tz_archive *a, const char *name, enum tz_dtype t, int64_t
 	memcpy(x->data, src, bytes);
 }
 
+/* Every log row of the steps a checkpoint counts is on disk before the
+ * checkpoint is: otherwise a kill after it loses rows (the eval log's
+ * header, written at the start, sat in the stdio buffer until the first
+ * evaluation) that --resume then never writes again. */
+static int sync_logs(const struct trainer *tr, char **cause)
+{
+	FILE *const logs[4] = { tr->log, tr->eval_log, tr->mix_log, tr->path_log };
+	static const char *const names[4] = { "train_log.csv", "eval_log.csv", "eval_mix_log.csv", "eval_path_log.csv" };
+	for (int i = 0; i < 4; i++)
+		if (logs[i] != NULL && (fflush(logs[i]) != 0 || fsync(fileno(logs[i])) != 0))
+			return set_cause(cause, "%s/%s: write failed: %s", tr->opts.out, names[i], strerror(errno));
+	return 0;
+}
+
 int train_state_save(struct trainer *tr, char **cause)
 {
 	const struct trainer_opts *o = &tr->opts;
 	const struct train_batch *b = &tr->batch;
+	if (sync_logs(tr, cause) != 0)
+		return -1;
 	if (hrm_model_save(o->ema > 0 ? &tr->ema : &tr->model, o->out, cause) != 0)
 		return -1;
 	struct tz_archive a = { .tensors = xcalloc(24, sizeof(struct tz_tensor)) };

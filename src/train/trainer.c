@@ -225,7 +225,6 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			break;
 		}
 		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == last) {
-			fflush(tr.log);
 			if (train_state_save(&tr, cause) != 0) {
 				rc = -1;
 				break;
