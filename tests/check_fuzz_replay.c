@@ -21,6 +21,7 @@ static const struct {
     {"config", fuzz_config},
     {"npy", fuzz_npy},
     {"dataset_json", fuzz_dataset_json},
+    {"eval_summary", fuzz_eval_summary},
     {"arc", fuzz_arc},
     {"maze", fuzz_maze},
     {"sudoku", fuzz_sudoku},

@@ -142,6 +142,9 @@ row_model_out_of_memory() {
 	fi
 }
 
+row_trace_huge_batch() { row_model_out_of_memory; }
+row_trace_out_of_memory() { row_model_out_of_memory; }
+
 # trace -o FILE killed half-way: FILE keeps its old contents, no temporary is left
 row_trace_killed() {
 	printf 'old trace\n' >"$tmp/trace.csv"
@@ -155,6 +158,16 @@ row_trace_killed() {
 	got_msg=$(tail -n 1 "$tmp/err")
 	[ "$(cat "$tmp/trace.csv")" = "old trace" ] || got_msg="$got_msg (trace.csv changed)"
 	ls "$tmp" | grep -q 'trace.csv.tmp' && got_msg="$got_msg (a temporary file was left)"
+}
+
+# trace -o FILE past a file size limit (a full disk for a regular file): it
+# stops at once, FILE keeps its old contents, no temporary is left
+row_trace_file_too_large() {
+	d=$tmp/fsize
+	rm -rf "$d" && mkdir "$d" && printf 'old trace\n' >"$d/FILE"
+	run_cmd "cd '$d' && $(echo "$cmd" | sed "s#tests/#$srcdir/tests/#g")"
+	[ "$(cat "$d/FILE")" = "old trace" ] || got_msg="$got_msg (FILE changed)"
+	[ "$(ls "$d")" = FILE ] || got_msg="$got_msg (left: $(ls "$d" | tr '\n' ' '))"
 }
 
 screen() { $T capture-pane -t "$1" -p; }

@@ -10,6 +10,7 @@
 #include "model/engine.h"
 #include "cli/eval_extra.h"
 #include "cli/options.h"
+#include "analysis/eval_summary.h"
 #include "analysis/fixedpoint.h"
 #include "model/loss.h"
 #include "model/metrics.h"
@@ -60,23 +61,6 @@ static const char eval_help[] =
 
 #define MAX_SEG HRM_METRICS_MAX_SEGMENTS
 
-struct sums {
-	long shard_i, shard_n, total; /* total: examples before sharding */
-	long n;                       /* examples run (mt.valid: with a labelled cell) */
-	struct hrm_metrics mt;        /* [0] max-steps, [1] adaptive halting */
-	long crit_at[MAX_SEG + 1]; /* critical step at segment s; [M]: never right at the end */
-	long fp[3];                /* fixed point at the end: right, wrong, none */
-	double fp_tol;
-	struct guess_opts go;      /* go.K = 0: no guesses */
-	struct eval_guess_sums g;
-};
-
-static void print_list(const long *v, int n)
-{
-	for (int i = 0; i < n; i++)
-		printf("%s%ld", i ? "," : "", v[i]);
-}
-
 struct progress {
 	bool tty;
 	double t0, last;
@@ -106,7 +90,7 @@ static void progress(struct progress *p, long done)
 	p->last = t;
 }
 
-static void print_results(const struct sums *s)
+static void print_results(const struct eval_summary *s)
 {
 	double v = s->mt.valid > 0 ? (double)s->mt.valid : 1;
 	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->mt.valid);
@@ -126,23 +110,9 @@ static void print_results(const struct sums *s)
 	eval_extra_histograms(stdout, s->crit_at, s->mt.used_at, s->mt.M, s->mt.valid);
 	if (s->go.K > 0)
 		eval_extra_print_guesses(stdout, &s->g, &s->go);
-	printf("hrmscope-eval shard=%ld/%ld total=%ld n=%ld valid=%ld segments=%d max_exact=%ld max_token_acc=%.17g "
-	       "max_q_halt=%ld max_steps=%.17g adaptive_exact=%ld adaptive_token_acc=%.17g adaptive_q_halt=%ld "
-	       "adaptive_steps=%.17g exact_at=",
-	       s->shard_i, s->shard_n, s->total, s->n, s->mt.valid, s->mt.M, s->mt.exact[0], s->mt.acc[0],
-	       s->mt.q_halt[0], s->mt.steps[0], s->mt.exact[1], s->mt.acc[1], s->mt.q_halt[1], s->mt.steps[1]);
-	print_list(s->mt.exact_at, s->mt.M);
-	printf(" critical_at=");
-	print_list(s->crit_at, s->mt.M + 1);
-	printf(" used_at=");
-	print_list(s->mt.used_at, s->mt.M);
-	printf(" fp_right=%ld fp_wrong=%ld fp_none=%ld fp_tol=%.17g", s->fp[0], s->fp[1], s->fp[2], s->fp_tol);
-	if (s->go.K > 0)
-		printf(" guesses=%d guess_kind=%s guess_noise=%.17g guess_seed=%llu guess_n=%ld guess_plain=%ld "
-		       "guess_majority=%ld guess_weighted=%ld guess_runs=%ld guess_settled=%ld guess_groups=%ld",
-		       s->go.K, perturb_kind_name(s->go.kind), s->go.sigma, (unsigned long long)s->go.seed, s->g.n,
-		       s->g.plain, s->g.majority, s->g.weighted, s->g.runs, s->g.settled, s->g.groups);
-	printf("\n");
+	char *line = eval_summary_format(s);
+	printf("%s\n", line);
+	free(line);
 }
 
 /* ---- the evaluation ---- */
@@ -157,7 +127,7 @@ struct eval_ctx {
 
 /* Runs one batch of `rows` examples idx[0..rows-1] and adds to s. */
 static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *idx, int rows, int32_t *in, int32_t *lab,
-		      int32_t *pid, bool *stopped, struct sums *s, char **cause)
+		      int32_t *pid, bool *stopped, struct eval_summary *s, char **cause)
 {
 	int B = c->B, S = c->S, V = c->m->cfg.vocab_size;
 	const struct dataset_meta *meta = &c->split->meta;
@@ -202,7 +172,7 @@ static int eval_batch(struct eval_ctx *c, struct hrm_engine *e, const int64_t *i
 }
 
 static int run_eval(const struct hrm_model *m, const char *data, const char *split_name, long limit, int batch, int M,
-		    struct sums *s, char **cause)
+		    struct eval_summary *s, char **cause)
 {
 	struct dataset_split split;
 	if (dataset_read_split(data, split_name, &split, cause) != 0)
@@ -272,184 +242,74 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 
 /* ---- merging shard summaries ---- */
 
-/* "a,b,c" into v[0..max-1]; returns the count. */
-static int parse_list(const char *p, long *v, int max)
+/* The next line of f into buf (of EVAL_SUMMARY_MAX_LINE + 2 bytes), without
+ * its newline: 1, 0 at the end, -1 when a summary line is longer than that
+ * (other lines, of any length, are skipped in pieces). */
+static int read_line(FILE *f, char *buf, bool *cut)
 {
-	int i = 0;
-	while (*p && i < max) {
-		char *end;
-		v[i++] = strtol(p, &end, 10);
-		if (*end != ',')
-			break;
-		p = end + 1;
-	}
-	return i;
-}
-
-/* The keys that eval adds for fixed points and guesses (absent in older
- * summaries: left at zero).  Returns 1 if the key is one of them. */
-static int parse_extra(const char *key, const char *val, struct sums *s)
-{
-	long *lv[] = { &s->fp[0], &s->fp[1], &s->fp[2], &s->g.n, &s->g.plain, &s->g.majority, &s->g.weighted,
-		       &s->g.runs, &s->g.settled, &s->g.groups };
-	static const char *const names[] = { "fp_right", "fp_wrong", "fp_none", "guess_n", "guess_plain",
-					     "guess_majority", "guess_weighted", "guess_runs", "guess_settled",
-					     "guess_groups" };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (!strcmp(key, names[i])) {
-			*lv[i] = atol(val);
-			return 1;
-		}
-	if (!strcmp(key, "critical_at"))
-		parse_list(val, s->crit_at, MAX_SEG + 1);
-	else if (!strcmp(key, "used_at"))
-		parse_list(val, s->mt.used_at, MAX_SEG);
-	else if (!strcmp(key, "fp_tol"))
-		s->fp_tol = strtod(val, NULL);
-	else if (!strcmp(key, "guesses"))
-		s->go.K = atoi(val);
-	else if (!strcmp(key, "guess_kind"))
-		return perturb_kind_parse(val, &s->go.kind) == 0;
-	else if (!strcmp(key, "guess_noise"))
-		s->go.sigma = strtod(val, NULL);
-	else if (!strcmp(key, "guess_seed"))
-		s->go.seed = strtoull(val, NULL, 10);
-	else
+	size_t cap = EVAL_SUMMARY_MAX_LINE + 2;
+	*cut = false;
+	if (fgets(buf, (int)cap, f) == NULL)
 		return 0;
-	return 1;
-}
-
-static int parse_summary(char *line, struct sums *s)
-{
-	memset(s, 0, sizeof *s);
-	char *save = NULL, *tok = strtok_r(line, " \n", &save);
-	int seen = 0;
-	while ((tok = strtok_r(NULL, " \n", &save)) != NULL) {
-		char *eq = strchr(tok, '=');
-		if (eq == NULL)
-			return -1;
-		*eq++ = '\0';
-		seen++;
-		if (!strcmp(tok, "shard")) {
-			if (sscanf(eq, "%ld/%ld", &s->shard_i, &s->shard_n) != 2)
-				return -1;
-		} else if (!strcmp(tok, "total")) s->total = atol(eq);
-		else if (!strcmp(tok, "n")) s->n = atol(eq);
-		else if (!strcmp(tok, "valid")) s->mt.valid = atol(eq);
-		else if (!strcmp(tok, "segments")) s->mt.M = atoi(eq);
-		else if (!strcmp(tok, "max_exact")) s->mt.exact[0] = atol(eq);
-		else if (!strcmp(tok, "max_token_acc")) s->mt.acc[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "max_q_halt")) s->mt.q_halt[0] = atol(eq);
-		else if (!strcmp(tok, "max_steps")) s->mt.steps[0] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_exact")) s->mt.exact[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_token_acc")) s->mt.acc[1] = strtod(eq, NULL);
-		else if (!strcmp(tok, "adaptive_q_halt")) s->mt.q_halt[1] = atol(eq);
-		else if (!strcmp(tok, "adaptive_steps")) s->mt.steps[1] = strtod(eq, NULL);
-		else if (!strcmp(tok, "exact_at")) {
-			int i = 0;
-			for (char *p = eq; *p && i < MAX_SEG; i++) {
-				s->mt.exact_at[i] = strtol(p, &p, 10);
-				if (*p == ',')
-					p++;
-			}
-		} else if (!parse_extra(tok, eq, s))
-			seen--;
+	size_t len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n') {
+		buf[len - 1] = '\0';
+		return 1;
 	}
-	return seen >= 14 && s->mt.M > 0 && s->mt.M <= MAX_SEG && s->shard_n > 0 ? 0 : -1;
+	if (len < cap - 1) /* the last line, without a newline */
+		return 1;
+	*cut = true;
+	int c;
+	while ((c = getc(f)) != EOF && c != '\n')
+		;
+	return 1;
 }
 
 static int merge(int nfiles, char **files)
 {
-	struct sums tot = { 0 }, s;
-	bool *have = NULL;
-	long nshards = 0, found = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = EXIT_OK;
-	for (int f = 0; f < nfiles && rc == EXIT_OK; f++) {
-		FILE *fp = strcmp(files[f], "-") ? fopen(files[f], "r") : stdin;
+	struct eval_merge mg;
+	struct eval_summary *s = xmalloc(sizeof *s);
+	char *line = xmalloc(EVAL_SUMMARY_MAX_LINE + 2), *cause = NULL;
+	int rc = 0;
+	eval_merge_init(&mg);
+	for (int f = 0; f < nfiles && rc == 0; f++) {
+		const char *name = files[f];
+		/* fopen, not fopen_regular: <(...) is a pipe */
+		FILE *fp = strcmp(name, "-") ? fopen(name, "r") : stdin;
 		long lineno = 0;
+		bool cut;
 		if (fp == NULL) {
-			fprintf(stderr, "hrmscope: %s: cannot open: %s\n", files[f], strerror(errno));
-			rc = EXIT_RUNTIME;
+			rc = set_cause(&cause, "%s: cannot open: %s", name, strerror(errno));
 			break;
 		}
-		while (rc == EXIT_OK && getline(&line, &cap, fp) >= 0) {
+		while (rc == 0 && read_line(fp, line, &cut) == 1) {
 			lineno++;
 			if (strncmp(line, "hrmscope-eval ", 14) != 0)
 				continue;
-			if (parse_summary(line, &s) != 0) {
-				fprintf(stderr, "hrmscope: %s: line %ld: not a complete hrmscope-eval summary\n", files[f], lineno);
-				rc = EXIT_RUNTIME;
-			} else if (found > 0 && (s.shard_n != nshards || s.mt.M != tot.mt.M || s.total != tot.total ||
-						 s.go.K != tot.go.K)) {
-				fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld (%d segments, %ld examples) does not match "
-					"the first summary (N %ld, %d segments, %ld examples)\n", files[f], lineno, s.shard_i,
-					s.shard_n, s.mt.M, s.total, nshards, tot.mt.M, tot.total);
-				rc = EXIT_RUNTIME;
-			} else {
-				if (found == 0) {
-					nshards = s.shard_n;
-					have = xcalloc((size_t)nshards, sizeof *have);
-					tot.mt.M = s.mt.M;
-					tot.total = s.total;
-					tot.fp_tol = s.fp_tol;
-					tot.go = s.go;
-				}
-				if (have[s.shard_i]) {
-					fprintf(stderr, "hrmscope: %s: line %ld: shard %ld/%ld appears twice\n", files[f], lineno,
-						s.shard_i, s.shard_n);
-					rc = EXIT_RUNTIME;
-					break;
-				}
-				have[s.shard_i] = true;
-				found++;
-				tot.n += s.n;
-				tot.mt.valid += s.mt.valid;
-				for (int k = 0; k < 2; k++) {
-					tot.mt.exact[k] += s.mt.exact[k];
-					tot.mt.acc[k] += s.mt.acc[k];
-					tot.mt.q_halt[k] += s.mt.q_halt[k];
-					tot.mt.steps[k] += s.mt.steps[k];
-				}
-				for (int i = 0; i < s.mt.M; i++) {
-					tot.mt.exact_at[i] += s.mt.exact_at[i];
-					tot.mt.used_at[i] += s.mt.used_at[i];
-				}
-				for (int i = 0; i <= s.mt.M; i++)
-					tot.crit_at[i] += s.crit_at[i];
-				for (int k = 0; k < 3; k++)
-					tot.fp[k] += s.fp[k];
-				long *gs[] = { &tot.g.n, &tot.g.plain, &tot.g.majority, &tot.g.weighted, &tot.g.runs,
-					       &tot.g.settled, &tot.g.groups };
-				const long gv[] = { s.g.n, s.g.plain, s.g.majority, s.g.weighted, s.g.runs, s.g.settled,
-						    s.g.groups };
-				for (int k = 0; k < 7; k++)
-					*gs[k] += gv[k];
-			}
+			if (cut)
+				rc = set_cause(&cause, "a summary line longer than %d bytes", EVAL_SUMMARY_MAX_LINE);
+			else if (eval_summary_parse(line, s, &cause) == 0)
+				rc = eval_merge_add(&mg, s, name, lineno, &cause);
+			else
+				rc = -1;
+			if (rc != 0)
+				prefix_cause(&cause, "%s:%ld", name, lineno);
 		}
+		if (rc == 0 && ferror(fp))
+			rc = set_cause(&cause, "%s: read failed: %s", name, strerror(errno));
 		if (fp != stdin)
 			fclose(fp);
 	}
-	if (rc == EXIT_OK && found == 0) {
-		fprintf(stderr, "hrmscope: no hrmscope-eval summary lines in the input\n");
-		rc = EXIT_RUNTIME;
+	if (rc == 0)
+		rc = eval_merge_finish(&mg, &cause);
+	if (rc == 0) {
+		printf("merged %ld shards\n", mg.found);
+		print_results(&mg.tot);
 	}
-	for (long i = 0; rc == EXIT_OK && i < nshards; i++)
-		if (!have[i]) {
-			fprintf(stderr, "hrmscope: shard %ld/%ld is missing (%ld of %ld shards found)\n", i, nshards, found,
-				nshards);
-			rc = EXIT_RUNTIME;
-		}
-	if (rc == EXIT_OK) {
-		tot.shard_i = 0;
-		tot.shard_n = 1;
-		printf("merged %ld shards\n", found);
-		print_results(&tot);
-	}
-	free(have);
+	eval_merge_free(&mg);
 	free(line);
-	return rc;
+	free(s);
+	return rc == 0 ? EXIT_OK : cli_fail(cause);
 }
 
 enum { O_DATA = 256, O_SPLIT, O_LIMIT, O_SHARD, O_BATCH, O_MAXSTEPS, O_MERGE, O_GUESSES, O_PERTURB, O_NOISE };
@@ -469,7 +329,7 @@ int cmd_eval(int argc, char **argv)
 	struct cli_common co;
 	const char *data = NULL, *split = "test";
 	long limit = -1, batch = 16, max_steps = 0;
-	struct sums *s = xcalloc(1, sizeof *s);
+	struct eval_summary *s = xcalloc(1, sizeof *s);
 	bool do_merge = false;
 	int c, rc;
 	s->shard_n = 1;

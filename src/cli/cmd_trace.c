@@ -298,6 +298,16 @@ static void trace_inputs(const struct hrm_model *m, const struct cli_puzzle *cp,
 		}
 }
 
+/* "... (at segment S of N)": how far the run went */
+static int prefix_segment(char **cause, long s, long n)
+{
+	char *c = *cause;
+	*cause = NULL;
+	set_cause(cause, "%s (at segment %ld of %ld)", c, s + 1, n);
+	free(c);
+	return -1;
+}
+
 /* Runs the segments with the tracer observing; the records go to t->f. */
 static int trace_steps(const struct trace_args *a, const struct hrm_model *m, struct hrm_engine *e, struct tracer *t,
 		       const int32_t *tokens, const int32_t *ids, char **cause)
@@ -314,8 +324,12 @@ static int trace_steps(const struct trace_args *a, const struct hrm_model *m, st
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t->last = t0;
-	for (long s = 0; s < a->segments; s++)
+	/* a write that failed (a full disk) stops the run at the segment it happened in */
+	for (long s = 0; s < a->segments; s++) {
 		hrm_engine_step(e, HRM_GRAIN_SEGMENT);
+		if (stream_check(t->f, a->out, cause) != 0)
+			return prefix_segment(cause, s, a->segments);
+	}
 	double total = elapsed_ms(&t0);
 	if (t->fmt == FMT_TEXT)
 		text_summary(t, (int)a->segments);
@@ -343,6 +357,8 @@ int cmd_trace(int argc, char **argv)
 		a.segments = m.cfg.halt_max_steps;
 	struct hrm_engine *e = hrm_engine_new(&m, (int)a.batch, S, &cause);
 	if (e == NULL) {
+		if (cp == NULL) /* the size came from the options */
+			prefix_cause(&cause, "--batch %ld x --seq-len %d", a.batch, S);
 		free(cp);
 		hrm_model_free(&m);
 		return cli_fail(cause);
@@ -367,8 +383,13 @@ int cmd_trace(int argc, char **argv)
 			t.f = af.f;
 			atomic_remove_on_signals(&af);
 		}
-		if (trace_steps(&a, &m, e, &t, tokens, ids, &cause) != 0)
+		if (trace_steps(&a, &m, e, &t, tokens, ids, &cause) == 0) {
+		} else if (a.out == NULL && ferror(stdout)) {
+			free(cause); /* main's close_stdout says it once, as for every command */
+			rc = EXIT_RUNTIME;
+		} else {
 			rc = cli_fail(cause);
+		}
 	}
 	/* the trace file appears whole, and only for a complete run */
 	if (af.f != NULL && rc == EXIT_OK && atomic_commit(&af, &cause) != 0)

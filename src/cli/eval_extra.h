@@ -4,6 +4,7 @@
 #ifndef HRM_EVAL_EXTRA_H
 #define HRM_EVAL_EXTRA_H
 
+#include "analysis/eval_summary.h"
 #include "analysis/guess.h"
 
 #include <stdint.h>
@@ -16,13 +17,6 @@ struct dataset_split;
  * stopped after segment s+1; n: the examples counted. */
 void eval_extra_histograms(FILE *f, const long *crit, const long *used, int M, long n);
 
-/* The guesses over a dataset: examples run, and how many were exactly
- * right without the vote (version 0, the plain run), by the majority vote
- * and by the q_halt-weighted vote; runs that settled on a fixed point. */
-struct eval_guess_sums {
-	long n, plain, majority, weighted;
-	long runs, settled, groups;
-};
 /* K guesses (one batch) on example `index` of the split; examples without a
  * labelled cell are skipped (n unchanged). */
 int eval_extra_guess(const struct hrm_model *m, const struct dataset_split *split, const char *dir, int64_t index,

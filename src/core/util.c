@@ -14,10 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The one place the library exits: the allocation of small bookkeeping
+ * failed (big buffers use plain malloc and report a cause; every size taken
+ * from a file or an option is checked against a limit before).  One line
+ * and exit status 1, as for any runtime failure, not an abort and a core
+ * dump; atexit handlers still run (the TUI restores the terminal). */
 static void out_of_memory(size_t n)
 {
-	fprintf(stderr, "hrmscope: out of memory (allocating %zu bytes)\n", n);
-	abort();
+	fprintf(stderr, "hrmscope: out of memory (%zu bytes)\n", n);
+	exit(1);
 }
 
 void *xmalloc(size_t n)
@@ -30,9 +35,12 @@ void *xmalloc(size_t n)
 
 void *xcalloc(size_t n, size_t size)
 {
+	size_t total;
+	if (size_mul(n, size, &total) != 0)
+		out_of_memory(SIZE_MAX);
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (p == NULL)
-		out_of_memory(n * size);
+		out_of_memory(total);
 	return p;
 }
 
@@ -243,6 +251,17 @@ int atomic_open(struct atomic_file *af, const char *path, char **cause)
 	}
 	af->path = xstrdup(path);
 	return 0;
+}
+
+int stream_check(FILE *f, const char *path, char **cause)
+{
+	errno = 0;
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	int err = errno ? errno : EIO; /* ferror from an earlier write: errno may be gone */
+	if (path == NULL)
+		return set_cause(cause, "cannot write to standard output: %s", strerror(err));
+	return set_cause(cause, "%s: write failed: %s", path, strerror(err));
 }
 
 static const char *volatile signal_tmp; /* the temporary the handler removes */

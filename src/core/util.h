@@ -8,8 +8,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Allocation failure of small bookkeeping is fatal in one place (prints and
- * aborts); big tensor allocations use plain malloc and report a cause. */
+/* Allocation failure of small bookkeeping is fatal in one place (prints
+ * "hrmscope: out of memory (N bytes)" and exits 1: the only exit in the
+ * library); big tensor allocations use plain malloc and report a cause. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -42,6 +43,11 @@ struct atomic_file {
 	char *target; /* what the temporary replaces: path, or where a symlink at path points */
 };
 int atomic_open(struct atomic_file *af, const char *path, char **cause);
+/* Flushes a stream written so far and reports a write that failed ("PATH:
+ * write failed: No space left on device"; path NULL: standard output), so
+ * that a long writer stops at the first failure instead of computing to the
+ * end.  For af->f, or any stream. */
+int stream_check(FILE *f, const char *path, char **cause);
 int atomic_commit(struct atomic_file *af, char **cause);
 void atomic_abort(struct atomic_file *af);
 /* Until atomic_commit/atomic_abort, SIGINT, SIGTERM and SIGHUP remove af's

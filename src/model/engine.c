@@ -47,6 +47,26 @@ struct hrm_engine {
 	int n_obs;
 };
 
+int hrm_engine_bytes(const struct hrm_config *c, int B, int S, size_t *bytes)
+{
+	size_t T = (size_t)S + (size_t)c->puzzle_emb_len, bt, btd, bsv, gu, floats = 0, ints, b;
+	if (size_mul((size_t)B, T, &bt) || size_mul(bt, (size_t)c->hidden_size, &btd) ||
+	    size_mul((size_t)B * (size_t)S, (size_t)c->vocab_size, &bsv) || size_mul(bt, 3 * (size_t)c->inter, &gu))
+		return -1;
+	/* x, zH, zL, prev, tmp, the segment's start (2); scratch qkv (3), attn, proj */
+	size_t parts[] = { btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, bsv, bsv, gu,
+			   attention_scratch_floats((int)T), 2 * T * (size_t)c->head_dim, 4 * (size_t)B };
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (size_add(floats, parts[i], &floats))
+			return -1;
+	/* pred, h_pred, tokens, prev_ans; the per-puzzle values */
+	if (size_mul(floats, sizeof(float), &b) || size_mul((size_t)B * (size_t)S, 4 * sizeof(int32_t), &ints) ||
+	    size_add(b, ints, &b) || size_add(b, (size_t)B * 256, &b))
+		return -1;
+	*bytes = b;
+	return 0;
+}
+
 struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char **cause)
 {
 	const struct hrm_config *c = &m->cfg;
@@ -61,6 +81,15 @@ struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char 
 	if (c->pos_encodings == HRM_POS_LEARNED && S != c->seq_len) {
 		set_cause(cause, "engine: the model has learned positions for %d cells, the puzzle has %d",
 			  c->seq_len, S);
+		return NULL;
+	}
+	size_t need;
+	if (hrm_engine_bytes(c, B, S, &need) != 0)
+		need = SIZE_MAX;
+	if (need > HRM_ENGINE_MAX_BYTES) {
+		set_cause(cause, "engine: %d puzzles x %d positions x hidden size %d need %.0f GB: more than the %zu GiB "
+			  "an engine may take", B, S + c->puzzle_emb_len, c->hidden_size,
+			  (double)need / 1e9, HRM_ENGINE_MAX_BYTES >> 30);
 		return NULL;
 	}
 	struct hrm_engine *e = xcalloc(1, sizeof *e);

@@ -67,7 +67,16 @@ enum hrm_grain {
 
 struct hrm_engine;
 
-/* S = puzzle cells; B puzzles at once.  The model must stay alive. */
+/* The most memory an engine may take: past it a batch and a sequence length
+ * are a typo, not a run (1 TiB; below it, an allocation that fails is
+ * reported as such). */
+#define HRM_ENGINE_MAX_BYTES ((size_t)1 << 40)
+/* The bytes hrm_engine_new allocates for B puzzles of S cells (states,
+ * scratch, logits): 0, or -1 when that does not fit a size_t. */
+int hrm_engine_bytes(const struct hrm_config *c, int B, int S, size_t *bytes);
+
+/* S = puzzle cells; B puzzles at once.  The model must stay alive.  Refused
+ * when it would need more than HRM_ENGINE_MAX_BYTES, before allocating. */
 struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char **cause);
 void hrm_engine_free(struct hrm_engine *e);
 

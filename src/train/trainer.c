@@ -73,6 +73,15 @@ static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, 
 	return rc;
 }
 
+/* A log's rows so far written (a full disk stops the run, with the last
+ * checkpoint kept, instead of training on without a log). */
+static int log_check(const struct trainer *tr, FILE *f, const char *name, char **cause)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", tr->opts.out, name);
+	return stream_check(f, path, cause);
+}
+
 static int run_eval(struct trainer *tr, char **cause)
 {
 	const struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
@@ -89,7 +98,8 @@ static int run_eval(struct trainer *tr, char **cause)
 	for (int s = 0; s < Mfull; s++)
 		fprintf(tr->eval_log, ",%.6f", (double)r.exact_at[s] / n);
 	fprintf(tr->eval_log, "\n");
-	fflush(tr->eval_log);
+	if (log_check(tr, tr->eval_log, "eval_log.csv", cause) != 0)
+		return -1;
 	if (!tr->opts.quiet)
 		fprintf(stderr, "%seval step %ld: exact %.1f%% after %d segments (%.1f%% after 1), token %.2f%%, "
 				"adaptive %.1f%% in %.2f segments\n",
@@ -109,7 +119,8 @@ static int run_eval(struct trainer *tr, char **cause)
 		double qn = (double)q.valid, qexact = (double)q.exact[HRM_HALT_MAX], qfirst = (double)q.exact_at[0];
 		fprintf(tr->mix_log, "%ld,%d,%d,%d,%ld,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas,
 			q.valid, qexact / qn, qfirst / qn, (double)q.exact[HRM_HALT_ADAPTIVE] / qn, q.acc[HRM_HALT_MAX] / qn);
-		fflush(tr->mix_log);
+		if (log_check(tr, tr->mix_log, "eval_mix_log.csv", cause) != 0)
+			return -1;
 		trigger += qfirst / qn;
 		sizes++;
 		if (!tr->opts.quiet)
@@ -127,7 +138,8 @@ static int run_eval(struct trainer *tr, char **cause)
 		fprintf(tr->path_log, "%ld,%d,%d,%d,%d,%ld,%.6f,%.6f,%.6f,%.6f\n", tr->step, tr->M, side, tr->src.canvas,
 			L, q.valid, qexact / qn, qfirst / qn, (double)q.exact[HRM_HALT_ADAPTIVE] / qn,
 			q.acc[HRM_HALT_MAX] / qn);
-		fflush(tr->path_log);
+		if (log_check(tr, tr->path_log, "eval_path_log.csv", cause) != 0)
+			return -1;
 		if (!tr->opts.quiet)
 			fprintf(stderr, "eval step %ld, %dx%d mazes with paths of %d+ moves: exact %.1f%% after %d segments "
 					"(%.1f%% after 1)\n", tr->step, side, side, L, 100.0 * qexact / qn, Mfull,
@@ -225,7 +237,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			break;
 		}
 		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == last) {
-			if (train_state_save(&tr, cause) != 0) {
+			if (log_check(&tr, tr.log, "train_log.csv", cause) != 0 || train_state_save(&tr, cause) != 0) {
 				rc = -1;
 				break;
 			}

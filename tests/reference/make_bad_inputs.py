@@ -26,6 +26,12 @@ Other inputs:
   lying_npy/      a 5x5 maze dataset whose test/all__inputs.npy header claims
                   1000 rows over the data of 2
   maze_unknown_char.txt   a 5x5 maze with an 'x'
+  eval_merge/     the output of `eval --shard 0/2` and `--shard 1/2` of the tiny
+                  maze model on 4 fresh 5x5 mazes (good.txt), and copies whose
+                  last summary line (line 32) is edited: shard=-1/2
+                  (shard_negative.txt), shard=5/2 (shard_past_end.txt),
+                  shard=100000000000/2 (shard_huge.txt); shards_huge.txt is
+                  shard 0's output alone, edited to shard=0/100000000000
 
 Deterministic: fixed seeds, fixed zip timestamps.  Nothing here unpickles.
 """
@@ -203,8 +209,31 @@ def main():
         assert lie != header, header
         lie = lie[:hlen - 1].ljust(hlen - 1) + "\n"
         open(p, "wb").write(raw[:10] + lie.encode("latin1") + raw[10 + hlen:])
+
+        eval_merge(a.hrmscope, out, tmp)
     finally:
         shutil.rmtree(tmp)
+
+
+def eval_merge(hrmscope, out, tmp):
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    ds = os.path.join(tmp, "merge_ds")
+    subprocess.run([hrmscope, "gen", "maze", "--size", "5", "--count", "2", "--test-count", "4",
+                    "--seed", "1", "-o", ds], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shards = [subprocess.run([hrmscope, "eval", "--model", os.path.join(here, "tests", "fixtures", "models", "tiny_maze"),
+                              "--data", ds, "--shard", "%d/2" % i, "--threads", "1"], check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout for i in range(2)]
+    d = os.path.join(out, "eval_merge")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "good.txt"), "w") as f:
+        f.write(shards[0] + shards[1])
+    for name, shard in (("shard_negative", "-1/2"), ("shard_past_end", "5/2"), ("shard_huge", "100000000000/2")):
+        edited = shards[1].replace("hrmscope-eval shard=1/2 ", "hrmscope-eval shard=%s " % shard)
+        assert edited != shards[1]
+        with open(os.path.join(d, name + ".txt"), "w") as f:
+            f.write(shards[0] + edited)
+    with open(os.path.join(d, "shards_huge.txt"), "w") as f:
+        f.write(shards[0].replace("hrmscope-eval shard=0/2 ", "hrmscope-eval shard=0/100000000000 "))
 
 
 if __name__ == "__main__":
