@@ -18,6 +18,7 @@ int fuzz_config(const uint8_t *data, size_t size);
 int fuzz_npy(const uint8_t *data, size_t size);
 int fuzz_dataset_json(const uint8_t *data, size_t size);
 int fuzz_eval_summary(const uint8_t *data, size_t size);
+int fuzz_train_state(const uint8_t *data, size_t size);
 int fuzz_arc(const uint8_t *data, size_t size);
 int fuzz_maze(const uint8_t *data, size_t size);
 int fuzz_sudoku(const uint8_t *data, size_t size);

@@ -9,7 +9,7 @@
 FUZZ_CC ?= clang
 srcdir ?= .
 out ?= fuzz/bin
-TARGETS = checkpoint config npy dataset_json eval_summary arc maze sudoku
+TARGETS = checkpoint config npy dataset_json eval_summary train_state arc maze sudoku
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -g -O1 \

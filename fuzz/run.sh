@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 	*) targets="$targets $1"; shift ;;
 	esac
 done
-[ -n "$targets" ] || targets="checkpoint config npy dataset_json eval_summary arc maze sudoku"
+[ -n "$targets" ] || targets="checkpoint config npy dataset_json eval_summary train_state arc maze sudoku"
 
 status=0
 summary=""

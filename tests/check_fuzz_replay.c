@@ -22,6 +22,7 @@ static const struct {
     {"npy", fuzz_npy},
     {"dataset_json", fuzz_dataset_json},
     {"eval_summary", fuzz_eval_summary},
+    {"train_state", fuzz_train_state},
     {"arc", fuzz_arc},
     {"maze", fuzz_maze},
     {"sudoku", fuzz_sudoku},

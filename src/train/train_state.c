@@ -315,16 +315,16 @@ static int check_state_values(const struct trainer *tr, const char *file, char *
 	return 0;
 }
 
-static int load_state(struct trainer *tr, char **cause)
+/* The train_state p (a file, or len bytes at buf named p) into tr. */
+static int read_state(struct trainer *tr, const char *p, const void *buf, size_t len, char **cause)
 {
-	char *p = path_in(tr->opts.out, "train_state");
 	struct tz_archive a = { 0 };
 	struct train_batch *b = &tr->batch;
 	int rc = -1;
 	struct state_expect x;
 	state_expect_init(&x, tr);
 	struct tz_expect te = {.max_tensors = x.n, .check = state_check, .user = &x};
-	if (tz_load_expect(p, &te, &a, cause) != 0)
+	if ((buf ? tz_load_mem_expect(buf, len, p, &te, &a, cause) : tz_load_expect(p, &te, &a, cause)) != 0)
 		goto out;
 	int64_t counters[5], rng[4], n = (int64_t)tr->model.arena_floats, TD = (int64_t)b->T * b->d;
 	double spare[2];
@@ -370,8 +370,20 @@ static int load_state(struct trainer *tr, char **cause)
 	rc = 0;
 out:
 	tz_free(&a);
+	return rc;
+}
+
+static int load_state(struct trainer *tr, char **cause)
+{
+	char *p = path_in(tr->opts.out, "train_state");
+	int rc = read_state(tr, p, NULL, 0, cause);
 	free(p);
 	return rc;
+}
+
+int train_state_load_mem(struct trainer *tr, const void *buf, size_t len, const char *name, char **cause)
+{
+	return read_state(tr, name, buf, len, cause);
 }
 
 /* The run's own choices on top of a new or warm-started architecture; the

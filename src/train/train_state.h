@@ -12,6 +12,10 @@
 /* New run, or resume from opts->out when opts->resume. */
 int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause);
 int train_state_save(struct trainer *tr, char **cause);
+/* A train_state of len bytes (name in messages) into a set-up trainer, with
+ * every check of --resume (for the fuzz target; trainer_setup reads the
+ * file). */
+int train_state_load_mem(struct trainer *tr, const void *buf, size_t len, const char *name, char **cause);
 void trainer_teardown(struct trainer *tr);
 
 #endif
