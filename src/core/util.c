@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -440,4 +441,19 @@ double monotonic_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Switches this thread to the "C" numeric locale; returns what to restore. */
+locale_t numeric_c_begin(locale_t *c_loc)
+{
+	*c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	return *c_loc != (locale_t)0 ? uselocale(*c_loc) : (locale_t)0;
+}
+
+void numeric_c_end(locale_t c_loc, locale_t old)
+{
+	if (c_loc != (locale_t)0) {
+		uselocale(old);
+		freelocale(c_loc);
+	}
 }

@@ -3,6 +3,7 @@
 #ifndef HRM_UTIL_H
 #define HRM_UTIL_H
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,5 +81,10 @@ bool path_exists(const char *path);
  * elapsed times, rates and deadlines. */
 double monotonic_s(void);
 double monotonic_ms(void);
+
+/* Switches this thread to the "C" numeric locale (a decimal point, whatever
+ * locale the UI set) until numeric_c_end(c_loc, what begin returned). */
+locale_t numeric_c_begin(locale_t *c_loc);
+void numeric_c_end(locale_t c_loc, locale_t old);
 
 #endif

@@ -48,12 +48,14 @@ struct hrm_config {
 	int T;                      /* S + Lp positions */
 };
 
+/* stablemax_cross_entropy or softmax_cross_entropy. */
+bool hrm_loss_type_known(const char *s);
 /* Fills the derived fields and checks that the config is valid. */
 int hrm_config_derive(struct hrm_config *c, char **cause);
 /* The official hrm_v1 architecture (vocab/seq_len/ids left 0). */
 void hrm_config_default(struct hrm_config *c);
 
-/* Config files (hrm_config.c): `all_config.yaml` (with an `arch:` section) or a
+/* Config files (hrm_config_read.c reads, hrm_config.c writes): `all_config.yaml` (with an `arch:` section) or a
  * bare arch file like models/hrm_v1.yaml.  Fields absent from the file keep
  * the values already in *c. */
 int hrm_config_load_yaml(const char *path, struct hrm_config *c, char **cause);
