@@ -29,6 +29,17 @@ start 100 40 "$TUI"
 wait_for 'segment 1/8 . H 1/2 . L 1/2' 10
 check "opens at segment 1/8, H 1/2, L 1/2" $?
 grid0=$(screen | sed -n '4,14p' | cut -c1-34)
+# before the first H-step z_H is the reset state: the grid shows the maze
+# itself (S, G, open corridors), not an answer of all walls
+rows0=$(screen | sed -n '4,14p') # whole lines: cut -c counts bytes
+echo "$rows0" | grep -q S && echo "$rows0" | grep -q G && echo "$rows0" | grep -q '█ ' &&
+	screen | sed -n 3p | grep -q '^Maze 11x11 . input'
+check "step 0: the grid shows the maze (S, G, corridors) and says input" $?
+keys l
+wait_for 'segment 1/8 . H 1/2 . L 2/2' 10 && screen | sed -n 3p | grep -q '^Maze 11x11 . input'
+check "l: no H-step yet, still the input" $?
+keys b
+wait_for 'segment 1/8 . H 1/2 . L 1/2' 10
 
 keys s
 wait_for 'segment 2/8 . H 1/2 . L 1/2' 10
@@ -44,6 +55,8 @@ check "the halting panel has a row for segment 1" $?
 keys h
 wait_for 'L residual.* 6 bars' 10
 check "h: the L chart grows by L_cycles = 2 bars" $?
+screen | sed -n 3p | grep -q '^Maze 11x11 . prediction'
+check "after an H-step the grid shows the prediction" $?
 wait_for 'H update.* 3 bars' 5
 check "h: the H chart grows by 1 bar" $?
 wait_for 'segment 2/8 . H 2/2 . L 1/2' 5

@@ -123,6 +123,13 @@ const char *tui_grid_mode_short(enum grid_mode m)
 	return names[m];
 }
 
+enum grid_mode tui_grid_mode_shown(const struct tui *t)
+{
+	/* z_H changes first at the first H-step, position L_cycles + 1 */
+	bool no_answer = t->pos <= t->model->cfg.L_cycles;
+	return t->grid_mode == GRID_PRED && no_answer ? GRID_INPUT : t->grid_mode;
+}
+
 bool tui_label_known(const struct tui *t)
 {
 	return t->puz.has_label;

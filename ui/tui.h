@@ -175,6 +175,10 @@ struct tui {
 const char *tui_grid_mode_name(enum grid_mode m);
 /* The same in a word or two, for a title that has no room for the full name. */
 const char *tui_grid_mode_short(enum grid_mode m);
+/* The mode the grid draws: the chosen one, except that the prediction shows
+ * the input until the first H-step (until then z_H is the reset state, whose
+ * answer is no answer: all wall on a maze, which hides the maze). */
+enum grid_mode tui_grid_mode_shown(const struct tui *t);
 bool tui_label_known(const struct tui *t);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
