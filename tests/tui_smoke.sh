@@ -176,6 +176,25 @@ screen | tail -1 | grep -Eq '^ l L-step .*  \? help  q quit *$'
 check "80x24: the key hints keep ? help and q quit, whole" $?
 keys q
 
+# ---- keys that arrive together each count (typed fast, pasted) ----
+# one send-keys is one write: the loop reads all of them before the worker
+# has computed the first step, and each must move on from the one before
+start 80 24 "$TUI"
+wait_for 'step 0/48' 10
+keys f f f f
+wait_for 'step 4/48 ' 10
+check "f f f f in one write: four steps forward" $?
+keys b b b
+wait_for 'step 1/48 ' 10
+check "b b b in one write: three steps back" $?
+keys l l l l
+wait_for 'segment 2/8 . H 1/2 . L 2/2 . step 7/48 ' 10
+check "l l l l in one write: four L-steps (an H-step goes with the L-step after it)" $?
+keys s s
+wait_for 'segment 4/8 . H 1/2 . L 1/2 . step 18/48 ' 10
+check "s s in one write: two segments on" $?
+keys q
+
 # ---- signals ----
 start 100 40 "$TUI"
 wait_for 'segment 1/8' 10

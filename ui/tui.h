@@ -121,6 +121,7 @@ struct tui {
 	int hist_n;                 /* positions computed (snapshot) */
 	int target;                 /* the position the user asked for */
 	int pos;                    /* shown: min(target, hist_n - 1) */
+	bool to_halt;               /* r runs on: target is the end, not a position asked for */
 	bool busy;
 	struct worker_status ws;
 	double busy_since;

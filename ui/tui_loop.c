@@ -55,6 +55,8 @@ static void sync_worker(struct tui *t)
 	t->busy = ws.busy || ws.loaded_gen != t->gen;
 	if (!t->busy && n > 0 && t->target > n - 1)
 		t->target = n - 1;
+	if (!t->busy)
+		t->to_halt = false;
 	t->pos = n > 0 ? (t->target < n - 1 ? t->target : n - 1) : 0;
 	if (n > 0 && (t->grid_mode == GRID_PROBE) && h->pos[t->pos].probe == NULL)
 		probe_missing = true;
@@ -171,25 +173,28 @@ static void set_teaching(struct tui *t, bool on)
 static int run_request(struct tui *t, enum request r)
 {
 	int K = calls_per_segment(t), Lc = t->model->cfg.L_cycles;
+	/* Moves count from where the user asked to be, not from the position
+	 * shown: keys typed fast or pasted arrive in one pass of the loop,
+	 * before the worker has caught up, and each must move on from the
+	 * previous one.  While r runs, the target is the end: from the screen. */
+	int at = t->to_halt ? t->pos : t->target;
 	struct hist_cursor hc = {0};
-	if (t->hist_n > 0) {
-		int k = t->pos % K;
-		hc.segment = t->pos / K;
-		hc.h_cycle = k / (Lc + 1);
-		hc.l_step = k % (Lc + 1);
-	}
+	int k = at % K;
+	hc.segment = at / K;
+	hc.h_cycle = k / (Lc + 1);
+	hc.l_step = k % (Lc + 1);
 	switch (r) {
 	case REQ_STEP_L:
 		t->playing = false;
-		app_goto(t, t->pos + (hc.l_step == Lc ? 2 : 1));
+		app_goto(t, at + (hc.l_step == Lc ? 2 : 1));
 		break;
 	case REQ_STEP_H:
 		t->playing = false;
-		app_goto(t, t->pos + (Lc - hc.l_step) + 1);
+		app_goto(t, at + (Lc - hc.l_step) + 1);
 		break;
 	case REQ_STEP_SEGMENT:
 		t->playing = false;
-		app_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (at / K + 1) * K);
 		break;
 	case REQ_RUN:
 		t->playing = false;
@@ -219,17 +224,17 @@ static int run_request(struct tui *t, enum request r)
 		break;
 	case REQ_BACK:
 		t->playing = false;
-		app_goto(t, t->pos - 1);
+		app_goto(t, at - 1);
 		break;
 	case REQ_FORWARD:
-		app_goto(t, t->pos + 1);
+		app_goto(t, at + 1);
 		break;
 	case REQ_BACK_SEGMENT:
 		t->playing = false;
-		app_goto(t, t->pos % K ? t->pos - t->pos % K : t->pos - K);
+		app_goto(t, at % K ? at - at % K : at - K);
 		break;
 	case REQ_FORWARD_SEGMENT:
-		app_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (at / K + 1) * K);
 		break;
 	case REQ_FIRST:
 		t->playing = false;
@@ -249,6 +254,7 @@ static int run_request(struct tui *t, enum request r)
 		worker_cancel(t->worker);
 		if (t->target > t->pos)
 			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
+		t->to_halt = false;
 		if (t->teaching)
 			set_teaching(t, false);
 		t->playing = false;
