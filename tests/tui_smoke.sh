@@ -226,6 +226,32 @@ wait_for 'L-module|H update' 10
 check "teaching mode captions the steps" $?
 keys q
 
+# t: on from the start when the run is over, its state and speed on the
+# status line, back on after 0 (Home) or the end of the autoplay
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys r
+wait_for 'segment 8/8 . done' 30
+keys t
+wait_for 'teaching: on, 0.8 steps/s: t or Esc stops' 5 && wait_for 'segment 1/8 . H 1/2 . (L|teaching)' 5
+check "t at the end of the run: teaching from the start, said on the status line" $?
+keys 0
+wait_for 'teaching: paused: t plays on, Esc stops' 5
+check "0 (Home) pauses teaching and says so" $?
+keys t
+wait_for 'teaching: on, 0.8 steps/s' 5
+check "t after 0 (Home): teaching plays on" $?
+keys t
+wait_for 'teaching: off \(t starts it again\)' 5
+check "t while teaching plays: off, and said" $?
+keys t + + + + + +
+wait_for 'halted at segment 8 .*t starts over' 30
+check "teaching autoplay to the end says t starts over" $?
+keys t
+wait_for 'teaching: on, 20 steps/s' 5 && wait_for 'segment 1/8' 5
+check "t after the autoplay ended: teaching from the start" $?
+keys q
+
 # ---- monochrome ----
 start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10

@@ -181,6 +181,9 @@ const char *tui_grid_mode_short(enum grid_mode m);
  * answer is no answer: all wall on a maze, which hides the maze). */
 enum grid_mode tui_grid_mode_shown(const struct tui *t);
 bool tui_label_known(const struct tui *t);
+/* Play speeds, slow to fast: milliseconds per step of speed 0..tui_play_speeds()-1. */
+double tui_play_ms(int speed);
+int tui_play_speeds(void);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
  * legend included); returns the rows it takes, *need_w its width. */

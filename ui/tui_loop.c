@@ -20,9 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-/* play intervals, slow to fast (ms per step) */
-static const double play_ms[] = {2000, 1200, 700, 400, 200, 100, 50};
-#define PLAY_SPEEDS ((int)(sizeof play_ms / sizeof play_ms[0]))
+#define PLAY_SPEEDS tui_play_speeds()
 
 static int calls_per_segment(const struct tui *t)
 {
@@ -82,8 +80,9 @@ static void sync_worker(struct tui *t)
 		worker_want_probe(t->worker, t->pos);
 	if (halted && t->playing && t->pos > 0) {
 		t->playing = false;
-		app_message(t, false, "halted at segment %d (%s)", (t->pos - 1) / calls_per_segment(t) + 1,
-		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps");
+		app_message(t, false, "halted at segment %d (%s)%s", (t->pos - 1) / calls_per_segment(t) + 1,
+		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps",
+		            t->teaching ? ": t starts over" : "");
 	}
 }
 
@@ -92,7 +91,7 @@ static void play_tick(struct tui *t, double now)
 	if (!t->playing || now < t->next_tick || t->pos != t->target || t->busy)
 		return;
 	int speed = t->speed;
-	t->next_tick = now + play_ms[speed];
+	t->next_tick = now + tui_play_ms(speed);
 	app_goto(t, t->pos + 1);
 }
 
@@ -158,15 +157,52 @@ static void move_cell(struct tui *t, int dr, int dc)
 	t->dirty |= DIRTY_GRID | DIRTY_INSPECT;
 }
 
+/* Is the run over at the position asked for: all M segments, or halted
+ * there under the chosen rule? */
+static bool at_end(struct tui *t)
+{
+	if (t->target >= app_max_pos(t))
+		return true;
+	worker_lock(t->worker);
+	const struct history *h = worker_history(t->worker);
+	bool end = false;
+	if (h->gen == t->gen && t->target > 0 && t->target < h->n) {
+		t->hist = h;
+		t->hist_n = h->n;
+		end = halted_at(t, t->target);
+		t->hist = NULL;
+	}
+	worker_unlock(t->worker);
+	return end;
+}
+
 static void set_teaching(struct tui *t, bool on)
 {
 	t->teaching = on;
 	t->playing = on;
 	if (on) {
 		t->speed = 1;
-		t->next_tick = monotonic_ms() + play_ms[t->speed];
+		t->next_tick = monotonic_ms() + tui_play_ms(t->speed);
 	}
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+}
+
+/* t: teaching on (from the start when the run is over), or back to playing
+ * when it was paused (Home, b, the end of the run), or off while it plays.
+ * The status line shows the state while it is on. */
+static void toggle_teaching(struct tui *t)
+{
+	if (t->teaching && t->playing) {
+		set_teaching(t, false);
+		app_message(t, false, "teaching: off (t starts it again)");
+		return;
+	}
+	if (at_end(t))
+		app_goto(t, 0);
+	int speed = t->teaching ? t->speed : 1;
+	set_teaching(t, true);
+	t->speed = speed;
+	t->next_tick = monotonic_ms() + tui_play_ms(t->speed);
 }
 
 /* Moving through the run: stepping, playing, going back and forth. */
@@ -220,7 +256,7 @@ static int run_request(struct tui *t, enum request r)
 	case REQ_SLOWER:
 		t->speed += r == REQ_FASTER ? 1 : -1;
 		t->speed = t->speed < 0 ? 0 : t->speed >= PLAY_SPEEDS ? PLAY_SPEEDS - 1 : t->speed;
-		app_message(t, false, "play speed: %.1f steps per second", 1000.0 / play_ms[t->speed]);
+		app_message(t, false, "play speed: %.1f steps per second", 1000.0 / tui_play_ms(t->speed));
 		break;
 	case REQ_BACK:
 		t->playing = false;
@@ -322,7 +358,7 @@ static int view_request(struct tui *t, enum request r)
 		t->dirty |= DIRTY_PR;
 		break;
 	case REQ_TEACH:
-		set_teaching(t, !t->teaching);
+		toggle_teaching(t);
 		break;
 	case REQ_HELP:
 		t->help_shown = true;
