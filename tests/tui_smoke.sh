@@ -29,6 +29,17 @@ start 100 40 "$TUI"
 wait_for 'segment 1/8 . H 1/2 . L 1/2' 10
 check "opens at segment 1/8, H 1/2, L 1/2" $?
 grid0=$(screen | sed -n '4,14p' | cut -c1-34)
+# before the first H-step z_H is the reset state: the grid shows the maze
+# itself (S, G, open corridors), not an answer of all walls
+rows0=$(screen | sed -n '4,14p') # whole lines: cut -c counts bytes
+echo "$rows0" | grep -q S && echo "$rows0" | grep -q G && echo "$rows0" | grep -q '█ ' &&
+	screen | sed -n 3p | grep -q '^Maze 11x11 . input'
+check "step 0: the grid shows the maze (S, G, corridors) and says input" $?
+keys l
+wait_for 'segment 1/8 . H 1/2 . L 2/2' 10 && screen | sed -n 3p | grep -q '^Maze 11x11 . input'
+check "l: no H-step yet, still the input" $?
+keys b
+wait_for 'segment 1/8 . H 1/2 . L 1/2' 10
 
 keys s
 wait_for 'segment 2/8 . H 1/2 . L 1/2' 10
@@ -44,6 +55,8 @@ check "the halting panel has a row for segment 1" $?
 keys h
 wait_for 'L residual.* 6 bars' 10
 check "h: the L chart grows by L_cycles = 2 bars" $?
+screen | sed -n 3p | grep -q '^Maze 11x11 . prediction'
+check "after an H-step the grid shows the prediction" $?
 wait_for 'H update.* 3 bars' 5
 check "h: the H chart grows by 1 bar" $?
 wait_for 'segment 2/8 . H 2/2 . L 1/2' 5
@@ -163,6 +176,25 @@ screen | tail -1 | grep -Eq '^ l L-step .*  \? help  q quit *$'
 check "80x24: the key hints keep ? help and q quit, whole" $?
 keys q
 
+# ---- keys that arrive together each count (typed fast, pasted) ----
+# one send-keys is one write: the loop reads all of them before the worker
+# has computed the first step, and each must move on from the one before
+start 80 24 "$TUI"
+wait_for 'step 0/48' 10
+keys f f f f
+wait_for 'step 4/48 ' 10
+check "f f f f in one write: four steps forward" $?
+keys b b b
+wait_for 'step 1/48 ' 10
+check "b b b in one write: three steps back" $?
+keys l l l l
+wait_for 'segment 2/8 . H 1/2 . L 2/2 . step 7/48 ' 10
+check "l l l l in one write: four L-steps (an H-step goes with the L-step after it)" $?
+keys s s
+wait_for 'segment 4/8 . H 1/2 . L 1/2 . step 18/48 ' 10
+check "s s in one write: two segments on" $?
+keys q
+
 # ---- signals ----
 start 100 40 "$TUI"
 wait_for 'segment 1/8' 10
@@ -192,6 +224,32 @@ check "--record writes an asciinema v2 file showing segment 3/8" $?
 start 100 40 "$TUI --teach"
 wait_for 'L-module|H update' 10
 check "teaching mode captions the steps" $?
+keys q
+
+# t: on from the start when the run is over, its state and speed on the
+# status line, back on after 0 (Home) or the end of the autoplay
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys r
+wait_for 'segment 8/8 . done' 30
+keys t
+wait_for 'teaching: on, 0.8 steps/s: t or Esc stops' 5 && wait_for 'segment 1/8 . H 1/2 . (L|teaching)' 5
+check "t at the end of the run: teaching from the start, said on the status line" $?
+keys 0
+wait_for 'teaching: paused: t plays on, Esc stops' 5
+check "0 (Home) pauses teaching and says so" $?
+keys t
+wait_for 'teaching: on, 0.8 steps/s' 5
+check "t after 0 (Home): teaching plays on" $?
+keys t
+wait_for 'teaching: off \(t starts it again\)' 5
+check "t while teaching plays: off, and said" $?
+keys t + + + + + +
+wait_for 'halted at segment 8 .*t starts over' 30
+check "teaching autoplay to the end says t starts over" $?
+keys t
+wait_for 'teaching: on, 20 steps/s' 5 && wait_for 'segment 1/8' 5
+check "t after the autoplay ended: teaching from the start" $?
 keys q
 
 # ---- monochrome ----

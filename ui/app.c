@@ -35,6 +35,7 @@ void app_goto(struct tui *t, int p)
 	if (p > app_max_pos(t))
 		p = app_max_pos(t);
 	t->target = p;
+	t->to_halt = false;
 	if (p > t->hist_n - 1)
 		worker_compute_to(t->worker, p);
 	t->dirty |= DIRTY_POSITION;
@@ -42,15 +43,19 @@ void app_goto(struct tui *t, int p)
 
 void app_run(struct tui *t)
 {
-	if (t->pos >= app_max_pos(t)) {
+	/* from the position asked for (keys before r may not be shown yet) */
+	int from = t->to_halt ? t->pos : t->target;
+	if (from >= app_max_pos(t)) {
 		app_message(t, false, "all %d segments ran (R restarts)", t->model->cfg.halt_max_steps);
 		return;
 	}
-	int found = worker_run_until_halt(t->worker, t->pos, t->adaptive);
-	if (found >= 0)
+	int found = worker_run_until_halt(t->worker, from, t->adaptive);
+	if (found >= 0) {
 		app_goto(t, found);
-	else
+	} else {
 		t->target = app_max_pos(t);
+		t->to_halt = true;
+	}
 	t->dirty |= DIRTY_POSITION;
 }
 
@@ -87,6 +92,7 @@ void app_restart(struct tui *t)
 	worker_set_noise(t->worker, t->noise_sigma, t->noise_seed);
 	t->gen = worker_load(t->worker, t->puz.input, t->puz.seq_len, t->pid, t->puz.has_label ? t->puz.label : NULL);
 	t->target = 0;
+	t->to_halt = false;
 	t->pos = 0;
 	t->hist_n = 0;
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;

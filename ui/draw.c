@@ -123,6 +123,27 @@ const char *tui_grid_mode_short(enum grid_mode m)
 	return names[m];
 }
 
+enum grid_mode tui_grid_mode_shown(const struct tui *t)
+{
+	/* z_H changes first at the first H-step, position L_cycles + 1 */
+	bool no_answer = t->pos <= t->model->cfg.L_cycles;
+	return t->grid_mode == GRID_PRED && no_answer ? GRID_INPUT : t->grid_mode;
+}
+
+/* play intervals, slow to fast (ms per step) */
+static const double play_ms[] = {2000, 1200, 700, 400, 200, 100, 50};
+
+int tui_play_speeds(void)
+{
+	return (int)(sizeof play_ms / sizeof play_ms[0]);
+}
+
+double tui_play_ms(int speed)
+{
+	int n = tui_play_speeds();
+	return play_ms[speed < 0 ? 0 : speed >= n ? n - 1 : speed];
+}
+
 bool tui_label_known(const struct tui *t)
 {
 	return t->puz.has_label;

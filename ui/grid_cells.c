@@ -83,8 +83,9 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why)
 	int S = pz->seq_len, V = t->model->cfg.vocab_size;
 	int32_t tokens[PUZZLE_MAX_CELLS];
 	const float *logits = NULL;
+	enum grid_mode mode = tui_grid_mode_shown(t);
 	*why = NULL;
-	switch (t->grid_mode) {
+	switch (mode) {
 	case GRID_INPUT:
 		memcpy(tokens, pz->input, (size_t)S * sizeof *tokens);
 		break;
@@ -96,10 +97,10 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why)
 		memcpy(tokens, pz->label, (size_t)S * sizeof *tokens);
 		break;
 	default:
-		logits = grid_logits(t, t->grid_mode, t->pos);
+		logits = grid_logits(t, mode, t->pos);
 		if (logits == NULL || t->hist == NULL || t->hist->S != S) {
 			*why =
-			    t->grid_mode == GRID_PROBE ? "computing the probe (one extra H pass)..." : "computing...";
+			    mode == GRID_PROBE ? "computing the probe (one extra H pass)..." : "computing...";
 			return false;
 		}
 		for (int c = 0; c < S; c++)
@@ -109,10 +110,10 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why)
 	bool answer = logits != NULL;
 	bool label = pz->has_label;
 	bool rule_wrong[PUZZLE_MAX_CELLS] = {false};
-	if (answer && pz->kind == PUZZLE_SUDOKU && t->grid_mode != GRID_CONF)
+	if (answer && pz->kind == PUZZLE_SUDOKU && mode != GRID_CONF)
 		sudoku_check_answer(pz, tokens, rule_wrong);
 	const float *prev = NULL;
-	if (t->grid_mode == GRID_CHANGED && t->pos > 0)
+	if (mode == GRID_CHANGED && t->pos > 0)
 		prev = grid_logits(t, GRID_PRED, t->pos - 1);
 	for (int c = 0; c < S; c++) {
 		struct grid_cell *g = &cells[c];
@@ -123,16 +124,16 @@ bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why)
 		g->given = pz->kind == PUZZLE_SUDOKU && pz->input[c] >= 2 && pz->input[c] <= 10;
 		if (!answer)
 			continue;
-		if (t->grid_mode == GRID_DIFF) {
+		if (mode == GRID_DIFF) {
 			g->wrong = label && pz->label[c] != 0 && tokens[c] != pz->label[c];
-		} else if (t->grid_mode == GRID_CONF) {
+		} else if (mode == GRID_CONF) {
 			double pr[64];
 			if (V <= 64) {
 				grid_softmax(logits + (size_t)c * V, V, pr);
 				g->shade = shade_of(pr[tokens[c]]);
 			}
 			g->sw = (enum swatch)(SW_CONF0 + g->shade);
-		} else if (t->grid_mode == GRID_CHANGED) {
+		} else if (mode == GRID_CHANGED) {
 			g->changed = prev && history_argmax(prev + (size_t)c * V, V) != tokens[c];
 			if (g->changed)
 				g->sw = SW_CHANGED;

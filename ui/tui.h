@@ -121,6 +121,7 @@ struct tui {
 	int hist_n;                 /* positions computed (snapshot) */
 	int target;                 /* the position the user asked for */
 	int pos;                    /* shown: min(target, hist_n - 1) */
+	bool to_halt;               /* r runs on: target is the end, not a position asked for */
 	bool busy;
 	struct worker_status ws;
 	double busy_since;
@@ -175,7 +176,14 @@ struct tui {
 const char *tui_grid_mode_name(enum grid_mode m);
 /* The same in a word or two, for a title that has no room for the full name. */
 const char *tui_grid_mode_short(enum grid_mode m);
+/* The mode the grid draws: the chosen one, except that the prediction shows
+ * the input until the first H-step (until then z_H is the reset state, whose
+ * answer is no answer: all wall on a maze, which hides the maze). */
+enum grid_mode tui_grid_mode_shown(const struct tui *t);
 bool tui_label_known(const struct tui *t);
+/* Play speeds, slow to fast: milliseconds per step of speed 0..tui_play_speeds()-1. */
+double tui_play_ms(int speed);
+int tui_play_speeds(void);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
  * legend included); returns the rows it takes, *need_w its width. */

@@ -20,9 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-/* play intervals, slow to fast (ms per step) */
-static const double play_ms[] = {2000, 1200, 700, 400, 200, 100, 50};
-#define PLAY_SPEEDS ((int)(sizeof play_ms / sizeof play_ms[0]))
+#define PLAY_SPEEDS tui_play_speeds()
 
 static int calls_per_segment(const struct tui *t)
 {
@@ -55,6 +53,8 @@ static void sync_worker(struct tui *t)
 	t->busy = ws.busy || ws.loaded_gen != t->gen;
 	if (!t->busy && n > 0 && t->target > n - 1)
 		t->target = n - 1;
+	if (!t->busy)
+		t->to_halt = false;
 	t->pos = n > 0 ? (t->target < n - 1 ? t->target : n - 1) : 0;
 	if (n > 0 && (t->grid_mode == GRID_PROBE) && h->pos[t->pos].probe == NULL)
 		probe_missing = true;
@@ -80,8 +80,9 @@ static void sync_worker(struct tui *t)
 		worker_want_probe(t->worker, t->pos);
 	if (halted && t->playing && t->pos > 0) {
 		t->playing = false;
-		app_message(t, false, "halted at segment %d (%s)", (t->pos - 1) / calls_per_segment(t) + 1,
-		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps");
+		app_message(t, false, "halted at segment %d (%s)%s", (t->pos - 1) / calls_per_segment(t) + 1,
+		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps",
+		            t->teaching ? ": t starts over" : "");
 	}
 }
 
@@ -90,7 +91,7 @@ static void play_tick(struct tui *t, double now)
 	if (!t->playing || now < t->next_tick || t->pos != t->target || t->busy)
 		return;
 	int speed = t->speed;
-	t->next_tick = now + play_ms[speed];
+	t->next_tick = now + tui_play_ms(speed);
 	app_goto(t, t->pos + 1);
 }
 
@@ -156,40 +157,80 @@ static void move_cell(struct tui *t, int dr, int dc)
 	t->dirty |= DIRTY_GRID | DIRTY_INSPECT;
 }
 
+/* Is the run over at the position asked for: all M segments, or halted
+ * there under the chosen rule? */
+static bool at_end(struct tui *t)
+{
+	if (t->target >= app_max_pos(t))
+		return true;
+	worker_lock(t->worker);
+	const struct history *h = worker_history(t->worker);
+	bool end = false;
+	if (h->gen == t->gen && t->target > 0 && t->target < h->n) {
+		t->hist = h;
+		t->hist_n = h->n;
+		end = halted_at(t, t->target);
+		t->hist = NULL;
+	}
+	worker_unlock(t->worker);
+	return end;
+}
+
 static void set_teaching(struct tui *t, bool on)
 {
 	t->teaching = on;
 	t->playing = on;
 	if (on) {
 		t->speed = 1;
-		t->next_tick = monotonic_ms() + play_ms[t->speed];
+		t->next_tick = monotonic_ms() + tui_play_ms(t->speed);
 	}
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+}
+
+/* t: teaching on (from the start when the run is over), or back to playing
+ * when it was paused (Home, b, the end of the run), or off while it plays.
+ * The status line shows the state while it is on. */
+static void toggle_teaching(struct tui *t)
+{
+	if (t->teaching && t->playing) {
+		set_teaching(t, false);
+		app_message(t, false, "teaching: off (t starts it again)");
+		return;
+	}
+	if (at_end(t))
+		app_goto(t, 0);
+	int speed = t->teaching ? t->speed : 1;
+	set_teaching(t, true);
+	t->speed = speed;
+	t->next_tick = monotonic_ms() + tui_play_ms(t->speed);
 }
 
 /* Moving through the run: stepping, playing, going back and forth. */
 static int run_request(struct tui *t, enum request r)
 {
 	int K = calls_per_segment(t), Lc = t->model->cfg.L_cycles;
+	/* Moves count from where the user asked to be, not from the position
+	 * shown: keys typed fast or pasted arrive in one pass of the loop,
+	 * before the worker has caught up, and each must move on from the
+	 * previous one.  While r runs, the target is the end: from the screen. */
+	int at = t->to_halt ? t->pos : t->target;
 	struct hist_cursor hc = {0};
-	if (t->hist_n > 0) {
-		int k = t->pos % K;
-		hc.segment = t->pos / K;
-		hc.h_cycle = k / (Lc + 1);
-		hc.l_step = k % (Lc + 1);
-	}
+	int k = at % K;
+	hc.segment = at / K;
+	hc.h_cycle = k / (Lc + 1);
+	hc.l_step = k % (Lc + 1);
 	switch (r) {
 	case REQ_STEP_L:
 		t->playing = false;
-		app_goto(t, t->pos + (hc.l_step == Lc ? 2 : 1));
+		app_goto(t, at + (hc.l_step == Lc ? 2 : 1));
 		break;
 	case REQ_STEP_H:
 		t->playing = false;
-		app_goto(t, t->pos + (Lc - hc.l_step) + 1);
+		app_goto(t, at + (Lc - hc.l_step) + 1);
 		break;
 	case REQ_STEP_SEGMENT:
 		t->playing = false;
-		app_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (at / K + 1) * K);
 		break;
 	case REQ_RUN:
 		t->playing = false;
@@ -215,21 +256,21 @@ static int run_request(struct tui *t, enum request r)
 	case REQ_SLOWER:
 		t->speed += r == REQ_FASTER ? 1 : -1;
 		t->speed = t->speed < 0 ? 0 : t->speed >= PLAY_SPEEDS ? PLAY_SPEEDS - 1 : t->speed;
-		app_message(t, false, "play speed: %.1f steps per second", 1000.0 / play_ms[t->speed]);
+		app_message(t, false, "play speed: %.1f steps per second", 1000.0 / tui_play_ms(t->speed));
 		break;
 	case REQ_BACK:
 		t->playing = false;
-		app_goto(t, t->pos - 1);
+		app_goto(t, at - 1);
 		break;
 	case REQ_FORWARD:
-		app_goto(t, t->pos + 1);
+		app_goto(t, at + 1);
 		break;
 	case REQ_BACK_SEGMENT:
 		t->playing = false;
-		app_goto(t, t->pos % K ? t->pos - t->pos % K : t->pos - K);
+		app_goto(t, at % K ? at - at % K : at - K);
 		break;
 	case REQ_FORWARD_SEGMENT:
-		app_goto(t, (t->pos / K + 1) * K);
+		app_goto(t, (at / K + 1) * K);
 		break;
 	case REQ_FIRST:
 		t->playing = false;
@@ -249,6 +290,7 @@ static int run_request(struct tui *t, enum request r)
 		worker_cancel(t->worker);
 		if (t->target > t->pos)
 			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
+		t->to_halt = false;
 		if (t->teaching)
 			set_teaching(t, false);
 		t->playing = false;
@@ -316,7 +358,7 @@ static int view_request(struct tui *t, enum request r)
 		t->dirty |= DIRTY_PR;
 		break;
 	case REQ_TEACH:
-		set_teaching(t, !t->teaching);
+		toggle_teaching(t);
 		break;
 	case REQ_HELP:
 		t->help_shown = true;

@@ -194,7 +194,7 @@ static int legend(const struct tui *t, struct legend_item *it)
 {
 	int n = 0;
 	const struct puzzle *pz = &t->puz;
-	enum grid_mode m = t->grid_mode;
+	enum grid_mode m = tui_grid_mode_shown(t);
 	if (m == GRID_CONF) {
 		it[n++] = (struct legend_item){-1, "max softmax p:"};
 		it[n++] = (struct legend_item){SW_CONF0, "<.5"};
@@ -232,6 +232,8 @@ static int legend(const struct tui *t, struct legend_item *it)
 		it[n++] = (struct legend_item){SW_WRONG, "differs from the label"};
 		return n;
 	}
+	if (m != t->grid_mode) /* the prediction, before there is one */
+		it[n++] = (struct legend_item){-1, "the path shows after an H-step"};
 	if (m != GRID_INPUT)
 		it[n++] = (struct legend_item){SW_PATH, "path"};
 	if (m != GRID_INPUT && m != GRID_LABEL && pz->has_label) {
@@ -300,10 +302,13 @@ static void grid_draw(struct view *v, struct tui *t)
 	}
 	char title[200];
 	const char *kind = t->puz.kind == PUZZLE_MAZE ? "Maze" : t->puz.kind == PUZZLE_SUDOKU ? "Sudoku" : "ARC";
-	snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep, tui_grid_mode_name(t->grid_mode));
+	enum grid_mode shown = tui_grid_mode_shown(t);
+	/* the prediction before the first H-step: the input, and say so */
+	const char *name = shown != t->grid_mode ? "input (no answer before the first H-step)" : tui_grid_mode_name(shown);
+	snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep, name);
 	if (text_width(title) > getmaxx(w)) /* e.g. an 11x11 maze: the mode's short name */
 		snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep,
-		         tui_grid_mode_short(t->grid_mode));
+		         shown != t->grid_mode ? "input" : tui_grid_mode_short(shown));
 	draw_title(w, t, 0, title);
 	if (!grid_cells(t, cells, &why)) {
 		draw_text(w, 2, 1, v->w - 2, UI_DIM, why);

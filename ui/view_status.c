@@ -77,6 +77,19 @@ static void status_draw(struct view *v, struct tui *t)
 			pinned += width[i];
 	}
 	int x = 1, room = v->w - 1 - pinned;
+	if (t->teaching && t->focus == FOCUS_MAIN) {
+		/* teaching mode says it is on, how fast, and how to stop it */
+		char teach[96];
+		double sps = 1000.0 / tui_play_ms(t->speed);
+		if (t->playing)
+			snprintf(teach, sizeof teach, "teaching: on, %.*f step%s/s: t or Esc stops", sps < 1 ? 1 : 0, sps,
+			         sps == 1 ? "" : "s");
+		else
+			snprintf(teach, sizeof teach, "teaching: paused: t plays on, Esc stops");
+		draw_text(w, 0, x, room, UI_KEY, teach);
+		x += text_width(teach) + 2;
+		room -= text_width(teach) + 2;
+	}
 	bool full = false;
 	for (int i = 0; i < n; i++) {
 		bool pin = h[i].req == REQ_HELP || h[i].req == REQ_QUIT;
