@@ -244,6 +244,12 @@ check "t after 0 (Home): teaching plays on" $?
 keys t
 wait_for 'teaching: off \(t starts it again\)' 5
 check "t while teaching plays: off, and said" $?
+# Home as tmux sends it (ESC [ 1 ~) is Home, not Esc and three keys
+keys s s
+wait_for 'segment 3/8' 10
+keys Home
+wait_for 'segment 1/8 . H 1/2 . L 1/2 . step 0/48' 5
+check "Home (as tmux sends it) goes back to the start" $?
 keys t + + + + + +
 wait_for 'halted at segment 8 .*t starts over' 30
 check "teaching autoplay to the end says t starts over" $?

@@ -102,6 +102,13 @@ int term_start(bool want_color, char **cause)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	/* Home and End as tmux, screen and rxvt send them (xterm's terminfo
+	 * knows only \e[H and \e[F): unknown, they arrive as Esc, '[', '1', '~'
+	 * and Esc cancels whatever runs */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[8~", KEY_END);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
