@@ -258,6 +258,30 @@ wait_for 'teaching: on, 20 steps/s' 5 && wait_for 'segment 1/8' 5
 check "t after the autoplay ended: teaching from the start" $?
 keys q
 
+# ---- 16 segments (the official hrm_v1's M): labels that never run
+# together, and a title that says which bars are shown ----
+sed 's/halt_max_steps: 8/halt_max_steps: 16/' "$srcdir/models/hrm_maze_small.yaml" >"$tmp/m16.yaml"
+"$HRMSCOPE" init --arch "$tmp/m16.yaml" --vocab 6 --seq-len 121 --seed 3 -o "$tmp/m16" >/dev/null ||
+	{ echo "cannot make the 16-segment model"; exit 99; }
+# every number on a segment axis: increasing and at most 16 (run together,
+# "10111213" would not be)
+axis_ok() {
+	screen | grep -E '^.*segment( +[0-9]+)+ *$' | sed 's/.*segment//' | awk '
+		{ prev = 0; for (i = 1; i <= NF; i++) { if ($i > 16 || $i <= prev) bad = 1; prev = $i }; n++ }
+		END { exit !(n >= 2 && !bad) }'
+}
+for size in "100 30" "80 24"; do
+	start $size "'$HRMSCOPE' tui --model '$tmp/m16' --puzzle $MAZE"
+	wait_for 'segment 1/16' 10
+	keys r
+	wait_for 'segment 16/16 . done' 30
+	axis_ok
+	check "M 16 at ${size% *}x${size#* }: the segment labels stay apart" $?
+	wait_for 'L residual dz_L.*bars [0-9]+-64/64' 5
+	check "M 16 at ${size% *}x${size#* }: the L chart title says which of the 64 bars are shown" $?
+	keys q
+done
+
 # ---- monochrome ----
 start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10

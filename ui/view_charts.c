@@ -76,14 +76,16 @@ static void fmt_value(char *buf, size_t len, double v)
 }
 
 /* The title: what the chart shows, the fixed-point and critical marks, the
- * metric, the scale, the bar count and the current value.  When it does not
+ * metric, the scale, the bar count (or which bars are shown when not all fit:
+ * bars first..last of n, from 0) and the current value.  When it does not
  * fit, the bar count goes first, then the metric and the scale: the marks and
  * the current value stay. */
-static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, double now_value, bool has_now,
-                        const struct fp_track *f)
+static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, int first, int last, double now_value,
+                        bool has_now, const struct fp_track *f)
 {
 	static const char *metric_titles[METRICS] = {"abs L2 ||dz||", "relative ||dz||/||z||", "per-token RMS"};
-	char title[256], now[32] = "", marks[96] = "";
+	static const char *metric_short[METRICS] = {"abs", "rel", "RMS"};
+	char title[256], now[32] = "", marks[96] = "", count[48], brief[48] = "";
 	if (has_now)
 		fmt_value(now, sizeof now, now_value);
 	int entered = fp_track_entered(f), crit_seg = kind == HIST_H ? f->crit_seg : -1;
@@ -93,13 +95,31 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, do
 		ml += (size_t)snprintf(marks, sizeof marks, " %s fixed %d", t->g->fixed, entered + 1);
 	if (crit_seg >= 0 && ml < sizeof marks)
 		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f->crit_h + 1);
-	const char *name = kind == HIST_L ? "L residual dz_L" : "H update dz_H", *scale = t->log_scale ? "log" : "linear";
-	const char *nowsep = has_now ? "  now " : "";
-	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%d bars%s%s", name, marks, t->g->sep, metric_titles[t->metric],
-	         t->g->sep, scale, t->g->sep, n, nowsep, now);
+	const char *name = kind == HIST_L ? "L residual dz_L" : "H update dz_H", *scale = t->log_scale ? "log" : "lin";
+	const char *nowsep = has_now ? "  now " : "", *sep = t->g->sep;
+	bool hidden = first > 0 || last < n - 1;
+	if (hidden) {
+		snprintf(count, sizeof count, "bars %d-%d of %d", first + 1, last + 1, n);
+		snprintf(brief, sizeof brief, "%sbars %d-%d/%d", sep, first + 1, last + 1, n);
+	} else {
+		snprintf(count, sizeof count, "%d bars", n);
+	}
+	/* the longest that fits: everything; without the count of bars (unless
+	 * some are hidden); the metric in a word; then, when bars are hidden,
+	 * saying so before the metric and the scale */
+	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s%s%s", name, marks, sep, metric_titles[t->metric], sep,
+	         t->log_scale ? "log" : "linear", sep, count, nowsep, now);
 	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s", name, marks, t->g->sep, metric_titles[t->metric],
-		         t->g->sep, scale, nowsep, now);
+		snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s%s", name, marks, sep, metric_titles[t->metric], sep,
+		         t->log_scale ? "log" : "linear", brief, nowsep, now);
+	if (text_width(title) > getmaxx(w))
+		snprintf(title, sizeof title, "%s%s%s%s %s%s%s%s", name, marks, sep, metric_short[t->metric], scale, brief,
+		         nowsep, now);
+	if (text_width(title) > getmaxx(w) && hidden)
+		snprintf(title, sizeof title, "%s%s%s%s%s", name, marks, brief, has_now ? " now " : "", now);
+	if (text_width(title) > getmaxx(w))
+		snprintf(title, sizeof title, "%s%s%s%s %s%s%s", name, marks, sep, metric_short[t->metric], scale, nowsep,
+		         now);
 	if (text_width(title) > getmaxx(w))
 		snprintf(title, sizeof title, "%s%s%s%s", name, marks, nowsep, now);
 	draw_title(w, t, 0, title);
@@ -215,10 +235,20 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 			cur = i;
 	struct fp_track f;
 	tui_fixed_point(t, &f, NULL);
-	chart_title(w, t, kind, n, cur >= 0 ? bars[cur].value : 0.0, cur >= 0, &f);
 	for (int x = 0; x < 512; x++)
 		t->chart_pos[which][x] = -1;
 	int rows = v->h - 2, pw = v->w - YLAB;
+	struct column cols[512];
+	bool seps = true;
+	int nc = n > 0 && rows >= 1 && pw >= 4 ? chart_columns(bars, n, cur, kind == HIST_L, pw, cols, &seps) : 0;
+	int first = 0, last = n - 1;
+	for (int i = 0, seen = 0; i < nc; i++)
+		if (cols[i].kind == COL_BAR) {
+			if (!seen++)
+				first = cols[i].bar;
+			last = cols[i].bar;
+		}
+	chart_title(w, t, kind, n, first, last, cur >= 0 ? bars[cur].value : 0.0, cur >= 0, &f);
 	if (rows < 1 || pw < 4)
 		return;
 	if (n == 0) {
@@ -226,11 +256,9 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		          kind == HIST_L ? "no L-step yet: press l, h, s or r" : "no H-step yet: press h, s or r");
 		return;
 	}
-	struct column cols[512];
-	bool seps;
-	int nc = chart_columns(bars, n, cur, kind == HIST_L, pw, cols, &seps);
 	double lo, hi;
 	chart_scale(w, t, bars, cols, nc, rows, &lo, &hi);
+	int label_x = 0; /* where the next segment number may start: never two run together */
 	for (int i = 0; i < nc; i++) {
 		int x = YLAB + i;
 		if (cols[i].kind == COL_SEG) {
@@ -244,12 +272,15 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		chart_bar(w, t, kind, b, cols[i].bar == cur, x, rows, lo, hi);
 		if (x < 512)
 			t->chart_pos[which][x] = b->pos;
-		/* segment numbers under the first bar of each segment */
-		if (i == 0 || (cols[i - 1].kind == COL_SEG) ||
-		    (cols[i].bar > 0 && bars[cols[i].bar - 1].segment != b->segment && !seps)) {
+		/* segment numbers under the first bar of each segment, those that
+		 * have room after the one before (every k-th when segments are narrow) */
+		if ((i == 0 || (cols[i - 1].kind == COL_SEG) ||
+		     (cols[i].bar > 0 && bars[cols[i].bar - 1].segment != b->segment && !seps)) &&
+		    x >= label_x) {
 			char sn[16];
-			snprintf(sn, sizeof sn, "%d", b->segment + 1);
+			int len = snprintf(sn, sizeof sn, "%d", b->segment + 1);
 			draw_text(w, rows + 1, x, v->w - x, UI_DIM, sn);
+			label_x = x + len + 1;
 		}
 	}
 	draw_text(w, rows + 1, 0, YLAB - 1, UI_DIM, "segment");
