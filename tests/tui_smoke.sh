@@ -299,6 +299,18 @@ start 100 40 "'$HRMSCOPE'"
 if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/models/maze/all_config.yaml" ]; then
 	wait_for 'segment 1/' 15
 	check "no arguments: the embedded model on a bundled maze" $?
+	# adaptive halting: the header names the segment that halted, and r
+	# there says so instead of running on
+	keys a r
+	wait_for 'segment [1-7]/8 . halted \(adaptive\)' 15
+	check "a r: the header says which segment halted (adaptive)" $?
+	seg=$(screen | sed -n 's/.*segment \([1-7]\)\/8 . halted.*/\1/p' | head -1)
+	keys r
+	wait_for 'the run halted here \(adaptive\)' 5 && wait_for "segment $seg/8 . halted" 2
+	check "r after an adaptive halt: stays, and says so" $?
+	keys ' '
+	wait_for "halted at segment $seg " 5
+	check "space after an adaptive halt names the same segment" $?
 	keys q
 else
 	wait_for 'embedded maze model .* is not there yet' 5

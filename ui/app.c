@@ -49,6 +49,16 @@ void app_run(struct tui *t)
 		app_message(t, false, "all %d segments ran (R restarts)", t->model->cfg.halt_max_steps);
 		return;
 	}
+	if (t->adaptive && from > 0 && from == t->pos) {
+		worker_lock(t->worker);
+		const struct history *h = worker_history(t->worker);
+		bool halted = h->gen == t->gen && history_halted_at(h, h->n, from, true);
+		worker_unlock(t->worker);
+		if (halted) {
+			app_message(t, false, "the run halted here (adaptive): R restarts, a switches to max-steps");
+			return;
+		}
+	}
 	int found = worker_run_until_halt(t->worker, from, t->adaptive);
 	if (found >= 0) {
 		app_goto(t, found);

@@ -67,6 +67,18 @@ void history_append(struct history *h, const struct hist_pos *src)
 	p->pool_zL = dup_floats(src->pool_zL, (size_t)h->d);
 }
 
+bool history_halted_at(const struct history *h, int n, int p, bool adaptive)
+{
+	if (h == NULL)
+		return false;
+	if (p >= history_max_pos(h))
+		return true;
+	if (p >= n)
+		return false;
+	const struct hist_pos *hp = &h->pos[p];
+	return hp->seg_end && (adaptive ? hp->halt_adaptive : hp->halt_max);
+}
+
 int history_max_pos(const struct history *h)
 {
 	return h->M * h->K;

@@ -56,6 +56,9 @@ void history_free(struct history *h);
 void history_append(struct history *h, const struct hist_pos *src);
 /* The last position reachable: M segments. */
 int history_max_pos(const struct history *h);
+/* Has the run halted at position p (of the n computed) under the rule:
+ * adaptive (q_halt > q_continue) or max-steps?  The last position always. */
+bool history_halted_at(const struct history *h, int n, int p, bool adaptive);
 
 /* Where a position sits: the next step to run from it (0-based segment,
  * H cycle, L step; l == Lc means the H-step is next). */

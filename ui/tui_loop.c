@@ -33,10 +33,7 @@ static bool halted_at(const struct tui *t, int p)
 {
 	if (p >= app_max_pos(t))
 		return true;
-	if (t->hist == NULL || p >= t->hist_n)
-		return false;
-	const struct hist_pos *hp = &t->hist->pos[p];
-	return hp->seg_end && (t->adaptive ? hp->halt_adaptive : hp->halt_max);
+	return t->hist != NULL && history_halted_at(t->hist, t->hist_n, p, t->adaptive);
 }
 
 /* Copies the worker's news into t (positions computed, busy) and marks

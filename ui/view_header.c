@@ -60,6 +60,10 @@ static void header_draw(struct view *v, struct tui *t)
 		if (hc.done)
 			snprintf(cur, sizeof cur, " segment %d/%d%sdone (max steps)", c->halt_max_steps,
 			         c->halt_max_steps, sep);
+		else if (t->adaptive && t->pos > 0 && history_halted_at(t->hist, t->hist_n, t->pos, true))
+			/* the segment that just ended, not the one the cursor would run next */
+			snprintf(cur, sizeof cur, " segment %d/%d%shalted (adaptive)", hc.segment,
+			         c->halt_max_steps, sep);
 		else if (hc.l_step < c->L_cycles)
 			snprintf(cur, sizeof cur, " segment %d/%d%sH %d/%d%sL %d/%d", hc.segment + 1, c->halt_max_steps,
 			         sep, hc.h_cycle + 1, c->H_cycles, sep, hc.l_step + 1, c->L_cycles);
