@@ -305,6 +305,27 @@ START_TEST(test_run_default_split)
 }
 END_TEST
 
+/* One rule for the commands and the TUI: a maze smaller than the model's
+ * canvas is walled into it, as training and gen --canvas do (the 11x11
+ * embedded model on a 7x7 maze), and still solved; a larger one is refused. */
+START_TEST(test_run_walls_smaller_maze)
+{
+	const char *shipped = FIXTURES_DIR "/../../models/maze", *maze7 = FIXTURES_DIR "/../../puzzles/examples/maze-7.txt";
+	struct test_output r = test_hrmscope("run --model '%s' --puzzle '%s'", shipped, maze7);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "(maze 11x11, a 7x7 maze walled in, 121 cells") != NULL, "%s", r.out);
+	/* the first input row is the 11-wide canvas: 7 cells of maze, then wall */
+	ck_assert_msg(strstr(r.out, "\n###########   ") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "exact: yes") != NULL || strstr(r.out, "  yes    yes") != NULL, "%s", r.out);
+	test_output_free(&r);
+	r = test_hrmscope("run --model '%s' --puzzle '%s'", MODEL, maze7);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_msg(strstr(r.err, "the puzzle has 49 cells but the model tiny_maze was made for seq_len 25"), "%s",
+		      r.err);
+	test_output_free(&r);
+}
+END_TEST
+
 /* ---- trace --puzzle ---- */
 
 START_TEST(test_trace_puzzle)
@@ -962,6 +983,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(t, test_run_past_max_steps);
 	tcase_add_test(t, test_run_dataset);
 	tcase_add_test(t, test_run_default_split);
+	tcase_add_test(t, test_run_walls_smaller_maze);
 	tcase_add_test(t, test_trace_puzzle);
 	suite_add_tcase(s, t);
 	t = tcase_create("eval");

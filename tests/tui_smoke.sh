@@ -282,6 +282,12 @@ for size in "100 30" "80 24"; do
 	keys q
 done
 
+# ---- a smaller maze is walled into the model's canvas (as run does) ----
+start 100 40 "'$HRMSCOPE' tui --model '$tmp/model' --puzzle puzzles/examples/maze-7.txt"
+wait_for "note: a 7x7 maze, walled into the model's 11x11 canvas" 10 && wait_for '^Maze 11x11' 2
+check "a 7x7 maze on an 11x11 model: walled into its canvas, and said" $?
+keys q
+
 # ---- monochrome ----
 start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10

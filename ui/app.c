@@ -108,7 +108,7 @@ void app_restart(struct tui *t)
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 }
 
-int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *why, size_t len)
+static int show_fitted(struct tui *t, const struct puzzle *p, int32_t pid, int walled, char *why, size_t len)
 {
 	char warn[256], *cause = NULL;
 	if (app_check_fit(t->model, p, &pid, warn, sizeof warn, &cause) != 0) {
@@ -125,9 +125,23 @@ int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *wh
 	if (t->focus == FOCUS_EDIT)
 		t->focus = FOCUS_MAIN;
 	app_restart(t);
-	if (warn[0])
+	if (walled)
+		app_message(t, false, "note: a %dx%d maze, walled into the model's %dx%d canvas", walled, walled, p->side,
+		            p->side);
+	else if (warn[0])
 		app_message(t, false, "note: %s", warn);
 	return 0;
+}
+
+int app_show_puzzle(struct tui *t, const struct puzzle *given, int32_t pid, char *why, size_t len)
+{
+	/* a smaller maze is walled into the model's canvas, as the commands do */
+	struct puzzle *p = xmalloc(sizeof *p);
+	*p = *given;
+	int walled = model_fit_wall_maze(t->model, p);
+	int rc = show_fitted(t, p, pid, walled, why, len);
+	free(p);
+	return rc;
 }
 
 /* A puzzle of a source: no guess noise (kept if it cannot be shown). */

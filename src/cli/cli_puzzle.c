@@ -238,3 +238,10 @@ int cli_parse_shard(const char *s, long *i, long *n)
 	*n = b;
 	return 0;
 }
+
+int cli_puzzle_fit(const struct hrm_model *m, struct cli_puzzle *cp, char **cause)
+{
+	cp->walled_from = model_fit_wall_maze(m, &cp->p);
+	struct fit_query q = {.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid};
+	return model_fit(m, &q, FIT_EXACT, NULL, NULL, 0, cause);
+}

@@ -25,6 +25,7 @@ struct cli_puzzle {
 	int32_t ignore_label;  /* official builders: 0 */
 	bool label_solved;     /* a puzzle file without its answer: label by the exact solver */
 	char where[160];       /* "FILE" or "DIR/SPLIT example I", for messages */
+	int walled_from;       /* a smaller maze walled into the model's canvas: its side, else 0 */
 };
 
 /* FILE (the first puzzle of it), FILE:INDEX (0-based: a CSV row, a line of
@@ -41,7 +42,11 @@ struct dataset_split;
 int cli_puzzle_from_dataset(const struct dataset_split *s, const char *dir, int64_t index, struct cli_puzzle *out,
 			    char **cause);
 
-/* (Can a model take it: model_fit, io/model_fit.h.  Scoring an answer
+/* Can model m take the puzzle (io/model_fit.h, FIT_EXACT), after walling a
+ * smaller maze into the model's canvas (cp->walled_from says so)? */
+int cli_puzzle_fit(const struct hrm_model *m, struct cli_puzzle *cp, char **cause);
+
+/* (Can a model take it, the one rule: model_fit, io/model_fit.h.  Scoring an answer
  * against its label: hrm_score_row, model/metrics.h.) */
 /* Cells where a and b differ. */
 int cli_changed(const int32_t *a, const int32_t *b, int S);

@@ -180,7 +180,8 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 	char what[4200];
 	snprintf(what, sizeof what, "%s/%s", data, split_name);
 	int S = (int)split.meta.seq_len;
-	if (model_fit(m, &(struct fit_query){.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S, .pid = 0}, FIT_EXACT, NULL, NULL, 0, cause) != 0) {
+	struct fit_query q = {.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S};
+	if (model_fit(m, &q, FIT_EXACT, NULL, NULL, 0, cause) != 0) {
 		dataset_split_free(&split);
 		return -1;
 	}

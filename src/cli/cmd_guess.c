@@ -173,7 +173,7 @@ static int guess_main(const struct guess_args *a)
 		M = a->o.M > 0 ? a->o.M : m.cfg.halt_max_steps;
 		printf("model %d: %s (d %d, halt_max_steps %d)\n", i + 1, m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
 		fflush(stdout);
-		if (model_fit(&m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0 ||
+		if (cli_puzzle_fit(&m, cp, &cause) != 0 ||
 		    guess_run(&m, i, &gp, &a->o, &r, &cause) != 0)
 			rc = cli_fail(cause);
 		hrm_model_free(&m);

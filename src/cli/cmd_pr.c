@@ -260,7 +260,8 @@ int cmd_pr(int argc, char **argv)
 	double pr[2][2];
 	bool gram[2];
 	long samples[2];
-	if (model_fit(&m, &(struct fit_query){.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S, .pid = 0}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
+	struct fit_query q = {.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S};
+	if (model_fit(&m, &q, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		if (j.n < a.n)

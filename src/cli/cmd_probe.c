@@ -163,7 +163,7 @@ static int sources_open(struct sources *s, const struct probe_args *a, const str
 		else if (i > 0 && cp->p.kind != s->kind)
 			rc = set_cause(cause, "%s: a %s among %ss; give puzzles of one kind", cp->where,
 				       puzzle_ops_for(cp->p.kind)->name, puzzle_ops_for(s->kind)->name);
-		else if (model_fit(m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, cause) != 0)
+		else if (cli_puzzle_fit(m, cp, cause) != 0)
 			rc = -1;
 		else if (!cp->p.has_label)
 			rc = set_cause(cause, "%s: no solution (the solver found none), nothing to make variants from",

@@ -298,14 +298,17 @@ int cmd_run(int argc, char **argv)
 		free(cp);
 		return EXIT_RUNTIME;
 	}
-	if (model_fit(&m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
+	if (cli_puzzle_fit(&m, cp, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		const char *kind = cp->known_kind ? puzzle_ops_for(cp->p.kind)->name : "tokens";
 		int M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
 		printf("model: %s (d %d, halt_max_steps %d)\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
-		printf("puzzle: %s (%s %dx%d, %d cells, puzzle id %d, %s)\n", cp->where, kind, cp->p.side,
-		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), cp->p.seq_len, cp->pid,
+		char walled[64] = "";
+		if (cp->walled_from)
+			snprintf(walled, sizeof walled, ", a %dx%d maze walled in", cp->walled_from, cp->walled_from);
+		printf("puzzle: %s (%s %dx%d%s, %d cells, puzzle id %d, %s)\n", cp->where, kind, cp->p.side,
+		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), walled, cp->p.seq_len, cp->pid,
 		       cp->p.has_label ? cp->label_solved ? "label from the solver" : "label known" : "no label");
 		fflush(stdout);
 		rc = run_puzzle(&m, cp, M, adaptive, grid, co.fp_tol);

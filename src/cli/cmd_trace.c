@@ -271,7 +271,7 @@ static int trace_open(struct trace_args *a, struct cli_puzzle **cpp, struct hrm_
 		free(cp);
 		return EXIT_RUNTIME;
 	}
-	if (cp && model_fit(m, &(struct fit_query){.what = cp->where, .vocab = cp->vocab, .seq_len = cp->p.seq_len, .pid = cp->pid}, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
+	if (cp && cli_puzzle_fit(m, cp, &cause) != 0) {
 		free(cp);
 		hrm_model_free(m);
 		return cli_fail(cause);

@@ -2,6 +2,7 @@
  * the puzzle identifier (model_fit.h says why there are two policies). */
 #include "io/model_fit.h"
 #include "core/util.h"
+#include "puzzles/maze.h"
 #include "puzzles/puzzle.h"
 
 #include <stdio.h>
@@ -14,6 +15,16 @@ const char *model_fit_kind_name(int vocab)
 	case ARC_VOCAB: return "ARC";
 	default: return NULL;
 	}
+}
+
+int model_fit_wall_maze(const struct hrm_model *m, struct puzzle *p)
+{
+	const struct hrm_config *c = &m->cfg;
+	int canvas = puzzle_side_of(c->seq_len), side = p->side;
+	if (p->kind != PUZZLE_MAZE || c->vocab_size != MAZE_VOCAB || canvas <= side || canvas > PUZZLE_MAX_SIDE)
+		return 0;
+	maze_wall_into(p, canvas, p);
+	return side;
 }
 
 static int fit_exact(const struct hrm_model *m, const struct fit_query *q, char **cause)

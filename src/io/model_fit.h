@@ -13,6 +13,7 @@
 #define HRM_IO_MODEL_FIT_H
 
 #include "model/hrm.h"
+#include "puzzles/puzzle.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,12 @@ struct fit_query {
 	const int32_t *tokens; /* FIT_RUNNABLE: its input tokens [seq_len] */
 	int32_t pid;           /* its puzzle identifier */
 };
+
+/* A maze smaller than a maze model's square canvas, walled into it as
+ * training and `gen --canvas` do, so that the model sees what it was made
+ * for (the commands and the TUI alike).  Returns the maze's own side if it
+ * was walled in, else 0. */
+int model_fit_wall_maze(const struct hrm_model *m, struct puzzle *p);
 
 /* The name of a vocabulary's puzzle kind ("maze", "sudoku", "ARC") or NULL. */
 const char *model_fit_kind_name(int vocab);
