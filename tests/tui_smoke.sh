@@ -279,6 +279,8 @@ for size in "100 30" "80 24"; do
 	check "M 16 at ${size% *}x${size#* }: the segment labels stay apart" $?
 	wait_for 'L residual dz_L.*bars [0-9]+-64/64' 5
 	check "M 16 at ${size% *}x${size#* }: the L chart title says which of the 64 bars are shown" $?
+	wait_for 'no fixed point in 16 segments' 5
+	check "M 16 at ${size% *}x${size#* }: after the last segment, no fixed point is not 'yet'" $?
 	keys q
 done
 

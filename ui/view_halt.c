@@ -36,6 +36,8 @@ static void fp_summary(WINDOW *w, int y, int width, const struct tui *t, const s
 	enum fp_verdict v = fp_track_verdict(f);
 	if (e >= 0)
 		snprintf(a, sizeof a, "%s fixed point from seg %d (%s)", t->g->fixed, e + 1, fp_verdict_name(v));
+	else if (t->hist != NULL && t->hist_n > 0 && t->hist_n - 1 >= history_max_pos(t->hist))
+		snprintf(a, sizeof a, "%s no fixed point in %d segments", t->g->fixed, t->hist->M);
 	else
 		snprintf(a, sizeof a, "%s no fixed point yet", t->g->fixed);
 	if (f->crit_seg >= 0 && f->crit_h >= 0)
