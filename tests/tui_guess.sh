@@ -86,4 +86,20 @@ keys q
 wait_for '^EXIT 0' 5
 check "q quits with status 0" $?
 
+# ---- Esc while the guesses still compute (the 27M architecture, where
+# they take seconds): the job is cancelled and the status line says so ----
+"$HRMSCOPE" init --arch "$srcdir/models/hrm_v1.yaml" --vocab 6 --seq-len 121 --seed 1 -o "$tmp/big" >/dev/null ||
+	{ echo "cannot make the 27M model"; exit 99; }
+$T kill-session -t s 2>/dev/null
+$T new-session -d -s s -x 110 -y 40 "cd '$srcdir' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$tmp/big' --puzzle puzzles/examples/maze-11.txt; echo EXIT \$?; sleep 60"
+wait_for 'segment 1/16' 20
+keys G
+wait_for 'Guesses . K = 8' 10
+keys Escape
+wait_for 'guesses cancelled \(G starts them again\)' 5
+check "Esc while the guesses compute cancels them, and says so" $?
+keys q
+wait_for 'EXIT 0' 20
+check "q right after: the TUI exits at once" $?
+
 exit $fail

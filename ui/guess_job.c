@@ -208,9 +208,20 @@ int guess_request(struct tui *t, enum request r)
 		return RES_NONE;
 	int n = gv->have ? gv->res.n : 0;
 	switch (r) {
-	case REQ_GUESS_CLOSE:
+	case REQ_GUESS_CLOSE: {
+		/* leaving cancels a computation still running: on a large model it
+		 * would slow every step of the debugger with nothing on screen to
+		 * say why (guess_poll joins the thread once it has stopped) */
+		pthread_mutex_lock(&gv->mu);
+		bool running = gv->running;
+		pthread_mutex_unlock(&gv->mu);
+		if (running) {
+			atomic_store(&gv->cancel, 1);
+			app_message(t, false, "guesses cancelled (G starts them again)");
+		}
 		close_view(t);
 		break;
+	}
 	case REQ_GUESS_DOWN:
 	case REQ_GUESS_UP:
 		gv->sel += r == REQ_GUESS_DOWN ? 1 : -1;
