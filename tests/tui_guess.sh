@@ -81,6 +81,14 @@ $T resize-window -t s -x 110 -y 40
 keys Escape
 wait_for 'L residual' 5
 check "Esc: back to the debugger" $?
+# o: from the run stepped into, back to the original puzzle where its run
+# was (the whole run, r'd before G: step 24 of 24)
+keys G
+wait_for 'vote: majority' 5
+keys o
+wait_for 'back to .* at step 24: G shows the guesses again' 5 && wait_for 'segment 4/4 . done' 10 &&
+	! screen | sed -n 1p | grep -q '\[guess'
+check "o: back to the original puzzle, where its run was" $?
 
 keys q
 wait_for '^EXIT 0' 5

@@ -141,6 +141,34 @@ static void close_view(struct tui *t)
 }
 
 /* Loads the selected run into the debugger, in its own frame. */
+/* o: the puzzle and position the debugger showed before the first Enter,
+ * recomputed (the engine is deterministic, so it is the same run). */
+static void step_back(struct tui *t)
+{
+	struct guess_view *gv = t->gv;
+	if (!gv->stepped) {
+		app_message(t, false, "the original puzzle is on screen (Enter steps into a run)");
+		return;
+	}
+	char why[512];
+	double sigma = t->noise_sigma;
+	uint64_t seed = t->noise_seed;
+	t->noise_sigma = gv->back_sigma;
+	t->noise_seed = gv->back_seed;
+	t->focus = FOCUS_MAIN;
+	if (app_show_puzzle(t, &gv->back, gv->back_pid, why, sizeof why) != 0) {
+		t->noise_sigma = sigma;
+		t->noise_seed = seed;
+		t->focus = FOCUS_GUESS;
+		app_message(t, true, "%s", why);
+		return;
+	}
+	gv->stepped = false;
+	app_goto(t, gv->back_target);
+	app_message(t, false, "back to %s at step %d: G shows the guesses again", gv->back.name, gv->back_target);
+	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
+}
+
 static void step_into(struct tui *t)
 {
 	struct guess_view *gv = t->gv;
@@ -160,6 +188,13 @@ static void step_into(struct tui *t)
 	snprintf(v->name, sizeof v->name, "%.60s [guess %d: %.40s]", gv->orig.name, gv->sel + 1, o->pt.desc);
 	double sigma = t->noise_sigma;
 	uint64_t seed = t->noise_seed;
+	if (!gv->stepped) { /* the session to come back to (o) */
+		gv->back = t->puz;
+		gv->back_pid = t->pid;
+		gv->back_target = t->target;
+		gv->back_sigma = sigma;
+		gv->back_seed = seed;
+	}
 	t->noise_sigma = o->pt.sigma;
 	t->noise_seed = o->pt.noise_seed;
 	t->focus = FOCUS_MAIN;
@@ -231,6 +266,9 @@ int guess_request(struct tui *t, enum request r)
 		break;
 	case REQ_GUESS_ENTER:
 		step_into(t);
+		break;
+	case REQ_GUESS_ORIGINAL:
+		step_back(t);
 		break;
 	case REQ_GUESS_PERTURB: {
 		enum perturb_kind k = gv->kind;

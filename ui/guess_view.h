@@ -34,6 +34,13 @@ struct guess_view {
 	int sel;
 	bool stepped; /* the debugger shows one of the runs, this input: */
 	int32_t stepped_input[PUZZLE_MAX_CELLS];
+	/* the session before the first Enter, for o: the puzzle on screen, its
+	 * identifier, the position asked for and the noise of its run */
+	struct puzzle back;
+	int32_t back_pid;
+	int back_target;
+	double back_sigma;
+	uint64_t back_seed;
 };
 
 #endif
