@@ -120,8 +120,11 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, in
 	if (text_width(title) > getmaxx(w))
 		snprintf(title, sizeof title, "%s%s%s%s %s%s%s", name, marks, sep, metric_short[t->metric], scale, nowsep,
 		         now);
+	/* then without the value: a cut value, or c and L showing no change, is worse */
 	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s", name, marks, nowsep, now);
+		snprintf(title, sizeof title, "%s%s%s%s %s", name, marks, sep, metric_short[t->metric], scale);
+	if (text_width(title) > getmaxx(w))
+		snprintf(title, sizeof title, "%s%s", name, marks);
 	draw_title(w, t, 0, title);
 }
 

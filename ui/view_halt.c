@@ -46,6 +46,20 @@ static void fp_summary(WINDOW *w, int y, int width, const struct tui *t, const s
 		snprintf(b, sizeof b, "%s critical: seg %d", t->g->crit, f->crit_seg + 1);
 	else
 		snprintf(b, sizeof b, "%s critical: %s", t->g->crit, f->last_exact < 0 ? "-" : "not yet");
+	/* both halves whole: shorter words where the panel is narrow */
+	if (text_width(a) + 2 + text_width(b) > width) {
+		bool over = t->hist != NULL && t->hist_n > 0 && t->hist_n - 1 >= history_max_pos(t->hist);
+		if (e >= 0)
+			snprintf(a, sizeof a, "%s fixed from %d (%s)", t->g->fixed, e + 1, fp_verdict_name(v));
+		else
+			snprintf(a, sizeof a, "%s no fixed point%s", t->g->fixed, over ? "" : " yet");
+		if (f->crit_seg >= 0 && f->crit_h >= 0)
+			snprintf(b, sizeof b, "%s crit %d.H%d", t->g->crit, f->crit_seg + 1, f->crit_h + 1);
+		else if (f->crit_seg >= 0)
+			snprintf(b, sizeof b, "%s crit %d", t->g->crit, f->crit_seg + 1);
+		else
+			snprintf(b, sizeof b, "%s crit %s", t->g->crit, f->last_exact < 0 ? "-" : "not yet");
+	}
 	enum ui_role r = e < 0 ? UI_DIM : v == FP_RIGHT ? UI_GOOD : v == FP_WRONG ? UI_BAD : UI_WARN;
 	draw_text(w, y, 0, width, r, a);
 	int x = text_width(a) + 2;

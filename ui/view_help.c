@@ -95,11 +95,17 @@ void help_draw(struct tui *t)
 		attrset(ui_attr(lines[i].role));
 		mvaddnstr(2 + row, col * (colw + 1) + lines[i].indent, lines[i].text, colw - lines[i].indent);
 	}
-	attrset(ui_attr(UI_DIM));
-	mvaddnstr(
-	    LINES - 1, 0,
+	/* the grid modes, in the longest form that fits: never cut */
+	static const char *const modes[] = {
 	    " Grid modes (m): input, prediction from z_H, probe lm_head(H_level(z_H, z_L)), decoded z_L, label, diff,"
 	    " confidence, changed.",
-	    COLS);
+	    " Grid modes (m): input, prediction, probe, decoded z_L, label, diff, confidence, changed.",
+	    " m: input, prediction, probe, z_L, label, diff, confidence, changed",
+	};
+	size_t m = 0;
+	while (m + 1 < sizeof modes / sizeof modes[0] && text_width(modes[m]) > COLS)
+		m++;
+	attrset(ui_attr(UI_DIM));
+	mvaddnstr(LINES - 1, 0, modes[m], COLS);
 	wnoutrefresh(stdscr);
 }
