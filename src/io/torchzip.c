@@ -453,7 +453,8 @@ static int check_tensors(struct loader *l, const struct pk_named *v, size_t n)
 			return set_cause(l->cause, "%s: tensor '%s' expands its %lld-element storage to %zu elements",
 			                 l->name, v[i].name, (long long)s->u.storage.numel, numel);
 		if (e != NULL && e->check != NULL &&
-		    e->check(e->user, v[i].name, s->u.storage.dtype, o->u.tensor.ndim, o->u.tensor.size, l->cause))
+		    e->check(e->user, v[i].name, s->u.storage.dtype, o->u.tensor.ndim, o->u.tensor.size, (int64_t)numel,
+		             l->cause))
 			return prefix_cause(l->cause, "%s", l->name);
 	}
 	return 0;

@@ -42,13 +42,14 @@ int tz_load(const char *path, struct tz_archive *out, char **cause);
 /* What the caller knows a file must hold, checked before anything a tensor
  * claims is read or allocated: how many tensors there can be (which also
  * bounds the pickle: TZ_PICKLE_BYTES_PER_TENSOR each), and each tensor's
- * name, dtype and shape.  check returns 0, or -1 with *cause set to a
- * message without the file name (the loader prefixes it). */
+ * name, dtype, shape and element count (the view's, already checked against
+ * overflow and against its storage).  check returns 0, or -1 with *cause set
+ * to a message without the file name (the loader prefixes it). */
 #define TZ_PICKLE_BYTES_PER_TENSOR 1024
 struct tz_expect {
 	size_t max_tensors;
 	int (*check)(void *user, const char *name, enum tz_dtype dtype, int ndim, const int64_t *shape,
-	             char **cause);
+	             int64_t numel, char **cause);
 	void *user;
 };
 int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archive *out, char **cause);

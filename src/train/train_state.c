@@ -233,16 +233,15 @@ struct state_expect {
 	size_t n;
 };
 
-static int state_check(void *user, const char *name, enum tz_dtype dtype, int ndim, const int64_t *shape, char **cause)
+static int state_check(void *user, const char *name, enum tz_dtype dtype, int ndim, const int64_t *shape,
+		       int64_t numel, char **cause)
 {
+	(void)shape;
 	const struct state_expect *x = user;
 	for (size_t i = 0; i < x->n; i++) {
 		const struct state_entry *e = &x->e[i];
 		if (strcmp(e->name, name) != 0)
 			continue;
-		int64_t numel = 1;
-		for (int k = 0; k < ndim && numel > 0; k++)
-			numel = shape[k] == 0 ? 0 : numel > INT64_MAX / shape[k] ? INT64_MAX : numel * shape[k];
 		if (dtype != e->dtype || ndim > 2 || numel > e->most)
 			return set_cause(cause, "'%s' holds %lld %s values, more than this run's %lld %s (damaged file?)",
 					 name, (long long)numel, tz_dtype_name(dtype), (long long)e->most,
