@@ -34,31 +34,27 @@ static void fp_summary(WINDOW *w, int y, int width, const struct tui *t, const s
 	char a[96], b[64];
 	int e = fp_track_entered(f);
 	enum fp_verdict v = fp_track_verdict(f);
-	if (e >= 0)
-		snprintf(a, sizeof a, "%s fixed point from seg %d (%s)", t->g->fixed, e + 1, fp_verdict_name(v));
-	else if (t->hist != NULL && t->hist_n > 0 && t->hist_n - 1 >= history_max_pos(t->hist))
-		snprintf(a, sizeof a, "%s no fixed point in %d segments", t->g->fixed, t->hist->M);
-	else
-		snprintf(a, sizeof a, "%s no fixed point yet", t->g->fixed);
-	if (f->crit_seg >= 0 && f->crit_h >= 0)
-		snprintf(b, sizeof b, "%s critical: seg %d H %d", t->g->crit, f->crit_seg + 1, f->crit_h + 1);
-	else if (f->crit_seg >= 0)
-		snprintf(b, sizeof b, "%s critical: seg %d", t->g->crit, f->crit_seg + 1);
-	else
-		snprintf(b, sizeof b, "%s critical: %s", t->g->crit, f->last_exact < 0 ? "-" : "not yet");
-	/* both halves whole: shorter words where the panel is narrow */
-	if (text_width(a) + 2 + text_width(b) > width) {
-		bool over = t->hist != NULL && t->hist_n > 0 && t->hist_n - 1 >= history_max_pos(t->hist);
+	bool over = t->hist != NULL && t->hist_n > 0 && t->hist_n - 1 >= history_max_pos(t->hist);
+	const char *fx = t->g->fixed, *cr = t->g->crit;
+	/* both halves whole: the long words, or the short ones where the panel is narrow */
+	for (int brief = 0; brief < 2; brief++) {
 		if (e >= 0)
-			snprintf(a, sizeof a, "%s fixed from %d (%s)", t->g->fixed, e + 1, fp_verdict_name(v));
+			snprintf(a, sizeof a, brief ? "%s fixed from %d (%s)" : "%s fixed point from seg %d (%s)", fx, e + 1,
+			         fp_verdict_name(v));
+		else if (over && !brief)
+			snprintf(a, sizeof a, "%s no fixed point in %d segments", fx, t->hist->M);
 		else
-			snprintf(a, sizeof a, "%s no fixed point%s", t->g->fixed, over ? "" : " yet");
+			snprintf(a, sizeof a, "%s no fixed point%s", fx, over ? "" : " yet");
+		const char *label = brief ? "crit" : "critical:";
 		if (f->crit_seg >= 0 && f->crit_h >= 0)
-			snprintf(b, sizeof b, "%s crit %d.H%d", t->g->crit, f->crit_seg + 1, f->crit_h + 1);
+			snprintf(b, sizeof b, brief ? "%s %s %d.H%d" : "%s %s seg %d H %d", cr, label, f->crit_seg + 1,
+			         f->crit_h + 1);
 		else if (f->crit_seg >= 0)
-			snprintf(b, sizeof b, "%s crit %d", t->g->crit, f->crit_seg + 1);
+			snprintf(b, sizeof b, brief ? "%s %s %d" : "%s %s seg %d", cr, label, f->crit_seg + 1);
 		else
-			snprintf(b, sizeof b, "%s crit %s", t->g->crit, f->last_exact < 0 ? "-" : "not yet");
+			snprintf(b, sizeof b, "%s %s %s", cr, label, f->last_exact < 0 ? "-" : "not yet");
+		if (text_width(a) + 2 + text_width(b) <= width)
+			break;
 	}
 	enum ui_role r = e < 0 ? UI_DIM : v == FP_RIGHT ? UI_GOOD : v == FP_WRONG ? UI_BAD : UI_WARN;
 	draw_text(w, y, 0, width, r, a);
