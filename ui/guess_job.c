@@ -141,6 +141,26 @@ static void close_view(struct tui *t)
 }
 
 /* Loads the selected run into the debugger, in its own frame. */
+/* Puzzle p in the debugger, its run started with this noise on the initial
+ * state; on failure the guesses view stays, with its noise, and says why. */
+static int show_run(struct tui *t, const struct puzzle *p, int32_t pid, double sigma, uint64_t seed)
+{
+	char why[512];
+	double old_sigma = t->noise_sigma;
+	uint64_t old_seed = t->noise_seed;
+	t->noise_sigma = sigma;
+	t->noise_seed = seed;
+	t->focus = FOCUS_MAIN;
+	if (app_show_puzzle(t, p, pid, why, sizeof why) != 0) {
+		t->noise_sigma = old_sigma;
+		t->noise_seed = old_seed;
+		t->focus = FOCUS_GUESS;
+		app_message(t, true, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* o: the puzzle and position the debugger showed before the first Enter,
  * recomputed (the engine is deterministic, so it is the same run). */
 static void step_back(struct tui *t)
@@ -150,19 +170,8 @@ static void step_back(struct tui *t)
 		app_message(t, false, "the original puzzle is on screen (Enter steps into a run)");
 		return;
 	}
-	char why[512];
-	double sigma = t->noise_sigma;
-	uint64_t seed = t->noise_seed;
-	t->noise_sigma = gv->back_sigma;
-	t->noise_seed = gv->back_seed;
-	t->focus = FOCUS_MAIN;
-	if (app_show_puzzle(t, &gv->back, gv->back_pid, why, sizeof why) != 0) {
-		t->noise_sigma = sigma;
-		t->noise_seed = seed;
-		t->focus = FOCUS_GUESS;
-		app_message(t, true, "%s", why);
+	if (show_run(t, &gv->back, gv->back_pid, gv->back_sigma, gv->back_seed) != 0)
 		return;
-	}
 	gv->stepped = false;
 	app_goto(t, gv->back_target);
 	app_message(t, false, "back to %s at step %d: G shows the guesses again", gv->back.name, gv->back_target);
@@ -178,7 +187,7 @@ static void step_into(struct tui *t)
 	}
 	const struct guess_one *o = &gv->res.runs[gv->sel];
 	struct puzzle *v = xmalloc(sizeof *v);
-	char *cause = NULL, why[512];
+	char *cause = NULL;
 	if (perturb_apply(&o->pt, &gv->orig, v, &cause) != 0) {
 		app_message(t, true, "%s", cause ? cause : "cannot make the version");
 		free(cause);
@@ -186,24 +195,14 @@ static void step_into(struct tui *t)
 		return;
 	}
 	snprintf(v->name, sizeof v->name, "%.60s [guess %d: %.40s]", gv->orig.name, gv->sel + 1, o->pt.desc);
-	double sigma = t->noise_sigma;
-	uint64_t seed = t->noise_seed;
 	if (!gv->stepped) { /* the session to come back to (o) */
 		gv->back = t->puz;
 		gv->back_pid = t->pid;
 		gv->back_target = t->target;
-		gv->back_sigma = sigma;
-		gv->back_seed = seed;
+		gv->back_sigma = t->noise_sigma;
+		gv->back_seed = t->noise_seed;
 	}
-	t->noise_sigma = o->pt.sigma;
-	t->noise_seed = o->pt.noise_seed;
-	t->focus = FOCUS_MAIN;
-	if (app_show_puzzle(t, v, gv->pid, why, sizeof why) != 0) {
-		t->noise_sigma = sigma;
-		t->noise_seed = seed;
-		t->focus = FOCUS_GUESS;
-		app_message(t, true, "%s", why);
-	} else {
+	if (show_run(t, v, gv->pid, o->pt.sigma, o->pt.noise_seed) == 0) {
 		gv->stepped = true;
 		memcpy(gv->stepped_input, v->input, (size_t)v->seq_len * sizeof *v->input);
 		app_message(t, false, "run %d (%s) in its own frame: G goes back to the guesses", gv->sel + 1, o->pt.desc);
