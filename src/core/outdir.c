@@ -37,14 +37,6 @@ int make_dirs(const char *path, char **cause)
 	return 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = xmalloc(n);
-	snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 int dir_lock(struct dir_lock *l, const char *dir, char **cause)
 {
 	struct stat st;
@@ -53,7 +45,7 @@ int dir_lock(struct dir_lock *l, const char *dir, char **cause)
 	l->created = lstat(dir, &st) != 0;
 	if (make_dirs(dir, cause) != 0)
 		return -1;
-	char *path = join(dir, ".lock");
+	char *path = path_join(dir, ".lock");
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
 	free(path);
 	if (fd < 0)
@@ -87,7 +79,7 @@ void dir_unlock(struct dir_lock *l, bool remove_if_created)
 	if (l->fd < 0)
 		return;
 	if (remove_if_created && l->created) {
-		char *path = join(l->dir, ".lock");
+		char *path = path_join(l->dir, ".lock");
 		unlink(path);
 		free(path);
 		rmdir(l->dir);

@@ -411,6 +411,14 @@ float *alloc_floats(size_t n, int *failed)
 	return p;
 }
 
+char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
 bool path_is_dir(const char *path)
 {
 	struct stat st;

@@ -72,6 +72,8 @@ FILE *fopen_regular(const char *path, char **cause);
 /* Read a whole file (up to max bytes) into a malloc'd buffer, NUL-terminated. */
 int read_file_all(const char *path, size_t max, char **data, size_t *len, char **cause);
 
+/* "DIR/NAME", malloc'd. */
+char *path_join(const char *dir, const char *name);
 /* What path names (stat, following links): a directory, a regular file, anything. */
 bool path_is_dir(const char *path);
 bool path_is_file(const char *path);

@@ -15,13 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *path_in(const char *dir, const char *name)
-{
-	char *p = xmalloc(strlen(dir) + strlen(name) + 2);
-	sprintf(p, "%s/%s", dir, name);
-	return p;
-}
-
 /* Keep the header and the rows whose step (first field) is <= step: a run
  * killed after logging but before its checkpoint logs those steps again.
  * A last line without its newline is half a row cut off by the kill and is
@@ -55,7 +48,7 @@ static int truncate_log(const char *path, long step, char **cause)
 
 static FILE *open_log(const char *dir, const char *name, bool append, long step, char **cause)
 {
-	char *p = path_in(dir, name);
+	char *p = path_join(dir, name);
 	FILE *f = NULL;
 	if (append && truncate_log(p, step, cause) != 0)
 		goto out;
@@ -72,7 +65,7 @@ out:
 static FILE *open_option_log(const struct trainer_opts *o, const char *name, long step, const char *header,
 			     char **cause)
 {
-	char *p = path_in(o->out, name);
+	char *p = path_join(o->out, name);
 	bool have = o->resume && path_exists(p);
 	free(p);
 	FILE *f = open_log(o->out, name, have, step, cause);
@@ -198,7 +191,7 @@ int train_state_save(struct trainer *tr, char **cause)
 	int64_t counters[5] = { tr->step, tr->M, tr->opt.step, B, S };
 	put(&a, "counters", TZ_I64, 5, 0, counters);
 	put(&a, "best_exact", TZ_F64, 1, 0, &best);
-	char *p = path_in(o->out, "train_state");
+	char *p = path_join(o->out, "train_state");
 	int rc = tz_save(p, &a, cause);
 	free(p);
 	tz_free(&a);
@@ -374,7 +367,7 @@ out:
 
 static int load_state(struct trainer *tr, char **cause)
 {
-	char *p = path_in(tr->opts.out, "train_state");
+	char *p = path_join(tr->opts.out, "train_state");
 	int rc = read_state(tr, p, NULL, 0, cause);
 	free(p);
 	return rc;
@@ -400,7 +393,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	memset(tr, 0, sizeof *tr);
 	tr->opts = *o;
 	tr->best_exact = -1;
-	char *state = path_in(o->out, "train_state");
+	char *state = path_join(o->out, "train_state");
 	bool have_state = path_exists(state);
 	free(state);
 	if (have_state && !o->resume)

@@ -153,8 +153,7 @@ static int run_eval(struct trainer *tr, char **cause)
 	}
 	if (exact > tr->best_exact || tr->best_exact < 0) {
 		tr->best_exact = exact;
-		char *dir = xmalloc(strlen(tr->opts.out) + 8);
-		sprintf(dir, "%s/best", tr->opts.out);
+		char *dir = path_join(tr->opts.out, "best");
 		int rc = hrm_model_save(m, dir, cause);
 		free(dir);
 		if (rc != 0)
