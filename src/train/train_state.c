@@ -149,14 +149,23 @@ static void put(struct tz_archive *a, const char *name, enum tz_dtype t, int64_t
 /* Every log row of the steps a checkpoint counts is on disk before the
  * checkpoint is: otherwise a kill after it loses rows (the eval log's
  * header, written at the start, sat in the stdio buffer until the first
- * evaluation) that --resume then never writes again. */
+ * evaluation) that --resume then never writes again.  A write that failed
+ * earlier (a full disk) stops the run here too. */
 static int sync_logs(const struct trainer *tr, char **cause)
 {
 	FILE *const logs[4] = { tr->log, tr->eval_log, tr->mix_log, tr->path_log };
 	static const char *const names[4] = { "train_log.csv", "eval_log.csv", "eval_mix_log.csv", "eval_path_log.csv" };
-	for (int i = 0; i < 4; i++)
-		if (logs[i] != NULL && (fflush(logs[i]) != 0 || fsync(fileno(logs[i])) != 0))
-			return set_cause(cause, "%s/%s: write failed: %s", tr->opts.out, names[i], strerror(errno));
+	for (int i = 0; i < 4; i++) {
+		if (logs[i] == NULL)
+			continue;
+		char *p = path_join(tr->opts.out, names[i]);
+		int rc = stream_check(logs[i], p, cause);
+		if (rc == 0 && fsync(fileno(logs[i])) != 0)
+			rc = set_cause(cause, "%s: write failed: %s", p, strerror(errno));
+		free(p);
+		if (rc != 0)
+			return -1;
+	}
 	return 0;
 }
 

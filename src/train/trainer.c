@@ -77,9 +77,10 @@ static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, 
  * checkpoint kept, instead of training on without a log). */
 static int log_check(const struct trainer *tr, FILE *f, const char *name, char **cause)
 {
-	char path[4200];
-	snprintf(path, sizeof path, "%s/%s", tr->opts.out, name);
-	return stream_check(f, path, cause);
+	char *path = path_join(tr->opts.out, name);
+	int rc = stream_check(f, path, cause);
+	free(path);
+	return rc;
 }
 
 static int run_eval(struct trainer *tr, char **cause)
@@ -236,7 +237,7 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 			break;
 		}
 		if ((o->checkpoint_every > 0 && tr.step % o->checkpoint_every == 0) || tr.step == last) {
-			if (log_check(&tr, tr.log, "train_log.csv", cause) != 0 || train_state_save(&tr, cause) != 0) {
+			if (train_state_save(&tr, cause) != 0) { /* which first checks and syncs every log */
 				rc = -1;
 				break;
 			}
