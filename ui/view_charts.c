@@ -106,25 +106,34 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, in
 	}
 	/* the longest that fits: everything; without the count of bars (unless
 	 * some are hidden); the metric in a word; then, when bars are hidden,
-	 * saying so before the metric and the scale */
-	snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s%s%s", name, marks, sep, metric_titles[t->metric], sep,
-	         t->log_scale ? "log" : "linear", sep, count, nowsep, now);
-	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s%s%s%s%s%s", name, marks, sep, metric_titles[t->metric], sep,
-		         t->log_scale ? "log" : "linear", brief, nowsep, now);
-	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s %s%s%s%s", name, marks, sep, metric_short[t->metric], scale, brief,
-		         nowsep, now);
-	if (text_width(title) > getmaxx(w) && hidden)
-		snprintf(title, sizeof title, "%s%s%s%s%s", name, marks, brief, has_now ? " now " : "", now);
-	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s %s%s%s", name, marks, sep, metric_short[t->metric], scale, nowsep,
-		         now);
-	/* then without the value: a cut value, or c and L showing no change, is worse */
-	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s%s%s %s", name, marks, sep, metric_short[t->metric], scale);
-	if (text_width(title) > getmaxx(w))
-		snprintf(title, sizeof title, "%s%s", name, marks);
+	 * saying so before the metric and the scale; then without the value (a
+	 * cut value, or c and L showing no change, is worse); the name alone */
+	enum { NONE, SHORT, FULL };
+	static const struct {
+		char metric, count, now; /* NONE / SHORT / FULL; the count SHORT is `brief` */
+		bool if_hidden;
+	} variants[] = {
+	    {FULL, FULL, FULL, false}, {FULL, SHORT, FULL, false},  {SHORT, SHORT, FULL, false},
+	    {NONE, SHORT, SHORT, true}, {SHORT, NONE, FULL, false}, {SHORT, NONE, NONE, false},
+	    {NONE, NONE, NONE, false},
+	};
+	for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+		if (variants[i].if_hidden && !hidden)
+			continue;
+		char m[96] = "", c[64] = "";
+		if (variants[i].metric == FULL)
+			snprintf(m, sizeof m, "%s%s%s%s", sep, metric_titles[t->metric], sep, t->log_scale ? "log" : "linear");
+		else if (variants[i].metric == SHORT)
+			snprintf(m, sizeof m, "%s%s %s", sep, metric_short[t->metric], scale);
+		if (variants[i].count == FULL)
+			snprintf(c, sizeof c, "%s%s", sep, count);
+		else if (variants[i].count == SHORT)
+			snprintf(c, sizeof c, "%s", brief);
+		const char *ns = variants[i].now == FULL ? nowsep : variants[i].now == SHORT && has_now ? " now " : "";
+		snprintf(title, sizeof title, "%s%s%s%s%s%s", name, marks, m, c, ns, variants[i].now ? now : "");
+		if (text_width(title) <= getmaxx(w))
+			break;
+	}
 	draw_title(w, t, 0, title);
 }
 
