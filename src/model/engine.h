@@ -78,6 +78,11 @@ int hrm_engine_bytes(const struct hrm_config *c, int B, int S, size_t *bytes);
 /* S = puzzle cells; B puzzles at once.  The model must stay alive.  Refused
  * when it would need more than HRM_ENGINE_MAX_BYTES, before allocating. */
 struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char **cause);
+/* The same in the given arithmetic; bf16 needs m->bf16 (hrm_model_prepare_bf16)
+ * and keeps the carry, inputs and outputs as bf16 values (q in fp32). */
+struct hrm_engine *hrm_engine_new_dtype(const struct hrm_model *m, int B, int S, enum hrm_dtype dt,
+					char **cause);
+enum hrm_dtype hrm_engine_dtype(const struct hrm_engine *e);
 void hrm_engine_free(struct hrm_engine *e);
 
 /* tokens [B][S] in 0..V-1, puzzle_ids [B] (may be NULL when P == 0).

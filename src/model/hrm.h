@@ -34,8 +34,33 @@ struct hrm_weights {
 	struct hrm_block_weights *L; /* L_layers */
 };
 
+/* The arithmetic a model runs in.  fp32: every op in float32.  bf16: the
+ * official forward (forward_dtype: bfloat16, HRM-SPEC "The official
+ * arithmetic is bfloat16"): the weights of every linear layer and the
+ * embeddings rounded to bfloat16, the states and every activation rounded
+ * (round to nearest even) where the official code rounds, fp32 inside
+ * reductions.  Values are kept in float32 storage either way; in bf16 mode
+ * they are bf16 values (low 16 bits zero). */
+enum hrm_dtype { HRM_DTYPE_FP32, HRM_DTYPE_BF16 };
+/* "fp32" / "bf16" */
+const char *hrm_dtype_name(enum hrm_dtype dt);
+/* "fp32", "float32", "bf16", "bfloat16" -> 0; else -1 */
+int hrm_dtype_parse(const char *s, enum hrm_dtype *out);
+
+struct bf16_mat;
+struct hrm_bf16_block { struct bf16_mat *qkv, *o, *gate_up, *down; };
+/* The weights rounded to bfloat16 for the bf16 forward (hrm_model_prepare_bf16). */
+struct hrm_bf16_weights {
+	struct hrm_bf16_block *H, *L;
+	struct bf16_mat *lm_head, *q_head_w;
+	float *embed_tokens;  /* V x d, bf16 values */
+	float *embed_pos;     /* T x d, bf16 values (learned positions only) */
+	float *puzzle_emb;    /* N x P, bf16 values (P > 0 only) */
+};
+
 struct hrm_model {
 	struct hrm_config cfg;
+	struct hrm_bf16_weights *bf16; /* NULL until hrm_model_prepare_bf16 */
 	struct hrm_weights w;
 	float *arena;        /* one allocation holding every tensor */
 	size_t arena_floats;
@@ -63,5 +88,8 @@ void hrm_model_free(struct hrm_model *m);
  * zero puzzle embeddings, q_head W = 0 and b = -5. */
 void hrm_model_init_random(struct hrm_model *m, uint64_t seed);
 size_t hrm_model_param_count(const struct hrm_model *m, bool include_buffers);
+/* Makes (or, after the fp32 weights changed, refreshes) m->bf16; freed by
+ * hrm_model_free.  -1 with *cause when memory runs out. */
+int hrm_model_prepare_bf16(struct hrm_model *m, char **cause);
 
 #endif

@@ -1,0 +1,44 @@
+/* gemm_bf16.h - matrix products in bfloat16 with float32 accumulation, as
+ * the official model's linear layers compute them (torch.bfloat16 on CPU
+ * and GPU alike: bf16 operands, fp32 sums, one rounding of each result).
+ *
+ * Operands are bf16 values held in float32 storage (the low 16 bits zero):
+ * a product of two of them is exact in float32, so the result depends only
+ * on the order in which the fp32 sums are taken.  Built with oneDNN the
+ * products run in its bf16 matmul (AVX512-BF16 or AMX where the CPU has
+ * them); without it, in hrm_sgemm on the same values: the same answers up to
+ * the accumulation order. */
+#ifndef HRM_GEMM_BF16_H
+#define HRM_GEMM_BF16_H
+
+#include <stddef.h>
+
+/* A weight matrix W [rows][cols] (row-major) prepared for bf16 products:
+ * its values rounded to bf16 (nearest even), in whatever layout the backend
+ * wants. */
+struct bf16_mat;
+/* NULL when memory runs out */
+struct bf16_mat *bf16_mat_new(int rows, int cols);
+/* rounds W (rows x cols float32) into m; called again when W changed */
+void bf16_mat_set(struct bf16_mat *m, const float *W);
+void bf16_mat_free(struct bf16_mat *m);
+int bf16_mat_rows(const struct bf16_mat *m);
+int bf16_mat_cols(const struct bf16_mat *m);
+
+/* y[n][rows] = bf16(x[n][cols] W^T) (F.linear in bf16, no bias): x holds
+ * bf16 values; each output is the fp32 sum rounded once to bf16. */
+void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n);
+
+/* C[M][N] = A[M][K] op(B) (op = transpose when tb; B is [K][N], or [N][K]
+ * when tb), fp32 sums of bf16 products, C not rounded: attention's scores
+ * and its probabilities times values.  A and B hold bf16 values. */
+void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+
+/* Round every element of v to bf16 in place (nearest even). */
+void round_bf16(float *v, size_t n);
+
+/* what computes the products: "oneDNN 2.6.3 (avx512_core_bf16)", or
+ * "sgemm on bf16-rounded values" */
+const char *bf16_backend(void);
+
+#endif
