@@ -1,7 +1,9 @@
 /* engine.c - the HRM forward pass as a resumable cursor with observers. */
 #include "model/engine.h"
 #include "model/forward.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
+#include "core/half.h"
 #include "core/util.h"
 
 #include <cblas.h>
@@ -18,6 +20,7 @@ struct observer {
 
 struct hrm_engine {
 	const struct hrm_model *m;
+	enum hrm_dtype dt;
 	int B, S, T, d;
 	float *rope_cos, *rope_sin;   /* [T][hd] (rope only) */
 	float *x;                     /* [B][T][d] input embeddings */
@@ -69,7 +72,16 @@ int hrm_engine_bytes(const struct hrm_config *c, int B, int S, size_t *bytes)
 
 struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char **cause)
 {
+	return hrm_engine_new_dtype(m, B, S, HRM_DTYPE_FP32, cause);
+}
+
+struct hrm_engine *hrm_engine_new_dtype(const struct hrm_model *m, int B, int S, enum hrm_dtype dt, char **cause)
+{
 	const struct hrm_config *c = &m->cfg;
+	if (dt == HRM_DTYPE_BF16 && m->bf16 == NULL) {
+		set_cause(cause, "engine: the model's bf16 weights are not prepared (hrm_model_prepare_bf16)");
+		return NULL;
+	}
 	if (B < 1 || B > 4096) {
 		set_cause(cause, "engine: batch size %d out of range 1..4096", B);
 		return NULL;
@@ -94,6 +106,7 @@ struct hrm_engine *hrm_engine_new(const struct hrm_model *m, int B, int S, char 
 	}
 	struct hrm_engine *e = xcalloc(1, sizeof *e);
 	e->m = m;
+	e->dt = dt;
 	e->B = B;
 	e->S = S;
 	e->T = S + c->puzzle_emb_len;
@@ -186,15 +199,22 @@ int hrm_engine_set_inputs(struct hrm_engine *e, const int32_t *tokens, const int
 						 b, id, c->num_puzzle_identifiers - 1);
 		}
 	}
-	hrm_embed_forward(e->m, e->B, e->S, tokens, puzzle_ids, e->x);
+	if (e->dt == HRM_DTYPE_BF16)
+		hrm_embed_forward_bf16(e->m, e->B, e->S, tokens, puzzle_ids, e->x);
+	else
+		hrm_embed_forward(e->m, e->B, e->S, tokens, puzzle_ids, e->x);
 	memcpy(e->tokens, tokens, (size_t)e->B * e->S * sizeof *e->tokens);
 	return 0;
 }
 
-static void fill_init(float *z, const float *init, int rows, int d)
+/* H_init/L_init are bf16 in official checkpoints; rounded in bf16 mode in
+ * case a checkpoint stored them wider */
+static void fill_init(float *z, const float *init, int rows, int d, enum hrm_dtype dt)
 {
 	for (int r = 0; r < rows; r++)
 		memcpy(z + (size_t)r * d, init, (size_t)d * sizeof(float));
+	if (dt == HRM_DTYPE_BF16)
+		round_bf16(z, (size_t)rows * d);
 }
 
 static double norm_l2(const float *v, size_t n)
@@ -229,8 +249,8 @@ void hrm_engine_reset(struct hrm_engine *e, int b)
 	const struct hrm_weights *w = &e->m->w;
 	int lo = b < 0 ? 0 : b, hi = b < 0 ? e->B : b + 1;
 	for (int r = lo; r < hi; r++) {
-		fill_init(e->zH + (size_t)r * e->T * e->d, w->H_init, e->T, e->d);
-		fill_init(e->zL + (size_t)r * e->T * e->d, w->L_init, e->T, e->d);
+		fill_init(e->zH + (size_t)r * e->T * e->d, w->H_init, e->T, e->d, e->dt);
+		fill_init(e->zL + (size_t)r * e->T * e->d, w->L_init, e->T, e->d, e->dt);
 		e->has_prev[r] = false;
 	}
 	e->cur.segment = 0;
@@ -262,21 +282,27 @@ void hrm_engine_remove_observer(struct hrm_engine *e, hrm_observer_fn fn, void *
 		}
 }
 
-static int module_forward(struct hrm_engine *e, const struct hrm_block_weights *blocks, int layers,
-			  const float *z, const float *a, const float *b2, float *out, const atomic_int *abort)
+/* out = L_level(z, a + b) (level_L) or H_level(z, a) in the engine's arithmetic */
+static int module_forward(struct hrm_engine *e, int level_L, const float *z, const float *a, const float *b2,
+			  float *out, const atomic_int *abort)
 {
-	return hrm_module_forward(&e->scratch, blocks, layers, &e->m->cfg, e->B, e->T, e->rope_cos, e->rope_sin, z,
-				  a, b2, out, abort);
+	const struct hrm_model *m = e->m;
+	int layers = level_L ? m->cfg.L_layers : m->cfg.H_layers;
+	if (e->dt == HRM_DTYPE_BF16)
+		return hrm_module_forward_bf16(&e->scratch, level_L ? m->bf16->L : m->bf16->H, layers, &m->cfg, e->B,
+					       e->T, e->rope_cos, e->rope_sin, z, a, b2, out, abort);
+	return hrm_module_forward(&e->scratch, level_L ? m->w.L : m->w.H, layers, &m->cfg, e->B, e->T, e->rope_cos,
+				  e->rope_sin, z, a, b2, out, abort);
 }
 
 void hrm_engine_L_call(struct hrm_engine *e, const float *zL, const float *zH, float *out)
 {
-	module_forward(e, e->m->w.L, e->m->cfg.L_layers, zL, zH, e->x, out, NULL);
+	module_forward(e, 1, zL, zH, e->x, out, NULL);
 }
 
 void hrm_engine_H_call(struct hrm_engine *e, const float *zH, const float *zL, float *out)
 {
-	module_forward(e, e->m->w.H, e->m->cfg.H_layers, zH, zL, NULL, out, NULL);
+	module_forward(e, 0, zH, zL, NULL, out, NULL);
 }
 
 void hrm_engine_set_abort(struct hrm_engine *e, const atomic_int *flag)
@@ -284,19 +310,29 @@ void hrm_engine_set_abort(struct hrm_engine *e, const atomic_int *flag)
 	e->abort = flag;
 }
 
+static void lm_head_rows(struct hrm_engine *e, const float *z, float *out);
+
 void hrm_engine_heads(struct hrm_engine *e, const float *zH, float *logits, float *q)
 {
-	const struct hrm_config *c = &e->m->cfg;
 	const struct hrm_weights *w = &e->m->w;
-	int d = e->d, V = c->vocab_size, Lp = c->puzzle_emb_len;
+	int d = e->d;
+	bool bf16 = e->dt == HRM_DTYPE_BF16;
+	lm_head_rows(e, zH, logits);
 	for (int b = 0; b < e->B; b++) {
 		const float *zb = zH + (size_t)b * e->T * d;
-		linear_forward(logits + (size_t)b * e->S * V, zb + (size_t)Lp * d, w->lm_head, e->S, d, V);
 		for (int r = 0; r < 2; r++) {
+			const float *wr = w->q_head_w + (size_t)r * d;
 			float acc = 0.0f;
-			for (int k = 0; k < d; k++)
-				acc += zb[k] * w->q_head_w[(size_t)r * d + k];
-			q[b * 2 + r] = acc + w->q_head_b[r];
+			if (bf16) {
+				/* bf16 weight and bias, fp32 sum, one rounding; then .to(float32) */
+				for (int k = 0; k < d; k++)
+					acc += zb[k] * bf16_round(wr[k]);
+				q[b * 2 + r] = bf16_round(acc + bf16_round(w->q_head_b[r]));
+			} else {
+				for (int k = 0; k < d; k++)
+					acc += zb[k] * wr[k];
+				q[b * 2 + r] = acc + w->q_head_b[r];
+			}
 		}
 	}
 }
@@ -369,8 +405,6 @@ static void segment_end(struct hrm_engine *e)
 	emit(e, &ev);
 }
 
-static void lm_head_rows(struct hrm_engine *e, const float *z, float *out);
-
 /* lm_head(z_H) after an H-step: cheap next to a module call (S x d x V). */
 static void h_answer(struct hrm_engine *e)
 {
@@ -393,7 +427,7 @@ static int step_module(struct hrm_engine *e)
 	}
 	if (e->cur.l_step < c->L_cycles) {
 		memcpy(e->prev, e->zL, n * sizeof(float));
-		if (module_forward(e, e->m->w.L, c->L_layers, e->prev, e->zH, e->x, e->zL, e->abort)) {
+		if (module_forward(e, 1, e->prev, e->zH, e->x, e->zL, e->abort)) {
 			memcpy(e->zL, e->prev, n * sizeof(float));
 			return -1;
 		}
@@ -403,7 +437,7 @@ static int step_module(struct hrm_engine *e)
 		e->cur.l_step++;
 	} else {
 		memcpy(e->prev, e->zH, n * sizeof(float));
-		if (module_forward(e, e->m->w.H, c->H_layers, e->prev, e->zL, NULL, e->zH, e->abort)) {
+		if (module_forward(e, 0, e->prev, e->zL, NULL, e->zH, e->abort)) {
 			memcpy(e->zH, e->prev, n * sizeof(float));
 			return -1;
 		}
@@ -461,14 +495,19 @@ const float *hrm_engine_q(const struct hrm_engine *e) { return e->q; }
 int hrm_engine_B(const struct hrm_engine *e) { return e->B; }
 int hrm_engine_S(const struct hrm_engine *e) { return e->S; }
 int hrm_engine_T(const struct hrm_engine *e) { return e->T; }
+enum hrm_dtype hrm_engine_dtype(const struct hrm_engine *e) { return e->dt; }
 
 static void lm_head_rows(struct hrm_engine *e, const float *z, float *out)
 {
 	const struct hrm_config *c = &e->m->cfg;
 	int d = e->d, V = c->vocab_size, Lp = c->puzzle_emb_len;
-	for (int b = 0; b < e->B; b++)
-		linear_forward(out + (size_t)b * e->S * V, z + ((size_t)b * e->T + Lp) * d,
-			       e->m->w.lm_head, e->S, d, V);
+	for (int b = 0; b < e->B; b++) {
+		const float *zb = z + ((size_t)b * e->T + Lp) * d;
+		if (e->dt == HRM_DTYPE_BF16)
+			linear_bf16(out + (size_t)b * e->S * V, zb, e->m->bf16->lm_head, e->S);
+		else
+			linear_forward(out + (size_t)b * e->S * V, zb, e->m->w.lm_head, e->S, d, V);
+	}
 }
 
 void hrm_engine_probe(struct hrm_engine *e, float *out)

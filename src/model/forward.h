@@ -36,4 +36,14 @@ int hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *
 		       const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
 		       const float *z, const float *a, const float *b, float *out, const atomic_int *abort);
 
+/* The same three in the official bf16 arithmetic (forward_bf16.c): every
+ * value they write is a bf16 value; the states they read must be too. */
+void hrm_embed_forward_bf16(const struct hrm_model *m, int B, int S, const int32_t *tokens,
+			    const int32_t *puzzle_ids, float *x);
+void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *bw, const struct hrm_config *c,
+			    int B, int T, const float *rope_cos, const float *rope_sin, float *h);
+int hrm_module_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *blocks, int layers,
+			    const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
+			    const float *z, const float *a, const float *b, float *out, const atomic_int *abort);
+
 #endif

@@ -49,13 +49,13 @@ int hrm_dtype_parse(const char *s, enum hrm_dtype *out);
 
 struct bf16_mat;
 struct hrm_bf16_block { struct bf16_mat *qkv, *o, *gate_up, *down; };
-/* The weights rounded to bfloat16 for the bf16 forward (hrm_model_prepare_bf16). */
+/* The linear layers' weights rounded to bfloat16 for the bf16 forward
+ * (hrm_model_prepare_bf16).  The embeddings, the q head and the initial
+ * states are rounded where they are read: an ARC puzzle-embedding table
+ * would be gigabytes to copy. */
 struct hrm_bf16_weights {
-	struct hrm_bf16_block *H, *L;
-	struct bf16_mat *lm_head, *q_head_w;
-	float *embed_tokens;  /* V x d, bf16 values */
-	float *embed_pos;     /* T x d, bf16 values (learned positions only) */
-	float *puzzle_emb;    /* N x P, bf16 values (P > 0 only) */
+	struct hrm_bf16_block *H, *L; /* H_layers, L_layers */
+	struct bf16_mat *lm_head;
 };
 
 struct hrm_model {
@@ -91,5 +91,7 @@ size_t hrm_model_param_count(const struct hrm_model *m, bool include_buffers);
 /* Makes (or, after the fp32 weights changed, refreshes) m->bf16; freed by
  * hrm_model_free.  -1 with *cause when memory runs out. */
 int hrm_model_prepare_bf16(struct hrm_model *m, char **cause);
+/* frees m->bf16 (hrm_model_free does it too) */
+void hrm_model_free_bf16(struct hrm_model *m);
 
 #endif

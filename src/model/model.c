@@ -63,6 +63,7 @@ overflow:
 
 void hrm_model_free(struct hrm_model *m)
 {
+	hrm_model_free_bf16(m);
 	free(m->arena);
 	free(m->w.H);
 	free(m->w.L);

@@ -1,5 +1,6 @@
 /* ops.c - forward ops of the HRM block. */
 #include "model/ops.h"
+#include "model/ops_rows.h"
 #include "core/parallel.h"
 
 #include <cblas.h>
@@ -73,22 +74,6 @@ void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
 void linear_forward(float *y, const float *x, const float *W, int n, int in, int out)
 {
 	hrm_sgemm(0, 1, n, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
-}
-
-/* 1/rms of a row of d: the sum of squares in 8 interleaved partial sums (a
- * fixed order that vectorises), combined pairwise. */
-static inline float rms_inv_row(const float *row, int d, float eps)
-{
-	float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
-	int j = 0;
-	for (; j + 8 <= d; j += 8)
-		for (int k = 0; k < 8; k++)
-			acc[k] += row[j + k] * row[j + k];
-	for (int k = 0; j < d; j++, k++)
-		acc[k] += row[j] * row[j];
-	float ss = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-	/* torch: h * rsqrt(mean(h^2) + eps), all in float32 */
-	return 1.0f / sqrtf(ss / (float)d + eps);
 }
 
 struct rmsnorm_job {
@@ -189,30 +174,6 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 	rope_apply(qkv, cos_t, sin_t, B, T, heads, hd, rope_vec);
 }
 
-/* The row reductions below run in 8 interleaved partial results, a fixed
- * order (so the same bits on every run and thread count) that vectorises. */
-static inline float row_max(const float *r, int n)
-{
-	float acc[8];
-	int j = 0;
-	if (n >= 8) {
-		for (int k = 0; k < 8; k++)
-			acc[k] = r[k];
-		for (j = 8; j + 8 <= n; j += 8)
-			for (int k = 0; k < 8; k++)
-				acc[k] = r[j + k] > acc[k] ? r[j + k] : acc[k];
-	} else {
-		for (int k = 0; k < 8; k++)
-			acc[k] = r[0];
-	}
-	for (; j < n; j++)
-		acc[0] = r[j] > acc[0] ? r[j] : acc[0];
-	float m = acc[0];
-	for (int k = 1; k < 8; k++)
-		m = acc[k] > m ? acc[k] : m;
-	return m;
-}
-
 HRM_VECTORIZE
 void softmax_rows(float *m, int rows, int cols)
 {
@@ -243,7 +204,7 @@ void softmax_rows(float *m, int rows, int cols)
  * the core's cache from the Q K^T product through the softmax to P V. */
 #define ATTN_TILE_ROWS 128
 
-static int attn_tile_rows(int T)
+int attn_tile_rows(int T)
 {
 	return T <= 2 * ATTN_TILE_ROWS ? T : ATTN_TILE_ROWS;
 }

@@ -88,6 +88,8 @@ void attention_forward(float *out, const float *qkv, float *scores, int B, int T
 void attention_forward_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
 			     int B, int T, int heads, int hd);
 size_t attention_scratch_floats(int T);
+/* query rows per attention tile for T positions (a tile is rows x T scores) */
+int attn_tile_rows(int T);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
 /* in place, row-wise softmax (max subtracted, float32) */

@@ -1,0 +1,81 @@
+/* forward_bf16.c - input embedding, block and module forward in the
+ * official bf16 arithmetic (forward.h). */
+#include "model/forward.h"
+#include "model/gemm_bf16.h"
+#include "model/ops.h"
+#include "model/ops_bf16.h"
+#include "core/half.h"
+
+#include <math.h>
+#include <string.h>
+
+void hrm_embed_forward_bf16(const struct hrm_model *m, int B, int S, const int32_t *tokens,
+			    const int32_t *puzzle_ids, float *x)
+{
+	const struct hrm_config *c = &m->cfg;
+	const struct hrm_weights *w = &m->w;
+	int d = c->hidden_size, Lp = c->puzzle_emb_len, T = S + Lp;
+	/* torch multiplies a bf16 tensor by a Python float in float32 */
+	float scale = (float)sqrt((double)d);
+	for (int b = 0; b < B; b++) {
+		float *xb = x + (size_t)b * T * d;
+		if (Lp > 0) {
+			memset(xb, 0, (size_t)Lp * d * sizeof(float));
+			int32_t id = puzzle_ids ? puzzle_ids[b] : 0;
+			const float *row = w->puzzle_emb + (size_t)id * c->puzzle_emb_ndim;
+			for (int i = 0; i < c->puzzle_emb_ndim; i++)
+				xb[i] = bf16_round(row[i]);
+		}
+		for (int s = 0; s < S; s++) {
+			const float *e = w->embed_tokens + (size_t)tokens[(size_t)b * S + s] * d;
+			float *o = xb + (size_t)(Lp + s) * d;
+			for (int i = 0; i < d; i++)
+				o[i] = bf16_round(e[i]);
+		}
+		for (size_t i = 0; i < (size_t)T * d; i++) {
+			float v = xb[i];
+			if (c->pos_encodings == HRM_POS_LEARNED)
+				v = bf16_round(0.707106781f * bf16_round(v + bf16_round(w->embed_pos[i])));
+			xb[i] = bf16_round(scale * v);
+		}
+	}
+}
+
+void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *bw, const struct hrm_config *c,
+			    int B, int T, const float *rope_cos, const float *rope_sin, float *h)
+{
+	int n = B * T, d = c->hidden_size;
+	float eps = (float)c->rms_norm_eps;
+	linear_bf16(s->qkv, h, bw->qkv, n);
+	if (c->pos_encodings == HRM_POS_ROPE)
+		rope_forward_bf16(s->qkv, rope_cos, rope_sin, B, T, c->num_heads, c->head_dim);
+	attention_forward_bf16(s->attn, s->qkv, s->scores, attention_scratch_floats(T), B, T, c->num_heads,
+			       c->head_dim);
+	linear_bf16(s->proj, s->attn, bw->o, n);
+	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
+	linear_bf16(s->gu, h, bw->gate_up, n);
+	swiglu_forward_bf16(s->act, s->gu, n, c->inter);
+	linear_bf16(s->proj, s->act, bw->down, n);
+	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
+}
+
+int hrm_module_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *blocks, int layers,
+			    const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
+			    const float *z, const float *a, const float *b, float *out, const atomic_int *abort)
+{
+	size_t n = (size_t)B * T * c->hidden_size;
+	/* bf16 adds: the injection z_H + x first, then z + injection */
+	if (b != NULL) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = bf16_round(z[i] + bf16_round(a[i] + b[i]));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out[i] = bf16_round(z[i] + a[i]);
+	}
+	for (int l = 0; l < layers; l++) {
+		if (abort != NULL && atomic_load_explicit(abort, memory_order_relaxed))
+			return 1;
+		hrm_block_forward_bf16(s, &blocks[l], c, B, T, rope_cos, rope_sin, out);
+	}
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* ops_bf16.h - the forward ops in the official bf16 arithmetic (HRM-SPEC,
+ * "The official arithmetic is bfloat16"): inputs and outputs are bf16
+ * values in float32 storage; each op computes in float32 and rounds its
+ * result to bf16 (nearest even) where torch.bfloat16 does.  The linear
+ * layers are in gemm_bf16.h. */
+#ifndef HRM_OPS_BF16_H
+#define HRM_OPS_BF16_H
+
+#include <stddef.h>
+
+/* x = bf16(rms_norm(bf16(x + r))): the residual add in bf16, the norm in
+ * float32 (rms_norm casts up, normalises, casts back) */
+void add_rmsnorm_forward_bf16(float *x, const float *r, int n, int d, float eps);
+/* RoPE on the q and k parts of qkv rows in float32 (cos/sin are float32
+ * tables), the rotated q and k rounded back to bf16 */
+void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
+/* act = bf16(bf16(silu(gate)) * up) */
+void swiglu_forward_bf16(float *act, const float *gu, int n, int inter);
+/* Attention as flash-attention computes it on bf16 q, k, v: scores and the
+ * softmax in float32, the unnormalised probabilities rounded to bf16 for
+ * the product with v (fp32 sums), that product divided by the fp32 sum of
+ * the unrounded probabilities, the output rounded to bf16 once.  Scratch as
+ * attention_forward_tiled. */
+void attention_forward_bf16(float *out, const float *qkv, float *scratch, size_t scratch_floats, int B, int T,
+			    int heads, int hd);
+
+#endif
