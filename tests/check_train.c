@@ -17,6 +17,7 @@
 #include "io/checkpoint.h"
 #include "model/loss.h"
 #include "puzzles/puzzle.h"
+#include "core/half.h"
 #include "core/rng.h"
 #include "train/samples.h"
 #include "io/torchzip.h"
@@ -133,16 +134,23 @@ static void grads_new(const struct fixture *f, struct hrm_model *g)
 	memset(g->arena, 0, g->arena_floats * sizeof(float));
 }
 
-/* One train_segment on a fresh batch; grads may be NULL. */
-static void run_step(const struct fixture *f, const struct train_segment_opts *o, struct hrm_model *grads,
-		     struct train_batch *b, struct hrm_rng *rng, struct train_metrics *met)
+/* One train_segment on a fresh batch in dt's arithmetic; grads may be NULL. */
+static void run_step_dt(const struct fixture *f, const struct train_segment_opts *o, struct hrm_model *grads,
+			struct train_batch *b, struct hrm_rng *rng, struct train_metrics *met, enum hrm_dtype dt)
 {
 	char *cause = NULL;
 	struct train_ctx *t = train_ctx_new(&f->m.cfg, f->B, f->S, o->grad, &cause);
 	ck_assert_msg(t != NULL, "%s: %s", f->dir, cause);
+	ck_assert_msg(train_ctx_set_dtype(t, dt, &cause) == 0, "%s", cause);
 	int rc = train_segment(t, &f->m, grads, b, o, f->grad_scale, rng, met, &cause);
 	ck_assert_msg(rc == 0, "%s: train_segment: %s", f->dir, cause);
 	train_ctx_free(t);
+}
+
+static void run_step(const struct fixture *f, const struct train_segment_opts *o, struct hrm_model *grads,
+		     struct train_batch *b, struct hrm_rng *rng, struct train_metrics *met)
+{
+	run_step_dt(f, o, grads, b, rng, met, HRM_DTYPE_FP32);
 }
 
 static double rel_err(const double *a, const double *b, size_t n)
@@ -251,15 +259,24 @@ static void check_reference(int ci)
 	fixture_close(&f);
 }
 
-/* The new carry is what the engine computes from the same (reset) carry. */
-static void check_engine_equal(int ci)
+/* The new carry is what the engine computes from the same (reset) carry,
+ * in fp32 and in bf16 (where the carry given must be bf16 values). */
+static void check_engine_equal_dt(int ci, enum hrm_dtype dt)
 {
 	struct fixture f;
 	fixture_open(&f, cases[ci]);
 	struct train_batch b;
 	batch_new(&f, &b);
 	char *cause = NULL;
-	struct hrm_engine *e = hrm_engine_new(&f.m, f.B, f.S, &cause);
+	if (dt == HRM_DTYPE_BF16) {
+		ck_assert_msg(hrm_model_prepare_bf16(&f.m, &cause) == 0, "%s", cause);
+		size_t nz = (size_t)f.B * f.T * f.d;
+		for (size_t i = 0; i < nz; i++) {
+			b.zH[i] = bf16_round(b.zH[i]);
+			b.zL[i] = bf16_round(b.zL[i]);
+		}
+	}
+	struct hrm_engine *e = hrm_engine_new_dtype(&f.m, f.B, f.S, dt, &cause);
 	ck_assert_msg(e != NULL, "%s", cause);
 	ck_assert_msg(hrm_engine_set_inputs(e, b.inputs, b.puzzle_ids, &cause) == 0, "%s", cause);
 	size_t td = (size_t)f.T * f.d;
@@ -273,13 +290,112 @@ static void check_engine_equal(int ci)
 	hrm_engine_step(e, HRM_GRAIN_SEGMENT);
 	struct hrm_model g;
 	grads_new(&f, &g);
-	run_step(&f, &f.opts, &g, &b, NULL, NULL);
+	run_step_dt(&f, &f.opts, &g, &b, NULL, NULL, dt);
 	ck_assert_msg(memcmp(hrm_engine_zH(e), b.zH, f.B * td * sizeof(float)) == 0,
-		      "%s: training z_H differs from the engine's", f.dir);
+		      "%s: training z_H differs from the engine's (%s)", f.dir, hrm_dtype_name(dt));
 	ck_assert_msg(memcmp(hrm_engine_zL(e), b.zL, f.B * td * sizeof(float)) == 0,
-		      "%s: training z_L differs from the engine's", f.dir);
+		      "%s: training z_L differs from the engine's (%s)", f.dir, hrm_dtype_name(dt));
 	hrm_model_free(&g);
 	hrm_engine_free(e);
+	train_batch_free(&b);
+	fixture_close(&f);
+}
+
+static void check_engine_equal(int ci)
+{
+	check_engine_equal_dt(ci, HRM_DTYPE_FP32);
+	check_engine_equal_dt(ci, HRM_DTYPE_BF16);
+}
+
+/* Per-tensor relative differences of two gradient sets (0 where the
+ * reference is zero: buffers, rows no sample used); the sum of squared
+ * differences of everything in *dd_all. */
+static void grad_diffs(struct hrm_model *g, struct hrm_model *ref, double *e, double *dd_all)
+{
+	size_t nt = hrm_tensor_list(g, NULL, 0);
+	struct hrm_tensor_info *tg = xcalloc(nt, sizeof *tg), *tr = xcalloc(nt, sizeof *tr);
+	hrm_tensor_list(g, tg, nt);
+	hrm_tensor_list(ref, tr, nt);
+	*dd_all = 0;
+	for (size_t i = 0; i < nt; i++) {
+		size_t n = (size_t)tg[i].shape[0] * (tg[i].ndim == 2 ? (size_t)tg[i].shape[1] : 1);
+		const float *a = *tg[i].field, *r = *tr[i].field;
+		double dd = 0, rr = 0;
+		for (size_t k = 0; k < n; k++) {
+			dd += ((double)a[k] - r[k]) * ((double)a[k] - r[k]);
+			rr += (double)r[k] * r[k];
+		}
+		*dd_all += dd;
+		e[i] = rr > 0 ? sqrt(dd / rr) : 0.0;
+	}
+	free(tg);
+	free(tr);
+}
+
+/* bf16 training against fp32.  No fp32 figure can be the answer of a bf16
+ * step, so the tolerance is measured on the model itself: rounding only
+ * the weights to bf16 (fp32 arithmetic) moves each gradient by e_w, its
+ * sensitivity to perturbations of 2^-9 relative.  bf16 arithmetic adds
+ * the same relative error at every activation and gradient (about 20
+ * rounding points per block and direction), which moved the gradients by
+ * 1.5x (1-step) to 4.4x (full gradient, where errors pass through every
+ * call of the segment) e_w on these fixtures; the bound is 8 e_w + 1e-3.
+ * The loss moves by at most 1e-2 relative (measured 8e-4).  And the bf16
+ * gradients must differ from the fp32 ones: the bf16 path ran. */
+static void check_bf16_grads(int ci)
+{
+	struct fixture f;
+	fixture_open(&f, cases[ci]);
+	struct train_batch b;
+	struct hrm_model g32, g16, gw;
+	struct train_metrics m32, m16, mw;
+	grads_new(&f, &g32);
+	grads_new(&f, &g16);
+	grads_new(&f, &gw);
+	batch_new(&f, &b);
+	run_step_dt(&f, &f.opts, &g32, &b, NULL, &m32, HRM_DTYPE_FP32);
+	train_batch_free(&b);
+	batch_new(&f, &b);
+	run_step_dt(&f, &f.opts, &g16, &b, NULL, &m16, HRM_DTYPE_BF16);
+	train_batch_free(&b);
+	for (size_t k = 0; k < f.m.arena_floats; k++)
+		f.m.arena[k] = bf16_round(f.m.arena[k]);
+	batch_new(&f, &b);
+	run_step_dt(&f, &f.opts, &gw, &b, NULL, &mw, HRM_DTYPE_FP32);
+
+	double el = fabs(m16.loss - m32.loss) / fabs(m32.loss);
+	ck_assert_msg(el <= 1e-2, "%s: bf16 loss %.9g, fp32 %.9g (relative %.3g > 1e-2)", f.dir, m16.loss, m32.loss,
+		      el);
+	size_t nt = hrm_tensor_list(&g16, NULL, 0);
+	struct hrm_tensor_info *ti = xcalloc(nt, sizeof *ti);
+	hrm_tensor_list(&g16, ti, nt);
+	double *e16 = xcalloc(nt, sizeof *e16), *ew = xcalloc(nt, sizeof *ew), dd16, ddw;
+	grad_diffs(&g16, &g32, e16, &dd16);
+	grad_diffs(&gw, &g32, ew, &ddw);
+	double worst = 0;
+	int bad = 0;
+	for (size_t i = 0; i < nt; i++) {
+		double bound = 8 * ew[i] + 1e-3, r = e16[i] / bound;
+		if (getenv("CHECK_TRAIN_VERBOSE") != NULL)
+			printf("  bf16 %-8s %-44s %.2e (weights rounded: %.2e)\n", cases[ci], ti[i].name, e16[i], ew[i]);
+		if (r > worst)
+			worst = r;
+		if (!(e16[i] <= bound)) {
+			fprintf(stderr, "%s: bf16 gradient %s off fp32 by %.3g > 8 x %.3g + 1e-3\n", f.dir, ti[i].name,
+				e16[i], ew[i]);
+			bad++;
+		}
+	}
+	printf("train %-8s bf16 gradients against fp32: at most %.2f of the bound, loss %.1e\n", cases[ci], worst,
+	       el);
+	ck_assert_msg(bad == 0, "%s: %d bf16 gradient(s) off their bound", f.dir, bad);
+	ck_assert_msg(dd16 > 0, "%s: bf16 gradients equal the fp32 ones: the bf16 path did not run", f.dir);
+	free(e16);
+	free(ew);
+	free(ti);
+	hrm_model_free(&g16);
+	hrm_model_free(&g32);
+	hrm_model_free(&gw);
 	train_batch_free(&b);
 	fixture_close(&f);
 }
@@ -469,6 +585,9 @@ END_TEST
 START_TEST(test_engine_equal) { check_engine_equal(_i); }
 END_TEST
 
+START_TEST(test_bf16_grads) { check_bf16_grads(_i); }
+END_TEST
+
 START_TEST(test_accumulate) { check_accumulate(_i); }
 END_TEST
 
@@ -531,6 +650,7 @@ static Suite *train_suite(void)
 	tcase_add_loop_test(tc, test_reference, 0, N_CASES);
 	tcase_add_loop_test(tc, test_engine_equal, 0, N_CASES);
 	tcase_add_loop_test(tc, test_accumulate, 0, N_CASES);
+	tcase_add_loop_test(tc, test_bf16_grads, 0, N_CASES);
 	tcase_add_loop_test(tc, test_options, 0, N_CASES);
 	tcase_add_loop_test(tc, test_exploration, 0, N_CASES);
 	tcase_add_loop_test(tc, test_refuse, 0, N_CASES);

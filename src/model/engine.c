@@ -314,27 +314,9 @@ static void lm_head_rows(struct hrm_engine *e, const float *z, float *out);
 
 void hrm_engine_heads(struct hrm_engine *e, const float *zH, float *logits, float *q)
 {
-	const struct hrm_weights *w = &e->m->w;
-	int d = e->d;
-	bool bf16 = e->dt == HRM_DTYPE_BF16;
 	lm_head_rows(e, zH, logits);
-	for (int b = 0; b < e->B; b++) {
-		const float *zb = zH + (size_t)b * e->T * d;
-		for (int r = 0; r < 2; r++) {
-			const float *wr = w->q_head_w + (size_t)r * d;
-			float acc = 0.0f;
-			if (bf16) {
-				/* bf16 weight and bias, fp32 sum, one rounding; then .to(float32) */
-				for (int k = 0; k < d; k++)
-					acc += zb[k] * bf16_round(wr[k]);
-				q[b * 2 + r] = bf16_round(acc + bf16_round(w->q_head_b[r]));
-			} else {
-				for (int k = 0; k < d; k++)
-					acc += zb[k] * wr[k];
-				q[b * 2 + r] = acc + w->q_head_b[r];
-			}
-		}
-	}
+	for (int b = 0; b < e->B; b++)
+		hrm_q_head(e->m, zH + (size_t)b * e->T * e->d, e->dt, q + b * 2);
 }
 
 /* out[b]: the change from `before` to `now`, row by row. */

@@ -36,6 +36,11 @@ int hrm_module_forward(struct block_scratch *s, const struct hrm_block_weights *
 		       const struct hrm_config *c, int B, int T, const float *rope_cos, const float *rope_sin,
 		       const float *z, const float *a, const float *b, float *out, const atomic_int *abort);
 
+/* (q_halt, q_continue) = q_head(z0) for the first position's state z0 [d],
+ * in dt's arithmetic (bf16: weight and bias rounded, fp32 sum, one
+ * rounding, then cast to float32 as the official code does). */
+void hrm_q_head(const struct hrm_model *m, const float *z0, enum hrm_dtype dt, float *q);
+
 /* The same three in the official bf16 arithmetic (forward_bf16.c): every
  * value they write is a bf16 value; the states they read must be too. */
 void hrm_embed_forward_bf16(const struct hrm_model *m, int B, int S, const int32_t *tokens,

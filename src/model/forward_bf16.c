@@ -79,3 +79,22 @@ int hrm_module_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block
 	}
 	return 0;
 }
+
+void hrm_q_head(const struct hrm_model *m, const float *z0, enum hrm_dtype dt, float *q)
+{
+	const struct hrm_weights *w = &m->w;
+	int d = m->cfg.hidden_size;
+	for (int r = 0; r < 2; r++) {
+		const float *wr = w->q_head_w + (size_t)r * d;
+		float acc = 0.0f;
+		if (dt == HRM_DTYPE_BF16) {
+			for (int k = 0; k < d; k++)
+				acc += z0[k] * bf16_round(wr[k]);
+			q[r] = bf16_round(acc + bf16_round(w->q_head_b[r]));
+		} else {
+			for (int k = 0; k < d; k++)
+				acc += z0[k] * wr[k];
+			q[r] = acc + w->q_head_b[r];
+		}
+	}
+}

@@ -11,6 +11,7 @@
 struct rows_job {
 	float *x;
 	const float *r;
+	float *inv;
 	int d, inter;
 	float eps;
 };
@@ -26,6 +27,8 @@ static void rmsnorm_rows_bf16(void *v, size_t lo, size_t hi)
 		for (int j = 0; j < d; j++)
 			row[j] = bf16_round(row[j] + rr[j]);
 		float inv = rms_inv_row(row, d, jb->eps);
+		if (jb->inv != NULL)
+			jb->inv[i] = inv;
 		for (int j = 0; j < d; j++)
 			row[j] = bf16_round(row[j] * inv);
 	}
@@ -33,7 +36,12 @@ static void rmsnorm_rows_bf16(void *v, size_t lo, size_t hi)
 
 void add_rmsnorm_forward_bf16(float *x, const float *r, int n, int d, float eps)
 {
-	struct rows_job jb = { .x = x, .r = r, .d = d, .eps = eps };
+	add_rmsnorm_forward_bf16_inv(x, r, NULL, n, d, eps);
+}
+
+void add_rmsnorm_forward_bf16_inv(float *x, const float *r, float *inv, int n, int d, float eps)
+{
+	struct rows_job jb = { .x = x, .r = r, .inv = inv, .d = d, .eps = eps };
 	hrm_par_rows((size_t)n, (size_t)d * 6, rmsnorm_rows_bf16, &jb);
 }
 
@@ -105,6 +113,7 @@ static void softmax_rows_bf16(float *m, float *sum, int rows, int cols)
 struct attn_job {
 	float *out;
 	const float *qkv;
+	float *probs;   /* NULL: tiles in scratch */
 	float *scratch;
 	int B, T, heads, hd, rows, nblk;
 };
@@ -115,7 +124,8 @@ static void attn_part_bf16(void *v, int t, int nth)
 {
 	const struct attn_job *jb = v;
 	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d;
-	float scale = 1.0f / sqrtf((float)hd), sum[512];
+	/* a tile has at most 2 * 128 rows (attn_tile_rows) */
+	float scale = 1.0f / sqrtf((float)hd), sum[256];
 	size_t lo, hi;
 	hrm_par_range((size_t)jb->B * heads * jb->nblk, t, nth, &lo, &hi);
 	for (size_t task = lo; task < hi; task++) {
@@ -126,7 +136,7 @@ static void attn_part_bf16(void *v, int t, int nth)
 		const float *q = base + (size_t)r0 * ld + (size_t)h * hd;
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
-		float *S = jb->scratch + (size_t)t * jb->rows * T;
+		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
 		float *o = jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd;
 		/* q, k, v and p hold bf16 values: every product is exact in fp32 */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, T, hd, scale, q, ld, k, ld, 0.0f, S, T);
@@ -136,6 +146,11 @@ static void attn_part_bf16(void *v, int t, int nth)
 			float inv = 1.0f / sum[i];
 			for (int j = 0; j < hd; j++)
 				o[(size_t)i * d + j] = bf16_round(o[(size_t)i * d + j] * inv);
+			/* kept for the backward: the weights the product used,
+			 * bf16(p) / sum, whose rows sum to 1 within 2^-9 */
+			if (jb->probs != NULL)
+				for (int j = 0; j < T; j++)
+					S[(size_t)i * T + j] *= inv;
 		}
 	}
 }
@@ -143,12 +158,21 @@ static void attn_part_bf16(void *v, int t, int nth)
 void attention_forward_bf16(float *out, const float *qkv, float *scratch, size_t scratch_floats, int B, int T,
 			    int heads, int hd)
 {
-	struct attn_job jb = { out, qkv, scratch, B, T, heads, hd, attn_tile_rows(T), 0 };
+	attention_forward_bf16_tiled(out, qkv, NULL, scratch, scratch_floats, B, T, heads, hd);
+}
+
+void attention_forward_bf16_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
+				  int B, int T, int heads, int hd)
+{
+	struct attn_job jb = { out, qkv, probs, scratch, B, T, heads, hd, attn_tile_rows(T), 0 };
 	jb.nblk = (T + jb.rows - 1) / jb.rows;
-	size_t ntask = (size_t)B * heads * jb.nblk, cap = scratch_floats / ((size_t)jb.rows * T);
+	size_t ntask = (size_t)B * heads * jb.nblk;
 	int nth = hrm_par_threads();
-	if ((size_t)nth > cap)
-		nth = cap > 0 ? (int)cap : 1;
+	if (probs == NULL) {
+		size_t cap = scratch_floats / ((size_t)jb.rows * T);
+		if ((size_t)nth > cap)
+			nth = cap > 0 ? (int)cap : 1;
+	}
 	if ((size_t)nth > ntask)
 		nth = (int)ntask;
 	hrm_par_run(nth, attn_part_bf16, &jb);

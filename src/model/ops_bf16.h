@@ -11,6 +11,8 @@
 /* x = bf16(rms_norm(bf16(x + r))): the residual add in bf16, the norm in
  * float32 (rms_norm casts up, normalises, casts back) */
 void add_rmsnorm_forward_bf16(float *x, const float *r, int n, int d, float eps);
+/* the same, keeping each row's 1/rms in inv[n] for the backward */
+void add_rmsnorm_forward_bf16_inv(float *x, const float *r, float *inv, int n, int d, float eps);
 /* RoPE on the q and k parts of qkv rows in float32 (cos/sin are float32
  * tables), the rotated q and k rounded back to bf16 */
 void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
@@ -23,5 +25,10 @@ void swiglu_forward_bf16(float *act, const float *gu, int n, int inter);
  * attention_forward_tiled. */
 void attention_forward_bf16(float *out, const float *qkv, float *scratch, size_t scratch_floats, int B, int T,
 			    int heads, int hd);
+/* The same; with probs ([B][heads][T][T], not NULL) the weights each
+ * output used, bf16(p) / sum, are kept there for the backward (the scratch
+ * is then unused).  The output is the same bits either way. */
+void attention_forward_bf16_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
+				  int B, int T, int heads, int hd);
 
 #endif

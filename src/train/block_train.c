@@ -1,7 +1,10 @@
 /* block_train.c - cached forward and backward of a block and of a module. */
 #include "train/block_train.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
+#include "model/ops_bf16.h"
 #include "train/ops_backward.h"
+#include "core/half.h"
 #include "core/parallel.h"
 #include "core/util.h"
 
@@ -17,6 +20,7 @@ struct block_scratch {
 	float *dact;  /* [n][inter] */
 	float *dgu;   /* [n][2 inter] */
 	float *dp;    /* [dp_blocks][T][T] attention backward, one block per thread */
+	float *dw;    /* the largest weight: a bf16 weight gradient before it is added */
 	int dp_blocks;
 };
 
@@ -31,6 +35,7 @@ static void scratch_free(struct block_scratch *s)
 	free(s->dact);
 	free(s->dgu);
 	free(s->dp);
+	free(s->dw);
 	free(s);
 }
 
@@ -48,6 +53,8 @@ static struct block_scratch *scratch_new(const struct hrm_config *cfg, int B, in
 	int nth = hrm_par_threads();
 	s->dp_blocks = nth > 4 ? nth : 4;
 	s->dp = alloc_floats((size_t)T * T * s->dp_blocks, failed);
+	size_t w = 3 * d * d > 2 * inter * d ? 3 * d * d : 2 * inter * d;
+	s->dw = alloc_floats(w, failed);
 	return s;
 }
 
@@ -138,6 +145,7 @@ static void add_into(float *dst, const float *src, size_t n)
 static void forward_io(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
 		       int B, int T, const float *rope_cos, const float *rope_sin)
 {
+	c->bf16 = 0;
 	assert(B <= c->B_cap && T <= c->T_cap);
 	struct block_scratch *s = c->scratch;
 	int n = B * T, d = c->d, inter = c->inter;
@@ -162,6 +170,44 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 	add_rmsnorm_forward_save(c->out, s->proj, c->inv2, n, d, c->eps);
 }
 
+/* forward_io in bf16: the ops of the engine's bf16 block */
+static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *w, const struct hrm_config *cfg,
+			    int B, int T, const float *rope_cos, const float *rope_sin)
+{
+	assert(B <= c->B_cap && T <= c->T_cap);
+	struct block_scratch *s = c->scratch;
+	int n = B * T, d = c->d, inter = c->inter;
+	size_t nd = (size_t)n * d;
+	int rope = cfg->pos_encodings == HRM_POS_ROPE;
+	c->bf16 = 1;
+	c->B = B;
+	c->T = T;
+	c->rope_cos = rope ? rope_cos : NULL;
+	c->rope_sin = rope ? rope_sin : NULL;
+
+	linear_bf16(c->qkv, c->in, w->qkv, n);
+	if (rope)
+		rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
+	attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
+	linear_bf16(s->proj, c->attn, w->o, n);
+	memcpy(c->h1, c->in, nd * sizeof(float));
+	add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
+	linear_bf16(c->gu, c->h1, w->gate_up, n);
+	swiglu_forward_bf16(c->act, c->gu, n, inter);
+	linear_bf16(s->proj, c->act, w->down, n);
+	memcpy(c->out, c->h1, nd * sizeof(float));
+	add_rmsnorm_forward_bf16_inv(c->out, s->proj, c->inv2, n, d, c->eps);
+}
+
+void block_forward_train_bf16(struct block_cache *c, const struct hrm_bf16_block *w, const struct hrm_config *cfg,
+			      int B, int T, float *h, const float *rope_cos, const float *rope_sin)
+{
+	size_t nd = (size_t)B * T * c->d;
+	memcpy(c->in, h, nd * sizeof(float));
+	forward_io_bf16(c, w, cfg, B, T, rope_cos, rope_sin);
+	memcpy(h, c->out, nd * sizeof(float));
+}
+
 void block_forward_train(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
 			 int B, int T, float *h, const float *rope_cos, const float *rope_sin)
 {
@@ -169,6 +215,22 @@ void block_forward_train(struct block_cache *c, const struct hrm_block_weights *
 	memcpy(c->in, h, nd * sizeof(float));
 	forward_io(c, w, cfg, B, T, rope_cos, rope_sin);
 	memcpy(h, c->out, nd * sizeof(float));
+}
+
+/* the gradient flowing between two bf16 ops is a bf16 tensor */
+static void round_grad(const struct block_cache *c, float *g, size_t n)
+{
+	if (c->bf16)
+		round_bf16(g, n);
+}
+
+static void linear_bwd(const struct block_cache *c, float *dx, float *dW, const float *dy, const float *x,
+		       const float *W, int n, int in, int out)
+{
+	if (c->bf16)
+		linear_backward_bf16(dx, dW, c->scratch->dw, dy, x, W, n, in, out);
+	else
+		linear_backward(dx, dW, dy, x, W, n, in, out);
 }
 
 void block_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *grads,
@@ -182,20 +244,28 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 
 	/* out = rmsnorm(h1 + down(act)): both addends get d(h1 + proj) */
 	add_rmsnorm_backward(dh, dh, c->out, c->inv2, n, d);
-	linear_backward(s->dact, g->down, dh, c->act, w->down, n, inter, d);
+	round_grad(c, dh, nd);
+	linear_bwd(c, s->dact, g->down, dh, c->act, w->down, n, inter, d);
 	swiglu_backward(s->dgu, s->dact, c->gu, n, inter);
-	linear_backward(s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
+	round_grad(c, s->dgu, (size_t)n * 2 * inter);
+	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
 	add_into(dh, s->tmp, nd); /* dh = d(h1) */
+	round_grad(c, dh, nd);
 
 	/* h1 = rmsnorm(in + o_proj(attn)) */
 	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
-	linear_backward(s->dattn, g->o, dh, c->attn, w->o, n, d, d);
+	round_grad(c, dh, nd);
+	linear_bwd(c, s->dattn, g->o, dh, c->attn, w->o, n, d, d);
 	attention_backward_n(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T, c->heads,
 			     c->hd);
-	if (c->rope_cos != NULL)
+	round_grad(c, s->dqkv, nd * 3);
+	if (c->rope_cos != NULL) {
 		rope_backward(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd);
-	linear_backward(s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
+		round_grad(c, s->dqkv, nd * 3);
+	}
+	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
 	add_into(dh, s->tmp, nd); /* dh = d(in) */
+	round_grad(c, dh, nd);
 }
 
 void module_cache_free(struct module_cache *m)
@@ -256,6 +326,21 @@ void module_forward_train(struct module_cache *m, const struct hrm_block_weights
 		m->states[i] = z[i] + inj[i];
 	for (int l = 0; l < m->layers; l++)
 		forward_io(m->blocks[l], &blocks[l], cfg, B, T, rope_cos, rope_sin);
+	memcpy(out, m->blocks[m->layers - 1]->out, nd * sizeof(float));
+}
+
+void module_forward_train_bf16(struct module_cache *m, const struct hrm_bf16_block *blocks,
+			       const struct hrm_config *cfg, int B, int T, const float *z, const float *inj,
+			       float *out, const float *rope_cos, const float *rope_sin)
+{
+	assert(B <= m->B_cap && T <= m->T_cap);
+	size_t nd = (size_t)B * T * m->d;
+	m->B = B;
+	m->T = T;
+	for (size_t i = 0; i < nd; i++)
+		m->states[i] = bf16_round(z[i] + inj[i]);
+	for (int l = 0; l < m->layers; l++)
+		forward_io_bf16(m->blocks[l], &blocks[l], cfg, B, T, rope_cos, rope_sin);
 	memcpy(out, m->blocks[m->layers - 1]->out, nd * sizeof(float));
 }
 

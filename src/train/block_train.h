@@ -20,6 +20,7 @@ struct block_cache {
 	int d, heads, hd, inter;
 	float eps;
 	const float *rope_cos, *rope_sin; /* of the last forward; NULL = no rope */
+	int bf16;                         /* the last forward ran in bf16 */
 	/* saved activations, n = B*T rows */
 	float *in;     /* [n][d] block input */
 	float *qkv;    /* [n][3d] q, k after rope; v */
@@ -47,9 +48,16 @@ void block_cache_free(struct block_cache *c);
  * cfg->pos_encodings == HRM_POS_ROPE (may be NULL otherwise). */
 void block_forward_train(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
 			 int B, int T, float *h, const float *rope_cos, const float *rope_sin);
+/* The same in bf16 arithmetic, as the engine's bf16 block (forward.h):
+ * h must hold bf16 values. */
+void block_forward_train_bf16(struct block_cache *c, const struct hrm_bf16_block *w, const struct hrm_config *cfg,
+			      int B, int T, float *h, const float *rope_cos, const float *rope_sin);
 /* dh: in = d(block output), out = d(block input).  Weight gradients are
  * accumulated (+=) into grads, whose arrays have the weights' shapes; a NULL
- * array there skips that gradient. */
+ * array there skips that gradient.  After a bf16 forward, w must be the
+ * weights rounded to bf16 and the backward is autograd's through the bf16
+ * ops: every activation gradient a bf16 value, the matrix products on bf16
+ * operands, each weight gradient rounded before it joins the fp32 sum. */
 void block_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *grads,
 		    float *dh);
 
@@ -70,6 +78,11 @@ void module_cache_free(struct module_cache *m);
 void module_forward_train(struct module_cache *m, const struct hrm_block_weights *blocks,
 			  const struct hrm_config *cfg, int B, int T, const float *z, const float *inj,
 			  float *out, const float *rope_cos, const float *rope_sin);
+/* The same in bf16 (z + inj rounded, then the bf16 blocks); the backward
+ * then takes the rounded weights. */
+void module_forward_train_bf16(struct module_cache *m, const struct hrm_bf16_block *blocks,
+			       const struct hrm_config *cfg, int B, int T, const float *z, const float *inj,
+			       float *out, const float *rope_cos, const float *rope_sin);
 /* din = d(z + inj) from dout = d(out): the gradient of z and of inj alike.
  * din may alias dout.  Weight gradients are accumulated into grads[layers]. */
 void module_backward(struct module_cache *m, const struct hrm_block_weights *blocks,

@@ -17,6 +17,13 @@
 void linear_backward(float *dx, float *dW, const float *dy, const float *x, const float *W,
 		     int n, int in, int out);
 
+/* linear_backward as autograd computes it for a bf16 F.linear: dy, x and W
+ * hold bf16 values (products exact, fp32 sums); dx is rounded to bf16, and
+ * the weight's gradient is the bf16 product dy^T x (rounded, in dW_tmp
+ * [out][in]) added to the fp32 master gradient dW. */
+void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
+			  int n, int in, int out);
+
 /* add_rmsnorm_forward that also saves inv[n] = 1/sqrt(mean((x+r)^2) + eps)
  * per row.  The values left in x are exactly those of add_rmsnorm_forward. */
 void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d, float eps);

@@ -60,6 +60,12 @@ struct train_ctx;
 struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum train_grad_mode grad,
 				char **cause);
 void train_ctx_free(struct train_ctx *t);
+/* Trains in dt's arithmetic from now on (fp32 by default).  bf16 is the
+ * official trainer's: fp32 master weights, gradients and optimiser state;
+ * the forward and backward on bf16-rounded weights and bf16 activations,
+ * as autograd runs a model cast to bfloat16 (HRM-SPEC).  -1 with *cause
+ * when memory runs out. */
+int train_ctx_set_dtype(struct train_ctx *t, enum hrm_dtype dt, char **cause);
 
 /* Rows with halted set must already hold a new sample (the caller replaces
  * data and sets halted); this resets their carry to H_init/L_init and steps

@@ -2,8 +2,10 @@
  * input embedding, module calls without gradient, output heads, and their
  * backward (see train_ctx.h). */
 #include "train/train_ctx.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
 #include "train/ops_backward.h"
+#include "core/half.h"
 #include "core/util.h"
 
 #include <limits.h>
@@ -47,7 +49,43 @@ void train_ctx_free(struct train_ctx *t)
 	free(t->count);
 	free(t->exact);
 	free(t->is_last);
+	free(t->bf16_dw);
+	if (t->wr != NULL) {
+		hrm_model_free(t->wr);
+		free(t->wr);
+	}
 	free(t);
+}
+
+int train_ctx_set_dtype(struct train_ctx *t, enum hrm_dtype dt, char **cause)
+{
+	if (dt == HRM_DTYPE_BF16 && t->bf16_dw == NULL) {
+		int failed = 0;
+		t->bf16_dw = alloc_floats((size_t)t->cfg.vocab_size * t->d, &failed);
+		if (failed)
+			return set_cause(cause, "train: out of memory for the bf16 gradient buffer");
+	}
+	t->dt = dt;
+	return 0;
+}
+
+const struct hrm_model *train_compute_model(struct train_ctx *t, const struct hrm_model *m, char **cause)
+{
+	if (t->dt != HRM_DTYPE_BF16)
+		return m;
+	if (t->wr == NULL) {
+		t->wr = xcalloc(1, sizeof *t->wr);
+		if (hrm_model_alloc(t->wr, &m->cfg, cause) != 0) {
+			free(t->wr);
+			t->wr = NULL;
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < m->arena_floats; i++)
+		t->wr->arena[i] = bf16_round(m->arena[i]);
+	if (hrm_model_prepare_bf16(t->wr, cause) != 0)
+		return NULL;
+	return t->wr;
 }
 
 static int check_shape(const struct hrm_config *c, int B, int S, char **cause)
@@ -149,7 +187,10 @@ void train_embed_forward(struct train_ctx *t, const struct hrm_model *m, const i
 			 const int32_t *puzzle_ids)
 {
 	int Lp = t->cfg.puzzle_emb_len;
-	hrm_embed_forward(m, t->B, t->S, inputs, puzzle_ids, t->x);
+	if (t->dt == HRM_DTYPE_BF16)
+		hrm_embed_forward_bf16(m, t->B, t->S, inputs, puzzle_ids, t->x);
+	else
+		hrm_embed_forward(m, t->B, t->S, inputs, puzzle_ids, t->x);
 	/* the token behind each position, for the embedding backward */
 	for (int b = 0; b < t->B; b++) {
 		int32_t *idx = t->tok_idx + (size_t)b * t->T;
@@ -194,12 +235,22 @@ void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const in
 
 void train_nograd_L(struct train_ctx *t, const struct hrm_model *m, float *zL, const float *zH)
 {
+	if (t->dt == HRM_DTYPE_BF16) {
+		hrm_module_forward_bf16(&t->scratch, m->bf16->L, t->cfg.L_layers, &t->cfg, t->B, t->T, t->rope_cos,
+					t->rope_sin, zL, zH, t->x, zL, NULL);
+		return;
+	}
 	hrm_module_forward(&t->scratch, m->w.L, t->cfg.L_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zL,
 			   zH, t->x, zL, NULL);
 }
 
 void train_nograd_H(struct train_ctx *t, const struct hrm_model *m, float *zH, const float *zL)
 {
+	if (t->dt == HRM_DTYPE_BF16) {
+		hrm_module_forward_bf16(&t->scratch, m->bf16->H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos,
+					t->rope_sin, zH, zL, NULL, zH, NULL);
+		return;
+	}
 	hrm_module_forward(&t->scratch, m->w.H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zH,
 			   zL, NULL, zH, NULL);
 }
@@ -223,14 +274,11 @@ void train_heads_forward(struct train_ctx *t, const struct hrm_model *m, const f
 	int d = t->d, V = c->vocab_size, Lp = c->puzzle_emb_len;
 	for (int b = 0; b < t->B; b++) {
 		const float *zb = zH + (size_t)b * t->T * d;
-		if (logits != NULL)
+		if (logits != NULL && t->dt == HRM_DTYPE_BF16)
+			linear_bf16(logits + (size_t)b * t->S * V, zb + (size_t)Lp * d, m->bf16->lm_head, t->S);
+		else if (logits != NULL)
 			linear_forward(logits + (size_t)b * t->S * V, zb + (size_t)Lp * d, w->lm_head, t->S, d, V);
-		for (int r = 0; r < 2; r++) {
-			float acc = 0.0f;
-			for (int k = 0; k < d; k++)
-				acc += zb[k] * w->q_head_w[(size_t)r * d + k];
-			q[b * 2 + r] = acc + w->q_head_b[r];
-		}
+		hrm_q_head(m, zb, t->dt, q + b * 2);
 	}
 }
 
@@ -242,12 +290,20 @@ void train_heads_backward(struct train_ctx *t, const struct hrm_model *m, struct
 	int d = t->d;
 	/* all B*T rows at once: the prefix rows of dhead are zero, so they add
 	 * nothing to lm_head's gradient and get a zero d z_H */
-	linear_backward(t->dzH, g->lm_head, t->dhead, zH, w->lm_head, t->B * t->T, d, t->cfg.vocab_size);
+	bool bf16 = t->dt == HRM_DTYPE_BF16;
+	if (bf16) {
+		/* the logits are bf16 and so is their gradient */
+		round_bf16(t->dhead, (size_t)t->B * t->T * t->cfg.vocab_size);
+		linear_backward_bf16(t->dzH, g->lm_head, t->bf16_dw, t->dhead, zH, w->lm_head, t->B * t->T, d,
+				     t->cfg.vocab_size);
+	} else {
+		linear_backward(t->dzH, g->lm_head, t->dhead, zH, w->lm_head, t->B * t->T, d, t->cfg.vocab_size);
+	}
 	for (int b = 0; b < t->B; b++) {
 		const float *z0 = zH + (size_t)b * t->T * d;
 		float *dz0 = t->dzH + (size_t)b * t->T * d;
 		for (int r = 0; r < 2; r++) {
-			float gr = dq[b * 2 + r];
+			float gr = bf16 ? bf16_round(dq[b * 2 + r]) : dq[b * 2 + r];
 			if (gr == 0.0f)
 				continue;
 			const float *wr = w->q_head_w + (size_t)r * d;
@@ -259,4 +315,6 @@ void train_heads_backward(struct train_ctx *t, const struct hrm_model *m, struct
 			g->q_head_b[r] += gr;
 		}
 	}
+	if (bf16)
+		round_bf16(t->dzH, (size_t)t->B * t->T * d);
 }

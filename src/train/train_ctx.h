@@ -35,7 +35,17 @@ struct train_ctx {
 	bool *exact, *is_last;
 
 	struct block_scratch scratch; /* no-grad module calls (the engine's code path) */
+
+	/* bf16 training: the forward and backward run on wr, a copy of the
+	 * model with every weight rounded to bf16 (and its bf16 matrices),
+	 * made again from the fp32 master weights at each step */
+	enum hrm_dtype dt;
+	struct hrm_model *wr;
+	float *bf16_dw;  /* [V][d] lm_head's bf16 weight gradient before it is added */
 };
+
+/* the model the step computes with: m, or its bf16 copy */
+const struct hrm_model *train_compute_model(struct train_ctx *t, const struct hrm_model *m, char **cause);
 
 /* x = input embedding of the batch, as the engine computes it; also fills
  * tok_idx for the backward. */

@@ -2,7 +2,9 @@
  * recipe (HRM-SPEC "Training"; hrm_act_v1.py, losses.py): reset of halted
  * rows, one segment, loss, halting and Q target, and the backward. */
 #include "train/train_ctx.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
+#include "core/half.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -77,8 +79,14 @@ static struct module_cache *H_cache(const struct train_ctx *t, int i)
 	return i == t->cfg.H_cycles - 1 ? t->H[0] : NULL;
 }
 
-static void add_into(float *dst, const float *src, size_t n)
+/* dst += src; in bf16 the sum of two gradients of a bf16 tensor is one */
+static void add_into(const struct train_ctx *t, float *dst, const float *src, size_t n)
 {
+	if (t->dt == HRM_DTYPE_BF16) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = bf16_round(dst[i] + src[i]);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		dst[i] += src[i];
 }
@@ -111,6 +119,13 @@ static void forward_segment(struct train_ctx *t, const struct hrm_model *m, floa
 				train_nograd_L(t, m, zL, zH);
 				continue;
 			}
+			if (t->dt == HRM_DTYPE_BF16) {
+				for (size_t k = 0; k < n; k++)
+					t->inj[k] = bf16_round(zH[k] + t->x[k]);
+				module_forward_train_bf16(mc, m->bf16->L, c, t->B, t->T, zL, t->inj, zL, t->rope_cos,
+							  t->rope_sin);
+				continue;
+			}
 			for (size_t k = 0; k < n; k++)
 				t->inj[k] = zH[k] + t->x[k];
 			module_forward_train(mc, m->w.L, c, t->B, t->T, zL, t->inj, zL, t->rope_cos, t->rope_sin);
@@ -118,6 +133,8 @@ static void forward_segment(struct train_ctx *t, const struct hrm_model *m, floa
 		struct module_cache *mc = H_cache(t, i);
 		if (mc == NULL)
 			train_nograd_H(t, m, zH, zL);
+		else if (t->dt == HRM_DTYPE_BF16)
+			module_forward_train_bf16(mc, m->bf16->H, c, t->B, t->T, zH, zL, zH, t->rope_cos, t->rope_sin);
 		else
 			module_forward_train(mc, m->w.H, c, t->B, t->T, zH, zL, zH, t->rope_cos, t->rope_sin);
 	}
@@ -139,14 +156,14 @@ static void backward_segment(struct train_ctx *t, const struct hrm_model *m, str
 		if (mc == NULL)
 			break;
 		module_backward(mc, m->w.H, grads->w.H, t->dzH, t->dzH);
-		add_into(t->dzL, t->dzH, n);
+		add_into(t, t->dzL, t->dzH, n);
 		for (int j = c->L_cycles - 1; j >= 0; j--) {
 			mc = L_cache(t, i, j);
 			if (mc == NULL)
 				break;
 			module_backward(mc, m->w.L, grads->w.L, t->dzL, t->dzL);
-			add_into(t->dx, t->dzL, n);
-			add_into(t->dzH, t->dzL, n);
+			add_into(t, t->dx, t->dzL, n);
+			add_into(t, t->dzH, t->dzL, n);
 		}
 	}
 }
@@ -193,6 +210,11 @@ int train_segment(struct train_ctx *t, const struct hrm_model *m, struct hrm_mod
 		  struct hrm_rng *rng, struct train_metrics *met, char **cause)
 {
 	if (check_args(t, m, grads, batch, o, rng, cause) != 0)
+		return -1;
+	/* from here on the step computes with m, or in bf16 with its rounded
+	 * copy; the gradients still go to grads, the fp32 masters' */
+	m = train_compute_model(t, m, cause);
+	if (m == NULL)
 		return -1;
 	const struct hrm_config *c = &t->cfg;
 	int B = t->B, S = t->S, T = t->T, V = c->vocab_size, Lp = c->puzzle_emb_len;
