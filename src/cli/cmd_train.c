@@ -42,6 +42,8 @@ static const char train_help[] =
 	"recipe\n"
 	"  --grad one-step|full   gradient through the last L and H call (official) or the whole segment\n"
 	"  --loss stablemax|softmax\n"
+	"  --dtype fp32|bf16      arithmetic of the forward and backward (bf16: the official trainer's,\n"
+	"                         fp32 master weights and optimiser; the evals run in it too)\n"
 	"  --exploration P        halt_exploration_prob (default: the arch's)\n"
 	"  --run-to-max P         share of rows that never halt before M (trains late segments)\n"
 	"  --m-start M            curriculum: start with halt_max_steps M ...\n"
@@ -76,7 +78,7 @@ static const char *dashed(char flag[static 32], const char *name)
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_SUDOKU, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
-	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT, O_DTYPE,
 };
 
 /* "5,7,9": up to 8 maze sizes 5..30 into o->maze_mix; 0 or the usage error. */
@@ -116,7 +118,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		{ "loss", required_argument, NULL, O_LOSS }, { "exploration", required_argument, NULL, O_EXPLORE },
 		{ "run-to-max", required_argument, NULL, O_RUNMAX }, { "m-start", required_argument, NULL, O_MSTART },
 		{ "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE },
-		{ "stop-at", required_argument, NULL, O_STOPAT },
+		{ "stop-at", required_argument, NULL, O_STOPAT }, { "dtype", required_argument, NULL, O_DTYPE },
 		{ "eval-every", required_argument, NULL, O_EVERY }, { "eval-n", required_argument, NULL, O_EVALN },
 		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
 		CLI_OPTION_SEED, CLI_OPTION_THREADS,
@@ -189,6 +191,10 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		case O_EVALN: INT_OPT(o->eval_n, 1, 10000000L); break;
 		case O_EVALPATH: INT_OPT(o->eval_min_path, 1, 900); break;
 		case O_CKEVERY: INT_OPT(o->checkpoint_every, 0, 1000000000L); break;
+		case O_DTYPE:
+			if (hrm_dtype_parse(optarg, &o->dtype) != 0)
+				return cli_usage("train", "--dtype: expected fp32 or bf16, got '%s'", optarg);
+			break;
 		case O_RESUME: o->resume = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case 'o': o->out = optarg; break;

@@ -1,6 +1,8 @@
 /* ops_backward.c - backward of the HRM block's ops (see ops_backward.h). */
 #include "train/ops_backward.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
+#include "core/half.h"
 #include "core/parallel.h"
 
 #include <cblas.h>
@@ -14,6 +16,21 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
 		hrm_sgemm(0, 0, n, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 	if (dW != NULL)
 		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dW, in);
+}
+
+void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
+			  int n, int in, int out)
+{
+	if (dx != NULL) {
+		hrm_sgemm(0, 0, n, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+		round_bf16(dx, (size_t)n * in);
+	}
+	if (dW != NULL) {
+		size_t nw = (size_t)out * in;
+		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dW_tmp, in);
+		for (size_t i = 0; i < nw; i++)
+			dW[i] += bf16_round(dW_tmp[i]);
+	}
 }
 
 void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d, float eps)

@@ -476,7 +476,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	if (train_batch_alloc(&tr->batch, &tr->model.cfg, o->batch, tr->src.seq_len) != 0)
 		return set_cause(cause, "train: out of memory for the batch");
 	tr->ctx = train_ctx_new(&tr->model.cfg, o->batch, tr->src.seq_len, o->grad, cause);
-	if (tr->ctx == NULL)
+	if (tr->ctx == NULL || train_ctx_set_dtype(tr->ctx, o->dtype, cause) != 0)
 		return -1;
 	hrm_rng_seed(&tr->rng, o->seed + 1);
 	tr->M = o->m_start > 0 ? o->m_start : tr->model.cfg.halt_max_steps;

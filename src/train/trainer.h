@@ -37,6 +37,7 @@ struct trainer_opts {
 	enum optim_kind optim;
 	double puzzle_emb_lr, puzzle_emb_weight_decay;
 	enum train_grad_mode grad;
+	enum hrm_dtype dtype;        /* arithmetic of the steps (and the evals) */
 	enum hrm_loss_kind loss;
 	double clip;                /* 0 = none */
 	double ema;                 /* 0 = none, else decay (e.g. 0.999) */
