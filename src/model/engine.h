@@ -146,7 +146,8 @@ int hrm_engine_B(const struct hrm_engine *e);
 int hrm_engine_S(const struct hrm_engine *e);
 int hrm_engine_T(const struct hrm_engine *e);
 
-/* Threads used by BLAS (and the engine's own loops). */
+/* Threads used by BLAS, the bf16 products (gemm_bf16.h) and the engine's
+ * own loops. */
 void hrm_set_threads(int n);
 
 #endif

@@ -1,27 +1,101 @@
-/* gemm_bf16.c - bf16 products on hrm_sgemm: the operands are bf16 values
- * in float32 storage, so each product is exact and the sums are fp32, as in
- * a bf16 matmul; only the order of the sums can differ from another
- * backend's. */
+/* gemm_bf16.c - bf16 matrix products (gemm_bf16.h): oneDNN's bf16 matmul
+ * when it is built in and the CPU has its kernels (onednn_matmul.h), else
+ * hrm_sgemm on the bf16 values themselves.
+ *
+ * Threads: a product big enough is cut into row blocks (multiples of 16
+ * rows), one per pool thread (core/parallel.h), as hrm_sgemm cuts its
+ * products; each block converts its rows, runs oneDNN on its own thread and
+ * rounds its outputs.  So --threads N (hrm_set_threads) is N threads here
+ * too, read when the product starts; inside a pool region (attention's
+ * per-head products) a product runs whole on its thread.  Row blocks change
+ * no result: oneDNN's brgemm sums each row the same way whatever the rows
+ * around it (checked by tests/check_gemm_bf16.c).
+ *
+ * Subnormals: AVX512-BF16's dot product flushes subnormal inputs and
+ * results to zero (so does PyTorch's CPU bf16 path, which is oneDNN); the
+ * sgemm path keeps them.  Model values never come near 2^-126. */
 #include "model/gemm_bf16.h"
+#include "model/onednn_matmul.h"
 #include "model/ops.h"
 #include "core/half.h"
+#include "core/parallel.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Below this many flops a product runs on the caller: waking the pool
+ * costs about what 20 us of bf16 products at 400 GFLOP/s would. */
+#define BF16_SPLIT_MIN_FLOPS 8000000.0
 
 struct bf16_mat {
 	int rows, cols;
-	float *v; /* rows x cols, bf16 values */
+	float *f32; /* the sgemm path: W rounded to bf16, [rows][cols] */
+#ifdef HAVE_ONEDNN
+	struct onednn_weights *dnnl; /* the oneDNN path: packed bf16 */
+#endif
 };
+
+const char *bf16_backend(void)
+{
+#ifdef HAVE_ONEDNN
+	if (onednn_usable())
+		return onednn_name();
+	return "sgemm on bf16-rounded values (oneDNN has no bf16 kernels for this CPU)";
+#else
+	return "sgemm on bf16-rounded values";
+#endif
+}
+
+/* Round to nearest even, NaNs kept quiet: f32_to_bf16 (core/half.c) without
+ * a branch, so that the loop vectorises. */
+HRM_VECTORIZE
+void round_bf16(float *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &v[i], sizeof u);
+		uint32_t rne = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+		uint32_t nan = (u | 0x00400000u) & 0xffff0000u;
+		u = (u & 0x7fffffffu) > 0x7f800000u ? nan : rne;
+		memcpy(&v[i], &u, sizeof u);
+	}
+}
+
+struct round_job {
+	float *v;
+	size_t width;
+};
+
+static void round_rows(void *ctx, size_t lo, size_t hi)
+{
+	const struct round_job *j = ctx;
+	round_bf16(j->v + lo * j->width, (hi - lo) * j->width);
+}
+
+/* ---- the prepared weights ---- */
 
 struct bf16_mat *bf16_mat_new(int rows, int cols)
 {
-	struct bf16_mat *m = malloc(sizeof *m);
-	if (m == NULL)
+	if (rows < 1 || cols < 1)
+		return NULL;
+	struct bf16_mat *m = calloc(1, sizeof *m);
+	if (!m)
 		return NULL;
 	m->rows = rows;
 	m->cols = cols;
-	m->v = malloc((size_t)rows * cols * sizeof(float) + 1);
-	if (m->v == NULL) {
+#ifdef HAVE_ONEDNN
+	if (onednn_usable()) {
+		m->dnnl = onednn_weights_new(rows, cols);
+		if (!m->dnnl) {
+			free(m);
+			return NULL;
+		}
+		return m;
+	}
+#endif
+	m->f32 = calloc((size_t)rows * (size_t)cols, sizeof *m->f32);
+	if (!m->f32) {
 		free(m);
 		return NULL;
 	}
@@ -30,40 +104,207 @@ struct bf16_mat *bf16_mat_new(int rows, int cols)
 
 void bf16_mat_set(struct bf16_mat *m, const float *W)
 {
-	size_t n = (size_t)m->rows * m->cols;
-	for (size_t i = 0; i < n; i++)
-		m->v[i] = bf16_round(W[i]);
+#ifdef HAVE_ONEDNN
+	if (m->dnnl) {
+		onednn_weights_set(m->dnnl, W);
+		return;
+	}
+#endif
+	size_t n = (size_t)m->rows * (size_t)m->cols;
+	memcpy(m->f32, W, n * sizeof *W);
+	round_bf16(m->f32, n);
 }
 
 void bf16_mat_free(struct bf16_mat *m)
 {
-	if (m == NULL)
+	if (!m)
 		return;
-	free(m->v);
+#ifdef HAVE_ONEDNN
+	onednn_weights_free(m->dnnl);
+#endif
+	free(m->f32);
 	free(m);
 }
 
-int bf16_mat_rows(const struct bf16_mat *m) { return m->rows; }
-int bf16_mat_cols(const struct bf16_mat *m) { return m->cols; }
-
-void round_bf16(float *v, size_t n)
+int bf16_mat_rows(const struct bf16_mat *m)
 {
-	for (size_t i = 0; i < n; i++)
-		v[i] = bf16_round(v[i]);
+	return m->rows;
 }
+
+int bf16_mat_cols(const struct bf16_mat *m)
+{
+	return m->cols;
+}
+
+#ifdef HAVE_ONEDNN
+/* ---- row blocks over the pool ---- */
+
+/* how many row blocks a product of M rows and this many flops runs in */
+static int row_blocks(int M, double flops)
+{
+	int nth = hrm_par_threads();
+	int n16 = (M + 15) / 16;
+	if (nth > n16)
+		nth = n16;
+	return flops < BF16_SPLIT_MIN_FLOPS ? 1 : nth;
+}
+
+/* rows [*lo, *hi) of block t of nth, cut at multiples of 16 */
+static void block_rows(int M, int t, int nth, int *lo, int *hi)
+{
+	size_t a, b;
+	hrm_par_range((size_t)(M + 15) / 16, t, nth, &a, &b);
+	*lo = (int)(a * 16);
+	*hi = (int)(b * 16) < M ? (int)(b * 16) : M;
+}
+
+/* bf16 bits of values that are bf16 already: the high halves, exactly */
+HRM_VECTORIZE
+static void to_bf16_bits(uint16_t *dst, const float *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &src[i], sizeof u);
+		dst[i] = (uint16_t)(u >> 16);
+	}
+}
+
+/* rows of src (leading dimension ld) as compact bf16 rows of width n */
+static void rows_to_bf16(uint16_t *dst, const float *src, int ld, int rows, int n)
+{
+	for (int i = 0; i < rows; i++)
+		to_bf16_bits(dst + (size_t)i * n, src + (size_t)i * ld, (size_t)n);
+}
+
+struct linear_job {
+	float *y;
+	const float *x;
+	uint16_t *xb;
+	const struct bf16_mat *W;
+	int n;
+};
+
+/* Only when oneDNN cannot make a primitive (not seen): the same sums, one
+ * at a time, so that an answer still comes. */
+static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int r = 0; r < W->rows; r++) {
+			float s = 0.0f;
+			for (int c = 0; c < W->cols; c++)
+				s += x[(size_t)i * W->cols + c] * onednn_weights_get(W->dnnl, r, c);
+			y[(size_t)i * W->rows + r] = s;
+		}
+}
+
+static void linear_part(void *v, int t, int nth)
+{
+	const struct linear_job *j = v;
+	int lo, hi, rows = j->W->rows, cols = j->W->cols;
+	block_rows(j->n, t, nth, &lo, &hi);
+	if (lo >= hi)
+		return;
+	float *y = j->y + (size_t)lo * rows;
+	const float *x = j->x + (size_t)lo * cols;
+	uint16_t *xb = j->xb + (size_t)lo * cols;
+	rows_to_bf16(xb, x, cols, hi - lo, cols);
+	if (onednn_linear(y, xb, hi - lo, j->W->dnnl) != 0)
+		linear_slow(y, x, j->W, hi - lo);
+	round_bf16(y, (size_t)(hi - lo) * rows);
+}
+
+struct gemm_job {
+	int tb, M, N, K, lda, ldb, ldc;
+	const float *A, *B;
+	float *C;
+	uint16_t *Ab;
+	const uint16_t *Bb;
+	float *Cb; /* compact C when ldc != N (oneDNN's brgemm wants dense rows) */
+};
+
+static void gemm_part(void *v, int t, int nth)
+{
+	const struct gemm_job *j = v;
+	int lo, hi;
+	block_rows(j->M, t, nth, &lo, &hi);
+	if (lo >= hi)
+		return;
+	int cnt = hi - lo;
+	uint16_t *Ab = j->Ab + (size_t)lo * j->K;
+	float *C = j->C + (size_t)lo * j->ldc;
+	float *out = j->Cb ? j->Cb + (size_t)lo * j->N : C;
+	rows_to_bf16(Ab, j->A + (size_t)lo * j->lda, j->lda, cnt, j->K);
+	if (onednn_gemm(j->tb, cnt, j->N, j->K, Ab, j->Bb, out) != 0) {
+		hrm_sgemm(0, j->tb, cnt, j->N, j->K, 1.0f, j->A + (size_t)lo * j->lda, j->lda, j->B, j->ldb, 0.0f, C,
+			  j->ldc);
+		return;
+	}
+	if (j->Cb)
+		for (int i = 0; i < cnt; i++)
+			memcpy(C + (size_t)i * j->ldc, out + (size_t)i * j->N, (size_t)j->N * sizeof *C);
+}
+
+static void run_blocks(int M, double flops, hrm_par_fn fn, void *job)
+{
+	int nth = row_blocks(M, flops);
+	if (nth <= 1)
+		fn(job, 0, 1);
+	else
+		hrm_par_run(nth, fn, job);
+}
+#endif
+
+/* ---- the products ---- */
 
 void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 {
-	hrm_sgemm(0, 1, n, W->rows, W->cols, 1.0f, x, W->cols, W->v, W->cols, 0.0f, y, W->rows);
-	round_bf16(y, (size_t)n * W->rows);
+	if (n <= 0)
+		return;
+	int rows = W->rows, cols = W->cols;
+#ifdef HAVE_ONEDNN
+	if (W->dnnl) {
+		/* the caller's buffer, each block converting its own rows into it */
+		uint16_t *xb = onednn_scratch(0, (size_t)n * cols * sizeof *xb);
+		struct linear_job j = { y, x, xb, W, n };
+		if (!xb) {
+			linear_slow(y, x, W, n);
+			round_bf16(y, (size_t)n * rows);
+			return;
+		}
+		run_blocks(n, 2.0 * n * rows * cols, linear_part, &j);
+		return;
+	}
+#endif
+	hrm_sgemm(0, 1, n, rows, cols, 1.0f, x, cols, W->f32, cols, 0.0f, y, rows);
+	struct round_job rj = { y, (size_t)rows };
+	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 
 void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
 {
+	if (M <= 0 || N <= 0)
+		return;
+	if (K <= 0) {
+		for (int i = 0; i < M; i++)
+			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
+		return;
+	}
+#ifdef HAVE_ONEDNN
+	if (onednn_usable()) {
+		uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
+		uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
+		float *Cb = ldc != N ? onednn_scratch(2, (size_t)M * N * sizeof *Cb) : NULL;
+		if (Ab && Bb && (ldc == N || Cb)) {
+			/* B once, on the caller; every block reads all of it */
+			if (tb)
+				rows_to_bf16(Bb, B, ldb, N, K);
+			else
+				rows_to_bf16(Bb, B, ldb, K, N);
+			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, A, B, C, Ab, Bb, Cb };
+			run_blocks(M, 2.0 * M * N * K, gemm_part, &j);
+			return;
+		}
+	}
+#endif
 	hrm_sgemm(0, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
-}
-
-const char *bf16_backend(void)
-{
-	return "sgemm on bf16-rounded values";
 }

@@ -7,7 +7,13 @@
  * on the order in which the fp32 sums are taken.  Built with oneDNN the
  * products run in its bf16 matmul (AVX512-BF16 or AMX where the CPU has
  * them); without it, in hrm_sgemm on the same values: the same answers up to
- * the accumulation order. */
+ * the accumulation order.  (AVX512-BF16 also flushes subnormal operands and
+ * sums to zero, as PyTorch's CPU bf16 path does; model values never come
+ * near 2^-126.)
+ *
+ * Threads: a product uses the threads hrm_set_threads allows, over the
+ * worker pool (core/parallel.h); oneDNN starts no threads of its own.  Any
+ * number of threads may call these functions at once. */
 #ifndef HRM_GEMM_BF16_H
 #define HRM_GEMM_BF16_H
 
