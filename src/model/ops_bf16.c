@@ -1,11 +1,11 @@
 /* ops_bf16.c - the forward ops in bf16 arithmetic (ops_bf16.h). */
 #include "model/ops_bf16.h"
+#include "model/gemm_bf16.h"
 #include "model/ops.h"
 #include "model/ops_rows.h"
 #include "core/half.h"
 #include "core/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 
 struct rows_job {
@@ -85,13 +85,15 @@ void swiglu_forward_bf16(float *act, const float *gu, int n, int inter)
 	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bf16, &jb);
 }
 
-/* p = exp(s - max) per row, kept unnormalised and rounded to bf16; the fp32
+/* s *= scale, then p = exp(s - max) per row, kept unnormalised and rounded to bf16; the fp32
  * sum of the unrounded p in sum[row] */
 HRM_VECTORIZE
-static void softmax_rows_bf16(float *m, float *sum, int rows, int cols)
+static void softmax_rows_bf16(float *m, float *sum, int rows, int cols, float scale)
 {
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
+		for (int j = 0; j < cols; j++)
+			r[j] *= scale;
 		float mx = row_max(r, cols);
 		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
 		int j = 0;
@@ -138,10 +140,10 @@ static void attn_part_bf16(void *v, int t, int nth)
 		const float *vv = base + 2 * d + (size_t)h * hd;
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
 		float *o = jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd;
-		/* q, k, v and p hold bf16 values: every product is exact in fp32 */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, T, hd, scale, q, ld, k, ld, 0.0f, S, T);
-		softmax_rows_bf16(S, sum, nr, T);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, T, 1.0f, S, T, vv, ld, 0.0f, o, d);
+		/* q, k, v and p hold bf16 values: bf16 products, fp32 sums */
+		gemm_bf16(1, nr, T, hd, q, ld, k, ld, S, T);
+		softmax_rows_bf16(S, sum, nr, T, scale);
+		gemm_bf16(0, nr, hd, T, S, T, vv, ld, o, d);
 		for (int i = 0; i < nr; i++) {
 			float inv = 1.0f / sum[i];
 			for (int j = 0; j < hd; j++)
