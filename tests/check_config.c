@@ -27,6 +27,7 @@ static void assert_config_eq(const struct hrm_config *a, const struct hrm_config
 	SAME(puzzle_emb_len); SAME(T);
 #undef SAME
 	ck_assert_str_eq(a->loss_type, b->loss_type);
+	ck_assert_str_eq(a->forward_dtype, b->forward_dtype);
 }
 
 static void assert_official(const struct hrm_config *c)
@@ -273,6 +274,50 @@ START_TEST(test_all_config_form)
 	ck_assert_int_eq(c.seq_len, 81);
 	ck_assert_int_eq(c.T, 82);
 	ck_assert_int_eq(c.inter, 512); /* 426.67 -> 427 -> 512 */
+	ck_assert_str_eq(c.forward_dtype, "bfloat16");
+	free(path);
+}
+END_TEST
+
+/* forward_dtype: read as the file says it, written back when set (in the
+ * trainer's sorted place), left out when absent; any word is kept. */
+START_TEST(test_forward_dtype)
+{
+	struct hrm_config c;
+	char *cause = NULL, *text, *path = test_path("dtype.yaml");
+	size_t len;
+	hrm_config_default(&c);
+	ck_assert_str_eq(c.forward_dtype, "");
+	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), 0);
+	ck_assert_int_eq(read_file_all(path, 1 << 16, &text, &len, &cause), 0);
+	ck_assert_msg(strstr(text, "forward_dtype") == NULL, "%s", text);
+	free(text);
+	static const char *const words[] = { "bfloat16", "float32", "float8_e4m3fn" };
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		snprintf(c.forward_dtype, sizeof c.forward_dtype, "%s", words[i]);
+		round_trip(&c, "dtype_rt.yaml");
+	}
+	snprintf(c.forward_dtype, sizeof c.forward_dtype, "bfloat16");
+	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), 0);
+	ck_assert_int_eq(read_file_all(path, 1 << 16, &text, &len, &cause), 0);
+	ck_assert_msg(strstr(text, "  expansion: 4.0\n  forward_dtype: bfloat16\n  halt_exploration_prob:"), "%s", text);
+	free(text);
+	/* a value that would need quoting is read, not written */
+	char *odd = test_write_tmp("odd_dtype.yaml", "hidden_size: 64\nnum_heads: 2\nforward_dtype: 'half: 16'\n");
+	hrm_config_default(&c);
+	ck_assert_msg(hrm_config_load_yaml(odd, &c, &cause) == 0, "%s", cause ? cause : "?");
+	ck_assert_str_eq(c.forward_dtype, "half: 16");
+	ck_assert_int_eq(hrm_config_save_yaml(path, &c, &cause), 0);
+	ck_assert_int_eq(read_file_all(path, 1 << 16, &text, &len, &cause), 0);
+	ck_assert_msg(strstr(text, "forward_dtype") == NULL, "%s", text);
+	free(text);
+	/* not a word at all */
+	char *bad = test_write_tmp("bad_dtype.yaml", "hidden_size: 64\nnum_heads: 2\nforward_dtype: [1, 2]\n");
+	ck_assert_int_eq(hrm_config_load_yaml(bad, &c, &cause), -1);
+	ck_assert_msg(strstr(cause, "forward_dtype: expected a dtype"), "%s", cause);
+	free(cause);
+	free(odd);
+	free(bad);
 	free(path);
 }
 END_TEST
@@ -439,6 +484,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_derive_sizes);
 	tcase_add_test(tc, test_derive_rejects);
 	tcase_add_test(tc, test_all_config_form);
+	tcase_add_test(tc, test_forward_dtype);
 	tcase_add_test(tc, test_interpolations);
 	tcase_add_test(tc, test_type_errors);
 	tcase_add_test(tc, test_value_errors);

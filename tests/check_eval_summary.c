@@ -104,6 +104,7 @@ static const struct {
 	{ NULL, "guess_seed=-1", "guess_seed=-1: expected an integer 0..18446744073709551615" },
 	{ NULL, "guess_n=3", "guess_n=3: expected an integer 0..2" },
 	{ NULL, "guesses=2 guess_n=2 guess_runs=5", "guess_runs=5: expected an integer 0..4" },
+	{ NULL, "dtype=fp16", "dtype=fp16: expected fp32 or bf16" },
 	{ NULL, "n=2", "n= appears twice" },
 	{ NULL, "n", "'n': expected KEY=VALUE" },
 	{ "max_steps", "", "not a complete hrmscope-eval summary: no max_steps=" },
@@ -191,7 +192,39 @@ START_TEST(test_merge)
 				"4 examples)");
 	free(other);
 	eval_merge_free(&mg);
+
+	/* a shard of the other arithmetic (no dtype= is fp32) */
+	eval_merge_init(&mg);
+	char *bf = xmalloc(sizeof shard1 + 16);
+	sprintf(bf, "%s dtype=bf16", shard1);
+	ck_assert_int_eq(add(&mg, shard0, 1, &cause), 0);
+	ck_assert_int_eq(add(&mg, bf, 2, &cause), -1);
+	ck_assert_str_eq(cause, "shard 1/2 ran in bf16, the first summary in fp32: not one evaluation");
+	eval_merge_free(&mg);
+	free(bf);
 	free(cause);
+}
+END_TEST
+
+/* dtype=bf16 reads and writes back; fp32 (as every older line) writes none */
+START_TEST(test_dtype)
+{
+	char *line = xmalloc(sizeof shard0 + 16), *cause = NULL;
+	struct eval_summary *s = xmalloc(sizeof *s);
+	sprintf(line, "%s dtype=bf16", shard0);
+	ck_assert_msg(eval_summary_parse(line, s, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(s->dtype, HRM_DTYPE_BF16);
+	char *back = eval_summary_format(s);
+	ck_assert_str_eq(back, line);
+	free(back);
+	sprintf(line, "%s dtype=fp32", shard0);
+	ck_assert_msg(eval_summary_parse(line, s, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(s->dtype, HRM_DTYPE_FP32);
+	back = eval_summary_format(s);
+	ck_assert_str_eq(back, shard0);
+	free(back);
+	free(line);
+	free(s);
 }
 END_TEST
 
@@ -203,6 +236,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_bad_values, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_dtype);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -209,19 +209,20 @@ START_TEST(test_trace_columns)
 	char *out = test_hrmscope_ok("trace --model '%s' --puzzle '%s:test:1' --segments %d --format csv", varied, data,
 				     M);
 	ck_assert_ptr_nonnull(strstr(out, ",changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
-					  "fixed_point,critical_segment,critical_h\n"));
+					  "fixed_point,critical_segment,critical_h,dtype\n"));
 	int seg = 0, hrows = 0;
 	for (const char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
-		char buf[512], *f[25];
+		char buf[512], *f[26];
 		int nf = 0;
 		snprintf(buf, sizeof buf, "%.*s", (int)(strchr(l, '\n') - l), l);
-		for (char *p = buf; nf < 25 && p; nf++) {
+		for (char *p = buf; nf < 26 && p; nf++) {
 			f[nf] = p;
 			p = strchr(p, ',');
 			if (p)
 				*p++ = '\0';
 		}
-		ck_assert_int_eq(nf, 25);
+		ck_assert_int_eq(nf, 26);
+		ck_assert_str_eq(f[25], "fp32"); /* the arithmetic, last */
 		if (!strcmp(f[0], "H")) { /* the H-step's answer is scored */
 			ck_assert(f[13][0] && f[14][0]);
 			hrows++;

@@ -94,6 +94,27 @@ keys q
 wait_for '^EXIT 0' 5
 check "q quits with status 0" $?
 
+# ---- the guesses follow the arithmetic (D): the plain run's q_halt after
+# the 4 segments is -1.164 in fp32 and -1.148 in bf16 (the bf16 engine's,
+# tests/check_dtype_cli.c) ----
+$T kill-session -t s 2>/dev/null
+$T new-session -d -s s -x 110 -y 40 "cd '$tmp' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$MODEL' --puzzle mazes:test:1; echo EXIT \$?; sleep 60"
+wait_for 'segment 1/4' 10
+keys G
+wait_for 'vote: majority' 10 && screen | grep -Eq '^> +1 +0  as given +-1\.164 '
+check "fp32: the plain run's q_halt in the guesses is fp32's (-1.164)" $?
+keys Escape D
+wait_for 'dtype bf16: the puzzle restarted' 5
+keys G
+wait_for 'vote: majority' 10 && screen | grep -Eq '^> +1 +0  as given +-1\.148 ' &&
+	screen | sed -n 1p | grep -Eq ' bf16 *$'
+check "D then G: the guesses computed again in bf16 (-1.148)" $?
+keys Escape r
+wait_for 'segment 4/4 . done' 10 && screen | grep -Eq ' 4 +-1\.15 +\.[0-9]+ +-1\.36 '
+check "bf16: the halting panel's last q_halt is bf16's (-1.15)" $?
+keys q
+wait_for '^EXIT 0' 5
+
 # ---- Esc while the guesses still compute (the 27M architecture, where
 # they take seconds): the job is cancelled and the status line says so ----
 "$HRMSCOPE" init --arch "$srcdir/models/hrm_v1.yaml" --vocab 6 --seq-len 121 --seed 1 -o "$tmp/big" >/dev/null ||

@@ -290,6 +290,29 @@ wait_for "note: a 7x7 maze, walled into the model's 11x11 canvas" 10 && wait_for
 check "a 7x7 maze on an 11x11 model: walled into its canvas, and said" $?
 keys q
 
+# ---- the arithmetic: the header names it, D switches and restarts ----
+start 100 40 "$TUI"
+wait_for 'segment 1/8' 10 && screen | sed -n 1p | grep -Eq '^ hrmscope .* fp32 *$'
+check "the header names the arithmetic: fp32" $?
+keys s
+wait_for 'segment 2/8 . H 1/2 . L 1/2 . step 6/48' 10
+keys D
+wait_for 'dtype bf16: the puzzle restarted' 10 && wait_for 'segment 1/8 . H 1/2 . L 1/2 . step 0/48' 10 &&
+	screen | sed -n 1p | grep -Eq '^ hrmscope .* bf16 *$'
+check "D: bf16 in the header, the puzzle restarted from step 0" $?
+keys s
+wait_for 'segment 2/8 . H 1/2 . L 1/2 . step 6/48' 10 && wait_for 'L residual.* 4 bars' 5
+check "bf16: a segment runs" $?
+keys D
+wait_for 'dtype fp32: the puzzle restarted' 10 && wait_for 'step 0/48' 10 &&
+	screen | sed -n 1p | grep -Eq '^ hrmscope .* fp32 *$'
+check "D again: back to fp32, restarted" $?
+keys q
+start 100 40 "$TUI --dtype bf16"
+wait_for 'segment 1/8' 10 && screen | sed -n 1p | grep -Eq '^ hrmscope .* bf16 *$'
+check "tui --dtype bf16 starts in bf16" $?
+keys q
+
 # ---- monochrome ----
 start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10

@@ -108,6 +108,31 @@ void app_restart(struct tui *t)
 	t->dirty |= DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 }
 
+int app_set_dtype(struct tui *t, enum hrm_dtype dt)
+{
+	char *cause = NULL;
+	/* made once, while nothing computes in bf16: the fp32 runs never read it */
+	if (dt == HRM_DTYPE_BF16 && t->model->bf16 == NULL && hrm_model_prepare_bf16(t->model, &cause) != 0) {
+		app_message(t, true, "bf16: %s", cause ? cause : "cannot make the bf16 weights");
+		free(cause);
+		return -1;
+	}
+	t->dtype = dt;
+	worker_set_dtype(t->worker, dt);
+	return 0;
+}
+
+void app_switch_dtype(struct tui *t)
+{
+	enum hrm_dtype dt = t->dtype == HRM_DTYPE_FP32 ? HRM_DTYPE_BF16 : HRM_DTYPE_FP32;
+	if (app_set_dtype(t, dt) != 0)
+		return;
+	t->playing = false;
+	app_restart(t);
+	app_message(t, false, "dtype %s: the puzzle restarted in %s (D switches back)", hrm_dtype_name(dt),
+	            dt == HRM_DTYPE_BF16 ? "the official bfloat16 arithmetic" : "float32");
+}
+
 static int show_fitted(struct tui *t, const struct puzzle *p, int32_t pid, int walled, char *why, size_t len)
 {
 	char warn[256], *cause = NULL;

@@ -31,6 +31,13 @@ int app_show_puzzle(struct tui *t, const struct puzzle *p, int32_t pid, char *wh
 int app_max_pos(const struct tui *t);
 /* Load t->puz afresh (history cleared). */
 void app_restart(struct tui *t);
+/* The loads from now on run in arithmetic dt (tui --dtype): the model's
+ * bf16 weights are made the first time.  0, or -1 with the reason in the
+ * status line (the arithmetic unchanged). */
+int app_set_dtype(struct tui *t, enum hrm_dtype dt);
+/* D: the other arithmetic (fp32 <-> bf16), the puzzle restarted in it
+ * (history cleared, as R does). */
+void app_switch_dtype(struct tui *t);
 /* Move the screen to position p (computing it if needed). */
 void app_goto(struct tui *t, int p);
 /* Run until the halting rule stops the run (or to the end). */

@@ -82,6 +82,7 @@ static void job_start(struct tui *t)
 	gv->opts = (struct guess_opts){.kind = gv->kind,
 	                               .K = gv->K,
 	                               .fp_tol = FP_TOL_DEFAULT,
+	                               .dtype = t->dtype,
 	                               .cancel = &gv->cancel,
 	                               .progress = on_progress,
 	                               .progress_user = gv};
@@ -124,8 +125,9 @@ static void open_view(struct tui *t)
 		t->gv->started = false;
 	}
 	struct guess_view *gv = t->gv;
-	/* the table stays for the puzzle it was made for, or a run stepped into */
-	bool same = (gv->have || gv->running) && gv->orig.seq_len == t->puz.seq_len &&
+	/* the table stays for the puzzle it was made for, or a run stepped into,
+	 * in the arithmetic on screen */
+	bool same = (gv->have || gv->running) && gv->opts.dtype == t->dtype && gv->orig.seq_len == t->puz.seq_len &&
 	            (same_input(&gv->orig, t->puz.input) || (gv->stepped && same_input(&t->puz, gv->stepped_input)));
 	if (!same)
 		job_start(t);

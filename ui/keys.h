@@ -40,6 +40,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(PREV_PUZZLE, CTX_MAIN, 'p', 0, 0, "p", "previous puzzle")                                                    \
 	X(OPEN, CTX_MAIN, 'o', 0, 0, "o", "open a puzzle: FILE[:INDEX] or DATASET[:SPLIT[:INDEX]]")                    \
 	X(RESTART, CTX_MAIN, 'R', 0, 0, "R", "restart the puzzle from the initial state")                              \
+	X(DTYPE, CTX_MAIN, 'D', 0, 0, "D", "arithmetic: fp32 / bf16 (the official one); restarts the puzzle")          \
 	X(EDIT, CTX_MAIN, 'e', 0, 0, "e", "edit the puzzle, then Enter re-runs it")                                    \
 	X(GRID_MODE, CTX_MAIN, 'm', 0, 0, "m",                                                                         \
 	  "grid: input, prediction, probe, z_L, label, diff, confidence, changed")                                     \

@@ -27,7 +27,7 @@
 static const char tui_help[] =
     "usage: hrmscope tui [--model DIR] [--puzzle FILE[:INDEX] | DATASET[:SPLIT[:INDEX]]]\n"
     "                    [--threads N] [--teach] [--record FILE.cast] [--keys \"l l s r q\"]\n"
-    "                    [--keys-delay MS] [--mono] [--ascii] [--list-keys]\n"
+    "                    [--keys-delay MS] [--dtype fp32|bf16] [--mono] [--ascii] [--list-keys]\n"
     "       hrmscope     (no arguments: the embedded maze model on a bundled maze)\n"
     "\n"
     "Watch the model think, step by step: the puzzle grid with the current answer,\n"
@@ -44,6 +44,8 @@ static const char tui_help[] =
     "                    characters, space, esc, enter, tab, left, right, up, down,\n"
     "                    home, end, ^X, text:WORDS (types them), sleep:MS\n"
     "  --keys-delay MS   pause between scripted keys (default 250)\n"
+    "  --dtype D         start in this arithmetic: fp32 (default) or bf16, as the official\n"
+    "                    code computes (forward_dtype: bfloat16); D switches while it runs\n"
     "  --mono            no colours (also when NO_COLOR is set)\n"
     "  --ascii           ASCII characters only (also when the locale is not UTF-8)\n"
     "  --list-keys       print the key list as Markdown and exit\n"
@@ -74,17 +76,25 @@ struct tui_opts {
 	const char *model, *puzzle, *record, *keys;
 	long threads, keys_delay;
 	bool teach, mono, ascii;
+	enum hrm_dtype dtype;
 };
 
 static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 {
 	static const struct option opts[] = {
-	    {"model", required_argument, NULL, 'm'},   {"puzzle", required_argument, NULL, 'p'},
-	    {"threads", required_argument, NULL, 't'}, {"record", required_argument, NULL, 'r'},
-	    {"keys", required_argument, NULL, 'k'},    {"keys-delay", required_argument, NULL, 'd'},
-	    {"teach", no_argument, NULL, 'T'},         {"mono", no_argument, NULL, 'M'},
-	    {"ascii", no_argument, NULL, 'A'},         {"list-keys", no_argument, NULL, 'L'},
-	    {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
+	    {"model", required_argument, NULL, 'm'},
+	    {"puzzle", required_argument, NULL, 'p'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"record", required_argument, NULL, 'r'},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"keys-delay", required_argument, NULL, 'd'},
+	    {"teach", no_argument, NULL, 'T'},
+	    {"mono", no_argument, NULL, 'M'},
+	    {"ascii", no_argument, NULL, 'A'},
+	    {"list-keys", no_argument, NULL, 'L'},
+	    {"dtype", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	*done = 0;
@@ -110,6 +120,10 @@ static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 		case 'd':
 			if (cli_int(optarg, 0, 60000, &o->keys_delay))
 				return cli_usage("tui", "--keys-delay: bad value '%s'", optarg);
+			break;
+		case 'D':
+			if (cli_opt_dtype("tui", optarg, &o->dtype) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'T':
 			o->teach = true;
@@ -209,6 +223,12 @@ int cmd_tui(int argc, char **argv)
 		if ((t->worker = worker_new(model, &cause)) == NULL)
 			rc = cli_fail(cause);
 	}
+	if (rc == EXIT_OK && o.dtype == HRM_DTYPE_BF16) {
+		if (hrm_model_prepare_bf16(model, &cause) != 0)
+			rc = cli_fail(cause);
+		else
+			app_set_dtype(t, o.dtype);
+	}
 	if (rc == EXIT_OK) {
 		setlocale(LC_ALL, "");
 		t->utf8 = !o.ascii && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
@@ -224,6 +244,11 @@ int cmd_tui(int argc, char **argv)
 		t->log_scale = true;
 		t->speed = 3;
 		app_show_puzzle(t, first, pid, why, sizeof why);
+		if (t->dtype == HRM_DTYPE_FP32 && cli_trained_bf16(model) && !t->msg[0])
+			app_message(t, false,
+			            "note: trained with forward_dtype %s; running in fp32 (D: bf16, the official "
+			            "arithmetic)",
+			            model->cfg.forward_dtype);
 		if (o.teach) {
 			t->teaching = t->playing = true;
 			t->speed = 1;

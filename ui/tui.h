@@ -125,6 +125,7 @@ struct tui {
 	bool busy;
 	struct worker_status ws;
 	double busy_since;
+	enum hrm_dtype dtype; /* the arithmetic of the run and the guesses (D switches) */
 
 	/* view settings */
 	enum grid_mode grid_mode;

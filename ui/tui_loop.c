@@ -283,6 +283,9 @@ static int run_request(struct tui *t, enum request r)
 		t->playing = false;
 		app_restart(t);
 		break;
+	case REQ_DTYPE:
+		app_switch_dtype(t);
+		break;
 	case REQ_CANCEL:
 		worker_cancel(t->worker);
 		if (t->target > t->pos)

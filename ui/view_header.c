@@ -1,6 +1,7 @@
-/* view_header.c - the two header lines: puzzle and model, where the run
- * is (the next step to run), and the compute status. */
+/* view_header.c - the two header lines: puzzle, model and the arithmetic,
+ * where the run is (the next step to run), and the compute status. */
 #include "ui/tui.h"
+#include "model/gemm_bf16.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -50,7 +51,20 @@ static void header_draw(struct view *v, struct tui *t)
 	else
 		snprintf(right, sizeof right, " idle ");
 	int rw = text_width(right);
-	draw_text(w, 0, 0, v->w, UI_HEADER_HI, line);
+
+	/* the arithmetic, right-aligned: bf16 with what computes its products
+	 * when there is room */
+	char dt[128];
+	if (t->dtype == HRM_DTYPE_BF16) {
+		snprintf(dt, sizeof dt, " bf16%s%s ", sep, bf16_backend());
+		if (text_width(line) + 1 + text_width(dt) > v->w)
+			snprintf(dt, sizeof dt, " bf16 ");
+	} else {
+		snprintf(dt, sizeof dt, " fp32 ");
+	}
+	int dw = text_width(dt);
+	draw_text(w, 0, 0, v->w - dw - 1, UI_HEADER_HI, line);
+	draw_text(w, 0, v->w - dw, dw, UI_HEADER_HI, dt);
 
 	/* the cursor in the computation: the next step to run */
 	char cur[256];

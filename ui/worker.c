@@ -22,6 +22,7 @@ struct wanted {
 	int target;
 	double noise_sigma; /* noise on the initial state (a guess run), 0 none */
 	uint64_t noise_seed;
+	enum hrm_dtype dtype;
 	bool until_halt, adaptive;
 	int halt_from;
 	int probe;
@@ -163,9 +164,9 @@ static void free_engine(struct worker *w)
 static int load(struct worker *w, const struct wanted *want, char **cause)
 {
 	const struct hrm_config *c = &w->m->cfg;
-	if (w->e == NULL || w->S != want->S) {
+	if (w->e == NULL || w->S != want->S || hrm_engine_dtype(w->e) != want->dtype) {
 		free_engine(w);
-		w->e = hrm_engine_new(w->m, 1, want->S, cause);
+		w->e = hrm_engine_new_dtype(w->m, 1, want->S, want->dtype, cause);
 		if (w->e == NULL)
 			return -1;
 		hrm_engine_add_observer(w->e, on_event, w);
@@ -490,6 +491,13 @@ void worker_set_noise(struct worker *w, double sigma, uint64_t seed)
 	pthread_mutex_lock(&w->mu);
 	w->want.noise_sigma = sigma;
 	w->want.noise_seed = seed;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void worker_set_dtype(struct worker *w, enum hrm_dtype dt)
+{
+	pthread_mutex_lock(&w->mu);
+	w->want.dtype = dt;
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -48,6 +48,10 @@ uint64_t worker_load(struct worker *w, const int32_t *tokens, int S, int32_t pid
 /* Noise on the initial state of the loads from now on (a guess run, see
  * src/analysis/perturb.h; sigma 0: none). */
 void worker_set_noise(struct worker *w, double sigma, uint64_t seed);
+/* The arithmetic of the loads from now on (the engine is remade in it at the
+ * next load); bf16 needs the model's bf16 weights (hrm_model_prepare_bf16)
+ * made before this is called. */
+void worker_set_dtype(struct worker *w, enum hrm_dtype dt);
 /* Compute positions up to pos (clamped to M segments). */
 void worker_compute_to(struct worker *w, int pos);
 /* Run from position `from` until the first segment end after it where the

@@ -49,6 +49,8 @@ char *eval_summary_format(const struct eval_summary *s)
 			   "guess_majority=%ld guess_weighted=%ld guess_runs=%ld guess_settled=%ld guess_groups=%ld",
 			s->go.K, perturb_kind_name(s->go.kind), s->go.sigma, (unsigned long long)s->go.seed, s->g.n,
 			s->g.plain, s->g.majority, s->g.weighted, s->g.runs, s->g.settled, s->g.groups);
+	if (s->dtype != HRM_DTYPE_FP32) /* absent: fp32, as every summary before bf16 */
+		fprintf(f, " dtype=%s", hrm_dtype_name(s->dtype));
 	if (fclose(f) != 0) {
 		fprintf(stderr, "hrmscope: out of memory (a summary line)\n");
 		exit(1);
@@ -65,7 +67,7 @@ enum key {
 	/* added later: absent in older summaries (zero) */
 	K_CRIT_AT, K_USED_AT, K_FP_RIGHT, K_FP_WRONG, K_FP_NONE, K_FP_TOL, K_GUESSES, K_GUESS_KIND, K_GUESS_NOISE,
 	K_GUESS_SEED, K_GUESS_N, K_GUESS_PLAIN, K_GUESS_MAJORITY, K_GUESS_WEIGHTED, K_GUESS_RUNS, K_GUESS_SETTLED,
-	K_GUESS_GROUPS, N_KEYS
+	K_GUESS_GROUPS, K_DTYPE, N_KEYS
 };
 #define N_REQUIRED (K_EXACT_AT + 1)
 static const char *const key_names[N_KEYS] = {
@@ -73,6 +75,7 @@ static const char *const key_names[N_KEYS] = {
 	"adaptive_exact", "adaptive_token_acc", "adaptive_q_halt", "adaptive_steps", "exact_at", "critical_at",
 	"used_at", "fp_right", "fp_wrong", "fp_none", "fp_tol", "guesses", "guess_kind", "guess_noise", "guess_seed",
 	"guess_n", "guess_plain", "guess_majority", "guess_weighted", "guess_runs", "guess_settled", "guess_groups",
+	"dtype",
 };
 
 struct parse {
@@ -222,6 +225,12 @@ static int check_values(struct parse *p, struct eval_summary *s)
 		set_cause(p->cause, "unknown perturbation");
 		return bad(p, K_GUESS_KIND);
 	}
+	s->dtype = HRM_DTYPE_FP32;
+	if (p->val[K_DTYPE] && hrm_dtype_parse(p->val[K_DTYPE], &s->dtype) != 0) {
+		set_cause(p->cause, "expected fp32 or bf16");
+		return bad(p, K_DTYPE);
+	}
+	s->go.dtype = s->dtype;
 	if (p->val[K_GUESS_SEED]) {
 		const char *g = p->val[K_GUESS_SEED];
 		char *end;
@@ -293,6 +302,10 @@ int eval_merge_add(struct eval_merge *mg, const struct eval_summary *s, const ch
 		t->total = s->total;
 		t->fp_tol = s->fp_tol;
 		t->go = s->go;
+		t->dtype = s->dtype;
+	} else if (s->dtype != t->dtype) {
+		return set_cause(cause, "shard %ld/%ld ran in %s, the first summary in %s: not one evaluation", s->shard_i,
+				 s->shard_n, hrm_dtype_name(s->dtype), hrm_dtype_name(t->dtype));
 	} else if (s->shard_n != t->shard_n || s->mt.M != t->mt.M || s->total != t->total || s->go.K != t->go.K) {
 		return set_cause(cause, "shard %ld/%ld (%d segments, %ld examples) does not match the first summary (N %ld, "
 				 "%d segments, %ld examples)", s->shard_i, s->shard_n, s->mt.M, s->total, t->shard_n,

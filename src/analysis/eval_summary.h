@@ -33,6 +33,7 @@ struct eval_summary {
 	long crit_at[HRM_METRICS_MAX_SEGMENTS + 1]; /* critical step at segment s; [M]: never right at the end */
 	long fp[3];                                 /* fixed point at the end: right, wrong, none */
 	double fp_tol;
+	enum hrm_dtype dtype; /* the arithmetic; "dtype=bf16" in the line, absent for fp32 */
 	struct guess_opts go; /* go.K = 0: no guesses */
 	struct eval_guess_sums g;
 };
@@ -63,7 +64,7 @@ struct eval_merge {
 void eval_merge_init(struct eval_merge *mg);
 /* Adds s, read at file:line (the file name is kept, not copied): refused
  * when it belongs to another evaluation than the first summary (another N,
- * number of segments, of examples or of guesses). */
+ * number of segments, of examples or of guesses, another arithmetic). */
 int eval_merge_add(struct eval_merge *mg, const struct eval_summary *s, const char *file, long line, char **cause);
 /* Checks that every shard 0..N-1 was added exactly once. */
 int eval_merge_finish(struct eval_merge *mg, char **cause);

@@ -128,7 +128,7 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 		return set_cause(cause, "guess: the puzzle has %d cells, the result %d", S, r->S);
 	if (!perturb_applies(o->kind, p, gp->known_kind, why, sizeof why))
 		return set_cause(cause, "%s", why);
-	struct hrm_engine *e = hrm_engine_new(m, K, S, cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(m, K, S, o->dtype, cause);
 	if (e == NULL)
 		return -1;
 	struct perturb *pts = xcalloc((size_t)K, sizeof *pts);

@@ -36,6 +36,7 @@ struct guess_opts {
 	uint64_t seed;
 	int M;               /* segments (0: the model's halt_max_steps) */
 	double fp_tol;       /* fixed-point tolerance (0: FP_TOL_DEFAULT) */
+	enum hrm_dtype dtype; /* the arithmetic (bf16: the model's bf16 weights must be prepared) */
 	const atomic_int *cancel;                    /* may be NULL: non-zero stops the run, between two blocks */
 	void (*progress)(void *user, int done, int total); /* may be NULL: after each segment */
 	void *progress_user;

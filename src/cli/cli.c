@@ -3,6 +3,7 @@
  * hrmscope ships (the embedded model, the example puzzles). */
 #include "cli/cli.h"
 #include "io/checkpoint.h"
+#include "model/gemm_bf16.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -110,6 +111,13 @@ int cli_opt_double(const char *cmd, const char *opt, const char *value, double l
 	return 0;
 }
 
+int cli_opt_dtype(const char *cmd, const char *value, enum hrm_dtype *out)
+{
+	if (hrm_dtype_parse(value, out) != 0)
+		return cli_usage(cmd, "--dtype: expected fp32 or bf16 (also float32, bfloat16), got '%s'", value);
+	return 0;
+}
+
 int cli_load_model(const struct model_source *src, struct hrm_model *m)
 {
 	char *cause = NULL;
@@ -139,6 +147,34 @@ int cli_load_model(const struct model_source *src, struct hrm_model *m)
 	hrm_model_init_random(m, src->seed);
 	snprintf(m->name, sizeof m->name, "random(%s, seed %llu)", src->arch, src->seed);
 	return 0;
+}
+
+bool cli_trained_bf16(const struct hrm_model *m)
+{
+	enum hrm_dtype dt;
+	return hrm_dtype_parse(m->cfg.forward_dtype, &dt) == 0 && dt == HRM_DTYPE_BF16;
+}
+
+int cli_use_dtype(struct hrm_model *m, enum hrm_dtype dt)
+{
+	char *cause = NULL;
+	if (dt == HRM_DTYPE_BF16 && m->bf16 == NULL && hrm_model_prepare_bf16(m, &cause) != 0) {
+		prefix_cause(&cause, "%s", m->name);
+		return cli_fail(cause);
+	}
+	if (dt == HRM_DTYPE_FP32 && cli_trained_bf16(m))
+		fprintf(stderr, "hrmscope: %s: trained with forward_dtype %s; running in fp32 (add --dtype bf16 for the "
+			"official arithmetic)\n", m->name, m->cfg.forward_dtype);
+	return EXIT_OK;
+}
+
+const char *cli_dtype_desc(enum hrm_dtype dt, char *buf, size_t len)
+{
+	if (dt == HRM_DTYPE_BF16)
+		snprintf(buf, len, "%s (%s)", hrm_dtype_name(dt), bf16_backend());
+	else
+		snprintf(buf, len, "%s", hrm_dtype_name(dt));
+	return buf;
 }
 
 /* Looks for rel under the places hrmscope's data can be: $HRMSCOPE_DATA,

@@ -42,6 +42,11 @@ int cli_opt_int(const char *cmd, const char *opt, const char *value, long lo, lo
  * LO..HI, got 'VALUE'". */
 int cli_opt_double(const char *cmd, const char *opt, const char *value, double lo, double hi, double *out);
 
+/* --dtype's value: fp32 (float32) or bf16 (bfloat16) into *out and 0, or
+ * the usage error "--dtype: expected fp32 or bf16 (also float32, bfloat16),
+ * got 'VALUE'" (EXIT_USAGE). */
+int cli_opt_dtype(const char *cmd, const char *value, enum hrm_dtype *out);
+
 /* --model DIR, or --arch YAML with --vocab/--seq-len/--puzzle-ids and a seed
  * for a random model.  On failure prints the error and returns -1. */
 struct model_source {
@@ -51,6 +56,18 @@ struct model_source {
 	unsigned long long seed;
 };
 int cli_load_model(const struct model_source *src, struct hrm_model *m);
+
+/* Readies a loaded model for engines in arithmetic dt (bf16: the bf16 copy
+ * of its weights) and, when its config says it was trained in bfloat16 but
+ * dt is fp32, says so once on stderr ("hrmscope: NAME: trained with
+ * forward_dtype bfloat16; running in fp32 (add --dtype bf16 for the official
+ * arithmetic)").  EXIT_OK, or EXIT_RUNTIME with the message printed. */
+int cli_use_dtype(struct hrm_model *m, enum hrm_dtype dt);
+/* Does m's config say it was trained in bfloat16 (forward_dtype)? */
+bool cli_trained_bf16(const struct hrm_model *m);
+/* What the output headers say: "fp32", or "bf16 (BACKEND)" with what
+ * computes the bf16 products (gemm_bf16.h); returns buf. */
+const char *cli_dtype_desc(enum hrm_dtype dt, char *buf, size_t len);
 
 /* -o DIR of a command that writes a model (init), a dataset (gen) or a
  * training run (train).  A model or dataset is refused where one already is,

@@ -25,7 +25,7 @@
 
 static const char eval_help[] =
 	"usage: hrmscope eval --model DIR --data DIR [--split test] [--limit K] [--shard I/N]\n"
-	"                     [--batch B] [--max-steps M] [--threads N] [--fp-tol X]\n"
+	"                     [--batch B] [--max-steps M] [--threads N] [--fp-tol X] [--dtype fp32|bf16]\n"
 	"                     [--guesses K [--perturb KIND] [--noise SIGMA] [--seed S]]\n"
 	"       hrmscope eval --merge FILE... ('-' reads stdin)\n"
 	"\n"
@@ -50,6 +50,10 @@ static const char eval_help[] =
 	"  --max-steps M    segments (default: the model's halt_max_steps)\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
+	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too; the\n"
+	"                   summary line says dtype=bf16 (no dtype: fp32), and --merge adds up\n"
+	"                   shards of one arithmetic only\n"
 	"  --guesses K      K guesses per example (one batch of K per example: K times the work)\n"
 	"  --perturb KIND   augment (default), dihedral, relabel, shuffle, colors or noise\n"
 	"  --noise SIGMA    noise on the initial state of versions 1..K-1\n"
@@ -90,10 +94,11 @@ static void progress(struct progress *p, long done)
 	p->last = t;
 }
 
-static void print_results(const struct eval_summary *s)
+/* dtype: what the header says of the arithmetic (cli_dtype_desc) */
+static void print_results(const struct eval_summary *s, const char *dtype)
 {
 	double v = s->mt.valid > 0 ? (double)s->mt.valid : 1;
-	printf("evaluated %ld examples (%ld with a label)\n", s->n, s->mt.valid);
+	printf("evaluated %ld examples (%ld with a label), dtype %s\n", s->n, s->mt.valid, dtype);
 	printf("halting               exact     token    q_halt  mean steps\n");
 	for (int k = 0; k < 2; k++) {
 		char name[32];
@@ -196,14 +201,14 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 		return set_cause(cause, "%s: no examples in shard %ld/%ld of %ld", what, s->shard_i, s->shard_n, s->total);
 	}
 	int B = batch < count ? batch : (int)count;
-	struct hrm_engine *e = hrm_engine_new(m, B, S, cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(m, B, S, s->dtype, cause);
 	if (e == NULL) {
 		free(idx);
 		dataset_split_free(&split);
 		return -1;
 	}
-	fprintf(stderr, "hrmscope eval: %s on %s: %ld of %ld examples (shard %ld/%ld), batch %d, %d segments\n", m->name,
-		what, count, s->total, s->shard_i, s->shard_n, B, M);
+	fprintf(stderr, "hrmscope eval: %s on %s: %ld of %ld examples (shard %ld/%ld), batch %d, %d segments, %s\n",
+		m->name, what, count, s->total, s->shard_i, s->shard_n, B, M, hrm_dtype_name(s->dtype));
 	int32_t *in = xmalloc((size_t)B * S * sizeof *in), *lab = xmalloc((size_t)B * S * sizeof *lab);
 	int32_t *pid = xmalloc((size_t)B * sizeof *pid);
 	bool *stopped = xmalloc((size_t)B * sizeof *stopped);
@@ -305,7 +310,7 @@ static int merge(int nfiles, char **files)
 		rc = eval_merge_finish(&mg, &cause);
 	if (rc == 0) {
 		printf("merged %ld shards\n", mg.found);
-		print_results(&mg.tot);
+		print_results(&mg.tot, hrm_dtype_name(mg.tot.dtype));
 	}
 	eval_merge_free(&mg);
 	free(line);
@@ -324,7 +329,7 @@ int cmd_eval(int argc, char **argv)
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_THREADS,
 		{ "merge", no_argument, NULL, O_MERGE }, CLI_OPTION_FP_TOL,
 		{ "guesses", required_argument, NULL, O_GUESSES }, { "perturb", required_argument, NULL, O_PERTURB },
-		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED,
+		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED, CLI_OPTION_DTYPE,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct cli_common co;
@@ -375,6 +380,7 @@ int cmd_eval(int argc, char **argv)
 	struct model_source src = co.src;
 	s->fp_tol = co.fp_tol;
 	s->go.seed = (uint64_t)co.seed;
+	s->dtype = s->go.dtype = co.dtype;
 	if (do_merge) {
 		free(s);
 		if (optind >= argc)
@@ -396,14 +402,16 @@ int cmd_eval(int argc, char **argv)
 		free(s);
 		return EXIT_RUNTIME;
 	}
-	char *cause = NULL;
+	char *cause = NULL, dt[128];
 	s->mt.M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
 	if (s->mt.M > MAX_SEG) {
 		rc = cli_fail(xstrdup("the model's halt_max_steps is more than eval can run"));
+	} else if ((rc = cli_use_dtype(&m, co.dtype)) != EXIT_OK) {
+		/* said */
 	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->mt.M, s, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
-		print_results(s);
+		print_results(s, cli_dtype_desc(co.dtype, dt, sizeof dt));
 	}
 	hrm_model_free(&m);
 	free(s);

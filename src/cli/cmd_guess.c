@@ -17,7 +17,7 @@ static const char guess_help[] =
 	"usage: hrmscope guess --model DIR [--model DIR2 ...] --puzzle SPEC [--k K]\n"
 	"                      [--perturb augment|dihedral|relabel|shuffle|colors|noise]\n"
 	"                      [--noise SIGMA] [--seed S] [--max-steps M] [--fp-tol X]\n"
-	"                      [--threads N] [--no-grid]\n"
+	"                      [--threads N] [--no-grid] [--dtype fp32|bf16]\n"
 	"\n"
 	"Inference as guessing: run K perturbed versions of one puzzle as one batch (B = K)\n"
 	"through each model, map every answer back to the original frame, and group the runs\n"
@@ -42,6 +42,8 @@ static const char guess_help[] =
 	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --no-grid        leave out the answers' grids\n"
+	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n"
 	"\n"
 	"Version 0 is always the puzzle as given, without noise: it is the plain run.\n";
 
@@ -119,7 +121,7 @@ static void print_grids(const struct cli_puzzle *cp, const struct guess_result *
 	cli_print_panels(stdout, cp, n, titles, grids, NULL);
 }
 
-static void print_summary(const struct guess_result *r)
+static void print_summary(const struct guess_result *r, enum hrm_dtype dt)
 {
 	char a[8], b[8];
 	guess_group_name(r->majority, a, sizeof a);
@@ -128,9 +130,9 @@ static void print_summary(const struct guess_result *r)
 	for (int i = 0; i < r->n; i++)
 		settled += r->runs[i].fp_entered >= 0;
 	printf("hrmscope-guess runs=%d groups=%d settled=%d majority=%s majority_runs=%d majority_right=%d "
-	       "weighted=%s weighted_right=%d plain_right=%d\n",
+	       "weighted=%s weighted_right=%d plain_right=%d dtype=%s\n",
 	       r->n, r->n_groups, settled, a, r->groups[r->majority].runs, r->groups[r->majority].exact, b,
-	       r->groups[r->weighted].exact, r->runs[0].exact);
+	       r->groups[r->weighted].exact, r->runs[0].exact, hrm_dtype_name(dt));
 }
 
 struct guess_args {
@@ -171,10 +173,13 @@ static int guess_main(const struct guess_args *a)
 			break;
 		}
 		M = a->o.M > 0 ? a->o.M : m.cfg.halt_max_steps;
-		printf("model %d: %s (d %d, halt_max_steps %d)\n", i + 1, m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
+		char dt[128];
+		printf("model %d: %s (d %d, halt_max_steps %d), dtype %s\n", i + 1, m.name, m.cfg.hidden_size,
+		       m.cfg.halt_max_steps, cli_dtype_desc(a->o.dtype, dt, sizeof dt));
 		fflush(stdout);
-		if (cli_puzzle_fit(&m, cp, &cause) != 0 ||
-		    guess_run(&m, i, &gp, &a->o, &r, &cause) != 0)
+		if (cli_puzzle_fit(&m, cp, &cause) != 0)
+			rc = cli_fail(cause);
+		else if ((rc = cli_use_dtype(&m, a->o.dtype)) == EXIT_OK && guess_run(&m, i, &gp, &a->o, &r, &cause) != 0)
 			rc = cli_fail(cause);
 		hrm_model_free(&m);
 	}
@@ -190,7 +195,7 @@ static int guess_main(const struct guess_args *a)
 		print_groups(&r);
 		if (a->grid)
 			print_grids(cp, &r);
-		print_summary(&r);
+		print_summary(&r, a->o.dtype);
 	}
 	guess_result_free(&r);
 	free(cp);
@@ -206,7 +211,7 @@ int cmd_guess(int argc, char **argv)
 		{ "k", required_argument, NULL, O_K }, { "perturb", required_argument, NULL, O_PERTURB },
 		{ "noise", required_argument, NULL, O_NOISE }, CLI_OPTION_SEED,
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_FP_TOL,
-		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID },
+		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID }, CLI_OPTION_DTYPE,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct guess_args a = { .o = { .kind = PERTURB_AUGMENT, .K = 8 }, .grid = true };
@@ -244,6 +249,7 @@ int cmd_guess(int argc, char **argv)
 	a.spec = co.puzzle;
 	a.o.seed = (uint64_t)co.seed;
 	a.o.fp_tol = co.fp_tol;
+	a.o.dtype = co.dtype;
 	a.threads = co.threads;
 	if (optind < argc)
 		return cli_usage("guess", "unexpected argument '%s'", argv[optind]);

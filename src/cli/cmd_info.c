@@ -43,6 +43,8 @@ static void print_config(const struct hrm_config *c)
 	       c->seq_len ? "" : "any (rope)\n");
 	if (c->seq_len)
 		printf("%d\n", c->seq_len);
+	if (c->forward_dtype[0]) /* the trained arithmetic; what runs is the commands' --dtype */
+		printf("  forward_dtype %s\n", c->forward_dtype);
 }
 
 int cmd_info(int argc, char **argv)

@@ -21,6 +21,7 @@
 static const char pr_help[] =
 	"usage: hrmscope pr --model DIR --data DIR [--n 100] [--split test] [--pool mean|tokens]\n"
 	"                   [--untrained] [--seed K] [--max-steps M] [--batch B] [--threads N]\n"
+	"                   [--dtype fp32|bf16]\n"
 	"\n"
 	"Participation ratio PR = (tr C)^2 / ||C||_F^2 = (sum l)^2 / sum l^2 of the covariance C\n"
 	"of the high-level state z_H and of the low-level state z_L after the final segment\n"
@@ -38,6 +39,8 @@ static const char pr_help[] =
 	"  --max-steps M    segments to run (default: the model's halt_max_steps)\n"
 	"  --batch B        puzzles at once (default 16)\n"
 	"  --threads N      BLAS threads (default 2)\n"
+	"  --dtype D        the arithmetic of both models: fp32 (default) or bf16, as the official\n"
+	"                   code computes (forward_dtype: bfloat16); float32, bfloat16 too\n"
 	"\n"
 	"With fewer samples than dimensions the Gram matrix of the centred samples is used\n"
 	"(same non-zero spectrum), else the d x d covariance accumulated in blocks.\n";
@@ -48,6 +51,7 @@ struct pr_job {
 	long n;
 	int M, B;
 	bool tokens;
+	enum hrm_dtype dtype;
 };
 
 /* out[d] = the mean of z[S][d] over its S cells, in double */
@@ -66,7 +70,7 @@ static int pr_model(const struct hrm_model *m, const struct pr_job *j, double pr
 		    char **cause)
 {
 	int S = (int)j->split->meta.seq_len, d = m->cfg.hidden_size, Lp = m->cfg.puzzle_emb_len, B = j->B;
-	struct hrm_engine *e = hrm_engine_new(m, B, S, cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(m, B, S, j->dtype, cause);
 	if (e == NULL)
 		return -1;
 	int T = hrm_engine_T(e), rc = 0;
@@ -131,7 +135,9 @@ static void print_report(const struct pr_job *j, const struct hrm_model *m, long
 {
 	int S = (int)j->split->meta.seq_len, d = m->cfg.hidden_size;
 	printf("participation ratio PR = (tr C)^2 / ||C||_F^2 of the states after segment %d (the last)\n", j->M);
+	char dt[128];
 	printf("data: %s, N = %ld puzzles (the first %ld examples)\n", j->what, j->n, j->n);
+	printf("dtype: %s\n", cli_dtype_desc(j->dtype, dt, sizeof dt));
 	if (j->tokens)
 		printf("pooling: tokens - every cell of every puzzle is a sample: %ld samples of dimension %d\n",
 		       samples[0], d);
@@ -146,9 +152,9 @@ static void print_report(const struct pr_job *j, const struct hrm_model *m, long
 	if (untrained)
 		print_pr("untrained", uname, pr[1]);
 	for (int k = 0; k < (untrained ? 2 : 1); k++)
-		printf("hrmscope-pr model=%s n=%ld pooling=%s samples=%ld dim=%d segments=%d zH=%.17g zL=%.17g\n",
+		printf("hrmscope-pr model=%s n=%ld pooling=%s samples=%ld dim=%d segments=%d zH=%.17g zL=%.17g dtype=%s\n",
 		       k ? "untrained" : "trained", j->n, j->tokens ? "tokens" : "mean", samples[0], d, j->M, pr[k][0],
-		       pr[k][1]);
+		       pr[k][1], hrm_dtype_name(j->dtype));
 }
 
 struct pr_args {
@@ -168,7 +174,7 @@ static int parse_pr(int argc, char **argv, struct pr_args *a)
 		{ "n", required_argument, NULL, O_N }, { "split", required_argument, NULL, O_SPLIT },
 		{ "pool", required_argument, NULL, O_POOL }, { "untrained", no_argument, NULL, O_UNTRAINED },
 		CLI_OPTION_SEED, { "max-steps", required_argument, NULL, O_MAXSTEPS },
-		{ "batch", required_argument, NULL, O_BATCH }, CLI_OPTION_THREADS,
+		{ "batch", required_argument, NULL, O_BATCH }, CLI_OPTION_THREADS, CLI_OPTION_DTYPE,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, rc;
@@ -229,6 +235,11 @@ static int pr_models(const struct pr_args *a, struct pr_job *j, const struct hrm
 	if (hrm_model_alloc(&u, &m->cfg, &cause) != 0)
 		return cli_fail(cause);
 	hrm_model_init_random(&u, (uint64_t)a->co.seed);
+	/* the fresh init in the same arithmetic (its config is the trained one's: no second note) */
+	if (j->dtype == HRM_DTYPE_BF16 && hrm_model_prepare_bf16(&u, &cause) != 0) {
+		hrm_model_free(&u);
+		return cli_fail(cause);
+	}
 	int rc = pr_model(&u, j, pr[1], gram, samples, &cause) != 0 ? cli_fail(cause) : EXIT_OK;
 	hrm_model_free(&u);
 	return rc;
@@ -254,7 +265,8 @@ int cmd_pr(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	int S = (int)split.meta.seq_len;
-	struct pr_job j = { &split, what, a.n < split.num_examples ? a.n : (long)split.num_examples, 0, 0, a.tokens };
+	struct pr_job j = { &split, what, a.n < split.num_examples ? a.n : (long)split.num_examples, 0, 0, a.tokens,
+			    a.co.dtype };
 	j.M = a.max_steps ? (int)a.max_steps : m.cfg.halt_max_steps;
 	j.B = a.batch < j.n ? (int)a.batch : (int)j.n;
 	double pr[2][2];
@@ -263,7 +275,7 @@ int cmd_pr(int argc, char **argv)
 	struct fit_query q = {.what = what, .vocab = (int)split.meta.vocab_size, .seq_len = S};
 	if (model_fit(&m, &q, FIT_EXACT, NULL, NULL, 0, &cause) != 0) {
 		rc = cli_fail(cause);
-	} else {
+	} else if ((rc = cli_use_dtype(&m, a.co.dtype)) == EXIT_OK) {
 		if (j.n < a.n)
 			fprintf(stderr, "hrmscope pr: %s has only %ld examples: N = %ld\n", what, j.n, j.n);
 		if (!a.tokens && j.n < 2)

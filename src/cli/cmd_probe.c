@@ -21,6 +21,7 @@ static const char probe_help[] =
 	"usage: hrmscope probe-simple --model DIR (--data DIR [--split test] [--limit K] | --puzzle SPEC...)\n"
 	"                             [--blanks LIST | --distances LIST] [--variants R] [--seed S]\n"
 	"                             [--batch B] [--max-steps M] [--threads N] [--fp-tol X] [--show N]\n"
+	"                             [--dtype fp32|bf16]\n"
 	"\n"
 	"Does the model solve puzzles that are almost solved already?  From solved puzzles (the\n"
 	"examples of a dataset split, or puzzle files; a file without its answer is solved by the\n"
@@ -60,7 +61,9 @@ static const char probe_help[] =
 	"  --max-steps M    segments (default: the model's halt_max_steps)\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
-	"  --show N         failures to list with their variant (default 3, 0: none)\n";
+	"  --show N         failures to list with their variant (default 3, 0: none)\n"
+	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n";
 
 #define MAX_LEVELS 64
 #define MAX_PUZZLES 64
@@ -74,6 +77,7 @@ struct probe_args {
 	long limit, variants, batch, max_steps, threads, show;
 	double fp_tol;
 	uint64_t seed;
+	enum hrm_dtype dtype;
 };
 
 /* "a,b,c" (each lo..hi) or "N" (1..N); returns the count or -1. */
@@ -341,12 +345,12 @@ static void print_report(const struct probe_ctx *c, const struct level_sums *ls,
 		long exact = o[PROBE_RIGHT_SETTLED] + o[PROBE_RIGHT_MOVING];
 		printf("hrmscope-probe-simple kind=%s level=%s value=%d variants=%ld skipped=%ld exact=%ld "
 		       "right_settled=%ld right_moving=%ld failed=%ld violation=%ld violation_left_right=%ld "
-		       "violation_left_rest=%ld wrong_fp=%ld no_fp=%ld segments=%d fp_tol=%.17g seed=%llu\n",
+		       "violation_left_rest=%ld wrong_fp=%ld no_fp=%ld segments=%d fp_tol=%.17g seed=%llu dtype=%s\n",
 		       kind, c->level_name, ls[i].value, ls[i].variants, ls[i].skipped, exact, o[PROBE_RIGHT_SETTLED],
 		       o[PROBE_RIGHT_MOVING], ls[i].variants - exact,
 		       o[PROBE_VIOLATION_LEFT_RIGHT] + o[PROBE_VIOLATION_LEFT_REST], o[PROBE_VIOLATION_LEFT_RIGHT],
 		       o[PROBE_VIOLATION_LEFT_REST], o[PROBE_WRONG_FIXED_POINT], o[PROBE_NO_FIXED_POINT], c->M,
-		       c->fp.tol, (unsigned long long)c->a->seed);
+		       c->fp.tol, (unsigned long long)c->a->seed, hrm_dtype_name(c->a->dtype));
 	}
 }
 
@@ -357,6 +361,11 @@ static int probe_main(struct probe_args *a)
 	struct hrm_model m;
 	if (cli_load_model(&msrc, &m) != 0)
 		return EXIT_RUNTIME;
+	int rc = cli_use_dtype(&m, a->dtype);
+	if (rc != EXIT_OK) {
+		hrm_model_free(&m);
+		return rc;
+	}
 	char *cause = NULL;
 	struct sources src;
 	if (sources_open(&src, a, &m, &cause) != 0) {
@@ -365,7 +374,6 @@ static int probe_main(struct probe_args *a)
 		return cli_fail(cause);
 	}
 	bool sudoku = src.kind == PUZZLE_SUDOKU;
-	int rc = EXIT_OK;
 	if (sudoku && a->distances_given)
 		rc = cli_usage("probe-simple", "--distances: %s holds sudokus (use --blanks)", src.what);
 	else if (!sudoku && a->blanks_given)
@@ -388,7 +396,7 @@ static int probe_main(struct probe_args *a)
 	long per_level = src.n * a->variants;
 	c.B = (int)(a->batch < per_level ? a->batch : per_level);
 	c.M = a->max_steps > 0 ? (int)a->max_steps : m.cfg.halt_max_steps;
-	c.e = hrm_engine_new(&m, c.B, c.S, &cause);
+	c.e = hrm_engine_new_dtype(&m, c.B, c.S, a->dtype, &cause);
 	if (c.e == NULL) {
 		sources_free(&src);
 		hrm_model_free(&m);
@@ -404,7 +412,9 @@ static int probe_main(struct probe_args *a)
 	c.at = xmalloc((size_t)c.B * sizeof *c.at);
 	c.res = xcalloc((size_t)c.B, sizeof *c.res);
 	c.shown = xcalloc((size_t)(a->show > 0 ? a->show : 1), sizeof *c.shown);
-	printf("model: %s (d %d, halt_max_steps %d)\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
+	char dt[128];
+	printf("model: %s (d %d, halt_max_steps %d), dtype %s\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps,
+	       cli_dtype_desc(a->dtype, dt, sizeof dt));
 	printf("source: %s: %ld solved %s%s\n", src.what, src.n, sudoku ? "sudoku" : "maze", src.n == 1 ? "" : "s");
 	printf("variants: %s, %ld per puzzle and level, seed %llu\n",
 	       sudoku ? "the solution with cells blanked (a unique solution)"
@@ -452,7 +462,7 @@ int cmd_probe_simple(int argc, char **argv)
 		{ "distances", required_argument, NULL, O_DISTANCES }, { "variants", required_argument, NULL, O_VARIANTS },
 		CLI_OPTION_SEED, { "batch", required_argument, NULL, O_BATCH },
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, CLI_OPTION_THREADS,
-		CLI_OPTION_FP_TOL, { "show", required_argument, NULL, O_SHOW },
+		CLI_OPTION_FP_TOL, { "show", required_argument, NULL, O_SHOW }, CLI_OPTION_DTYPE,
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct probe_args a = { .split = "test", .limit = 1L << 62, .variants = 1, .batch = 16, .show = 3,
@@ -495,6 +505,7 @@ int cmd_probe_simple(int argc, char **argv)
 	a.seed = (uint64_t)co.seed;
 	a.threads = co.threads;
 	a.fp_tol = co.fp_tol;
+	a.dtype = co.dtype;
 	if (optind < argc)
 		return cli_usage("probe-simple", "unexpected argument '%s'", argv[optind]);
 	if (a.model == NULL)

@@ -18,7 +18,8 @@
 
 static const char run_help[] =
 	"usage: hrmscope run (--model DIR | --arch FILE.yaml [--seed K]) --puzzle SPEC\n"
-	"                    [--max-steps M] [--adaptive] [--threads N] [--no-grid] [--fp-tol X]\n"
+	"                    [--max-steps M] [--adaptive] [--dtype fp32|bf16] [--threads N] [--no-grid]\n"
+	"                    [--fp-tol X]\n"
 	"\n"
 	"Solve one puzzle and print, per segment, q_halt and q_continue, the cells that\n"
 	"changed, the token accuracy and the exact/valid verdicts; then the grids (input,\n"
@@ -40,6 +41,8 @@ static const char run_help[] =
 	"  --max-steps M    segments to run (default: the model's halt_max_steps, as the official\n"
 	"                   evaluation; a larger M keeps thinking past it)\n"
 	"  --adaptive       stop at the first segment where q_halt > q_continue (the training rule)\n"
+	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n"
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --no-grid        leave out the grids\n"
 	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
@@ -177,11 +180,12 @@ static void print_verdicts(const struct cli_puzzle *cp, const struct run_log *L)
 	print_fixed_point(&L->fp.rows[0], L->n, L->fp.tol);
 }
 
-static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, bool adaptive, bool grid, double tol)
+static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, bool adaptive, bool grid, double tol,
+		      enum hrm_dtype dt)
 {
 	char *cause = NULL;
 	int S = cp->p.seq_len, M_model = m->cfg.halt_max_steps;
-	struct hrm_engine *e = hrm_engine_new(m, 1, S, &cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(m, 1, S, dt, &cause);
 	if (e == NULL)
 		return cli_fail(cause);
 	if (hrm_engine_set_inputs(e, cp->p.input, &cp->pid, &cause) != 0) {
@@ -256,7 +260,7 @@ int cmd_run(int argc, char **argv)
 		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_SEED, CLI_OPTION_PUZZLE,
 		{ "max-steps", required_argument, NULL, O_MAXSTEPS }, { "adaptive", no_argument, NULL, O_ADAPTIVE },
 		CLI_OPTION_THREADS, { "no-grid", no_argument, NULL, O_NOGRID },
-		CLI_OPTION_FP_TOL, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_FP_TOL, CLI_OPTION_DTYPE, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct cli_common co;
 	long max_steps = 0;
@@ -300,10 +304,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (cli_puzzle_fit(&m, cp, &cause) != 0) {
 		rc = cli_fail(cause);
-	} else {
+	} else if ((rc = cli_use_dtype(&m, co.dtype)) == EXIT_OK) {
 		const char *kind = cp->known_kind ? puzzle_ops_for(cp->p.kind)->name : "tokens";
 		int M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
-		printf("model: %s (d %d, halt_max_steps %d)\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps);
+		char dt[128];
+		printf("model: %s (d %d, halt_max_steps %d), dtype %s\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps,
+		       cli_dtype_desc(co.dtype, dt, sizeof dt));
 		char walled[64] = "";
 		if (cp->walled_from)
 			snprintf(walled, sizeof walled, ", a %dx%d maze walled in", cp->walled_from, cp->walled_from);
@@ -311,7 +317,7 @@ int cmd_run(int argc, char **argv)
 		       cp->p.seq_len / (cp->p.side ? cp->p.side : 1), walled, cp->p.seq_len, cp->pid,
 		       cp->p.has_label ? cp->label_solved ? "label from the solver" : "label known" : "no label");
 		fflush(stdout);
-		rc = run_puzzle(&m, cp, M, adaptive, grid, co.fp_tol);
+		rc = run_puzzle(&m, cp, M, adaptive, grid, co.fp_tol, co.dtype);
 	}
 	hrm_model_free(&m);
 	free(cp);

@@ -20,7 +20,7 @@
 static const char trace_help[] =
 	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
 	"                      [--puzzle SPEC] [--segments N] [--batch B] [--seed K] [--threads N]\n"
-	"                      [--format text|csv|jsonl] [-o FILE] [--fp-tol X]\n"
+	"                      [--format text|csv|jsonl] [-o FILE] [--fp-tol X] [--dtype fp32|bf16]\n"
 	"\n"
 	"Run N segments on a puzzle (or on random tokens, seeded) and write one record per\n"
 	"L-step, H-step and segment: residual of the updated state (abs L2, relative,\n"
@@ -32,7 +32,8 @@ static const char trace_help[] =
 	"relative), whether the answer changed, whether the segment was still (answer unchanged,\n"
 	"both relative changes <= the tolerance), the segment at which the trajectory entered a\n"
 	"fixed point and the critical step (segment, H cycle) as known after this segment.\n"
-	"Segments and cycles count from 0 in the records.\n"
+	"Segments and cycles count from 0 in the records.  Every record names the arithmetic\n"
+	"(a dtype column, a \"dtype\" key; a text trace says it on its first line).\n"
 	"Ends with the measured time per L-step, H-step and segment.\n"
 	"\n"
 	"  --model DIR      a checkpoint directory (all_config.yaml beside it)\n"
@@ -45,7 +46,9 @@ static const char trace_help[] =
 	"  --threads N      BLAS threads (default 2)\n"
 	"  --format F       text (default), csv or jsonl\n"
 	"  -o FILE          write records to FILE instead of stdout\n"
-	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n";
+	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
+	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n";
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
 
@@ -55,6 +58,7 @@ struct tracer {
 	const struct cli_puzzle *cp; /* NULL: random tokens */
 	const int32_t *tokens;       /* row 0's input */
 	int S;
+	const char *dtype;           /* "fp32" or "bf16", on every record */
 	struct fp_tracker fp;        /* runs before this observer */
 	struct timespec last;
 	double ms_l, ms_h;
@@ -87,13 +91,14 @@ static void segment_record(struct tracer *t, const struct hrm_event *ev)
 	opt_int(f->crit_seg, cs, js, sizeof cs);
 	opt_int(f->crit_seg >= 0 ? f->crit_h : -1, chh, jh, sizeof chh);
 	if (t->fmt == FMT_CSV)
-		fprintf(t->f, ",%.9g,%.9g,%.9g,%.9g,%d,%d,%s,%s,%s\n", h->abs_l2, h->rel, l->abs_l2, l->rel, ch, still, cfp,
-			cs, chh);
+		fprintf(t->f, ",%.9g,%.9g,%.9g,%.9g,%d,%d,%s,%s,%s,%s\n", h->abs_l2, h->rel, l->abs_l2, l->rel, ch, still, cfp,
+			cs, chh, t->dtype);
 	else if (t->fmt == FMT_JSONL)
 		fprintf(t->f, ",\"seg_dzH_abs\":%.9g,\"seg_dzH_rel\":%.9g,\"seg_dzL_abs\":%.9g,\"seg_dzL_rel\":%.9g,"
 			"\"answer_changed\":%s,\"still\":%s,\"fixed_point\":%s,\"critical_segment\":%s,"
-			"\"critical_h\":%s}\n",
-			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "true" : "false", still ? "true" : "false", jfp, js, jh);
+			"\"critical_h\":%s,\"dtype\":\"%s\"}\n",
+			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "true" : "false", still ? "true" : "false", jfp, js, jh,
+			t->dtype);
 	else
 		fprintf(t->f, "            segment dz_H abs %.4e rel %.4e  dz_L abs %.4e rel %.4e  answer %s%s\n",
 			h->abs_l2, h->rel, l->abs_l2, l->rel, ch ? "changed" : "same", still ? "  still" : "");
@@ -171,19 +176,20 @@ static void on_event(const struct hrm_event *ev, void *user)
 		snprintf(jex, sizeof jex, "%s", sc.exact ? "true" : "false");
 	}
 	if (t->fmt == FMT_CSV)
-		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,%s,%s,,,,,,,,,,\n", is_l ? "L" : "H", ev->segment,
-			ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0], acc, ex);
+		fprintf(t->f, "%s,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,,,,,%s,%s,,,,,,,,,,,%s\n", is_l ? "L" : "H", ev->segment,
+			ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0], acc, ex,
+			t->dtype);
 	else if (t->fmt == FMT_JSONL && is_l)
 		fprintf(t->f, "{\"kind\":\"L\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
-			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f}\n",
+			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f,\"dtype\":\"%s\"}\n",
 			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
-			ms);
+			ms, t->dtype);
 	else if (t->fmt == FMT_JSONL)
 		fprintf(t->f, "{\"kind\":\"H\",\"segment\":%d,\"h_cycle\":%d,\"l_step\":%d,\"res_abs\":%.9g,"
 			"\"res_rel\":%.9g,\"res_rms\":%.9g,\"norm_zH\":%.9g,\"norm_zL\":%.9g,\"ms\":%.3f,"
-			"\"token_acc\":%s,\"exact\":%s}\n",
+			"\"token_acc\":%s,\"exact\":%s,\"dtype\":\"%s\"}\n",
 			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zH[0], ev->norm_zL[0],
-			ms, jacc, jex);
+			ms, jacc, jex, t->dtype);
 	else if (is_l)
 		fprintf(t->f, "segment %-3d H %d  L %d    dz_L abs %.4e  rel %.4e  rms %.4e   |z_L| %.3f  (%.1f ms)\n",
 			ev->segment, ev->h_cycle, ev->l_step, r->abs_l2, r->rel, r->rms, ev->norm_zL[0], ms);
@@ -206,7 +212,7 @@ static int parse_trace(int argc, char **argv, struct trace_args *a)
 		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_VOCAB, CLI_OPTION_SEQ_LEN, CLI_OPTION_PUZZLE_IDS,
 		{ "segments", required_argument, NULL, 'n' }, { "batch", required_argument, NULL, 'b' }, CLI_OPTION_SEED,
 		CLI_OPTION_THREADS, { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
-		CLI_OPTION_PUZZLE, CLI_OPTION_FP_TOL, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_PUZZLE, CLI_OPTION_FP_TOL, CLI_OPTION_DTYPE, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	int c, rc = 0;
 	cli_common_init(&a->co, "trace");
@@ -276,6 +282,12 @@ static int trace_open(struct trace_args *a, struct cli_puzzle **cpp, struct hrm_
 		hrm_model_free(m);
 		return cli_fail(cause);
 	}
+	int rc = cli_use_dtype(m, a->co.dtype);
+	if (rc != EXIT_OK) {
+		free(cp);
+		hrm_model_free(m);
+		return rc;
+	}
 	*cpp = cp;
 	return -1;
 }
@@ -314,10 +326,14 @@ static int trace_steps(const struct trace_args *a, const struct hrm_model *m, st
 {
 	if (hrm_engine_set_inputs(e, tokens, ids, cause) != 0)
 		return -1;
+	char dt[128];
 	if (t->fmt == FMT_CSV)
 		fprintf(t->f, "kind,segment,h_cycle,l_step,res_abs,res_rel,res_rms,norm_zH,norm_zL,q_halt,q_continue,halt_max_steps,halt_adaptive,"
 			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
-			"fixed_point,critical_segment,critical_h\n");
+			"fixed_point,critical_segment,critical_h,dtype\n");
+	else if (t->fmt == FMT_TEXT)
+		fprintf(t->f, "model: %s (d %d, halt_max_steps %d), dtype %s\n", m->name, m->cfg.hidden_size,
+			m->cfg.halt_max_steps, cli_dtype_desc(a->co.dtype, dt, sizeof dt));
 	hrm_engine_add_observer(e, fp_tracker_observe, &t->fp);
 	hrm_engine_add_observer(e, on_event, t);
 	hrm_engine_reset(e, -1);
@@ -333,8 +349,9 @@ static int trace_steps(const struct trace_args *a, const struct hrm_model *m, st
 	double total = elapsed_ms(&t0);
 	if (t->fmt == FMT_TEXT)
 		text_summary(t, (int)a->segments);
-	fprintf(stderr, "%s: B=%ld T=%d d=%d, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per segment\n",
-		m->name, a->batch, hrm_engine_T(e), m->cfg.hidden_size, a->co.threads, t->n_l ? t->ms_l / t->n_l : 0.0,
+	fprintf(stderr, "%s: B=%ld T=%d d=%d, %s, %ld threads: %.1f ms per L-step, %.1f ms per H-step, %.1f ms per "
+		"segment\n", m->name, a->batch, hrm_engine_T(e), m->cfg.hidden_size, t->dtype, a->co.threads,
+		t->n_l ? t->ms_l / t->n_l : 0.0,
 		t->n_h ? t->ms_h / t->n_h : 0.0, total / (double)a->segments);
 	return 0;
 }
@@ -355,7 +372,7 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (a.segments == 0)
 		a.segments = m.cfg.halt_max_steps;
-	struct hrm_engine *e = hrm_engine_new(&m, (int)a.batch, S, &cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(&m, (int)a.batch, S, a.co.dtype, &cause);
 	if (e == NULL) {
 		if (cp == NULL) /* the size came from the options */
 			prefix_cause(&cause, "--batch %ld x --seq-len %d", a.batch, S);
@@ -365,7 +382,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	int32_t *tokens = xmalloc((size_t)a.batch * S * sizeof *tokens), *ids = xcalloc((size_t)a.batch, sizeof *ids);
 	trace_inputs(&m, cp, a.batch, S, a.co.src.seed, tokens, ids);
-	struct tracer t = { .fmt = a.fmt, .cp = cp, .tokens = tokens, .S = S, .f = stdout };
+	struct tracer t = { .fmt = a.fmt, .cp = cp, .tokens = tokens, .S = S, .f = stdout,
+			    .dtype = hrm_dtype_name(a.co.dtype) };
 	fp_tracker_init(&t.fp, (int)a.batch, S, a.co.fp_tol);
 	if (cp && cp->p.has_label) {
 		int32_t *lab = xmalloc((size_t)a.batch * S * sizeof *lab);

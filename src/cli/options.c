@@ -57,6 +57,7 @@ int cli_common_opt(struct cli_common *o, int c, const char *value)
 			o->src.seed = (unsigned long long)o->seed;
 		return rc;
 	case CLI_OPT_THREADS: return int_opt(o, "--threads", value, 1, 1024, &o->threads);
+	case CLI_OPT_DTYPE: return cli_opt_dtype(o->cmd, value, &o->dtype);
 	case CLI_OPT_FP_TOL:
 		if (cli_double(value, &o->fp_tol) || !(o->fp_tol > 0))
 			return cli_usage(o->cmd, "--fp-tol: expected a positive number, got '%s'", value);

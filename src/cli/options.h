@@ -4,7 +4,7 @@
  *   --arch FILE        a random model          --seed K      0..2^31-1
  *   --vocab V          1..65536                --fp-tol X    > 0
  *   --seq-len S        1..2^20                 --puzzle SPEC (probe-simple: repeatable)
- *   --puzzle-ids N     1..2^24
+ *   --puzzle-ids N     1..2^24                 --dtype D     fp32 (float32) | bf16 (bfloat16)
  *
  * A command lists the shared options it takes in its getopt_long table with
  * the CLI_OPTION_* entries below, keeps its own loop for its own options,
@@ -28,6 +28,7 @@ enum {
 	CLI_OPT_THREADS,
 	CLI_OPT_FP_TOL,
 	CLI_OPT_PUZZLE,
+	CLI_OPT_DTYPE,
 };
 
 /* the table of the shared long options, one entry each */
@@ -40,6 +41,7 @@ enum {
 #define CLI_OPTION_THREADS { "threads", required_argument, NULL, CLI_OPT_THREADS }
 #define CLI_OPTION_FP_TOL { "fp-tol", required_argument, NULL, CLI_OPT_FP_TOL }
 #define CLI_OPTION_PUZZLE { "puzzle", required_argument, NULL, CLI_OPT_PUZZLE }
+#define CLI_OPTION_DTYPE { "dtype", required_argument, NULL, CLI_OPT_DTYPE }
 
 #define CLI_MAX_REPEATS 64
 
@@ -62,6 +64,7 @@ struct cli_common {
 	long seed;     /* 0 */
 	long threads;  /* 2 */
 	double fp_tol; /* FP_TOL_DEFAULT */
+	enum hrm_dtype dtype; /* HRM_DTYPE_FP32: the arithmetic of every engine the command makes */
 };
 
 void cli_common_init(struct cli_common *o, const char *cmd);

@@ -174,6 +174,12 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		t = (struct hrm_train_record){ .global_batch_size = 768, .lr = 1e-4, .lr_min_ratio = 1.0, .beta1 = 0.9,
 			.beta2 = 0.95, .weight_decay = 0.1, .puzzle_emb_lr = 0.01, .puzzle_emb_weight_decay = 0.1,
 			.lr_warmup_steps = 2000, .seed = 0 };
+	/* forward_dtype as read, when it is one plain word (a value that would
+	 * need quoting is left out rather than written wrong) */
+	char fd[64] = "";
+	const char *w = v.forward_dtype;
+	if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(w))
+		snprintf(fd, sizeof fd, "  forward_dtype: %s\n", w);
 	locale_t c_loc, old = numeric_c_begin(&c_loc);
 	format_float(v.expansion, f[0], sizeof f[0]);
 	format_float(v.halt_exploration_prob, f[1], sizeof f[1]);
@@ -188,7 +194,7 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 	format_float(t.weight_decay, f[10], sizeof f[10]);
 	int n = snprintf(text, HRM_CONFIG_YAML_MAX,
 		"arch:\n  H_cycles: %d\n  H_layers: %d\n  L_cycles: %d\n  L_layers: %d\n"
-		"  expansion: %s\n  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
+		"  expansion: %s\n%s  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
 		"  hidden_size: %d\n  loss:\n    loss_type: %s\n    name: " LOSS_NAME "\n"
 		"  name: " ARCH_NAME "\n  num_heads: %d\n  pos_encodings: %s\n"
 		"  puzzle_emb_ndim: %d\n  rms_norm_eps: %s\n  rope_theta: %s\n"
@@ -199,7 +205,7 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		"lr: %s\nlr_min_ratio: %s\nlr_warmup_steps: %ld\nproject_name: null\n"
 		"puzzle_emb_lr: %s\npuzzle_emb_weight_decay: %s\nrun_name: null\nseed: %lu\n"
 		"weight_decay: %s\n",
-		v.H_cycles, v.H_layers, v.L_cycles, v.L_layers, f[0], f[1], v.halt_max_steps,
+		v.H_cycles, v.H_layers, v.L_cycles, v.L_layers, f[0], fd, f[1], v.halt_max_steps,
 		v.hidden_size, v.loss_type, v.num_heads,
 		v.pos_encodings == HRM_POS_ROPE ? "rope" : "learned", v.puzzle_emb_ndim, f[2], f[3],
 		f[4], f[5], t.global_batch_size,

@@ -24,6 +24,11 @@ struct hrm_config {
 	double rms_norm_eps;        /* 1e-5 */
 	double rope_theta;          /* 10000 */
 	char loss_type[48];         /* stablemax_cross_entropy | softmax_cross_entropy */
+	/* forward_dtype as the file says it (bfloat16 or float32 in the
+	 * official configs; any other word is kept, cut to fit), "" when absent.
+	 * The arithmetic the model was trained in; what hrmscope computes in is
+	 * the commands' --dtype (hrm_dtype, hrm.h). */
+	char forward_dtype[32];
 
 	/* from the data (dataset.json) or the tensors' shapes */
 	int vocab_size;             /* V */

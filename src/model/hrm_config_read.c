@@ -344,7 +344,7 @@ static int get_float(struct loader *l, int v, const char *key, double *out)
 	return 0;
 }
 
-enum field_kind { F_INT, F_FLOAT, F_POS, F_LOSS, F_LOSS_TYPE, F_NAME, F_IGNORE };
+enum field_kind { F_INT, F_FLOAT, F_POS, F_LOSS, F_LOSS_TYPE, F_NAME, F_DTYPE, F_IGNORE };
 
 struct field {
 	const char *key;
@@ -360,7 +360,7 @@ static const struct field arch_fields[] = {
 	{ "name", F_NAME, 0 },
 	{ "loss", F_LOSS, 0 },
 	{ "pos_encodings", F_POS, 0 },
-	{ "forward_dtype", F_IGNORE, 0 }, /* we always compute in fp32 */
+	{ "forward_dtype", F_DTYPE, 0 }, /* recorded; the commands' --dtype decides */
 	INT_FIELD(hidden_size), INT_FIELD(num_heads),
 	INT_FIELD(H_layers), INT_FIELD(L_layers),
 	INT_FIELD(H_cycles), INT_FIELD(L_cycles),
@@ -404,6 +404,12 @@ static int load_field(struct loader *l, const struct field *f, int v,
 			return fail(l, v, "%s: expected stablemax_cross_entropy or "
 				    "softmax_cross_entropy, got '%.60s'", key, s);
 		snprintf(c->loss_type, sizeof c->loss_type, "%s", s);
+		return 0;
+	case F_DTYPE:
+		/* any word: the official code knows more dtypes than we run */
+		if ((s = scalar_of(l, v, key, "a dtype such as bfloat16")) == NULL)
+			return -1;
+		snprintf(c->forward_dtype, sizeof c->forward_dtype, "%s", s);
 		return 0;
 	case F_POS:
 		if ((s = scalar_of(l, v, key, "rope or learned")) == NULL)
