@@ -26,8 +26,8 @@ static void on_segment(const struct hrm_event *ev, void *user)
 	}
 }
 
-int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed, int n, int B, int M,
-	     struct hrm_metrics *out, char **cause)
+int evaluate(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed, int n, int B,
+	     int M, struct hrm_metrics *out, char **cause)
 {
 	hrm_metrics_init(out, M);
 	if (M > EVAL_MAX_SEGMENTS)
@@ -37,7 +37,7 @@ int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed
 		return set_cause(cause, "evaluation: no samples");
 	if (B > n)
 		B = n;
-	struct hrm_engine *e = hrm_engine_new(m, B, S, cause);
+	struct hrm_engine *e = hrm_engine_new_dtype(m, B, S, dt, cause);
 	if (e == NULL)
 		return -1;
 	int32_t *in = xcalloc((size_t)B * S, sizeof *in), *lab = xcalloc((size_t)B * S, sizeof *lab);

@@ -12,9 +12,9 @@
 #define EVAL_MAX_SEGMENTS 64
 
 /* Evaluate samples [0, n) of src (with its fixed seed) in batches of B,
- * M segments each (at most EVAL_MAX_SEGMENTS); out->valid counts the
- * samples scored. */
-int evaluate(const struct hrm_model *m, struct sample_source *src, uint64_t seed, int n, int B, int M,
-	     struct hrm_metrics *out, char **cause);
+ * M segments each (at most EVAL_MAX_SEGMENTS), in dt's arithmetic (bf16:
+ * m->bf16 prepared); out->valid counts the samples scored. */
+int evaluate(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed, int n, int B,
+	     int M, struct hrm_metrics *out, char **cause);
 
 #endif

@@ -463,6 +463,9 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		.puzzle_emb_lr = o->puzzle_emb_lr, .puzzle_emb_weight_decay = o->puzzle_emb_weight_decay,
 		.lr_warmup_steps = o->warmup, .seed = (unsigned long)o->seed,
 	};
+	/* the arithmetic trained in, as the official config names it */
+	snprintf(tr->model.cfg.forward_dtype, sizeof tr->model.cfg.forward_dtype, "%s",
+		 o->dtype == HRM_DTYPE_BF16 ? "bfloat16" : "float32");
 	if (hrm_model_alloc(&tr->grads, &tr->model.cfg, cause) != 0)
 		return -1;
 	if (o->ema > 0) {

@@ -68,7 +68,7 @@ static int eval_walled(struct trainer *tr, const struct hrm_model *m, int side, 
 	struct sample_source s;
 	if (samples_open_maze(&s, side, tr->src.canvas, min_path, tr->opts.maze_loops, cause) != 0)
 		return -1;
-	int rc = evaluate(m, &s, seed, tr->opts.eval_n, tr->opts.batch, tr->model.cfg.halt_max_steps, q, cause);
+	int rc = evaluate(m, tr->opts.dtype, &s, seed, tr->opts.eval_n, tr->opts.batch, tr->model.cfg.halt_max_steps, q, cause);
 	samples_close(&s);
 	return rc;
 }
@@ -85,11 +85,14 @@ static int log_check(const struct trainer *tr, FILE *f, const char *name, char *
 
 static int run_eval(struct trainer *tr, char **cause)
 {
-	const struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
+	struct hrm_model *m = tr->opts.ema > 0 ? &tr->ema : &tr->model;
 	struct hrm_metrics r;
+	/* the evals run in the training arithmetic, on this step's weights */
+	if (tr->opts.dtype == HRM_DTYPE_BF16 && hrm_model_prepare_bf16(m, cause) != 0)
+		return -1;
 	int Mfull = tr->model.cfg.halt_max_steps;
 	/* always evaluate all the arch's segments: that is what the official eval does */
-	if (evaluate(m, &tr->eval_src, tr->eval_seed, tr->opts.eval_n, tr->opts.batch, Mfull, &r, cause) != 0)
+	if (evaluate(m, tr->opts.dtype, &tr->eval_src, tr->eval_seed, tr->opts.eval_n, tr->opts.batch, Mfull, &r, cause) != 0)
 		return -1;
 	double n = (double)r.valid, exact = (double)r.exact[HRM_HALT_MAX] / n, first = (double)r.exact_at[0] / n;
 	double token = r.acc[HRM_HALT_MAX], adaptive = (double)r.exact[HRM_HALT_ADAPTIVE];
