@@ -3,7 +3,8 @@
 
 Written for hrmscope's tests from the description in the project's HRM spec:
 plain PyTorch ops, no fused kernels, computing in float32 or float64 throughout
-(the official code runs in bfloat16; this file is the exact-arithmetic oracle).
+(the exact-arithmetic oracle), or in torch.bfloat16 on CPU rounding where the
+official code with forward_dtype bfloat16 rounds (see "bfloat16 mode" below).
 
 The model is exposed step by step so that a test can start any step from a
 stored state:
@@ -20,6 +21,46 @@ Weights live in a dict keyed by the canonical tensor names (the checkpoint key
 without the `_orig_mod.model.inner.` prefix) and keep the dtype they are stored
 in; HRMRef converts them to its compute dtype, so a bfloat16 tensor enters the
 computation with its rounded values.
+
+bfloat16 mode (HRMRef(..., torch.bfloat16)) follows the official model files
+(models/layers.py, models/hrm/hrm_act_v1.py, models/sparse_embedding.py) with
+forward_dtype bfloat16; every rounding is round-to-nearest-even of an fp32 value:
+
+- Elementwise ops compute in fp32 and round once, as the CUDA kernels the
+  official code ran on do (PyTorch's "opmath": bf16 inputs and Python-float
+  scalars as fp32).  They are written out that way here (x.float() ...
+  .to(bfloat16)) because torch's own CPU bf16 kernels differ in two places
+  (torch 1.13, measured: 22% of sqrt(12) * x and 29% of F.silu(x) come out
+  one ulp off): a Python-float scalar is rounded to bf16 before the
+  product, and silu rounds after each of its inner steps.  Adds and
+  products of two bf16 tensors agree either way.
+- CastedEmbedding / CastedSparseEmbedding: the weight cast to bf16, then the
+  lookup; learned positions: bf16 add, then 0.707106781 * (...); then
+  sqrt(d) * (...) (fp32 scalar and product, rounded).  H_init/L_init are bf16.
+- CastedLinear (qkv, o, gate_up, down, lm_head, q_head): F.linear with the
+  weight (and bias) cast to bf16: bf16 operands, fp32 accumulation, one
+  rounding of each output.  Computed here as an fp32 matmul of the bf16
+  values (a product of two bf16 values is exact in fp32) rounded once, so the
+  result does not depend on which bf16 gemm torch picks on this CPU; the only
+  freedom left is the order of the fp32 sums.  q_head: the bias is added to
+  the fp32 sum before the one rounding (as a fused bias epilogue does), then
+  .to(float32).
+- apply_rotary_pos_emb: q and k cast to fp32, rotated with the fp32 cos/sin
+  tables (built in fp32 as RotaryEmbedding does), cast back to bf16.
+- Attention (flash_attn_func on bf16 q, k, v): scores q k^T in fp32, times
+  1/sqrt(head_dim) in fp32, p = exp(s - rowmax) in fp32; p ROUNDED TO BF16
+  before the product with v (flash-attention converts P to bf16 for its second
+  gemm; fp32 sums), that product multiplied by 1 / (fp32 sum of the UNROUNDED
+  p) (flash-attention's row sum is taken from the fp32 P), the output rounded
+  to bf16 once.  (A CPU softmax in fp32 followed by p @ v in fp32 would differ
+  only in keeping p unrounded.)  The whole row at once: flash-attention's
+  online softmax rescales between key blocks of 128 or more keys, which the
+  sequences here (T <= 122) fit in; longer ones would differ there.
+- Residual h + a: bf16 add (fp32 sum rounded); rms_norm casts to fp32,
+  x * rsqrt(mean(x^2) + eps), casts back to bf16.
+- SwiGLU: silu(gate) = gate / (1 + exp(-gate)) in fp32, rounded; times up,
+  rounded.
+- z_H + x and z + injection: bf16 adds.  logits bf16.
 """
 
 import collections
@@ -238,6 +279,11 @@ def rms_norm(v, eps):
     return v * torch.rsqrt(v.square().mean(-1, keepdim=True) + eps)
 
 
+def _bf(v):
+    """One rounding of an fp32 result to bfloat16 (nearest even)."""
+    return v.to(torch.bfloat16)
+
+
 def _rotate_half(v):
     h = v.shape[-1] // 2
     return torch.cat((-v[..., h:], v[..., :h]), dim=-1)
@@ -245,30 +291,80 @@ def _rotate_half(v):
 
 class HRMRef:
     def __init__(self, arch, weights, dtype=torch.float32):
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError("compute dtype must be float32 or float64")
+        if dtype not in (torch.float32, torch.float64, torch.bfloat16):
+            raise ValueError("compute dtype must be float32, float64 or bfloat16")
         check_state(arch, weights)
         self.arch = arch
         self.dtype = dtype
+        self.bf16 = dtype == torch.bfloat16
+        # bf16: every weight is cast to bf16 where it is used (CastedLinear,
+        # CastedEmbedding, puzzle_emb .to(cast_to)); casting once is the same
         self.w = {k: v.detach().to(dtype).contiguous() for k, v in weights.items()}
         self.blocks = {
             m: [{r: self.w[n] for r, n in block_names(m, i).items()} for i in range(layers)]
             for m, layers in (("H_level", arch.H_layers), ("L_level", arch.L_layers))
         }
         if arch.pos_encodings == "rope":
-            self.cos, self.sin = rope_tables(arch.T, arch.head_dim, arch.rope_theta, dtype)
+            # bf16: the official tables are fp32 buffers
+            self.cos, self.sin = rope_tables(arch.T, arch.head_dim, arch.rope_theta,
+                                             torch.float32 if self.bf16 else dtype)
         elif arch.pos_encodings == "learned":
             self.cos = self.sin = None
         else:
             raise ValueError("pos_encodings must be rope or learned")
 
     # -- pieces
+    def linear(self, x, w):
+        """F.linear without bias; bf16: fp32 sums of the (exact) products of
+        bf16 values, each output rounded once to bf16."""
+        if self.bf16:
+            return (x.float() @ w.float().T).to(torch.bfloat16)
+        return x @ w.T
+
     def _rope(self, v):  # v: [B, T, heads, hd]
         c = self.cos[:, None, :]
         s = self.sin[:, None, :]
+        if self.bf16:  # apply_rotary_pos_emb: to fp32, rotate, back to bf16
+            v = v.float()
+            return (v * c + _rotate_half(v) * s).to(torch.bfloat16)
         return v * c + _rotate_half(v) * s
 
+    def _norm(self, v):
+        if self.bf16:  # rms_norm: to fp32, normalise, back to bf16
+            return rms_norm(v.float(), self.arch.rms_norm_eps).to(torch.bfloat16)
+        return rms_norm(v, self.arch.rms_norm_eps)
+
+    def qkv_rope(self, b, h):
+        """The qkv projection [B, T, 3d] with q and k rotated (v as projected)."""
+        B, T, d = h.shape
+        nh, hd = self.arch.num_heads, self.arch.head_dim
+        qkv = self.linear(h, b["qkv"]).view(B, T, 3 * nh, hd)
+        q, k, v = qkv[:, :, :nh], qkv[:, :, nh:2 * nh], qkv[:, :, 2 * nh:]
+        if self.cos is not None:
+            q, k = self._rope(q), self._rope(k)
+        return torch.cat((q, k, v), dim=2).reshape(B, T, 3 * d)
+
+    def attend(self, qkv):
+        """Attention of a [B, T, 3d] q|k|v (q, k rotated), before o_proj."""
+        B, T, d3 = qkv.shape
+        d, nh, hd = d3 // 3, self.arch.num_heads, self.arch.head_dim
+        qkv = qkv.view(B, T, 3 * nh, hd)
+        q, k, v = qkv[:, :, :nh], qkv[:, :, nh:2 * nh], qkv[:, :, 2 * nh:]
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [B, heads, T, hd]
+        if self.bf16:  # flash-attention's arithmetic, see the module docstring
+            scores = (q.float() @ k.float().transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+            p = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+            inv = 1.0 / p.sum(dim=-1, keepdim=True)
+            o = (p.to(torch.bfloat16).float() @ v.float()) * inv
+            return o.to(torch.bfloat16).transpose(1, 2).reshape(B, T, d)
+        scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+        p = torch.softmax(scores, dim=-1)
+        return (p @ v).transpose(1, 2).reshape(B, T, d)
+
     def attention(self, b, h):
+        if self.bf16:
+            return self.linear(self.attend(self.qkv_rope(b, h)), b["o"])
+        # fp32/fp64: q, k, v as views of the projection (the fixtures' summation order)
         B, T, d = h.shape
         nh, hd = self.arch.num_heads, self.arch.head_dim
         qkv = (h @ b["qkv"].T).view(B, T, 3 * nh, hd)
@@ -281,19 +377,39 @@ class HRMRef:
         a = (p @ v).transpose(1, 2).reshape(B, T, d)
         return a @ b["o"].T
 
-    def mlp(self, b, h):
-        gu = h @ b["gate_up"].T
+    def add(self, a, b):
+        """a + b; bf16: fp32 sum rounded once."""
+        return _bf(a.float() + b.float()) if self.bf16 else a + b
+
+    def swiglu(self, gu):
         inter = gu.shape[-1] // 2
         g, u = gu[..., :inter], gu[..., inter:]
-        return (torch.nn.functional.silu(g) * u) @ b["down"].T
+        if self.bf16:  # silu in fp32, rounded; the product rounded
+            return _bf(_bf(torch.nn.functional.silu(g.float())).float() * u.float())
+        return torch.nn.functional.silu(g) * u
 
-    def block(self, b, h):
-        eps = self.arch.rms_norm_eps
-        h = rms_norm(h + self.attention(b, h), eps)
-        return rms_norm(h + self.mlp(b, h), eps)
+    def mlp(self, b, h):
+        return self.linear(self.swiglu(self.linear(h, b["gate_up"])), b["down"])
+
+    def block(self, b, h, ops=None):
+        """One block; ops (a dict) receives every intermediate when given."""
+        if ops is None:
+            h = self._norm(self.add(h, self.attention(b, h)))
+            return self._norm(self.add(h, self.mlp(b, h)))
+        ops["in"] = h
+        ops["qkv"] = self.linear(h, b["qkv"])
+        ops["qkv_rope"] = self.qkv_rope(b, h)
+        ops["attn"] = self.attend(ops["qkv_rope"])
+        ops["o"] = self.linear(ops["attn"], b["o"])
+        h = ops["h1"] = self._norm(self.add(h, ops["o"]))
+        ops["gu"] = self.linear(h, b["gate_up"])
+        ops["act"] = self.swiglu(ops["gu"])
+        ops["down"] = self.linear(ops["act"], b["down"])
+        h = ops["h2"] = self._norm(self.add(h, ops["down"]))
+        return h
 
     def module(self, name, z, inj):
-        h = z + inj
+        h = self.add(z, inj)
         for b in self.blocks[name]:
             h = self.block(b, h)
         return h
@@ -310,6 +426,10 @@ class HRMRef:
             if pad:
                 pe = torch.cat((pe, pe.new_zeros(B, pad)), dim=-1)
             x = torch.cat((pe.view(B, a.Lp, a.hidden_size), x), dim=1)
+        if self.bf16:  # fp32 scalars and products, each rounded
+            if a.pos_encodings == "learned":
+                x = _bf(LEARNED_POS_SCALE * self.add(x, self.w["embed_pos.embedding_weight"]).float())
+            return _bf(math.sqrt(a.hidden_size) * x.float())
         if a.pos_encodings == "learned":
             x = LEARNED_POS_SCALE * (x + self.w["embed_pos.embedding_weight"])
         return x * math.sqrt(a.hidden_size)
@@ -321,16 +441,20 @@ class HRMRef:
         return zH, zL
 
     def L_step(self, zL, zH, x):
-        return self.module("L_level", zL, zH + x)
+        return self.module("L_level", zL, self.add(zH, x))
 
     def H_step(self, zH, zL):
         return self.module("H_level", zH, zL)
 
     def lm_logits(self, z):
-        return (z @ self.w["lm_head.weight"].T)[:, self.arch.Lp:]
+        return self.linear(z, self.w["lm_head.weight"])[:, self.arch.Lp:]
 
     def heads(self, zH):
-        q = zH[:, 0] @ self.w["q_head.weight"].T + self.w["q_head.bias"]
+        if self.bf16:  # bias into the fp32 sum, one rounding, then .to(float32)
+            q = (zH[:, 0].float() @ self.w["q_head.weight"].float().T
+                 + self.w["q_head.bias"].float()).to(torch.bfloat16).float()
+        else:
+            q = zH[:, 0] @ self.w["q_head.weight"].T + self.w["q_head.bias"]
         return self.lm_logits(zH), q[..., 0], q[..., 1]
 
     def probe(self, zH, zL):
@@ -390,6 +514,18 @@ def _self_check():
         worst = max(worst, rel)
     if worst > 5e-6:
         raise SystemExit("fp32 and fp64 disagree")
+    # bf16: 8 significant bits, about 4e-3 relative per rounding
+    w = random_weights(arch, 8)
+    mb, m64 = HRMRef(arch, w, torch.bfloat16), HRMRef(arch, w, torch.float64)
+    with torch.no_grad():
+        x = mb.input_embedding(inputs, pids)
+        zH, zL = mb.initial_carry(2)
+        zLb = mb.L_step(zL, zH, x)
+        zL64 = m64.L_step(zL.double(), zH.double(), x.double())
+    rel = ((zLb.double() - zL64).norm() / zL64.norm()).item()
+    print("bf16 vs fp64, one L step: L2 rel %.2e" % rel)
+    if not 1e-4 < rel < 3e-2 or zLb.dtype != torch.bfloat16:
+        raise SystemExit("bf16 mode does not round like bf16")
 
 
 if __name__ == "__main__":
