@@ -122,6 +122,19 @@ while IFS= read -r name; do
 done <"$tmp/names"
 [ -z "$missing" ] && [ -s "$tmp/names" ]
 check "?: every key of the key table is listed$missing" $?
+# wrapped inside the column: no word cut at its edge (D's "(the official one)" was "(the officia")
+grep -q 'official' "$tmp/help" && ! grep -Eq 'officia( |$)' "$tmp/help"
+check "?: the key texts wrap inside their column, no word cut" $?
+# the last pages: what the marks and the panels' terms mean, each once
+missing=""
+for term in '^ hrmscope marks and terms . page' 'Marks and terms' ' ◆ +fixed point: ' ' ★ +critical step: ' \
+	' = +halting panel: a still segment' ' ◀ +halting panel: where a halting' ' q_halt +q_halt, q_cont: ' \
+	' PR N +participation ratio' ' prediction +lm_head\(z_H\)' ' probe +lm_head\(H_level\(z_H, z_L\)\)' \
+	' decoded z_L +lm_head\(z_L\)' ' dz_L dz_H +the residual bars'; do
+	grep -Eq -- "$term" "$tmp/help" || missing="$missing [$term]"
+done
+[ -z "$missing" ]
+check "?: a glossary page: the marks, q_halt, PR and N, the grid modes$missing" $?
 keys x
 wait_for 'L residual' 5
 check "any key closes the help" $?
