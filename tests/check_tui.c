@@ -437,6 +437,58 @@ START_TEST(test_view_too_small_and_modes)
 }
 END_TEST
 
+/* A big screen: cells of 4x2 characters, the input beside the answer, and
+ * a click on either grid lands on the cell under it (a sudoku's box lines
+ * on none). */
+START_TEST(test_view_big_grid)
+{
+	resizeterm(50, 160);
+	t.pos = 0;
+	draw_all();
+	struct grid_geom *g = &t.geom;
+	ck_assert_int_eq(g->ch, 2);
+	ck_assert_int_eq(g->cw, 4);
+	ck_assert_int_gt(g->left2, 11 * 4);
+	ck_assert_int_ge(t.views[V_GRID].w, g->left2 + 11 * 4);
+	ck_assert_int_le(t.views[V_GRID].w, 160 - 62);
+	ck_assert_msg(strstr(row(V_GRID, 0), "Maze 11x11 \xc2\xb7 input"), "%s", row(V_GRID, 0));
+	/* the outer wall: 44 characters on each grid, two rows a cell row */
+	for (int y = 1; y <= 2 * 11; y += 2 * 11 - 1) {
+		int blocks = 0;
+		for (const char *p = row(V_GRID, y); (p = strstr(p, "\xe2\x96\x88")) != NULL; p += 3)
+			blocks++;
+		ck_assert_msg(blocks == 2 * 44, "row %d: %d blocks: %s", y, blocks, row(V_GRID, y));
+	}
+	struct view *v = &t.views[V_GRID];
+	int pos = -1;
+	/* the second row and last column of cell (2, 3) on the right grid */
+	ck_assert_int_eq(v->ops->click(v, &t, g->top + 2 * 2 + 1, g->left2 + 3 * 4 + 3, &pos), RES_HANDLED);
+	ck_assert_int_eq(t.cur_r, 2);
+	ck_assert_int_eq(t.cur_c, 3);
+	ck_assert_int_eq(v->ops->click(v, &t, g->top + 4 * 2, 5 * 4, &pos), RES_HANDLED);
+	ck_assert_int_eq(t.cur_r, 4);
+	ck_assert_int_eq(t.cur_c, 5);
+
+	/* a sudoku: 9 cells of 4 and two box lines of 2 across, after a blank column */
+	char *cause = NULL;
+	ck_assert_int_eq(puzzle_load_file(EXAMPLES "/sudoku-hard.txt", &t.puz, &cause), 0);
+	t.pops = puzzle_ops_for(t.puz.kind);
+	int need_w, h = grid_plan(&t, 47, 96, 160, g, &need_w);
+	ck_assert(g->sudoku);
+	ck_assert_int_eq(g->ch, 2);
+	ck_assert_int_eq(h, 9 * 2 + 2 + 3);
+	ck_assert_int_eq(g->left2, 9 * 4 + 5 + 2);
+	ck_assert_int_eq(need_w, 2 * (9 * 4 + 5) + 2);
+	/* cell (4, 7): one box line above it, two before it */
+	int y = g->top + 4 * 2 + 1 + 1, x = g->left2 + 1 + 7 * 4 + 2 * 2 + 3;
+	ck_assert_int_eq(v->ops->click(v, &t, y, x, &pos), RES_HANDLED);
+	ck_assert_int_eq(t.cur_r, 4);
+	ck_assert_int_eq(t.cur_c, 7);
+	ck_assert_int_eq(v->ops->click(v, &t, g->top + 3 * 2, x, &pos), RES_NONE);
+	ck_assert_int_eq(v->ops->click(v, &t, y, 1 + 3 * 4, &pos), RES_NONE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tui");
@@ -453,6 +505,7 @@ static Suite *suite(void)
 	tcase_add_test(views, test_view_after_segments);
 	tcase_add_test(views, test_view_too_small_and_modes);
 	tcase_add_test(views, test_view_narrow_texts);
+	tcase_add_test(views, test_view_big_grid);
 	suite_add_tcase(s, views);
 	return s;
 }

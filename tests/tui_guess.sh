@@ -30,7 +30,7 @@ check "the L chart's title carries the fixed-point mark" $?
 row=$(screen | grep -n 'L residual' | head -1 | cut -d: -f1)
 screen | sed -n "$((row + 1))p" | grep -q '◆'
 check "the mark stands over the chart's bars" $?
-screen | grep -Eq '^ *◆ +[0-9] +[-+][0-9]'
+screen | grep -Eq '(^| )◆ +[0-9] +[-+][0-9]' # the row, after what the left panels show
 check "the halting panel marks the entry row" $?
 
 # ---- the guesses view ----

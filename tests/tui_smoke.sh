@@ -122,6 +122,19 @@ while IFS= read -r name; do
 done <"$tmp/names"
 [ -z "$missing" ] && [ -s "$tmp/names" ]
 check "?: every key of the key table is listed$missing" $?
+# wrapped inside the column: no word cut at its edge (D's "(the official one)" was "(the officia")
+grep -q 'official' "$tmp/help" && ! grep -Eq 'officia( |$)' "$tmp/help"
+check "?: the key texts wrap inside their column, no word cut" $?
+# the last pages: what the marks and the panels' terms mean, each once
+missing=""
+for term in '^ hrmscope marks and terms . page' 'Marks and terms' ' ◆ +fixed point: ' ' ★ +critical step: ' \
+	' = +halting panel: a still segment' ' ◀ +halting panel: where a halting' ' q_halt +q_halt, q_cont: ' \
+	' PR N +participation ratio' ' prediction +lm_head\(z_H\)' ' probe +lm_head\(H_level\(z_H, z_L\)\)' \
+	' decoded z_L +lm_head\(z_L\)' ' dz_L dz_H +the residual bars'; do
+	grep -Eq -- "$term" "$tmp/help" || missing="$missing [$term]"
+done
+[ -z "$missing" ]
+check "?: a glossary page: the marks, q_halt, PR and N, the grid modes$missing" $?
 keys x
 wait_for 'L residual' 5
 check "any key closes the help" $?
@@ -174,6 +187,63 @@ screen | grep -Eq '^ .* [0-9] +[-+][0-9]+\.[0-9]{2} +[-+][0-9]+\.[0-9]{2} +(cont
 check "80x24: the halting rows keep the decisions and the answer" $?
 screen | tail -1 | grep -Eq '^ l L-step .*  \? help  q quit *$'
 check "80x24: the key hints keep ? help and q quit, whole" $?
+keys q
+
+# ---- big terminals: the grid scales, the input beside the answer, the charts get the width ----
+# the screen with every character one column: the width of a line is its length
+ascii_screen() { screen | LC_ALL=C.UTF-8 sed 's/[^ -~]/?/g'; }
+# grid_rows: the rows from the grid's first (line 4) on that start with a
+# wall (the maze's outer one), the legend's lines (a swatch and a word) not
+grid_rows() { screen | sed -n '4,$p' | grep '^█' | grep -cv '^█ [a-z]'; }
+# grid_width: the grid's top row (the maze's outer wall) in characters
+grid_width() { screen | sed -n 4p | sed 's/█/#/g; s/[^#].*//' | awk '{ print length }'; }
+# chart_end: the last column the bottom row of each chart reaches (the row
+# above each "segment 1" axis line), the smaller of the two
+chart_end() {
+	ascii_screen | awk '/segment 1 / { if (prev != "") { sub(/ +$/, "", prev); n = length(prev); if (min == "" || n < min) min = n } }
+		{ prev = $0 } END { print min + 0 }'
+}
+# h_bars: the bar characters in the H chart's bottom row (right of its axis)
+h_bars() {
+	screen | awk '/segment 1 / { n++; if (n == 2) print prev } { prev = $0 }' | sed 's/.*┤//' |
+		LC_ALL=C.UTF-8 grep -o '[▁▂▃▄▅▆▇█]' | wc -l
+}
+for size in "160 50" "240 70"; do
+	w=${size% *}
+	h=${size#* }
+	start $w $h "$TUI"
+	wait_for 'segment 1/8' 10
+	# at step 0, where the grids show the maze (a random model's answer may have no wall)
+	rows=$(grid_rows)
+	gw=$(grid_width)
+	[ "$rows" -ge 22 ] && [ "$gw" -ge 44 ]
+	check "${w}x$h: the 11x11 grid is larger than 22x11 ($gw wide, $rows rows of wall)" $?
+	keys r
+	wait_for 'segment 8/8 . done' 30
+	screen | sed -n 3p | grep -Eq '^Maze 11x11 . input +prediction lm_head\(z_H\) +L residual'
+	check "${w}x$h: the input and the prediction side by side, each under its title" $?
+	end=$(chart_end)
+	[ "$end" -gt 85 ]
+	check "${w}x$h: both charts reach past column 85 (to $end)" $?
+	hb=$(h_bars)
+	[ "$hb" -gt 16 ]
+	check "${w}x$h: the H chart's 16 bars are wider than a column ($hb characters in its bottom row)" $?
+	screen | grep -Eq ' 8 +[-+][0-9.]+ .*(HALT|cont) +(HALT|cont) .*stops?$' && screen | grep -Eq 'no fixed point|fixed from'
+	check "${w}x$h: the halting panel keeps its rows and summary" $?
+	keys q
+done
+# resizing lays the screen out again: 100x30 as before, then big, then 80x24
+# (at step 0, where both grids show the maze: a random model's answer may have no wall)
+start 100 30 "$TUI"
+wait_for 'segment 1/8' 10
+[ "$(grid_rows)" -eq 11 ] && [ "$(grid_width)" -eq 22 ] && screen | sed -n 3p | grep -Eq '^Maze 11x11 . input +L residual'
+check "100x30: one grid of 22x11, as before" $?
+$T resize-window -t s -x 240 -y 70
+wait_for '^Maze 11x11 . input +input \(no answer' 5 && [ "$(grid_rows)" -ge 33 ] && [ "$(grid_width)" -ge 66 ]
+check "resized to 240x70: side by side, cells of 6x3 ($(grid_width) wide, $(grid_rows) rows)" $?
+$T resize-window -t s -x 80 -y 24
+wait_for '^Maze 11x11 . input +L residual' 5 && [ "$(grid_rows)" -eq 11 ] && [ "$(grid_width)" -eq 11 ]
+check "resized to 80x24: one grid of 11x11 again ($(grid_width) wide, $(grid_rows) rows)" $?
 keys q
 
 # ---- keys that arrive together each count (typed fast, pasted) ----

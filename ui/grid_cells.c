@@ -79,11 +79,15 @@ static int shade_of(double p)
 
 bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why)
 {
+	return grid_cells_in(t, tui_grid_mode_shown(t), cells, why);
+}
+
+bool grid_cells_in(const struct tui *t, enum grid_mode mode, struct grid_cell *cells, const char **why)
+{
 	const struct puzzle *pz = &t->puz;
 	int S = pz->seq_len, V = t->model->cfg.vocab_size;
 	int32_t tokens[PUZZLE_MAX_CELLS];
 	const float *logits = NULL;
-	enum grid_mode mode = tui_grid_mode_shown(t);
 	*why = NULL;
 	switch (mode) {
 	case GRID_INPUT:

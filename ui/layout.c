@@ -49,12 +49,13 @@ void layout_apply(struct tui *t)
 		return;
 	}
 
-	/* left: the grid as large as it wants (up to half the width); under
+	/* left: the grid as large as it wants (up to half the width; on a big
+	 * screen, scaled up or beside the input, up to three fifths); under
 	 * it the inspector and the PR panel, or only one of them (the
 	 * inspector while a cell is inspected) when the screen is short */
 	const int pr_h = 4, insp_h = 6, left_min = 34;
 	int need_w;
-	int gh = grid_plan(t, bh - 3, W / 2, W, &t->geom, &need_w);
+	int gh = grid_plan(t, bh - 3, W * 3 / 5, W, &t->geom, &need_w);
 	if (gh > bh - 3)
 		gh = bh - 3;
 	int lw = need_w + 1 > left_min ? need_w + 1 : left_min;
@@ -76,6 +77,13 @@ void layout_apply(struct tui *t)
 		lh = 6;
 	if (hh < 5)
 		hh = 5;
+	/* a tall screen: the halting panel takes what its rows need (title,
+	 * header, a row a segment, the summary), the charts the rest */
+	int halt_need = t->model->cfg.halt_max_steps + 3;
+	if (bh - lh - hh > halt_need) {
+		lh = (bh - halt_need) * 60 / 100;
+		hh = bh - halt_need - lh;
+	}
 	place(t, V_LCHART, top, rx, lh, rw);
 	place(t, V_HCHART, top + lh, rx, hh, rw);
 	place(t, V_HALT, top + lh + hh, rx, bh - lh - hh, rw);

@@ -98,6 +98,8 @@ struct grid_geom {
 	int r0, c0, nr, nc; /* the part of the puzzle shown (ARC: the grids, not the whole canvas) */
 	int top, left;      /* first cell, window coordinates */
 	int cw;             /* characters per cell */
+	int ch;             /* rows per cell: 1, or the scale on a big screen (cw is 2 ch) */
+	int left2;          /* a second grid, the input beside the answer: its first column; 0 none */
 	bool half;          /* two cells per character, vertically */
 	bool sudoku;        /* box lines between the 3x3 boxes */
 	int row0;           /* first row shown (scrolling) */
@@ -187,7 +189,9 @@ double tui_play_ms(int speed);
 int tui_play_speeds(void);
 
 /* view_grid.c: how the grid fits a panel of avail_h x avail_w (title and
- * legend included); returns the rows it takes, *need_w its width. */
+ * legend included); returns the rows it takes, *need_w its width.  On a
+ * big screen the cells grow (ch rows by 2 ch characters) and the input
+ * goes beside the answer, as long as the charts keep their room. */
 int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struct grid_geom *g, int *need_w);
 
 /* layout.c */
@@ -216,6 +220,8 @@ struct grid_cell {
 const float *grid_logits(const struct tui *t, enum grid_mode m, int p);
 /* Returns false when the mode has nothing to show yet (why says why). */
 bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why);
+/* The same for a given mode (the input beside the answer). */
+bool grid_cells_in(const struct tui *t, enum grid_mode mode, struct grid_cell *cells, const char **why);
 /* softmax / stablemax of a logit row, into [V] */
 void grid_softmax(const float *row, int V, double *out);
 void grid_stablemax(const float *row, int V, double *out);

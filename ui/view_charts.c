@@ -42,9 +42,10 @@ static int collect(const struct tui *t, enum hist_kind kind, struct bar *bars, i
 	return n;
 }
 
-/* Columns for bars first..n-1: separators between segments and gaps between
- * H cycles while they fit in width. */
-static int plan_columns(const struct bar *b, int first, int n, bool gaps, bool seps, struct column *cols, int width)
+/* Columns for bars first..n-1, bw columns a bar: separators between
+ * segments and gaps between H cycles while they fit in width. */
+static int plan_columns(const struct bar *b, int first, int n, int bw, bool gaps, bool seps, struct column *cols,
+                        int width)
 {
 	int nc = 0;
 	for (int i = first; i < n && nc < width; i++) {
@@ -52,22 +53,41 @@ static int plan_columns(const struct bar *b, int first, int n, bool gaps, bool s
 			cols[nc++] = (struct column){COL_SEG, -1};
 		else if (i > first && gaps && b[i].h_cycle != b[i - 1].h_cycle)
 			cols[nc++] = (struct column){COL_GAP, -1};
-		if (nc < width)
-			cols[nc++] = (struct column){COL_BAR, i};
+		/* a wide bar: a blank column after it, so that bars stay apart */
+		for (int k = 0; k < bw && nc < width; k++)
+			cols[nc++] = (struct column){bw > 1 && k == bw - 1 ? COL_GAP : COL_BAR, i};
 	}
 	return nc;
 }
 
-static int count_columns(const struct bar *b, int first, int n, bool gaps, bool seps)
+static int count_columns(const struct bar *b, int first, int n, int bw, bool gaps, bool seps)
 {
 	int nc = 0;
 	for (int i = first; i < n; i++) {
 		if (i > first &&
 		    ((seps && b[i].segment != b[i - 1].segment) || (gaps && b[i].h_cycle != b[i - 1].h_cycle)))
 			nc++;
-		nc++;
+		nc += bw;
 	}
 	return nc;
+}
+
+/* Columns a bar (a blank one included when more than one): as many as the whole run's bars (M segments of H
+ * cycles, of L-steps on the L chart) and the separators between segments
+ * leave room for, so that a wide chart is filled and the bars keep their
+ * width from the first step to the last; 1 when they do not all fit. */
+static int bar_width(const struct tui *t, enum hist_kind kind, int pw)
+{
+	const struct hrm_config *c = &t->model->cfg;
+	int total = c->halt_max_steps * c->H_cycles * (kind == HIST_L ? c->L_cycles : 1);
+	int bw = total > 0 ? (pw - (c->halt_max_steps - 1)) / total : 1;
+	return bw < 1 ? 1 : bw > 8 ? 8 : bw;
+}
+
+/* Is column i the first of its bar? */
+static bool bar_start(const struct column *cols, int i)
+{
+	return cols[i].kind == COL_BAR && (i == 0 || cols[i - 1].kind != COL_BAR || cols[i - 1].bar != cols[i].bar);
 }
 
 static void fmt_value(char *buf, size_t len, double v)
@@ -139,13 +159,14 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, in
 
 /* Which bars fit in pw columns: all of them with gaps and separators if
  * possible, else the window of them around the current one. */
-static int chart_columns(const struct bar *bars, int n, int cur, bool gaps, int pw, struct column *cols, bool *seps)
+static int chart_columns(const struct bar *bars, int n, int cur, int bw, bool gaps, int pw, struct column *cols,
+                         bool *seps)
 {
 	int first = 0;
 	*seps = true;
-	if (count_columns(bars, 0, n, gaps, *seps) > pw)
+	if (count_columns(bars, 0, n, bw, gaps, *seps) > pw)
 		gaps = false;
-	if (count_columns(bars, 0, n, gaps, *seps) > pw)
+	if (count_columns(bars, 0, n, bw, gaps, *seps) > pw)
 		*seps = false;
 	if (n > pw) {
 		int c = cur < 0 ? n - 1 : cur;
@@ -155,7 +176,7 @@ static int chart_columns(const struct bar *bars, int n, int cur, bool gaps, int 
 		if (first < 0)
 			first = 0;
 	}
-	return plan_columns(bars, first, n, gaps, *seps, cols, pw < 512 ? pw : 512);
+	return plan_columns(bars, first, n, bw, gaps, *seps, cols, pw < 512 ? pw : 512);
 }
 
 /* The scale over the bars shown, and its labels on the y axis. */
@@ -223,7 +244,7 @@ static void chart_marks(WINDOW *w, const struct tui *t, enum hist_kind kind, con
 	enum fp_verdict fv = fp_track_verdict(f);
 	enum ui_role fr = fv == FP_RIGHT ? UI_GOOD : fv == FP_WRONG ? UI_BAD : UI_WARN;
 	for (int i = 0; i < nc; i++) {
-		if (cols[i].kind != COL_BAR)
+		if (!bar_start(cols, i))
 			continue;
 		int bi = cols[i].bar;
 		const struct bar *b = &bars[bi];
@@ -252,7 +273,9 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 	int rows = v->h - 2, pw = v->w - YLAB;
 	struct column cols[512];
 	bool seps = true;
-	int nc = n > 0 && rows >= 1 && pw >= 4 ? chart_columns(bars, n, cur, kind == HIST_L, pw, cols, &seps) : 0;
+	int nc = n > 0 && rows >= 1 && pw >= 4
+	             ? chart_columns(bars, n, cur, bar_width(t, kind, pw), kind == HIST_L, pw, cols, &seps)
+	             : 0;
 	int first = 0, last = n - 1;
 	for (int i = 0, seen = 0; i < nc; i++)
 		if (cols[i].kind == COL_BAR) {
@@ -286,7 +309,8 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 			t->chart_pos[which][x] = b->pos;
 		/* segment numbers under the first bar of each segment, those that
 		 * have room after the one before (every k-th when segments are narrow) */
-		if ((i == 0 || (cols[i - 1].kind == COL_SEG) ||
+		if (bar_start(cols, i) &&
+		    (i == 0 || (cols[i - 1].kind == COL_SEG) ||
 		     (cols[i].bar > 0 && bars[cols[i].bar - 1].segment != b->segment && !seps)) &&
 		    x >= label_x) {
 			char sn[16];

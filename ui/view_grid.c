@@ -39,25 +39,69 @@ static void crop(const struct puzzle *pz, struct grid_geom *g)
 	g->nc = (c1 + 2 < n ? c1 + 2 : n) - g->c0;
 }
 
+/* Beside a grid, the charts keep at least this many columns. */
+#define CHARTS_MIN_W 62
+
+/* Rows and columns the cells take at scale ch (cells of ch rows by 2 ch
+ * characters); the columns include one blank after them (a sudoku's is
+ * the one before it). */
+static int cells_h(const struct grid_geom *g, int ch)
+{
+	return g->sudoku ? 9 * ch + 2 : g->nr * ch;
+}
+static int cells_w(const struct grid_geom *g, int ch)
+{
+	return g->sudoku ? 9 * 2 * ch + 2 * 2 + 1 : g->nc * 2 * ch + 1;
+}
+
 /* Plans the grid in a panel of avail_h x avail_w (title and legend
- * included) on a screen screen_w wide; *need_w is the width it takes. */
+ * included) on a screen screen_w wide; *need_w is the width it takes.
+ *
+ * Where the cells fit twice as large or more, with a column to spare and
+ * the charts keeping CHARTS_MIN_W, they take the largest such scale, and
+ * the input goes beside the answer when both fit at twice the size (the
+ * pair first: a projector shows the puzzle and what the model makes of
+ * it).  A panel narrower or lower than the one the plan took never fits
+ * a larger plan, so planning again in the panel gives the same plan. */
 int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struct grid_geom *g, int *need_w)
 {
 	int rows = avail_h - 3;
 	memset(g, 0, sizeof *g);
 	crop(&t->puz, g);
 	g->top = 1;
-	if (t->puz.kind == PUZZLE_SUDOKU) {
-		g->sudoku = true;
+	g->ch = 1;
+	g->sudoku = t->puz.kind == PUZZLE_SUDOKU;
+	int one = 1, two = 0;
+	for (int s = 2;; s++) {
+		int h = cells_h(g, s), w = cells_w(g, s);
+		if (h > rows || w + 1 > avail_w || screen_w - w < CHARTS_MIN_W)
+			break;
+		one = s;
+		if (2 * w + 3 <= avail_w && screen_w - (2 * w + 2) >= CHARTS_MIN_W)
+			two = s;
+	}
+	if (one > 1) {
+		g->ch = two ? two : one;
+		g->cw = 2 * g->ch;
+		g->rows_shown = g->sudoku ? 9 : g->nr;
+		int w = cells_w(g, g->ch);
+		if (two)
+			g->left2 = w + 2;
+		*need_w = two ? 2 * w + 2 : w;
+		return cells_h(g, g->ch) + 3;
+	}
+	if (g->sudoku) {
 		g->cw = 2;
 		g->rows_shown = 9;
 		*need_w = 9 * 2 + 2 * 2 + 1;
 		return 11 + 3;
 	}
+	if (avail_w > screen_w / 2) /* one row a cell row: as wide as half the screen */
+		avail_w = screen_w / 2;
 	int nr = g->nr, nc = g->nc;
 	bool can_half = colors_depth() != DEPTH_MONO && t->utf8;
 	/* square-looking cells when the charts keep room enough */
-	g->cw = 2 * nc + 1 <= avail_w && screen_w - (2 * nc + 1) >= 62 ? 2 : 1;
+	g->cw = 2 * nc + 1 <= avail_w && screen_w - (2 * nc + 1) >= CHARTS_MIN_W ? 2 : 1;
 	if (nr <= rows) {
 		g->rows_shown = nr;
 	} else if (can_half) {
@@ -71,8 +115,10 @@ int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struc
 	return (g->half ? (nr + 1) / 2 : g->rows_shown) + 3;
 }
 
-static void put_cell_text(WINDOW *w, const struct tui *t, int y, int x, int cell, const struct grid_cell *gc,
-                          bool cursor)
+/* One cell at (y, x): ch rows of cw characters, its glyph in the middle
+ * (the top left when cells are one row), in grid mode m. */
+static void put_cell(WINDOW *w, const struct tui *t, enum grid_mode m, int y, int x, int cell,
+                     const struct grid_cell *gc, bool cursor)
 {
 	const struct puzzle *pz = &t->puz;
 	struct cell_look lk = t->pops->look(pz, cell, gc->token);
@@ -89,9 +135,9 @@ static void put_cell_text(WINDOW *w, const struct tui *t, int y, int x, int cell
 		if (gc->wrong)
 			r = UI_WRONG;
 		a = ui_attr(r);
-		if (t->grid_mode == GRID_CONF || gc->changed)
+		if (m == GRID_CONF || gc->changed)
 			a = mono ? (gc->changed ? A_REVERSE : A_NORMAL) : swatch_attr(swatch_ink(gc->sw), gc->sw);
-		if (mono && t->grid_mode == GRID_CONF)
+		if (mono && m == GRID_CONF)
 			glyph = t->g->shade[gc->shade];
 	} else {
 		if (lk.role == ROLE_WALL) {
@@ -108,7 +154,7 @@ static void put_cell_text(WINDOW *w, const struct tui *t, int y, int x, int cell
 			glyph = " ";
 		if (mono) {
 			a = A_NORMAL;
-			if (t->grid_mode == GRID_CONF)
+			if (m == GRID_CONF)
 				glyph = t->g->shade[gc->shade];
 			if (gc->missed)
 				a = A_BOLD;
@@ -121,34 +167,41 @@ static void put_cell_text(WINDOW *w, const struct tui *t, int y, int x, int cell
 	if (cursor)
 		a = mono ? A_REVERSE | A_BOLD : ui_attr(UI_SELECT) | A_REVERSE;
 	wattrset(w, a);
-	mvwaddstr(w, y, x, glyph);
-	for (int k = 1; k < t->geom.cw; k++)
-		waddstr(w, solid ? glyph : " ");
+	int ch = t->geom.ch, cw = t->geom.cw, gy = (ch - 1) / 2, gx = ch - 1;
+	for (int i = 0; i < ch; i++) {
+		wmove(w, y + i, x);
+		for (int k = 0; k < cw; k++)
+			waddstr(w, solid || (i == gy && k == gx) ? glyph : " ");
+	}
 }
 
-static void draw_sudoku(WINDOW *w, struct tui *t, const struct grid_cell *cells)
+/* The sudoku from column x0: box lines between the 3x3 boxes, a line of
+ * ─ and ┼ after every third row of cells and a │ after every third column. */
+static void draw_sudoku(WINDOW *w, struct tui *t, enum grid_mode m, int x0, const struct grid_cell *cells)
 {
 	const struct glyphs *g = t->g;
+	int ch = t->geom.ch, cw = t->geom.cw, box = 3 * cw + 2, width = 9 * cw + 2 * 2 + 1;
 	int y = t->geom.top;
 	for (int r = 0; r < 9; r++) {
 		if (r == 3 || r == 6) {
 			wattrset(w, ui_attr(UI_SEPARATOR));
-			wmove(w, y++, 0);
-			for (int x = 0; x < 9 * 2 + 2 * 2 + 1; x++)
-				waddstr(w, x == 7 || x == 15 ? g->cross : g->hline);
+			wmove(w, y++, x0);
+			for (int x = 0; x < width; x++)
+				waddstr(w, x == box - 1 || x == 2 * box - 1 ? g->cross : g->hline);
 		}
-		int x = 1;
+		int x = x0 + 1;
 		for (int c = 0; c < 9; c++) {
 			if (c == 3 || c == 6) {
 				wattrset(w, ui_attr(UI_SEPARATOR));
-				mvwaddstr(w, y, x, g->vline);
+				for (int i = 0; i < ch; i++)
+					mvwaddstr(w, y + i, x, g->vline);
 				x += 2;
 			}
 			bool cur = t->focus != FOCUS_MAIN && r == t->cur_r && c == t->cur_c;
-			put_cell_text(w, t, y, x, r * 9 + c, &cells[r * 9 + c], cur);
-			x += 2;
+			put_cell(w, t, m, y, x, r * 9 + c, &cells[r * 9 + c], cur);
+			x += cw;
 		}
-		y++;
+		y += ch;
 	}
 }
 
@@ -171,7 +224,7 @@ static void draw_half(WINDOW *w, struct tui *t, const struct grid_cell *cells)
 	}
 }
 
-static void draw_rows(WINDOW *w, struct tui *t, const struct grid_cell *cells)
+static void draw_rows(WINDOW *w, struct tui *t, enum grid_mode m, int x0, const struct grid_cell *cells)
 {
 	const struct grid_geom *g = &t->geom;
 	int n = t->puz.side;
@@ -180,7 +233,7 @@ static void draw_rows(WINDOW *w, struct tui *t, const struct grid_cell *cells)
 		for (int j = 0; j < g->nc; j++) {
 			int c = g->c0 + j;
 			bool cur = t->focus != FOCUS_MAIN && r == t->cur_r && c == t->cur_c;
-			put_cell_text(w, t, g->top + i, g->left + j * g->cw, r * n + c, &cells[r * n + c], cur);
+			put_cell(w, t, m, g->top + i * g->ch, x0 + j * g->cw, r * n + c, &cells[r * n + c], cur);
 		}
 	}
 }
@@ -274,6 +327,16 @@ static void draw_legend(WINDOW *w, struct tui *t, int y)
 	}
 }
 
+/* The cells in grid mode m from column x0: a sudoku with its box lines, or
+ * a row of text for every cell row shown. */
+static void draw_grid(WINDOW *w, struct tui *t, enum grid_mode m, int x0, const struct grid_cell *cells)
+{
+	if (t->geom.sudoku)
+		draw_sudoku(w, t, m, x0, cells);
+	else
+		draw_rows(w, t, m, x0, cells);
+}
+
 static void grid_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -309,17 +372,26 @@ static void grid_draw(struct view *v, struct tui *t)
 	if (text_width(title) > getmaxx(w)) /* e.g. an 11x11 maze: the mode's short name */
 		snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep,
 		         shown != t->grid_mode ? "input" : tui_grid_mode_short(shown));
-	draw_title(w, t, 0, title);
+	if (gg->left2) { /* the input on the left, the answer beside it under its own title */
+		snprintf(title, sizeof title, "%s %dx%d%sinput", kind, n, n, t->g->sep);
+		draw_title(w, t, 0, title);
+		const char *right = name;
+		if (text_width(right) > getmaxx(w) - gg->left2)
+			right = shown != t->grid_mode ? "input" : tui_grid_mode_short(shown);
+		draw_text(w, 0, gg->left2, getmaxx(w) - gg->left2, UI_TITLE, right);
+		if (grid_cells_in(t, GRID_INPUT, cells, &why))
+			draw_grid(w, t, GRID_INPUT, 0, cells);
+	} else {
+		draw_title(w, t, 0, title);
+	}
 	if (!grid_cells(t, cells, &why)) {
-		draw_text(w, 2, 1, v->w - 2, UI_DIM, why);
+		draw_text(w, 2, gg->left2 + 1, v->w - gg->left2 - 2, UI_DIM, why);
 		return;
 	}
-	if (t->geom.sudoku)
-		draw_sudoku(w, t, cells);
-	else if (t->geom.half)
+	if (t->geom.half)
 		draw_half(w, t, cells);
 	else
-		draw_rows(w, t, cells);
+		draw_grid(w, t, shown, gg->left2, cells);
 	int ly = used_h - 2 < v->h - 2 ? used_h - 2 : v->h - 2;
 	draw_legend(w, t, ly);
 }
@@ -329,20 +401,24 @@ static int grid_click(struct view *v, struct tui *t, int y, int x, int *pos)
 	(void)v;
 	(void)pos;
 	struct grid_geom *g = &t->geom;
-	int r, c;
+	int r, c, ch = g->ch > 0 ? g->ch : 1;
+	if (g->left2 && x >= g->left2) /* the grid on the right: the same cells */
+		x -= g->left2;
 	if (g->sudoku) {
-		int ry = y - g->top, cx = x - 1, box = cx / 8;
-		if (ry < 0 || ry == 3 || ry == 7 || cx < 0 || (cx - box * 8) >= 6)
+		/* three boxes of 3 cells and a box line, across and down */
+		int bw = 3 * g->cw + 2, bh = 3 * ch + 1;
+		int ry = y - g->top, cx = x - 1, rb = ry / bh, cb = cx / bw;
+		if (ry < 0 || cx < 0 || ry - rb * bh >= 3 * ch || cx - cb * bw >= 3 * g->cw)
 			return RES_NONE;
-		r = ry - (ry > 3) - (ry > 7);
-		c = box * 3 + (cx - box * 8) / 2;
+		r = rb * 3 + (ry - rb * bh) / ch;
+		c = cb * 3 + (cx - cb * bw) / g->cw;
 		if (r > 8 || c > 8)
 			return RES_NONE;
 	} else {
 		if (y < g->top || x < g->left)
 			return RES_NONE;
 		int j = (x - g->left) / (g->cw ? g->cw : 1);
-		int i = g->half ? (y - g->top) * 2 : g->row0 + (y - g->top);
+		int i = g->half ? (y - g->top) * 2 : g->row0 + (y - g->top) / ch;
 		if (i >= g->nr || j >= g->nc)
 			return RES_NONE;
 		r = g->r0 + i;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # capture.sh - regenerate the text captures of the TUI in tests/screens/:
 # every grid mode, the half-block 30x30 maze at 80x24, sudoku, ARC, the
-# inspector, the editor, teaching mode, the help, the too-small message and
-# the ASCII fallback.  Run from the build directory after make:
+# inspector, the editor, teaching mode, the help and its page of marks and
+# terms, the too-small message, the ASCII fallback, and big terminals
+# (160x50, 240x70).  Run from the build directory after make:
 #
 #   sh tests/screens/capture.sh [MAZE_MODEL_DIR]
 #
@@ -73,4 +74,10 @@ shot maze30-ascii-mono 80 24 "LANG=C LC_ALL=C NO_COLOR=1" "--model $model --puzz
 shot sudoku 100 40 "" "--model $tmp/sudoku --puzzle puzzles/examples/sudoku-hard.txt" s
 shot arc-mono 100 40 "NO_COLOR=1" "--model $tmp/arc --puzzle puzzles/examples/arc-drop.json:3" s
 shot help 100 40 "" "$MAZE" '?'
+shot help-marks-and-terms 100 40 "" "$MAZE" '?' Space Space
+# big terminals (a projector): larger cells, the input beside the answer, wide bars
+shot maze-160x50 160 50 "" "$MAZE" r
+shot maze-240x70 240 70 "" "$MAZE" r
+shot sudoku-160x50 160 50 "" "--model $tmp/sudoku --puzzle puzzles/examples/sudoku-hard.txt" s
+shot arc-mono-160x50 160 50 "NO_COLOR=1" "--model $tmp/arc --puzzle puzzles/examples/arc-drop.json:3" s
 shot too-small 60 20 "" "$MAZE"
