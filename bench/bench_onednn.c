@@ -2,7 +2,11 @@
 #include "bench_onednn.h"
 
 #ifdef HAVE_ONEDNN
+#include "bench_common.h"
+
+#include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -81,6 +85,92 @@ void bench_dnnl_run(void *v)
 	dnnl_exec_arg_t args[3] = { { DNNL_ARG_SRC, r->src }, { DNNL_ARG_WEIGHTS, r->wei }, { DNNL_ARG_DST, r->dst } };
 	CHECK_DNNL(dnnl_primitive_execute(r->prim, strm, 3, args));
 	CHECK_DNNL(dnnl_stream_wait(strm));
+}
+
+struct par_worker {
+	struct bench_dnnl_mm mm;
+	pthread_barrier_t *bar;
+	dnnl_stream_t strm;
+	const int *calls; /* per sample; 0 ends the thread */
+};
+
+static void *par_main(void *v)
+{
+	struct par_worker *w = v;
+	omp_set_num_threads(1);
+	dnnl_exec_arg_t args[3] = { { DNNL_ARG_SRC, w->mm.src }, { DNNL_ARG_WEIGHTS, w->mm.wei },
+				    { DNNL_ARG_DST, w->mm.dst } };
+	for (;;) {
+		pthread_barrier_wait(w->bar); /* start of a sample */
+		int k = *w->calls;
+		if (k == 0)
+			return NULL;
+		for (int i = 0; i < k; i++)
+			CHECK_DNNL(dnnl_primitive_execute(w->mm.prim, w->strm, 3, args));
+		CHECK_DNNL(dnnl_stream_wait(w->strm));
+		pthread_barrier_wait(w->bar); /* end of it */
+	}
+}
+
+double bench_dnnl_parallel_seconds(int M, int N, int K, int linear, int tb, dnnl_data_type_t dt, int threads,
+				   int reps, double min_s)
+{
+	init();
+	if (threads < 1)
+		threads = 1;
+	struct par_worker *w = calloc((size_t)threads, sizeof *w);
+	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+	double *s = calloc((size_t)(reps > 0 ? reps : 1), sizeof *s);
+	if (!w || !tid || !s) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	pthread_barrier_t bar;
+	pthread_barrier_init(&bar, NULL, (unsigned)threads + 1);
+	int calls = 1;
+	for (int t = 0; t < threads; t++) {
+		bench_dnnl_make(&w[t].mm, M, N, K, linear, tb, dt, 1);
+		CHECK_DNNL(dnnl_stream_create(&w[t].strm, eng, dnnl_stream_default_flags));
+		w[t].bar = &bar;
+		w[t].calls = &calls;
+		if (pthread_create(&tid[t], NULL, par_main, &w[t]) != 0) {
+			fprintf(stderr, "bench: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	/* two warm-up samples of one call each (kernels, pages); the second
+	 * one's time sizes the samples */
+	double one = 0;
+	for (int i = 0; i < 2; i++) {
+		pthread_barrier_wait(&bar);
+		double t0 = bench_now();
+		pthread_barrier_wait(&bar);
+		one = bench_now() - t0;
+	}
+	calls = one > 0 ? (int)ceil(min_s / one) : 1;
+	if (calls < 1)
+		calls = 1;
+	if (calls > 10000)
+		calls = 10000;
+	for (int r = 0; r < reps; r++) {
+		pthread_barrier_wait(&bar);
+		double t0 = bench_now();
+		pthread_barrier_wait(&bar);
+		s[r] = (bench_now() - t0) / ((double)calls * threads);
+	}
+	calls = 0;
+	pthread_barrier_wait(&bar);
+	for (int t = 0; t < threads; t++) {
+		pthread_join(tid[t], NULL);
+		dnnl_stream_destroy(w[t].strm);
+		bench_dnnl_free(&w[t].mm);
+	}
+	pthread_barrier_destroy(&bar);
+	double med = bench_median(s, reps);
+	free(s);
+	free(tid);
+	free(w);
+	return med;
 }
 
 const char *bench_dnnl_isa(void)

@@ -26,6 +26,14 @@ void bench_dnnl_make(struct bench_dnnl_mm *r, int M, int N, int K, int linear, i
 /* one product, waited for (void * for the benchmarks' timing loops) */
 void bench_dnnl_run(void *r);
 void bench_dnnl_free(struct bench_dnnl_mm *r);
+/* Seconds per product when `threads` threads each run their own primitive
+ * of the shape at once, every one on a single OpenMP thread (the way
+ * gemm_bf16 uses oneDNN: one thread per call, hrmscope's pool splitting the
+ * work): the wall time of `calls` products on every thread divided by
+ * threads x calls, the median of `reps` samples of about min_s seconds.
+ * No OpenMP team, so no barrier waits for a descheduled thread. */
+double bench_dnnl_parallel_seconds(int M, int N, int K, int linear, int tb, dnnl_data_type_t dt, int threads,
+				   int reps, double min_s);
 /* "avx512_core_bf16": dnnl_get_effective_cpu_isa's name */
 const char *bench_dnnl_isa(void);
 /* "2.6.3, CPU runtime OpenMP" */

@@ -25,9 +25,10 @@
 # and fp32 against fp32 on the all-OpenBLAS path (HRMSCOPE_GEMM=openblas).
 #
 # The oneDNN ceiling: bench_forward onednn times oneDNN's bf16 matmul
-# primitive alone (compact bf16 operands, prepacked weights, its own OpenMP
-# team of the same threads) at each product of a block, op, at its own
-# shape: GFLOP/s_op.  A segment issues flops_op(segment) = calls per block x
+# primitive alone (compact bf16 operands, prepacked weights) at each product
+# of a block, op, at its own shape, with the same threads used two ways (one
+# product on an OpenMP team of them; one product per thread at once, each on
+# one thread as gemm_bf16 runs oneDNN); the faster is GFLOP/s_op.  A segment issues flops_op(segment) = calls per block x
 # 2 M K N x (blocks per segment) of each op, so the products alone would take
 # t_ceil = sum over ops of flops_op(segment) / GFLOP/s_op; the engine's
 # fraction of the ceiling is t_ceil / (its measured segment time), the same

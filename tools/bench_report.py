@@ -327,10 +327,14 @@ def bf16_table(rows, meta):
                 "%.0f %%" % (100 * frac), ">= 75 %",
                 passed(frac >= 0.75) if frac <= 1.0 else
                 "**check**: above 100 %, the ceiling ran slower than the engine (a disturbed measurement)")
-        notes.append("oneDNN bf16 primitive alone at the maze B = 1 shapes (GFLOP/s, %s threads; %s): %s."
+        notes.append("oneDNN bf16 primitive alone at the maze B = 1 shapes, GFLOP/s at %s threads, the ceiling "
+                     "= the better of one product on an OpenMP team and one product per thread at once "
+                     "(oneDNN %s): %s."
                      % (meta.get("threads", "?"), per_op[0].get("version", "?"),
-                        ", ".join("%s %d x %d x %d %.1f (%s)" % (OP_NAMES[o["op"]], o["M"], o["K"], o["N"],
-                                                                 o["gflops"], o["impl"]) for o in per_op)))
+                        ", ".join("%s %d x %d x %d: %.1f (team %.1f, per thread %.1f; %s)"
+                                  % (OP_NAMES[o["op"]], o["M"], o["K"], o["N"], o["gflops"],
+                                     o.get("gflops_team", o["gflops"]), o.get("gflops_parallel", o["gflops"]),
+                                     o["impl"]) for o in per_op)))
     else:
         tab.add("segment vs the oneDNN bf16 ceiling at the model's shapes", "not measured", "", "n/a", ">= 75 %",
                 "n/a")
@@ -472,8 +476,10 @@ def main():
               "activation in bfloat16, as model.to(torch.bfloat16) leaves it (its CPU bf16 matmuls run in "
               "torch's oneDNN). The fp32 L-step is the stepping run's (maze B = 1, above).\n")
     md.append("The oneDNN ceiling: bench_forward onednn times oneDNN's bf16 matmul primitive alone (compact "
-              "bf16 operands, weights prepacked, its own OpenMP team of the same threads) at every product "
-              "of a block at its own shape, giving GFLOP/s_op. A segment runs H_cycles x (L_cycles x L_layers "
+              "bf16 operands, weights prepacked) at every product of a block at its own shape, with the same "
+              "threads used two ways, one product on an OpenMP team of that many threads and one product per "
+              "thread at once (each on one thread, as the engine's gemm_bf16 runs oneDNN); the faster of "
+              "the two is GFLOP/s_op. A segment runs H_cycles x (L_cycles x L_layers "
               "+ H_layers) = 24 blocks, so op's FLOPs in a segment are flops_op(block) x 24 and at the "
               "ceiling they take flops_op x 24 / GFLOP/s_op; the ceiling time t_ceil is the sum over the six "
               "products. The fraction is t_ceil / the measured bf16 segment time, i.e. the products' FLOPs "
