@@ -4,10 +4,17 @@
  *       OpenBLAS sgemm GFLOP/s at every matrix product one HRM block issues
  *       for that configuration, with the engine's own layouts (transposes,
  *       leading dimensions), so the ceiling is what the engine could reach;
- *   bench_forward sgemm --square N [--reps R] [--threads N]
- *       a square N x N x N sgemm (NoTrans, NoTrans);
+ *   bench_forward sgemm --square N [--reps R] [--threads N] [--label L]
+ *       a square N x N x N sgemm (NoTrans, NoTrans); both name the OpenBLAS
+ *       kernel that ran (openblas_get_corename);
+ *   bench_forward onednn --model DIR --seq-len S --batch B [--reps R] [--threads N] [--label L]
+ *       the same products as oneDNN's bf16 matmul primitive alone
+ *       (bench_onednn.h: compact bf16 operands, prepacked weights), with
+ *       N threads used two ways: one product on an OpenMP team of N, and N
+ *       products at once, each on one thread (as gemm_bf16 runs oneDNN);
+ *       the faster is the ceiling of the bf16 engine;
  *   bench_forward forward --model DIR --seq-len S --batch B --segments K
- *                         [--threads N] [--history] [--warmup 0|1] [--label L]
+ *                         [--dtype fp32|bf16] [--threads N] [--history] [--warmup 0|1] [--label L]
  *       hrmscope's engine stepping K segments one module call at a time, in a
  *       child process: the time of every L-step, H-step and segment, the
  *       FLOPs of each, and the child's peak RSS (ru_maxrss).  --history keeps
@@ -15,13 +22,15 @@
  *       that rewinds by copies would.  --warmup 1 (the default) first runs one
  *       module call and resets, so that page faults and BLAS thread start-up
  *       stay out of the figures (negligible against the 27M model's B = 8
- *       steps, which skip it to save time);
+ *       steps, which skip it to save time); --dtype bf16 runs the engine in
+ *       bf16 (hrm_engine_new_dtype, the matrix products in gemm_bf16);
  *   bench_forward info [--threads N]
  *       the BLAS hrmscope runs on (openblas_get_config) and its threads.
  *
  * Every result is one JSON object per line on stdout (bench/run_bench.sh
  * collects them; tools/bench_report.py makes the table). */
 #include "bench_common.h"
+#include "bench_onednn.h"
 #include "model/engine.h"
 #include "model/hrm.h"
 #include "io/checkpoint.h"
@@ -82,28 +91,14 @@ static void fill_random(float *p, size_t n, unsigned *seed)
 	}
 }
 
-/* Median seconds per call of one product, over `reps` samples of enough
- * calls to last about 50 ms each. */
-static double time_sgemm(const struct mm_op *o, int reps, int *calls_per_sample)
+/* Median seconds per call of fn(ctx), over `reps` samples of enough calls
+ * to last about 50 ms each, after one warm-up call (threads, page faults,
+ * kernels made). */
+static double time_calls(void (*fn)(void *), void *ctx, int reps, int *calls_per_sample)
 {
-	size_t a_n = (size_t)o->M * o->lda;
-	size_t b_n = o->transB ? (size_t)o->N * o->ldb : (size_t)o->K * o->ldb;
-	size_t c_n = (size_t)o->M * o->ldc;
-	float *A = malloc(a_n * sizeof *A), *Bm = malloc(b_n * sizeof *Bm), *C = malloc(c_n * sizeof *C);
-	if (!A || !Bm || !C) {
-		fprintf(stderr, "bench_forward: out of memory for %s\n", o->name);
-		exit(1);
-	}
-	unsigned seed = 12345;
-	fill_random(A, a_n, &seed);
-	fill_random(Bm, b_n, &seed);
-	memset(C, 0, c_n * sizeof *C);
-	enum CBLAS_TRANSPOSE tb = o->transB ? CblasTrans : CblasNoTrans;
-#define CALL() \
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, o->M, o->N, o->K, 1.0f, A, o->lda, Bm, o->ldb, 0.0f, C, o->ldc)
-	CALL(); /* warm-up: BLAS threads, page faults */
+	fn(ctx);
 	double t0 = bench_now();
-	CALL();
+	fn(ctx);
 	double one = bench_now() - t0;
 	int k = one > 0 ? (int)ceil(0.05 / one) : 1;
 	if (k < 1)
@@ -111,19 +106,55 @@ static double time_sgemm(const struct mm_op *o, int reps, int *calls_per_sample)
 	if (k > 10000)
 		k = 10000;
 	double *s = malloc((size_t)reps * sizeof *s);
+	if (!s) {
+		fprintf(stderr, "bench_forward: out of memory\n");
+		exit(1);
+	}
 	for (int r = 0; r < reps; r++) {
 		t0 = bench_now();
 		for (int i = 0; i < k; i++)
-			CALL();
+			fn(ctx);
 		s[r] = (bench_now() - t0) / k;
 	}
-#undef CALL
 	double med = bench_median(s, reps);
 	free(s);
-	free(A);
-	free(Bm);
-	free(C);
 	*calls_per_sample = k;
+	return med;
+}
+
+struct sgemm_call {
+	const struct mm_op *o;
+	float *A, *B, *C;
+};
+
+static void run_sgemm(void *v)
+{
+	const struct sgemm_call *c = v;
+	const struct mm_op *o = c->o;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, o->transB ? CblasTrans : CblasNoTrans, o->M, o->N, o->K, 1.0f, c->A,
+		    o->lda, c->B, o->ldb, 0.0f, c->C, o->ldc);
+}
+
+/* Median seconds per call of one product through cblas_sgemm. */
+static double time_sgemm(const struct mm_op *o, int reps, int *calls_per_sample)
+{
+	size_t a_n = (size_t)o->M * o->lda;
+	size_t b_n = o->transB ? (size_t)o->N * o->ldb : (size_t)o->K * o->ldb;
+	size_t c_n = (size_t)o->M * o->ldc;
+	struct sgemm_call c = { o, malloc(a_n * sizeof(float)), malloc(b_n * sizeof(float)),
+				malloc(c_n * sizeof(float)) };
+	if (!c.A || !c.B || !c.C) {
+		fprintf(stderr, "bench_forward: out of memory for %s\n", o->name);
+		exit(1);
+	}
+	unsigned seed = 12345;
+	fill_random(c.A, a_n, &seed);
+	fill_random(c.B, b_n, &seed);
+	memset(c.C, 0, c_n * sizeof(float));
+	double med = time_calls(run_sgemm, &c, reps, calls_per_sample);
+	free(c.A);
+	free(c.B);
+	free(c.C);
 	return med;
 }
 
@@ -134,9 +165,9 @@ static void print_sgemm(const char *label, const struct mm_op *o, int reps, int 
 	double f = 2.0 * o->M * o->K * o->N;
 	printf("{\"kind\":\"sgemm\",\"label\":\"%s\",\"op\":\"%s\",\"M\":%d,\"K\":%d,\"N\":%d,\"transB\":%d,"
 	       "\"lda\":%d,\"ldb\":%d,\"ldc\":%d,\"threads\":%d,\"reps\":%d,\"calls_per_rep\":%d,"
-	       "\"seconds\":%.9g,\"gflops\":%.4f}\n",
+	       "\"seconds\":%.9g,\"gflops\":%.4f,\"corename\":\"%s\"}\n",
 	       label, o->name, o->M, o->K, o->N, o->transB, o->lda, o->ldb, o->ldc, threads, reps, k, t,
-	       f / t * 1e-9);
+	       f / t * 1e-9, openblas_get_corename());
 	fflush(stdout);
 }
 
@@ -176,7 +207,8 @@ static int cmd_sgemm(int argc, char **argv)
 		struct mm_op o = { "square", (int)sq, (int)sq, (int)sq, 0, (int)sq, (int)sq, (int)sq, 1 };
 		char label[32];
 		snprintf(label, sizeof label, "square%ld", sq);
-		print_sgemm(label, &o, reps, threads);
+		const char *l = bench_opt(argc, argv, "--label");
+		print_sgemm(l ? l : label, &o, reps, threads);
 		return 0;
 	}
 	const char *dir = bench_opt(argc, argv, "--model");
@@ -193,6 +225,57 @@ static int cmd_sgemm(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		print_sgemm(label ? label : "model", &op[i], reps, threads);
 	return 0;
+}
+
+/* oneDNN's bf16 primitive at every product of a block: the ceiling the bf16
+ * engine is measured against (tools/bench_report.py weighs them by FLOPs) */
+static int cmd_onednn(int argc, char **argv)
+{
+	int reps = (int)bench_opt_long(argc, argv, "--reps", 5);
+	int threads = (int)bench_opt_long(argc, argv, "--threads", 1);
+	const char *dir = bench_opt(argc, argv, "--model");
+	int S = (int)bench_opt_long(argc, argv, "--seq-len", 0);
+	int B = (int)bench_opt_long(argc, argv, "--batch", 1);
+	const char *label = bench_opt(argc, argv, "--label");
+	struct hrm_config c;
+	if (dir == NULL || S < 1 || B < 1 || reps < 1 || load_config(dir, S, &c) != 0) {
+		fprintf(stderr, "bench_forward onednn: --model DIR --seq-len S --batch B required\n");
+		return 2;
+	}
+#ifdef HAVE_ONEDNN
+	struct mm_op op[MAX_OPS];
+	int n = block_ops(&c, B, c.T, op);
+	for (int i = 0; i < n; i++) {
+		const struct mm_op *o = &op[i];
+		/* attention's products read plain operands; the linear layers'
+		 * weights are prepacked, as the engine keeps them */
+		int linear = o->calls == 1;
+		struct bench_dnnl_mm r;
+		bench_dnnl_make(&r, o->M, o->N, o->K, linear, o->transB, dnnl_bf16, threads);
+		int k;
+		double t_team = time_calls(bench_dnnl_run, &r, reps, &k);
+		double t_par = bench_dnnl_parallel_seconds(o->M, o->N, o->K, linear, o->transB, dnnl_bf16, threads,
+							   reps, 0.05);
+		double f = 2.0 * o->M * o->K * o->N;
+		/* the ceiling is the better of the two ways to use the threads */
+		double t = t_par < t_team ? t_par : t_team;
+		printf("{\"kind\":\"onednn_bf16\",\"label\":\"%s\",\"op\":\"%s\",\"M\":%d,\"K\":%d,\"N\":%d,"
+		       "\"transB\":%d,\"threads\":%d,\"reps\":%d,\"calls_per_rep\":%d,\"seconds\":%.9g,"
+		       "\"gflops\":%.4f,\"gflops_team\":%.4f,\"gflops_parallel\":%.4f,\"best\":\"%s\","
+		       "\"impl\":\"%s\",\"isa\":\"%s\",\"version\":\"%s\"}\n",
+		       label ? label : "model", o->name, o->M, o->K, o->N, o->transB, threads, reps, k, t, f / t * 1e-9,
+		       f / t_team * 1e-9, f / t_par * 1e-9, t_par < t_team ? "parallel" : "team", r.impl,
+		       bench_dnnl_isa(), bench_dnnl_version());
+		fflush(stdout);
+		bench_dnnl_free(&r);
+	}
+	return 0;
+#else
+	(void)threads;
+	(void)label;
+	fprintf(stderr, "bench_forward onednn: built without oneDNN\n");
+	return 1;
+#endif
 }
 
 /* ---- forward ---- */
@@ -215,6 +298,7 @@ struct fwd_result {
 struct fwd_args {
 	const char *dir;
 	int S, B, segments, threads, history, warmup;
+	enum hrm_dtype dt;
 	struct fwd_result *r;
 };
 
@@ -238,7 +322,13 @@ static int forward_child(void *arg)
 		free(cause);
 		return 1;
 	}
-	struct hrm_engine *e = hrm_engine_new(&m, a->B, a->S, &cause);
+	if (a->dt == HRM_DTYPE_BF16 && hrm_model_prepare_bf16(&m, &cause) != 0) {
+		snprintf(r->err, sizeof r->err, "%s", cause);
+		free(cause);
+		hrm_model_free(&m);
+		return 1;
+	}
+	struct hrm_engine *e = hrm_engine_new_dtype(&m, a->B, a->S, a->dt, &cause);
 	if (e == NULL) {
 		snprintf(r->err, sizeof r->err, "%s", cause);
 		free(cause);
@@ -334,6 +424,12 @@ static int cmd_forward(int argc, char **argv)
 		.warmup = (int)bench_opt_long(argc, argv, "--warmup", 1),
 	};
 	const char *label = bench_opt(argc, argv, "--label");
+	const char *dname = bench_opt(argc, argv, "--dtype");
+	a.dt = HRM_DTYPE_FP32;
+	if (dname != NULL && hrm_dtype_parse(dname, &a.dt) != 0) {
+		fprintf(stderr, "bench_forward forward: --dtype fp32|bf16\n");
+		return 2;
+	}
 	if (a.dir == NULL || a.S < 1 || a.B < 1 || a.segments < 1) {
 		fprintf(stderr, "bench_forward forward: --model DIR --seq-len S --batch B --segments K required\n");
 		return 2;
@@ -352,8 +448,9 @@ static int cmd_forward(int argc, char **argv)
 	double f_heads = 2.0 * a.B * a.S * c->hidden_size * c->vocab_size + 2.0 * a.B * 2 * c->hidden_size;
 	double f_seg = c->H_cycles * (c->L_cycles * f_l + f_h) + f_heads;
 	printf("{\"kind\":\"forward\",\"impl\":\"hrmscope\",\"label\":\"%s\",\"B\":%d,\"S\":%d,\"T\":%d,\"d\":%d,"
-	       "\"threads\":%d,\"segments\":%d,\"history\":%d,\"warmup\":%d,",
-	       label ? label : "model", a.B, a.S, r->T, c->hidden_size, a.threads, a.segments, a.history, a.warmup);
+	       "\"threads\":%d,\"segments\":%d,\"history\":%d,\"warmup\":%d,\"dtype\":\"%s\",",
+	       label ? label : "model", a.B, a.S, r->T, c->hidden_size, a.threads, a.segments, a.history, a.warmup,
+	       hrm_dtype_name(a.dt));
 	print_times("l_step", r->t_l, r->n_l);
 	print_times("h_step", r->t_h, r->n_h);
 	print_times("segment", r->t_seg, r->n_seg);
@@ -388,9 +485,11 @@ int main(int argc, char **argv)
 		return cmd_info(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "sgemm") == 0)
 		return cmd_sgemm(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "onednn") == 0)
+		return cmd_onednn(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "forward") == 0)
 		return cmd_forward(argc, argv);
-	fprintf(stderr, "usage: bench_forward sgemm|forward|info [options] "
+	fprintf(stderr, "usage: bench_forward sgemm|onednn|forward|info [options] "
 			"(see the comment at the top of bench/bench_forward.c)\n");
 	return 2;
 }

@@ -31,8 +31,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_onednn.h"
+
 #ifdef HAVE_ONEDNN
-#include <dnnl.h>
 #include <omp.h>
 #endif
 
@@ -116,106 +117,14 @@ static void run_ours(void *v)
 }
 
 #ifdef HAVE_ONEDNN
-static dnnl_engine_t eng;
-static dnnl_stream_t strm;
-
-#define CHECK_DNNL(x)                                                                   \
-	do {                                                                            \
-		if ((x) != dnnl_success) {                                              \
-			fprintf(stderr, "bench_gemm: %s failed\n", #x);                 \
-			exit(1);                                                        \
-		}                                                                       \
-	} while (0)
-
-/* one oneDNN matmul with compact operands of type dt, weights in the layout
- * it picks for linear shapes (prepacked, as a model would keep them) */
-struct raw {
-	dnnl_primitive_t prim;
-	dnnl_memory_t src, wei, dst;
-	void *bufs[3];
-	char impl[64];
-};
-
-static void *zeroed(size_t n)
-{
-	void *p = calloc(n ? n : 1, 1);
-	if (!p) {
-		fprintf(stderr, "bench_gemm: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
-static void raw_make(struct raw *r, const struct shape *s, dnnl_data_type_t dt, int threads)
-{
-	omp_set_num_threads(threads); /* oneDNN sizes its team when the primitive is made */
-	dnnl_memory_desc_t sm, wm, dm;
-	dnnl_dims_t sd = { s->M, s->K }, wd = { s->K, s->N }, dd = { s->M, s->N };
-	CHECK_DNNL(dnnl_memory_desc_init_by_tag(&sm, 2, sd, dt, dnnl_ab));
-	CHECK_DNNL(dnnl_memory_desc_init_by_tag(&wm, 2, wd, dt,
-						s->linear ? dnnl_format_tag_any : (s->tb ? dnnl_ba : dnnl_ab)));
-	CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dm, 2, dd, dnnl_f32, dnnl_ab));
-	dnnl_matmul_desc_t md;
-	dnnl_primitive_desc_t pd;
-	CHECK_DNNL(dnnl_matmul_desc_init(&md, &sm, &wm, NULL, &dm));
-	CHECK_DNNL(dnnl_primitive_desc_create(&pd, &md, NULL, eng, NULL));
-	const char *impl = "";
-	dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-	snprintf(r->impl, sizeof r->impl, "%s", impl);
-	const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-	size_t es = dt == dnnl_bf16 ? 2 : 4;
-	r->bufs[0] = zeroed((size_t)s->M * s->K * es);
-	r->bufs[1] = zeroed(dnnl_memory_desc_get_size(wq));
-	r->bufs[2] = zeroed((size_t)s->M * s->N * 4);
-	/* operand values do not change the speed of these kernels */
-	CHECK_DNNL(dnnl_memory_create(&r->src, &sm, eng, r->bufs[0]));
-	CHECK_DNNL(dnnl_memory_create(&r->wei, wq, eng, r->bufs[1]));
-	CHECK_DNNL(dnnl_memory_create(&r->dst, &dm, eng, r->bufs[2]));
-	CHECK_DNNL(dnnl_primitive_create(&r->prim, pd));
-	dnnl_primitive_desc_destroy(pd);
-}
-
-static void raw_free(struct raw *r)
-{
-	dnnl_primitive_destroy(r->prim);
-	dnnl_memory_destroy(r->src);
-	dnnl_memory_destroy(r->wei);
-	dnnl_memory_destroy(r->dst);
-	for (int i = 0; i < 3; i++)
-		free(r->bufs[i]);
-}
-
-static void run_raw(void *v)
-{
-	struct raw *r = v;
-	dnnl_exec_arg_t args[3] = { { DNNL_ARG_SRC, r->src }, { DNNL_ARG_WEIGHTS, r->wei }, { DNNL_ARG_DST, r->dst } };
-	CHECK_DNNL(dnnl_primitive_execute(r->prim, strm, 3, args));
-	CHECK_DNNL(dnnl_stream_wait(strm));
-}
-
 static double raw_rate(const struct shape *s, dnnl_data_type_t dt, int threads, char *impl, size_t impl_size)
 {
-	struct raw r;
-	raw_make(&r, s, dt, threads);
-	double g = rate(s, run_raw, &r);
+	struct bench_dnnl_mm r;
+	bench_dnnl_make(&r, s->M, s->N, s->K, s->linear, s->tb, dt, threads);
+	double g = rate(s, bench_dnnl_run, &r);
 	snprintf(impl, impl_size, "%s", r.impl);
-	raw_free(&r);
+	bench_dnnl_free(&r);
 	return g;
-}
-
-static const char *isa_name(dnnl_cpu_isa_t isa)
-{
-	switch (isa) {
-	case dnnl_cpu_isa_sse41: return "sse41";
-	case dnnl_cpu_isa_avx: return "avx";
-	case dnnl_cpu_isa_avx2: return "avx2";
-	case dnnl_cpu_isa_avx512_core: return "avx512_core";
-	case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
-	case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
-	case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
-	case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
-	default: return "other";
-	}
 }
 #endif
 
@@ -285,14 +194,14 @@ static void thread_handling(void)
 	run_ours(&o);
 	printf("| linear_bf16 | %.1f ms | %.2f ms |\n", idle_cpu_ms(), region_after_ms(run_ours, &o));
 #ifdef HAVE_ONEDNN
-	struct raw r;
-	raw_make(&r, s, dnnl_bf16, 2);
-	run_raw(&r);
+	struct bench_dnnl_mm r;
+	bench_dnnl_make(&r, s->M, s->N, s->K, s->linear, s->tb, dnnl_bf16, 2);
+	bench_dnnl_run(&r);
 	double idle = idle_cpu_ms();
 	omp_set_num_threads(2);
 	printf("| oneDNN bf16 primitive, 2 OpenMP threads | %.1f ms | %.2f ms |\n", idle,
-	       region_after_ms(run_raw, &r));
-	raw_free(&r);
+	       region_after_ms(bench_dnnl_run, &r));
+	bench_dnnl_free(&r);
 #endif
 	bf16_mat_free(o.W);
 	free(o.A);
@@ -308,12 +217,7 @@ int main(int argc, char **argv)
 		reps = 1;
 	printf("bf16 products: %s\n", bf16_backend());
 #ifdef HAVE_ONEDNN
-	CHECK_DNNL(dnnl_engine_create(&eng, dnnl_cpu, 0));
-	CHECK_DNNL(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
-	const dnnl_version_t *v = dnnl_version();
-	printf("oneDNN %d.%d.%d, CPU runtime %s, effective ISA %s\n", v->major, v->minor, v->patch,
-	       v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential" : "other",
-	       isa_name(dnnl_get_effective_cpu_isa()));
+	printf("oneDNN %s, effective ISA %s\n", bench_dnnl_version(), bench_dnnl_isa());
 #endif
 	char impl_f32[64] = "-", impl_bf16[64] = "-";
 	for (int threads = 1; threads <= 2; threads++) {

@@ -2,14 +2,19 @@
  * steps per second of hrmscope's trainer on a fixed dataset.
  *
  *   bench_train --model DIR --data DIR [--batch 32] [--grad one_step|full]
- *               [--threads N] [--steps K] [--reps R] [--warmup W] [--label L]
+ *               [--dtype fp32|bf16] [--threads N] [--steps K] [--reps R]
+ *               [--warmup W] [--label L]
  *
  * One step is what `hrmscope train` does per step (trainer.c): refill the
  * halted rows, zero the gradients, train_segment (one segment of deep
  * supervision with ACT Q-learning, its extra no-grad segment for the
  * continue target, the loss and the backward), global clipping to norm 1,
  * AdamW (lr 1e-3, betas 0.9/0.95, weight decay 0.1) and sign-SGD on the
- * puzzle embeddings.  Halted rows take the dataset's examples in order (as
+ * puzzle embeddings; --dtype bf16 trains in the official trainer's bf16
+ * arithmetic (train_ctx_set_dtype: fp32 master weights, bf16 forward and
+ * backward).  The JSON line also carries HRMSCOPE_GEMM as it was set (the
+ * matrix-product path the library was told to take, if it reads it).
+ * Halted rows take the dataset's examples in order (as
  * tools/bench_torch.py does); exploration is off so both sides halt alike.
  * After W warm-up steps, R repetitions of K steps; prints the median
  * steps/s as one JSON line. */
@@ -79,7 +84,7 @@ static int one_step(struct bench_trainer *t, double *loss, char **cause)
 }
 
 static int setup(struct bench_trainer *t, const char *model, const char *data, int B, enum train_grad_mode grad,
-		 char **cause)
+		 enum hrm_dtype dt, char **cause)
 {
 	if (samples_open_dataset(&t->src, data, "train", cause) != 0)
 		return -1;
@@ -99,7 +104,7 @@ static int setup(struct bench_trainer *t, const char *model, const char *data, i
 		return -1;
 	int S = t->src.seq_len;
 	t->ctx = train_ctx_new(c, B, S, grad, cause);
-	if (t->ctx == NULL)
+	if (t->ctx == NULL || train_ctx_set_dtype(t->ctx, dt, cause) != 0)
 		return -1;
 	if (train_batch_alloc(&t->b, c, B, S) != 0) {
 		fprintf(stderr, "bench_train: out of memory\n");
@@ -120,6 +125,7 @@ int main(int argc, char **argv)
 {
 	const char *model = bench_opt(argc, argv, "--model"), *data = bench_opt(argc, argv, "--data");
 	const char *gname = bench_opt(argc, argv, "--grad"), *label = bench_opt(argc, argv, "--label");
+	const char *dname = bench_opt(argc, argv, "--dtype");
 	int B = (int)bench_opt_long(argc, argv, "--batch", 32);
 	int threads = (int)bench_opt_long(argc, argv, "--threads", 1);
 	int steps = (int)bench_opt_long(argc, argv, "--steps", 10);
@@ -127,7 +133,12 @@ int main(int argc, char **argv)
 	int warmup = (int)bench_opt_long(argc, argv, "--warmup", 2);
 	if (model == NULL || data == NULL || B < 1 || steps < 1 || reps < 1 || reps > 1000) {
 		fprintf(stderr, "usage: bench_train --model DIR --data DIR [--batch B] [--grad one_step|full] "
-				"[--threads N] [--steps K] [--reps R] [--warmup W] [--label L]\n");
+				"[--dtype fp32|bf16] [--threads N] [--steps K] [--reps R] [--warmup W] [--label L]\n");
+		return 2;
+	}
+	enum hrm_dtype dt = HRM_DTYPE_FP32;
+	if (dname != NULL && hrm_dtype_parse(dname, &dt) != 0) {
+		fprintf(stderr, "bench_train: --dtype fp32|bf16\n");
 		return 2;
 	}
 	enum train_grad_mode grad = TRAIN_GRAD_ONE_STEP;
@@ -140,7 +151,7 @@ int main(int argc, char **argv)
 	hrm_set_threads(threads);
 	static struct bench_trainer t;
 	char *cause = NULL;
-	if (setup(&t, model, data, B, grad, &cause) != 0)
+	if (setup(&t, model, data, B, grad, dt, &cause) != 0)
 		return fail(cause);
 	double loss = 0, first_loss = 0;
 	for (int i = 0; i < warmup; i++) {
@@ -157,15 +168,18 @@ int main(int argc, char **argv)
 				return fail(cause);
 		rate[r] = steps / (bench_now() - t0);
 	}
+	const char *gemm_env = getenv("HRMSCOPE_GEMM");
+	if (gemm_env == NULL || strpbrk(gemm_env, "\"\\") != NULL) /* keep the JSON line valid */
+		gemm_env = "";
 	double mn = rate[0], mx = rate[0];
 	for (int r = 1; r < reps; r++) {
 		mn = rate[r] < mn ? rate[r] : mn;
 		mx = rate[r] > mx ? rate[r] : mx;
 	}
 	printf("{\"kind\":\"train\",\"impl\":\"hrmscope\",\"label\":\"%s\",\"B\":%d,\"S\":%d,\"d\":%d,\"grad\":\"%s\","
-	       "\"threads\":%d,\"steps_per_rep\":%d,\"reps\":%d,\"steps_per_s\":%.6g,\"min_steps_per_s\":%.6g,"
+	       "\"dtype\":\"%s\",\"gemm_env\":\"%s\",\"threads\":%d,\"steps_per_rep\":%d,\"reps\":%d,\"steps_per_s\":%.6g,\"min_steps_per_s\":%.6g,"
 	       "\"max_steps_per_s\":%.6g,\"first_loss\":%.9g,\"last_loss\":%.9g,\"maxrss_kb\":%ld}\n",
 	       label ? label : "model", B, t.b.S, t.m.cfg.hidden_size, grad == TRAIN_GRAD_FULL ? "full" : "one_step",
-	       threads, steps, reps, bench_median(rate, reps), mn, mx, first_loss, loss, bench_self_maxrss_kb());
+	       hrm_dtype_name(dt), gemm_env, threads, steps, reps, bench_median(rate, reps), mn, mx, first_loss, loss, bench_self_maxrss_kb());
 	return 0;
 }

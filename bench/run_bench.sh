@@ -11,14 +11,45 @@
 # with torch, numpy and yaml; default /usr/bin/python3), BENCH_COMMAND (the
 # command line to record; make bench sets it), BENCH_RESULTS=FILE (keep the
 # raw JSON lines there), BENCH_QUICK=1 (a smoke test of
-# the pipeline: one segment, one repetition; the figures mean nothing).
+# the pipeline: one segment, one repetition; the figures mean nothing, and
+# the table goes to bench/RESULTS-quick.md in the build tree unless --out
+# says otherwise, never over bench/RESULTS.md).
+#
+# The bf16 targets of issue 19 (a table of their own, PASS/MISS), each a
+# ratio of two figures measured here: the 27M maze (T 901, B 1) bf16 L-step
+# against hrmscope's fp32 L-step, bf16 segment against PyTorch running the
+# model in torch.bfloat16 (same threads), and the bf16 segment's matrix
+# products against oneDNN's bf16 ceiling at the model's own shapes; the 27M
+# sudoku (T 82, B 1) bf16 segment against PyTorch's fp32 segment; training
+# hrm_maze_small 11x11 (B 32, full gradient, 2 threads) in bf16 against fp32,
+# and fp32 against fp32 on the all-OpenBLAS path (HRMSCOPE_GEMM=openblas).
+#
+# The oneDNN ceiling: bench_forward onednn times oneDNN's bf16 matmul
+# primitive alone (compact bf16 operands, prepacked weights) at each product
+# of a block, op, at its own shape, with the same threads used two ways (one
+# product on an OpenMP team of them; one product per thread at once, each on
+# one thread as gemm_bf16 runs oneDNN); the faster is GFLOP/s_op.  A segment issues flops_op(segment) = calls per block x
+# 2 M K N x (blocks per segment) of each op, so the products alone would take
+# t_ceil = sum over ops of flops_op(segment) / GFLOP/s_op; the engine's
+# fraction of the ceiling is t_ceil / (its measured segment time), the same
+# as its segment GFLOP/s over flops / t_ceil (the FLOP-weighted harmonic mean
+# of the ops' rates).  The segment time also holds the norms, RoPE, softmax,
+# SiLU, conversions and heads, so 100 % is out of reach by their share.
+#
+# OpenBLAS: the sgemm figures run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+# as this environment sets them; one command (sgemm 2048^3) runs with both
+# unset, so OpenBLAS picks its kernel as the machine would, and
+# OPENBLAS_VERBOSE=2 names it ("Core: ...").  ONEDNN_VERBOSE=1 on one bf16
+# maze segment records the implementations (ISA) oneDNN ran.
 #
 # Repetitions: sgemm and the sudoku shape take the median of 5 samples, the
 # training rates the median of 5 repetitions (of 2 steps at 7x7, 1 at
 # 11x11); the 27M maze shape is slow (a segment is ~190 GFLOP per batch
 # row), so it takes the median over the steps of 16 segments (hrmscope,
 # B = 1, the stepping run that also measures the history's memory), 2
-# segments (PyTorch, B = 1) and 1 segment (B = 8).
+# segments (PyTorch, B = 1) and 1 segment (B = 8); in bf16, the median over
+# the steps of 4 segments (hrmscope) and 2 segments (PyTorch), and of 5
+# segments for the sudoku shape.
 set -eu
 
 srcdir=$(dirname "$0")/..
@@ -32,12 +63,13 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: run_bench.sh [--builddir DIR] [--srcdir DIR] [--out FILE]" >&2; exit 2 ;;
 	esac
 done
-[ -n "$out" ] || out=$srcdir/bench/RESULTS.md
 threads=${BENCH_THREADS:-2}
-reps=5 stepsegs=16 tsegs=2 ssegs=5
+reps=5 stepsegs=16 tsegs=2 ssegs=5 bsegs=4
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	reps=1 stepsegs=1 tsegs=1 ssegs=1
+	reps=1 stepsegs=1 tsegs=1 ssegs=1 bsegs=1
+	[ -n "$out" ] || out=$builddir/bench/RESULTS-quick.md
 fi
+[ -n "$out" ] || out=$srcdir/bench/RESULTS.md
 py=${PYTHON3:-/usr/bin/python3}
 command=${BENCH_COMMAND:-"sh bench/run_bench.sh $*"}
 hrmscope=$builddir/hrmscope
@@ -75,7 +107,7 @@ cpu_ticks >"$ticks_start"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 step=0
-total=25
+total=34
 say() {
 	step=$((step + 1))
 	printf 'bench: %4ds [%d/%d] %s\n' $(($(date +%s) - t_start)) "$step" "$total" "$*" >&2
@@ -104,6 +136,14 @@ torch_run info --threads "$threads"
 
 say "sgemm ceiling: square 2048 and 1000 (C), 1000 (torch)"
 c_run "$bfwd" sgemm --square 2048 --threads "$threads" --reps $reps
+# the one command that runs OpenBLAS as the machine would choose: the kernel
+# it picked is in its stderr ("Core: ...") and in the JSON line (corename)
+say "sgemm ceiling 2048, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (OpenBLAS picks its kernel)"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_VERBOSE=2 "$bfwd" sgemm --square 2048 --threads "$threads" \
+	--reps $reps --label square2048_auto >>"$res" 2>"$tmp/openblas_verbose.txt"
+core=$(sed -n 's/^.*Core: *\([A-Za-z0-9_]*\).*$/\1/p' "$tmp/openblas_verbose.txt" | head -n 1)
+printf '{"kind":"openblas_env","coretype":"%s","l2_size":"%s","auto_core_verbose":"%s"}\n' \
+	"${OPENBLAS_CORETYPE:-}" "${OPENBLAS_L2_SIZE:-}" "$core" >>"$res"
 c_run "$bfwd" sgemm --square 1000 --threads "$threads" --reps $reps
 torch_run sgemm --size 1000 --threads "$threads" --reps $reps
 for cfg in "maze 900 1" "maze 900 8" "sudoku 81 1" "sudoku 81 8"; do
@@ -113,25 +153,56 @@ for cfg in "maze 900 1" "maze 900 8" "sudoku 81 1" "sudoku 81 8"; do
 		--label "$1_b$3"
 done
 
-say "sudoku B = 1: hrmscope (5 segments)"
+say "oneDNN bf16 ceiling at the maze shapes, B = 1"
+c_run "$bfwd" onednn --model "$tmp/maze" --seq-len 900 --batch 1 --threads "$threads" --reps $reps --label maze_b1 ||
+	echo "run_bench.sh: no oneDNN ceiling (built without oneDNN?)" >&2
+
+say "sudoku B = 1: hrmscope ($ssegs segments)"
 c_run "$bfwd" forward --model "$tmp/sudoku" --seq-len 81 --batch 1 --segments $ssegs --threads "$threads" \
 	--label sudoku_b1
-say "sudoku B = 1: PyTorch (5 segments)"
+say "sudoku B = 1: PyTorch ($ssegs segments)"
 torch_run forward --model "$tmp/sudoku" --seq-len 81 --batch 1 --segments $ssegs --threads "$threads" --label sudoku_b1
 say "sudoku B = 1: PyTorch with libgomp's default (active) waiting (1 segment)"
 env -u OMP_WAIT_POLICY "$py" "$torchb" forward --model "$tmp/sudoku" --seq-len 81 --batch 1 --segments 1 \
 	--threads "$threads" --label sudoku_b1_omp_active >>"$res"
-say "sudoku B = 8: hrmscope (5 segments)"
+say "sudoku B = 1: hrmscope bf16 ($ssegs segments)"
+c_run "$bfwd" forward --model "$tmp/sudoku" --seq-len 81 --batch 1 --segments $ssegs --threads "$threads" \
+	--dtype bf16 --label sudoku_b1_bf16
+say "sudoku B = 8: hrmscope ($ssegs segments)"
 c_run "$bfwd" forward --model "$tmp/sudoku" --seq-len 81 --batch 8 --segments $ssegs --threads "$threads" \
 	--label sudoku_b8
-say "sudoku B = 8: PyTorch (5 segments)"
+say "sudoku B = 8: PyTorch ($ssegs segments)"
 torch_run forward --model "$tmp/sudoku" --seq-len 81 --batch 8 --segments $ssegs --threads "$threads" --label sudoku_b8
 
-say "maze B = 1: hrmscope stepping 16 segments, every state kept (fp32 copies)"
+say "maze B = 1: hrmscope stepping $stepsegs segments, every state kept (fp32 copies)"
 c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $stepsegs --threads "$threads" --history \
 	--label maze_b1
-say "maze B = 1: PyTorch (2 segments)"
+say "maze B = 1: PyTorch ($tsegs segments)"
 torch_run forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $tsegs --threads "$threads" --label maze_b1
+say "maze B = 1: hrmscope bf16 ($bsegs segments)"
+c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $bsegs --threads "$threads" \
+	--dtype bf16 --label maze_b1_bf16
+say "maze B = 1: PyTorch in torch.bfloat16 ($tsegs segments)"
+torch_run forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $tsegs --threads "$threads" --dtype bf16 \
+	--label maze_b1_bf16
+# which kernels oneDNN ran for the engine's products: one more segment with
+# ONEDNN_VERBOSE=1 (its lines go to stdout, kept apart from the JSON; not timed)
+say "maze B = 1: hrmscope bf16, 1 segment with ONEDNN_VERBOSE=1 (the ISA oneDNN used)"
+ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments 1 \
+	--warmup 0 --threads "$threads" --dtype bf16 --label maze_b1_bf16_verbose >"$tmp/onednn_verbose.txt"
+grep '^{' "$tmp/onednn_verbose.txt" | sed 's/^{"kind":"forward"/{"kind":"forward_verbose"/' >>"$res"
+grep -E '^(onednn|dnnl)_verbose,' "$tmp/onednn_verbose.txt" | "$py" -c '
+import json, sys, collections
+impls, info = collections.Counter(), []
+for line in sys.stdin:
+    f = line.rstrip("\n").split(",")
+    if len(f) > 4 and f[1] == "exec":
+        impls["%s %s" % (f[3], f[4])] += 1
+    elif len(f) > 2 and f[1] == "info" and f[2].startswith(("cpu", "oneDNN")):
+        info.append(",".join(f[2:]))
+print(json.dumps({"kind": "onednn_verbose", "label": "maze_b1_bf16", "impls": dict(impls), "info": info}))
+' >>"$res"
+
 say "maze B = 8 (eval): hrmscope (1 segment)"
 c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 8 --segments 1 --warmup 0 --threads "$threads" \
 	--label maze_b8
@@ -164,6 +235,23 @@ for n in 7 11; do
 	done
 done
 
+# issue 19: training 11x11, full gradient, 2 threads, in bf16 and in fp32 on
+# the all-OpenBLAS path (HRMSCOPE_GEMM=openblas); the fp32 figure is the one
+# of the loop above.  A build whose library never reads HRMSCOPE_GEMM (the
+# string is not in hrmscope) gets "n/a" for that row instead of a ratio of
+# two identical runs.
+say "training 11x11 full, 2 threads: hrmscope bf16"
+OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$btrain" --model "$tmp/small11" --data "$tmp/data11" --batch 32 \
+	--grad full --dtype bf16 --threads 2 --steps 1 --reps $reps --warmup 1 --label maze11_full_bf16 >>"$res"
+say "training 11x11 full, 2 threads: hrmscope fp32 with HRMSCOPE_GEMM=openblas"
+if grep -q HRMSCOPE_GEMM "$hrmscope"; then
+	HRMSCOPE_GEMM=openblas OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$btrain" --model "$tmp/small11" \
+		--data "$tmp/data11" --batch 32 --grad full --threads 2 --steps 1 --reps $reps --warmup 1 \
+		--label maze11_full_openblas >>"$res"
+else
+	echo '{"kind":"train_skipped","label":"maze11_full_openblas","why":"this build does not read HRMSCOPE_GEMM"}' >>"$res"
+fi
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 t_end=$(date +%s)
 hz=$(getconf CLK_TCK)
@@ -177,4 +265,4 @@ busy=$(ps -eo pcpu=,comm= --sort=-pcpu |
 	--meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" --meta "cpu=$cpu" --meta "cores=$(nproc)" \
 	--meta "threads=$threads" --meta "load_start=$load_start" --meta "load_end=$load_end" \
 	--meta "seconds=$((t_end - t_start))" --meta "busy=$busy" --meta "other_cpu=$other_cpu" \
-	--meta "command=$command"
+	--meta "command=$command" --meta "quick=${BENCH_QUICK:-0}"

@@ -69,7 +69,10 @@ def status(ok):
 
 
 class Table:
-    def __init__(self):
+    HEAD = ("measurement", "hrmscope", "PyTorch", "speedup", "target", "met")
+
+    def __init__(self, head=None):
+        self.head = head or self.HEAD
         self.rows = []
 
     def add(self, what, c="", t="", ratio="", target="", met=""):
@@ -79,7 +82,7 @@ class Table:
         self.rows.append(("**%s**" % title, "", "", "", "", ""))
 
     def markdown(self):
-        head = ("measurement", "hrmscope", "PyTorch", "speedup", "target", "met")
+        head = self.head
         out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
         for r in self.rows:
             out.append("| " + " | ".join(r) + " |")
@@ -246,6 +249,133 @@ def build(rows, meta):
     return tab, fw, notes
 
 
+def onednn_ceiling(rows, fwd):
+    """The oneDNN bf16 ceiling of one segment: the seconds its products would
+    take at the GFLOP/s oneDNN's bf16 primitive reached at each one's shape
+    (bench_forward onednn), and those products' FLOPs.  A segment runs
+    H_cycles x (L_cycles x L_layers + H_layers) blocks; each block issues
+    every op `calls` times, so op's share is flops_op x blocks and takes
+    flops_op x blocks / GFLOP/s_op; the heads are left out of both sums."""
+    blocks = fwd["H_cycles"] * (fwd["L_cycles"] * fwd["L_layers"] + fwd["H_layers"])
+    t = f = 0.0
+    per_op = []
+    for op in fwd["ops"]:
+        s = find(rows, kind="onednn_bf16", label="maze_b1", op=op["op"])
+        if s is None:
+            return None
+        t += op["flops"] * blocks / (s["gflops"] * 1e9)
+        f += op["flops"] * blocks
+        per_op.append(s)
+    return t, f, per_op
+
+
+def passed(ok):
+    return "PASS" if ok else "**MISS**"
+
+
+def ratio_row(tab, what, num, den, target, fmt, unit_ratio="x"):
+    """num and den are (figure, text); the ratio num/den against target."""
+    if num is None or den is None:
+        tab.add(what, num[1] if num else "not measured", den[1] if den else "not measured", "n/a",
+                ">= %g%s" % (target, unit_ratio), "n/a")
+        return
+    r = num[0] / den[0]
+    tab.add(what, num[1], den[1], fmt % r, ">= %g%s" % (target, unit_ratio), passed(r >= target))
+
+
+def bf16_table(rows, meta):
+    """Issue 19's targets: every row a ratio of two figures of this run."""
+    tab = Table(("measurement", "measured", "baseline", "ratio", "target", "met"))
+    notes = []
+    env = find(rows, kind="openblas_env") or {}
+    tab.section("OpenBLAS sgemm ceiling, 2048 x 2048 x 2048, %s threads" % meta.get("threads", "?"))
+    s_env = find(rows, kind="sgemm", label="square2048")
+    s_auto = find(rows, kind="sgemm", label="square2048_auto")
+    if s_env:
+        tab.add("as this environment runs it (OPENBLAS_CORETYPE=%s, OPENBLAS_L2_SIZE=%s): kernel %s, GFLOP/s"
+                % (env.get("coretype") or "unset", env.get("l2_size") or "unset", s_env.get("corename", "?")),
+                "%.1f" % s_env["gflops"])
+    if s_auto:
+        tab.add("as the machine would choose (both unset in this command alone): kernel %s "
+                "(OPENBLAS_VERBOSE=2: Core: %s), GFLOP/s"
+                % (s_auto.get("corename", "?"), env.get("auto_core_verbose") or "not printed"),
+                "%.1f" % s_auto["gflops"], "%.1f" % s_env["gflops"] if s_env else "",
+                "%.2fx" % (s_auto["gflops"] / s_env["gflops"]) if s_env else "")
+
+    c32 = find(rows, kind="forward", impl="hrmscope", label="maze_b1")
+    cbf = find(rows, kind="forward", impl="hrmscope", label="maze_b1_bf16")
+    tbf = find(rows, kind="forward", impl="torch", label="maze_b1_bf16")
+    tab.section("Maze, hrm_v1 27M, T 901, B 1, bf16 (hrmscope --dtype bf16: %s L / %s segment samples; "
+                "PyTorch torch.bfloat16: %s / %s)"
+                % (cbf["l_step_n"] if cbf else 0, cbf["segment_n"] if cbf else 0,
+                   tbf["l_step_n"] if tbf else 0, tbf["segment_n"] if tbf else 0))
+    # times: the ratio is baseline time / measured time, so pass them swapped
+    ratio_row(tab, "L-step, bf16 vs hrmscope fp32 (time)",
+              (1 / cbf["l_step_s"], fmt_ms(cbf["l_step_s"])) if cbf else None,
+              (1 / c32["l_step_s"], fmt_ms(c32["l_step_s"])) if c32 else None, 2.5, "%.2fx")
+    ratio_row(tab, "segment, bf16 vs PyTorch in torch.bfloat16 (time)",
+              (1 / cbf["segment_s"], fmt_s(cbf["segment_s"])) if cbf else None,
+              (1 / tbf["segment_s"], fmt_s(tbf["segment_s"])) if tbf else None, 2, "%.2fx")
+    ceil = onednn_ceiling(rows, cbf) if cbf else None
+    if cbf and ceil:
+        t_ceil, f_ceil, per_op = ceil
+        frac = t_ceil / cbf["segment_s"]
+        tab.add("segment vs the oneDNN bf16 ceiling at the model's shapes: products' GFLOP/s in the measured "
+                "segment time; ceiling %.2f s = the same products at oneDNN's own GFLOP/s (%.1f)"
+                % (t_ceil, f_ceil / t_ceil * 1e-9),
+                "%.1f GFLOP/s" % (f_ceil / cbf["segment_s"] * 1e-9), "%.1f GFLOP/s" % (f_ceil / t_ceil * 1e-9),
+                "%.0f %%" % (100 * frac), ">= 75 %",
+                passed(frac >= 0.75) if frac <= 1.0 else
+                "**check**: above 100 %, the ceiling ran slower than the engine (a disturbed measurement)")
+        notes.append("oneDNN bf16 primitive alone at the maze B = 1 shapes, GFLOP/s at %s threads, the ceiling "
+                     "= the better of one product on an OpenMP team and one product per thread at once "
+                     "(oneDNN %s): %s."
+                     % (meta.get("threads", "?"), per_op[0].get("version", "?"),
+                        ", ".join("%s %d x %d x %d: %.1f (team %.1f, per thread %.1f; %s)"
+                                  % (OP_NAMES[o["op"]], o["M"], o["K"], o["N"], o["gflops"],
+                                     o.get("gflops_team", o["gflops"]), o.get("gflops_parallel", o["gflops"]),
+                                     o["impl"]) for o in per_op)))
+    else:
+        tab.add("segment vs the oneDNN bf16 ceiling at the model's shapes", "not measured", "", "n/a", ">= 75 %",
+                "n/a")
+    if cbf and tbf:
+        diff = abs(cbf["checksum"][1] - tbf["checksum"][1]) / abs(tbf["checksum"][1])
+        notes.append("bf16 on both sides: the sum of squares of z_H (batch row 0) after the first maze segment "
+                     "differs by %.1e (relative) between hrmscope and PyTorch in torch.bfloat16 (different "
+                     "accumulation orders and roundings; fp32 agrees far closer)." % diff)
+    v = find(rows, kind="onednn_verbose", label="maze_b1_bf16")
+    if v:
+        impls = ", ".join("%s %s x%d" % (k.split(" ")[0], k.split(" ")[1], n) for k, n in sorted(v["impls"].items()))
+        notes.append("oneDNN in the engine's bf16 segment (ONEDNN_VERBOSE=1, one maze segment): %s; %s."
+                     % (impls or "no matmul executed", "; ".join(v["info"]) or "no info lines"))
+
+    s32 = find(rows, kind="forward", impl="torch", label="sudoku_b1")
+    sbf = find(rows, kind="forward", impl="hrmscope", label="sudoku_b1_bf16")
+    tab.section("Sudoku, hrm_v1 27M, T 82, B 1 (hrmscope bf16 %s segment samples, PyTorch fp32 %s)"
+                % (sbf["segment_n"] if sbf else 0, s32["segment_n"] if s32 else 0))
+    ratio_row(tab, "segment, bf16 vs PyTorch fp32 (time)",
+              (1 / sbf["segment_s"], fmt_s(sbf["segment_s"])) if sbf else None,
+              (1 / s32["segment_s"], fmt_s(s32["segment_s"])) if s32 else None, 3, "%.2fx")
+
+    tab.section("Training hrm_maze_small 11x11 (d 64, B 32, full gradient, 2 threads), optimiser steps/s")
+    f32 = find(rows, kind="train", impl="hrmscope", label="maze11_full", threads=2)
+    fbf = find(rows, kind="train", impl="hrmscope", label="maze11_full_bf16", threads=2)
+    fob = find(rows, kind="train", impl="hrmscope", label="maze11_full_openblas", threads=2)
+    ratio_row(tab, "bf16 vs fp32",
+              (fbf["steps_per_s"], "%.2f" % fbf["steps_per_s"]) if fbf else None,
+              (f32["steps_per_s"], "%.2f" % f32["steps_per_s"]) if f32 else None, 2, "%.2fx")
+    skipped = find(rows, kind="train_skipped", label="maze11_full_openblas")
+    if skipped:
+        tab.add("fp32 vs fp32 on the all-OpenBLAS path (HRMSCOPE_GEMM=openblas)",
+                "%.2f" % f32["steps_per_s"] if f32 else "not measured", "n/a: %s" % skipped["why"], "n/a",
+                ">= 1.5x", "n/a")
+    else:
+        ratio_row(tab, "fp32 vs fp32 on the all-OpenBLAS path (HRMSCOPE_GEMM=openblas)",
+                  (f32["steps_per_s"], "%.2f" % f32["steps_per_s"]) if f32 else None,
+                  (fob["steps_per_s"], "%.2f" % fob["steps_per_s"]) if fob else None, 1.5, "%.2fx")
+    return tab, notes
+
+
 def flop_table(rows):
     out = ["| configuration | product | M x K x N | calls per block | GFLOP per block |", "|---|---|---|---|---|"]
     for label, name in (("maze_b1", "maze B=1"), ("maze_b8", "maze B=8"), ("sudoku_b1", "sudoku B=1"),
@@ -274,8 +404,18 @@ def main():
     meta = dict(kv.split("=", 1) for kv in a.meta)
     tab, fw, notes = build(rows, meta)
     table = tab.markdown()
+    btab, bnotes = bf16_table(rows, meta)
+    btable = btab.markdown()
+    quick = meta.get("quick") == "1"
+    if quick:
+        print("BENCH_QUICK=1: a smoke test of the pipeline, one repetition on whatever the machine was doing; "
+              "the figures mean nothing\n")
     print(table)
     for n in notes:
+        print("\n" + n)
+    print("\nbf16 (issue 19): every ratio against a baseline measured in this run\n")
+    print(btable)
+    for n in bnotes:
         print("\n" + n)
 
     hi = find(rows, kind="hrmscope_info") or {}
@@ -316,6 +456,9 @@ def main():
         md.append("- **measured once, under load**: the machine was busy with other work during the run "
                   "(load average above), so every figure is lower and noisier than on an idle machine; "
                   "both sides ran under the same load, interleaved, so the ratios are the fairer figures")
+    if quick:
+        md.append("- **BENCH_QUICK=1**: a smoke test of the pipeline (one segment, one repetition); "
+                  "the figures mean nothing")
     md.append("")
     md.append(table + "\n")
     md.append("speedup = PyTorch time / hrmscope time (above 1: hrmscope is faster); for sgemm 1000^3 "
@@ -324,6 +467,29 @@ def main():
               "when each runs alone through cblas_sgemm at its own shape and layout "
               "(flops / sum(flops_op / GFLOP/s_op)).\n")
     for n in notes:
+        md.append(n + "\n")
+    md.append("## bf16 (issue 19): targets as ratios against baselines of the same run\n")
+    md.append(btable + "\n")
+    md.append("ratio = baseline time / measured time for times (above 1: the measured side is faster), "
+              "measured / baseline for steps/s and GFLOP/s. PyTorch in torch.bfloat16 is "
+              "tools/bench_torch.py forward --dtype bf16: the reference model with every weight, table and "
+              "activation in bfloat16, as model.to(torch.bfloat16) leaves it (its CPU bf16 matmuls run in "
+              "torch's oneDNN). The fp32 L-step is the stepping run's (maze B = 1, above).\n")
+    md.append("The oneDNN ceiling: bench_forward onednn times oneDNN's bf16 matmul primitive alone (compact "
+              "bf16 operands, weights prepacked) at every product of a block at its own shape, with the same "
+              "threads used two ways, one product on an OpenMP team of that many threads and one product per "
+              "thread at once (each on one thread, as the engine's gemm_bf16 runs oneDNN); the faster of "
+              "the two is GFLOP/s_op. A segment runs H_cycles x (L_cycles x L_layers "
+              "+ H_layers) = 24 blocks, so op's FLOPs in a segment are flops_op(block) x 24 and at the "
+              "ceiling they take flops_op x 24 / GFLOP/s_op; the ceiling time t_ceil is the sum over the six "
+              "products. The fraction is t_ceil / the measured bf16 segment time, i.e. the products' FLOPs "
+              "over the measured time against the same FLOPs over t_ceil. The measured time also holds "
+              "everything that is not a product (norms, RoPE, softmax, SiLU, bf16 conversions, heads), so "
+              "those count against the fraction.\n")
+    md.append("OpenBLAS: every sgemm figure above runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE as the "
+              "environment sets them; the row 'as the machine would choose' is the one command run with both "
+              "unset (env -u) and OPENBLAS_VERBOSE=2, which prints the kernel OpenBLAS picked.\n")
+    for n in bnotes:
         md.append(n + "\n")
     md.append("## FLOPs counted\n")
     md.append("2 M K N per product; attention is two products per batch row and head (q k^T: T x hd x T, "
@@ -350,7 +516,9 @@ def main():
         "steps after one warm-up step.\n"
         "- Repetitions: sgemm, sudoku and training take medians of 5; the 27M maze shape takes the median "
         "over the steps of 16 segments (hrmscope, B = 1), 2 segments (PyTorch, B = 1) and 1 segment "
-        "(B = 8, both), being slow.\n"
+        "(B = 8, both), being slow; in bf16 (issue 19) the maze B = 1 over the steps of 4 segments "
+        "(hrmscope) and 2 (PyTorch), the sudoku over 5 segments, the training rates over 5 repetitions "
+        "of 1 step.\n"
         "- TUI: tools/tui_latency.py runs `hrmscope tui` on the 27M maze model and a 30x30 maze in a 120x40 "
         "pseudo-terminal (TERM=xterm-256color), reads all it writes into a small terminal emulator, and times "
         "key c (chart metric) from the write to the moment both chart titles show the next metric: 30 presses "

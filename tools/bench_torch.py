@@ -4,12 +4,15 @@
 The same work as bench/bench_forward and bench/bench_train, done by the
 project's own PyTorch reference model (tests/reference/hrm_ref.py) in float32
 on the checkpoint `hrmscope init` wrote, with the same threads.  Prints one
-JSON object per line.
+JSON object per line.  forward --dtype bf16 runs the model as
+model.to(torch.bfloat16) would (every weight, table and activation in
+torch.bfloat16; torch's CPU bf16 matmuls go through its oneDNN, "mkldnn"),
+the baseline of hrmscope --dtype bf16 (issue 19).
 
     bench_torch.py info    --threads N
     bench_torch.py sgemm   --threads N --size 1000 [--reps R]
     bench_torch.py forward --threads N --model DIR --seq-len S --batch B --segments K [--warmup 0|1]
-                           [--label L]
+                           [--dtype fp32|bf16] [--label L]
     bench_torch.py train   --threads N --model DIR --data DIR --batch B --grad one_step|full
                            --steps K --reps R --warmup W [--label L]
 
@@ -97,7 +100,11 @@ def cmd_info(a):
         "openblas_env": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "omp_env": os.environ.get("OMP_NUM_THREADS", ""),
         "parallel_backend": "OpenMP" if "OpenMP" in torch.__config__.parallel_info() else "?",
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
     }
+    m = re.search(r"MKL-DNN v([0-9.]+)", cfg)
+    if m:
+        out["mkldnn_version"] = m.group(1)
     if lib is not None:
         lib.openblas_get_config.restype = ctypes.c_char_p
         out["openblas_config"] = lib.openblas_get_config().decode().strip()
@@ -144,6 +151,23 @@ def load_model(model_dir, seq_len, dtype=torch.float32):
     return R.HRMRef(arch, state, dtype)
 
 
+def to_bfloat16(m):
+    """model.to(torch.bfloat16) for HRMRef (a dict of tensors, not a Module):
+    every weight and the RoPE tables in bfloat16, so the embeddings, the
+    carry and every activation computed from them are bfloat16 too."""
+    bf = torch.bfloat16
+    m.dtype = bf
+    m.w = {k: v.to(bf).contiguous() for k, v in m.w.items()}
+    a = m.arch
+    m.blocks = {
+        name: [{r: m.w[n] for r, n in R.block_names(name, i).items()} for i in range(layers)]
+        for name, layers in (("H_level", a.H_layers), ("L_level", a.L_layers))
+    }
+    if m.cos is not None:
+        m.cos, m.sin = m.cos.to(bf), m.sin.to(bf)
+    return m
+
+
 def bench_tokens(B, S, V):
     """The formula of bench/bench_common.c: both sides get the same inputs."""
     s = np.arange(S)
@@ -164,6 +188,8 @@ def summary(key, t):
 def cmd_forward(a):
     set_threads(a.threads)
     m = load_model(a.model, a.seq_len)
+    if a.dtype == "bf16":
+        to_bfloat16(m)
     arch = m.arch
     B = a.batch
     x = m.input_embedding(bench_tokens(B, a.seq_len, arch.vocab_size), torch.zeros(B, dtype=torch.long))
@@ -194,7 +220,8 @@ def cmd_forward(a):
             z0 = zH[0].double()
             checksum = [float(z0.sum()), float((z0 * z0).sum())]
     out = {"kind": "forward", "impl": "torch", "label": a.label, "B": B, "S": a.seq_len, "T": arch.T,
-           "d": arch.hidden_size, "threads": a.threads, "segments": a.segments, "warmup": a.warmup}
+           "d": arch.hidden_size, "threads": a.threads, "segments": a.segments, "warmup": a.warmup,
+           "dtype": a.dtype}
     out.update(summary("l_step", t_l))
     out.update(summary("h_step", t_h))
     out.update(summary("segment", t_seg))
@@ -360,6 +387,8 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--segments", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1, help="1: one L-step before timing")
+    p.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: the model as model.to(torch.bfloat16)")
     p.add_argument("--label", default="model")
     p = sub.add_parser("train")
     p.add_argument("--threads", type=int, default=1)
