@@ -88,7 +88,7 @@ static int setup(struct bench_trainer *t, const char *model, const char *data, i
 {
 	if (samples_open_dataset(&t->src, data, "train", cause) != 0)
 		return -1;
-	if (hrm_model_load(&t->m, model, cause) != 0)
+	if (hrm_model_load(&t->m, model, cause) != 0 || hrm_model_own(&t->m, cause) != 0)
 		return -1;
 	struct hrm_config *c = &t->m.cfg;
 	if (c->seq_len == 0)

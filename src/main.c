@@ -2,6 +2,7 @@
 #include "config.h"
 #include "cli/cli.h"
 #include "ui/ui.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -82,8 +83,18 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			/* a checkpoint cut short while mapped read as zeros instead
+			 * of killing us (core/fmap.h): what was computed from it is
+			 * not valid, whatever the command printed */
+			char *cause = NULL;
+			if (fmap_check_all(&cause) != 0) {
+				cli_fail(cause);
+				return EXIT_RUNTIME;
+			}
+			return rc;
+		}
 	fprintf(stderr, "hrmscope: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include "model/hrm.h"
 #include "io/checkpoint.h"
 #include "io/torchzip.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include "test_util.h"
@@ -127,6 +128,12 @@ START_TEST(test_save_load_roundtrip)
 	ck_assert_int_eq(back.cfg.num_puzzle_identifiers, 3);
 	ck_assert_int_eq(back.cfg.puzzle_emb_len, 2);
 	ck_assert(back.cfg.pos_encodings == HRM_POS_LEARNED);
+	/* the puzzle table stays in the file; the trainer's copy holds all */
+	ck_assert(back.map != NULL);
+	ck_assert_uint_eq(back.arena_floats, m.arena_floats - 3 * 40);
+	ck_assert(memcmp(back.w.puzzle_emb, m.w.puzzle_emb, 3 * 40 * sizeof(float)) == 0);
+	ck_assert_msg(hrm_model_own(&back, &cause) == 0, "%s", cause);
+	ck_assert(back.map == NULL);
 	ck_assert_uint_eq(back.arena_floats, m.arena_floats);
 	ck_assert(memcmp(back.arena, m.arena, m.arena_floats * sizeof(float)) == 0);
 	hrm_model_free(&back);
@@ -193,6 +200,148 @@ START_TEST(test_missing_config)
 }
 END_TEST
 
+/* ---- a large puzzle table: mapped, checked when read in full ---- */
+
+#define BIG_IDS 4000 /* x 40 floats: 640 KB, many pages */
+
+static const float MARK = 0.123456789f, MARK2 = -0.987654321f;
+
+/* A model with BIG_IDS puzzle rows saved in a new folder (dir: 32 bytes);
+ * row r of the table is r + 0.5, row 1000 starts with eight MARKs. */
+static void save_big(char *dir, struct hrm_model *m)
+{
+	struct hrm_config c;
+	char *cause = NULL;
+	hrm_config_default(&c);
+	c.hidden_size = 32;
+	c.num_heads = 2;
+	c.H_layers = 1;
+	c.L_layers = 1;
+	c.puzzle_emb_ndim = 40;
+	c.vocab_size = 12;
+	c.seq_len = 10;
+	c.num_puzzle_identifiers = BIG_IDS;
+	ck_assert(hrm_model_alloc(m, &c, &cause) == 0);
+	hrm_model_init_random(m, 3);
+	for (size_t r = 0; r < BIG_IDS; r++)
+		for (size_t k = 0; k < 40; k++)
+			m->w.puzzle_emb[r * 40 + k] = (float)r + 0.5f;
+	for (int k = 0; k < 8; k++) {
+		m->w.puzzle_emb[1000 * 40 + k] = MARK;
+		m->w.lm_head[k] = MARK2;
+	}
+	strcpy(dir, "/tmp/hrm_bigXXXXXX");
+	ck_assert(mkdtemp(dir) != NULL);
+	ck_assert_msg(hrm_model_save(m, dir, &cause) == 0, "%s", cause);
+}
+
+/* Where eight floats of value mark start in the file. */
+static long mark_offset(const char *path, float mark)
+{
+	size_t len;
+	char *buf = test_slurp(path, (size_t)1 << 26, &len);
+	float pat[8];
+	for (int k = 0; k < 8; k++)
+		pat[k] = mark;
+	long off = -1;
+	for (size_t i = 0; off < 0 && i + sizeof pat <= len; i++)
+		if (memcmp(buf + i, pat, sizeof pat) == 0)
+			off = (long)i;
+	ck_assert(off >= 0);
+	free(buf);
+	return off;
+}
+
+static void remove_big(const char *dir)
+{
+	char p[96];
+	snprintf(p, sizeof p, "%s/checkpoint", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/all_config.yaml", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void flip_byte(const char *path, long off)
+{
+	FILE *f = fopen(path, "r+b");
+	ck_assert(f != NULL);
+	ck_assert(fseek(f, off, SEEK_SET) == 0);
+	int c = fgetc(f);
+	ck_assert(fseek(f, off, SEEK_SET) == 0);
+	fputc(c ^ 0x40, f);
+	ck_assert(fclose(f) == 0);
+}
+
+START_TEST(test_mapped_table_crc)
+{
+	char dir[32], ck[96], *cause = NULL;
+	struct hrm_model m, back;
+	save_big(dir, &m);
+	snprintf(ck, sizeof ck, "%s/checkpoint", dir);
+	long off = mark_offset(ck, MARK);
+	ck_assert_int_eq(off % 64, 1000 * 40 * 4 % 64); /* the table's entry is aligned */
+	flip_byte(ck, off + 4 * 40 * 2000);   /* row 3000 */
+	/* loads: the table is not read, only the rows a puzzle uses */
+	ck_assert_msg(hrm_model_load(&back, dir, &cause) == 0, "%s", cause);
+	ck_assert(back.map != NULL);
+	ck_assert(back.w.puzzle_emb[7 * 40] == 7.5f);
+	ck_assert(back.w.puzzle_emb < back.arena || back.w.puzzle_emb >= back.arena + back.arena_floats);
+	/* read in full (the trainer's copy): the CRC is compared */
+	ck_assert_int_eq(hrm_model_own(&back, &cause), -1);
+	ck_assert_msg(strstr(cause, ck) && strstr(cause, "puzzle_emb.weights") && strstr(cause, "CRC"), "%s", cause);
+	ck_assert(back.map != NULL); /* unchanged */
+	free(cause);
+	cause = NULL;
+	hrm_model_free(&back);
+	/* any other tensor is compared at load */
+	flip_byte(ck, off + 4 * 40 * 2000);
+	flip_byte(ck, mark_offset(ck, MARK2) + 5);   /* in lm_head.weight */
+	ck_assert_int_eq(hrm_model_load(&back, dir, &cause), -1);
+	ck_assert_msg(strstr(cause, ck) && strstr(cause, "CRC"), "%s", cause);
+	free(cause);
+	hrm_model_free(&m);
+	remove_big(dir);
+}
+END_TEST
+
+/* The file cut short while the model is loaded: the rows gone read as zeros,
+ * no SIGBUS kills the process, and the mapping says what happened. */
+START_TEST(test_mapped_table_truncated)
+{
+	char dir[32], ck[96], *cause = NULL;
+	struct hrm_model m, back;
+	save_big(dir, &m);
+	snprintf(ck, sizeof ck, "%s/checkpoint", dir);
+	long off = mark_offset(ck, MARK);
+	ck_assert_msg(hrm_model_load(&back, dir, &cause) == 0, "%s", cause);
+	ck_assert(back.w.puzzle_emb[5 * 40 + 1] == 5.5f);
+	ck_assert_int_eq(fmap_check(back.map, &cause), 0);
+	ck_assert_int_eq(truncate(ck, off + 4 * 40 * 100), 0);  /* rows 1100 and on are gone */
+	volatile float v = back.w.puzzle_emb[3500 * 40 + 3];
+	ck_assert(v == 0.0f);
+	ck_assert_int_eq(fmap_check(back.map, &cause), -1);
+	ck_assert_msg(strstr(cause, ck) && strstr(cause, "changed while open"), "%s", cause);
+	ck_assert(strchr(cause, '\n') == NULL);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(hrm_model_own(&back, &cause), -1);
+	ck_assert_msg(strstr(cause, "changed while open"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	hrm_model_free(&back);
+	ck_assert_int_eq(fmap_check_all(&cause), -1); /* remembered after release */
+	free(cause);
+	/* and a file cut short before it is opened is refused */
+	cause = NULL;
+	ck_assert_int_eq(hrm_model_load(&back, dir, &cause), -1);
+	ck_assert_msg(strstr(cause, ck) && strstr(cause, "zip"), "%s", cause);
+	free(cause);
+	hrm_model_free(&m);
+	remove_big(dir);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -203,6 +352,8 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_save_load_roundtrip);
 	tcase_add_loop_test(tc, test_bad_checkpoints, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
 	tcase_add_test(tc, test_missing_config);
+	tcase_add_test(tc, test_mapped_table_crc);
+	tcase_add_test(tc, test_mapped_table_truncated);
 	suite_add_tcase(s, tc);
 	return s;
 }

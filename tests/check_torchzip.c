@@ -208,6 +208,7 @@ static void make_sample(struct tz_archive *a)
 {
 	static const int64_t s0[1] = { 0 }, s5[1] = { 5 }, s234[3] = { 2, 3, 4 }, s32[2] = { 3, 2 },
 		s7[1] = { 7 }, s4[1] = { 4 }, s03[2] = { 0, 3 };
+	memset(a, 0, sizeof *a);
 	a->count = 10;
 	a->tensors = xcalloc(a->count, sizeof *a->tensors);
 	fill(&a->tensors[0], "scalar", TZ_F32, 0, s0);
@@ -291,6 +292,107 @@ START_TEST(test_roundtrip_many)
 	tz_free(&a);
 	tz_free(&b);
 	free(path);
+}
+END_TEST
+
+/* Tensors of a file are used where they lie in the mapped file (stored,
+ * whole); from memory they are copies; both checked by CRC at load. */
+START_TEST(test_in_place)
+{
+	struct tz_archive a, b, c;
+	char *cause = NULL, *path = test_path("inplace.pt"), *buf;
+	size_t len;
+	make_sample(&a);
+	ck_assert_msg(tz_save(path, &a, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	ck_assert(b.map != NULL);
+	const struct tz_tensor *t = tz_find(&b, "layers.0.cube");
+	ck_assert(t->borrowed && !t->crc_pending && (uintptr_t)t->data % 64 == 0);
+	ck_assert_msg(read_file_all(path, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load_mem(buf, len, "mem.pt", &c, &cause) == 0, "%s", cause);
+	ck_assert(c.map == NULL && !tz_find(&c, "layers.0.cube")->borrowed);
+	/* writable: a private mapping, the file is not changed */
+	((uint8_t *)t->data)[0] ^= 1;
+	char *again;
+	size_t len2;
+	ck_assert_msg(read_file_all(path, 1 << 24, &again, &len2, &cause) == 0, "%s", cause);
+	ck_assert(len2 == len && memcmp(buf, again, len) == 0);
+	free(again);
+	tz_free(&b);
+	tz_free(&c);
+	/* deflated entries keep working: inflated into memory, not in place */
+	int err = 0;
+	zip_t *za = zip_open(path, 0, &err);
+	ck_assert(za != NULL);
+	for (zip_int64_t i = 0; i < zip_get_num_entries(za, 0); i++)
+		ck_assert(zip_set_file_compression(za, (zip_uint64_t)i, ZIP_CM_DEFLATE, 9) == 0);
+	ck_assert_msg(zip_close(za) == 0, "zip_close: %s", zip_strerror(za));
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	assert_same(&a, &b);
+	for (size_t i = 0; i < b.count; i++)
+		ck_assert(!b.tensors[i].borrowed);
+	tz_free(&b);
+	tz_free(&a);
+	free(buf);
+	free(path);
+}
+END_TEST
+
+static bool has_sig(const char *buf, size_t len, uint32_t sig)
+{
+	uint8_t b[4] = { (uint8_t)sig, (uint8_t)(sig >> 8), (uint8_t)(sig >> 16), (uint8_t)(sig >> 24) };
+	for (size_t i = 0; i + 4 <= len; i++)
+		if (memcmp(buf + i, b, 4) == 0)
+			return true;
+	return false;
+}
+
+/* The ZIP64 layout torch.save writes past 4 GB, forced on a small file:
+ * read back in place, by libzip, and the same tensors as the classic one. */
+START_TEST(test_zip64_write)
+{
+	struct tz_archive a, b;
+	char *cause = NULL, *path = test_path("z64.pt"), *classic = test_path("z32.pt"), *buf;
+	size_t len;
+	make_sample(&a);
+	struct tz_save_opts o = { .force_zip64 = true };
+	ck_assert_msg(tz_save_opts(path, &a, &o, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_save(classic, &a, &cause) == 0, "%s", cause);
+	ck_assert_msg(read_file_all(path, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
+	ck_assert(has_sig(buf, len, 0x06064b50) && has_sig(buf, len, 0x07064b50));
+	free(buf);
+	ck_assert_msg(read_file_all(classic, 1 << 24, &buf, &len, &cause) == 0, "%s", cause);
+	ck_assert(!has_sig(buf, len, 0x06064b50) && !has_sig(buf, len, 0x07064b50));
+	free(buf);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	assert_same(&a, &b);
+	for (size_t i = 0; i < b.count; i++)
+		ck_assert(b.tensors[i].borrowed);
+	tz_free(&b);
+	/* float32 sources written as bfloat16 / float16 as they stream */
+	static const float src[6] = { 1.0f, -2.5f, 3.14159f, 1e-3f, 65504.0f, -0.0f };
+	static const int64_t s6[1] = { 6 };
+	struct tz_tensor t[2];
+	memset(t, 0, sizeof t);
+	t[0] = (struct tz_tensor){ .name = "b", .dtype = TZ_BF16, .ndim = 1, .numel = 6, .data = (void *)src };
+	t[1] = (struct tz_tensor){ .name = "h", .dtype = TZ_F16, .ndim = 1, .numel = 6, .data = (void *)src };
+	t[0].shape[0] = t[1].shape[0] = s6[0];
+	struct tz_archive conv = { .tensors = t, .count = 2 };
+	bool from[2] = { true, true };
+	struct tz_save_opts o2 = { .from_f32 = from };
+	ck_assert_msg(tz_save_opts(path, &conv, &o2, &cause) == 0, "%s", cause);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	for (int k = 0; k < 6; k++) {
+		uint16_t hb, hh;
+		memcpy(&hb, (const uint8_t *)tz_find(&b, "b")->data + 2 * k, 2);
+		memcpy(&hh, (const uint8_t *)tz_find(&b, "h")->data + 2 * k, 2);
+		ck_assert_uint_eq(hb, f32_to_bf16(src[k]));
+		ck_assert_uint_eq(hh, f32_to_f16(src[k]));
+	}
+	tz_free(&b);
+	tz_free(&a);
+	free(path);
+	free(classic);
 }
 END_TEST
 
@@ -773,6 +875,8 @@ static Suite *torchzip_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_roundtrip_many);
 	tcase_add_test(tc, test_save_errors);
+	tcase_add_test(tc, test_in_place);
+	tcase_add_test(tc, test_zip64_write);
 	tcase_add_test(tc, test_bf16);
 	tcase_add_test(tc, test_f16);
 	tcase_add_test(tc, test_to_float);

@@ -67,7 +67,8 @@ static void fixture_open(struct fixture *f, const char *name)
 	char *cause = NULL, path[600];
 	memset(f, 0, sizeof *f);
 	snprintf(f->dir, sizeof f->dir, "%s/train/%s", FIXTURES_DIR, name);
-	ck_assert_msg(hrm_model_load(&f->m, f->dir, &cause) == 0, "load %s: %s", f->dir, cause);
+	ck_assert_msg(hrm_model_load(&f->m, f->dir, &cause) == 0 && hrm_model_own(&f->m, &cause) == 0, "load %s: %s",
+		      f->dir, cause);
 	snprintf(path, sizeof path, "%s/step", f->dir);
 	ck_assert_msg(tz_load(path, &f->st, &cause) == 0, "load %s: %s", path, cause);
 	const struct tz_tensor *in = need(f, "inputs");

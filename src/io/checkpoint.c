@@ -6,6 +6,7 @@
 #include "core/half.h"
 #include "io/torchzip.h"
 #include "io/torchzip_write.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include <dirent.h>
@@ -168,6 +169,14 @@ static int expect_check(void *user, const char *key, enum tz_dtype dtype, int nd
 	return set_cause(cause, "unexpected tensor '%s' (not part of this architecture)", key);
 }
 
+/* The puzzle-embedding table is the one tensor left unread at load: its rows
+ * are read as puzzles need them. */
+static int expect_lazy(void *user, const char *key)
+{
+	(void)user;
+	return strcmp(strip_prefix(key), "puzzle_emb.weights") == 0;
+}
+
 /* The table of the architecture in c, with the sizes the file decides at
  * their largest; -1 with *cause (naming cfgpath) if the config is invalid. */
 static int expect_init(struct expect *e, const struct hrm_config *cfg, const char *cfgpath, char **cause)
@@ -225,6 +234,10 @@ static int copy_tensors(struct hrm_model *m, const struct tz_archive *a, const c
 			goto out;
 		}
 		float *dst = *ti[i].field;
+		if ((const void *)dst == t->data)
+			continue; /* left in the mapped file (hrm_model_from_archive) */
+		if (tz_verify(a, (struct tz_tensor *)t, cause) != 0)
+			goto out;
 		tz_to_f32(t, dst);
 		for (int64_t k = 0; k < t->numel; k++)
 			if (!isfinite(dst[k])) {
@@ -261,8 +274,21 @@ int hrm_model_from_archive(struct hrm_model *m, const struct hrm_config *cfg, co
 	memset(m, 0, sizeof *m);
 	if (infer_from_tensors(&c, a, ck, cfgpath, cause) != 0)
 		return -1;
-	if (hrm_model_alloc(m, &c, cause) != 0)
+	/* The puzzle-embedding table (2 GB for ARC) stays in the mapped file
+	 * when it can be used as it is there: float32, aligned, in place. */
+	const struct tz_tensor *pt = find_stripped(a, "puzzle_emb.weights");
+	float *ext = NULL;
+	if (pt != NULL && pt->borrowed && a->map != NULL && pt->dtype == TZ_F32 && pt->ndim == 2 &&
+	    pt->shape[0] == c.num_puzzle_identifiers && pt->shape[1] == c.puzzle_emb_ndim &&
+	    (uintptr_t)pt->data % sizeof(float) == 0)
+		ext = pt->data;
+	if (hrm_model_alloc_ext(m, &c, ext, cause) != 0)
 		return prefix_cause(cause, "%s", cfgpath);
+	if (ext != NULL) {
+		m->map = fmap_ref(a->map);
+		m->puzzle_crc = pt->crc;
+		m->puzzle_crc_pending = pt->crc_pending;
+	}
 	if (copy_tensors(m, a, ck, cause) != 0) {
 		hrm_model_free(m);
 		memset(m, 0, sizeof *m);
@@ -279,7 +305,7 @@ static int load_checked(struct hrm_model *m, const struct hrm_config *cfg, const
 	struct expect e = {0};
 	if (expect_init(&e, cfg, cfgpath, cause) != 0)
 		return -1;
-	struct tz_expect te = {.max_tensors = e.n, .check = expect_check, .user = &e};
+	struct tz_expect te = {.max_tensors = e.n, .check = expect_check, .lazy = expect_lazy, .user = &e};
 	struct tz_archive a = {0};
 	int rc = buf ? tz_load_mem_expect(buf, len, ck, &te, &a, cause) : tz_load_expect(ck, &te, &a, cause);
 	free(e.ti);
@@ -341,8 +367,8 @@ out:
  * A folder with all_config.yaml alone is not a model (the loader says "no
  * checkpoint").  A training run's repeated saves write the same config, so
  * its last checkpoint stays in place until the next one replaces it. */
-static int save_pair(const char *ck, const char *cfgpath, const struct tz_archive *a, const struct hrm_config *cfg,
-		     char **cause)
+static int save_pair(const char *ck, const char *cfgpath, const struct tz_archive *a, const bool *from_f32,
+		     const struct hrm_config *cfg, char **cause)
 {
 	char text[HRM_CONFIG_YAML_MAX], *old = NULL;
 	size_t oldlen = 0;
@@ -358,7 +384,8 @@ static int save_pair(const char *ck, const char *cfgpath, const struct tz_archiv
 		if (write_file_atomic(cfgpath, text, (size_t)n, cause) != 0)
 			return -1;
 	}
-	return tz_save(ck, a, cause);
+	struct tz_save_opts o = {.from_f32 = from_f32, .force_zip64 = getenv("HRMSCOPE_FORCE_ZIP64") != NULL};
+	return tz_save_opts(ck, a, &o, cause);
 }
 
 int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
@@ -369,7 +396,10 @@ int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
 	size_t n = hrm_tensor_list(mm, NULL, 0);
 	struct hrm_tensor_info *ti = xcalloc(n, sizeof *ti);
 	hrm_tensor_list(mm, ti, n);
+	/* the tensors are written from the model's own memory: nothing is
+	 * copied (bfloat16 ones are converted a block at a time as written) */
 	struct tz_archive a = { .tensors = xcalloc(n, sizeof(struct tz_tensor)), .count = n };
+	bool *from_f32 = xcalloc(n, sizeof *from_f32);
 	for (size_t i = 0; i < n; i++) {
 		struct tz_tensor *t = &a.tensors[i];
 		size_t numel = (size_t)ti[i].shape[0] * (ti[i].ndim == 2 ? (size_t)ti[i].shape[1] : 1);
@@ -379,25 +409,18 @@ int hrm_model_save(const struct hrm_model *m, const char *dir, char **cause)
 		t->shape[0] = ti[i].shape[0];
 		t->shape[1] = ti[i].shape[1];
 		t->numel = (int64_t)numel;
-		const float *src = *ti[i].field;
-		if (ti[i].bf16) {
-			uint16_t *h = xmalloc(numel * sizeof *h);
-			for (size_t k = 0; k < numel; k++)
-				h[k] = f32_to_bf16(src[k]);
-			t->dtype = TZ_BF16;
-			t->data = h;
-		} else {
-			t->dtype = TZ_F32;
-			t->data = xmalloc(numel * sizeof(float));
-			memcpy(t->data, src, numel * sizeof(float));
-		}
+		t->data = *ti[i].field;
+		t->borrowed = true;
+		t->dtype = ti[i].bf16 ? TZ_BF16 : TZ_F32;
+		from_f32[i] = ti[i].bf16;
 	}
 	free(ti);
 	char *ck = xmalloc(strlen(dir) + 32), *cfgpath = xmalloc(strlen(dir) + 32);
 	sprintf(ck, "%s/checkpoint", dir);
 	sprintf(cfgpath, "%s/all_config.yaml", dir);
-	int rc = save_pair(ck, cfgpath, &a, &m->cfg, cause);
+	int rc = save_pair(ck, cfgpath, &a, from_f32, &m->cfg, cause);
 	tz_free(&a);
+	free(from_f32);
 	free(ck);
 	free(cfgpath);
 	return rc;

@@ -8,6 +8,7 @@
  * and storage keys are restricted to plain names by the pickle reader. */
 #include "io/torchzip.h"
 #include "io/pickle_read.h"
+#include "core/fmap.h"
 #include "core/half.h"
 #include "core/util.h"
 
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
+#include <zlib.h>
 
 #define MAX_PKL_BYTES ((zip_uint64_t)64 << 20)
 #define PKL_BASE_BYTES ((size_t)16 << 10)    /* with an expectation: the dict, globals, memo */
@@ -95,11 +97,43 @@ void tz_free(struct tz_archive *a)
 		return;
 	for (size_t i = 0; i < a->count; i++) {
 		free(a->tensors[i].name);
-		free(a->tensors[i].data);
+		if (!a->tensors[i].borrowed)
+			free(a->tensors[i].data);
 	}
 	free(a->tensors);
 	a->tensors = NULL;
 	a->count = 0;
+	fmap_release(a->map);
+	a->map = NULL;
+}
+
+uint32_t tz_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const Bytef *p = data;
+	uLong c = crc;
+	while (len > 0) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		c = crc32(c, p, n);
+		p += n;
+		len -= n;
+	}
+	return (uint32_t)c;
+}
+
+int tz_verify(const struct tz_archive *a, struct tz_tensor *t, char **cause)
+{
+	if (!t->crc_pending)
+		return 0;
+	size_t bytes = (size_t)t->numel * tz_dtype_size(t->dtype);
+	uint32_t got = tz_crc32(0, t->data, bytes);
+	const char *file = a->map ? a->map->name : "archive";
+	if (fmap_check(a->map, cause))
+		return -1;
+	if (got != t->crc)
+		return set_cause(cause, "%s: tensor '%s' fails its CRC check (file corrupt or changed while open)",
+		                 file, t->name);
+	t->crc_pending = false;
+	return 0;
 }
 
 const struct tz_tensor *tz_find(const struct tz_archive *a, const char *name)
@@ -115,6 +149,7 @@ const struct tz_tensor *tz_find(const struct tz_archive *a, const char *name)
 struct loader {
 	const char *name;           /* file name for messages */
 	zip_t *za;
+	struct fmap *map;           /* the file's bytes, when read from a file */
 	zip_uint64_t archive_size;
 	const struct tz_expect *expect; /* NULL: only the reader's own limits */
 	char *prefix;               /* "<prefix>/" of every record */
@@ -127,6 +162,9 @@ struct storage {
 	size_t uses;
 	uint8_t *data;
 	size_t bytes;
+	bool mapped;                /* data lies in l->map (not freed) */
+	bool crc_pending;           /* mapped, CRC not compared yet */
+	uint32_t crc;
 };
 
 static int zip_fail(const struct loader *l, const char *what, zip_error_t *ze)
@@ -225,6 +263,125 @@ out:
 	if (zf != NULL)
 		zip_fclose(zf);
 	free(buf);
+	free(full);
+	return rc;
+}
+
+
+/* ---- stored entries in place ----
+ * libzip has no call that tells where an entry's bytes start, so the
+ * central directory (classic or ZIP64) is walked here once more, every
+ * field bounds-checked against the mapped size (libzip has already
+ * checked that it is consistent with the local headers: ZIP_CHECKCONS). */
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
+static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+struct cd_entry {
+	uint64_t data_off, size;
+	uint32_t crc;
+	int method;
+};
+
+/* 0 found, 1 absent, -1 corrupt (*cause set) */
+static int cd_find(const struct loader *l, const char *want, struct cd_entry *out)
+{
+	const uint8_t *b = l->map->base;
+	uint64_t len = l->map->len, eocd = UINT64_MAX;
+	size_t wlen = strlen(want);
+	if (len < 22)
+		goto bad;
+	for (uint64_t i = len - 22 + 1, stop = len > 22 + 65535 ? len - 22 - 65535 : 0; i-- > stop;)
+		if (le32(b + i) == 0x06054b50) {
+			eocd = i;
+			break;
+		}
+	if (eocd == UINT64_MAX)
+		goto bad;
+	uint64_t count = le16(b + eocd + 10), cdoff = le32(b + eocd + 16);
+	if (count == 0xFFFF || cdoff == 0xFFFFFFFF) {
+		if (eocd < 20 || le32(b + eocd - 20) != 0x07064b50)
+			goto bad;
+		uint64_t z = le64(b + eocd - 20 + 8);
+		if (z > len || len - z < 56 || le32(b + z) != 0x06064b50)
+			goto bad;
+		count = le64(b + z + 32);
+		cdoff = le64(b + z + 48);
+	}
+	uint64_t p = cdoff;
+	for (uint64_t k = 0; k < count; k++) {
+		if (p > len || len - p < 46 || le32(b + p) != 0x02014b50)
+			goto bad;
+		uint64_t nlen = le16(b + p + 28), xlen = le16(b + p + 30), clen = le16(b + p + 32);
+		if (len - p - 46 < nlen + xlen + clen)
+			goto bad;
+		if (nlen != wlen || memcmp(b + p + 46, want, wlen) != 0) {
+			p += 46 + nlen + xlen + clen;
+			continue;
+		}
+		uint64_t csize = le32(b + p + 20), usize = le32(b + p + 24), lho = le32(b + p + 42);
+		const uint8_t *x = b + p + 46 + nlen, *xe = x + xlen;
+		while (xe - x >= 4) {
+			uint16_t id = le16(x), sz = le16(x + 2);
+			if (sz > xe - x - 4)
+				goto bad;
+			if (id == 0x0001) {
+				const uint8_t *f = x + 4, *fe = f + sz;
+				if (usize == 0xFFFFFFFF) {
+					if (fe - f < 8) goto bad;
+					usize = le64(f); f += 8;
+				}
+				if (csize == 0xFFFFFFFF) {
+					if (fe - f < 8) goto bad;
+					csize = le64(f); f += 8;
+				}
+				if (lho == 0xFFFFFFFF) {
+					if (fe - f < 8) goto bad;
+					lho = le64(f);
+				}
+			}
+			x += 4 + sz;
+		}
+		if (lho > len || len - lho < 30 || le32(b + lho) != 0x04034b50)
+			goto bad;
+		uint64_t data = lho + 30 + le16(b + lho + 26) + le16(b + lho + 28);
+		if (data > len || len - data < csize)
+			return set_cause(l->cause, "%s: truncated or corrupt zip: entry '%s' runs past the end of the file",
+			                 l->name, want);
+		out->data_off = data;
+		out->size = usize;
+		out->crc = le32(b + p + 16);
+		out->method = le16(b + p + 10);
+		if (le16(b + p + 8) & 1)
+			out->method = -1;   /* encrypted: left to libzip, which refuses it */
+		if (out->method == ZIP_CM_STORE && csize != usize)
+			goto bad;
+		return 0;
+	}
+	return 1;
+bad:
+	return set_cause(l->cause, "%s: truncated or corrupt zip: bad central directory near '%s'", l->name, want);
+}
+
+/* A stored entry of exactly *want bytes, in place: 0 (data, crc), 1 absent,
+ * 2 not stored (read it through libzip), -1 error. */
+static int map_record(struct loader *l, const char *rec, size_t want, const uint8_t **data, uint32_t *crc)
+{
+	size_t n = strlen(l->prefix) + strlen(rec) + 1;
+	char *full = xmalloc(n);
+	snprintf(full, n, "%s%s", l->prefix, rec);
+	struct cd_entry e = {0};
+	int rc = cd_find(l, full, &e);
+	if (rc == 0 && e.method != ZIP_CM_STORE)
+		rc = 2;
+	else if (rc == 0 && e.size != want)
+		rc = set_cause(l->cause, "%s: entry '%s' holds %llu bytes but %zu were declared", l->name, full,
+		               (unsigned long long)e.size, want);
+	else if (rc == 0) {
+		*data = l->map->base + e.data_off;
+		*crc = e.crc;
+	}
 	free(full);
 	return rc;
 }
@@ -397,21 +554,48 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 	size_t esz = tz_dtype_size(s->u.storage.dtype), numel = 0, bytes;
 	if (view_extent(l, nt->name, o, esz, &numel))
 		return -1;
+	int whole = is_whole(o, numel);
 	if (g->data == NULL) {
 		char rec[PK_MAX_KEY + 8];
 		size_t want = (size_t)s->u.storage.numel * esz;   /* checked by view_extent */
 		snprintf(rec, sizeof rec, "data/%s", s->u.storage.key);
-		int rc = read_record(l, rec, SIZE_MAX, &want, &g->data, &g->bytes);
+		int rc = 2;
+		if (l->map != NULL) {
+			const uint8_t *p = NULL;
+			rc = map_record(l, rec, want, &p, &g->crc);
+			if (rc == 0) {
+				g->data = (uint8_t *)p;
+				g->bytes = want;
+				g->mapped = true;
+				g->crc_pending = true;
+			}
+		}
+		if (rc == 2)
+			rc = read_record(l, rec, SIZE_MAX, &want, &g->data, &g->bytes);
 		if (rc > 0)
 			return set_cause(l->cause, "%s: no entry '%s%s' for tensor '%s'",
 			                 l->name, l->prefix, rec, nt->name);
 		if (rc < 0)
 			return -1;
 	}
+	/* a mapped storage is read in full here unless it stays in place
+	 * unread for a caller that will (lazy) */
+	const struct tz_expect *e = l->expect;
+	bool in_place = g->mapped && g->uses == 1 && whole;
+	bool lazy = in_place && e != NULL && e->lazy != NULL && e->lazy(e->user, nt->name);
+	if (g->crc_pending && !lazy) {
+		if (tz_crc32(0, g->data, g->bytes) != g->crc || fmap_check(l->map, NULL))
+			return set_cause(l->cause, "%s: entry '%sdata/%s' fails its CRC check (file corrupt or changed while open)",
+			                 l->name, l->prefix, s->u.storage.key);
+		g->crc_pending = false;
+	}
 	if (size_mul(numel, esz, &bytes))       /* checked by check_tensors: cannot happen */
 		return set_cause(l->cause, "%s: tensor '%s' has a size that overflows", l->name, nt->name);
-	if (g->uses == 1 && is_whole(o, numel)) {
+	if (g->uses == 1 && whole) {
 		t->data = g->data;          /* the common case: no copy */
+		t->borrowed = g->mapped;
+		t->crc_pending = g->crc_pending;
+		t->crc = g->crc;
 		g->data = NULL;
 	} else {
 		t->data = malloc(bytes ? bytes : 1);
@@ -422,7 +606,8 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 			gather(t->data, g->data, esz, o);
 	}
 	if (--g->uses == 0) {
-		free(g->data);
+		if (!g->mapped)
+			free(g->data);
 		g->data = NULL;
 	}
 	t->name = xstrdup(nt->name);
@@ -504,7 +689,8 @@ out:
 	if (rc != 0)
 		tz_free(out);
 	for (size_t i = 0; groups != NULL && i < ng; i++)
-		free(groups[i].data);
+		if (!groups[i].mapped)
+			free(groups[i].data);
 	free(groups);
 	pk_named_free(named, n);
 	pk_pool_free(&pool);
@@ -562,17 +748,42 @@ int tz_load_expect(const char *path, const struct tz_expect *e, struct tz_archiv
 		close(fd);
 		return set_cause(cause, "%s: empty file (torch.save file expected)", path);
 	}
-	int code = 0;
-	zip_t *za = zip_fdopen(fd, ZIP_CHECKCONS, &code);
-	if (za == NULL) {
+	/* the bytes the file has now, no more: a page past its end would fault */
+	if ((uint64_t)st.st_size > SIZE_MAX) {
 		close(fd);
+		return set_cause(cause, "%s: too large to map", path);
+	}
+	struct fmap *map = NULL;
+	int mrc = fmap_open(fd, (size_t)st.st_size, path, &map, cause);
+	close(fd);
+	if (mrc != 0)
+		return -1;
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(map->base, map->len, 0, &ze);
+	zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
+	if (za == NULL) {
+		int code = zip_error_code_zip(&ze);
+		zip_error_fini(&ze);
+		if (src != NULL)
+			zip_source_free(src);
+		fmap_release(map);
 		return open_fail(path, code, head, hlen, cause);
 	}
-	struct loader l = {
-	    .name = path, .za = za, .archive_size = (zip_uint64_t)st.st_size, .expect = e, .cause = cause};
+	zip_error_fini(&ze);
+	struct loader l = {.name = path, .za = za, .map = map, .archive_size = (zip_uint64_t)st.st_size,
+	                   .expect = e, .cause = cause};
 	int rc = load_archive(&l, out);
 	free(l.prefix);
 	zip_discard(za);
+	if (rc == 0 && fmap_check(map, cause) != 0) {
+		tz_free(out);
+		rc = -1;
+	}
+	if (rc == 0)
+		out->map = map;     /* borrowed tensors keep it alive */
+	else
+		fmap_release(map);
 	return rc;
 }
 

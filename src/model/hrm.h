@@ -58,12 +58,20 @@ struct hrm_bf16_weights {
 	struct bf16_mat *lm_head;
 };
 
+struct fmap;
 struct hrm_model {
 	struct hrm_config cfg;
 	struct hrm_bf16_weights *bf16; /* NULL until hrm_model_prepare_bf16 */
 	struct hrm_weights w;
-	float *arena;        /* one allocation holding every tensor */
+	float *arena;        /* one allocation holding every tensor (but a mapped puzzle table) */
 	size_t arena_floats;
+	/* A checkpoint's puzzle-embedding table left in the mapped file
+	 * (hrm_model_load): w.puzzle_emb points into map (read-only, rows read
+	 * as puzzles need them), outside the arena; its CRC is compared when it
+	 * is read in full (hrm_model_own).  NULL: every tensor is in the arena. */
+	struct fmap *map;
+	uint32_t puzzle_crc;
+	bool puzzle_crc_pending;
 	char name[128];      /* shown in the UI: directory or file name */
 	char warning[256];   /* non-fatal load problem (NaN/Inf weights), "" if none */
 };
@@ -82,6 +90,15 @@ size_t hrm_tensor_list(struct hrm_model *m, struct hrm_tensor_info *out, size_t 
 
 /* model.c */
 int hrm_model_alloc(struct hrm_model *m, const struct hrm_config *c, char **cause);
+/* The same with the puzzle-embedding table at puzzle (N x P floats that the
+ * caller keeps alive: a mapped checkpoint), not in the arena. */
+int hrm_model_alloc_ext(struct hrm_model *m, const struct hrm_config *c, float *puzzle, char **cause);
+/* Brings a mapped puzzle table into the model's own memory (the arena then
+ * holds every tensor, as the trainer needs: it writes rows and saves the
+ * arena), reading it in full and comparing its CRC.  No-op when nothing is
+ * mapped; -1 with *cause (naming the file) if it fails the check, was cut
+ * short while open, or memory runs out (m is then unchanged). */
+int hrm_model_own(struct hrm_model *m, char **cause);
 void hrm_model_free(struct hrm_model *m);
 /* Official init: truncated normal (JAX style, +-2 std), LeCun std for linear
  * weights, 1/sqrt(d) for embeddings, std 1 for H_init/L_init (rounded to bf16),

@@ -30,6 +30,9 @@ static int check_args(const struct train_ctx *t, const struct hrm_model *m, cons
 	if (!same_arch(&m->cfg, c))
 		return set_cause(cause, "train: the model's architecture differs from the one the training "
 				 "context was made for");
+	if (m->map != NULL || (grads != NULL && grads->map != NULL))
+		return set_cause(cause, "train: the model's puzzle-embedding table is still in its mapped file "
+				 "(hrm_model_own it first)");
 	if (grads != NULL && (!same_arch(&grads->cfg, c) || grads->arena_floats != m->arena_floats))
 		return set_cause(cause, "train: the gradient buffers do not have the model's shapes");
 	if (batch->B != t->B || batch->S != t->S || batch->T != t->T || batch->d != t->d)

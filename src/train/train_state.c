@@ -141,9 +141,8 @@ static void put(struct tz_archive *a, const char *name, enum tz_dtype t, int64_t
 	x->shape[0] = n0;
 	x->shape[1] = n1;
 	x->numel = n0 * (n1 > 0 ? n1 : 1);
-	size_t bytes = (size_t)x->numel * tz_dtype_size(t);
-	x->data = xmalloc(bytes);
-	memcpy(x->data, src, bytes);
+	x->data = (void *)src; /* written from where it is (tz_save streams it) */
+	x->borrowed = true;
 }
 
 /* Every log row of the steps a checkpoint counts is on disk before the
@@ -416,14 +415,15 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	if (open_sources(tr, cause) != 0)
 		return -1;
 	if (o->resume) {
-		if (hrm_model_load(&tr->model, o->out, cause) != 0)
+		/* the trainer writes every tensor and saves the arena: its own copy */
+		if (hrm_model_load(&tr->model, o->out, cause) != 0 || hrm_model_own(&tr->model, cause) != 0)
 			return -1;
 		if (tr->model.cfg.seq_len == 0)
 			tr->model.cfg.seq_len = tr->src.seq_len;
 	} else if (o->init != NULL) {
 		/* warm start: the weights (and architecture) of another checkpoint, a
 		 * fresh optimiser; RoPE models may move to another puzzle size */
-		if (hrm_model_load(&tr->model, o->init, cause) != 0)
+		if (hrm_model_load(&tr->model, o->init, cause) != 0 || hrm_model_own(&tr->model, cause) != 0)
 			return -1;
 		struct hrm_config *c = &tr->model.cfg;
 		if (c->pos_encodings == HRM_POS_LEARNED && c->seq_len != tr->src.seq_len)

@@ -319,10 +319,20 @@ def write_roundtrip_case(out, hrmscope):
         args = ["init", "--arch", "arch.yaml", "--vocab", str(ri["vocab"]),
                 "--seq-len", str(ri["seq_len"]), "--puzzle-ids", str(ri["puzzle_ids"]),
                 "--seed", str(ri["seed"]), "-o", "out"]
-        print("roundtrip: running hrmscope", " ".join(args))
-        subprocess.run([hrmscope] + args, check=True, cwd=tmp)
+        # in the ZIP64 layout hrmscope writes past 4 GB (forced on this small
+        # file), so that torch.load is shown to read that layout too
+        print("roundtrip: running HRMSCOPE_FORCE_ZIP64=1 hrmscope", " ".join(args))
+        subprocess.run([hrmscope] + args, check=True, cwd=tmp,
+                       env=dict(os.environ, HRMSCOPE_FORCE_ZIP64="1"))
         ckpt = os.path.join(tmp, "out", "checkpoint")
-        sd = torch.load(ckpt, map_location="cpu")
+        with open(ckpt, "rb") as f:
+            raw = f.read()
+        if b"PK\x06\x06" not in raw or b"PK\x06\x07" not in raw:
+            raise SystemExit("roundtrip: no ZIP64 end records in the checkpoint hrmscope wrote")
+        with zipfile.ZipFile(ckpt) as z:
+            if z.testzip() is not None:
+                raise SystemExit("roundtrip: a CRC in the checkpoint hrmscope wrote is wrong")
+        sd = torch.load(ckpt, map_location="cpu", weights_only=True)
         with open(os.path.join(tmp, "out", "all_config.yaml")) as f:
             conf = yaml.safe_load(f)
         state = R.canonical_state(sd)
@@ -615,9 +625,10 @@ must stay under 2.5 MB (2 MB for the fp32 cases, 0.5 MB for the bf16 traces).
   `checkpoint/`, records `data.pkl`, `data/N`, `version`, general-purpose flag 0x0808
   (sizes only in the data descriptors and the central directory).
 - `roundtrip` (present once `make golden` has run with a built hrmscope): checkpoint
-  and all_config.yaml written by `hrmscope init --arch <rope_pe arch> --vocab %(rt_V)d
-  --seq-len %(rt_S)d --puzzle-ids %(rt_N)d --seed %(rt_seed)d`; make_golden.py read it
-  with torch.load, checked every key, shape and dtype, and made the trace from it
+  and all_config.yaml written by `HRMSCOPE_FORCE_ZIP64=1 hrmscope init --arch <rope_pe
+  arch> --vocab %(rt_V)d --seq-len %(rt_S)d --puzzle-ids %(rt_N)d --seed %(rt_seed)d` (the
+  ZIP64 layout hrmscope writes past 4 GB); make_golden.py checked its ZIP64 records and
+  CRCs, read it with torch.load, checked every key, shape and dtype, and made the trace from it
   (B %(rt_B)d, %(rt_segments)d segments, f64 keys for those segments only).%(rt_note)s
 
 ## Trace keys
