@@ -60,10 +60,16 @@ static inline double sigmoid_f64(double x)
 
 /* Row-major C[M][N] = alpha op(A) op(B) + beta C (op = transpose when ta,
  * tb), as cblas_sgemm; large products are split by rows or columns of C
- * over the pool threads (parallel.h), each part a one-thread sgemm, so that
- * every element sums its K terms the same way whatever the split. */
+ * over the pool threads (parallel.h), each part a one-thread product, so
+ * that every element sums its K terms the same way whatever the split.
+ * The layouts oneDNN runs faster go to its float32 brgemm when it is built
+ * in (the rule and its measurements in ops.c), unless the environment has
+ * HRMSCOPE_GEMM=openblas; the rest to OpenBLAS. */
 void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
 	       float beta, float *C, int ldc);
+/* what computes hrm_sgemm's products: "OpenBLAS", or "oneDNN brgemm where
+ * it wins, else OpenBLAS" */
+const char *hrm_sgemm_backend(void);
 /* y[n][out] = x[n][in] W^T, W: [out][in] (F.linear without bias) */
 void linear_forward(float *y, const float *x, const float *W, int n, int in, int out);
 /* x = rmsnorm(x + r) row-wise over d, weightless (rms_norm(h + r)) */

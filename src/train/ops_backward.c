@@ -21,13 +21,12 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
 void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
 			  int n, int in, int out)
 {
-	if (dx != NULL) {
-		hrm_sgemm(0, 0, n, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
-		round_bf16(dx, (size_t)n * in);
-	}
+	/* bf16 products (oneDNN where it has the kernels), fp32 sums */
+	if (dx != NULL)
+		gemm_bf16_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1);
 	if (dW != NULL) {
 		size_t nw = (size_t)out * in;
-		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dW_tmp, in);
+		gemm_bf16_ex(1, 0, out, in, n, dy, out, x, in, dW_tmp, in, 0);
 		for (size_t i = 0; i < nw; i++)
 			dW[i] += bf16_round(dW_tmp[i]);
 	}
