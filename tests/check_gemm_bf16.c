@@ -383,6 +383,57 @@ START_TEST(test_sgemm_f32)
 }
 END_TEST
 
+/* hrm_sgemm_small: one attention head's products, strided operands and C
+ * (ld = 3 d as in qkv), alpha the score scale, every transposition the
+ * backward uses, against exact sums; columns of C past N untouched.
+ * M, N, K, ta, tb, lda, ldb, ldc, alpha x 4 */
+static const int small_shapes[][9] = {
+	{ 122, 122, 16, 0, 1, 192, 192, 122, 1 }, /* scores q k^T */
+	{ 122, 16, 122, 0, 0, 122, 192, 64, 4 },  /* p v, dq = scale ds k */
+	{ 122, 16, 122, 1, 0, 122, 64, 192, 4 },  /* dv = p^T do, dk = scale ds^T q */
+	{ 30, 8, 30, 1, 0, 30, 8, 8, 4 },         /* compact: no copies */
+};
+
+START_TEST(test_sgemm_small)
+{
+	const int *g = small_shapes[_i];
+	int M = g[0], N = g[1], K = g[2], ta = g[3], tb = g[4], lda = g[5], ldb = g[6], ldc = g[7];
+	float alpha = 0.25f * (float)g[8];
+	rng_state = 7000 + (uint64_t)_i;
+	size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+	float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = malloc((size_t)M * ldc * sizeof *C);
+	ck_assert(A && B && C);
+	for (size_t i = 0; i < na; i++)
+		A[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < nb; i++)
+		B[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < (size_t)M * ldc; i++)
+		C[i] = 12345.0f;
+	hrm_sgemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			double s = 0, abs = 0;
+			for (int k = 0; k < K; k++) {
+				double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+				double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+				s += a * b;
+				abs += fabs(a * b);
+			}
+			double got = C[(size_t)i * ldc + j], E = (K + 2) * ldexp(1.0, -24) * abs * alpha;
+			if (!(fabs(got - alpha * s) <= E))
+				ck_abort_msg("%dx%dx%d ta %d tb %d: C[%d][%d] = %a, exact %a, bound %.3g", M, N, K, ta, tb, i,
+					     j, got, alpha * s, E);
+		}
+		for (int j = N; j < ldc; j++)
+			if (C[(size_t)i * ldc + j] != 12345.0f)
+				ck_abort_msg("C[%d][%d] beyond N was written", i, j);
+	}
+	free(A);
+	free(B);
+	free(C);
+}
+END_TEST
+
 /* HRMSCOPE_GEMM=openblas keeps every float32 product in OpenBLAS: read
  * once per process, so asked in a child of its own */
 START_TEST(test_sgemm_env)
@@ -575,6 +626,7 @@ static Suite *gemm_bf16_suite(void)
 	tcase_add_loop_test(tc, test_gemm_exact, 0, (int)(sizeof gemm_shapes / sizeof *gemm_shapes));
 	tcase_add_loop_test(tc, test_gemm_ex, 0, (int)(sizeof gemm_ex_shapes / sizeof *gemm_ex_shapes));
 	tcase_add_loop_test(tc, test_sgemm_f32, 0, (int)(sizeof sgemm_shapes / sizeof *sgemm_shapes));
+	tcase_add_loop_test(tc, test_sgemm_small, 0, (int)(sizeof small_shapes / sizeof *small_shapes));
 	tcase_add_test(tc, test_sgemm_env);
 	tcase_add_test(tc, test_weights_rounded);
 	tcase_add_test(tc, test_round_bf16);

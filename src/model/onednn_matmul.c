@@ -59,8 +59,8 @@ struct thread_slot {
 
 struct thread_state {
 	dnnl_stream_t stream;
-	void *buf[4];
-	size_t cap[4];
+	void *buf[7];
+	size_t cap[7];
 	void *sp;
 	size_t sp_cap;
 	struct thread_slot slot[MM_CACHE];
@@ -112,7 +112,7 @@ static void state_free(void *v)
 		slot_clear(&ts->slot[i]);
 	if (ts->stream)
 		dnnl_stream_destroy(ts->stream);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 7; i++)
 		free(ts->buf[i]);
 	free(ts->sp);
 	free(ts);
@@ -251,7 +251,7 @@ static struct thread_state *state_get(void)
 
 void *onednn_scratch(int i, size_t bytes)
 {
-	if (!(onednn_usable() || onednn_f32_usable()) || i < 0 || i > 3)
+	if (!(onednn_usable() || onednn_f32_usable()) || i < 0 || i > 6)
 		return NULL;
 	struct thread_state *ts = state_get();
 	if (!ts)

@@ -79,10 +79,12 @@ static void gemm_whole(void *v, int t, int nth)
  * oneDNN won every one, by 1.3x (lm head) to 9x, so the rule is the
  * layouts it takes whole: A plain (ta = 0) with K <= 512, or A transposed
  * (a weight gradient, K the batch's rows) with M N <= 512 x 512; compact
- * operands, alpha 1, beta 0 (beta 1 too when ta).  The rest (attention's
- * per-head products, strided, and anything bigger, not measured) stays in
- * OpenBLAS.  HRMSCOPE_GEMM=openblas in the environment keeps every float32
- * product in OpenBLAS (a baseline for the benchmarks).
+ * operands, alpha 1, beta 0 (beta 1 too when ta).  The rest (strided
+ * layouts, and anything bigger, not measured) stays in OpenBLAS; the
+ * attention's small strided per-head products go to oneDNN on compact
+ * copies (hrm_sgemm_small: 122x122x16 and 122x16x122 measured 30 / 146
+ * and 30 / 145-158).  HRMSCOPE_GEMM=openblas in the environment keeps
+ * every float32 product in OpenBLAS (a baseline for the benchmarks).
  *
  * Threads as in gemm_bf16.c: rows of C cut at multiples of 16 over the
  * pool, each block one oneDNN call on its thread; a transposed A is cut
@@ -207,6 +209,45 @@ static int dnnl_gemm(const struct gemm_job *j)
 	return 0;
 }
 #endif
+
+#ifdef HAVE_ONEDNN
+/* rows x cols of src (leading dimension ld) into compact dst */
+static void pack(float *dst, const float *src, int ld, int rows, int cols)
+{
+	for (int i = 0; i < rows; i++)
+		memcpy(dst + (size_t)i * cols, src + (size_t)i * ld, (size_t)cols * sizeof *dst);
+}
+#endif
+
+void hrm_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+		     int ldb, float *C, int ldc)
+{
+#ifdef HAVE_ONEDNN
+	pthread_once(&gemm_env_once, gemm_env);
+	if (!gemm_openblas_only && M > 0 && N > 0 && K > 0 && onednn_f32_usable()) {
+		int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+		float *Ap = lda == ac ? (float *)A : onednn_scratch(4, (size_t)ar * ac * sizeof *Ap);
+		float *Bp = ldb == bc ? (float *)B : onednn_scratch(5, (size_t)br * bc * sizeof *Bp);
+		int direct = ldc == N && alpha == 1.0f;
+		float *Cp = direct ? C : onednn_scratch(6, (size_t)M * N * sizeof *Cp);
+		if (Ap && Bp && Cp) {
+			if (Ap != A)
+				pack(Ap, A, lda, ar, ac);
+			if (Bp != B)
+				pack(Bp, B, ldb, br, bc);
+			if (onednn_sgemm(ta, tb, M, N, K, Ap, Bp, Cp) == 0) {
+				if (!direct)
+					for (int i = 0; i < M; i++)
+						for (int j = 0; j < N; j++)
+							C[(size_t)i * ldc + j] = alpha * Cp[(size_t)i * N + j];
+				return;
+			}
+		}
+	}
+#endif
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+		    lda, B, ldb, 0.0f, C, ldc);
+}
 
 void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
 	       float beta, float *C, int ldc)
@@ -402,11 +443,10 @@ static void attn_part(void *v, int t, int nth)
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, T, hd,
-			    scale, q, ld, k, ld, 0.0f, S, T);
+		hrm_sgemm_small(0, 1, nr, T, hd, scale, q, ld, k, ld, S, T);
 		softmax_rows(S, nr, T);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, T,
-			    1.0f, S, T, vv, ld, 0.0f, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
+		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vv, ld, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd,
+				d);
 	}
 }
 

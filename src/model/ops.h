@@ -71,6 +71,12 @@ static inline double sigmoid_f64(double x)
  * HRMSCOPE_GEMM=openblas; the rest to OpenBLAS. */
 void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
 	       float beta, float *C, int ldc);
+/* C[M][N] = alpha op(A) op(B) (beta 0) on the calling thread alone, for
+ * the small strided products of one attention head inside a pool region:
+ * oneDNN on compact copies of the operands where hrm_sgemm uses oneDNN
+ * (the same switch), else one cblas_sgemm. */
+void hrm_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+		     int ldb, float *C, int ldc);
 /* what computes hrm_sgemm's products: "OpenBLAS", or "oneDNN brgemm where
  * it wins, else OpenBLAS" */
 const char *hrm_sgemm_backend(void);

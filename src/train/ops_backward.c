@@ -5,7 +5,6 @@
 #include "core/half.h"
 #include "core/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -140,17 +139,13 @@ static void attn_bwd_part(void *vj, int t, int nth)
 		const float *dO = jb->dout + (size_t)b * T * d + off;
 		const float *p = jb->probs + bh * T * T;
 		/* dV = P^T dO */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
-			    1.0f, p, T, dO, d, 0.0f, dv, ld);
+		hrm_sgemm_small(1, 0, T, hd, T, 1.0f, p, T, dO, d, dv, ld);
 		/* dP = dO V^T */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd,
-			    1.0f, dO, d, v, ld, 0.0f, ds, T);
+		hrm_sgemm_small(0, 1, T, T, hd, 1.0f, dO, d, v, ld, ds, T);
 		softmax_backward_rows(ds, p, T);
 		/* S = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T,
-			    scale, ds, T, k, ld, 0.0f, dq, ld);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
-			    scale, ds, T, q, ld, 0.0f, dk, ld);
+		hrm_sgemm_small(0, 0, T, hd, T, scale, ds, T, k, ld, dq, ld);
+		hrm_sgemm_small(1, 0, T, hd, T, scale, ds, T, q, ld, dk, ld);
 	}
 }
 
