@@ -23,6 +23,7 @@
  * these on a large share of the outputs. */
 #include "model/gemm_bf16.h"
 #include "model/engine.h"
+#include "model/ops.h"
 #include "core/half.h"
 #include "core/parallel.h"
 
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* oneDNN's brgemm sums each row the same way whatever rows the product
  * has, so its results are the same bits at any thread count; OpenBLAS's
@@ -263,6 +266,191 @@ START_TEST(test_gemm_exact)
 }
 END_TEST
 
+/* gemm_bf16_ex with A transposed (a weight gradient dy^T x: K the long
+ * side, cut into chunks inside) and with rounded outputs (an input
+ * gradient dy W):  M, N, K, ta, lda, ldb, ldc, round */
+static const int gemm_ex_shapes[][8] = {
+	{ 64, 64, 3904, 1, 64, 64, 64, 0 },  /* the d = 64 model's o_proj weight gradient */
+	{ 6, 64, 1000, 1, 6, 64, 64, 0 },    /* lm head */
+	{ 17, 33, 1100, 1, 20, 40, 50, 1 },  /* strided, chunks of 512 and a tail */
+	{ 192, 64, 513, 1, 192, 64, 64, 0 }, /* one term past a chunk */
+	{ 1000, 64, 256, 0, 256, 64, 64, 1 }, /* dx = dy W, rounded */
+	{ 37, 19, 40, 0, 45, 19, 30, 1 },
+};
+
+START_TEST(test_gemm_ex)
+{
+	const int *g = gemm_ex_shapes[_i];
+	int M = g[0], N = g[1], K = g[2], ta = g[3], lda = g[4], ldb = g[5], ldc = g[6], round = g[7];
+	rng_state = 5000 + (uint64_t)_i;
+	size_t na = ta ? (size_t)K * lda : (size_t)M * lda;
+	float *A = rand_matrix(na), *B = rand_matrix((size_t)K * ldb);
+	float *C1 = malloc((size_t)M * ldc * sizeof *C1), *C2 = malloc((size_t)M * ldc * sizeof *C2);
+	ck_assert(C1 && C2);
+	for (size_t i = 0; i < (size_t)M * ldc; i++)
+		C1[i] = C2[i] = 12345.0f;
+	hrm_set_threads(1);
+	gemm_bf16_ex(ta, 0, M, N, K, A, lda, B, ldb, C1, ldc, round);
+	hrm_set_threads(2);
+	gemm_bf16_ex(ta, 0, M, N, K, A, lda, B, ldb, C2, ldc, round);
+	if (same_at_any_threads())
+		ck_assert_msg(memcmp(C1, C2, (size_t)M * ldc * sizeof *C1) == 0, "1 and 2 threads differ");
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			double s, E;
+			if (ta)
+				exact_dot(A + i, (size_t)lda, B + j, (size_t)ldb, K, &s, &E);
+			else
+				exact_dot(A + (size_t)i * lda, 1, B + j, (size_t)ldb, K, &s, &E);
+			double got = C1[(size_t)i * ldc + j];
+			double lo = round ? rne_bf16(s - E) : s - E, hi = round ? rne_bf16(s + E) : s + E;
+			if (round && !is_bf16(C1[(size_t)i * ldc + j]))
+				ck_abort_msg("C[%d][%d] = %a is not a bf16 value", i, j, got);
+			if (!(lo <= got && got <= hi))
+				ck_abort_msg("%dx%dx%d ta %d round %d: C[%d][%d] = %a, exact %a, allowed [%a, %a]", M, N,
+					     K, ta, round, i, j, got, s, lo, hi);
+		}
+		for (int j = N; j < ldc; j++)
+			if (C1[(size_t)i * ldc + j] != 12345.0f || C2[(size_t)i * ldc + j] != 12345.0f)
+				ck_abort_msg("C[%d][%d] beyond N was written", i, j);
+	}
+	free(A);
+	free(B);
+	free(C1);
+	free(C2);
+}
+END_TEST
+
+/* hrm_sgemm, float32: the layouts that go to oneDNN (ops.c) and one that
+ * stays in OpenBLAS, against exact sums; the same bits at 1 and 2 threads
+ * for the oneDNN ones; beta 1 adds to C.  M, N, K, ta, tb, beta */
+static const int sgemm_shapes[][6] = {
+	{ 3904, 192, 64, 0, 1, 0 }, /* the d = 64 model's qkv projection */
+	{ 1000, 256, 64, 0, 0, 0 }, /* an input gradient dy W */
+	{ 64, 256, 3904, 1, 0, 0 }, /* a weight gradient dy^T x */
+	{ 64, 64, 1500, 1, 0, 1 },  /* ... added to the gradient */
+	{ 33, 17, 700, 1, 1, 0 },   /* both transposed: OpenBLAS */
+};
+
+START_TEST(test_sgemm_f32)
+{
+	const int *g = sgemm_shapes[_i];
+	int M = g[0], N = g[1], K = g[2], ta = g[3], tb = g[4];
+	float beta = (float)g[5];
+	int lda = ta ? M : K, ldb = tb ? K : N;
+	rng_state = 6000 + (uint64_t)_i;
+	float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)K * N * sizeof *B);
+	float *C0 = malloc((size_t)M * N * sizeof *C0), *C1 = malloc((size_t)M * N * sizeof *C1),
+	      *C2 = malloc((size_t)M * N * sizeof *C2);
+	ck_assert(A && B && C0 && C1 && C2);
+	/* float32 values, not bf16: products are rounded too */
+	for (size_t i = 0; i < (size_t)M * K; i++)
+		A[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < (size_t)K * N; i++)
+		B[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < (size_t)M * N; i++)
+		C0[i] = C1[i] = C2[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0);
+	hrm_set_threads(1);
+	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C1, N);
+	hrm_set_threads(2);
+	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C2, N);
+	if (strncmp(hrm_sgemm_backend(), "oneDNN", 6) == 0 && !(ta && tb))
+		ck_assert_msg(memcmp(C1, C2, (size_t)M * N * sizeof *C1) == 0, "1 and 2 threads differ");
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			double s = 0, abs = 0;
+			for (int k = 0; k < K; k++) {
+				double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+				double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+				s += a * b;
+				abs += fabs(a * b);
+			}
+			s += beta * C0[(size_t)i * N + j];
+			abs += fabs(beta * C0[(size_t)i * N + j]);
+			double E = (K + 2) * ldexp(1.0, -24) * abs;
+			for (int t = 0; t < 2; t++) {
+				double got = (t ? C2 : C1)[(size_t)i * N + j];
+				if (!(fabs(got - s) <= E))
+					ck_abort_msg("%dx%dx%d ta %d tb %d beta %g, %d thread(s): C[%d][%d] = %a, exact "
+						     "%a, bound %.3g", M, N, K, ta, tb, beta, t + 1, i, j, got, s, E);
+			}
+		}
+	free(A);
+	free(B);
+	free(C0);
+	free(C1);
+	free(C2);
+}
+END_TEST
+
+/* hrm_sgemm_small: one attention head's products, strided operands and C
+ * (ld = 3 d as in qkv), alpha the score scale, every transposition the
+ * backward uses, against exact sums; columns of C past N untouched.
+ * M, N, K, ta, tb, lda, ldb, ldc, alpha x 4 */
+static const int small_shapes[][9] = {
+	{ 122, 122, 16, 0, 1, 192, 192, 122, 1 }, /* scores q k^T */
+	{ 122, 16, 122, 0, 0, 122, 192, 64, 4 },  /* p v, dq = scale ds k */
+	{ 122, 16, 122, 1, 0, 122, 64, 192, 4 },  /* dv = p^T do, dk = scale ds^T q */
+	{ 30, 8, 30, 1, 0, 30, 8, 8, 4 },         /* compact: no copies */
+};
+
+START_TEST(test_sgemm_small)
+{
+	const int *g = small_shapes[_i];
+	int M = g[0], N = g[1], K = g[2], ta = g[3], tb = g[4], lda = g[5], ldb = g[6], ldc = g[7];
+	float alpha = 0.25f * (float)g[8];
+	rng_state = 7000 + (uint64_t)_i;
+	size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+	float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = malloc((size_t)M * ldc * sizeof *C);
+	ck_assert(A && B && C);
+	for (size_t i = 0; i < na; i++)
+		A[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < nb; i++)
+		B[i] = (float)((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5);
+	for (size_t i = 0; i < (size_t)M * ldc; i++)
+		C[i] = 12345.0f;
+	hrm_sgemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			double s = 0, abs = 0;
+			for (int k = 0; k < K; k++) {
+				double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+				double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+				s += a * b;
+				abs += fabs(a * b);
+			}
+			double got = C[(size_t)i * ldc + j], E = (K + 2) * ldexp(1.0, -24) * abs * alpha;
+			if (!(fabs(got - alpha * s) <= E))
+				ck_abort_msg("%dx%dx%d ta %d tb %d: C[%d][%d] = %a, exact %a, bound %.3g", M, N, K, ta, tb, i,
+					     j, got, alpha * s, E);
+		}
+		for (int j = N; j < ldc; j++)
+			if (C[(size_t)i * ldc + j] != 12345.0f)
+				ck_abort_msg("C[%d][%d] beyond N was written", i, j);
+	}
+	free(A);
+	free(B);
+	free(C);
+}
+END_TEST
+
+/* HRMSCOPE_GEMM=openblas keeps every float32 product in OpenBLAS: read
+ * once per process, so asked in a child of its own */
+START_TEST(test_sgemm_env)
+{
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		setenv("HRMSCOPE_GEMM", "openblas", 1);
+		_exit(strcmp(hrm_sgemm_backend(), "OpenBLAS") == 0 ? 0 : 1);
+	}
+	int st;
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "HRMSCOPE_GEMM=openblas did not select OpenBLAS");
+	printf("float32 products: %s\n", hrm_sgemm_backend());
+}
+END_TEST
+
 /* Weights that are not bf16 yet: bf16_mat_set rounds each to nearest even,
  * and each lands where its row and column say (identity inputs pick single
  * weights out: y[i][r] = W[r][i], one exact product). */
@@ -436,6 +624,10 @@ static Suite *gemm_bf16_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_linear_exact, 0, 2 * (int)(sizeof linear_shapes / sizeof *linear_shapes));
 	tcase_add_loop_test(tc, test_gemm_exact, 0, (int)(sizeof gemm_shapes / sizeof *gemm_shapes));
+	tcase_add_loop_test(tc, test_gemm_ex, 0, (int)(sizeof gemm_ex_shapes / sizeof *gemm_ex_shapes));
+	tcase_add_loop_test(tc, test_sgemm_f32, 0, (int)(sizeof sgemm_shapes / sizeof *sgemm_shapes));
+	tcase_add_loop_test(tc, test_sgemm_small, 0, (int)(sizeof small_shapes / sizeof *small_shapes));
+	tcase_add_test(tc, test_sgemm_env);
 	tcase_add_test(tc, test_weights_rounded);
 	tcase_add_test(tc, test_round_bf16);
 	tcase_add_test(tc, test_concurrent_callers);

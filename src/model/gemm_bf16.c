@@ -176,6 +176,18 @@ static void rows_to_bf16(uint16_t *dst, const float *src, int ld, int rows, int 
 		to_bf16_bits(dst + (size_t)i * n, src + (size_t)i * ld, (size_t)n);
 }
 
+struct conv_job {
+	uint16_t *dst;
+	const float *src;
+	int ld, n;
+};
+
+static void conv_rows(void *v, size_t lo, size_t hi)
+{
+	const struct conv_job *j = v;
+	rows_to_bf16(j->dst + lo * (size_t)j->n, j->src + lo * (size_t)j->ld, j->ld, (int)(hi - lo), j->n);
+}
+
 struct linear_job {
 	float *y;
 	const float *x;
@@ -214,7 +226,7 @@ static void linear_part(void *v, int t, int nth)
 }
 
 struct gemm_job {
-	int tb, M, N, K, lda, ldb, ldc;
+	int tb, M, N, K, lda, ldb, ldc, round;
 	const float *A, *B;
 	float *C;
 	uint16_t *Ab;
@@ -233,15 +245,113 @@ static void gemm_part(void *v, int t, int nth)
 	uint16_t *Ab = j->Ab + (size_t)lo * j->K;
 	float *C = j->C + (size_t)lo * j->ldc;
 	float *out = j->Cb ? j->Cb + (size_t)lo * j->N : C;
-	rows_to_bf16(Ab, j->A + (size_t)lo * j->lda, j->lda, cnt, j->K);
-	if (onednn_gemm(j->tb, cnt, j->N, j->K, Ab, j->Bb, out) != 0) {
-		hrm_sgemm(0, j->tb, cnt, j->N, j->K, 1.0f, j->A + (size_t)lo * j->lda, j->lda, j->B, j->ldb, 0.0f, C,
-			  j->ldc);
-		return;
-	}
-	if (j->Cb)
+	const float *A = j->A + (size_t)lo * j->lda;
+	rows_to_bf16(Ab, A, j->lda, cnt, j->K);
+	if (onednn_gemm(0, j->tb, cnt, j->N, j->K, Ab, j->Bb, out) != 0) {
+		hrm_sgemm(0, j->tb, cnt, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, 0.0f, C, j->ldc);
+		out = C;
+	} else if (j->Cb) {
 		for (int i = 0; i < cnt; i++)
 			memcpy(C + (size_t)i * j->ldc, out + (size_t)i * j->N, (size_t)j->N * sizeof *C);
+		out = C;
+	}
+	if (j->round)
+		for (int i = 0; i < cnt; i++)
+			round_bf16(C + (size_t)i * j->ldc, (size_t)j->N);
+}
+
+/* ---- A transposed: a weight gradient dy^T x, K the batch's rows ---- */
+
+/* K (thousands of rows, M and N tens to hundreds) is cut into chunks of
+ * this many: chunk c is rows [c KC, (c + 1) KC) of both operands, plain
+ * compact blocks (oneDNN's brgemm reads the transposed A chunk with its
+ * own copy kernel, at the speed of a plain one: 130-320 GFLOP/s for the
+ * d = 64 model's shapes on one thread), each chunk's product lands in its
+ * own partial sum, and the partials are added in chunk order.  The chunks,
+ * not the threads, fix the order of the sums: the answer is the same on
+ * any number of threads. */
+#define KC 512
+
+struct gemm_t_job {
+	int tb, M, N, K, nk;
+	const uint16_t *Ab, *Bb; /* A [K][M], B [K][N] (or [N][K] when tb), bf16 */
+	float *P;                /* nk partials [M][N] */
+	const float *A, *B;      /* the float32 operands, for the fallback */
+	int lda, ldb;
+	float *C;
+	int ldc, round;
+	int failed[HRM_PAR_MAX];
+};
+
+static void gemm_t_part(void *v, int t, int nth)
+{
+	struct gemm_t_job *j = v;
+	size_t lo, hi;
+	hrm_par_range((size_t)j->nk, t, nth, &lo, &hi);
+	for (size_t c = lo; c < hi; c++) {
+		int k0 = (int)c * KC, kc = j->K - k0 < KC ? j->K - k0 : KC;
+		const uint16_t *B = j->Bb + (j->tb ? (size_t)k0 : (size_t)k0 * j->N);
+		float *P = j->P + c * (size_t)j->M * j->N;
+		if (j->tb) {
+			/* B [N][K] read transposed: a chunk of it is not compact */
+			j->failed[t] = 1;
+			return;
+		}
+		if (onednn_gemm(1, 0, j->M, j->N, kc, j->Ab + (size_t)k0 * j->M, B, P) != 0) {
+			j->failed[t] = 1;
+			return;
+		}
+	}
+}
+
+static void gemm_t_sum(void *v, size_t lo, size_t hi)
+{
+	const struct gemm_t_job *j = v;
+	size_t mn = (size_t)j->M * j->N;
+	for (size_t i = lo; i < hi; i++) {
+		float *c = j->C + i * j->ldc;
+		const float *p = j->P + i * j->N;
+		memcpy(c, p, (size_t)j->N * sizeof *c);
+		for (int k = 1; k < j->nk; k++)
+			for (int n = 0; n < j->N; n++)
+				c[n] += p[k * mn + n];
+		if (j->round)
+			round_bf16(c, (size_t)j->N);
+	}
+}
+
+/* 0, or -1 (C untouched) when oneDNN could not run it */
+static int gemm_t(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+		  int round)
+{
+	if (tb)
+		return -1;
+	struct gemm_t_job j = { tb, M, N, K, (K + KC - 1) / KC, NULL, NULL, NULL, A, B, lda, ldb, C, ldc, round, { 0 } };
+	uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
+	uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
+	float *P = onednn_scratch(2, (size_t)j.nk * M * N * sizeof *P);
+	if (!Ab || !Bb || !P)
+		return -1;
+	j.Ab = Ab;
+	j.Bb = Bb;
+	j.P = P;
+	struct conv_job ca = { Ab, A, lda, M }, cb = { Bb, B, ldb, N };
+	hrm_par_rows((size_t)K, (size_t)M, conv_rows, &ca);
+	hrm_par_rows((size_t)K, (size_t)N, conv_rows, &cb);
+	int nth = hrm_par_threads();
+	if (nth > j.nk)
+		nth = j.nk;
+	if (2.0 * M * N * K < BF16_SPLIT_MIN_FLOPS)
+		nth = 1;
+	if (nth <= 1)
+		gemm_t_part(&j, 0, 1);
+	else
+		hrm_par_run(nth, gemm_t_part, &j);
+	for (int t = 0; t < HRM_PAR_MAX; t++)
+		if (j.failed[t])
+			return -1;
+	hrm_par_rows((size_t)M, (size_t)N * (size_t)j.nk, gemm_t_sum, &j);
+	return 0;
 }
 
 static void run_blocks(int M, double flops, hrm_par_fn fn, void *job)
@@ -280,7 +390,8 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 
-void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		  int ldc, int round)
 {
 	if (M <= 0 || N <= 0)
 		return;
@@ -290,21 +401,35 @@ void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float
 		return;
 	}
 #ifdef HAVE_ONEDNN
-	if (onednn_usable()) {
+	if (ta && onednn_usable() && gemm_t(tb, M, N, K, A, lda, B, ldb, C, ldc, round) == 0)
+		return;
+	if (!ta && onednn_usable()) {
 		uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
 		uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
 		float *Cb = ldc != N ? onednn_scratch(2, (size_t)M * N * sizeof *Cb) : NULL;
 		if (Ab && Bb && (ldc == N || Cb)) {
-			/* B once, on the caller; every block reads all of it */
-			if (tb)
-				rows_to_bf16(Bb, B, ldb, N, K);
+			/* B once, before the blocks: every block reads all of it
+			 * (over the pool when it is large: a backward's B is
+			 * the saved activations, thousands of rows) */
+			struct conv_job cj = { Bb, B, ldb, tb ? K : N };
+			int brows = tb ? N : K;
+			if (hrm_par_threads() > 1 && (size_t)brows * cj.n >= 65536)
+				hrm_par_rows((size_t)brows, (size_t)cj.n, conv_rows, &cj);
 			else
-				rows_to_bf16(Bb, B, ldb, K, N);
-			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, A, B, C, Ab, Bb, Cb };
+				rows_to_bf16(Bb, B, ldb, brows, cj.n);
+			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, round, A, B, C, Ab, Bb, Cb };
 			run_blocks(M, 2.0 * M * N * K, gemm_part, &j);
 			return;
 		}
 	}
 #endif
-	hrm_sgemm(0, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+	if (round)
+		for (int i = 0; i < M; i++)
+			round_bf16(C + (size_t)i * ldc, (size_t)N);
+}
+
+void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)
+{
+	gemm_bf16_ex(0, tb, M, N, K, A, lda, B, ldb, C, ldc, 0);
 }

@@ -40,6 +40,13 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n);
  * and its probabilities times values.  A and B hold bf16 values. */
 void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
 
+/* gemm_bf16 with A read transposed too when ta (A [K][M]), and each
+ * output rounded once to bf16 when round: the products of a backward,
+ * dx = dy W (round) and dW = dy^T x (not rounded: the caller adds the
+ * rounded product to an fp32 gradient). */
+void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		  int ldc, int round);
+
 /* Round every element of v to bf16 in place (nearest even). */
 void round_bf16(float *v, size_t n);
 

@@ -24,15 +24,16 @@
 #error "oneDNN built with a CPU runtime other than OpenMP or sequential (configure refuses those)"
 #endif
 
-/* primitives kept at once: a model issues about ten shapes per batch size */
-#define MM_CACHE 64
+/* primitives kept at once: a model issues about ten bf16 shapes and as
+ * many float32 ones per batch size, each at one or two row-block sizes */
+#define MM_CACHE 128
 #define ALIGN 64
 
-enum mm_kind { MM_EMPTY, MM_LINEAR, MM_GEMM };
+enum mm_kind { MM_EMPTY, MM_LINEAR, MM_GEMM, MM_SGEMM };
 
 struct mm_entry {
 	enum mm_kind kind;
-	int M, N, K, tb;
+	int M, N, K, ta, tb;
 	dnnl_primitive_t prim;
 	dnnl_memory_desc_t src_md, wei_md, dst_md, sp_md;
 	size_t sp_bytes;
@@ -58,15 +59,15 @@ struct thread_slot {
 
 struct thread_state {
 	dnnl_stream_t stream;
-	void *buf[3];
-	size_t cap[3];
+	void *buf[7];
+	size_t cap[7];
 	void *sp;
 	size_t sp_cap;
 	struct thread_slot slot[MM_CACHE];
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int usable;
+static int usable, f32_usable;
 static char name[96];
 static dnnl_engine_t engine;
 static pthread_key_t state_key;
@@ -111,7 +112,7 @@ static void state_free(void *v)
 		slot_clear(&ts->slot[i]);
 	if (ts->stream)
 		dnnl_stream_destroy(ts->stream);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 7; i++)
 		free(ts->buf[i]);
 	free(ts->sp);
 	free(ts);
@@ -190,6 +191,19 @@ static void init(void)
 	omp_single();
 	if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success)
 		return;
+	/* float32: only the AVX-512 brgemm kernels were measured to beat
+	 * OpenBLAS's (ops.c); none under valgrind, which hides AVX-512 */
+	dnnl_memory_desc_t src, wei, dst;
+	dnnl_primitive_desc_t pd;
+	md2(&src, 256, 64, dnnl_f32, dnnl_ab);
+	md2(&wei, 64, 64, dnnl_f32, dnnl_ba);
+	md2(&dst, 256, 64, dnnl_f32, dnnl_ab);
+	if (matmul_pd(&pd, &src, &wei, &dst, 1) == 0) {
+		const char *s = "";
+		dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s);
+		f32_usable = s && strncmp(s, "brg:avx512", 10) == 0;
+		dnnl_primitive_desc_destroy(pd);
+	}
 	/* only the brgemm kernels (AVX512-BF16, AMX) beat sgemm; without them
 	 * oneDNN emulates bf16 or has no bf16 matmul at all */
 	dnnl_memory_desc_t md;
@@ -205,6 +219,12 @@ int onednn_usable(void)
 {
 	pthread_once(&init_once, init);
 	return usable;
+}
+
+int onednn_f32_usable(void)
+{
+	pthread_once(&init_once, init);
+	return f32_usable;
 }
 
 const char *onednn_name(void)
@@ -231,7 +251,7 @@ static struct thread_state *state_get(void)
 
 void *onednn_scratch(int i, size_t bytes)
 {
-	if (!onednn_usable() || i < 0 || i > 2)
+	if (!(onednn_usable() || onednn_f32_usable()) || i < 0 || i > 6)
 		return NULL;
 	struct thread_state *ts = state_get();
 	if (!ts)
@@ -334,15 +354,16 @@ float onednn_weights_get(const struct onednn_weights *w, int r, int c)
 
 /* ---- the primitive table ---- */
 
-static int entry_make(struct mm_entry *e, enum mm_kind kind, int M, int N, int K, int tb,
+static int entry_make(struct mm_entry *e, enum mm_kind kind, int M, int N, int K, int ta, int tb,
 		      const dnnl_memory_desc_t *wei)
 {
 	dnnl_primitive_desc_t pd;
-	md2(&e->src_md, M, K, dnnl_bf16, dnnl_ab);
+	dnnl_data_type_t dt = kind == MM_SGEMM ? dnnl_f32 : dnnl_bf16;
+	md2(&e->src_md, M, K, dt, ta ? dnnl_ba : dnnl_ab);
 	if (wei)
 		e->wei_md = *wei;
 	else
-		md2(&e->wei_md, K, N, dnnl_bf16, tb ? dnnl_ba : dnnl_ab);
+		md2(&e->wei_md, K, N, dt, tb ? dnnl_ba : dnnl_ab);
 	md2(&e->dst_md, M, N, dnnl_f32, dnnl_ab);
 	if (matmul_pd(&pd, &e->src_md, &e->wei_md, &e->dst_md, 1) != 0)
 		return -1;
@@ -358,6 +379,7 @@ static int entry_make(struct mm_entry *e, enum mm_kind kind, int M, int N, int K
 	e->M = M;
 	e->N = N;
 	e->K = K;
+	e->ta = ta;
 	e->tb = tb;
 	e->gen = ++cache_gen;
 	e->busy = 0;
@@ -367,15 +389,15 @@ static int entry_make(struct mm_entry *e, enum mm_kind kind, int M, int N, int K
 /* The table slot holding the primitive for this product, marked busy (the
  * caller releases it); made on first use into an empty slot or the least
  * recently used idle one.  -1 when it cannot be made.  A linear's weights
- * layout is decided by N and K, so (kind, M, N, K, tb) names the primitive.
+ * layout is decided by N and K, so (kind, M, N, K, ta, tb) names the primitive.
  * Made under the lock: other threads wait the few milliseconds it takes. */
-static int entry_get(enum mm_kind kind, int M, int N, int K, int tb, const dnnl_memory_desc_t *wei)
+static int entry_get(enum mm_kind kind, int M, int N, int K, int ta, int tb, const dnnl_memory_desc_t *wei)
 {
 	int hit = -1, victim = -1;
 	pthread_mutex_lock(&cache_mu);
 	for (int i = 0; i < MM_CACHE && hit < 0; i++) {
 		const struct mm_entry *e = &cache[i];
-		if (e->kind == kind && e->M == M && e->N == N && e->K == K && e->tb == tb)
+		if (e->kind == kind && e->M == M && e->N == N && e->K == K && e->ta == ta && e->tb == tb)
 			hit = i;
 		else if (e->busy == 0 && (victim < 0 || (cache[victim].kind != MM_EMPTY &&
 							 (e->kind == MM_EMPTY || e->last_use < cache[victim].last_use))))
@@ -384,7 +406,7 @@ static int entry_get(enum mm_kind kind, int M, int N, int K, int tb, const dnnl_
 	if (hit < 0 && victim >= 0) {
 		struct mm_entry fresh;
 		memset(&fresh, 0, sizeof fresh);
-		if (entry_make(&fresh, kind, M, N, K, tb, wei) == 0) {
+		if (entry_make(&fresh, kind, M, N, K, ta, tb, wei) == 0) {
 			if (cache[victim].kind != MM_EMPTY)
 				dnnl_primitive_destroy(cache[victim].prim);
 			cache[victim] = fresh;
@@ -461,7 +483,7 @@ int onednn_linear(float *y, const uint16_t *x, int m, const struct onednn_weight
 	struct thread_state *ts = onednn_usable() ? state_get() : NULL;
 	if (!ts)
 		return -1;
-	int i = entry_get(MM_LINEAR, m, w->rows, w->cols, 0, &w->md);
+	int i = entry_get(MM_LINEAR, m, w->rows, w->cols, 0, 0, &w->md);
 	if (i < 0)
 		return -1;
 	int rc = run(ts, i, x, NULL, w->mem, y);
@@ -469,12 +491,25 @@ int onednn_linear(float *y, const uint16_t *x, int m, const struct onednn_weight
 	return rc;
 }
 
-int onednn_gemm(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
+int onednn_gemm(int ta, int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
 {
 	struct thread_state *ts = onednn_usable() ? state_get() : NULL;
 	if (!ts)
 		return -1;
-	int i = entry_get(MM_GEMM, M, N, K, tb ? 1 : 0, NULL);
+	int i = entry_get(MM_GEMM, M, N, K, ta ? 1 : 0, tb ? 1 : 0, NULL);
+	if (i < 0)
+		return -1;
+	int rc = run(ts, i, A, B, NULL, C);
+	entry_release(i);
+	return rc;
+}
+
+int onednn_sgemm(int ta, int tb, int M, int N, int K, const float *A, const float *B, float *C)
+{
+	struct thread_state *ts = onednn_f32_usable() ? state_get() : NULL;
+	if (!ts)
+		return -1;
+	int i = entry_get(MM_SGEMM, M, N, K, ta ? 1 : 0, tb ? 1 : 0, NULL);
 	if (i < 0)
 		return -1;
 	int rc = run(ts, i, A, B, NULL, C);

@@ -1,4 +1,5 @@
-/* onednn_matmul.h - oneDNN's bf16 matmul, the fast backend of gemm_bf16.c
+/* onednn_matmul.h - oneDNN's bf16 matmul, the fast backend of gemm_bf16.c,
+ * and its float32 matmul for hrm_sgemm's layouts it wins (ops.c)
  * (declared and compiled only with HAVE_ONEDNN).
  *
  * One CPU engine for the process.  Primitives are made on the first product
@@ -22,6 +23,9 @@
  * (AVX512-BF16 or AMX), else 0 (older CPUs, or under valgrind, which hides
  * AVX-512); decided once, on the first call. */
 int onednn_usable(void);
+/* 1 when oneDNN runs float32 matmuls with its brgemm kernels (AVX-512),
+ * else 0; decided once. */
+int onednn_f32_usable(void);
 /* "oneDNN 2.6.3 (avx512_core_bf16)": the library's version and the ISA its
  * kernels use */
 const char *onednn_name(void);
@@ -37,7 +41,8 @@ void onednn_weights_set(struct onednn_weights *w, const float *W);
 float onednn_weights_get(const struct onednn_weights *w, int r, int c);
 void onednn_weights_free(struct onednn_weights *w);
 
-/* The calling thread's buffer i (0 .. 2) of at least `bytes` bytes, 64-byte
+/* The calling thread's buffer i (0 .. 6: 0 to 2 for the bf16 products, 3
+ * to 6 for the float32 ones) of at least `bytes` bytes, 64-byte
  * aligned, grown as needed and kept for the thread's life; NULL when it
  * cannot grow. */
 void *onednn_scratch(int i, size_t bytes);
@@ -46,9 +51,15 @@ void *onednn_scratch(int i, size_t bytes);
  * (not rounded).  Returns 0, or -1 (nothing written) when no primitive
  * could be made. */
 int onednn_linear(float *y, const uint16_t *x, int m, const struct onednn_weights *w);
-/* C[M][N] = A[M][K] op(B): A, B bf16 bits, compact (B [K][N], or [N][K]
- * read transposed when tb); C float32, compact.  0, or -1 as above. */
-int onednn_gemm(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C);
+/* C[M][N] = op(A) op(B): A, B bf16 bits, compact (A [M][K], or [K][M]
+ * read transposed when ta; B [K][N], or [N][K] when tb); C float32,
+ * compact.  0, or -1 as above. */
+int onednn_gemm(int ta, int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C);
+/* The same in float32: C[M][N] = op(A) op(B), A [M][K] (or [K][M] read
+ * transposed when ta), B [K][N] (or [N][K] when tb), all compact.  0, or
+ * -1 (nothing written) when no primitive could be made or oneDNN has no
+ * brgemm kernels for float32 here. */
+int onednn_sgemm(int ta, int tb, int M, int N, int K, const float *A, const float *B, float *C);
 
 #endif
 #endif

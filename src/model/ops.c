@@ -3,8 +3,14 @@
 #include "model/ops_rows.h"
 #include "core/parallel.h"
 
+#ifdef HAVE_ONEDNN
+#include "model/onednn_matmul.h"
+#endif
+
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Below this many flops a product runs as one sgemm call (OpenBLAS threads
@@ -55,9 +61,205 @@ static void gemm_whole(void *v, int t, int nth)
 		    j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
 }
 
+/* ---- float32 products in oneDNN ----
+ *
+ * OpenBLAS 0.3.21 runs its Haswell (AVX2) kernel on the AVX-512 CPUs it
+ * does not know; oneDNN's brgemm kernels use AVX-512.  Measured on one
+ * thread of an AVX-512 (Zen 5) core, GFLOP/s, the d = 64 model's training
+ * products (half of B*T = 3904 rows: one row block of two threads), the
+ * median of 7 samples in each of three runs (OpenBLAS / oneDNN):
+ *
+ *   forward x W^T  1952x192x64 22/180  1952x64x64 33/186  1952x512x64 22/172
+ *                  1952x64x256 36/183  3904x6x64 (lm head) 19/26
+ *   backward dy W  1952x64x64 32/189   1952x64x192 34/176  1952x64x512 34/56-148
+ *                  1952x256x64 37/152  1952x64x6 27/150
+ *   dW = dy^T x    64x64x3904 32/151   192x64x3904 35/85   512x64x3904 33/101
+ *                  64x256x3904 29/121
+ *
+ * oneDNN won every one, by 1.3x (lm head) to 9x, so the rule is the
+ * layouts it takes whole: A plain (ta = 0) with K <= 512, or A transposed
+ * (a weight gradient, K the batch's rows) with M N <= 512 x 512; compact
+ * operands, alpha 1, beta 0 (beta 1 too when ta).  The rest (strided
+ * layouts, and anything bigger, not measured) stays in OpenBLAS; the
+ * attention's small strided per-head products go to oneDNN on compact
+ * copies (hrm_sgemm_small: 122x122x16 and 122x16x122 measured 30 / 146
+ * and 30 / 145-158).  HRMSCOPE_GEMM=openblas in the environment keeps
+ * every float32 product in OpenBLAS (a baseline for the benchmarks).
+ *
+ * Threads as in gemm_bf16.c: rows of C cut at multiples of 16 over the
+ * pool, each block one oneDNN call on its thread; a transposed A is cut
+ * along K into fixed chunks whose partial sums are added in chunk order,
+ * so no answer depends on the number of threads. */
+
+static pthread_once_t gemm_env_once = PTHREAD_ONCE_INIT;
+static int gemm_openblas_only;
+
+static void gemm_env(void)
+{
+	const char *e = getenv("HRMSCOPE_GEMM");
+	gemm_openblas_only = e != NULL && strcmp(e, "openblas") == 0;
+}
+
+const char *hrm_sgemm_backend(void)
+{
+	pthread_once(&gemm_env_once, gemm_env);
+#ifdef HAVE_ONEDNN
+	if (!gemm_openblas_only && onednn_f32_usable())
+		return "oneDNN brgemm where it wins, else OpenBLAS";
+#endif
+	return "OpenBLAS";
+}
+
+#ifdef HAVE_ONEDNN
+#define SGEMM_KC 512
+
+static int dnnl_plain(int ta, int tb, int M, int N, int K, float alpha, int lda, int ldb, float beta, int ldc)
+{
+	if (alpha != 1.0f || ldc != N || M < 1 || N < 1 || K < 1)
+		return 0;
+	if (!ta)
+		return beta == 0.0f && K <= 512 && lda == K && ldb == (tb ? K : N);
+	return (beta == 0.0f || beta == 1.0f) && !tb && (size_t)M * N <= 512 * 512 && lda == M && ldb == N;
+}
+
+static void dnnl_rows(void *v, int t, int nth)
+{
+	const struct gemm_job *j = v;
+	size_t lo, hi;
+	hrm_par_range((size_t)(j->M + 15) / 16, t, nth, &lo, &hi);
+	lo *= 16;
+	hi = hi * 16 < (size_t)j->M ? hi * 16 : (size_t)j->M;
+	if (lo >= hi)
+		return;
+	int cnt = (int)(hi - lo);
+	const float *A = j->A + lo * j->lda;
+	float *C = j->C + lo * j->ldc;
+	if (onednn_sgemm(0, j->tb, cnt, j->N, j->K, A, j->B, C) != 0)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, cnt, j->N, j->K, 1.0f, A,
+			    j->lda, j->B, j->ldb, 0.0f, C, j->ldc);
+}
+
+struct dnnl_t_job {
+	const struct gemm_job *g;
+	float *P; /* nk partials [M][N] */
+	int nk;
+	int failed[HRM_PAR_MAX];
+};
+
+static void dnnl_t_part(void *v, int t, int nth)
+{
+	struct dnnl_t_job *j = v;
+	const struct gemm_job *g = j->g;
+	size_t lo, hi;
+	hrm_par_range((size_t)j->nk, t, nth, &lo, &hi);
+	for (size_t c = lo; c < hi && !j->failed[t]; c++) {
+		int k0 = (int)c * SGEMM_KC, kc = g->K - k0 < SGEMM_KC ? g->K - k0 : SGEMM_KC;
+		if (onednn_sgemm(1, 0, g->M, g->N, kc, g->A + (size_t)k0 * g->M, g->B + (size_t)k0 * g->N,
+				 j->P + c * (size_t)g->M * g->N) != 0)
+			j->failed[t] = 1;
+	}
+}
+
+static void dnnl_t_sum(void *v, size_t lo, size_t hi)
+{
+	const struct dnnl_t_job *j = v;
+	const struct gemm_job *g = j->g;
+	size_t mn = (size_t)g->M * g->N, n = (size_t)g->N;
+	for (size_t i = lo; i < hi; i++) {
+		const float *p = j->P + i * n;
+		float *c = g->C + i * n;
+		for (size_t x = 0; x < n; x++) {
+			float s = p[x];
+			for (int k = 1; k < j->nk; k++)
+				s += p[k * mn + x];
+			c[x] = g->beta == 0.0f ? s : c[x] + s;
+		}
+	}
+}
+
+/* 0 when oneDNN computed C, -1 (C untouched) when it did not */
+static int dnnl_gemm(const struct gemm_job *j)
+{
+	double flops = 2.0 * j->M * j->N * j->K;
+	int nth = hrm_par_threads();
+	if (!j->ta) {
+		size_t blocks = (size_t)(j->M + 15) / 16;
+		if ((size_t)nth > blocks)
+			nth = (int)blocks;
+		if (nth <= 1 || flops < GEMM_SPLIT_MIN_FLOPS)
+			dnnl_rows((void *)j, 0, 1);
+		else
+			hrm_par_run(nth, dnnl_rows, (void *)j);
+		return 0;
+	}
+	struct dnnl_t_job tj = { j, NULL, (j->K + SGEMM_KC - 1) / SGEMM_KC, { 0 } };
+	tj.P = onednn_scratch(3, (size_t)tj.nk * j->M * j->N * sizeof(float));
+	if (tj.P == NULL)
+		return -1;
+	if (nth > tj.nk)
+		nth = tj.nk;
+	if (nth <= 1 || flops < GEMM_SPLIT_MIN_FLOPS)
+		dnnl_t_part(&tj, 0, 1);
+	else
+		hrm_par_run(nth, dnnl_t_part, &tj);
+	for (int t = 0; t < HRM_PAR_MAX; t++)
+		if (tj.failed[t])
+			return -1;
+	hrm_par_rows((size_t)j->M, (size_t)j->N * (size_t)tj.nk, dnnl_t_sum, &tj);
+	return 0;
+}
+#endif
+
+#ifdef HAVE_ONEDNN
+/* rows x cols of src (leading dimension ld) into compact dst */
+static void pack(float *dst, const float *src, int ld, int rows, int cols)
+{
+	for (int i = 0; i < rows; i++)
+		memcpy(dst + (size_t)i * cols, src + (size_t)i * ld, (size_t)cols * sizeof *dst);
+}
+#endif
+
+void hrm_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+		     int ldb, float *C, int ldc)
+{
+#ifdef HAVE_ONEDNN
+	pthread_once(&gemm_env_once, gemm_env);
+	if (!gemm_openblas_only && M > 0 && N > 0 && K > 0 && onednn_f32_usable()) {
+		int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+		float *Ap = lda == ac ? (float *)A : onednn_scratch(4, (size_t)ar * ac * sizeof *Ap);
+		float *Bp = ldb == bc ? (float *)B : onednn_scratch(5, (size_t)br * bc * sizeof *Bp);
+		int direct = ldc == N && alpha == 1.0f;
+		float *Cp = direct ? C : onednn_scratch(6, (size_t)M * N * sizeof *Cp);
+		if (Ap && Bp && Cp) {
+			if (Ap != A)
+				pack(Ap, A, lda, ar, ac);
+			if (Bp != B)
+				pack(Bp, B, ldb, br, bc);
+			if (onednn_sgemm(ta, tb, M, N, K, Ap, Bp, Cp) == 0) {
+				if (!direct)
+					for (int i = 0; i < M; i++)
+						for (int j = 0; j < N; j++)
+							C[(size_t)i * ldc + j] = alpha * Cp[(size_t)i * N + j];
+				return;
+			}
+		}
+	}
+#endif
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+		    lda, B, ldb, 0.0f, C, ldc);
+}
+
 void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
 	       float beta, float *C, int ldc)
 {
+#ifdef HAVE_ONEDNN
+	pthread_once(&gemm_env_once, gemm_env);
+	if (!gemm_openblas_only && dnnl_plain(ta, tb, M, N, K, alpha, lda, ldb, beta, ldc) && onednn_f32_usable()) {
+		struct gemm_job dj = { ta, tb, M, N, K, alpha, beta, A, B, C, lda, ldb, ldc, 0 };
+		if (dnnl_gemm(&dj) == 0)
+			return;
+	}
+#endif
 	struct gemm_job j = { ta, tb, M, N, K, alpha, beta, A, B, C, lda, ldb, ldc, M < N };
 	int nth = hrm_par_threads();
 	size_t blocks = (size_t)((j.by_cols ? N : M) + 15) / 16;
@@ -241,11 +443,10 @@ static void attn_part(void *v, int t, int nth)
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, T, hd,
-			    scale, q, ld, k, ld, 0.0f, S, T);
+		hrm_sgemm_small(0, 1, nr, T, hd, scale, q, ld, k, ld, S, T);
 		softmax_rows(S, nr, T);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, T,
-			    1.0f, S, T, vv, ld, 0.0f, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
+		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vv, ld, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd,
+				d);
 	}
 }
 

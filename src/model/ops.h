@@ -9,14 +9,18 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Hot elementwise loops get an AVX2/FMA clone picked at run time.  The code
- * contracts no multiply-adds (ISO C mode) and keeps reductions in order, so
- * both clones give the same bits.  Not under sanitizers: the clones' ifunc
- * resolvers run during relocation, before a sanitizer runtime is up (under
- * ThreadSanitizer the program died there before main). */
+/* Hot elementwise loops get AVX-512 and AVX2/FMA clones picked at run time.
+ * The code contracts no multiply-adds (ISO C mode) and keeps reductions in
+ * order, so every clone gives the same bits.  The AVX-512 clone (x86-64-v4)
+ * is for the elementwise ops that took a third of a bf16 training step once
+ * its products moved to oneDNN: on an AVX-512 core the bf16 SwiGLU took half
+ * the CPU of its AVX2 clone, the bf16 softmax 10% less (perf samples).  Not
+ * under sanitizers: the clones' ifunc resolvers run during relocation,
+ * before a sanitizer runtime is up (under ThreadSanitizer the program died
+ * there before main). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
 	!defined(__SANITIZE_THREAD__)
-#define HRM_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define HRM_VECTORIZE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HRM_VECTORIZE
 #endif
@@ -60,10 +64,22 @@ static inline double sigmoid_f64(double x)
 
 /* Row-major C[M][N] = alpha op(A) op(B) + beta C (op = transpose when ta,
  * tb), as cblas_sgemm; large products are split by rows or columns of C
- * over the pool threads (parallel.h), each part a one-thread sgemm, so that
- * every element sums its K terms the same way whatever the split. */
+ * over the pool threads (parallel.h), each part a one-thread product, so
+ * that every element sums its K terms the same way whatever the split.
+ * The layouts oneDNN runs faster go to its float32 brgemm when it is built
+ * in (the rule and its measurements in ops.c), unless the environment has
+ * HRMSCOPE_GEMM=openblas; the rest to OpenBLAS. */
 void hrm_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
 	       float beta, float *C, int ldc);
+/* C[M][N] = alpha op(A) op(B) (beta 0) on the calling thread alone, for
+ * the small strided products of one attention head inside a pool region:
+ * oneDNN on compact copies of the operands where hrm_sgemm uses oneDNN
+ * (the same switch), else one cblas_sgemm. */
+void hrm_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+		     int ldb, float *C, int ldc);
+/* what computes hrm_sgemm's products: "OpenBLAS", or "oneDNN brgemm where
+ * it wins, else OpenBLAS" */
+const char *hrm_sgemm_backend(void);
 /* y[n][out] = x[n][in] W^T, W: [out][in] (F.linear without bias) */
 void linear_forward(float *y, const float *x, const float *W, int n, int in, int out);
 /* x = rmsnorm(x + r) row-wise over d, weightless (rms_norm(h + r)) */

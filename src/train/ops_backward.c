@@ -5,7 +5,6 @@
 #include "core/half.h"
 #include "core/parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -21,13 +20,12 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
 void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
 			  int n, int in, int out)
 {
-	if (dx != NULL) {
-		hrm_sgemm(0, 0, n, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
-		round_bf16(dx, (size_t)n * in);
-	}
+	/* bf16 products (oneDNN where it has the kernels), fp32 sums */
+	if (dx != NULL)
+		gemm_bf16_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1);
 	if (dW != NULL) {
 		size_t nw = (size_t)out * in;
-		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 0.0f, dW_tmp, in);
+		gemm_bf16_ex(1, 0, out, in, n, dy, out, x, in, dW_tmp, in, 0);
 		for (size_t i = 0; i < nw; i++)
 			dW[i] += bf16_round(dW_tmp[i]);
 	}
@@ -141,17 +139,13 @@ static void attn_bwd_part(void *vj, int t, int nth)
 		const float *dO = jb->dout + (size_t)b * T * d + off;
 		const float *p = jb->probs + bh * T * T;
 		/* dV = P^T dO */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
-			    1.0f, p, T, dO, d, 0.0f, dv, ld);
+		hrm_sgemm_small(1, 0, T, hd, T, 1.0f, p, T, dO, d, dv, ld);
 		/* dP = dO V^T */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd,
-			    1.0f, dO, d, v, ld, 0.0f, ds, T);
+		hrm_sgemm_small(0, 1, T, T, hd, 1.0f, dO, d, v, ld, ds, T);
 		softmax_backward_rows(ds, p, T);
 		/* S = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T,
-			    scale, ds, T, k, ld, 0.0f, dq, ld);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T,
-			    scale, ds, T, q, ld, 0.0f, dk, ld);
+		hrm_sgemm_small(0, 0, T, hd, T, scale, ds, T, k, ld, dq, ld);
+		hrm_sgemm_small(1, 0, T, hd, T, scale, ds, T, q, ld, dk, ld);
 	}
 }
 

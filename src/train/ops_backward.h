@@ -1,6 +1,7 @@
 /* ops_backward.h - the backward of every forward op in ops.h, plus the two
  * forward variants that save what a backward needs.  Row-major float32 like
- * the forwards; matrix products go through cblas_sgemm.
+ * the forwards; matrix products go through hrm_sgemm (ops.h), the bf16
+ * ones through gemm_bf16 (gemm_bf16.h).
  *
  * Convention: `dy` is the gradient of the loss with respect to an op's output,
  * `dx` the gradient with respect to its input.  Input gradients are written
@@ -18,8 +19,9 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
 		     int n, int in, int out);
 
 /* linear_backward as autograd computes it for a bf16 F.linear: dy, x and W
- * hold bf16 values (products exact, fp32 sums); dx is rounded to bf16, and
- * the weight's gradient is the bf16 product dy^T x (rounded, in dW_tmp
+ * hold bf16 values (products exact, fp32 sums, in gemm_bf16_ex: oneDNN's
+ * bf16 matmul where it has the kernels); dx is rounded to bf16, and the
+ * weight's gradient is the bf16 product dy^T x (rounded, in dW_tmp
  * [out][in]) added to the fp32 master gradient dW. */
 void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
 			  int n, int in, int out);
