@@ -328,6 +328,46 @@ wait_for 'teaching: on, 20 steps/s' 5 && wait_for 'segment 1/8' 5
 check "t after the autoplay ended: teaching from the start" $?
 keys q
 
+# ---- 80x24: no text ends mid-word (issue 22, item 6) ----
+# the caption at a segment's end (the longest: what moved, the Q head, how
+# right) takes its shorter form and ends on a whole sentence
+start 80 24 "$TUI --teach"
+wait_for 'segment 1/8' 10
+keys 0 r
+wait_for 'segment 8/8 . done' 30
+wait_for 'H update' 5
+cap=$(screen | tail -3 | head -2 | tr -s ' ' | tr '\n' ' ')
+echo "$cap" | grep -Eq '(thinking|done|right)\. *$' && echo "$cap" | grep -Eq 'q_(halt|continue)'
+check "80x24: the teaching caption at a segment's end ends whole ($cap)" $?
+# the caption and the halting panel's row round the same percent one way
+pc=$(echo "$cap" | grep -Eo '[0-9]+% of (the )?cells' | grep -Eo '^[0-9]+')
+pt=$(screen | grep '◀' | grep -Eo '[0-9]+% (yes|no)' | grep -Eo '^[0-9]+')
+[ -n "$pc" ] && [ "$pc" = "$pt" ]
+check "the caption's percent right is the halting panel's ($pc % and $pt %)" $?
+keys q
+# the step counter stays when the cursor line says 'H-step next' and play is
+# on: the step times take fewer words, and play is not called idle
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys l l
+wait_for 'H-step next' 10
+keys space
+wait_for 'H-step next . step [0-9]+/48 . playing' 15
+check "80x24: 'H-step next' while playing keeps the step counter" $?
+! screen | sed -n 2p | grep -q idle
+check "80x24: playing is not shown with idle" $?
+keys space q
+# an error wider than the status line takes two lines, ending whole
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys o
+keys puzzles/examples/sudoku-hard.txt Enter
+wait_for 'outside the model' 10 && screen | tail -2 | tr '\n' ' ' | tr -s ' ' | grep -Eq 'of 6 \(sudoku puzzles need 11\) *$'
+check "80x24: a long error takes two lines and ends whole" $?
+wait_gone 'outside the model' 10 && screen | tail -1 | grep -q 'L-step'
+check "the long error goes and the status line is one line again" $?
+keys q
+
 # ---- 16 segments (the official hrm_v1's M): labels that never run
 # together, and a title that says which bars are shown ----
 sed 's/halt_max_steps: 8/halt_max_steps: 16/' "$srcdir/models/hrm_maze_small.yaml" >"$tmp/m16.yaml"
@@ -412,6 +452,18 @@ if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/
 	keys ' '
 	wait_for "halted at segment $seg " 5
 	check "space after an adaptive halt names the same segment" $?
+	keys q
+	# the trained model's caption at the end (the plan moved, the answer did
+	# not, the model believes it is done, exactly right) is the longest: at
+	# 80x24 it takes a shorter form and ends whole
+	start 80 24 "'$HRMSCOPE' tui --teach"
+	wait_for 'segment 1/' 15
+	keys 0 r
+	wait_for 'segment 8/8 . done' 15
+	wait_for 'H update' 5
+	cap=$(screen | tail -3 | head -2 | tr -s ' ' | tr '\n' ' ')
+	echo "$cap" | grep -Eq '(thinking|done|right)\. *$'
+	check "80x24: the trained model's last caption ends whole ($cap)" $?
 	keys q
 	# 80x24, the smallest screen, after a run with a critical step: nothing cut
 	start 80 24 "'$HRMSCOPE'"

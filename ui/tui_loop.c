@@ -473,6 +473,9 @@ int tui_key(struct tui *t, int ch)
 
 static void render(struct tui *t)
 {
+	/* a message longer than the status line came or went */
+	if (!t->too_small && !t->help_shown && status_lines(t, COLS) != t->views[V_STATUS].h)
+		t->dirty |= DIRTY_LAYOUT;
 	if (t->dirty & DIRTY_LAYOUT) {
 		layout_apply(t);
 		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;

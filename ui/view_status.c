@@ -31,6 +31,16 @@ static const struct hint edit_hints[] = {
     {REQ_EDIT_DIGIT, "digit"}, {REQ_EDIT_APPLY, "re-run"}, {REQ_EDIT_CANCEL, "drop"},
 };
 
+bool status_message_shown(const struct tui *t)
+{
+	return t->msg[0] && monotonic_ms() < t->msg_until;
+}
+
+int status_lines(const struct tui *t, int width)
+{
+	return status_message_shown(t) && text_width(t->msg) > width - 2 ? 2 : 1;
+}
+
 static void status_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -43,9 +53,25 @@ static void status_draw(struct view *v, struct tui *t)
 		draw_text(w, 0, x, v->w - x, UI_STATUS, t->prompt_buf);
 		return;
 	}
-	if (t->msg[0] && monotonic_ms() < t->msg_until) {
-		draw_fill(w, 0, t->msg_error ? UI_ERROR : UI_STATUS);
-		draw_text(w, 0, 1, v->w - 1, t->msg_error ? UI_ERROR : UI_STATUS, t->msg);
+	if (status_message_shown(t)) {
+		/* a message wider than the line takes two (status_lines), broken
+		 * between words; past that it ends on a whole word and an ellipsis */
+		enum ui_role role = t->msg_error ? UI_ERROR : UI_STATUS;
+		const char *s = t->msg;
+		int room = v->w - 2;
+		for (int y = 0; y < v->h; y++) {
+			char line[sizeof t->msg + 8];
+			draw_fill(w, y, role);
+			if (y == v->h - 1 && text_wrap_lines(s, room) > 1) {
+				const char *more = t->utf8 ? "\xe2\x80\xa6" : "...";
+				text_wrap(s, room - text_width(more) - 1, line, sizeof line - 8);
+				strcat(line, " ");
+				strcat(line, more);
+			} else {
+				s = text_wrap(s, room, line, sizeof line);
+			}
+			draw_text(w, y, 1, v->w - 1, role, line);
+		}
 		return;
 	}
 	const struct hint *h = main_hints;
