@@ -124,6 +124,10 @@ $T new-session -d -s s -x 110 -y 40 "cd '$srcdir' && LANG=C.UTF-8 LC_ALL=C.UTF-8
 wait_for 'segment 1/16' 20
 keys G
 wait_for 'Guesses . K = 8' 10
+# progress a step at a time: a step inside the first segment (of 6 steps)
+# shows before the segment ends
+wait_for 'computing the 8 versions: step [1-5] of 96 . segment 1 of 16' 30
+check "27M: the guesses' progress moves a step at a time (not only per segment)" $?
 keys Escape
 wait_for 'guesses cancelled \(G starts them again\)' 5
 check "Esc while the guesses compute cancels them, and says so" $?

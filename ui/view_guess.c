@@ -3,6 +3,7 @@
  * (the computation and the keys are in guess_job.c). */
 #include "ui/tui.h"
 #include "ui/guess_view.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -127,9 +128,22 @@ static void guess_draw(struct view *v, struct tui *t)
 	         t->g->sep, perturb_kind_name(gv->kind), t->g->sep, gv->orig.name);
 	draw_title(w, t, 0, title);
 	pthread_mutex_lock(&gv->mu);
-	if (gv->running)
-		draw_fmt(w, 1, 0, v->w, UI_WARN, "computing the %d versions: segment %d of %d (the debugger stays usable: Esc)",
-		         gv->K, gv->seg_done, gv->seg_total);
+	if (gv->running) {
+		/* progress a step (module call) at a time: a segment of the 27M
+		 * model takes seconds */
+		const struct hrm_config *c = &gv->model->cfg;
+		int per = c->H_cycles * (c->L_cycles + 1), seg = gv->step_done / per + 1;
+		if (seg > c->halt_max_steps)
+			seg = c->halt_max_steps;
+		char line[256];
+		double s = (monotonic_ms() - gv->since) / 1e3;
+		snprintf(line, sizeof line, "computing the %d versions: step %d of %d%ssegment %d of %d%s%.0f s%sEsc cancels",
+		         gv->K, gv->step_done, gv->step_total, t->g->sep, seg, c->halt_max_steps, t->g->sep, s, t->g->sep);
+		if (text_width(line) > v->w)
+			snprintf(line, sizeof line, "computing %d versions: step %d of %d%sEsc cancels", gv->K, gv->step_done,
+			         gv->step_total, t->g->sep);
+		draw_text(w, 1, 0, v->w, UI_WARN, line);
+	}
 	else if (gv->error[0])
 		draw_fmt(w, 1, 0, v->w, UI_ERROR, "%s", gv->error);
 	if (gv->have && gv->res.n > 0) {

@@ -103,15 +103,18 @@ void guess_group_name(int g, char *buf, size_t len)
 		snprintf(buf, len, "%c%c", 'A' + (g / 26 - 1) % 26, 'A' + g % 26);
 }
 
-/* Runs the batch M segments, a module call at a time so it can stop. */
-static int run_segments(struct hrm_engine *e, int M, const struct guess_opts *o, char **cause)
+/* Runs the batch M segments, a module call at a time so it can stop and
+ * say how far it is after each (per_segment module calls a segment). */
+static int run_segments(struct hrm_engine *e, int M, int per_segment, const struct guess_opts *o, char **cause)
 {
+	int done = 0;
 	for (int s = 0; s < M; s++) {
-		while (hrm_engine_cursor(e).segment == s)
+		while (hrm_engine_cursor(e).segment == s) {
 			if ((o->cancel && atomic_load(o->cancel)) || hrm_engine_step(e, HRM_GRAIN_MODULE) != 0)
 				return set_cause(cause, "cancelled");
-		if (o->progress)
-			o->progress(o->progress_user, s + 1, M);
+			if (o->progress)
+				o->progress(o->progress_user, ++done, M * per_segment);
+		}
 	}
 	return 0;
 }
@@ -156,7 +159,7 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 		size_t n = (size_t)hrm_engine_T(e) * m->cfg.hidden_size;
 		for (int k = 0; k < K; k++)
 			perturb_noise(&pts[k], hrm_engine_zH(e) + k * n, hrm_engine_zL(e) + k * n, n);
-		rc = run_segments(e, M, o, cause);
+		rc = run_segments(e, M, m->cfg.H_cycles * (m->cfg.L_cycles + 1), o, cause);
 	}
 	if (rc == 0) {
 		const int32_t *pred = hrm_engine_pred(e);

@@ -38,7 +38,9 @@ struct guess_opts {
 	double fp_tol;       /* fixed-point tolerance (0: FP_TOL_DEFAULT) */
 	enum hrm_dtype dtype; /* the arithmetic (bf16: the model's bf16 weights must be prepared) */
 	const atomic_int *cancel;                    /* may be NULL: non-zero stops the run, between two blocks */
-	void (*progress)(void *user, int done, int total); /* may be NULL: after each segment */
+	/* may be NULL: after each module call (an L- or H-step of the batch),
+	 * the calls done and the M * H_cycles * (L_cycles + 1) to do */
+	void (*progress)(void *user, int done, int total);
 	void *progress_user;
 };
 
