@@ -69,8 +69,12 @@ keys x
 wait_for 'perturbation dihedral' 5 && wait_for 'vote: majority' 10
 check "x: the next perturbation, computed again" $?
 keys +
-wait_for 'K = 16 versions' 5 && wait_for 'of 16, right' 10
+wait_for 'K = 16 versions' 5 && wait_for 'vote: majority' 10
 check "+: K = 16" $?
+# the 8 dihedral versions twice: said, and each counted once in the vote
+screen | grep -q 'K 16 > the 8 distinct versions: runs 9-16 repeat runs 1-8, each counted once' &&
+	screen | grep -Eq 'majority [A-Z]+ \([0-9]+ of 8, right'
+check "K 16 with dihedral: runs 9-16 repeat 1-8, said, and the vote counts 8" $?
 $T resize-window -t s -x 80 -y 24
 wait_for 'plain run: [A-Z]+ \(right (yes|no)\)' 5
 check "80x24: the vote is whole (the plain run on a line of its own)" $?

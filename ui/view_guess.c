@@ -29,7 +29,8 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 		const struct guess_group *gr = &r->groups[g];
 		char name[8], line[128];
 		guess_group_name(g, name, sizeof name);
-		snprintf(line, sizeof line, "%5s  %4d  %4.0f%%  %+11.3f  %7d  ", name, gr->runs, 100.0 * gr->runs / r->n,
+		snprintf(line, sizeof line, "%5s  %4d  %4.0f%%  %+11.3f  %7d  ", name, gr->runs,
+		         100.0 * gr->runs / (r->n - r->repeats),
 		         gr->q_sum / gr->runs, gr->settled);
 		draw_text(w, y, 0, width, g == sel_group ? UI_SELECT : UI_NORMAL, line);
 		int x = text_width(line);
@@ -44,7 +45,7 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 	guess_group_name(r->runs[0].group, c, sizeof c);
 	char plain[64];
 	snprintf(line, sizeof line, "vote: majority %s (%d of %d, right %s)%sq_halt-weighted %s (right %s)", a,
-	         r->groups[r->majority].runs, r->n, yes_no(r->groups[r->majority].exact), t->g->sep, b,
+	         r->groups[r->majority].runs, r->n - r->repeats, yes_no(r->groups[r->majority].exact), t->g->sep, b,
 	         yes_no(r->groups[r->weighted].exact));
 	snprintf(plain, sizeof plain, "plain run: %s (right %s)", c, yes_no(r->runs[0].exact));
 	/* one line if it fits, else the plain run on a line of its own */
@@ -57,6 +58,17 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 		draw_text(w, y++, 0, width, UI_TITLE, line);
 	if (plain[0] && y < maxy)
 		draw_text(w, y++, 0, width, UI_TITLE, plain);
+	if (r->repeats > 0 && y < maxy) {
+		/* more versions asked than the kind has: the later runs are the
+		 * earlier ones again, and the votes count each version once */
+		int d = r->n - r->repeats;
+		snprintf(line, sizeof line, "K %d > the %d distinct versions: runs %d-%d repeat runs 1-%d, each counted once",
+		         r->n, d, d + 1, r->n, r->repeats < d ? r->repeats : d);
+		if (text_width(line) > width)
+			snprintf(line, sizeof line, "runs %d-%d repeat 1-%d: counted once", d + 1, r->n,
+			         r->repeats < d ? r->repeats : d);
+		draw_text(w, y++, 0, width, UI_WARN, line);
+	}
 	return y + 1;
 }
 

@@ -35,7 +35,7 @@ struct guess_one *guess_add(struct guess_result *r, const int32_t *answer)
 	struct guess_one *o = &r->runs[r->n];
 	memset(o, 0, sizeof *o);
 	o->exact = -1;
-	o->fp_entered = o->crit_seg = o->crit_h = -1;
+	o->fp_entered = o->crit_seg = o->crit_h = o->repeat_of = -1;
 	o->fp = FP_MOVING;
 	memcpy(r->answers + (size_t)r->n * r->S, answer, (size_t)r->S * sizeof *answer);
 	r->n++;
@@ -57,8 +57,13 @@ void guess_tally(struct guess_result *r)
 	free(r->groups);
 	r->groups = xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->groups);
 	r->n_groups = 0;
+	r->repeats = 0;
 	size_t bytes = (size_t)r->S * sizeof *r->answers;
 	for (int i = 0; i < r->n; i++) {
+		if (r->runs[i].repeat_of >= 0) { /* the same version again: its answer is its first run's */
+			r->repeats++;
+			continue;
+		}
 		const int32_t *a = r->answers + (size_t)i * r->S;
 		int g = 0;
 		while (g < r->n_groups && memcmp(r->answers + (size_t)r->groups[g].first * r->S, a, bytes) != 0)
@@ -101,6 +106,14 @@ void guess_group_name(int g, char *buf, size_t len)
 		snprintf(buf, len, "%c", 'A' + g);
 	else
 		snprintf(buf, len, "%c%c", 'A' + (g / 26 - 1) % 26, 'A' + g % 26);
+}
+
+/* The same version: the same transform, and no noise or the same noise. */
+static bool same_version(const struct perturb *a, const struct perturb *b)
+{
+	return a->kind == b->kind && a->pk == b->pk && a->tid == b->tid && memcmp(&a->sd, &b->sd, sizeof a->sd) == 0 &&
+	       memcmp(a->colours, b->colours, sizeof a->colours) == 0 && a->sigma == b->sigma &&
+	       (a->sigma <= 0 || a->noise_seed == b->noise_seed) && strcmp(a->desc, b->desc) == 0;
 }
 
 /* Runs the batch M segments, a module call at a time so it can stop and
@@ -172,6 +185,11 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 			one->model = model_index;
 			one->version = k;
 			one->pt = pts[k];
+			/* a version made again (more versions asked than the kind
+			 * has): the same run, counted once in the votes */
+			for (int j = 0; j < k && one->repeat_of < 0; j++)
+				if (same_version(&pts[j], &pts[k]))
+					one->repeat_of = r->n - 1 - k + j;
 			one->q_halt = q[2 * k];
 			one->q_continue = q[2 * k + 1];
 			one->exact = p->has_label ? fp_exact(ans, p->label, S, gp->has_ignore, gp->ignore) : -1;
