@@ -428,7 +428,22 @@ start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10
 screen | sed -n '4,14p' | grep -q '█'
 check "NO_COLOR: the maze still shows (walls as blocks)" $?
+# the legend shows the glyphs the grid draws: walls as blocks, missed as dots
+keys s
+wait_for 'segment 2/8' 10
+screen | grep -q '█ wall' && ! screen | grep -q '# wall' && screen | grep -q '· missed'
+check "NO_COLOR: the legend's wall is the block the grid draws (not #)" $?
 keys q
+
+# ---- the sudoku editor hints at digits, not walls, S and G ----
+"$HRMSCOPE" init --arch "$srcdir/models/hrm_maze_small.yaml" --vocab 11 --seq-len 81 --seed 1 -o "$tmp/sudoku" >/dev/null ||
+	{ echo "cannot make the sudoku model"; exit 99; }
+start 100 40 "'$HRMSCOPE' tui --model '$tmp/sudoku' --puzzle puzzles/examples/sudoku-hard.txt"
+wait_for 'segment 1/8' 10
+keys e
+wait_for 'digit +Enter re-run' 10 && ! screen | tail -1 | grep -Eq 'wall|start|goal'
+check "sudoku editor: the hints name digits, not a maze's walls, start and goal" $?
+keys Escape q
 
 # ---- not a terminal ----
 msg=$("$HRMSCOPE" tui --model "$tmp/model" --puzzle "$srcdir/$MAZE" </dev/null 2>&1 | cat)
@@ -464,6 +479,19 @@ if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/
 	cap=$(screen | tail -3 | head -2 | tr -s ' ' | tr '\n' ' ')
 	echo "$cap" | grep -Eq '(thinking|done|right)\. *$'
 	check "80x24: the trained model's last caption ends whole ($cap)" $?
+	keys q
+	# the inspector names the padding token (no bare '?'); decoded z_L says
+	# its letters are tokens, not an answer (a wall may read as S)
+	start 100 40 "'$HRMSCOPE'"
+	wait_for 'segment 1/' 15
+	keys r
+	wait_for 'segment 8/8 . done' 15
+	keys i
+	wait_for 'row 1 col 1' 5 && screen | grep -Eq '^softmax .* pad [0-9]' && ! screen | grep -Eq '^(softmax|stablemax) .*\? [0-9]'
+	check "inspector: the padding token is 'pad', not '?'" $?
+	keys Escape m m
+	wait_for '^Maze 11x11 . decoded z_L' 5 && screen | grep -q "z_L's tokens, not an answer"
+	check "decoded z_L: the legend says the tokens are not an answer" $?
 	keys q
 	# 80x24, the smallest screen, after a run with a critical step: nothing cut
 	start 80 24 "'$HRMSCOPE'"

@@ -92,6 +92,21 @@ static void status_draw(struct view *v, struct tui *t)
 	int width[16], pinned = 0;
 	if (n > 16)
 		n = 16;
+	/* the editor's hints for the puzzle on screen: walls, S and G for a
+	 * maze, digits for a sudoku */
+	struct hint kept[16];
+	if (t->focus == FOCUS_EDIT) {
+		int k = 0;
+		for (int i = 0; i < n && k < 16; i++) {
+			bool maze_only = h[i].req == REQ_EDIT_WALL || h[i].req == REQ_EDIT_START || h[i].req == REQ_EDIT_GOAL;
+			if ((maze_only && t->puz.kind != PUZZLE_MAZE) ||
+			    (h[i].req == REQ_EDIT_DIGIT && t->puz.kind != PUZZLE_SUDOKU))
+				continue;
+			kept[k++] = h[i];
+		}
+		h = kept;
+		n = k;
+	}
 	for (int i = 0; i < n; i++) {
 		/* the first name in the table: "b Left" -> "b" */
 		snprintf(names[i], sizeof names[i], "%s", keys_entry(h[i].req)->names);
