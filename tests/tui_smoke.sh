@@ -291,6 +291,25 @@ check "--keys 's s q' runs and quits" $?
 head -1 "$tmp/demo.cast" | grep -q '"version": 2' && grep -q 'segment 3/8' "$tmp/demo.cast"
 check "--record writes an asciinema v2 file showing segment 3/8" $?
 
+# W records from inside the TUI: a file named for the time in the current
+# folder, an asciinema v2 file with what was on screen; W again stops
+$T kill-session -t s 2>/dev/null
+mkdir "$tmp/rec"
+$T new-session -d -s s -x 100 -y 40 "cd '$tmp/rec' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$tmp/model' --puzzle '$srcdir/$MAZE'; echo EXIT \$?; sleep 60"
+wait_for 'segment 1/8' 10
+keys W
+wait_for 'recording to hrmscope-[0-9]{8}-[0-9]{6}\.cast: W stops' 5
+check "W: recording starts, the status line names the file" $?
+keys s
+wait_for 'segment 2/8' 10
+keys W
+wait_for 'recording stopped: hrmscope-.*\.cast \(asciinema play ' 5
+check "W again: the recording stops, and says asciinema plays it" $?
+cast=$(ls "$tmp/rec"/hrmscope-*.cast 2>/dev/null | head -1)
+[ -n "$cast" ] && head -1 "$cast" | grep -q '"version": 2' && grep -q 'segment 2/8' "$cast"
+check "W: the .cast file is asciinema v2 and shows segment 2/8" $?
+keys q
+
 start 100 40 "$TUI --teach"
 wait_for 'L-module|H update' 10
 check "teaching mode captions the steps" $?

@@ -171,6 +171,7 @@ struct tui {
 
 	/* extras */
 	struct recorder *rec;
+	char rec_path[512]; /* the recording's file while rec is open */
 	struct script *script;
 	int wake_fd[2]; /* signals -> main loop */
 };

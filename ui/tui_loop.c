@@ -330,6 +330,36 @@ static int puzzle_request(struct tui *t, enum request r)
 	return RES_HANDLED;
 }
 
+/* W: a recording of the screen starts (an asciinema v2 file named for the
+ * time, in the current folder) or stops, and the status line says where. */
+static void toggle_recording(struct tui *t)
+{
+	char *cause = NULL;
+	if (t->rec) {
+		int rc = record_close(t->rec, &cause);
+		t->rec = NULL;
+		if (rc != 0)
+			app_message(t, true, "%s", cause);
+		else
+			app_message(t, false, "recording stopped: %s (asciinema play %s)", t->rec_path, t->rec_path);
+		free(cause);
+		t->rec_path[0] = '\0';
+		return;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(t->rec_path, sizeof t->rec_path, "hrmscope-%Y%m%d-%H%M%S.cast", &tm);
+	if ((t->rec = record_open(t->rec_path, &cause)) == NULL) {
+		app_message(t, true, "%s", cause);
+		free(cause);
+		t->rec_path[0] = '\0';
+		return;
+	}
+	app_message(t, false, "recording to %s: W stops", t->rec_path);
+	t->dirty |= DIRTY_ALL | DIRTY_CLEAR; /* the first frame: the whole screen */
+}
+
 /* What the screen shows: grid mode, charts, the cell inspector, help. */
 static int view_request(struct tui *t, enum request r)
 {
@@ -363,6 +393,9 @@ static int view_request(struct tui *t, enum request r)
 	case REQ_HELP:
 		t->help_shown = true;
 		t->help_page = 0;
+		break;
+	case REQ_RECORD:
+		toggle_recording(t);
 		break;
 	case REQ_REDRAW:
 		clearok(curscr, TRUE);
