@@ -147,6 +147,36 @@ $T resize-window -t s -x 100 -y 40
 wait_for 'L residual' 5 && wait_for 'segment 8/8' 5
 check "back to 100x40: redrawn" $?
 
+# ---- the mouse, as a terminal sends it (SGR 1006: ESC [ < b ; x ; y M) ----
+# the wheel scrolls the history (64 up: back, 65 down: forward, never
+# computing past the end); a click on a cell opens the inspector there
+mouse() { $T send-keys -t s -l "$(printf '\033[<%s;%s;%s%s' "$1" "$2" "$3" "${4:-M}")"; }
+keys End
+wait_for 'step 48/48' 10
+mouse 64 60 10
+wait_for 'step 47/48' 5
+check "mouse wheel up: one step back through the history" $?
+mouse 64 60 10
+mouse 64 60 10
+wait_for 'step 45/48' 5
+mouse 65 60 10
+wait_for 'step 46/48' 5
+check "mouse wheel down: one step forward" $?
+mouse 65 60 10
+mouse 65 60 10
+mouse 65 60 10
+wait_for 'step 48/48' 5 && sleep 0.5 && screen | grep -q 'step 48/48' && ! screen | grep -q computing
+check "mouse wheel down at the end of the history: stays (computes nothing)" $?
+mouse 0 8 7
+mouse 0 8 7 m
+wait_for 'row 4 col 4 ' 5
+check "a click on a cell (row 4, col 4) opens the inspector there" $?
+mouse 0 2 4
+mouse 0 2 4 m
+wait_for 'row 1 col 1 ' 5
+check "a click on the corner cell moves the inspector to row 1, col 1" $?
+keys Escape
+
 # ---- inspector, edit, open ----
 keys i
 wait_for 'row 1 col 1' 5

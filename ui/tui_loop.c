@@ -442,10 +442,24 @@ static int do_request(struct tui *t, enum request r, int ch)
 	return res;
 }
 
+
+/* The mouse: the wheel scrolls through the history computed (up: back,
+ * down: forward, never computing); a click on a grid cell puts the
+ * inspector's cursor there, on a chart bar goes to its step. */
 static void click(struct tui *t)
 {
 	MEVENT me;
-	if (getmouse(&me) != OK || !(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+	if (getmouse(&me) != OK)
+		return;
+	if ((me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) && !t->help_shown && t->prompt == PROMPT_NONE &&
+	    (t->focus == FOCUS_MAIN || t->focus == FOCUS_GRID)) {
+		if (me.bstate & BUTTON4_PRESSED)
+			do_request(t, REQ_BACK, 0);
+		else if (t->target < t->hist_n - 1)
+			do_request(t, REQ_FORWARD, 0);
+		return;
+	}
+	if (!(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
 		return;
 	if (t->help_shown) {
 		t->help_shown = false;
