@@ -432,6 +432,9 @@ axis_ok() {
 for size in "100 30" "80 24"; do
 	start $size "'$HRMSCOPE' tui --model '$tmp/m16' --puzzle $MAZE"
 	wait_for 'segment 1/16' 10
+	# the first header line: the model's sizes whole, in fewer words if need be
+	screen | sed -n 1p | grep -Eq 'M 16\) +fp32 *$'
+	check "M 16 at ${size% *}x${size#* }: the header's model sizes end whole" $?
 	keys r
 	wait_for 'segment 16/16 . done' 30
 	axis_ok

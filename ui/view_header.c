@@ -75,6 +75,18 @@ static void header_draw(struct view *v, struct tui *t)
 		snprintf(dt, sizeof dt, " fp32 ");
 	}
 	int dw = text_width(dt);
+	/* the model's sizes in fewer words where the line has no room (never a
+	 * word cut): a table of forms, the longest that fits */
+	for (int form = 1; form <= 4 && text_width(line) > v->w - dw - 1; form++) {
+		char sizes[96] = "";
+		if (form == 1)
+			snprintf(sizes, sizeof sizes, " (%s params, d %d, %dx%d cycles, M %d)", params, c->hidden_size,
+			         c->H_cycles, c->L_cycles, c->halt_max_steps);
+		else if (form == 2)
+			snprintf(sizes, sizeof sizes, " (%s params, M %d)", params, c->halt_max_steps);
+		snprintf(line, sizeof line, "%s%s%s%s%s%s%s%s", form == 4 ? " " : " hrmscope", form == 4 ? "" : sep,
+		         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, sizes);
+	}
 	draw_text(w, 0, 0, v->w - dw - 1, UI_HEADER_HI, line);
 	draw_text(w, 0, v->w - dw, dw, UI_HEADER_HI, dt);
 
