@@ -143,6 +143,8 @@ static struct seen check_run_maze(const char *model, uint64_t seed, int min_path
 
 	const char *line = strstr(res.out, "segment    q_halt");
 	ck_assert_ptr_nonnull(line);
+	/* the column is what the Q head says, not whether the run halted */
+	ck_assert_ptr_nonnull(strstr(line, "q_continue  q says halt  changed"));
 	line = strchr(line, '\n') + 1;
 	int first_valid = -1, first_exact = -1, stable = 0;
 	for (int s = 0; s < used; s++) {

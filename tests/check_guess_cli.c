@@ -489,6 +489,18 @@ START_TEST(test_eval_guesses)
 }
 END_TEST
 
+/* K 16 of the 8 dihedral versions: runs 9-16 are runs 1-8 again; said,
+ * and each version counted once in the groups and the votes (issue 22) */
+START_TEST(test_guess_repeats)
+{
+	char *out = test_hrmscope_ok("guess --model '%s' --puzzle '%s:test:0' --k 16 --perturb dihedral --no-grid", MODEL,
+				     data);
+	ck_assert_msg(strstr(out, "8 runs repeat an earlier run's version") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, " of 8 runs  right:") != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *guess_cli_suite(void)
 {
 	Suite *s = suite_create("guess_cli");
@@ -496,6 +508,7 @@ static Suite *guess_cli_suite(void)
 	tcase_add_test(tc, test_run_fixed_point);
 	tcase_add_test(tc, test_trace_columns);
 	tcase_add_test(tc, test_guess_dihedral);
+	tcase_add_test(tc, test_guess_repeats);
 	tcase_add_test(tc, test_guess_models_and_seed);
 	tcase_add_test(tc, test_eval_guesses);
 	tcase_set_timeout(tc, 60);

@@ -69,8 +69,12 @@ keys x
 wait_for 'perturbation dihedral' 5 && wait_for 'vote: majority' 10
 check "x: the next perturbation, computed again" $?
 keys +
-wait_for 'K = 16 versions' 5 && wait_for 'of 16, right' 10
+wait_for 'K = 16 versions' 5 && wait_for 'vote: majority' 10
 check "+: K = 16" $?
+# the 8 dihedral versions twice: said, and each counted once in the vote
+screen | grep -q 'K 16 > the 8 distinct versions: runs 9-16 repeat runs 1-8, each counted once' &&
+	screen | grep -Eq 'majority [A-Z]+ \([0-9]+ of 8, right'
+check "K 16 with dihedral: runs 9-16 repeat 1-8, said, and the vote counts 8" $?
 $T resize-window -t s -x 80 -y 24
 wait_for 'plain run: [A-Z]+ \(right (yes|no)\)' 5
 check "80x24: the vote is whole (the plain run on a line of its own)" $?
@@ -124,6 +128,10 @@ $T new-session -d -s s -x 110 -y 40 "cd '$srcdir' && LANG=C.UTF-8 LC_ALL=C.UTF-8
 wait_for 'segment 1/16' 20
 keys G
 wait_for 'Guesses . K = 8' 10
+# progress a step at a time: a step inside the first segment (of 6 steps)
+# shows before the segment ends
+wait_for 'computing the 8 versions: step [1-5] of 96 . segment 1 of 16' 30
+check "27M: the guesses' progress moves a step at a time (not only per segment)" $?
 keys Escape
 wait_for 'guesses cancelled \(G starts them again\)' 5
 check "Esc while the guesses compute cancels them, and says so" $?

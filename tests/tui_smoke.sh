@@ -147,6 +147,36 @@ $T resize-window -t s -x 100 -y 40
 wait_for 'L residual' 5 && wait_for 'segment 8/8' 5
 check "back to 100x40: redrawn" $?
 
+# ---- the mouse, as a terminal sends it (SGR 1006: ESC [ < b ; x ; y M) ----
+# the wheel scrolls the history (64 up: back, 65 down: forward, never
+# computing past the end); a click on a cell opens the inspector there
+mouse() { $T send-keys -t s -l "$(printf '\033[<%s;%s;%s%s' "$1" "$2" "$3" "${4:-M}")"; }
+keys End
+wait_for 'step 48/48' 10
+mouse 64 60 10
+wait_for 'step 47/48' 5
+check "mouse wheel up: one step back through the history" $?
+mouse 64 60 10
+mouse 64 60 10
+wait_for 'step 45/48' 5
+mouse 65 60 10
+wait_for 'step 46/48' 5
+check "mouse wheel down: one step forward" $?
+mouse 65 60 10
+mouse 65 60 10
+mouse 65 60 10
+wait_for 'step 48/48' 5 && sleep 0.5 && screen | grep -q 'step 48/48' && ! screen | grep -q computing
+check "mouse wheel down at the end of the history: stays (computes nothing)" $?
+mouse 0 8 7
+mouse 0 8 7 m
+wait_for 'row 4 col 4 ' 5
+check "a click on a cell (row 4, col 4) opens the inspector there" $?
+mouse 0 2 4
+mouse 0 2 4 m
+wait_for 'row 1 col 1 ' 5
+check "a click on the corner cell moves the inspector to row 1, col 1" $?
+keys Escape
+
 # ---- inspector, edit, open ----
 keys i
 wait_for 'row 1 col 1' 5
@@ -291,6 +321,25 @@ check "--keys 's s q' runs and quits" $?
 head -1 "$tmp/demo.cast" | grep -q '"version": 2' && grep -q 'segment 3/8' "$tmp/demo.cast"
 check "--record writes an asciinema v2 file showing segment 3/8" $?
 
+# W records from inside the TUI: a file named for the time in the current
+# folder, an asciinema v2 file with what was on screen; W again stops
+$T kill-session -t s 2>/dev/null
+mkdir "$tmp/rec"
+$T new-session -d -s s -x 100 -y 40 "cd '$tmp/rec' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$tmp/model' --puzzle '$srcdir/$MAZE'; echo EXIT \$?; sleep 60"
+wait_for 'segment 1/8' 10
+keys W
+wait_for 'recording to hrmscope-[0-9]{8}-[0-9]{6}\.cast: W stops' 5
+check "W: recording starts, the status line names the file" $?
+keys s
+wait_for 'segment 2/8' 10
+keys W
+wait_for 'recording stopped: hrmscope-.*\.cast \(asciinema play ' 5
+check "W again: the recording stops, and says asciinema plays it" $?
+cast=$(ls "$tmp/rec"/hrmscope-*.cast 2>/dev/null | head -1)
+[ -n "$cast" ] && head -1 "$cast" | grep -q '"version": 2' && grep -q 'segment 2/8' "$cast"
+check "W: the .cast file is asciinema v2 and shows segment 2/8" $?
+keys q
+
 start 100 40 "$TUI --teach"
 wait_for 'L-module|H update' 10
 check "teaching mode captions the steps" $?
@@ -328,6 +377,46 @@ wait_for 'teaching: on, 20 steps/s' 5 && wait_for 'segment 1/8' 5
 check "t after the autoplay ended: teaching from the start" $?
 keys q
 
+# ---- 80x24: no text ends mid-word (issue 22, item 6) ----
+# the caption at a segment's end (the longest: what moved, the Q head, how
+# right) takes its shorter form and ends on a whole sentence
+start 80 24 "$TUI --teach"
+wait_for 'segment 1/8' 10
+keys 0 r
+wait_for 'segment 8/8 . done' 30
+wait_for 'H update' 5
+cap=$(screen | tail -3 | head -2 | tr -s ' ' | tr '\n' ' ')
+echo "$cap" | grep -Eq '(thinking|done|right)\. *$' && echo "$cap" | grep -Eq 'q_(halt|continue)'
+check "80x24: the teaching caption at a segment's end ends whole ($cap)" $?
+# the caption and the halting panel's row round the same percent one way
+pc=$(echo "$cap" | grep -Eo '[0-9]+% of (the )?cells' | grep -Eo '^[0-9]+')
+pt=$(screen | grep '◀' | grep -Eo '[0-9]+% (yes|no)' | grep -Eo '^[0-9]+')
+[ -n "$pc" ] && [ "$pc" = "$pt" ]
+check "the caption's percent right is the halting panel's ($pc % and $pt %)" $?
+keys q
+# the step counter stays when the cursor line says 'H-step next' and play is
+# on: the step times take fewer words, and play is not called idle
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys l l
+wait_for 'H-step next' 10
+keys space
+wait_for 'H-step next . step [0-9]+/48 . playing' 15
+check "80x24: 'H-step next' while playing keeps the step counter" $?
+! screen | sed -n 2p | grep -q idle
+check "80x24: playing is not shown with idle" $?
+keys space q
+# an error wider than the status line takes two lines, ending whole
+start 80 24 "$TUI"
+wait_for 'segment 1/8' 10
+keys o
+keys puzzles/examples/sudoku-hard.txt Enter
+wait_for 'outside the model' 10 && screen | tail -2 | tr '\n' ' ' | tr -s ' ' | grep -Eq 'of 6 \(sudoku puzzles need 11\) *$'
+check "80x24: a long error takes two lines and ends whole" $?
+wait_gone 'outside the model' 10 && screen | tail -1 | grep -q 'L-step'
+check "the long error goes and the status line is one line again" $?
+keys q
+
 # ---- 16 segments (the official hrm_v1's M): labels that never run
 # together, and a title that says which bars are shown ----
 sed 's/halt_max_steps: 8/halt_max_steps: 16/' "$srcdir/models/hrm_maze_small.yaml" >"$tmp/m16.yaml"
@@ -343,6 +432,9 @@ axis_ok() {
 for size in "100 30" "80 24"; do
 	start $size "'$HRMSCOPE' tui --model '$tmp/m16' --puzzle $MAZE"
 	wait_for 'segment 1/16' 10
+	# the first header line: the model's sizes whole, in fewer words if need be
+	screen | sed -n 1p | grep -Eq 'M 16\) +fp32 *$'
+	check "M 16 at ${size% *}x${size#* }: the header's model sizes end whole" $?
 	keys r
 	wait_for 'segment 16/16 . done' 30
 	axis_ok
@@ -388,7 +480,22 @@ start 100 40 "NO_COLOR=1 $TUI"
 wait_for 'segment 1/8' 10
 screen | sed -n '4,14p' | grep -q '█'
 check "NO_COLOR: the maze still shows (walls as blocks)" $?
+# the legend shows the glyphs the grid draws: walls as blocks, missed as dots
+keys s
+wait_for 'segment 2/8' 10
+screen | grep -q '█ wall' && ! screen | grep -q '# wall' && screen | grep -q '· missed'
+check "NO_COLOR: the legend's wall is the block the grid draws (not #)" $?
 keys q
+
+# ---- the sudoku editor hints at digits, not walls, S and G ----
+"$HRMSCOPE" init --arch "$srcdir/models/hrm_maze_small.yaml" --vocab 11 --seq-len 81 --seed 1 -o "$tmp/sudoku" >/dev/null ||
+	{ echo "cannot make the sudoku model"; exit 99; }
+start 100 40 "'$HRMSCOPE' tui --model '$tmp/sudoku' --puzzle puzzles/examples/sudoku-hard.txt"
+wait_for 'segment 1/8' 10
+keys e
+wait_for 'digit +Enter re-run' 10 && ! screen | tail -1 | grep -Eq 'wall|start|goal'
+check "sudoku editor: the hints name digits, not a maze's walls, start and goal" $?
+keys Escape q
 
 # ---- not a terminal ----
 msg=$("$HRMSCOPE" tui --model "$tmp/model" --puzzle "$srcdir/$MAZE" </dev/null 2>&1 | cat)
@@ -412,6 +519,31 @@ if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/
 	keys ' '
 	wait_for "halted at segment $seg " 5
 	check "space after an adaptive halt names the same segment" $?
+	keys q
+	# the trained model's caption at the end (the plan moved, the answer did
+	# not, the model believes it is done, exactly right) is the longest: at
+	# 80x24 it takes a shorter form and ends whole
+	start 80 24 "'$HRMSCOPE' tui --teach"
+	wait_for 'segment 1/' 15
+	keys 0 r
+	wait_for 'segment 8/8 . done' 15
+	wait_for 'H update' 5
+	cap=$(screen | tail -3 | head -2 | tr -s ' ' | tr '\n' ' ')
+	echo "$cap" | grep -Eq '(thinking|done|right)\. *$'
+	check "80x24: the trained model's last caption ends whole ($cap)" $?
+	keys q
+	# the inspector names the padding token (no bare '?'); decoded z_L says
+	# its letters are tokens, not an answer (a wall may read as S)
+	start 100 40 "'$HRMSCOPE'"
+	wait_for 'segment 1/' 15
+	keys r
+	wait_for 'segment 8/8 . done' 15
+	keys i
+	wait_for 'row 1 col 1' 5 && screen | grep -Eq '^softmax .* pad [0-9]' && ! screen | grep -Eq '^(softmax|stablemax) .*\? [0-9]'
+	check "inspector: the padding token is 'pad', not '?'" $?
+	keys Escape m m
+	wait_for '^Maze 11x11 . decoded z_L' 5 && screen | grep -q "z_L's tokens, not an answer"
+	check "decoded z_L: the legend says the tokens are not an answer" $?
 	keys q
 	# 80x24, the smallest screen, after a run with a critical step: nothing cut
 	start 80 24 "'$HRMSCOPE'"

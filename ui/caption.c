@@ -23,7 +23,7 @@ static int answer_moves(const struct tui *t, int a, int b)
 	return n;
 }
 
-void caption_text(const struct tui *t, char *buf, size_t len)
+void caption_text(const struct tui *t, char *buf, size_t len, int form)
 {
 	if (t->hist == NULL || t->hist_n == 0) {
 		snprintf(buf, len, "Loading the puzzle...");
@@ -55,56 +55,83 @@ void caption_text(const struct tui *t, char *buf, size_t len)
 			         "L-module steady: residual about the same as at the start of the cycle (%.2g).", r);
 		return;
 	}
+	/* an H-step: what moved, and at a segment's end what the Q head says
+	 * and how right the answer is; each in three lengths */
+	static const char *const same[CAPTION_FORMS] = {
+	    "H update (residual %.2g): the plan moved, the answer read from z_H did not.",
+	    "H update (residual %.2g): the plan moved, the answer did not.",
+	    "H update: the plan moved, the answer did not.",
+	};
+	static const char *const moved_path[CAPTION_FORMS] = {
+	    "H update: plan changed, %d cells of the path moved.",
+	    "H update: plan changed, %d cells of the path moved.",
+	    "H update: %d path cells moved.",
+	};
+	static const char *const moved_cells[CAPTION_FORMS] = {
+	    "H update: plan changed, %d cells of the answer changed.",
+	    "H update: plan changed, %d cells of the answer changed.",
+	    "H update: %d cells changed.",
+	};
+	static const char *const done[CAPTION_FORMS] = {
+	    " q_halt rose above q_continue: the model believes it is done.",
+	    " q_halt > q_continue: the model believes it is done.",
+	    " q_halt > q_continue: done.",
+	};
+	static const char *const more[CAPTION_FORMS] = {
+	    " q_continue is above q_halt: the model wants to keep thinking.",
+	    " q_continue > q_halt: the model wants to keep thinking.",
+	    " q_continue > q_halt: keep thinking.",
+	};
+	static const char *const exact[CAPTION_FORMS] = {
+	    " The answer is exactly right.",
+	    " The answer is exactly right.",
+	    " All cells right.",
+	};
+	static const char *const right[CAPTION_FORMS] = {
+	    " %d%% of the cells are right.",
+	    " %d%% of the cells are right.",
+	    " %d%% of cells right.",
+	};
+	if (form < 0)
+		form = 0;
+	if (form >= CAPTION_FORMS)
+		form = CAPTION_FORMS - 1;
 	int moved = answer_moves(t, p - 1, p);
 	size_t n;
 	if (moved == 0)
-		n = (size_t)snprintf(buf, len,
-		                     "H update (residual %.2g): the plan moved, the answer read from z_H did not.",
-		                     hp->res[m]);
+		n = (size_t)snprintf(buf, len, same[form], hp->res[m]);
 	else if (t->puz.kind == PUZZLE_MAZE)
-		n = (size_t)snprintf(buf, len, "H update: plan changed, %d cells of the path moved.", moved);
+		n = (size_t)snprintf(buf, len, moved_path[form], moved);
 	else
-		n = (size_t)snprintf(buf, len, "H update: plan changed, %d cells of the answer changed.", moved);
+		n = (size_t)snprintf(buf, len, moved_cells[form], moved);
 	if (!hp->seg_end || n >= len)
 		return;
-	const char *why = hp->q_halt > hp->q_continue
-	                      ? " q_halt rose above q_continue: the model believes it is done."
-	                      : " q_continue is above q_halt: the model wants to keep thinking.";
-	n += (size_t)snprintf(buf + n, len - n, "%s", why);
+	n += (size_t)snprintf(buf + n, len - n, "%s", hp->q_halt > hp->q_continue ? done[form] : more[form]);
 	if (hp->scored > 0 && n < len) {
 		if (hp->exact)
-			snprintf(buf + n, len - n, " The answer is exactly right.");
+			snprintf(buf + n, len - n, "%s", exact[form]);
 		else
-			snprintf(buf + n, len - n, " %d%% of the cells are right.", 100 * hp->right / hp->scored);
+			snprintf(buf + n, len - n, right[form], history_pct_right(hp));
 	}
 }
 
-/* The caption over the view's lines, broken between words. */
+/* The caption over the view's lines, broken between words, in the
+ * longest of its forms that fits whole. */
 static void caption_draw(struct view *v, struct tui *t)
 {
 	char buf[512];
-	caption_text(t, buf, sizeof buf);
-	const char *s = buf;
 	int room = v->w - 2;
+	for (int form = 0; form < CAPTION_FORMS; form++) {
+		caption_text(t, buf, sizeof buf, form);
+		if (text_wrap_lines(buf, room) <= v->h)
+			break;
+	}
+	const char *s = buf;
 	for (int y = 0; y < v->h; y++) {
-		draw_fill(v->win, y, UI_CAPTION);
-		while (*s == ' ')
-			s++;
-		/* the longest run of whole words within room columns (a word
-		 * longer than that is cut), the last line takes the rest */
-		const char *end = s, *brk = NULL;
-		for (int cols = 0; *end && (cols < room || y == v->h - 1); end++) {
-			if (*end == ' ')
-				brk = end;
-			if (((unsigned char)*end & 0xc0) != 0x80)
-				cols++;
-		}
-		if (*end && *end != ' ' && brk != NULL && y < v->h - 1)
-			end = brk;
 		char line[512];
-		snprintf(line, sizeof line, "%.*s", (int)(end - s), s);
+		draw_fill(v->win, y, UI_CAPTION);
+		s = text_wrap(s, room, line, sizeof line);
 		draw_text(v->win, y, 1, v->w - 1, UI_CAPTION, line);
-		s = end;
 	}
 }
 

@@ -76,6 +76,40 @@ void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s)
 	mvwaddnstr(w, y, x, s, (int)(end - s));
 }
 
+const char *text_wrap(const char *s, int room, char *line, size_t len)
+{
+	while (*s == ' ')
+		s++;
+	/* the longest run of whole words within room columns; a word longer
+	 * than that is cut */
+	const char *end = s, *brk = NULL;
+	for (int cols = 0; *end && cols < room; end++) {
+		if (*end == ' ')
+			brk = end;
+		if (((unsigned char)*end & 0xc0) != 0x80)
+			cols++;
+	}
+	while (*end && ((unsigned char)*end & 0xc0) == 0x80)
+		end++;
+	if (*end && *end != ' ' && brk != NULL)
+		end = brk;
+	snprintf(line, len, "%.*s", (int)(end - s), s);
+	while (*end == ' ')
+		end++;
+	return end;
+}
+
+int text_wrap_lines(const char *s, int room)
+{
+	char line[1024];
+	int n = 0;
+	while (*s && n < 1000) {
+		s = text_wrap(s, room, line, sizeof line);
+		n++;
+	}
+	return n;
+}
+
 void draw_fmt(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *fmt, ...)
 {
 	char buf[1024];

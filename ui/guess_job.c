@@ -24,8 +24,8 @@ static void on_progress(void *user, int done, int total)
 {
 	struct guess_view *gv = user;
 	pthread_mutex_lock(&gv->mu);
-	gv->seg_done = done;
-	gv->seg_total = total;
+	gv->step_done = done;
+	gv->step_total = total;
 	gv->news = true;
 	pthread_mutex_unlock(&gv->mu);
 }
@@ -92,8 +92,10 @@ static void job_start(struct tui *t)
 	gv->running = true;
 	gv->news = true;
 	gv->error[0] = '\0';
-	gv->seg_done = 0;
-	gv->seg_total = t->model->cfg.halt_max_steps;
+	const struct hrm_config *c = &t->model->cfg;
+	gv->step_done = 0;
+	gv->step_total = c->halt_max_steps * c->H_cycles * (c->L_cycles + 1);
+	gv->since = monotonic_ms();
 	pthread_mutex_unlock(&gv->mu);
 	atomic_store(&gv->cancel, 0);
 	/* signals stay with the UI thread */

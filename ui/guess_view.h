@@ -19,7 +19,8 @@ struct guess_view {
 	pthread_mutex_t mu;
 	atomic_int cancel;
 	bool running, news;
-	int seg_done, seg_total;
+	int step_done, step_total; /* module calls of the batch: done, to do */
+	double since;              /* when it started (monotonic_ms) */
 	char error[256];
 	struct guess_result res; /* the last result (under mu) */
 	bool have;

@@ -103,6 +103,13 @@ struct hist_cursor history_cursor(const struct history *h, int p)
 	return c;
 }
 
+int history_pct_right(const struct hist_pos *hp)
+{
+	if (hp->scored <= 0)
+		return -1;
+	return (int)(100LL * hp->right / hp->scored);
+}
+
 int history_argmax(const float *row, int V)
 {
 	int best = 0;

@@ -68,6 +68,11 @@ struct hist_cursor {
 };
 struct hist_cursor history_cursor(const struct history *h, int p);
 
+/* The percent of scored cells right at a position, rounded down (so 100
+ * only when every cell is right): the one rounding the halting panel and
+ * the caption share.  -1 when nothing is scored. */
+int history_pct_right(const struct hist_pos *hp);
+
 /* argmax of a [V] row. */
 int history_argmax(const float *row, int V);
 

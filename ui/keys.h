@@ -53,6 +53,8 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(GUESSES, CTX_MAIN, 'G', 0, 0, "G",                                                                           \
 	  "guesses: K perturbed versions as one batch, the fixed points they reach, the vote")                         \
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
+	X(RECORD, CTX_MAIN, 'W', 0, 0, "W",                                                                            \
+	  "record the screen to hrmscope-DATE-TIME.cast / stop (asciinema play FILE plays it)")                       \
 	X(REDRAW, CTX_MAIN, KEYS_CTRL('l'), 0, 0, "^L", "redraw the screen")                                           \
 	X(CANCEL, CTX_MAIN, KEYS_ESC, 0, 0, "Esc", "cancel the computation, stop playing")                             \
 	X(QUIT, CTX_MAIN, 'q', 0, 0, "q", "quit")                                                                      \

@@ -39,11 +39,13 @@ void layout_apply(struct tui *t)
 		return;
 	/* a caption runs to about 150 columns: two lines below that */
 	int caption = !t->teaching ? 0 : W >= 152 ? 1 : 2;
+	/* the status line, two lines while a long message is shown */
+	int sh = status_lines(t, W);
 	place(t, V_HEADER, 0, 0, 2, W);
-	place(t, V_STATUS, H - 1, 0, 1, W);
+	place(t, V_STATUS, H - sh, 0, sh, W);
 	if (caption)
-		place(t, V_CAPTION, H - 1 - caption, 0, caption, W);
-	int top = 2, bh = H - 1 - caption - top;
+		place(t, V_CAPTION, H - sh - caption, 0, caption, W);
+	int top = 2, bh = H - sh - caption - top;
 	if (t->focus == FOCUS_GUESS) { /* the guesses view takes the whole body */
 		place(t, V_GUESS, top, 0, bh, W);
 		return;

@@ -39,7 +39,8 @@ static const char tui_help[] =
     "                    or a dataset folder (split test, else train; example 0 by default)\n"
     "  --threads N       BLAS threads of the compute thread (default 2)\n"
     "  --teach           start in teaching mode (autoplay with captions)\n"
-    "  --record FILE     record the session as an asciinema v2 file\n"
+    "  --record FILE     record the session as an asciinema v2 file (asciinema play FILE\n"
+    "                    plays it; W in the TUI starts and stops a recording too)\n"
     "  --keys KEYS       scripted keys, given one by one as each result is on screen:\n"
     "                    characters, space, esc, enter, tab, left, right, up, down,\n"
     "                    home, end, ^X, text:WORDS (types them), sleep:MS\n"
@@ -218,6 +219,8 @@ int cmd_tui(int argc, char **argv)
 		rc = cli_usage("tui", "%s", cause), free(cause);
 	if (rc == EXIT_OK && o.record && (t->rec = record_open(o.record, &cause)) == NULL)
 		rc = cli_fail(cause);
+	if (t->rec && o.record)
+		snprintf(t->rec_path, sizeof t->rec_path, "%s", o.record);
 	if (rc == EXIT_OK) {
 		hrm_set_threads((int)o.threads);
 		if ((t->worker = worker_new(model, &cause)) == NULL)

@@ -171,6 +171,7 @@ struct tui {
 
 	/* extras */
 	struct recorder *rec;
+	char rec_path[512]; /* the recording's file while rec is open */
 	struct script *script;
 	int wake_fd[2]; /* signals -> main loop */
 };
@@ -194,6 +195,11 @@ int tui_play_speeds(void);
  * goes beside the answer, as long as the charts keep their room. */
 int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struct grid_geom *g, int *need_w);
 
+/* view_status.c: whether a message is on the status line, and the lines
+ * the status takes at a width (two for a message wider than one) */
+bool status_message_shown(const struct tui *t);
+int status_lines(const struct tui *t, int width);
+
 /* layout.c */
 void layout_apply(struct tui *t);
 void layout_draw_too_small(struct tui *t);
@@ -207,6 +213,11 @@ void draw_fmt(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *fmt
 void draw_fill(WINDOW *w, int y, enum ui_role r);
 void draw_title(WINDOW *w, struct tui *t, int y, const char *title);
 int text_width(const char *s);
+/* the next line of s broken between words within room columns (a word
+ * longer than room is cut) into line; returns where the rest starts */
+const char *text_wrap(const char *s, int room, char *line, size_t len);
+/* how many lines text_wrap makes of s */
+int text_wrap_lines(const char *s, int room);
 const struct glyphs *glyphs_get(bool utf8);
 
 /* grid_cells.c: what each cell shows in the current grid mode */
@@ -236,6 +247,9 @@ void help_draw(struct tui *t);
 int help_pages(void);
 
 /* caption.c */
-void caption_text(const struct tui *t, char *buf, size_t len);
+/* form 0 is the whole caption, 1 and 2 say the same in fewer words (for
+ * a narrow screen: caption_draw takes the first that fits) */
+enum { CAPTION_FORMS = 3 };
+void caption_text(const struct tui *t, char *buf, size_t len, int form);
 
 #endif

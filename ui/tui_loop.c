@@ -330,6 +330,36 @@ static int puzzle_request(struct tui *t, enum request r)
 	return RES_HANDLED;
 }
 
+/* W: a recording of the screen starts (an asciinema v2 file named for the
+ * time, in the current folder) or stops, and the status line says where. */
+static void toggle_recording(struct tui *t)
+{
+	char *cause = NULL;
+	if (t->rec) {
+		int rc = record_close(t->rec, &cause);
+		t->rec = NULL;
+		if (rc != 0)
+			app_message(t, true, "%s", cause);
+		else
+			app_message(t, false, "recording stopped: %s (asciinema play %s)", t->rec_path, t->rec_path);
+		free(cause);
+		t->rec_path[0] = '\0';
+		return;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(t->rec_path, sizeof t->rec_path, "hrmscope-%Y%m%d-%H%M%S.cast", &tm);
+	if ((t->rec = record_open(t->rec_path, &cause)) == NULL) {
+		app_message(t, true, "%s", cause);
+		free(cause);
+		t->rec_path[0] = '\0';
+		return;
+	}
+	app_message(t, false, "recording to %s: W stops", t->rec_path);
+	t->dirty |= DIRTY_ALL | DIRTY_CLEAR; /* the first frame: the whole screen */
+}
+
 /* What the screen shows: grid mode, charts, the cell inspector, help. */
 static int view_request(struct tui *t, enum request r)
 {
@@ -363,6 +393,9 @@ static int view_request(struct tui *t, enum request r)
 	case REQ_HELP:
 		t->help_shown = true;
 		t->help_page = 0;
+		break;
+	case REQ_RECORD:
+		toggle_recording(t);
 		break;
 	case REQ_REDRAW:
 		clearok(curscr, TRUE);
@@ -409,10 +442,24 @@ static int do_request(struct tui *t, enum request r, int ch)
 	return res;
 }
 
+
+/* The mouse: the wheel scrolls through the history computed (up: back,
+ * down: forward, never computing); a click on a grid cell puts the
+ * inspector's cursor there, on a chart bar goes to its step. */
 static void click(struct tui *t)
 {
 	MEVENT me;
-	if (getmouse(&me) != OK || !(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+	if (getmouse(&me) != OK)
+		return;
+	if ((me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) && !t->help_shown && t->prompt == PROMPT_NONE &&
+	    (t->focus == FOCUS_MAIN || t->focus == FOCUS_GRID)) {
+		if (me.bstate & BUTTON4_PRESSED)
+			do_request(t, REQ_BACK, 0);
+		else if (t->target < t->hist_n - 1)
+			do_request(t, REQ_FORWARD, 0);
+		return;
+	}
+	if (!(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
 		return;
 	if (t->help_shown) {
 		t->help_shown = false;
@@ -473,6 +520,9 @@ int tui_key(struct tui *t, int ch)
 
 static void render(struct tui *t)
 {
+	/* a message longer than the status line came or went */
+	if (!t->too_small && !t->help_shown && status_lines(t, COLS) != t->views[V_STATUS].h)
+		t->dirty |= DIRTY_LAYOUT;
 	if (t->dirty & DIRTY_LAYOUT) {
 		layout_apply(t);
 		t->dirty |= DIRTY_ALL | DIRTY_CLEAR;

@@ -289,6 +289,10 @@ static int legend(const struct tui *t, struct legend_item *it)
 		it[n++] = (struct legend_item){-1, "the path shows after an H-step"};
 	if (m != GRID_INPUT)
 		it[n++] = (struct legend_item){SW_PATH, "path"};
+	/* z_L read through the output head is no answer: a wall cell may
+	 * read as S; said before the marks against the label */
+	if (m == GRID_ZL)
+		it[n++] = (struct legend_item){-1, "z_L's tokens, not an answer"};
 	if (m != GRID_INPUT && m != GRID_LABEL && pz->has_label) {
 		it[n++] = (struct legend_item){SW_WRONG, "off the true path"};
 		it[n++] = (struct legend_item){SW_MISSED, "missed"};
@@ -311,10 +315,14 @@ static void draw_legend(WINDOW *w, struct tui *t, int y)
 		}
 		if (it[i].sw >= 0) {
 			if (mono) {
-				static const char marks[SW_COUNT] = {
-				    [SW_WALL] = '#',  [SW_START] = 'S',  [SW_GOAL] = 'G',   [SW_PATH] = 'o',
-				    [SW_WRONG] = 'X', [SW_MISSED] = '.', [SW_CHANGED] = '*'};
-				char c[2] = {marks[it[i].sw] ? marks[it[i].sw] : '=', 0};
+				/* the glyphs put_cell draws without colour: a wall is the
+				 * block (# in ASCII), a missed cell the dot */
+				static const char *const marks[SW_COUNT] = {
+				    [SW_START] = "S", [SW_GOAL] = "G", [SW_PATH] = "o", [SW_WRONG] = "X", [SW_CHANGED] = "*"};
+				const char *c = it[i].sw == SW_WALL     ? t->g->bar[8]
+				                : it[i].sw == SW_MISSED ? t->g->dot
+				                : marks[it[i].sw]       ? marks[it[i].sw]
+				                                        : "=";
 				draw_text(w, y, x, 1, it[i].sw == SW_WRONG ? UI_BAD : UI_NORMAL, c);
 			} else {
 				wattrset(w, swatch_attr(it[i].sw, it[i].sw));

@@ -3,6 +3,7 @@
  * (the computation and the keys are in guess_job.c). */
 #include "ui/tui.h"
 #include "ui/guess_view.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 		const struct guess_group *gr = &r->groups[g];
 		char name[8], line[128];
 		guess_group_name(g, name, sizeof name);
-		snprintf(line, sizeof line, "%5s  %4d  %4.0f%%  %+11.3f  %7d  ", name, gr->runs, 100.0 * gr->runs / r->n,
+		snprintf(line, sizeof line, "%5s  %4d  %4.0f%%  %+11.3f  %7d  ", name, gr->runs,
+		         100.0 * gr->runs / (r->n - r->repeats),
 		         gr->q_sum / gr->runs, gr->settled);
 		draw_text(w, y, 0, width, g == sel_group ? UI_SELECT : UI_NORMAL, line);
 		int x = text_width(line);
@@ -43,7 +45,7 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 	guess_group_name(r->runs[0].group, c, sizeof c);
 	char plain[64];
 	snprintf(line, sizeof line, "vote: majority %s (%d of %d, right %s)%sq_halt-weighted %s (right %s)", a,
-	         r->groups[r->majority].runs, r->n, yes_no(r->groups[r->majority].exact), t->g->sep, b,
+	         r->groups[r->majority].runs, r->n - r->repeats, yes_no(r->groups[r->majority].exact), t->g->sep, b,
 	         yes_no(r->groups[r->weighted].exact));
 	snprintf(plain, sizeof plain, "plain run: %s (right %s)", c, yes_no(r->runs[0].exact));
 	/* one line if it fits, else the plain run on a line of its own */
@@ -56,6 +58,17 @@ static int draw_groups(WINDOW *w, int y, int maxy, int width, struct tui *t, con
 		draw_text(w, y++, 0, width, UI_TITLE, line);
 	if (plain[0] && y < maxy)
 		draw_text(w, y++, 0, width, UI_TITLE, plain);
+	if (r->repeats > 0 && y < maxy) {
+		/* more versions asked than the kind has: the later runs are the
+		 * earlier ones again, and the votes count each version once */
+		int d = r->n - r->repeats;
+		snprintf(line, sizeof line, "K %d > the %d distinct versions: runs %d-%d repeat runs 1-%d, each counted once",
+		         r->n, d, d + 1, r->n, r->repeats < d ? r->repeats : d);
+		if (text_width(line) > width)
+			snprintf(line, sizeof line, "runs %d-%d repeat 1-%d: counted once", d + 1, r->n,
+			         r->repeats < d ? r->repeats : d);
+		draw_text(w, y++, 0, width, UI_WARN, line);
+	}
 	return y + 1;
 }
 
@@ -127,9 +140,22 @@ static void guess_draw(struct view *v, struct tui *t)
 	         t->g->sep, perturb_kind_name(gv->kind), t->g->sep, gv->orig.name);
 	draw_title(w, t, 0, title);
 	pthread_mutex_lock(&gv->mu);
-	if (gv->running)
-		draw_fmt(w, 1, 0, v->w, UI_WARN, "computing the %d versions: segment %d of %d (the debugger stays usable: Esc)",
-		         gv->K, gv->seg_done, gv->seg_total);
+	if (gv->running) {
+		/* progress a step (module call) at a time: a segment of the 27M
+		 * model takes seconds */
+		const struct hrm_config *c = &gv->model->cfg;
+		int per = c->H_cycles * (c->L_cycles + 1), seg = gv->step_done / per + 1;
+		if (seg > c->halt_max_steps)
+			seg = c->halt_max_steps;
+		char line[256];
+		double s = (monotonic_ms() - gv->since) / 1e3;
+		snprintf(line, sizeof line, "computing the %d versions: step %d of %d%ssegment %d of %d%s%.0f s%sEsc cancels",
+		         gv->K, gv->step_done, gv->step_total, t->g->sep, seg, c->halt_max_steps, t->g->sep, s, t->g->sep);
+		if (text_width(line) > v->w)
+			snprintf(line, sizeof line, "computing %d versions: step %d of %d%sEsc cancels", gv->K, gv->step_done,
+			         gv->step_total, t->g->sep);
+		draw_text(w, 1, 0, v->w, UI_WARN, line);
+	}
 	else if (gv->error[0])
 		draw_fmt(w, 1, 0, v->w, UI_ERROR, "%s", gv->error);
 	if (gv->have && gv->res.n > 0) {

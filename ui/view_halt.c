@@ -118,8 +118,7 @@ static void halt_draw(struct view *v, struct tui *t)
 		sig_fmt(sh, sizeof sh, sigmoid_f64(hp->q_halt));
 		sig_fmt(sc, sizeof sc, sigmoid_f64(hp->q_continue));
 		if (hp->scored > 0)
-			snprintf(acc, sizeof acc, "%3.0f%% %s", 100.0 * hp->right / hp->scored,
-			         hp->exact ? "yes" : "no");
+			snprintf(acc, sizeof acc, "%3d%% %s", history_pct_right(hp), hp->exact ? "yes" : "no");
 		else
 			snprintf(acc, sizeof acc, "  -   -");
 		const char *hm = hp->halt_max ? "HALT" : "cont", *ha = hp->halt_adaptive ? "HALT" : "cont";

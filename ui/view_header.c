@@ -21,7 +21,7 @@ static void header_draw(struct view *v, struct tui *t)
 	WINDOW *w = v->win;
 	const struct hrm_config *c = &t->model->cfg;
 	const char *sep = t->g->sep;
-	char params[32], line[512], right[160];
+	char params[32], line[512], right[192];
 	param_count(t->model, params, sizeof params);
 	draw_fill(w, 0, UI_HEADER);
 	draw_fill(w, 1, UI_HEADER);
@@ -46,10 +46,22 @@ static void header_draw(struct view *v, struct tui *t)
 		         (monotonic_ms() - t->busy_since) / 1e3, sep);
 	else if (t->busy)
 		snprintf(right, sizeof right, " computing the probe (%.1f s) ", (monotonic_ms() - t->busy_since) / 1e3);
+	else if (t->ws.ms_L > 0 && t->playing) /* between the steps of play: not idle */
+		snprintf(right, sizeof right, " L-step %.0f ms, H-step %.0f ms ", t->ws.ms_L, t->ws.ms_H);
 	else if (t->ws.ms_L > 0)
 		snprintf(right, sizeof right, " idle%sL-step %.0f ms, H-step %.0f ms ", sep, t->ws.ms_L, t->ws.ms_H);
 	else
-		snprintf(right, sizeof right, " idle ");
+		snprintf(right, sizeof right, " %s ", t->playing ? "" : "idle");
+	/* the step times in fewer words, for when the cursor line needs the room */
+	char right_short[2][192];
+	if (!t->busy && !t->ws.error[0] && t->ws.ms_L > 0) {
+		snprintf(right_short[0], sizeof right_short[0], " %s%sL %.0f ms, H %.0f ms ", t->playing ? "" : "idle",
+		         t->playing ? "" : sep, t->ws.ms_L, t->ws.ms_H);
+		snprintf(right_short[1], sizeof right_short[1], " %s ", t->playing ? "" : "idle");
+	} else {
+		snprintf(right_short[0], sizeof right_short[0], "%s", right);
+		snprintf(right_short[1], sizeof right_short[1], "%s", right);
+	}
 	int rw = text_width(right);
 
 	/* the arithmetic, right-aligned: bf16 with what computes its products
@@ -63,6 +75,18 @@ static void header_draw(struct view *v, struct tui *t)
 		snprintf(dt, sizeof dt, " fp32 ");
 	}
 	int dw = text_width(dt);
+	/* the model's sizes in fewer words where the line has no room (never a
+	 * word cut): a table of forms, the longest that fits */
+	for (int form = 1; form <= 4 && text_width(line) > v->w - dw - 1; form++) {
+		char sizes[96] = "";
+		if (form == 1)
+			snprintf(sizes, sizeof sizes, " (%s params, d %d, %dx%d cycles, M %d)", params, c->hidden_size,
+			         c->H_cycles, c->L_cycles, c->halt_max_steps);
+		else if (form == 2)
+			snprintf(sizes, sizeof sizes, " (%s params, M %d)", params, c->halt_max_steps);
+		snprintf(line, sizeof line, "%s%s%s%s%s%s%s%s", form == 4 ? " " : " hrmscope", form == 4 ? "" : sep,
+		         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, sizes);
+	}
 	draw_text(w, 0, 0, v->w - dw - 1, UI_HEADER_HI, line);
 	draw_text(w, 0, v->w - dw, dw, UI_HEADER_HI, dt);
 
@@ -88,10 +112,16 @@ static void header_draw(struct view *v, struct tui *t)
 		 * too) go when the line has no room for them */
 		size_t n = strlen(cur);
 		const char *mode = t->teaching ? "teaching" : "playing";
-		int room = v->w - rw - 1 - (t->playing ? text_width(sep) + text_width(mode) : 0);
+		int mw = t->playing ? text_width(sep) + text_width(mode) : 0;
 		char step[64], rule[64];
 		snprintf(step, sizeof step, "%sstep %d/%d", sep, t->pos, total);
 		snprintf(rule, sizeof rule, "%shalting: %s", sep, t->adaptive ? "adaptive" : "max-steps");
+		/* the step count stays: the step times take fewer words first */
+		for (int i = 0; i < 2 && text_width(cur) + text_width(step) + mw > v->w - rw - 1; i++) {
+			memcpy(right, right_short[i], sizeof right);
+			rw = text_width(right);
+		}
+		int room = v->w - rw - 1 - mw;
 		if (text_width(cur) + text_width(step) + text_width(rule) <= room)
 			snprintf(cur + n, sizeof cur - n, "%s%s", step, rule);
 		else if (text_width(cur) + text_width(step) <= room)

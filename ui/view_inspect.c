@@ -15,6 +15,17 @@ static char token_char(const struct tui *t, int cell, int32_t tok)
 	return lk.ch == ' ' ? '_' : lk.ch;
 }
 
+/* A token as a word for the top tokens: the padding token (the official
+ * builders' 0, outside the grid) is "pad", not a bare '?'. */
+static void token_word(const struct tui *t, int cell, int32_t tok, char *buf, size_t len)
+{
+	struct cell_look lk = t->pops->look(&t->puz, cell, tok);
+	if (lk.role == ROLE_PAD)
+		snprintf(buf, len, "pad");
+	else
+		snprintf(buf, len, "%c", lk.ch == ' ' ? '_' : lk.ch);
+}
+
 static void top_tokens(const struct tui *t, int cell, const double *p, int V, char *buf, size_t len)
 {
 	int order[64];
@@ -29,8 +40,11 @@ static void top_tokens(const struct tui *t, int cell, const double *p, int V, ch
 			}
 	size_t n = 0;
 	buf[0] = '\0';
-	for (int i = 0; i < 3 && i < V && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, " %c %.2f", token_char(t, cell, order[i]), p[order[i]]);
+	for (int i = 0; i < 3 && i < V && n < len; i++) {
+		char word[8];
+		token_word(t, cell, order[i], word, sizeof word);
+		n += (size_t)snprintf(buf + n, len - n, " %s %.2f", word, p[order[i]]);
+	}
 }
 
 static void inspect_draw(struct view *v, struct tui *t)
@@ -45,9 +59,11 @@ static void inspect_draw(struct view *v, struct tui *t)
 	}
 	int n = t->puz.side, cell = t->cur_r * n + t->cur_c, V = t->model->cfg.vocab_size;
 	const struct puzzle *pz = &t->puz;
-	char lab = pz->has_label ? token_char(t, cell, pz->label[cell]) : '?';
-	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "row %d col %d  input %c  label %c", t->cur_r + 1, t->cur_c + 1,
-	         token_char(t, cell, pz->input[cell]), lab);
+	char in[8], lab[8] = "none";
+	token_word(t, cell, pz->input[cell], in, sizeof in);
+	if (pz->has_label)
+		token_word(t, cell, pz->label[cell], lab, sizeof lab);
+	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "row %d col %d  input %s  label %s", t->cur_r + 1, t->cur_c + 1, in, lab);
 	enum grid_mode src = t->grid_mode == GRID_PROBE || t->grid_mode == GRID_ZL ? t->grid_mode : GRID_PRED;
 	const float *lg = grid_logits(t, src, t->pos);
 	int y = 2;

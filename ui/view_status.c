@@ -31,6 +31,16 @@ static const struct hint edit_hints[] = {
     {REQ_EDIT_DIGIT, "digit"}, {REQ_EDIT_APPLY, "re-run"}, {REQ_EDIT_CANCEL, "drop"},
 };
 
+bool status_message_shown(const struct tui *t)
+{
+	return t->msg[0] && monotonic_ms() < t->msg_until;
+}
+
+int status_lines(const struct tui *t, int width)
+{
+	return status_message_shown(t) && text_width(t->msg) > width - 2 ? 2 : 1;
+}
+
 static void status_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -43,9 +53,25 @@ static void status_draw(struct view *v, struct tui *t)
 		draw_text(w, 0, x, v->w - x, UI_STATUS, t->prompt_buf);
 		return;
 	}
-	if (t->msg[0] && monotonic_ms() < t->msg_until) {
-		draw_fill(w, 0, t->msg_error ? UI_ERROR : UI_STATUS);
-		draw_text(w, 0, 1, v->w - 1, t->msg_error ? UI_ERROR : UI_STATUS, t->msg);
+	if (status_message_shown(t)) {
+		/* a message wider than the line takes two (status_lines), broken
+		 * between words; past that it ends on a whole word and an ellipsis */
+		enum ui_role role = t->msg_error ? UI_ERROR : UI_STATUS;
+		const char *s = t->msg;
+		int room = v->w - 2;
+		for (int y = 0; y < v->h; y++) {
+			char line[sizeof t->msg + 8];
+			draw_fill(w, y, role);
+			if (y == v->h - 1 && text_wrap_lines(s, room) > 1) {
+				const char *more = t->utf8 ? "\xe2\x80\xa6" : "...";
+				text_wrap(s, room - text_width(more) - 1, line, sizeof line - 8);
+				strcat(line, " ");
+				strcat(line, more);
+			} else {
+				s = text_wrap(s, room, line, sizeof line);
+			}
+			draw_text(w, y, 1, v->w - 1, role, line);
+		}
 		return;
 	}
 	const struct hint *h = main_hints;
@@ -66,6 +92,21 @@ static void status_draw(struct view *v, struct tui *t)
 	int width[16], pinned = 0;
 	if (n > 16)
 		n = 16;
+	/* the editor's hints for the puzzle on screen: walls, S and G for a
+	 * maze, digits for a sudoku */
+	struct hint kept[16];
+	if (t->focus == FOCUS_EDIT) {
+		int k = 0;
+		for (int i = 0; i < n && k < 16; i++) {
+			bool maze_only = h[i].req == REQ_EDIT_WALL || h[i].req == REQ_EDIT_START || h[i].req == REQ_EDIT_GOAL;
+			if ((maze_only && t->puz.kind != PUZZLE_MAZE) ||
+			    (h[i].req == REQ_EDIT_DIGIT && t->puz.kind != PUZZLE_SUDOKU))
+				continue;
+			kept[k++] = h[i];
+		}
+		h = kept;
+		n = k;
+	}
 	for (int i = 0; i < n; i++) {
 		/* the first name in the table: "b Left" -> "b" */
 		snprintf(names[i], sizeof names[i], "%s", keys_entry(h[i].req)->names);

@@ -35,7 +35,7 @@ struct guess_one *guess_add(struct guess_result *r, const int32_t *answer)
 	struct guess_one *o = &r->runs[r->n];
 	memset(o, 0, sizeof *o);
 	o->exact = -1;
-	o->fp_entered = o->crit_seg = o->crit_h = -1;
+	o->fp_entered = o->crit_seg = o->crit_h = o->repeat_of = -1;
 	o->fp = FP_MOVING;
 	memcpy(r->answers + (size_t)r->n * r->S, answer, (size_t)r->S * sizeof *answer);
 	r->n++;
@@ -57,8 +57,13 @@ void guess_tally(struct guess_result *r)
 	free(r->groups);
 	r->groups = xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->groups);
 	r->n_groups = 0;
+	r->repeats = 0;
 	size_t bytes = (size_t)r->S * sizeof *r->answers;
 	for (int i = 0; i < r->n; i++) {
+		if (r->runs[i].repeat_of >= 0) { /* the same version again: its answer is its first run's */
+			r->repeats++;
+			continue;
+		}
 		const int32_t *a = r->answers + (size_t)i * r->S;
 		int g = 0;
 		while (g < r->n_groups && memcmp(r->answers + (size_t)r->groups[g].first * r->S, a, bytes) != 0)
@@ -103,15 +108,26 @@ void guess_group_name(int g, char *buf, size_t len)
 		snprintf(buf, len, "%c%c", 'A' + (g / 26 - 1) % 26, 'A' + g % 26);
 }
 
-/* Runs the batch M segments, a module call at a time so it can stop. */
-static int run_segments(struct hrm_engine *e, int M, const struct guess_opts *o, char **cause)
+/* The same version: the same transform, and no noise or the same noise. */
+static bool same_version(const struct perturb *a, const struct perturb *b)
 {
+	return a->kind == b->kind && a->pk == b->pk && a->tid == b->tid && memcmp(&a->sd, &b->sd, sizeof a->sd) == 0 &&
+	       memcmp(a->colours, b->colours, sizeof a->colours) == 0 && a->sigma == b->sigma &&
+	       (a->sigma <= 0 || a->noise_seed == b->noise_seed) && strcmp(a->desc, b->desc) == 0;
+}
+
+/* Runs the batch M segments, a module call at a time so it can stop and
+ * say how far it is after each (per_segment module calls a segment). */
+static int run_segments(struct hrm_engine *e, int M, int per_segment, const struct guess_opts *o, char **cause)
+{
+	int done = 0;
 	for (int s = 0; s < M; s++) {
-		while (hrm_engine_cursor(e).segment == s)
+		while (hrm_engine_cursor(e).segment == s) {
 			if ((o->cancel && atomic_load(o->cancel)) || hrm_engine_step(e, HRM_GRAIN_MODULE) != 0)
 				return set_cause(cause, "cancelled");
-		if (o->progress)
-			o->progress(o->progress_user, s + 1, M);
+			if (o->progress)
+				o->progress(o->progress_user, ++done, M * per_segment);
+		}
 	}
 	return 0;
 }
@@ -156,7 +172,7 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 		size_t n = (size_t)hrm_engine_T(e) * m->cfg.hidden_size;
 		for (int k = 0; k < K; k++)
 			perturb_noise(&pts[k], hrm_engine_zH(e) + k * n, hrm_engine_zL(e) + k * n, n);
-		rc = run_segments(e, M, o, cause);
+		rc = run_segments(e, M, m->cfg.H_cycles * (m->cfg.L_cycles + 1), o, cause);
 	}
 	if (rc == 0) {
 		const int32_t *pred = hrm_engine_pred(e);
@@ -169,6 +185,11 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 			one->model = model_index;
 			one->version = k;
 			one->pt = pts[k];
+			/* a version made again (more versions asked than the kind
+			 * has): the same run, counted once in the votes */
+			for (int j = 0; j < k && one->repeat_of < 0; j++)
+				if (same_version(&pts[j], &pts[k]))
+					one->repeat_of = r->n - 1 - k + j;
 			one->q_halt = q[2 * k];
 			one->q_continue = q[2 * k + 1];
 			one->exact = p->has_label ? fp_exact(ans, p->label, S, gp->has_ignore, gp->ignore) : -1;

@@ -38,7 +38,9 @@ struct guess_opts {
 	double fp_tol;       /* fixed-point tolerance (0: FP_TOL_DEFAULT) */
 	enum hrm_dtype dtype; /* the arithmetic (bf16: the model's bf16 weights must be prepared) */
 	const atomic_int *cancel;                    /* may be NULL: non-zero stops the run, between two blocks */
-	void (*progress)(void *user, int done, int total); /* may be NULL: after each segment */
+	/* may be NULL: after each module call (an L- or H-step of the batch),
+	 * the calls done and the M * H_cycles * (L_cycles + 1) to do */
+	void (*progress)(void *user, int done, int total);
 	void *progress_user;
 };
 
@@ -52,6 +54,8 @@ struct guess_one {
 	enum fp_verdict fp;
 	int crit_seg, crit_h;     /* critical step (perturbed frame; the same cells), -1 none */
 	int group;                /* index into groups after guess_tally */
+	int repeat_of;            /* an earlier run of the same model and the same version (K larger than the
+	                             distinct versions, as 16 of the 8 dihedral ones), -1 none: not in the vote */
 };
 
 struct guess_group {
@@ -71,6 +75,7 @@ struct guess_result {
 	int n_groups;
 	struct guess_group *groups; /* most runs first */
 	int majority, weighted;     /* the votes: group indices, -1 when there is no run */
+	int repeats;                /* runs with repeat_of >= 0 (guess_tally): the votes count n - repeats */
 };
 
 void guess_result_init(struct guess_result *r, int S);
@@ -78,7 +83,8 @@ void guess_result_free(struct guess_result *r);
 /* Appends a run with this answer (S tokens, original frame); fields zeroed
  * except fp_entered = crit_seg = crit_h = -1, exact = -1. */
 struct guess_one *guess_add(struct guess_result *r, const int32_t *answer);
-/* Groups the runs by answer and takes the votes. */
+/* Groups the runs by answer and takes the votes; a repeated version
+ * (repeat_of >= 0) is counted once, in its first run. */
 void guess_tally(struct guess_result *r);
 
 /* The K versions of gp through model m as one batch, appended to r (call

@@ -83,14 +83,18 @@ static void print_groups(const struct guess_result *r)
 		const struct guess_group *gr = &r->groups[g];
 		char name[8];
 		guess_group_name(g, name, sizeof name);
-		printf("%5s  %4d  %5.1f%%  %+11.4f  %13.3f  %7d  %s\n", name, gr->runs, 100.0 * gr->runs / r->n,
+		printf("%5s  %4d  %5.1f%%  %+11.4f  %13.3f  %7d  %s\n", name, gr->runs, 100.0 * gr->runs / (r->n - r->repeats),
 		       gr->q_sum / gr->runs, gr->weight, gr->settled, yes_no(gr->exact));
 	}
 	char a[8], b[8];
 	guess_group_name(r->majority, a, sizeof a);
 	guess_group_name(r->weighted, b, sizeof b);
-	printf("\nvote (majority):         %s, %d of %d runs  right: %s\n", a, r->groups[r->majority].runs, r->n,
-	       yes_no(r->groups[r->majority].exact));
+	if (r->repeats > 0)
+		printf("\n%d runs repeat an earlier run's version (more versions asked than the perturbation has):\n"
+		       "each version is counted once in the groups and the votes\n",
+		       r->repeats);
+	printf("\nvote (majority):         %s, %d of %d runs  right: %s\n", a, r->groups[r->majority].runs,
+	       r->n - r->repeats, yes_no(r->groups[r->majority].exact));
 	printf("vote (q_halt-weighted):  %s, weight %.3f of %.3f  right: %s\n", b, r->groups[r->weighted].weight, total_w,
 	       yes_no(r->groups[r->weighted].exact));
 	guess_group_name(r->runs[0].group, a, sizeof a);

@@ -81,14 +81,16 @@ static const char *yn(int v)
 static void print_table(const struct cli_puzzle *cp, const struct run_log *L)
 {
 	bool lab = cp->p.has_label;
-	printf("segment    q_halt  q_continue  halt  changed  token_acc  exact  valid   dz_H rel   dz_L rel  still\n");
+	/* "q says halt": q_halt > q_continue, the adaptive rule's verdict, which
+	 * a max-steps run does not follow */
+	printf("segment    q_halt  q_continue  q says halt  changed  token_acc  exact  valid   dz_H rel   dz_L rel  still\n");
 	for (int s = 0; s < L->n; s++) {
 		char acc[16];
 		if (lab)
 			snprintf(acc, sizeof acc, "%.4f", L->score[s].acc);
 		else
 			snprintf(acc, sizeof acc, "-");
-		printf("%7d  %+8.4f  %+10.4f  %-4s  %7d  %9s  %-5s  %-5s  %9.3e  %9.3e  %s\n", s + 1, (double)L->qh[s],
+		printf("%7d  %+8.4f  %+10.4f  %-11s  %7d  %9s  %-5s  %-5s  %9.3e  %9.3e  %s\n", s + 1, (double)L->qh[s],
 		       (double)L->qc[s], L->qh[s] > L->qc[s] ? "yes" : "no", L->changed[s], acc,
 		       lab ? yn(L->score[s].exact) : "-", yn(L->valid[s]), L->dzH[s], L->dzL[s], L->still[s] ? "yes" : "no");
 	}
