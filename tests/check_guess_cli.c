@@ -497,6 +497,15 @@ START_TEST(test_guess_repeats)
 				     data);
 	ck_assert_msg(strstr(out, "8 runs repeat an earlier run's version") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, " of 8 runs  right:") != NULL, "%s", out);
+	/* the line for scripts counts the 8 versions, and says 8 repeated */
+	const char *line = strstr(out, "hrmscope-guess runs=");
+	ck_assert_msg(line != NULL, "%s", out);
+	ck_assert_int_eq(atoi(line + strlen("hrmscope-guess runs=")), 8);
+	const char *rep = strstr(line, " repeats=");
+	ck_assert_msg(rep != NULL, "%s", line);
+	ck_assert_int_eq(atoi(rep + strlen(" repeats=")), 8);
+	int settled = atoi(strstr(line, " settled=") + strlen(" settled="));
+	ck_assert_msg(settled >= 0 && settled <= 8, "settled=%d counts a repeated run: %s", settled, line);
 	free(out);
 }
 END_TEST

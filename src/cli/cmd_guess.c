@@ -130,12 +130,13 @@ static void print_summary(const struct guess_result *r, enum hrm_dtype dt)
 	char a[8], b[8];
 	guess_group_name(r->majority, a, sizeof a);
 	guess_group_name(r->weighted, b, sizeof b);
+	/* a repeated version (repeat_of >= 0) is one run, as in the votes */
 	int settled = 0;
 	for (int i = 0; i < r->n; i++)
-		settled += r->runs[i].fp_entered >= 0;
-	printf("hrmscope-guess runs=%d groups=%d settled=%d majority=%s majority_runs=%d majority_right=%d "
+		settled += r->runs[i].repeat_of < 0 && r->runs[i].fp_entered >= 0;
+	printf("hrmscope-guess runs=%d repeats=%d groups=%d settled=%d majority=%s majority_runs=%d majority_right=%d "
 	       "weighted=%s weighted_right=%d plain_right=%d dtype=%s\n",
-	       r->n, r->n_groups, settled, a, r->groups[r->majority].runs, r->groups[r->majority].exact, b,
+	       r->n - r->repeats, r->repeats, r->n_groups, settled, a, r->groups[r->majority].runs, r->groups[r->majority].exact, b,
 	       r->groups[r->weighted].exact, r->runs[0].exact, hrm_dtype_name(dt));
 }
 
