@@ -364,6 +364,66 @@ static void run_blocks(int M, double flops, hrm_par_fn fn, void *job)
 }
 #endif
 
+/* ---- operands as bf16 bits ---- */
+
+int bf16_bits_usable(void)
+{
+#ifdef HAVE_ONEDNN
+	return onednn_usable();
+#else
+	return 0;
+#endif
+}
+
+void bf16_bits_from(uint16_t *dst, const float *src, size_t n)
+{
+#ifdef HAVE_ONEDNN
+	to_bf16_bits(dst, src, n);
+#else
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &src[i], sizeof u);
+		dst[i] = (uint16_t)(u >> 16);
+	}
+#endif
+}
+
+static float bits_f32(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
+{
+#ifdef HAVE_ONEDNN
+	if (onednn_usable() && onednn_gemm(0, tb, M, N, K, A, B, C) == 0)
+		return;
+#endif
+	/* no primitive (not seen): the same sums, one at a time */
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			float s = 0.0f;
+			for (int k = 0; k < K; k++)
+				s += bits_f32(A[(size_t)i * K + k]) *
+				     bits_f32(tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j]);
+			C[(size_t)i * N + j] = s;
+		}
+}
+
+void *bf16_scratch(int i, size_t bytes)
+{
+#ifdef HAVE_ONEDNN
+	if (i >= 0 && i < 3 && onednn_usable())
+		return onednn_scratch(7 + i, bytes);
+#endif
+	(void)i;
+	(void)bytes;
+	return NULL;
+}
+
 /* ---- the products ---- */
 
 void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
