@@ -65,12 +65,49 @@ void round_bf16(float *v, size_t n)
 struct round_job {
 	float *v;
 	size_t width;
+	const float *add; /* NULL, or v = bf16(v + add) */
 };
 
 static void round_rows(void *ctx, size_t lo, size_t hi)
 {
 	const struct round_job *j = ctx;
 	round_bf16(j->v + lo * j->width, (hi - lo) * j->width);
+}
+
+HRM_VECTORIZE
+static void add_round_rows(void *ctx, size_t lo, size_t hi)
+{
+	const struct round_job *j = ctx;
+	float *v = j->v + lo * j->width;
+	const float *a = j->add + lo * j->width;
+	size_t n = (hi - lo) * j->width;
+	for (size_t i = 0; i < n; i++)
+		v[i] += a[i];
+	round_bf16(v, n);
+}
+
+/* elementwise over the pool in pieces of this many: big enough that a
+ * piece costs more than handing it out */
+#define ROUND_PIECE 4096
+
+void round_bf16_pool(float *v, size_t n)
+{
+	size_t pieces = n / ROUND_PIECE;
+	round_bf16(v + pieces * ROUND_PIECE, n - pieces * ROUND_PIECE);
+	struct round_job rj = { v, ROUND_PIECE, NULL };
+	if (pieces > 0)
+		hrm_par_rows(pieces, ROUND_PIECE, round_rows, &rj);
+}
+
+void add_round_bf16_pool(float *v, const float *add, size_t n)
+{
+	size_t pieces = n / ROUND_PIECE, done = pieces * ROUND_PIECE;
+	struct round_job tail = { v + done, n - done, add + done };
+	if (n > done)
+		add_round_rows(&tail, 0, 1);
+	struct round_job rj = { v, ROUND_PIECE, add };
+	if (pieces > 0)
+		hrm_par_rows(pieces, ROUND_PIECE, add_round_rows, &rj);
 }
 
 /* ---- the prepared weights ---- */
@@ -209,20 +246,40 @@ static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int 
 		}
 }
 
+/* Rows per step inside a thread's block when the other operand (the
+ * weights) stays in the core's cache: each step converts its input rows,
+ * runs the product and rounds its output while they are still in cache,
+ * instead of three passes over the whole block (at d = 64 those passes
+ * cost more than the products).  Steps are multiples of 16 rows, so the
+ * sums are the same (row blocks change no result).  0: one step, when the
+ * other operand is large (re-reading it per step would cost more). */
+#define STEP_OUT_BYTES 65536
+#define STEP_MAX_OTHER_BYTES 262144
+
+static int step_rows(int out_cols, size_t other_bytes)
+{
+	if (other_bytes > STEP_MAX_OTHER_BYTES)
+		return 0;
+	int r = STEP_OUT_BYTES / (out_cols * (int)sizeof(float)) / 16 * 16;
+	return r < 32 ? 32 : r > 512 ? 512 : r;
+}
+
 static void linear_part(void *v, int t, int nth)
 {
 	const struct linear_job *j = v;
 	int lo, hi, rows = j->W->rows, cols = j->W->cols;
 	block_rows(j->n, t, nth, &lo, &hi);
-	if (lo >= hi)
-		return;
-	float *y = j->y + (size_t)lo * rows;
-	const float *x = j->x + (size_t)lo * cols;
-	uint16_t *xb = j->xb + (size_t)lo * cols;
-	rows_to_bf16(xb, x, cols, hi - lo, cols);
-	if (onednn_linear(y, xb, hi - lo, j->W->dnnl) != 0)
-		linear_slow(y, x, j->W, hi - lo);
-	round_bf16(y, (size_t)(hi - lo) * rows);
+	int step = step_rows(rows, (size_t)rows * cols * 2);
+	for (int a = lo; a < hi; a += step > 0 ? step : hi - lo) {
+		int b = step > 0 && a + step < hi ? a + step : hi;
+		float *y = j->y + (size_t)a * rows;
+		const float *x = j->x + (size_t)a * cols;
+		uint16_t *xb = j->xb + (size_t)a * cols;
+		rows_to_bf16(xb, x, cols, b - a, cols);
+		if (onednn_linear(y, xb, b - a, j->W->dnnl) != 0)
+			linear_slow(y, x, j->W, b - a);
+		round_bf16(y, (size_t)(b - a) * rows);
+	}
 }
 
 struct gemm_job {
@@ -234,11 +291,20 @@ struct gemm_job {
 	float *Cb; /* compact C when ldc != N (oneDNN's brgemm wants dense rows) */
 };
 
+static void gemm_rows(const struct gemm_job *j, int lo, int hi);
+
 static void gemm_part(void *v, int t, int nth)
 {
 	const struct gemm_job *j = v;
 	int lo, hi;
 	block_rows(j->M, t, nth, &lo, &hi);
+	int step = step_rows(j->N, (size_t)j->N * j->K * 2);
+	for (int a = lo; a < hi; a += step > 0 ? step : hi - lo)
+		gemm_rows(j, a, step > 0 && a + step < hi ? a + step : hi);
+}
+
+static void gemm_rows(const struct gemm_job *j, int lo, int hi)
+{
 	if (lo >= hi)
 		return;
 	int cnt = hi - lo;
@@ -297,6 +363,10 @@ static void gemm_t_part(void *v, int t, int nth)
 			j->failed[t] = 1;
 			return;
 		}
+		/* the chunk's rows of both operands converted here, where
+		 * the product reads them next (in cache) */
+		rows_to_bf16((uint16_t *)j->Ab + (size_t)k0 * j->M, j->A + (size_t)k0 * j->lda, j->lda, kc, j->M);
+		rows_to_bf16((uint16_t *)B, j->B + (size_t)k0 * j->ldb, j->ldb, kc, j->N);
 		if (onednn_gemm(1, 0, j->M, j->N, kc, j->Ab + (size_t)k0 * j->M, B, P) != 0) {
 			j->failed[t] = 1;
 			return;
@@ -335,9 +405,6 @@ static int gemm_t(int tb, int M, int N, int K, const float *A, int lda, const fl
 	j.Ab = Ab;
 	j.Bb = Bb;
 	j.P = P;
-	struct conv_job ca = { Ab, A, lda, M }, cb = { Bb, B, ldb, N };
-	hrm_par_rows((size_t)K, (size_t)M, conv_rows, &ca);
-	hrm_par_rows((size_t)K, (size_t)N, conv_rows, &cb);
 	int nth = hrm_par_threads();
 	if (nth > j.nk)
 		nth = j.nk;
@@ -446,7 +513,7 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	}
 #endif
 	hrm_sgemm(0, 1, n, rows, cols, 1.0f, x, cols, W->f32, cols, 0.0f, y, rows);
-	struct round_job rj = { y, (size_t)rows };
+	struct round_job rj = { y, (size_t)rows, NULL };
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 

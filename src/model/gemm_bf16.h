@@ -69,6 +69,11 @@ void *bf16_scratch(int i, size_t bytes);
 /* Round every element of v to bf16 in place (nearest even). */
 void round_bf16(float *v, size_t n);
 
+/* round_bf16 over the worker pool; and v = bf16(v + add), the sum of two
+ * bf16 tensors, likewise */
+void round_bf16_pool(float *v, size_t n);
+void add_round_bf16_pool(float *v, const float *add, size_t n);
+
 /* what computes the products: "oneDNN 2.6.3 (avx512_core_bf16)", or
  * "sgemm on bf16-rounded values" */
 const char *bf16_backend(void);

@@ -116,7 +116,7 @@ static void softmax_rows_bf16(float *m, float *sum, int rows, int cols, float sc
 
 /* softmax_rows_bf16 writing the rounded p as bf16 bits into P ([rows][cols]
  * compact), the scale applied on the fly (max(s) * scale is max(s * scale):
- * rounding is monotonic); with keep, bf16(p) also back into m as float32.
+ * rounding is monotonic); with keep, bf16(p) / sum back into m.
  * The same bits as softmax_rows_bf16: the rounding drops bf16_round's NaN
  * branch, which changes nothing for exp's results (finite, or the default
  * NaN, which rounds to itself either way). */
@@ -139,13 +139,25 @@ static void softmax_rows_bits(float *m, uint16_t *P, float *sum, int rows, int c
 		for (int k = 0; j < cols; j++, k++)
 			acc[k] += r[j];
 		sum[i] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-		for (j = 0; j < cols; j++) {
-			uint32_t u;
-			memcpy(&u, &r[j], sizeof u);
-			u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-			pr[j] = (uint16_t)(u >> 16);
-			if (keep)
-				memcpy(&r[j], &u, sizeof u);
+		if (keep) {
+			/* the weights the product uses, bf16(p) / sum, kept for
+			 * the backward (rows sum to 1 within 2^-9) */
+			float inv = 1.0f / sum[i];
+			for (j = 0; j < cols; j++) {
+				uint32_t u;
+				float pb;
+				memcpy(&u, &r[j], sizeof u);
+				u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+				pr[j] = (uint16_t)(u >> 16);
+				memcpy(&pb, &u, sizeof pb);
+				r[j] = pb * inv;
+			}
+		} else {
+			for (j = 0; j < cols; j++) {
+				uint32_t u;
+				memcpy(&u, &r[j], sizeof u);
+				pr[j] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+			}
 		}
 	}
 }
@@ -177,7 +189,7 @@ static void pack_qkv_rows(void *v, size_t lo, size_t hi)
 	}
 }
 
-/* one task's output rows: o = bf16(pv / sum); with probs, the weights the
+/* one task's output rows: o = bf16(pv / sum); with S, the weights the
  * product used, bf16(p) / sum, kept for the backward */
 static void attn_finish(const struct attn_job *jb, float *o, const float *pv, int ldpv, float *S, const float *sum,
 			int nr)
@@ -188,7 +200,7 @@ static void attn_finish(const struct attn_job *jb, float *o, const float *pv, in
 		for (int j = 0; j < hd; j++)
 			o[(size_t)i * d + j] = bf16_round(pv[(size_t)i * ldpv + j] * inv);
 		/* rows of bf16(p) / sum sum to 1 within 2^-9 */
-		if (jb->probs != NULL)
+		if (S != NULL)
 			for (int j = 0; j < T; j++)
 				S[(size_t)i * T + j] *= inv;
 	}
@@ -222,7 +234,7 @@ static void attn_part_bf16(void *v, int t, int nth)
 			gemm_bf16_bits(1, nr, T, hd, qb + (size_t)r0 * hd, kb, S);
 			softmax_rows_bits(S, P, sum, nr, T, scale, jb->probs != NULL);
 			gemm_bf16_bits(0, nr, hd, T, P, vb, PV);
-			attn_finish(jb, o, PV, hd, S, sum, nr);
+			attn_finish(jb, o, PV, hd, NULL, sum, nr);
 			continue;
 		}
 		const float *base = jb->qkv + (size_t)b * T * ld;
@@ -233,7 +245,7 @@ static void attn_part_bf16(void *v, int t, int nth)
 		gemm_bf16(1, nr, T, hd, q, ld, k, ld, S, T);
 		softmax_rows_bf16(S, sum, nr, T, scale);
 		gemm_bf16(0, nr, hd, T, S, T, vv, ld, o, d);
-		attn_finish(jb, o, o, d, S, sum, nr);
+		attn_finish(jb, o, o, d, jb->probs ? S : NULL, sum, nr);
 	}
 }
 
