@@ -283,7 +283,7 @@ static void linear_part(void *v, int t, int nth)
 }
 
 struct gemm_job {
-	int tb, M, N, K, lda, ldb, ldc, round;
+	int tb, M, N, K, lda, ldb, ldc, round, a_ready; /* a_ready: Ab holds A already */
 	const float *A, *B;
 	float *C;
 	uint16_t *Ab;
@@ -312,7 +312,8 @@ static void gemm_rows(const struct gemm_job *j, int lo, int hi)
 	float *C = j->C + (size_t)lo * j->ldc;
 	float *out = j->Cb ? j->Cb + (size_t)lo * j->N : C;
 	const float *A = j->A + (size_t)lo * j->lda;
-	rows_to_bf16(Ab, A, j->lda, cnt, j->K);
+	if (!j->a_ready)
+		rows_to_bf16(Ab, A, j->lda, cnt, j->K);
 	if (onednn_gemm(0, j->tb, cnt, j->N, j->K, Ab, j->Bb, out) != 0) {
 		hrm_sgemm(0, j->tb, cnt, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, 0.0f, C, j->ldc);
 		out = C;
@@ -517,19 +518,22 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 
-void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-		  int ldc, int round)
+/* gemm_bf16_ex; a_ready: this thread's onednn_scratch(0) holds A as
+ * compact bf16 bits already (!ta, lda == K).  1 when the product ran in
+ * oneDNN (for ta: its scratch 0 then holds A [K][M] as compact bits). */
+static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		   int ldc, int round, int a_ready)
 {
 	if (M <= 0 || N <= 0)
-		return;
+		return 0;
 	if (K <= 0) {
 		for (int i = 0; i < M; i++)
 			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
-		return;
+		return 0;
 	}
 #ifdef HAVE_ONEDNN
 	if (ta && onednn_usable() && gemm_t(tb, M, N, K, A, lda, B, ldb, C, ldc, round) == 0)
-		return;
+		return lda == M;
 	if (!ta && onednn_usable()) {
 		uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
 		uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
@@ -544,16 +548,36 @@ void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 				hrm_par_rows((size_t)brows, (size_t)cj.n, conv_rows, &cj);
 			else
 				rows_to_bf16(Bb, B, ldb, brows, cj.n);
-			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, round, A, B, C, Ab, Bb, Cb };
+			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, round, a_ready && lda == K, A, B, C, Ab, Bb, Cb };
 			run_blocks(M, 2.0 * M * N * K, gemm_part, &j);
-			return;
+			return 1;
 		}
 	}
 #endif
+	(void)a_ready;
 	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
 	if (round)
 		for (int i = 0; i < M; i++)
 			round_bf16(C + (size_t)i * ldc, (size_t)N);
+	return 0;
+}
+
+void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		  int ldc, int round)
+{
+	gemm_ex(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, round, 0);
+}
+
+void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
+		      int out)
+{
+	/* the weight gradient first: its chunks leave dy [n][out] converted
+	 * in this thread's scratch 0, where the dx product reads its A */
+	int ready = 0;
+	if (dWp != NULL)
+		ready = gemm_ex(1, 0, out, in, n, dy, out, x, in, dWp, in, 0, 0);
+	if (dx != NULL)
+		gemm_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1, ready);
 }
 
 void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)

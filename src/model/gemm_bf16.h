@@ -66,6 +66,13 @@ void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16
  * for the thread's life; NULL when it cannot grow or !bf16_bits_usable(). */
 void *bf16_scratch(int i, size_t bytes);
 
+/* The two products of a linear layer's backward, y = x W^T with W [out][in]:
+ * dx[n][in] = bf16(dy W) (when dx is not NULL) and dWp[out][in] = dy^T x,
+ * fp32 sums not rounded (when dWp is not NULL); dy converted to bf16 once
+ * for both.  The same sums as the two gemm_bf16_ex calls. */
+void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
+		      int out);
+
 /* Round every element of v to bf16 in place (nearest even). */
 void round_bf16(float *v, size_t n);
 
