@@ -107,7 +107,7 @@ cpu_ticks >"$ticks_start"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 step=0
-total=34
+total=35
 say() {
 	step=$((step + 1))
 	printf 'bench: %4ds [%d/%d] %s\n' $(($(date +%s) - t_start)) "$step" "$total" "$*" >&2
@@ -182,6 +182,16 @@ torch_run forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $tsegs 
 say "maze B = 1: hrmscope bf16 ($bsegs segments)"
 c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $bsegs --threads "$threads" \
 	--dtype bf16 --label maze_b1_bf16
+# the fp32 the issue measured its 2.5x against (355 ms an L-step then): the
+# engine with every product in OpenBLAS (HRMSCOPE_GEMM=openblas), as before
+# oneDNN took the float32 layouts it wins; both readings are in the table
+say "maze B = 1: hrmscope fp32 with HRMSCOPE_GEMM=openblas ($bsegs segments)"
+if grep -q HRMSCOPE_GEMM "$hrmscope"; then
+	HRMSCOPE_GEMM=openblas c_run "$bfwd" forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $bsegs \
+		--threads "$threads" --label maze_b1_openblas
+else
+	echo '{"kind":"forward_skipped","label":"maze_b1_openblas","why":"this build does not read HRMSCOPE_GEMM"}' >>"$res"
+fi
 say "maze B = 1: PyTorch in torch.bfloat16 ($tsegs segments)"
 torch_run forward --model "$tmp/maze" --seq-len 900 --batch 1 --segments $tsegs --threads "$threads" --dtype bf16 \
 	--label maze_b1_bf16

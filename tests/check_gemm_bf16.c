@@ -321,6 +321,50 @@ START_TEST(test_gemm_ex)
 }
 END_TEST
 
+/* linear_grad_bf16 converts dy once for both products: the same bits as the
+ * two gemm_bf16_ex calls it stands for, with and without the weight
+ * gradient, after other products have used the scratch.  n, in, out */
+static const int grad_shapes[][3] = {
+	{ 1000, 64, 192 }, /* rows not a multiple of 16 */
+	{ 3904, 256, 64 }, /* the d = 64 model's down projection */
+	{ 37, 512, 96 },   /* small: one thread */
+};
+
+START_TEST(test_linear_grad)
+{
+	const int *g = grad_shapes[_i];
+	int n = g[0], in = g[1], out = g[2];
+	rng_state = 7000 + (uint64_t)_i;
+	float *dy = rand_matrix((size_t)n * out), *x = rand_matrix((size_t)n * in), *W = rand_matrix((size_t)out * in);
+	size_t nx = (size_t)n * in, nw = (size_t)out * in;
+	float *dx1 = malloc(nx * sizeof *dx1), *dx2 = malloc(nx * sizeof *dx2), *dx3 = malloc(nx * sizeof *dx3);
+	float *dw1 = malloc(nw * sizeof *dw1), *dw2 = malloc(nw * sizeof *dw2);
+	ck_assert(dx1 && dx2 && dx3 && dw1 && dw2);
+	hrm_set_threads(2);
+	gemm_bf16_ex(0, 0, n, in, out, dy, out, W, in, dx2, in, 1);
+	gemm_bf16_ex(1, 0, out, in, n, dy, out, x, in, dw2, in, 0);
+	/* another product before each, so that the scratch holds something else */
+	float *other = malloc((size_t)n * out * sizeof *other);
+	ck_assert(other);
+	gemm_bf16_ex(0, 1, n, out, in, x, in, W, in, other, out, 0);
+	linear_grad_bf16(dx1, dw1, dy, x, W, n, in, out);
+	ck_assert_msg(memcmp(dx1, dx2, nx * sizeof *dx1) == 0, "%dx%dx%d: dx differs", n, in, out);
+	ck_assert_msg(memcmp(dw1, dw2, nw * sizeof *dw1) == 0, "%dx%dx%d: dW differs", n, in, out);
+	gemm_bf16_ex(0, 1, n, out, in, x, in, W, in, other, out, 0);
+	free(other);
+	linear_grad_bf16(dx3, NULL, dy, x, W, n, in, out);
+	ck_assert_msg(memcmp(dx3, dx2, nx * sizeof *dx3) == 0, "%dx%dx%d: dx alone differs", n, in, out);
+	free(dy);
+	free(x);
+	free(W);
+	free(dx1);
+	free(dx2);
+	free(dx3);
+	free(dw1);
+	free(dw2);
+}
+END_TEST
+
 /* hrm_sgemm, float32: the layouts that go to oneDNN (ops.c) and one that
  * stays in OpenBLAS, against exact sums; the same bits at 1 and 2 threads
  * for the oneDNN ones; beta 1 adds to C.  M, N, K, ta, tb, beta */
@@ -625,6 +669,7 @@ static Suite *gemm_bf16_suite(void)
 	tcase_add_loop_test(tc, test_linear_exact, 0, 2 * (int)(sizeof linear_shapes / sizeof *linear_shapes));
 	tcase_add_loop_test(tc, test_gemm_exact, 0, (int)(sizeof gemm_shapes / sizeof *gemm_shapes));
 	tcase_add_loop_test(tc, test_gemm_ex, 0, (int)(sizeof gemm_ex_shapes / sizeof *gemm_ex_shapes));
+	tcase_add_loop_test(tc, test_linear_grad, 0, (int)(sizeof grad_shapes / sizeof *grad_shapes));
 	tcase_add_loop_test(tc, test_sgemm_f32, 0, (int)(sizeof sgemm_shapes / sizeof *sgemm_shapes));
 	tcase_add_loop_test(tc, test_sgemm_small, 0, (int)(sizeof small_shapes / sizeof *small_shapes));
 	tcase_add_test(tc, test_sgemm_env);

@@ -124,6 +124,21 @@ void fmap_release(struct fmap *m)
 	free(m);
 }
 
+void fmap_drop(const struct fmap *m, const void *p, size_t len)
+{
+	if (m == NULL)
+		return;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p, b = a + len;
+	uintptr_t lo = (uintptr_t)m->base, hi = lo + m->len;
+	if (a < lo || b > hi)
+		return;
+	a = (a + page - 1) & ~(page - 1);
+	b &= ~(page - 1);
+	/* a private mapping never written: the pages come back from the file */
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 int fmap_check(const struct fmap *m, char **cause)
 {
 	if (m == NULL || !slots[m->slot].damaged)

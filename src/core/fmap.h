@@ -35,6 +35,10 @@ int fmap_open(int fd, size_t len, const char *name, struct fmap **out, char **ca
 struct fmap *fmap_ref(struct fmap *m);
 /* Drops a reference; the last one unmaps.  NULL is ignored. */
 void fmap_release(struct fmap *m);
+/* Gives back the memory of the whole pages of [p, p + len) (inside m's
+ * mapping): a later read maps them from the file again.  For bytes read
+ * once and copied, so that they do not count twice at the peak. */
+void fmap_drop(const struct fmap *m, const void *p, size_t len);
 /* -1 with "NAME: changed while open (cut short): ..." if a read of the
  * mapping faulted since it was mapped. */
 int fmap_check(const struct fmap *m, char **cause);

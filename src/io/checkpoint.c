@@ -239,6 +239,10 @@ static int copy_tensors(struct hrm_model *m, const struct tz_archive *a, const c
 		if (tz_verify(a, (struct tz_tensor *)t, cause) != 0)
 			goto out;
 		tz_to_f32(t, dst);
+		/* copied: its pages in the mapping need not stay resident
+		 * beside the copy (the peak of a load was twice the model) */
+		if (t->borrowed && a->map != NULL)
+			fmap_drop(a->map, t->data, (size_t)t->numel * tz_dtype_size(t->dtype));
 		for (int64_t k = 0; k < t->numel; k++)
 			if (!isfinite(dst[k])) {
 				bad_values++;

@@ -588,6 +588,10 @@ static int make_tensor(struct loader *l, const struct pk_named *nt, struct stora
 			return set_cause(l->cause, "%s: entry '%sdata/%s' fails its CRC check (file corrupt or changed while open)",
 			                 l->name, l->prefix, s->u.storage.key);
 		g->crc_pending = false;
+		/* read once for its CRC: not kept resident until its copy
+		 * (a load's peak was the file beside the model) */
+		if (g->mapped)
+			fmap_drop(l->map, g->data, g->bytes);
 	}
 	if (size_mul(numel, esz, &bytes))       /* checked by check_tensors: cannot happen */
 		return set_cause(l->cause, "%s: tensor '%s' has a size that overflows", l->name, nt->name);

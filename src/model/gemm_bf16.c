@@ -65,12 +65,49 @@ void round_bf16(float *v, size_t n)
 struct round_job {
 	float *v;
 	size_t width;
+	const float *add; /* NULL, or v = bf16(v + add) */
 };
 
 static void round_rows(void *ctx, size_t lo, size_t hi)
 {
 	const struct round_job *j = ctx;
 	round_bf16(j->v + lo * j->width, (hi - lo) * j->width);
+}
+
+HRM_VECTORIZE
+static void add_round_rows(void *ctx, size_t lo, size_t hi)
+{
+	const struct round_job *j = ctx;
+	float *v = j->v + lo * j->width;
+	const float *a = j->add + lo * j->width;
+	size_t n = (hi - lo) * j->width;
+	for (size_t i = 0; i < n; i++)
+		v[i] += a[i];
+	round_bf16(v, n);
+}
+
+/* elementwise over the pool in pieces of this many: big enough that a
+ * piece costs more than handing it out */
+#define ROUND_PIECE 4096
+
+void round_bf16_pool(float *v, size_t n)
+{
+	size_t pieces = n / ROUND_PIECE;
+	round_bf16(v + pieces * ROUND_PIECE, n - pieces * ROUND_PIECE);
+	struct round_job rj = { v, ROUND_PIECE, NULL };
+	if (pieces > 0)
+		hrm_par_rows(pieces, ROUND_PIECE, round_rows, &rj);
+}
+
+void add_round_bf16_pool(float *v, const float *add, size_t n)
+{
+	size_t pieces = n / ROUND_PIECE, done = pieces * ROUND_PIECE;
+	struct round_job tail = { v + done, n - done, add + done };
+	if (n > done)
+		add_round_rows(&tail, 0, 1);
+	struct round_job rj = { v, ROUND_PIECE, add };
+	if (pieces > 0)
+		hrm_par_rows(pieces, ROUND_PIECE, add_round_rows, &rj);
 }
 
 /* ---- the prepared weights ---- */
@@ -209,24 +246,44 @@ static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int 
 		}
 }
 
+/* Rows per step inside a thread's block when the other operand (the
+ * weights) stays in the core's cache: each step converts its input rows,
+ * runs the product and rounds its output while they are still in cache,
+ * instead of three passes over the whole block (at d = 64 those passes
+ * cost more than the products).  Steps are multiples of 16 rows, so the
+ * sums are the same (row blocks change no result).  0: one step, when the
+ * other operand is large (re-reading it per step would cost more). */
+#define STEP_OUT_BYTES 65536
+#define STEP_MAX_OTHER_BYTES 262144
+
+static int step_rows(int out_cols, size_t other_bytes)
+{
+	if (other_bytes > STEP_MAX_OTHER_BYTES)
+		return 0;
+	int r = STEP_OUT_BYTES / (out_cols * (int)sizeof(float)) / 16 * 16;
+	return r < 32 ? 32 : r > 512 ? 512 : r;
+}
+
 static void linear_part(void *v, int t, int nth)
 {
 	const struct linear_job *j = v;
 	int lo, hi, rows = j->W->rows, cols = j->W->cols;
 	block_rows(j->n, t, nth, &lo, &hi);
-	if (lo >= hi)
-		return;
-	float *y = j->y + (size_t)lo * rows;
-	const float *x = j->x + (size_t)lo * cols;
-	uint16_t *xb = j->xb + (size_t)lo * cols;
-	rows_to_bf16(xb, x, cols, hi - lo, cols);
-	if (onednn_linear(y, xb, hi - lo, j->W->dnnl) != 0)
-		linear_slow(y, x, j->W, hi - lo);
-	round_bf16(y, (size_t)(hi - lo) * rows);
+	int step = step_rows(rows, (size_t)rows * cols * 2);
+	for (int a = lo; a < hi; a += step > 0 ? step : hi - lo) {
+		int b = step > 0 && a + step < hi ? a + step : hi;
+		float *y = j->y + (size_t)a * rows;
+		const float *x = j->x + (size_t)a * cols;
+		uint16_t *xb = j->xb + (size_t)a * cols;
+		rows_to_bf16(xb, x, cols, b - a, cols);
+		if (onednn_linear(y, xb, b - a, j->W->dnnl) != 0)
+			linear_slow(y, x, j->W, b - a);
+		round_bf16(y, (size_t)(b - a) * rows);
+	}
 }
 
 struct gemm_job {
-	int tb, M, N, K, lda, ldb, ldc, round;
+	int tb, M, N, K, lda, ldb, ldc, round, a_ready; /* a_ready: Ab holds A already */
 	const float *A, *B;
 	float *C;
 	uint16_t *Ab;
@@ -234,11 +291,20 @@ struct gemm_job {
 	float *Cb; /* compact C when ldc != N (oneDNN's brgemm wants dense rows) */
 };
 
+static void gemm_rows(const struct gemm_job *j, int lo, int hi);
+
 static void gemm_part(void *v, int t, int nth)
 {
 	const struct gemm_job *j = v;
 	int lo, hi;
 	block_rows(j->M, t, nth, &lo, &hi);
+	int step = step_rows(j->N, (size_t)j->N * j->K * 2);
+	for (int a = lo; a < hi; a += step > 0 ? step : hi - lo)
+		gemm_rows(j, a, step > 0 && a + step < hi ? a + step : hi);
+}
+
+static void gemm_rows(const struct gemm_job *j, int lo, int hi)
+{
 	if (lo >= hi)
 		return;
 	int cnt = hi - lo;
@@ -246,7 +312,8 @@ static void gemm_part(void *v, int t, int nth)
 	float *C = j->C + (size_t)lo * j->ldc;
 	float *out = j->Cb ? j->Cb + (size_t)lo * j->N : C;
 	const float *A = j->A + (size_t)lo * j->lda;
-	rows_to_bf16(Ab, A, j->lda, cnt, j->K);
+	if (!j->a_ready)
+		rows_to_bf16(Ab, A, j->lda, cnt, j->K);
 	if (onednn_gemm(0, j->tb, cnt, j->N, j->K, Ab, j->Bb, out) != 0) {
 		hrm_sgemm(0, j->tb, cnt, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, 0.0f, C, j->ldc);
 		out = C;
@@ -297,6 +364,10 @@ static void gemm_t_part(void *v, int t, int nth)
 			j->failed[t] = 1;
 			return;
 		}
+		/* the chunk's rows of both operands converted here, where
+		 * the product reads them next (in cache) */
+		rows_to_bf16((uint16_t *)j->Ab + (size_t)k0 * j->M, j->A + (size_t)k0 * j->lda, j->lda, kc, j->M);
+		rows_to_bf16((uint16_t *)B, j->B + (size_t)k0 * j->ldb, j->ldb, kc, j->N);
 		if (onednn_gemm(1, 0, j->M, j->N, kc, j->Ab + (size_t)k0 * j->M, B, P) != 0) {
 			j->failed[t] = 1;
 			return;
@@ -335,9 +406,6 @@ static int gemm_t(int tb, int M, int N, int K, const float *A, int lda, const fl
 	j.Ab = Ab;
 	j.Bb = Bb;
 	j.P = P;
-	struct conv_job ca = { Ab, A, lda, M }, cb = { Bb, B, ldb, N };
-	hrm_par_rows((size_t)K, (size_t)M, conv_rows, &ca);
-	hrm_par_rows((size_t)K, (size_t)N, conv_rows, &cb);
 	int nth = hrm_par_threads();
 	if (nth > j.nk)
 		nth = j.nk;
@@ -364,6 +432,66 @@ static void run_blocks(int M, double flops, hrm_par_fn fn, void *job)
 }
 #endif
 
+/* ---- operands as bf16 bits ---- */
+
+int bf16_bits_usable(void)
+{
+#ifdef HAVE_ONEDNN
+	return onednn_usable();
+#else
+	return 0;
+#endif
+}
+
+void bf16_bits_from(uint16_t *dst, const float *src, size_t n)
+{
+#ifdef HAVE_ONEDNN
+	to_bf16_bits(dst, src, n);
+#else
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &src[i], sizeof u);
+		dst[i] = (uint16_t)(u >> 16);
+	}
+#endif
+}
+
+static float bits_f32(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
+{
+#ifdef HAVE_ONEDNN
+	if (onednn_usable() && onednn_gemm(0, tb, M, N, K, A, B, C) == 0)
+		return;
+#endif
+	/* no primitive (not seen): the same sums, one at a time */
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			float s = 0.0f;
+			for (int k = 0; k < K; k++)
+				s += bits_f32(A[(size_t)i * K + k]) *
+				     bits_f32(tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j]);
+			C[(size_t)i * N + j] = s;
+		}
+}
+
+void *bf16_scratch(int i, size_t bytes)
+{
+#ifdef HAVE_ONEDNN
+	if (i >= 0 && i < 3 && onednn_usable())
+		return onednn_scratch(7 + i, bytes);
+#endif
+	(void)i;
+	(void)bytes;
+	return NULL;
+}
+
 /* ---- the products ---- */
 
 void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
@@ -386,23 +514,26 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	}
 #endif
 	hrm_sgemm(0, 1, n, rows, cols, 1.0f, x, cols, W->f32, cols, 0.0f, y, rows);
-	struct round_job rj = { y, (size_t)rows };
+	struct round_job rj = { y, (size_t)rows, NULL };
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 
-void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-		  int ldc, int round)
+/* gemm_bf16_ex; a_ready: this thread's onednn_scratch(0) holds A as
+ * compact bf16 bits already (!ta, lda == K).  1 when the product ran in
+ * oneDNN (for ta: its scratch 0 then holds A [K][M] as compact bits). */
+static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		   int ldc, int round, int a_ready)
 {
 	if (M <= 0 || N <= 0)
-		return;
+		return 0;
 	if (K <= 0) {
 		for (int i = 0; i < M; i++)
 			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
-		return;
+		return 0;
 	}
 #ifdef HAVE_ONEDNN
 	if (ta && onednn_usable() && gemm_t(tb, M, N, K, A, lda, B, ldb, C, ldc, round) == 0)
-		return;
+		return lda == M;
 	if (!ta && onednn_usable()) {
 		uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
 		uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
@@ -417,16 +548,36 @@ void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, 
 				hrm_par_rows((size_t)brows, (size_t)cj.n, conv_rows, &cj);
 			else
 				rows_to_bf16(Bb, B, ldb, brows, cj.n);
-			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, round, A, B, C, Ab, Bb, Cb };
+			struct gemm_job j = { tb, M, N, K, lda, ldb, ldc, round, a_ready && lda == K, A, B, C, Ab, Bb, Cb };
 			run_blocks(M, 2.0 * M * N * K, gemm_part, &j);
-			return;
+			return 1;
 		}
 	}
 #endif
+	(void)a_ready;
 	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
 	if (round)
 		for (int i = 0; i < M; i++)
 			round_bf16(C + (size_t)i * ldc, (size_t)N);
+	return 0;
+}
+
+void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+		  int ldc, int round)
+{
+	gemm_ex(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, round, 0);
+}
+
+void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
+		      int out)
+{
+	/* the weight gradient first: its chunks leave dy [n][out] converted
+	 * in this thread's scratch 0, where the dx product reads its A */
+	int ready = 0;
+	if (dWp != NULL)
+		ready = gemm_ex(1, 0, out, in, n, dy, out, x, in, dWp, in, 0, 0);
+	if (dx != NULL)
+		gemm_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1, ready);
 }
 
 void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)

@@ -18,6 +18,7 @@
 #define HRM_GEMM_BF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A weight matrix W [rows][cols] (row-major) prepared for bf16 products:
  * its values rounded to bf16 (nearest even), in whatever layout the backend
@@ -47,8 +48,38 @@ void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float
 void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
 		  int ldc, int round);
 
+/* ---- operands kept as bf16 bits ----
+ * For operands converted once and read by many products (attention's
+ * per-head q, k, v and its probabilities): the bits of a bf16 value are the
+ * high half of its float32.  Only where bf16_bits_usable() says so (oneDNN
+ * with bf16 kernels); elsewhere the callers use the float32 forms above. */
+
+/* 1 when gemm_bf16_bits and bf16_scratch run (the oneDNN bf16 kernels) */
+int bf16_bits_usable(void);
+/* dst[i] = the bits of src[i], which holds a bf16 value */
+void bf16_bits_from(uint16_t *dst, const float *src, size_t n);
+/* C[M][N] = A op(B): A [M][K], B [K][N] (or [N][K] when tb), bf16 bits,
+ * all compact; fp32 sums, not rounded; on the calling thread alone.  The
+ * same sums as gemm_bf16 of the same values and shape. */
+void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C);
+/* The calling thread's buffer i (0 .. 2) of at least `bytes` bytes, kept
+ * for the thread's life; NULL when it cannot grow or !bf16_bits_usable(). */
+void *bf16_scratch(int i, size_t bytes);
+
+/* The two products of a linear layer's backward, y = x W^T with W [out][in]:
+ * dx[n][in] = bf16(dy W) (when dx is not NULL) and dWp[out][in] = dy^T x,
+ * fp32 sums not rounded (when dWp is not NULL); dy converted to bf16 once
+ * for both.  The same sums as the two gemm_bf16_ex calls. */
+void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
+		      int out);
+
 /* Round every element of v to bf16 in place (nearest even). */
 void round_bf16(float *v, size_t n);
+
+/* round_bf16 over the worker pool; and v = bf16(v + add), the sum of two
+ * bf16 tensors, likewise */
+void round_bf16_pool(float *v, size_t n);
+void add_round_bf16_pool(float *v, const float *add, size_t n);
 
 /* what computes the products: "oneDNN 2.6.3 (avx512_core_bf16)", or
  * "sgemm on bf16-rounded values" */

@@ -28,6 +28,8 @@
  * many float32 ones per batch size, each at one or two row-block sizes */
 #define MM_CACHE 128
 #define ALIGN 64
+/* onednn_scratch's buffers per thread */
+#define ONEDNN_SCRATCH_SLOTS 10
 
 enum mm_kind { MM_EMPTY, MM_LINEAR, MM_GEMM, MM_SGEMM };
 
@@ -59,8 +61,8 @@ struct thread_slot {
 
 struct thread_state {
 	dnnl_stream_t stream;
-	void *buf[7];
-	size_t cap[7];
+	void *buf[ONEDNN_SCRATCH_SLOTS];
+	size_t cap[ONEDNN_SCRATCH_SLOTS];
 	void *sp;
 	size_t sp_cap;
 	struct thread_slot slot[MM_CACHE];
@@ -112,7 +114,7 @@ static void state_free(void *v)
 		slot_clear(&ts->slot[i]);
 	if (ts->stream)
 		dnnl_stream_destroy(ts->stream);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < ONEDNN_SCRATCH_SLOTS; i++)
 		free(ts->buf[i]);
 	free(ts->sp);
 	free(ts);
@@ -251,7 +253,7 @@ static struct thread_state *state_get(void)
 
 void *onednn_scratch(int i, size_t bytes)
 {
-	if (!(onednn_usable() || onednn_f32_usable()) || i < 0 || i > 6)
+	if (!(onednn_usable() || onednn_f32_usable()) || i < 0 || i >= ONEDNN_SCRATCH_SLOTS)
 		return NULL;
 	struct thread_state *ts = state_get();
 	if (!ts)

@@ -41,10 +41,10 @@ void onednn_weights_set(struct onednn_weights *w, const float *W);
 float onednn_weights_get(const struct onednn_weights *w, int r, int c);
 void onednn_weights_free(struct onednn_weights *w);
 
-/* The calling thread's buffer i (0 .. 6: 0 to 2 for the bf16 products, 3
- * to 6 for the float32 ones) of at least `bytes` bytes, 64-byte
- * aligned, grown as needed and kept for the thread's life; NULL when it
- * cannot grow. */
+/* The calling thread's buffer i (0 .. 9: 0 to 2 for the bf16 products, 3
+ * to 6 for the float32 ones, 7 to 9 for bf16_scratch) of at least `bytes`
+ * bytes, 64-byte aligned, grown as needed and kept for the thread's life;
+ * NULL when it cannot grow. */
 void *onednn_scratch(int i, size_t bytes);
 
 /* y[m][rows] = x[m][cols] W^T: x bf16 bits (compact rows), y float32 sums

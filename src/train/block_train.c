@@ -221,7 +221,16 @@ void block_forward_train(struct block_cache *c, const struct hrm_block_weights *
 static void round_grad(const struct block_cache *c, float *g, size_t n)
 {
 	if (c->bf16)
-		round_bf16(g, n);
+		round_bf16_pool(g, n);
+}
+
+/* dst += src, a bf16 tensor in bf16 */
+static void add_grad(const struct block_cache *c, float *dst, const float *src, size_t n)
+{
+	if (c->bf16)
+		add_round_bf16_pool(dst, src, n);
+	else
+		add_into(dst, src, n);
 }
 
 static void linear_bwd(const struct block_cache *c, float *dx, float *dW, const float *dy, const float *x,
@@ -249,8 +258,7 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	swiglu_backward(s->dgu, s->dact, c->gu, n, inter);
 	round_grad(c, s->dgu, (size_t)n * 2 * inter);
 	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
-	add_into(dh, s->tmp, nd); /* dh = d(h1) */
-	round_grad(c, dh, nd);
+	add_grad(c, dh, s->tmp, nd); /* dh = d(h1) */
 
 	/* h1 = rmsnorm(in + o_proj(attn)) */
 	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
@@ -264,8 +272,7 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 		round_grad(c, s->dqkv, nd * 3);
 	}
 	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
-	add_into(dh, s->tmp, nd); /* dh = d(in) */
-	round_grad(c, dh, nd);
+	add_grad(c, dh, s->tmp, nd); /* dh = d(in) */
 }
 
 void module_cache_free(struct module_cache *m)

@@ -21,11 +21,9 @@ void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, 
 			  int n, int in, int out)
 {
 	/* bf16 products (oneDNN where it has the kernels), fp32 sums */
-	if (dx != NULL)
-		gemm_bf16_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1);
+	linear_grad_bf16(dx, dW != NULL ? dW_tmp : NULL, dy, x, W, n, in, out);
 	if (dW != NULL) {
 		size_t nw = (size_t)out * in;
-		gemm_bf16_ex(1, 0, out, in, n, dy, out, x, in, dW_tmp, in, 0);
 		for (size_t i = 0; i < nw; i++)
 			dW[i] += bf16_round(dW_tmp[i]);
 	}
