@@ -23,6 +23,11 @@ bool hrm_halts_adaptive(const struct hrm_config *c, float q_halt, float q_contin
 	return hrm_q_continue_used(c) ? q_halt > q_continue : q_halt > 0.0f;
 }
 
+const char *hrm_halt_rule(const struct hrm_config *c)
+{
+	return hrm_q_continue_used(c) ? "q_halt > q_continue" : "q_halt > 0";
+}
+
 int hrm_update_layers(const struct hrm_config *c, bool level_L)
 {
 	return level_L || hrm_arch_desc(c)->shared_net ? c->L_layers : c->H_layers;

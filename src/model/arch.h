@@ -31,6 +31,8 @@ bool hrm_q_continue_used(const struct hrm_config *c);
  * q_continue is unused, q_halt > q_continue otherwise (evaluation always
  * runs halt_max_steps segments). */
 bool hrm_halts_adaptive(const struct hrm_config *c, float q_halt, float q_continue);
+/* that rule in words: "q_halt > q_continue" or "q_halt > 0" */
+const char *hrm_halt_rule(const struct hrm_config *c);
 /* Blocks of the module an update runs: level_L for an L-step, else the
  * H-step's (H_level for HRM, L_level for TRM). */
 int hrm_update_layers(const struct hrm_config *c, bool level_L);
