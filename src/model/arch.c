@@ -2,10 +2,11 @@
 #include "model/arch.h"
 
 static const struct hrm_arch_desc descs[] = {
-	[HRM_ARCH_HRM] = { HRM_ARCH_HRM, "HRM", "Hierarchical Reasoning Model", "z_H", "z_L", "H-step", "L-step",
-			   false },
-	[HRM_ARCH_TRM] = { HRM_ARCH_TRM, "TRM", "Tiny Recursive Model", "y (z_H)", "z (z_L)",
-			   "H-step (answer update)", "L-step (latent recursion)", true },
+	[HRM_ARCH_HRM] = { HRM_ARCH_HRM, "HRM", "Hierarchical Reasoning Model", "z_H", "z_L", "dz_H", "dz_L",
+			   "lm_head(H_level(z_H, z_L))", "H-step", "L-step", false },
+	[HRM_ARCH_TRM] = { HRM_ARCH_TRM, "TRM", "Tiny Recursive Model", "y (z_H)", "z (z_L)", "dy (dz_H)",
+			   "dz (dz_L)", "lm_head(net(y, z))", "H-step (answer update)", "L-step (latent recursion)",
+			   true },
 };
 
 const struct hrm_arch_desc *hrm_arch_desc(const struct hrm_config *c)

@@ -18,6 +18,8 @@ struct hrm_arch_desc {
 	const char *title;      /* "Hierarchical Reasoning Model", ... */
 	const char *zH;         /* the H state as every output names it: "z_H", "y (z_H)" */
 	const char *zL;         /* "z_L", "z (z_L)" */
+	const char *dzH, *dzL;  /* their changes: "dz_H", "dy (dz_H)"; "dz_L", "dz (dz_L)" */
+	const char *probe;      /* the probe: "lm_head(H_level(z_H, z_L))", "lm_head(net(y, z))" */
 	const char *H_step;     /* what an H-step is: "H-step", "H-step (answer update)" */
 	const char *L_step;     /* "L-step", "L-step (latent recursion)" */
 	bool shared_net;        /* the H-step calls L_level (there is no H_level) */
