@@ -416,6 +416,7 @@ static int probe_main(struct probe_args *a)
 	char md[256];
 	printf("model: %s, dtype %s\n", cli_model_desc(&m, md, sizeof md),
 	       cli_dtype_desc(a->dtype, dt, sizeof dt));
+	cli_print_states(stdout, &m.cfg);
 	printf("source: %s: %ld solved %s%s\n", src.what, src.n, sudoku ? "sudoku" : "maze", src.n == 1 ? "" : "s");
 	printf("variants: %s, %ld per puzzle and level, seed %llu\n",
 	       sudoku ? "the solution with cells blanked (a unique solution)"
