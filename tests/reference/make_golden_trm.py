@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write hrmscope's TRM golden fixtures (tests/fixtures/golden_trm).
 
-    make_golden_trm.py [--out tests/fixtures]
+    make_golden_trm.py [--out tests/fixtures] [--hrmscope PATH]
 
 Each case is a tiny Tiny Recursive Model saved as the official trainer
 saves it (pretrain.py: torch.save of the compiled model's state_dict, keys
@@ -15,11 +15,17 @@ input).  mlp_t cases store these op keys in place of the attention ones:
 `t_gu`, `t_act`, `t_down` (the position-mixing SwiGLU on the transposed
 input [1, d, T]) and `t_h1` (rms_norm over positions, still transposed);
 `h1` is then t_h1 transposed back.  Deterministic: fixed seeds.
+
+With --hrmscope (a built binary) it also checks the other direction: a small
+mlp_t TRM written by `hrmscope init` is read by torch.load, holds exactly the
+official keys, shapes and dtypes, and trm_ref runs it (nothing is kept).
 """
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 
 import torch
 import yaml
@@ -137,10 +143,41 @@ def verify(d, name, arch):
     return size
 
 
+@torch.no_grad()
+def check_hrmscope_writes(hrmscope):
+    """hrmscope init -> torch.load: the official TRM state dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        arch = dict(all_config(make_arch(CASES["mlpt_none_lp16_h3l6"]["arch"], 11, 9, 2), "roundtrip")["arch"])
+        G.write_yaml(os.path.join(tmp, "arch.yaml"), arch)
+        subprocess.run([os.path.abspath(hrmscope), "init", "--arch", "arch.yaml", "--vocab", "11", "--seq-len", "9",
+                        "--puzzle-ids", "2", "-o", "out"], check=True, cwd=tmp, stdout=subprocess.DEVNULL)
+        sd = torch.load(os.path.join(tmp, "out", "checkpoint"), map_location="cpu")
+        with open(os.path.join(tmp, "out", "all_config.yaml")) as f:
+            conf = yaml.safe_load(f)
+    if conf["arch"]["name"] != T.TRM_NAME or not all(k.startswith(R.CHECKPOINT_PREFIX) for k in sd):
+        raise SystemExit("roundtrip: not an official TRM file")
+    state = R.canonical_state(sd)
+    a = T.arch_from_config(conf, state, seq_len=9)
+    T.check_state(a, state)
+    for k, v in state.items():
+        want = torch.bfloat16 if k in ("H_init", "L_init") else torch.float32
+        if v.dtype != want:
+            raise SystemExit("roundtrip: %s is %s, the official trainer saves %s" % (k, v.dtype, want))
+    m = T.TRMRef(a, state, torch.float32)
+    out = R.run(m, torch.ones(1, 9, dtype=torch.int32), torch.zeros(1, dtype=torch.int32), 1)
+    if not torch.isfinite(out[0][2]).all():
+        raise SystemExit("roundtrip: the reference does not run it")
+    print("roundtrip: torch.load read hrmscope's TRM (%d tensors, mlp_t %s, Lp %d): official keys, shapes, dtypes"
+          % (len(sd), a.mlp_t, a.Lp))
+
+
 def main():
     ap = argparse.ArgumentParser(description="Write tests/fixtures/golden_trm.")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    ap.add_argument("--hrmscope", help="a built hrmscope: also check what its init writes")
     args = ap.parse_args()
+    if args.hrmscope and os.access(args.hrmscope, os.X_OK):
+        check_hrmscope_writes(args.hrmscope)
     total = 0
     for name, spec in CASES.items():
         d, arch = write_case(args.out, name, spec)
