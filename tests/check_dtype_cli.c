@@ -77,10 +77,10 @@ START_TEST(test_bad_dtype)
 	}
 	/* the long names are the same arithmetics */
 	char *out = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:0' --dtype bfloat16", MODEL, mazes);
-	ck_assert_msg(strstr(out, "model: tiny_maze (d 16, halt_max_steps 4), dtype bf16 (") == out, "%s", out);
+	ck_assert_msg(strstr(out, "model: tiny_maze (HRM, d 16, halt_max_steps 4), dtype bf16 (") == out, "%s", out);
 	free(out);
 	out = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:0' --dtype float32", MODEL, mazes);
-	ck_assert_msg(strstr(out, "model: tiny_maze (d 16, halt_max_steps 4), dtype fp32\n") == out, "%s", out);
+	ck_assert_msg(strstr(out, "model: tiny_maze (HRM, d 16, halt_max_steps 4), dtype fp32\n") == out, "%s", out);
 	free(out);
 }
 END_TEST
@@ -165,7 +165,7 @@ START_TEST(test_run_trace)
 	/* the text trace's first line, the JSONL key, the timing line */
 	struct test_output r = test_hrmscope("trace --model '%s' --puzzle '%s:test:1' --dtype bf16", varied, mazes);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
-	ck_assert_msg(strstr(r.out, "model: varied (d 16, halt_max_steps 4), dtype bf16 (") == r.out, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "model: varied (HRM, d 16, halt_max_steps 4), dtype bf16 (") == r.out, "%s", r.out);
 	ck_assert_msg(strstr(r.err, "d=16, bf16, 2 threads:") != NULL, "%s", r.err);
 	test_output_free(&r);
 	char *jsonl =
@@ -177,8 +177,8 @@ START_TEST(test_run_trace)
 	char *a = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:1' --dtype bf16", varied, mazes);
 	char *b = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:1' --dtype bf16", varied, mazes);
 	char *c = test_hrmscope_ok("run --model '%s' --puzzle '%s:test:1'", varied, mazes);
-	ck_assert_msg(strstr(a, "model: varied (d 16, halt_max_steps 4), dtype bf16 (") == a, "%s", a);
-	ck_assert_msg(strstr(c, "model: varied (d 16, halt_max_steps 4), dtype fp32\n") == c, "%s", c);
+	ck_assert_msg(strstr(a, "model: varied (HRM, d 16, halt_max_steps 4), dtype bf16 (") == a, "%s", a);
+	ck_assert_msg(strstr(c, "model: varied (HRM, d 16, halt_max_steps 4), dtype fp32\n") == c, "%s", c);
 	ck_assert_str_eq(a, b);
 	char qa[16], qc[16];
 	snprintf(qa, sizeof qa, "%+8.4f", (double)ref[1][0]);
@@ -263,11 +263,11 @@ START_TEST(test_guess_probe_pr)
 		p[d] = test_hrmscope_ok("probe-simple --model '%s' --data '%s' --distances 1 %s --dtype %s", MODEL,
 		                        mazes, fp, dt);
 	}
-	ck_assert_msg(strstr(g[1], "model 1: tiny_maze (d 16, halt_max_steps 4), dtype bf16 (") != NULL, "%s", g[1]);
+	ck_assert_msg(strstr(g[1], "model 1: tiny_maze (HRM, d 16, halt_max_steps 4), dtype bf16 (") != NULL, "%s", g[1]);
 	ck_assert_msg(strstr(g[1], " dtype=bf16\n") != NULL && strstr(g[0], " dtype=fp32\n") != NULL, "%s", g[1]);
 	ck_assert_int_eq(key_long(g[1], "hrmscope-guess ", "settled"), 0);
 	ck_assert_int_eq(key_long(g[0], "hrmscope-guess ", "settled"), 2);
-	ck_assert_msg(strstr(p[1], "model: tiny_maze (d 16, halt_max_steps 4), dtype bf16 (") == p[1], "%s", p[1]);
+	ck_assert_msg(strstr(p[1], "model: tiny_maze (HRM, d 16, halt_max_steps 4), dtype bf16 (") == p[1], "%s", p[1]);
 	ck_assert_msg(strstr(p[1], " dtype=bf16\n") != NULL && strstr(p[0], " dtype=fp32\n") != NULL, "%s", p[1]);
 	ck_assert_int_eq(key_long(p[1], "hrmscope-probe-simple ", "right_settled"), 0);
 	ck_assert_int_gt(key_long(p[0], "hrmscope-probe-simple ", "right_settled"), 0);

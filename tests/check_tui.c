@@ -421,8 +421,8 @@ START_TEST(test_view_too_small_and_modes)
 		ck_assert(!t.too_small);
 		/* the full name, or the short one where the full one does not fit */
 		char head[12];
-		snprintf(head, sizeof head, "%s", tui_grid_mode_name(t.grid_mode));
-		ck_assert_msg(rows_have(V_GRID, 0, 0, head) || rows_have(V_GRID, 0, 0, tui_grid_mode_short(t.grid_mode)),
+		snprintf(head, sizeof head, "%s", tui_grid_mode_name(&t, t.grid_mode));
+		ck_assert_msg(rows_have(V_GRID, 0, 0, head) || rows_have(V_GRID, 0, 0, tui_grid_mode_short(&t, t.grid_mode)),
 		              "mode %d: %s", m, row(V_GRID, 0));
 	}
 	/* the probe is not computed in this history: the grid says so */

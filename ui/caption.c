@@ -72,15 +72,18 @@ void caption_text(const struct tui *t, char *buf, size_t len, int form)
 	    "H update: plan changed, %d cells of the answer changed.",
 	    "H update: %d cells changed.",
 	};
-	static const char *const done[CAPTION_FORMS] = {
-	    " q_halt rose above q_continue: the model believes it is done.",
-	    " q_halt > q_continue: the model believes it is done.",
-	    " q_halt > q_continue: done.",
+	static const char *const done[2][CAPTION_FORMS] = {
+	    { " q_halt rose above q_continue: the model believes it is done.",
+	      " q_halt > q_continue: the model believes it is done.", " q_halt > q_continue: done." },
+	    /* q_continue unused (TRM's no_ACT_continue) */
+	    { " q_halt rose above 0: the model believes it is done.", " q_halt > 0: the model believes it is done.",
+	      " q_halt > 0: done." },
 	};
-	static const char *const more[CAPTION_FORMS] = {
-	    " q_continue is above q_halt: the model wants to keep thinking.",
-	    " q_continue > q_halt: the model wants to keep thinking.",
-	    " q_continue > q_halt: keep thinking.",
+	static const char *const more[2][CAPTION_FORMS] = {
+	    { " q_continue is above q_halt: the model wants to keep thinking.",
+	      " q_continue > q_halt: the model wants to keep thinking.", " q_continue > q_halt: keep thinking." },
+	    { " q_halt is below 0: the model wants to keep thinking.", " q_halt < 0: the model wants to keep thinking.",
+	      " q_halt < 0: keep thinking." },
 	};
 	static const char *const exact[CAPTION_FORMS] = {
 	    " The answer is exactly right.",
@@ -106,7 +109,11 @@ void caption_text(const struct tui *t, char *buf, size_t len, int form)
 		n = (size_t)snprintf(buf, len, moved_cells[form], moved);
 	if (!hp->seg_end || n >= len)
 		return;
-	n += (size_t)snprintf(buf + n, len - n, "%s", hp->q_halt > hp->q_continue ? done[form] : more[form]);
+	const struct hrm_config *cfg = &t->model->cfg;
+	int rule = !hrm_q_continue_used(cfg);
+	n += (size_t)snprintf(buf + n, len - n, "%s",
+	                      hrm_halts_adaptive(cfg, (float)hp->q_halt, (float)hp->q_continue) ? done[rule][form]
+	                                                                                         : more[rule][form]);
 	if (hp->scored > 0 && n < len) {
 		if (hp->exact)
 			snprintf(buf + n, len - n, "%s", exact[form]);

@@ -134,27 +134,43 @@ void draw_title(WINDOW *w, struct tui *t, int y, const char *title)
 	draw_text(w, y, 0, getmaxx(w), UI_TITLE, title);
 }
 
-const char *tui_grid_mode_name(enum grid_mode m)
+/* the names that hold a state say it as the loaded architecture does
+ * (model/arch.h); kept until the next call */
+const char *tui_grid_mode_name(const struct tui *t, enum grid_mode m)
 {
+	static char buf[96];
+	const struct hrm_arch_desc *a = hrm_arch_desc(&t->model->cfg);
 	static const char *names[GRID_MODES] = {
 	    "input",
-	    "prediction lm_head(z_H)",
-	    "probe lm_head(H_level(z_H, z_L))",
-	    "decoded lm_head(z_L) (noise)",
+	    NULL,
+	    NULL,
+	    NULL,
 	    "label",
 	    "diff: prediction vs label",
 	    "confidence (softmax)",
 	    "changed since the previous step",
 	};
-	return names[m];
+	if (m == GRID_PRED)
+		snprintf(buf, sizeof buf, "prediction lm_head(%s)", a->zH);
+	else if (m == GRID_PROBE)
+		snprintf(buf, sizeof buf, "probe %s", a->probe);
+	else if (m == GRID_ZL)
+		snprintf(buf, sizeof buf, "decoded lm_head(%s) (noise)", a->zL);
+	else
+		return names[m];
+	return buf;
 }
 
-const char *tui_grid_mode_short(enum grid_mode m)
+const char *tui_grid_mode_short(const struct tui *t, enum grid_mode m)
 {
+	static char buf[48];
 	static const char *names[GRID_MODES] = {
-	    "input", "prediction", "probe", "decoded z_L", "label", "diff", "confidence", "changed",
+	    "input", "prediction", "probe", NULL, "label", "diff", "confidence", "changed",
 	};
-	return names[m];
+	if (m != GRID_ZL)
+		return names[m];
+	snprintf(buf, sizeof buf, "decoded %s", hrm_arch_desc(&t->model->cfg)->zL);
+	return buf;
 }
 
 enum grid_mode tui_grid_mode_shown(const struct tui *t)

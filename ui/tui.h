@@ -177,9 +177,9 @@ struct tui {
 };
 
 /* draw.c: the names of the grid modes, and whether the puzzle's answer is known */
-const char *tui_grid_mode_name(enum grid_mode m);
+const char *tui_grid_mode_name(const struct tui *t, enum grid_mode m);
 /* The same in a word or two, for a title that has no room for the full name. */
-const char *tui_grid_mode_short(enum grid_mode m);
+const char *tui_grid_mode_short(const struct tui *t, enum grid_mode m);
 /* The mode the grid draws: the chosen one, except that the prediction shows
  * the input until the first H-step (until then z_H is the reset state, whose
  * answer is no answer: all wall on a maze, which hides the maze). */

@@ -115,7 +115,10 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, in
 		ml += (size_t)snprintf(marks, sizeof marks, " %s fixed %d", t->g->fixed, entered + 1);
 	if (crit_seg >= 0 && ml < sizeof marks)
 		snprintf(marks + ml, sizeof marks - ml, " %s crit %d.H%d", t->g->crit, crit_seg + 1, f->crit_h + 1);
-	const char *name = kind == HIST_L ? "L residual dz_L" : "H update dz_H", *scale = t->log_scale ? "log" : "lin";
+	const struct hrm_arch_desc *a = hrm_arch_desc(&t->model->cfg);
+	char name[48];
+	snprintf(name, sizeof name, kind == HIST_L ? "L residual %s" : "H update %s", kind == HIST_L ? a->dzL : a->dzH);
+	const char *scale = t->log_scale ? "log" : "lin";
 	const char *nowsep = has_now ? "  now " : "", *sep = t->g->sep;
 	bool hidden = first > 0 || last < n - 1;
 	if (hidden) {

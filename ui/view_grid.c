@@ -375,17 +375,17 @@ static void grid_draw(struct view *v, struct tui *t)
 	const char *kind = t->puz.kind == PUZZLE_MAZE ? "Maze" : t->puz.kind == PUZZLE_SUDOKU ? "Sudoku" : "ARC";
 	enum grid_mode shown = tui_grid_mode_shown(t);
 	/* the prediction before the first H-step: the input, and say so */
-	const char *name = shown != t->grid_mode ? "input (no answer before the first H-step)" : tui_grid_mode_name(shown);
+	const char *name = shown != t->grid_mode ? "input (no answer before the first H-step)" : tui_grid_mode_name(t, shown);
 	snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep, name);
 	if (text_width(title) > getmaxx(w)) /* e.g. an 11x11 maze: the mode's short name */
 		snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep,
-		         shown != t->grid_mode ? "input" : tui_grid_mode_short(shown));
+		         shown != t->grid_mode ? "input" : tui_grid_mode_short(t, shown));
 	if (gg->left2) { /* the input on the left, the answer beside it under its own title */
 		snprintf(title, sizeof title, "%s %dx%d%sinput", kind, n, n, t->g->sep);
 		draw_title(w, t, 0, title);
 		const char *right = name;
 		if (text_width(right) > getmaxx(w) - gg->left2)
-			right = shown != t->grid_mode ? "input" : tui_grid_mode_short(shown);
+			right = shown != t->grid_mode ? "input" : tui_grid_mode_short(t, shown);
 		draw_text(w, 0, gg->left2, getmaxx(w) - gg->left2, UI_TITLE, right);
 		if (grid_cells_in(t, GRID_INPUT, cells, &why))
 			draw_grid(w, t, GRID_INPUT, 0, cells);

@@ -72,7 +72,15 @@ static void halt_draw(struct view *v, struct tui *t)
 	bool compact = v->w < (int)sizeof head - 1;
 	char title[160];
 	const char *stops = t->adaptive ? "adaptive" : "max-steps";
-	snprintf(title, sizeof title, "Halting (Q head on z_H[0])%sr stops at: %s", t->g->sep, stops);
+	const struct hrm_config *cfg = &t->model->cfg;
+	bool qc_used = hrm_q_continue_used(cfg);
+	snprintf(title, sizeof title, "Halting (Q head on %s[0]%s)%sr stops at: %s", hrm_arch_desc(cfg)->zH,
+	         qc_used ? "" : ", q_cont unused", t->g->sep, stops);
+	if (text_width(title) > v->w)
+		snprintf(title, sizeof title, "Halting (%s)%sr stops at: %s", qc_used ? "Q head" : "q_cont unused",
+		         t->g->sep, stops);
+	if (text_width(title) > v->w && !qc_used)
+		snprintf(title, sizeof title, "Halting (q_cont unused)%s%s", t->g->sep, stops);
 	if (text_width(title) > v->w)
 		snprintf(title, sizeof title, "Halting (Q head)%sr stops at: %s", t->g->sep, stops);
 	draw_title(w, t, 0, title);
@@ -131,6 +139,21 @@ static void halt_draw(struct view *v, struct tui *t)
 		enum ui_role role = ends[i] > t->pos ? UI_DIM : i == now ? UI_SELECT : UI_NORMAL;
 		int y = 2 + i - first;
 		draw_text(w, y, 0, v->w, role, line);
+		if (!qc_used && role != UI_DIM) {
+			/* computed but unused (TRM's no_ACT_continue): greyed */
+			char pre[64], qc[32];
+			if (compact)
+				snprintf(pre, sizeof pre, " %2d %+6.2f ", hp->segment + 1, hp->q_halt);
+			else
+				snprintf(pre, sizeof pre, " %2d %+6.2f %s ", hp->segment + 1, hp->q_halt, sh);
+			if (compact)
+				snprintf(qc, sizeof qc, "%+6.2f", hp->q_continue);
+			else
+				snprintf(qc, sizeof qc, "%+6.2f %s", hp->q_continue, sc);
+			int x0 = text_width(pre);
+			if (x0 < v->w)
+				draw_text(w, y, x0, v->w - x0, UI_DIM, qc);
+		}
 		/* the mark: fixed point entered here (it wins over the critical step
 		 * in the same segment: the summary line names both), still, critical */
 		enum fp_verdict fv = fp_track_verdict(&f);

@@ -29,8 +29,9 @@ static void header_draw(struct view *v, struct tui *t)
 	char idx[64] = "";
 	if (count > 1 && count != INT64_MAX)
 		snprintf(idx, sizeof idx, " [%lld/%lld]", (long long)t->src_index + 1, (long long)count);
-	snprintf(line, sizeof line, " hrmscope%s%s%s%s%s%s (%s params, d %d, H x L cycles %dx%d, M %d)", sep,
-	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, params,
+	const char *arch = hrm_arch_desc(c)->name;
+	snprintf(line, sizeof line, " hrmscope%s%s%s%s%s%s (%s, %s params, d %d, H x L cycles %dx%d, M %d)", sep,
+	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, arch, params,
 	         c->hidden_size, c->H_cycles, c->L_cycles, c->halt_max_steps);
 
 	/* compute status, right-aligned */
@@ -78,12 +79,14 @@ static void header_draw(struct view *v, struct tui *t)
 	/* the model's sizes in fewer words where the line has no room (never a
 	 * word cut): a table of forms, the longest that fits */
 	for (int form = 1; form <= 4 && text_width(line) > v->w - dw - 1; form++) {
-		char sizes[96] = "";
+		char sizes[96];
+		/* the architecture stays in every form */
+		snprintf(sizes, sizeof sizes, " (%s)", arch);
 		if (form == 1)
-			snprintf(sizes, sizeof sizes, " (%s params, d %d, %dx%d cycles, M %d)", params, c->hidden_size,
-			         c->H_cycles, c->L_cycles, c->halt_max_steps);
+			snprintf(sizes, sizeof sizes, " (%s, %s params, d %d, %dx%d cycles, M %d)", arch, params,
+			         c->hidden_size, c->H_cycles, c->L_cycles, c->halt_max_steps);
 		else if (form == 2)
-			snprintf(sizes, sizeof sizes, " (%s params, M %d)", params, c->halt_max_steps);
+			snprintf(sizes, sizeof sizes, " (%s, %s params, M %d)", arch, params, c->halt_max_steps);
 		snprintf(line, sizeof line, "%s%s%s%s%s%s%s%s", form == 4 ? " " : " hrmscope", form == 4 ? "" : sep,
 		         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, sizes);
 	}

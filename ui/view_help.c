@@ -89,6 +89,10 @@ static const struct {
     {GL_TEXT, "decoded z_L",
      "lm_head(z_L): the fast state through the output head. z_L is never trained to be read out, so this is "
      "mostly noise; the pattern, not the answer, is the point."},
+    {GL_TEXT, "TRM",
+     "Tiny Recursive Model: one network does both steps. Its paper calls z_H the answer y and z_L the latent "
+     "z, shown as y (z_H) and z (z_L); an L-step is z = net(z, y + x), an H-step y = net(y, z), the probe "
+     "lm_head(net(y, z)). It halts on q_halt > 0: q_cont is computed, unused and greyed."},
     {GL_TEXT, "diff", "the cells that differ from the label."},
     {GL_TEXT, "confidence", "each cell's largest softmax probability, in five shades."},
     {GL_TEXT, "changed", "the cells whose prediction changed since the step before."},

@@ -74,7 +74,7 @@ static void inspect_draw(struct view *v, struct tui *t)
 		top_tokens(t, cell, p, V, buf, sizeof buf);
 		draw_fmt(w, y++, 0, v->w, UI_NORMAL, "%-9s%s",
 		         src == GRID_PROBE ? "probe"
-		         : src == GRID_ZL  ? "z_L"
+		         : src == GRID_ZL  ? hrm_arch_desc(&t->model->cfg)->zL
 		                           : "softmax",
 		         buf);
 		grid_stablemax(lg + (size_t)cell * V, V, p);

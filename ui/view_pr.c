@@ -59,8 +59,9 @@ static void pr_draw(struct view *v, struct tui *t)
 	char h[32], l[32];
 	snprintf(h, sizeof h, isnan(c.prH) ? "-" : "%.2f", c.prH);
 	snprintf(l, sizeof l, isnan(c.prL) ? "-" : "%.2f", c.prL);
-	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "PR(z_H) %-7s N=%ld", h, c.nH);
-	draw_fmt(w, 2, 0, v->w, UI_NORMAL, "PR(z_L) %-7s N=%ld", l, c.nL);
+	const struct hrm_arch_desc *a = hrm_arch_desc(&t->model->cfg);
+	draw_fmt(w, 1, 0, v->w, UI_NORMAL, "PR(%s) %-7s N=%ld", a->zH, h, c.nH);
+	draw_fmt(w, 2, 0, v->w, UI_NORMAL, "PR(%s) %-7s N=%ld", a->zL, l, c.nL);
 	if (t->pr_accumulate)
 		draw_fmt(w, 3, 0, v->w, UI_DIM, "over %d puzzles + this one (A)", t->acc_puzzles);
 	else

@@ -208,3 +208,20 @@ bool cli_find_data(const char *rel, char *out, size_t len)
 	}
 	return false;
 }
+
+const char *cli_model_desc(const struct hrm_model *m, char *buf, size_t len)
+{
+	const struct hrm_config *c = &m->cfg;
+	snprintf(buf, len, "%s (%s, d %d%s, halt_max_steps %d)", m->name, hrm_arch_desc(c)->name, c->hidden_size,
+		 c->mlp_t ? ", mlp_t" : "", c->halt_max_steps);
+	return buf;
+}
+
+void cli_print_states(FILE *f, const struct hrm_config *c)
+{
+	const struct hrm_arch_desc *a = hrm_arch_desc(c);
+	if (!a->shared_net)
+		return;
+	fprintf(f, "states: %s = the answer, %s = the latent, one network updates both%s\n", a->zH, a->zL,
+		hrm_q_continue_used(c) ? "" : "; q_continue unused (halts on q_halt > 0)");
+}

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* exit codes */
 #define EXIT_OK 0
@@ -26,6 +27,13 @@ int cmd_probe_simple(int argc, char **argv);
 /* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
  * embedded model solving its bundled maze, as `run` prints it (cmd_run.c). */
 int cmd_run_embedded(void);
+
+/* "NAME (TRM, d 512, mlp_t, halt_max_steps 16)": the model as every
+ * output's header names it, with its architecture. */
+const char *cli_model_desc(const struct hrm_model *m, char *buf, size_t len);
+/* Under a header: for TRM a line naming the states both ways and saying
+ * that q_continue is unused; nothing for HRM. */
+void cli_print_states(FILE *f, const struct hrm_config *c);
 
 /* Prints "hrmscope: MSG" on stderr and frees msg; returns EXIT_RUNTIME. */
 int cli_fail(char *msg);

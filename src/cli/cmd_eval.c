@@ -207,8 +207,10 @@ static int run_eval(const struct hrm_model *m, const char *data, const char *spl
 		dataset_split_free(&split);
 		return -1;
 	}
+	char md[256];
 	fprintf(stderr, "hrmscope eval: %s on %s: %ld of %ld examples (shard %ld/%ld), batch %d, %d segments, %s\n",
-		m->name, what, count, s->total, s->shard_i, s->shard_n, B, M, hrm_dtype_name(s->dtype));
+		cli_model_desc(m, md, sizeof md), what, count, s->total, s->shard_i, s->shard_n, B, M,
+		hrm_dtype_name(s->dtype));
 	int32_t *in = xmalloc((size_t)B * S * sizeof *in), *lab = xmalloc((size_t)B * S * sizeof *lab);
 	int32_t *pid = xmalloc((size_t)B * sizeof *pid);
 	bool *stopped = xmalloc((size_t)B * sizeof *stopped);

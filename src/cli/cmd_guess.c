@@ -179,8 +179,10 @@ static int guess_main(const struct guess_args *a)
 		}
 		M = a->o.M > 0 ? a->o.M : m.cfg.halt_max_steps;
 		char dt[128];
-		printf("model %d: %s (d %d, halt_max_steps %d), dtype %s\n", i + 1, m.name, m.cfg.hidden_size,
-		       m.cfg.halt_max_steps, cli_dtype_desc(a->o.dtype, dt, sizeof dt));
+		char md[256];
+		printf("model %d: %s, dtype %s\n", i + 1, cli_model_desc(&m, md, sizeof md),
+		       cli_dtype_desc(a->o.dtype, dt, sizeof dt));
+		cli_print_states(stdout, &m.cfg);
 		fflush(stdout);
 		if (cli_puzzle_fit(&m, cp, &cause) != 0)
 			rc = cli_fail(cause);

@@ -29,18 +29,25 @@ static const char *thousands(size_t v, char *buf, size_t len)
 
 static void print_config(const struct hrm_config *c)
 {
-	printf("architecture\n");
+	const struct hrm_arch_desc *a = hrm_arch_desc(c);
+	printf("architecture %s (%s, %s)\n", a->name, a->title, hrm_arch_class_path(c->arch));
 	printf("  hidden_size %d, num_heads %d (head_dim %d), expansion %g (SwiGLU width %d)\n",
 	       c->hidden_size, c->num_heads, c->head_dim, c->expansion, c->inter);
-	printf("  H_layers %d, L_layers %d, H_cycles %d, L_cycles %d\n", c->H_layers, c->L_layers, c->H_cycles,
-	       c->L_cycles);
-	printf("  pos_encodings %s, puzzle_emb_ndim %d (%d prefix token%s)\n",
-	       c->pos_encodings == HRM_POS_ROPE ? "rope" : "learned", c->puzzle_emb_ndim, c->puzzle_emb_len,
-	       c->puzzle_emb_len == 1 ? "" : "s");
-	printf("  halt_max_steps %d, halt_exploration_prob %g, loss %s\n", c->halt_max_steps,
-	       c->halt_exploration_prob, c->loss_type);
+	if (a->shared_net)
+		printf("  one network of L_layers %d for both updates (H_layers %d ignored), H_cycles %d, L_cycles %d\n",
+		       c->L_layers, c->H_layers, c->H_cycles, c->L_cycles);
+	else
+		printf("  H_layers %d, L_layers %d, H_cycles %d, L_cycles %d\n", c->H_layers, c->L_layers,
+		       c->H_cycles, c->L_cycles);
+	if (c->mlp_t)
+		printf("  mlp_t: a SwiGLU over the %d positions (width %d) in place of attention\n", c->T, c->inter_t);
+	printf("  pos_encodings %s, puzzle_emb_ndim %d (%d prefix token%s)\n", hrm_pos_name(c->pos_encodings),
+	       c->puzzle_emb_ndim, c->puzzle_emb_len, c->puzzle_emb_len == 1 ? "" : "s");
+	printf("  halt_max_steps %d, halt_exploration_prob %g, loss %s, halting on %s\n", c->halt_max_steps,
+	       c->halt_exploration_prob, c->loss_type,
+	       hrm_q_continue_used(c) ? "q_halt > q_continue" : "q_halt > 0 (no_ACT_continue)");
 	printf("  vocab_size %d, num_puzzle_identifiers %d, seq_len %s", c->vocab_size, c->num_puzzle_identifiers,
-	       c->seq_len ? "" : "any (rope)\n");
+	       c->seq_len ? "" : c->pos_encodings == HRM_POS_ROPE ? "any (rope)\n" : "any (no positions)\n");
 	if (c->seq_len)
 		printf("%d\n", c->seq_len);
 	if (c->forward_dtype[0]) /* the trained arithmetic; what runs is the commands' --dtype */
@@ -82,8 +89,8 @@ int cmd_info(int argc, char **argv)
 	free(ti);
 	size_t params = hrm_model_param_count(&m, false), all = hrm_model_param_count(&m, true);
 	char b1[32], b2[32];
-	printf("\n%s trainable parameters (%s with buffers)\n", thousands(params, b1, sizeof b1),
-	       thousands(all, b2, sizeof b2));
+	printf("\n%s: %s trainable parameters (%s with buffers)\n", hrm_arch_desc(&m.cfg)->name,
+	       thousands(params, b1, sizeof b1), thousands(all, b2, sizeof b2));
 	hrm_model_free(&m);
 	return EXIT_OK;
 }

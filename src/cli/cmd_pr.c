@@ -134,7 +134,10 @@ static void print_report(const struct pr_job *j, const struct hrm_model *m, long
 			 double pr[2][2], const bool gram[2], const long samples[2])
 {
 	int S = (int)j->split->meta.seq_len, d = m->cfg.hidden_size;
+	char md[256];
 	printf("participation ratio PR = (tr C)^2 / ||C||_F^2 of the states after segment %d (the last)\n", j->M);
+	printf("model: %s\n", cli_model_desc(m, md, sizeof md));
+	cli_print_states(stdout, &m->cfg);
 	char dt[128];
 	printf("data: %s, N = %ld puzzles (the first %ld examples)\n", j->what, j->n, j->n);
 	printf("dtype: %s\n", cli_dtype_desc(j->dtype, dt, sizeof dt));
@@ -145,7 +148,11 @@ static void print_report(const struct pr_job *j, const struct hrm_model *m, long
 		printf("pooling: mean - one sample per puzzle, its state averaged over the %d cells: %ld samples of "
 		       "dimension %d (PR <= %ld)\n", S, samples[0], d, samples[0] - 1 < d ? samples[0] - 1 : (long)d);
 	printf("route: %s\n\n", gram[0] ? "Gram matrix of the centred samples (samples <= d)" : "d x d covariance");
-	printf("%-10s %-36s %10s %10s\n", "", "model", "PR z_H", "PR z_L");
+	char ph[32], pl[32];
+	const struct hrm_arch_desc *a = hrm_arch_desc(&m->cfg);
+	snprintf(ph, sizeof ph, "PR %s", a->zH);
+	snprintf(pl, sizeof pl, "PR %s", a->zL);
+	printf("%-10s %-36s %10s %10s\n", "", "model", ph, pl);
 	print_pr("trained", m->name, pr[0]);
 	char uname[64];
 	snprintf(uname, sizeof uname, "fresh init, seed %ld", seed);

@@ -413,8 +413,10 @@ static int probe_main(struct probe_args *a)
 	c.res = xcalloc((size_t)c.B, sizeof *c.res);
 	c.shown = xcalloc((size_t)(a->show > 0 ? a->show : 1), sizeof *c.shown);
 	char dt[128];
-	printf("model: %s (d %d, halt_max_steps %d), dtype %s\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps,
+	char md[256];
+	printf("model: %s, dtype %s\n", cli_model_desc(&m, md, sizeof md),
 	       cli_dtype_desc(a->dtype, dt, sizeof dt));
+	cli_print_states(stdout, &m.cfg);
 	printf("source: %s: %ld solved %s%s\n", src.what, src.n, sudoku ? "sudoku" : "maze", src.n == 1 ? "" : "s");
 	printf("variants: %s, %ld per puzzle and level, seed %llu\n",
 	       sudoku ? "the solution with cells blanked (a unique solution)"

@@ -51,6 +51,7 @@ static const char run_help[] =
 	"grid keeping the givens and the rules; ARC, the cropped answer equals the label.\n";
 
 struct run_log {
+	const struct hrm_config *cfg;
 	int S, n;          /* segments run */
 	int32_t *pred;     /* [M][S] */
 	float *qh, *qc;    /* [M] */
@@ -81,8 +82,8 @@ static const char *yn(int v)
 static void print_table(const struct cli_puzzle *cp, const struct run_log *L)
 {
 	bool lab = cp->p.has_label;
-	/* "q says halt": q_halt > q_continue, the adaptive rule's verdict, which
-	 * a max-steps run does not follow */
+	/* "q says halt": the adaptive rule's verdict (q_halt > q_continue; TRM's
+	 * no_ACT_continue: q_halt > 0), which a max-steps run does not follow */
 	printf("segment    q_halt  q_continue  q says halt  changed  token_acc  exact  valid   dz_H rel   dz_L rel  still\n");
 	for (int s = 0; s < L->n; s++) {
 		char acc[16];
@@ -90,10 +91,13 @@ static void print_table(const struct cli_puzzle *cp, const struct run_log *L)
 			snprintf(acc, sizeof acc, "%.4f", L->score[s].acc);
 		else
 			snprintf(acc, sizeof acc, "-");
-		printf("%7d  %+8.4f  %+10.4f  %-11s  %7d  %9s  %-5s  %-5s  %9.3e  %9.3e  %s\n", s + 1, (double)L->qh[s],
-		       (double)L->qc[s], L->qh[s] > L->qc[s] ? "yes" : "no", L->changed[s], acc,
+		printf("%7d  %+8.4f  %+10.4f%s %-11s  %7d  %9s  %-5s  %-5s  %9.3e  %9.3e  %s\n", s + 1, (double)L->qh[s],
+		       (double)L->qc[s], hrm_q_continue_used(L->cfg) ? " " : "*",
+		       hrm_halts_adaptive(L->cfg, L->qh[s], L->qc[s]) ? "yes" : "no", L->changed[s], acc,
 		       lab ? yn(L->score[s].exact) : "-", yn(L->valid[s]), L->dzH[s], L->dzL[s], L->still[s] ? "yes" : "no");
 	}
+	if (!hrm_q_continue_used(L->cfg))
+		printf("(* q_continue: computed, unused; the model halts on q_halt > 0)\n");
 }
 
 /* The grids: input, answer, label and the wrong cells. */
@@ -194,7 +198,7 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 		hrm_engine_free(e);
 		return cli_fail(cause);
 	}
-	struct run_log L = { .S = S };
+	struct run_log L = { .cfg = &m->cfg, .S = S };
 	L.pred = xmalloc((size_t)M * S * sizeof *L.pred);
 	L.qh = xmalloc((size_t)M * sizeof *L.qh);
 	L.qc = xmalloc((size_t)M * sizeof *L.qc);
@@ -221,15 +225,15 @@ static int run_puzzle(struct hrm_model *m, const struct cli_puzzle *cp, int M, b
 		L.valid[s] = cli_validate(cp, pr, NULL, NULL, 0);
 		L.n = s + 1;
 		/* the official rule: never before segment 1 ends, only when M > 1 */
-		if (adaptive && M_model > 1 && L.qh[s] > L.qc[s]) {
+		if (adaptive && M_model > 1 && hrm_halts_adaptive(&m->cfg, L.qh[s], L.qc[s])) {
 			halted_at = s;
 			break;
 		}
 	}
 	if (adaptive && halted_at >= 0)
-		printf("halting: adaptive, q_halt > q_continue after segment %d (at most %d)\n", halted_at + 1, M);
+		printf("halting: adaptive, %s after segment %d (at most %d)\n", hrm_halt_rule(&m->cfg), halted_at + 1, M);
 	else if (adaptive)
-		printf("halting: adaptive, no q_halt > q_continue in %d segments\n", M);
+		printf("halting: adaptive, no %s in %d segments\n", hrm_halt_rule(&m->cfg), M);
 	else
 		printf("halting: max-steps, %d segment%s%s\n", M, M == 1 ? "" : "s",
 		       M > M_model ? " (past the model's halt_max_steps)" : M < M_model ? " (fewer than halt_max_steps)" : "");
@@ -310,8 +314,9 @@ int cmd_run(int argc, char **argv)
 		const char *kind = cp->known_kind ? puzzle_ops_for(cp->p.kind)->name : "tokens";
 		int M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
 		char dt[128];
-		printf("model: %s (d %d, halt_max_steps %d), dtype %s\n", m.name, m.cfg.hidden_size, m.cfg.halt_max_steps,
-		       cli_dtype_desc(co.dtype, dt, sizeof dt));
+		char md[256];
+		printf("model: %s, dtype %s\n", cli_model_desc(&m, md, sizeof md), cli_dtype_desc(co.dtype, dt, sizeof dt));
+		cli_print_states(stdout, &m.cfg);
 		char walled[64] = "";
 		if (cp->walled_from)
 			snprintf(walled, sizeof walled, ", a %dx%d maze walled in", cp->walled_from, cp->walled_from);

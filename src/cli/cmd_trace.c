@@ -332,8 +332,12 @@ static int trace_steps(const struct trace_args *a, const struct hrm_model *m, st
 			"token_acc,exact,changed,seg_dzH_abs,seg_dzH_rel,seg_dzL_abs,seg_dzL_rel,answer_changed,still,"
 			"fixed_point,critical_segment,critical_h,dtype\n");
 	else if (t->fmt == FMT_TEXT)
-		fprintf(t->f, "model: %s (d %d, halt_max_steps %d), dtype %s\n", m->name, m->cfg.hidden_size,
-			m->cfg.halt_max_steps, cli_dtype_desc(a->co.dtype, dt, sizeof dt));
+	{
+		char md[256];
+		fprintf(t->f, "model: %s, dtype %s\n", cli_model_desc(m, md, sizeof md),
+			cli_dtype_desc(a->co.dtype, dt, sizeof dt));
+		cli_print_states(t->f, &m->cfg);
+	}
 	hrm_engine_add_observer(e, fp_tracker_observe, &t->fp);
 	hrm_engine_add_observer(e, on_event, t);
 	hrm_engine_reset(e, -1);

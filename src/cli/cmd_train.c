@@ -2,6 +2,8 @@
  * trainer_run(). */
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/util.h"
+#include "model/hrm_config.h"
 #include "train/trainer.h"
 
 #include <getopt.h>
@@ -229,12 +231,33 @@ static int check_train(int argc, char **argv, const struct trainer_opts *o, bool
 	return 0;
 }
 
+/* The gradient of TRM (its last full recursion) is not written yet: a TRM
+ * architecture is refused before anything is created. */
+static int refuse_trm(const struct trainer_opts *o)
+{
+	char *cause = NULL, *path = o->arch ? NULL : path_join(o->init ? o->init : o->out, "all_config.yaml");
+	struct hrm_config c;
+	hrm_config_default(&c);
+	int rc = EXIT_OK;
+	if ((o->arch != NULL || path_exists(path)) && hrm_config_load_yaml(o->arch ? o->arch : path, &c, &cause) != 0)
+		rc = cli_fail(cause);
+	else if (c.arch == HRM_ARCH_TRM) {
+		set_cause(&cause, "%s: hrmscope cannot train a TRM (%s) yet, only run it", o->arch ? o->arch : path,
+			  hrm_arch_class_path(c.arch));
+		rc = cli_fail(cause);
+	}
+	free(path);
+	return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	struct trainer_opts o;
 	bool maze;
 	int rc = parse_train(argc, argv, &o, &maze);
 	if (rc >= 0 || (rc = check_train(argc, argv, &o, maze)) != 0)
+		return rc;
+	if ((rc = refuse_trm(&o)) != EXIT_OK)
 		return rc;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

@@ -117,12 +117,28 @@ static int infer_from_tensors(struct hrm_config *c, const struct tz_archive *a, 
 	if (c->pos_encodings == HRM_POS_LEARNED) {
 		if (t == NULL)
 			return set_cause(cause, "%s: missing tensor 'embed_pos.embedding_weight' (learned positions)", ck);
-		int Lp = (c->puzzle_emb_ndim + c->hidden_size - 1) / c->hidden_size;
+		int Lp = c->puzzle_emb_len;
 		if (t->ndim != 2 || dim(t, 0) <= Lp || dim(t, 0) > (1 << 20))
 			return set_cause(cause, "%s: embed_pos.embedding_weight has a bad shape", ck);
 		c->seq_len = (int)dim(t, 0) - Lp;
 	} else if (t != NULL) {
-		return set_cause(cause, "%s: has embed_pos.embedding_weight but %s says pos_encodings rope", ck, cfgpath);
+		return set_cause(cause, "%s: has embed_pos.embedding_weight but %s says pos_encodings %s", ck, cfgpath,
+				 hrm_pos_name(c->pos_encodings));
+	}
+	/* TRM's mlp_t blocks mix the T positions: the first one's down
+	 * projection [T, inter_t] says T (the later exact check covers the rest) */
+	t = find_stripped(a, "L_level.layers.0.mlp_t.down_proj.weight");
+	if (c->mlp_t) {
+		if (t == NULL)
+			return set_cause(cause, "%s: missing tensor 'L_level.layers.0.mlp_t.down_proj.weight' (%s says mlp_t)",
+					 ck, cfgpath);
+		int64_t T = dim(t, 0);
+		if (t->ndim != 2 || T <= c->puzzle_emb_len || T > HRM_MLP_T_MAX_T)
+			return set_cause(cause, "%s: L_level.layers.0.mlp_t.down_proj.weight has a bad shape", ck);
+		if (c->seq_len != 0 && T - c->puzzle_emb_len != c->seq_len)
+			return set_cause(cause, "%s: mlp_t mixes %lld positions, the learned positions are %d + %d", ck,
+					 (long long)T, c->seq_len, c->puzzle_emb_len);
+		c->seq_len = (int)(T - c->puzzle_emb_len);
 	}
 	return 0;
 }
@@ -187,6 +203,12 @@ static int expect_init(struct expect *e, const struct hrm_config *cfg, const cha
 	shape.cfg.vocab_size = shape.cfg.seq_len = shape.cfg.num_puzzle_identifiers = 0;
 	if (hrm_config_derive(&shape.cfg, cause) != 0)
 		return prefix_cause(cause, "%s", cfgpath);
+	/* mlp_t tensors at their largest: as many positions as allowed */
+	if (shape.cfg.mlp_t) {
+		shape.cfg.seq_len = HRM_MLP_T_MAX_T - shape.cfg.puzzle_emb_len;
+		if (hrm_config_derive(&shape.cfg, cause) != 0)
+			return prefix_cause(cause, "%s", cfgpath);
+	}
 	e->n = hrm_tensor_list(&shape, NULL, 0);
 	e->ti = xcalloc(e->n, sizeof *e->ti);
 	hrm_tensor_list(&shape, e->ti, e->n);

@@ -1,4 +1,7 @@
-/* engine.c - the HRM forward pass as a resumable cursor with observers. */
+/* engine.c - the forward pass of HRM and TRM as a resumable cursor with
+ * observers.  What differs between the two is read from the architecture
+ * description (model/arch.h): which blocks the H-step calls and how a row
+ * halts. */
 #include "model/engine.h"
 #include "model/forward.h"
 #include "model/gemm_bf16.h"
@@ -56,8 +59,10 @@ int hrm_engine_bytes(const struct hrm_config *c, int B, int S, size_t *bytes)
 	if (size_mul((size_t)B, T, &bt) || size_mul(bt, (size_t)c->hidden_size, &btd) ||
 	    size_mul((size_t)B * (size_t)S, (size_t)c->vocab_size, &bsv) || size_mul(bt, 3 * (size_t)c->inter, &gu))
 		return -1;
-	/* x, zH, zL, prev, tmp, the segment's start (2); scratch qkv (3), attn, proj */
-	size_t parts[] = { btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, bsv, bsv, gu,
+	/* x, zH, zL, prev, tmp, the segment's start (2); scratch qkv (3), attn, proj;
+	 * mlp_t's scratch, 3 inter_t per channel (inter_t < 4 T + 256, no overflow) */
+	size_t tgu = c->mlp_t ? (size_t)B * c->hidden_size * 3 * (size_t)c->inter_t : 0;
+	size_t parts[] = { btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, btd, bsv, bsv, gu, tgu,
 			   attention_scratch_floats((int)T), 2 * T * (size_t)c->head_dim, 4 * (size_t)B };
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		if (size_add(floats, parts[i], &floats))
@@ -93,6 +98,10 @@ struct hrm_engine *hrm_engine_new_dtype(const struct hrm_model *m, int B, int S,
 	if (c->pos_encodings == HRM_POS_LEARNED && S != c->seq_len) {
 		set_cause(cause, "engine: the model has learned positions for %d cells, the puzzle has %d",
 			  c->seq_len, S);
+		return NULL;
+	}
+	if (c->mlp_t && S != c->seq_len) {
+		set_cause(cause, "engine: the model's mlp_t blocks mix %d cells, the puzzle has %d", c->seq_len, S);
 		return NULL;
 	}
 	size_t need;
@@ -282,16 +291,18 @@ void hrm_engine_remove_observer(struct hrm_engine *e, hrm_observer_fn fn, void *
 		}
 }
 
-/* out = L_level(z, a + b) (level_L) or H_level(z, a) in the engine's arithmetic */
+/* out = L_level(z, a + b) (level_L) or the H-step's module(z, a) in the
+ * engine's arithmetic: H_level for HRM, the same L_level for TRM */
 static int module_forward(struct hrm_engine *e, int level_L, const float *z, const float *a, const float *b2,
 			  float *out, const atomic_int *abort)
 {
 	const struct hrm_model *m = e->m;
-	int layers = level_L ? m->cfg.L_layers : m->cfg.H_layers;
+	int layers = hrm_update_layers(&m->cfg, level_L);
+	bool L_blocks = level_L || hrm_arch_desc(&m->cfg)->shared_net;
 	if (e->dt == HRM_DTYPE_BF16)
-		return hrm_module_forward_bf16(&e->scratch, level_L ? m->bf16->L : m->bf16->H, layers, &m->cfg, e->B,
+		return hrm_module_forward_bf16(&e->scratch, L_blocks ? m->bf16->L : m->bf16->H, layers, &m->cfg, e->B,
 					       e->T, e->rope_cos, e->rope_sin, z, a, b2, out, abort);
-	return hrm_module_forward(&e->scratch, level_L ? m->w.L : m->w.H, layers, &m->cfg, e->B, e->T, e->rope_cos,
+	return hrm_module_forward(&e->scratch, L_blocks ? m->w.L : m->w.H, layers, &m->cfg, e->B, e->T, e->rope_cos,
 				  e->rope_sin, z, a, b2, out, abort);
 }
 
@@ -371,7 +382,8 @@ static void segment_end(struct hrm_engine *e)
 		e->q_halt[b] = e->q[b * 2];
 		e->q_cont[b] = e->q[b * 2 + 1];
 		e->halt_max[b] = e->cur.segment + 1 >= c->halt_max_steps;
-		e->halt_adapt[b] = e->halt_max[b] || (c->halt_max_steps > 1 && e->q_halt[b] > e->q_cont[b]);
+		e->halt_adapt[b] = e->halt_max[b] ||
+				   (c->halt_max_steps > 1 && hrm_halts_adaptive(c, e->q_halt[b], e->q_cont[b]));
 	}
 	segment_changes(e);
 	struct hrm_event ev = {

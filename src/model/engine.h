@@ -1,4 +1,6 @@
-/* engine.h - stepping the HRM forward pass for a batch of B puzzles.
+/* engine.h - stepping the HRM or TRM forward pass for a batch of B puzzles
+ * (model/arch.h: an H-step is H_level's update of z_H for HRM, the shared
+ * network's answer update y = z_H for TRM; an L-step updates z_L, TRM's z).
  *
  * The forward pass is a resumable cursor (segment, H cycle, L step): the
  * caller advances it one module call, one H-step or one whole segment at a
@@ -13,7 +15,7 @@
 enum hrm_event_kind {
 	HRM_EV_RESET,        /* carry set to H_init/L_init (start of a puzzle) */
 	HRM_EV_L_STEP,       /* z_L = L_level(z_L, z_H + x) */
-	HRM_EV_H_STEP,       /* z_H = H_level(z_H, z_L) */
+	HRM_EV_H_STEP,       /* z_H = H_level(z_H, z_L); TRM: z_H = L_level(z_H, z_L) */
 	HRM_EV_SEGMENT_END,  /* heads computed after the last H-step of a segment */
 };
 
@@ -43,7 +45,7 @@ struct hrm_event {
 	const float *q_halt;             /* [B] logits */
 	const float *q_continue;         /* [B] */
 	const bool *halt_max_steps;      /* [B] segment + 1 >= halt_max_steps (official eval) */
-	const bool *halt_adaptive;       /* [B] q_halt > q_continue (training rule), or max steps */
+	const bool *halt_adaptive;       /* [B] the training rule (hrm_halts_adaptive), or max steps */
 	/* Fixed-point readouts: the change of each state over the whole segment
 	 * (end minus start; rel divides by ||z at the start||), and whether the
 	 * answer changed.  cells_changed counts the cells whose pred differs from

@@ -15,6 +15,15 @@ int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int
 	s->gu = malloc(bt * 2 * c->inter * sizeof(float));
 	s->act = malloc(bt * c->inter * sizeof(float));
 	s->scores = malloc(attention_scratch_floats(T) * sizeof(float));
+	if (c->mlp_t) {
+		size_t bd = (size_t)B * c->hidden_size;
+		s->t_gu = malloc(bd * 2 * c->inter_t * sizeof(float));
+		s->t_act = malloc(bd * c->inter_t * sizeof(float));
+		if (!s->t_gu || !s->t_act || T != c->T) {
+			block_scratch_free(s);
+			return -1;
+		}
+	}
 	if (!s->qkv || !s->attn || !s->proj || !s->gu || !s->act || !s->scores) {
 		block_scratch_free(s);
 		return -1;
@@ -30,6 +39,8 @@ void block_scratch_free(struct block_scratch *s)
 	free(s->gu);
 	free(s->act);
 	free(s->scores);
+	free(s->t_gu);
+	free(s->t_act);
 	memset(s, 0, sizeof *s);
 }
 
@@ -62,11 +73,41 @@ void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *t
 	}
 }
 
+void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols)
+{
+	for (int b = 0; b < B; b++) {
+		const float *sb = src + (size_t)b * rows * cols;
+		float *db = dst + (size_t)b * rows * cols;
+		for (int r = 0; r < rows; r++)
+			for (int k = 0; k < cols; k++)
+				db[(size_t)k * rows + r] = sb[(size_t)r * cols + k];
+	}
+}
+
+/* TRM's mlp_t sub-layer, as the official Block.forward: transpose, SwiGLU
+ * along the positions, add, rms_norm over the last (positions) axis,
+ * transpose back.  u: s->attn, the SwiGLU's output: s->qkv. */
+static void mlp_t_forward(struct block_scratch *s, const struct hrm_block_weights *bw, const struct hrm_config *c,
+			  int B, int T, float *h)
+{
+	int d = c->hidden_size, n = B * d, it = c->inter_t;
+	hrm_transpose_rows(s->attn, h, B, T, d);
+	linear_forward(s->t_gu, s->attn, bw->t_gate_up, n, T, 2 * it);
+	swiglu_forward(s->t_act, s->t_gu, n, it);
+	linear_forward(s->qkv, s->t_act, bw->t_down, n, it, T);
+	add_rmsnorm_forward(s->attn, s->qkv, n, T, (float)c->rms_norm_eps);
+	hrm_transpose_rows(h, s->attn, B, d, T);
+}
+
 void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *bw, const struct hrm_config *c,
 		       int B, int T, const float *rope_cos, const float *rope_sin, float *h)
 {
 	int n = B * T, d = c->hidden_size;
 	float eps = (float)c->rms_norm_eps;
+	if (c->mlp_t) {
+		mlp_t_forward(s, bw, c, B, T, h);
+		goto channel_mlp;
+	}
 	linear_forward(s->qkv, h, bw->qkv, n, d, 3 * d);
 	if (c->pos_encodings == HRM_POS_ROPE)
 		rope_forward(s->qkv, rope_cos, rope_sin, B, T, c->num_heads, c->head_dim);
@@ -74,6 +115,7 @@ void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *
 				c->head_dim);
 	linear_forward(s->proj, s->attn, bw->o, n, d, d);
 	add_rmsnorm_forward(h, s->proj, n, d, eps);
+channel_mlp:
 	linear_forward(s->gu, h, bw->gate_up, n, d, 2 * c->inter);
 	swiglu_forward(s->act, s->gu, n, c->inter);
 	linear_forward(s->proj, s->act, bw->down, n, c->inter, d);

@@ -15,17 +15,25 @@ struct block_scratch {
 	float *gu;     /* [B*T][2 inter] */
 	float *act;    /* [B*T][inter] */
 	float *scores; /* attention tiles, attention_scratch_floats(T) */
+	float *t_gu;   /* mlp_t only: [B*d][2 inter_t] */
+	float *t_act;  /* mlp_t only: [B*d][inter_t] */
 };
 
 int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int B, int T);
 void block_scratch_free(struct block_scratch *s);
+
+/* dst [B][cols][rows] = each src [B][rows][cols] transposed */
+void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols);
 
 /* x [B][T][d] = the input embedding of tokens [B][S] and puzzle ids [B]
  * (ids may be NULL when P == 0).  Inputs must already be range-checked. */
 void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *tokens, const int32_t *puzzle_ids,
 		       float *x);
 
-/* h [B*T][d] = block(h), in place. rope tables [T][hd] (NULL for learned positions). */
+/* h [B*T][d] = block(h), in place. rope tables [T][hd] (NULL without rope).
+ * With c->mlp_t (TRM) the first sub-layer mixes positions instead of
+ * attending: per sequence u = h^T (d rows of T), u = rms_norm(u +
+ * SwiGLU_T(u)) normalised over the T positions, h = u^T. */
 void hrm_block_forward(struct block_scratch *s, const struct hrm_block_weights *bw, const struct hrm_config *c,
 		       int B, int T, const float *rope_cos, const float *rope_sin, float *h);
 

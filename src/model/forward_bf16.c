@@ -41,11 +41,30 @@ void hrm_embed_forward_bf16(const struct hrm_model *m, int B, int S, const int32
 	}
 }
 
+/* mlp_t in bf16: the transposes move bf16 values; the linears, the SwiGLU
+ * and the add round as everywhere else, the norm over positions is fp32
+ * inside (rms_norm casts up and back) */
+static void mlp_t_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *bw, const struct hrm_config *c,
+			       int B, int T, float *h)
+{
+	int d = c->hidden_size, n = B * d;
+	hrm_transpose_rows(s->attn, h, B, T, d);
+	linear_bf16(s->t_gu, s->attn, bw->t_gate_up, n);
+	swiglu_forward_bf16(s->t_act, s->t_gu, n, c->inter_t);
+	linear_bf16(s->qkv, s->t_act, bw->t_down, n);
+	add_rmsnorm_forward_bf16(s->attn, s->qkv, n, T, (float)c->rms_norm_eps);
+	hrm_transpose_rows(h, s->attn, B, d, T);
+}
+
 void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block *bw, const struct hrm_config *c,
 			    int B, int T, const float *rope_cos, const float *rope_sin, float *h)
 {
 	int n = B * T, d = c->hidden_size;
 	float eps = (float)c->rms_norm_eps;
+	if (c->mlp_t) {
+		mlp_t_forward_bf16(s, bw, c, B, T, h);
+		goto channel_mlp;
+	}
 	linear_bf16(s->qkv, h, bw->qkv, n);
 	if (c->pos_encodings == HRM_POS_ROPE)
 		rope_forward_bf16(s->qkv, rope_cos, rope_sin, B, T, c->num_heads, c->head_dim);
@@ -53,6 +72,7 @@ void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block
 			       c->head_dim);
 	linear_bf16(s->proj, s->attn, bw->o, n);
 	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
+channel_mlp:
 	linear_bf16(s->gu, h, bw->gate_up, n);
 	swiglu_forward_bf16(s->act, s->gu, n, c->inter);
 	linear_bf16(s->proj, s->act, bw->down, n);

@@ -12,11 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/arch.h"
 #include "model/hrm_config.h"
 
+/* One post-norm block.  Its first sub-layer is attention, or with TRM's
+ * mlp_t a SwiGLU over the T positions (the other pair is NULL). */
 struct hrm_block_weights {
 	float *qkv;     /* (3d) x d   self_attn.qkv_proj.weight, rows [q heads | k heads | v heads] */
 	float *o;       /* d x d      self_attn.o_proj.weight */
+	float *t_gate_up; /* (2 inter_t) x T  mlp_t.gate_up_proj.weight, rows [gate | up] */
+	float *t_down;    /* T x inter_t      mlp_t.down_proj.weight */
 	float *gate_up; /* (2 inter) x d  mlp.gate_up_proj.weight, rows [gate | up] */
 	float *down;    /* d x inter  mlp.down_proj.weight */
 };
@@ -30,7 +35,7 @@ struct hrm_weights {
 	float *lm_head;       /* V x d */
 	float *q_head_w;      /* 2 x d  (row 0 halt, row 1 continue) */
 	float *q_head_b;      /* 2 */
-	struct hrm_block_weights *H; /* H_layers */
+	struct hrm_block_weights *H; /* H_layers (HRM; NULL for TRM, which has no H_level) */
 	struct hrm_block_weights *L; /* L_layers */
 };
 
@@ -48,13 +53,13 @@ const char *hrm_dtype_name(enum hrm_dtype dt);
 int hrm_dtype_parse(const char *s, enum hrm_dtype *out);
 
 struct bf16_mat;
-struct hrm_bf16_block { struct bf16_mat *qkv, *o, *gate_up, *down; };
+struct hrm_bf16_block { struct bf16_mat *qkv, *o, *gate_up, *down, *t_gate_up, *t_down; };
 /* The linear layers' weights rounded to bfloat16 for the bf16 forward
  * (hrm_model_prepare_bf16).  The embeddings, the q head and the initial
  * states are rounded where they are read: an ARC puzzle-embedding table
  * would be gigabytes to copy. */
 struct hrm_bf16_weights {
-	struct hrm_bf16_block *H, *L; /* H_layers, L_layers */
+	struct hrm_bf16_block *H, *L; /* H_layers (HRM only), L_layers */
 	struct bf16_mat *lm_head;
 };
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCH_NAME "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"
 #define LOSS_NAME "losses@ACTLossHead"
 
 /* ---- defaults and derived sizes ---- */
@@ -35,6 +34,37 @@ void hrm_config_default(struct hrm_config *c)
 	c->rope_theta = 10000.0;
 	snprintf(c->loss_type, sizeof c->loss_type, "stablemax_cross_entropy");
 	hrm_config_derive(c, NULL); /* cannot fail on these values */
+}
+
+void hrm_config_set_arch(struct hrm_config *c, enum hrm_arch_kind arch)
+{
+	c->arch = arch;
+	c->mlp_t = false;
+	c->puzzle_emb_len_key = arch == HRM_ARCH_TRM ? 16 : 0;
+	c->no_ACT_continue = arch == HRM_ARCH_TRM;
+}
+
+void hrm_config_default_trm(struct hrm_config *c)
+{
+	hrm_config_default(c);
+	hrm_config_set_arch(c, HRM_ARCH_TRM);
+	c->H_cycles = 3;
+	c->L_cycles = 6;
+	c->H_layers = 0;
+	c->L_layers = 2;
+	snprintf(c->forward_dtype, sizeof c->forward_dtype, "bfloat16");
+	hrm_config_derive(c, NULL); /* cannot fail on these values */
+}
+
+const char *hrm_pos_name(enum hrm_pos p)
+{
+	return p == HRM_POS_ROPE ? "rope" : p == HRM_POS_LEARNED ? "learned" : "none";
+}
+
+const char *hrm_arch_class_path(enum hrm_arch_kind arch)
+{
+	return arch == HRM_ARCH_TRM ? "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"
+				    : "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1";
 }
 
 bool hrm_loss_type_known(const char *s)
@@ -68,7 +98,7 @@ int hrm_config_derive(struct hrm_config *c, char **cause)
 {
 	if (check_range("hidden_size", c->hidden_size, 1, 16384, cause) ||
 	    check_range("num_heads", c->num_heads, 1, 16384, cause) ||
-	    check_range("H_layers", c->H_layers, 1, 256, cause) ||
+	    check_range("H_layers", c->H_layers, c->arch == HRM_ARCH_TRM ? 0 : 1, 256, cause) ||
 	    check_range("L_layers", c->L_layers, 1, 256, cause) ||
 	    check_range("H_cycles", c->H_cycles, 1, 1024, cause) ||
 	    check_range("L_cycles", c->L_cycles, 1, 1024, cause) ||
@@ -82,8 +112,18 @@ int hrm_config_derive(struct hrm_config *c, char **cause)
 		return set_cause(cause, "hidden_size %d is not divisible by num_heads %d",
 				 c->hidden_size, c->num_heads);
 	int head_dim = c->hidden_size / c->num_heads;
-	if (c->pos_encodings != HRM_POS_ROPE && c->pos_encodings != HRM_POS_LEARNED)
-		return set_cause(cause, "pos_encodings has an unknown value %d", (int)c->pos_encodings);
+	if (c->arch != HRM_ARCH_HRM && c->arch != HRM_ARCH_TRM)
+		return set_cause(cause, "arch has an unknown value %d", (int)c->arch);
+	if (c->pos_encodings != HRM_POS_ROPE && c->pos_encodings != HRM_POS_LEARNED &&
+	    !(c->pos_encodings == HRM_POS_NONE && c->arch == HRM_ARCH_TRM))
+		return set_cause(cause, "pos_encodings: %s", c->pos_encodings == HRM_POS_NONE ?
+				 "none is a TRM setting (HRM needs rope or learned)" : "unknown value");
+	if (c->arch == HRM_ARCH_HRM && (c->mlp_t || c->puzzle_emb_len_key != 0 || c->no_ACT_continue))
+		return set_cause(cause, "%s is a TRM key (name: %s)", c->mlp_t ? "mlp_t" :
+				 c->puzzle_emb_len_key != 0 ? "puzzle_emb_len" : "no_ACT_continue",
+				 hrm_arch_class_path(HRM_ARCH_TRM));
+	if (check_range("puzzle_emb_len", c->puzzle_emb_len_key, 0, 4096, cause))
+		return -1;
 	if (c->pos_encodings == HRM_POS_ROPE && head_dim % 2 != 0)
 		return set_cause(cause, "hidden_size %d / num_heads %d = head_dim %d must be even "
 				 "for rope pos_encodings", c->hidden_size, c->num_heads, head_dim);
@@ -112,8 +152,30 @@ int hrm_config_derive(struct hrm_config *c, char **cause)
 
 	c->head_dim = head_dim;
 	c->inter = inter;
-	c->puzzle_emb_len = (c->puzzle_emb_ndim + c->hidden_size - 1) / c->hidden_size;
+	int lp = c->puzzle_emb_len_key != 0 ? c->puzzle_emb_len_key
+					     : (c->puzzle_emb_ndim + c->hidden_size - 1) / c->hidden_size;
+	/* the official code pads the puzzle row to Lp*d and adds the prefix to
+	 * the carry only when P > 0: anything else fails there on a shape */
+	if ((long)c->puzzle_emb_ndim > (long)lp * c->hidden_size)
+		return set_cause(cause, "puzzle_emb_ndim %d does not fit puzzle_emb_len %d tokens of hidden_size %d",
+				 c->puzzle_emb_ndim, lp, c->hidden_size);
+	if (c->puzzle_emb_ndim == 0 && lp > 0)
+		return set_cause(cause, "puzzle_emb_len %d needs a puzzle embedding (puzzle_emb_ndim is 0; use "
+				 "puzzle_emb_len: 0)", lp);
+	c->puzzle_emb_len = lp;
 	c->T = c->seq_len == 0 ? 0 : c->seq_len + c->puzzle_emb_len;
+	/* mlp_t: the same SwiGLU rule with the T positions as its hidden size */
+	c->inter_t = 0;
+	if (c->mlp_t && c->T > HRM_MLP_T_MAX_T)
+		return set_cause(cause, "mlp_t over %d positions: more than the %d hrmscope allows", c->T,
+				 HRM_MLP_T_MAX_T);
+	if (c->mlp_t && c->T > 0) {
+		double wt = round_half_even(c->expansion * c->T * 2 / 3);
+		c->inter_t = ((int)wt + 255) / 256 * 256;
+		if (c->inter_t < 256)
+			return set_cause(cause, "expansion = %g gives an empty mlp_t layer for %d positions",
+					 c->expansion, c->T);
+	}
 	return 0;
 }
 
@@ -180,6 +242,11 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 	const char *w = v.forward_dtype;
 	if (w[0] != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(w))
 		snprintf(fd, sizeof fd, "  forward_dtype: %s\n", w);
+	/* TRM's own keys, in sorted order among the others */
+	bool trm = v.arch == HRM_ARCH_TRM;
+	char plen[48] = "";
+	if (trm)
+		snprintf(plen, sizeof plen, "  puzzle_emb_len: %d\n", v.puzzle_emb_len_key);
 	locale_t c_loc, old = numeric_c_begin(&c_loc);
 	format_float(v.expansion, f[0], sizeof f[0]);
 	format_float(v.halt_exploration_prob, f[1], sizeof f[1]);
@@ -196,8 +263,8 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		"arch:\n  H_cycles: %d\n  H_layers: %d\n  L_cycles: %d\n  L_layers: %d\n"
 		"  expansion: %s\n%s  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
 		"  hidden_size: %d\n  loss:\n    loss_type: %s\n    name: " LOSS_NAME "\n"
-		"  name: " ARCH_NAME "\n  num_heads: %d\n  pos_encodings: %s\n"
-		"  puzzle_emb_ndim: %d\n  rms_norm_eps: %s\n  rope_theta: %s\n"
+		"%s  name: %s\n%s  num_heads: %d\n  pos_encodings: %s\n"
+		"%s  puzzle_emb_ndim: %d\n  rms_norm_eps: %s\n  rope_theta: %s\n"
 		"beta1: %s\nbeta2: %s\ncheckpoint_every_eval: true\ncheckpoint_path: null\n"
 		"data_path: null\nepochs: 100000\neval_interval: 10000\neval_save_outputs: []\n"
 		"global_batch_size: %d\n"
@@ -206,8 +273,11 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		"puzzle_emb_lr: %s\npuzzle_emb_weight_decay: %s\nrun_name: null\nseed: %lu\n"
 		"weight_decay: %s\n",
 		v.H_cycles, v.H_layers, v.L_cycles, v.L_layers, f[0], fd, f[1], v.halt_max_steps,
-		v.hidden_size, v.loss_type, v.num_heads,
-		v.pos_encodings == HRM_POS_ROPE ? "rope" : "learned", v.puzzle_emb_ndim, f[2], f[3],
+		v.hidden_size, v.loss_type, trm ? (v.mlp_t ? "  mlp_t: true\n" : "  mlp_t: false\n") : "",
+		hrm_arch_class_path(v.arch), trm ? (v.no_ACT_continue ? "  no_ACT_continue: true\n" :
+		"  no_ACT_continue: false\n") : "", v.num_heads,
+		hrm_pos_name(v.pos_encodings),
+		plen, v.puzzle_emb_ndim, f[2], f[3],
 		f[4], f[5], t.global_batch_size,
 		v.num_puzzle_identifiers, v.seq_len, v.vocab_size,
 		f[6], f[7], t.lr_warmup_steps, f[8], f[9], t.seed, f[10]);

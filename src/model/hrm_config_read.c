@@ -22,7 +22,6 @@
 #define MAX_FILE_BYTES (1u << 20) /* configs are a few hundred bytes */
 #define MAX_INTERP_DEPTH 16       /* catches ${a} -> ${b} -> ${a} loops */
 #define MAX_FLOW_DEPTH 64         /* see flow_depth_ok() */
-#define ARCH_CLASS "HierarchicalReasoningModel_ACTV1"
 
 /* ---- reading the YAML document ----
  * libyaml's loader builds the node graph; nodes are referred to by index
@@ -344,7 +343,7 @@ static int get_float(struct loader *l, int v, const char *key, double *out)
 	return 0;
 }
 
-enum field_kind { F_INT, F_FLOAT, F_POS, F_LOSS, F_LOSS_TYPE, F_NAME, F_DTYPE, F_IGNORE };
+enum field_kind { F_INT, F_FLOAT, F_BOOL, F_POS, F_LOSS, F_LOSS_TYPE, F_NAME, F_DTYPE, F_IGNORE };
 
 struct field {
 	const char *key;
@@ -368,6 +367,10 @@ static const struct field arch_fields[] = {
 	INT_FIELD(vocab_size), INT_FIELD(seq_len), INT_FIELD(num_puzzle_identifiers),
 	FLOAT_FIELD(expansion), FLOAT_FIELD(halt_exploration_prob),
 	FLOAT_FIELD(rms_norm_eps), FLOAT_FIELD(rope_theta),
+	/* TRM's keys */
+	{ "mlp_t", F_BOOL, offsetof(struct hrm_config, mlp_t) },
+	{ "no_ACT_continue", F_BOOL, offsetof(struct hrm_config, no_ACT_continue) },
+	{ "puzzle_emb_len", F_INT, offsetof(struct hrm_config, puzzle_emb_len_key) },
 };
 
 static const struct field loss_fields[] = {
@@ -383,6 +386,38 @@ static const struct field hrmscope_fields[] = {
 static int load_section(struct loader *l, int map, const char *prefix, const struct field *fields,
 			size_t nfields, bool lenient, struct hrm_config *c);
 
+/* YAML 1.1 booleans as PyYAML reads them (the official files write False/True). */
+static int get_bool(struct loader *l, int v, const char *key, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF" };
+	char buf[96];
+	const char *s = scalar_of(l, v, key, "true or false");
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < NFIELDS(yes); i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcmp(s, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return fail(l, v, "%s: expected true or false, got %s", key, excerpt_text(s, strlen(s), buf, sizeof buf));
+}
+
+/* The architecture a model name names: the module path before the '@'
+ * may differ in forks, the class may not.  -1 if neither. */
+static int arch_of_name(const char *s)
+{
+	const char *cls = strrchr(s, '@');
+	cls = cls ? cls + 1 : s;
+	for (int a = HRM_ARCH_HRM; a <= HRM_ARCH_TRM; a++) {
+		const char *want = strrchr(hrm_arch_class_path((enum hrm_arch_kind)a), '@') + 1;
+		if (strcmp(cls, want) == 0)
+			return a;
+	}
+	return -1;
+}
+
 static int load_field(struct loader *l, const struct field *f, int v,
 		      const char *key, struct hrm_config *c)
 {
@@ -393,6 +428,8 @@ static int load_field(struct loader *l, const struct field *f, int v,
 		return get_int(l, v, key, (int *)(void *)(base + f->off));
 	case F_FLOAT:
 		return get_float(l, v, key, (double *)(void *)(base + f->off));
+	case F_BOOL:
+		return get_bool(l, v, key, (bool *)(void *)(base + f->off));
 	case F_LOSS:
 		return load_section(l, v, key, loss_fields, NFIELDS(loss_fields), false, c);
 	case F_IGNORE:
@@ -412,21 +449,20 @@ static int load_field(struct loader *l, const struct field *f, int v,
 		snprintf(c->forward_dtype, sizeof c->forward_dtype, "%s", s);
 		return 0;
 	case F_POS:
-		if ((s = scalar_of(l, v, key, "rope or learned")) == NULL)
+		if ((s = scalar_of(l, v, key, "rope, learned or none")) == NULL)
 			return -1;
-		if (strcmp(s, "rope") != 0 && strcmp(s, "learned") != 0)
-			return fail(l, v, "%s: expected rope or learned, got '%.60s'", key, s);
-		c->pos_encodings = s[0] == 'r' ? HRM_POS_ROPE : HRM_POS_LEARNED;
+		if (strcmp(s, "rope") != 0 && strcmp(s, "learned") != 0 && strcmp(s, "none") != 0)
+			return fail(l, v, "%s: expected rope, learned or none, got '%.60s'", key, s);
+		c->pos_encodings = s[0] == 'r' ? HRM_POS_ROPE : s[0] == 'l' ? HRM_POS_LEARNED : HRM_POS_NONE;
 		return 0;
 	case F_NAME:
-		/* Other model classes have other tensors; the module path before
-		 * the '@' may differ in forks, the class may not. */
+		/* other model classes have other tensors */
 		if ((s = scalar_of(l, v, key, "a model name")) == NULL)
 			return -1;
-		const char *cls = strrchr(s, '@');
-		if (strcmp(cls ? cls + 1 : s, ARCH_CLASS) != 0)
-			return fail(l, v, "%s: unsupported architecture '%.80s' (hrmscope runs "
-				    ARCH_CLASS ")", key, s);
+		if (arch_of_name(s) < 0)
+			return fail(l, v, "%s: unsupported architecture '%.80s' (hrmscope runs %s and %s)", key, s,
+				    hrm_arch_class_path(HRM_ARCH_HRM), hrm_arch_class_path(HRM_ARCH_TRM));
+		c->arch = (enum hrm_arch_kind)arch_of_name(s);
 		return 0;
 	}
 	return 0;
@@ -491,6 +527,17 @@ static int load_tree(struct loader *l, struct hrm_config *c)
 	/* In all_config.yaml the other top-level keys are training settings,
 	 * which grow with trainer versions and do not concern inference. */
 	l->bare = arch == 0;
+	/* A file that names its architecture gets that architecture's defaults
+	 * for the keys it leaves out (TRM: puzzle_emb_len 16, no_ACT_continue
+	 * true), whatever came before; the name is read again below. */
+	int sect = l->bare ? l->root : arch, name = node(l, sect)->type == YAML_MAPPING_NODE ? walk(l, sect, "name") : 0;
+	if (name != 0) {
+		const char *s = scalar_of(l, name, "arch.name", "a model name");
+		if (s == NULL)
+			return -1;
+		if (arch_of_name(s) >= 0)
+			hrm_config_set_arch(c, (enum hrm_arch_kind)arch_of_name(s));
+	}
 	if (load_section(l, l->bare ? l->root : arch, "arch", arch_fields,
 			 NFIELDS(arch_fields), false, c) != 0)
 		return -1;

@@ -48,8 +48,11 @@ int hrm_model_alloc_ext(struct hrm_model *m, const struct hrm_config *c, float *
 		return set_cause(cause, "model config: num_puzzle_identifiers unknown");
 	if (m->cfg.pos_encodings == HRM_POS_LEARNED && m->cfg.seq_len <= 0)
 		return set_cause(cause, "model config: seq_len unknown (learned positions need it)");
+	if (m->cfg.mlp_t && m->cfg.seq_len <= 0)
+		return set_cause(cause, "model config: seq_len unknown (mlp_t blocks need it)");
 
-	m->w.H = xcalloc((size_t)m->cfg.H_layers, sizeof *m->w.H);
+	if (!hrm_arch_desc(&m->cfg)->shared_net)
+		m->w.H = xcalloc((size_t)m->cfg.H_layers, sizeof *m->w.H);
 	m->w.L = xcalloc((size_t)m->cfg.L_layers, sizeof *m->w.L);
 
 	size_t n = hrm_tensor_list(m, NULL, 0);

@@ -13,14 +13,20 @@ static size_t bf16_slots(struct hrm_model *m, struct bf16_mat ***mats, const flo
 	struct hrm_bf16_weights *b = m->bf16;
 	int d = c->hidden_size, inter = c->inter;
 	size_t n = 0;
-	for (int lv = 0; lv < 2; lv++) {
+	for (int lv = hrm_arch_desc(c)->shared_net ? 1 : 0; lv < 2; lv++) {
 		int layers = lv ? c->L_layers : c->H_layers;
 		struct hrm_bf16_block *bb = lv ? b->L : b->H;
 		const struct hrm_block_weights *bw = lv ? m->w.L : m->w.H;
 		for (int l = 0; l < layers; l++) {
+			/* the first sub-layer: attention, or mlp_t over the T positions */
 			struct bf16_mat **p[4] = { &bb[l].qkv, &bb[l].o, &bb[l].gate_up, &bb[l].down };
 			const float *w[4] = { bw[l].qkv, bw[l].o, bw[l].gate_up, bw[l].down };
 			int r[4] = { 3 * d, d, 2 * inter, d }, k[4] = { d, d, d, inter };
+			if (c->mlp_t) {
+				p[0] = &bb[l].t_gate_up, p[1] = &bb[l].t_down;
+				w[0] = bw[l].t_gate_up, w[1] = bw[l].t_down;
+				r[0] = 2 * c->inter_t, k[0] = c->T, r[1] = c->T, k[1] = c->inter_t;
+			}
 			for (int i = 0; i < 4; i++, n++)
 				if (mats) {
 					mats[n] = p[i];
@@ -71,7 +77,8 @@ int hrm_model_prepare_bf16(struct hrm_model *m, char **cause)
 	bool fresh = m->bf16 == NULL;
 	if (fresh) {
 		m->bf16 = xcalloc(1, sizeof *m->bf16);
-		m->bf16->H = xcalloc((size_t)c->H_layers, sizeof *m->bf16->H);
+		if (!hrm_arch_desc(c)->shared_net)
+			m->bf16->H = xcalloc((size_t)c->H_layers, sizeof *m->bf16->H);
 		m->bf16->L = xcalloc((size_t)c->L_layers, sizeof *m->bf16->L);
 	}
 	size_t n = bf16_slots(m, NULL, NULL, NULL, NULL);

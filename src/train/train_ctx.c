@@ -117,6 +117,10 @@ struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum
 	struct hrm_config c = *cfg;
 	if (hrm_config_derive(&c, cause) != 0 || check_shape(&c, B, S, cause) != 0)
 		return NULL;
+	if (c.arch != HRM_ARCH_HRM) {
+		set_cause(cause, "train: the gradient of %s models is not implemented", hrm_arch_desc(&c)->name);
+		return NULL;
+	}
 	if (grad != TRAIN_GRAD_ONE_STEP && grad != TRAIN_GRAD_FULL) {
 		set_cause(cause, "train: unknown gradient mode %d", (int)grad);
 		return NULL;

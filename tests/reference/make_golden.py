@@ -133,8 +133,9 @@ def make_inputs(arch, B, N, seed):
 # ---------------------------------------------------------------- traces
 
 @torch.no_grad()
-def build_trace(arch, weights, inputs, pids, segments, f64_segments):
-    m = R.HRMRef(arch, weights, torch.float32)
+def build_trace(arch, weights, inputs, pids, segments, f64_segments, ref=R.HRMRef):
+    """ref: the reference class (hrm_ref.HRMRef, trm_ref.TRMRef)."""
+    m = ref(arch, weights, torch.float32)
     B = inputs.shape[0]
     t = collections.OrderedDict()
     t["inputs"] = own(inputs)
@@ -160,7 +161,7 @@ def build_trace(arch, weights, inputs, pids, segments, f64_segments):
         t["s%d.logits" % s] = own(logits)
         t["s%d.q" % s] = own(torch.stack((qh, qc), dim=-1))
 
-    m64 = R.HRMRef(arch, weights, torch.float64)
+    m64 = ref(arch, weights, torch.float64)
     for s, (zH, zL, logits, qh, qc) in enumerate(R.run(m64, inputs, pids, f64_segments)):
         t["f64.s%d.zH" % s] = own(zH)
         t["f64.s%d.zL" % s] = own(zL)
@@ -175,12 +176,12 @@ def bf16(t):
 
 
 @torch.no_grad()
-def build_trace_bf16(arch, weights, inputs, pids, segments):
+def build_trace_bf16(arch, weights, inputs, pids, segments, ref=R.HRMRef):
     """The reference in torch.bfloat16 (hrm_ref.py, "bfloat16 mode"): the same
     step keys as build_trace (stored as bfloat16, q as float32), the
     intermediates of the first block of each level for batch row 0 (op.L.*,
     op.H.*), and a free run of halt_max_steps segments, stacked (run.*)."""
-    m = R.HRMRef(arch, weights, torch.bfloat16)
+    m = ref(arch, weights, torch.bfloat16)
     B = inputs.shape[0]
     t = collections.OrderedDict()
     t["inputs"] = own(inputs)
