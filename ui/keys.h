@@ -55,6 +55,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
 	X(RECORD, CTX_MAIN, 'W', 0, 0, "W",                                                                            \
 	  "record the screen to hrmscope-DATE-TIME.cast / stop (asciinema play FILE plays it)")                       \
+	X(EXPORT, CTX_MAIN, 'E', 0, 0, "E", "export: the screen as .txt and .svg, the charts' data as .csv (hrmscope-DATE-TIME)") \
 	X(REDRAW, CTX_MAIN, KEYS_CTRL('l'), 0, 0, "^L", "redraw the screen")                                           \
 	X(CANCEL, CTX_MAIN, KEYS_ESC, 0, 0, "Esc", "cancel the computation, stop playing")                             \
 	X(QUIT, CTX_MAIN, 'q', 0, 0, "q", "quit")                                                                      \
