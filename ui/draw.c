@@ -145,6 +145,8 @@ const char *tui_grid_mode_name(enum grid_mode m)
 	    "diff: prediction vs label",
 	    "confidence (softmax)",
 	    "changed since the previous step",
+	    "change over the last step, per cell",
+	    "step each cell's answer last changed",
 	};
 	return names[m];
 }
@@ -152,7 +154,8 @@ const char *tui_grid_mode_name(enum grid_mode m)
 const char *tui_grid_mode_short(enum grid_mode m)
 {
 	static const char *names[GRID_MODES] = {
-	    "input", "prediction", "probe", "decoded z_L", "label", "diff", "confidence", "changed",
+	    "input", "prediction", "probe", "decoded z_L", "label", "diff", "confidence", "changed", "step change",
+	    "last change",
 	};
 	return names[m];
 }

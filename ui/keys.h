@@ -43,7 +43,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(DTYPE, CTX_MAIN, 'D', 0, 0, "D", "arithmetic: fp32 / bf16 (the official one); restarts the puzzle")          \
 	X(EDIT, CTX_MAIN, 'e', 0, 0, "e", "edit the puzzle, then Enter re-runs it")                                    \
 	X(GRID_MODE, CTX_MAIN, 'm', 0, 0, "m",                                                                         \
-	  "grid: input, prediction, probe, z_L, label, diff, confidence, changed")                                     \
+	  "grid: input, prediction, probe, z_L, label, diff, confidence, changed, step change, last change")                                     \
 	X(GRID_MODE_BACK, CTX_MAIN, 'M', 0, 0, "M", "grid mode, backwards")                                            \
 	X(METRIC, CTX_MAIN, 'c', 0, 0, "c", "chart metric: abs L2 / relative / per-token RMS")                         \
 	X(LOG_SCALE, CTX_MAIN, 'L', 0, 0, "L", "charts: log / linear scale")                                           \
