@@ -80,6 +80,21 @@ check "the files that were there are unchanged" $?
 keys q
 wait_for '^EXIT 0' 5
 
+# the guesses view: the .csv is its table, a row per run, the vote's group
+start 120 40
+keys G
+wait_for 'vote: majority A' 30
+base=$(export_now)
+csv="$tmp/out/$base.csv"
+[ -n "$base" ] && head -1 "$csv" | grep -q '^run,model,version,group,repeat_of,q_halt,q_continue,exact,' &&
+	[ "$(grep -c '^[0-9]*,0,[0-9]*,A,' "$csv")" -eq 8 ] &&
+	screen | grep -q 'and .csv (the guesses)'
+check "guesses view: the .csv has its 8 runs, all in group A" $?
+grep -q 'K = 8 versions' "$tmp/out/$base.txt"
+check "guesses view: the .txt is the guesses screen" $?
+keys Escape
+keys q
+
 # --mono: no colour in the picture (the default background and foreground only)
 start 100 40 --mono
 base=$(export_now)
