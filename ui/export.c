@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ void export_screen_free(struct export_screen *s)
 
 char *export_text(const struct export_screen *s, size_t *len)
 {
-	size_t cap = (size_t)s->rows * ((size_t)s->cols * 16 + 1) + 1, n = 0;
+	size_t cap = (size_t)s->rows * ((size_t)s->cols * 4 * MB_LEN_MAX + 1) + 1, n = 0;
 	char *out = xmalloc(cap);
 	for (int y = 0; y < s->rows; y++) {
 		size_t line_start = n, keep = n;
