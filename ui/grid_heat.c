@@ -25,9 +25,10 @@ static const float *step_readout(const struct history *h, int p, const float **b
 	return low ? b->logits_zL : b->logits_zH;
 }
 
-/* ||readout_p[c] - readout_{p-1}[c]|| per cell into v; the largest.  -1
- * when there is no step to compare (position 0, or not computed). */
-static double step_change(const struct tui *t, double *v)
+/* ||readout_p[c] - readout_{p-1}[c]|| per cell into v, the smallest into
+ * *lo; returns the largest, or -1 when there is no step to compare
+ * (position 0, or not computed). */
+static double step_change(const struct tui *t, double *v, double *lo)
 {
 	const struct history *h = t->hist;
 	int p = t->pos;
@@ -37,7 +38,7 @@ static double step_change(const struct tui *t, double *v)
 	if (now == NULL || was == NULL)
 		return -1;
 	int S = h->S, V = h->V;
-	double mx = 0;
+	double mx = 0, mn = INFINITY;
 	for (int c = 0; c < S; c++) {
 		double s = 0;
 		for (int k = 0; k < V; k++) {
@@ -46,7 +47,9 @@ static double step_change(const struct tui *t, double *v)
 		}
 		v[c] = sqrt(s);
 		mx = v[c] > mx ? v[c] : mx;
+		mn = v[c] < mn ? v[c] : mn;
 	}
+	*lo = S > 0 ? mn : 0;
 	return mx;
 }
 
@@ -99,9 +102,9 @@ bool grid_heat_cells(const struct tui *t, enum grid_mode mode, struct grid_cell 
 	int S = pz->seq_len;
 	double v[PUZZLE_MAX_CELLS];
 	int last[PUZZLE_MAX_CELLS];
-	double mx = 0;
+	double mx = 0, mn = 0;
 	if (mode == GRID_HEAT_STEP) {
-		mx = step_change(t, v);
+		mx = step_change(t, v, &mn);
 		if (mx < 0) {
 			*why = t->pos == 0 ? "no step yet: l, h or s runs one" : "computing...";
 			return false;
@@ -116,7 +119,10 @@ bool grid_heat_cells(const struct tui *t, enum grid_mode mode, struct grid_cell 
 		g->token = pz->input[c];
 		g->given = pz->kind == PUZZLE_SUDOKU && pz->input[c] >= 2 && pz->input[c] <= 10;
 		if (mode == GRID_HEAT_STEP)
-			g->shade = mx > 0 ? share_shade(v[c] / mx) : 0;
+			/* where it lies between the step's smallest and largest change:
+			 * after an RMS norm every cell moves by a similar amount, and
+			 * the differences are what shows where the step acted */
+			g->shade = mx > mn ? share_shade((v[c] - mn) / (mx - mn)) : 0;
 		else
 			g->shade = step_shade(last[c], t->pos);
 		g->sw = (enum swatch)(SW_CONF0 + g->shade);
@@ -129,9 +135,10 @@ int grid_heat_legend(const struct tui *t, enum grid_mode m, int *sw, const char 
 	static char head[64], span[4][24];
 	int n = 0;
 	if (m == GRID_HEAT_STEP) {
-		double v[PUZZLE_MAX_CELLS], mx = step_change(t, v);
+		double v[PUZZLE_MAX_CELLS], mn = 0, mx = step_change(t, v, &mn);
 		bool low = mx >= 0 && t->hist->pos[t->pos].kind == HIST_L;
-		snprintf(head, sizeof head, "|d %s| / max %.1e:", low ? "z_L" : "z_H", mx > 0 ? mx : 0.0);
+		snprintf(head, sizeof head, "|d %s| %.1e..%.1e:", low ? "z_L" : "z_H", mx > 0 ? mn : 0.0,
+			 mx > 0 ? mx : 0.0);
 		static const char *const cut[5] = { "<.1", "<.3", "<.5", "<.75", "to 1" };
 		sw[n] = -1;
 		text[n++] = head;

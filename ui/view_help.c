@@ -94,8 +94,8 @@ static const struct {
     {GL_TEXT, "changed", "the cells whose prediction changed since the step before."},
     {GL_TEXT, "step change",
      "how much each cell moved in the last step: ||d lm_head(z)|| per cell, z the state the step updated "
-     "(z_L after an L-step, z_H after an H-step), in five shades of its share of the step's largest (the "
-     "legend gives that largest)."},
+     "(z_L after an L-step, z_H after an H-step), in five shades of where it lies between the step's smallest "
+     "and largest change (the legend gives both)."},
     {GL_TEXT, "last change",
      "the step at which each cell's answer lm_head(z_H) last changed (the input counts as the answer "
      "before step 1): blank never, then brighter for later steps, the legend giving the steps of each shade."},
