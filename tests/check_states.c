@@ -4,6 +4,7 @@
  * module call at a time through the API; --states-every, the size limit and
  * the bad inputs. */
 #include "config.h"
+#include "io/checkpoint.h"
 #include "io/npy.h"
 #include "model/engine.h"
 #include "model/hrm.h"
