@@ -437,6 +437,50 @@ START_TEST(test_view_too_small_and_modes)
 }
 END_TEST
 
+/* The heat modes on a history whose answer turns from the input into the
+ * label at position 12: the cells that differ are the only ones that
+ * changed, at step 12 and never before or after. */
+START_TEST(test_view_heat_modes)
+{
+	add_positions(14);
+	struct grid_cell cells[PUZZLE_MAX_CELLS];
+	const char *why = NULL;
+	int S = t.puz.seq_len, differ = 0;
+	for (int c = 0; c < S; c++)
+		differ += t.puz.label[c] != t.puz.input[c];
+	ck_assert_int_gt(differ, 0);
+	t.pos = 0;
+	ck_assert(!grid_cells_in(&t, GRID_HEAT_STEP, cells, &why));
+	ck_assert_str_eq(why, "no step yet: l, h or s runs one");
+	for (int p = 11; p <= 13; p++) {
+		t.pos = p;
+		ck_assert(grid_cells_in(&t, GRID_HEAT_LAST, cells, &why));
+		for (int c = 0; c < S; c++) /* step 12 is in the last quarter of 1..12 and 1..13 */
+			ck_assert_int_eq(cells[c].shade, p >= 12 && t.puz.label[c] != t.puz.input[c] ? 4 : 0);
+		ck_assert(grid_cells_in(&t, GRID_HEAT_STEP, cells, &why));
+		for (int c = 0; c < S; c++) /* only step 12 moved anything: the largest change */
+			ck_assert_int_eq(cells[c].shade, p == 12 && t.puz.label[c] != t.puz.input[c] ? 4 : 0);
+	}
+	/* the legends say the scale: steps 1..13 in quarters, the largest change */
+	t.grid_mode = GRID_HEAT_LAST;
+	draw_all();
+	ck_assert(rows_have(V_GRID, 0, 0, "last change"));
+	ck_assert(view_has(V_GRID, "answer last changed:") && view_has(V_GRID, "never") && view_has(V_GRID, "11-13"));
+	t.pos = 12;
+	t.grid_mode = GRID_HEAT_STEP;
+	draw_all();
+	ck_assert(view_has(V_GRID, "|d z_H| 0.0e+00..7.1e+00:")); /* unchanged cells, sqrt(5^2 + 5^2) */
+	/* monochrome: the shades as glyphs, a full block for each changed cell */
+	colors_init(false);
+	draw_all();
+	int blocks = 0;
+	for (int y = 1; y <= 11; y++)
+		for (const char *r = row(V_GRID, y); (r = strstr(r, "\xe2\x96\x88")) != NULL; r += 3)
+			blocks++;
+	ck_assert_int_eq(blocks, differ); /* one glyph per cell (an open cell is not solid) */
+}
+END_TEST
+
 /* A big screen: cells of 4x2 characters, the input beside the answer, and
  * a click on either grid lands on the cell under it (a sudoku's box lines
  * on none). */
@@ -506,6 +550,7 @@ static Suite *suite(void)
 	tcase_add_test(views, test_view_too_small_and_modes);
 	tcase_add_test(views, test_view_narrow_texts);
 	tcase_add_test(views, test_view_big_grid);
+	tcase_add_test(views, test_view_heat_modes);
 	suite_add_tcase(s, views);
 	return s;
 }

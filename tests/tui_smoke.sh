@@ -559,7 +559,7 @@ if [ -f "$srcdir/models/maze/all_config.yaml" ] || [ -f "$(dirname "$HRMSCOPE")/
 	check "80x24: the fixed-point line ends whole (the critical step with its value)" $?
 	keys '?'
 	wait_for 'hrmscope keys' 5
-	screen | tail -1 | grep -Eq 'changed\.? *$'
+	screen | tail -1 | grep -Eq 'last[- ]change\.? *$'
 	check "80x24: the help's grid-mode line ends whole" $?
 	keys z q
 else

@@ -149,6 +149,8 @@ const char *tui_grid_mode_name(const struct tui *t, enum grid_mode m)
 	    "diff: prediction vs label",
 	    "confidence (softmax)",
 	    "changed since the previous step",
+	    "change over the last step, per cell",
+	    "step each cell's answer last changed",
 	};
 	if (m == GRID_PRED)
 		snprintf(buf, sizeof buf, "prediction lm_head(%s)", a->zH);
@@ -165,7 +167,8 @@ const char *tui_grid_mode_short(const struct tui *t, enum grid_mode m)
 {
 	static char buf[48];
 	static const char *names[GRID_MODES] = {
-	    "input", "prediction", "probe", NULL, "label", "diff", "confidence", "changed",
+	    "input", "prediction", "probe", NULL, "label", "diff", "confidence", "changed", "step change",
+	    "last change",
 	};
 	if (m != GRID_ZL)
 		return names[m];

@@ -89,6 +89,8 @@ bool grid_cells_in(const struct tui *t, enum grid_mode mode, struct grid_cell *c
 	int32_t tokens[PUZZLE_MAX_CELLS];
 	const float *logits = NULL;
 	*why = NULL;
+	if (grid_mode_heat(mode))
+		return grid_heat_cells(t, mode, cells, why);
 	switch (mode) {
 	case GRID_INPUT:
 		memcpy(tokens, pz->input, (size_t)S * sizeof *tokens);

@@ -293,6 +293,7 @@ int guess_request(struct tui *t, enum request r)
 	case REQ_HELP:
 	case REQ_QUIT:
 	case REQ_REDRAW:
+	case REQ_EXPORT:
 		return RES_NONE;
 	default:
 		app_message(t, false, "Esc or G goes back to the debugger");

@@ -43,7 +43,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(DTYPE, CTX_MAIN, 'D', 0, 0, "D", "arithmetic: fp32 / bf16 (the official one); restarts the puzzle")          \
 	X(EDIT, CTX_MAIN, 'e', 0, 0, "e", "edit the puzzle, then Enter re-runs it")                                    \
 	X(GRID_MODE, CTX_MAIN, 'm', 0, 0, "m",                                                                         \
-	  "grid: input, prediction, probe, z_L, label, diff, confidence, changed")                                     \
+	  "grid: input, prediction, probe, z_L, label, diff, confidence, changed, step change, last change")                                     \
 	X(GRID_MODE_BACK, CTX_MAIN, 'M', 0, 0, "M", "grid mode, backwards")                                            \
 	X(METRIC, CTX_MAIN, 'c', 0, 0, "c", "chart metric: abs L2 / relative / per-token RMS")                         \
 	X(LOG_SCALE, CTX_MAIN, 'L', 0, 0, "L", "charts: log / linear scale")                                           \
@@ -55,6 +55,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
 	X(RECORD, CTX_MAIN, 'W', 0, 0, "W",                                                                            \
 	  "record the screen to hrmscope-DATE-TIME.cast / stop (asciinema play FILE plays it)")                       \
+	X(EXPORT, CTX_MAIN, 'E', 0, 0, "E", "export: the screen as .txt and .svg, the charts' data as .csv (hrmscope-DATE-TIME)") \
 	X(REDRAW, CTX_MAIN, KEYS_CTRL('l'), 0, 0, "^L", "redraw the screen")                                           \
 	X(CANCEL, CTX_MAIN, KEYS_ESC, 0, 0, "Esc", "cancel the computation, stop playing")                             \
 	X(QUIT, CTX_MAIN, 'q', 0, 0, "q", "quit")                                                                      \

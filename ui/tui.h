@@ -34,6 +34,8 @@ enum grid_mode {
 	GRID_DIFF,
 	GRID_CONF,
 	GRID_CHANGED,
+	GRID_HEAT_STEP, /* how much each cell changed over the last step (grid_heat.c) */
+	GRID_HEAT_LAST, /* the step at which each cell's answer last changed */
 	GRID_MODES
 };
 enum metric { METRIC_ABS, METRIC_REL, METRIC_RMS, METRICS };
@@ -233,6 +235,12 @@ const float *grid_logits(const struct tui *t, enum grid_mode m, int p);
 bool grid_cells(const struct tui *t, struct grid_cell *cells, const char **why);
 /* The same for a given mode (the input beside the answer). */
 bool grid_cells_in(const struct tui *t, enum grid_mode mode, struct grid_cell *cells, const char **why);
+/* grid_heat.c: the heat modes' cells (shade 0..4 on the SW_CONF swatches
+ * over the input's cells) and their legend (up to 8 items: a swatch or -1
+ * for text; the texts live until the next call) */
+bool grid_mode_heat(enum grid_mode m);
+bool grid_heat_cells(const struct tui *t, enum grid_mode mode, struct grid_cell *cells, const char **why);
+int grid_heat_legend(const struct tui *t, enum grid_mode m, int *sw, const char **text);
 /* softmax / stablemax of a logit row, into [V] */
 void grid_softmax(const float *row, int V, double *out);
 void grid_stablemax(const float *row, int V, double *out);

@@ -8,6 +8,7 @@
 #include "ui/term.h"
 #include "ui/app.h"
 #include "ui/edit.h"
+#include "ui/export.h"
 #include "ui/guess_job.h"
 #include "ui/tui_loop.h"
 
@@ -396,6 +397,9 @@ static int view_request(struct tui *t, enum request r)
 		break;
 	case REQ_RECORD:
 		toggle_recording(t);
+		break;
+	case REQ_EXPORT:
+		export_request(t);
 		break;
 	case REQ_REDRAW:
 		clearok(curscr, TRUE);

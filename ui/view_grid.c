@@ -135,9 +135,9 @@ static void put_cell(WINDOW *w, const struct tui *t, enum grid_mode m, int y, in
 		if (gc->wrong)
 			r = UI_WRONG;
 		a = ui_attr(r);
-		if (m == GRID_CONF || gc->changed)
+		if (m == GRID_CONF || grid_mode_heat(m) || gc->changed)
 			a = mono ? (gc->changed ? A_REVERSE : A_NORMAL) : swatch_attr(swatch_ink(gc->sw), gc->sw);
-		if (mono && m == GRID_CONF)
+		if (mono && (m == GRID_CONF || grid_mode_heat(m)))
 			glyph = t->g->shade[gc->shade];
 	} else {
 		if (lk.role == ROLE_WALL) {
@@ -154,7 +154,7 @@ static void put_cell(WINDOW *w, const struct tui *t, enum grid_mode m, int y, in
 			glyph = " ";
 		if (mono) {
 			a = A_NORMAL;
-			if (m == GRID_CONF)
+			if (m == GRID_CONF || grid_mode_heat(m))
 				glyph = t->g->shade[gc->shade];
 			if (gc->missed)
 				a = A_BOLD;
@@ -248,6 +248,14 @@ static int legend(const struct tui *t, struct legend_item *it)
 	int n = 0;
 	const struct puzzle *pz = &t->puz;
 	enum grid_mode m = tui_grid_mode_shown(t);
+	if (grid_mode_heat(m)) {
+		int sw[8];
+		const char *text[8];
+		n = grid_heat_legend(t, m, sw, text);
+		for (int i = 0; i < n; i++)
+			it[i] = (struct legend_item){sw[i], text[i]};
+		return n;
+	}
 	if (m == GRID_CONF) {
 		it[n++] = (struct legend_item){-1, "max softmax p:"};
 		it[n++] = (struct legend_item){SW_CONF0, "<.5"};
@@ -319,7 +327,9 @@ static void draw_legend(WINDOW *w, struct tui *t, int y)
 				 * block (# in ASCII), a missed cell the dot */
 				static const char *const marks[SW_COUNT] = {
 				    [SW_START] = "S", [SW_GOAL] = "G", [SW_PATH] = "o", [SW_WRONG] = "X", [SW_CHANGED] = "*"};
-				const char *c = it[i].sw == SW_WALL     ? t->g->bar[8]
+				bool shade = it[i].sw >= SW_CONF0 && it[i].sw <= SW_CONF4;
+				const char *c = shade                   ? t->g->shade[it[i].sw - SW_CONF0]
+				                : it[i].sw == SW_WALL   ? t->g->bar[8]
 				                : it[i].sw == SW_MISSED ? t->g->dot
 				                : marks[it[i].sw]       ? marks[it[i].sw]
 				                                        : "=";

@@ -96,6 +96,13 @@ static const struct {
     {GL_TEXT, "diff", "the cells that differ from the label."},
     {GL_TEXT, "confidence", "each cell's largest softmax probability, in five shades."},
     {GL_TEXT, "changed", "the cells whose prediction changed since the step before."},
+    {GL_TEXT, "step change",
+     "how much each cell moved in the last step: ||d lm_head(z)|| per cell, z the state the step updated "
+     "(z_L after an L-step, z_H after an H-step), in five shades of where it lies between the step's smallest "
+     "and largest change (the legend gives both)."},
+    {GL_TEXT, "last change",
+     "the step at which each cell's answer lm_head(z_H) last changed (the input counts as the answer "
+     "before step 1): blank never, then brighter for later steps, the legend giving the steps of each shade."},
 };
 
 static int build_lines(int colw, int rows, int per_page, const struct glyphs *g)
@@ -177,9 +184,11 @@ void help_draw(struct tui *t)
 	/* the grid modes, in the longest form that fits: never cut */
 	static const char *const modes[] = {
 	    " Grid modes (m): input, prediction from z_H, probe lm_head(H_level(z_H, z_L)), decoded z_L, label, diff,"
-	    " confidence, changed.",
-	    " Grid modes (m): input, prediction, probe, decoded z_L, label, diff, confidence, changed.",
-	    " m: input, prediction, probe, z_L, label, diff, confidence, changed",
+	    " confidence, changed, step change, last change.",
+	    " Grid modes (m): input, prediction, probe, decoded z_L, label, diff, confidence, changed, step change,"
+	    " last change.",
+	    " m: input, prediction, probe, z_L, label, diff, confidence, changed, step change, last change",
+	    " m: input pred probe z_L label diff conf changed step-change last-change",
 	};
 	size_t m = 0;
 	while (m + 1 < sizeof modes / sizeof modes[0] && text_width(modes[m]) > COLS)

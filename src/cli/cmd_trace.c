@@ -7,6 +7,7 @@
 #include "model/metrics.h"
 #include "model/engine.h"
 #include "analysis/fixedpoint.h"
+#include "analysis/states_rec.h"
 #include "core/rng.h"
 #include "core/util.h"
 
@@ -21,6 +22,7 @@ static const char trace_help[] =
 	"usage: hrmscope trace (--model DIR | --arch FILE.yaml --vocab V --seq-len S [--puzzle-ids N])\n"
 	"                      [--puzzle SPEC] [--segments N] [--batch B] [--seed K] [--threads N]\n"
 	"                      [--format text|csv|jsonl] [-o FILE] [--fp-tol X] [--dtype fp32|bf16]\n"
+	"                      [--states FILE.npz [--states-every K] [--states-limit MB]]\n"
 	"\n"
 	"Run N segments on a puzzle (or on random tokens, seeded) and write one record per\n"
 	"L-step, H-step and segment: residual of the updated state (abs L2, relative,\n"
@@ -48,7 +50,13 @@ static const char trace_help[] =
 	"  -o FILE          write records to FILE instead of stdout\n"
 	"  --fp-tol X       fixed-point tolerance on the relative state change (default 0.01)\n"
 	"  --dtype D        the arithmetic: fp32 (default) or bf16, as the official code computes\n"
-	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n";
+	"                   (forward_dtype: bfloat16); float32 and bfloat16 are accepted too\n"
+	"  --states FILE    also write z_H and z_L after every step, with the step table, as a\n"
+	"                   numpy .npz (np.load reads it; the arrays are listed in the README);\n"
+	"                   the size it will have is printed first\n"
+	"  --states-every K keep the states of every K-th step only (K = L_cycles + 1: the H-steps)\n"
+	"  --states-limit MB  refuse a states file larger than this (default 1024); the states are\n"
+	"                   held in memory until the end\n";
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSONL };
 
@@ -203,6 +211,8 @@ struct trace_args {
 	long segments, batch;
 	const char *out;
 	enum fmt fmt;
+	const char *states;
+	long states_every, states_limit_mb;
 };
 
 /* The options into a: -1 to go on, else the exit code (--help, a usage error). */
@@ -212,7 +222,9 @@ static int parse_trace(int argc, char **argv, struct trace_args *a)
 		CLI_OPTION_MODEL, CLI_OPTION_ARCH, CLI_OPTION_VOCAB, CLI_OPTION_SEQ_LEN, CLI_OPTION_PUZZLE_IDS,
 		{ "segments", required_argument, NULL, 'n' }, { "batch", required_argument, NULL, 'b' }, CLI_OPTION_SEED,
 		CLI_OPTION_THREADS, { "format", required_argument, NULL, 'f' }, { "out", required_argument, NULL, 'o' },
-		CLI_OPTION_PUZZLE, CLI_OPTION_FP_TOL, CLI_OPTION_DTYPE, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		CLI_OPTION_PUZZLE, CLI_OPTION_FP_TOL, CLI_OPTION_DTYPE, { "help", no_argument, NULL, 'h' },
+		{ "states", required_argument, NULL, 1201 }, { "states-every", required_argument, NULL, 1202 },
+		{ "states-limit", required_argument, NULL, 1203 }, { 0, 0, 0, 0 },
 	};
 	int c, rc = 0;
 	cli_common_init(&a->co, "trace");
@@ -220,6 +232,9 @@ static int parse_trace(int argc, char **argv, struct trace_args *a)
 	a->batch = 1;
 	a->out = NULL;
 	a->fmt = FMT_TEXT;
+	a->states = NULL;
+	a->states_every = 1;
+	a->states_limit_mb = 1024;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -232,6 +247,9 @@ static int parse_trace(int argc, char **argv, struct trace_args *a)
 			else return cli_usage("trace", "--format: expected text, csv or jsonl, got '%s'", optarg);
 			break;
 		case 'o': a->out = optarg; break;
+		case 1201: a->states = optarg; break;
+		case 1202: rc = cli_opt_int("trace", "--states-every", optarg, 1, 1 << 30, &a->states_every); break;
+		case 1203: rc = cli_opt_int("trace", "--states-limit", optarg, 1, 1 << 30, &a->states_limit_mb); break;
 		case 'h': fputs(trace_help, stdout); return EXIT_OK;
 		default: rc = cli_common_opt(&a->co, c, optarg);
 		}
@@ -242,6 +260,8 @@ static int parse_trace(int argc, char **argv, struct trace_args *a)
 		return cli_usage("trace", "unexpected argument '%s'", argv[optind]);
 	if (!a->co.src.model == !a->co.src.arch)
 		return cli_usage("trace", "give either --model DIR or --arch FILE");
+	if (!a->states && (a->states_every != 1 || a->states_limit_mb != 1024))
+		return cli_usage("trace", "--states-every and --states-limit go with --states FILE");
 	return -1;
 }
 
@@ -360,6 +380,37 @@ static int trace_steps(const struct trace_args *a, const struct hrm_model *m, st
 	return 0;
 }
 
+/* --states: the size said on stderr, refused past --states-limit, and the
+ * recorder observing row 0 (*rec stays NULL without --states). */
+static int states_open(const struct trace_args *a, const struct hrm_model *m, struct hrm_engine *e,
+		       const struct cli_puzzle *cp, const int32_t *tokens, struct states_rec **rec)
+{
+	char *cause = NULL;
+	if (a->states == NULL)
+		return EXIT_OK;
+	const struct hrm_config *c = &m->cfg;
+	long steps = a->segments * c->H_cycles * (c->L_cycles + 1);
+	int T = hrm_engine_T(e), S = hrm_engine_S(e), d = c->hidden_size;
+	size_t bytes = states_rec_estimate(steps, (int)a->states_every, a->segments, T, d, S);
+	double mb = (double)bytes / (1024.0 * 1024.0);
+	fprintf(stderr, "hrmscope trace: %s: %ld of %ld steps' z_H and z_L (%d x %d each), about %.1f MB\n",
+		a->states, steps / a->states_every, steps, T, d, mb);
+	if (mb > (double)a->states_limit_mb) {
+		set_cause(&cause, "%s: the states would take about %.0f MB, over the limit of %ld MB: thin them "
+			  "with --states-every K or raise the limit with --states-limit MB", a->states, mb,
+			  a->states_limit_mb);
+		return cli_fail(cause);
+	}
+	*rec = states_rec_new(e, d, (int)a->states_every, steps, &cause);
+	if (*rec == NULL) {
+		prefix_cause(&cause, "%s", a->states);
+		return cli_fail(cause);
+	}
+	states_rec_set_puzzle(*rec, tokens, cp != NULL && cp->p.has_label ? cp->p.label : NULL);
+	hrm_engine_add_observer(e, states_rec_observe, *rec);
+	return EXIT_OK;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a;
@@ -396,9 +447,11 @@ int cmd_trace(int argc, char **argv)
 		fp_tracker_set_labels(&t.fp, lab, cp->has_ignore, cp->ignore_label);
 		free(lab);
 	}
-	rc = EXIT_OK;
+	struct states_rec *rec = NULL;
+	rc = states_open(&a, &m, e, cp, tokens, &rec);
 	struct atomic_file af = { 0 };
-	if (a.out && atomic_open(&af, a.out, &cause) != 0) {
+	if (rc != EXIT_OK) {
+	} else if (a.out && atomic_open(&af, a.out, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
 		if (a.out) {
@@ -413,9 +466,12 @@ int cmd_trace(int argc, char **argv)
 			rc = cli_fail(cause);
 		}
 	}
+	if (rec != NULL && rc == EXIT_OK && states_rec_write(rec, a.states, &cause) != 0)
+		rc = cli_fail(cause);
 	/* the trace file appears whole, and only for a complete run */
 	if (af.f != NULL && rc == EXIT_OK && atomic_commit(&af, &cause) != 0)
 		rc = cli_fail(cause);
+	states_rec_free(rec);
 	atomic_abort(&af);
 	free(tokens);
 	free(ids);

@@ -470,11 +470,14 @@ fail:
 
 /* ---- writing ---- */
 
-int npy_encode(const struct npy_array *a, void **buf, size_t *len, char **cause)
+/* The header (magic, version, length, dict text, padding) into b, which
+ * holds NPY_HEADER_MAX bytes; its length, and the data's byte count. */
+static int encode_header(const struct npy_array *a, unsigned char *b, size_t *hdr_len, size_t *data_bytes,
+			 char **cause)
 {
 	char sh[256], text[512];
 	int64_t numel;
-	size_t bytes, total;
+	size_t bytes;
 	if (a->ndim < 0 || a->ndim > NPY_MAX_DIMS || a->itemsize != npy_dtype_size(a->dtype) ||
 	    shape_numel(a->ndim, a->shape, a->itemsize, &numel, &bytes) != 0 || numel != a->numel ||
 	    (bytes > 0 && a->data == NULL))
@@ -494,11 +497,6 @@ int npy_encode(const struct npy_array *a, void **buf, size_t *len, char **cause)
 		prefix = 12;
 		pad = NPY_ALIGN - (prefix + hlen) % NPY_ALIGN;
 	}
-	if (size_add(prefix + hlen + pad, bytes, &total) != 0)
-		return set_cause(cause, "npy: array too large");
-	unsigned char *b = malloc(total);
-	if (b == NULL)
-		return set_cause(cause, "npy: out of memory for %zu bytes", total);
 	size_t field = hlen + pad;
 	memcpy(b, NPY_MAGIC, NPY_MAGIC_LEN);
 	b[6] = prefix == 10 ? 1 : 2;
@@ -508,9 +506,34 @@ int npy_encode(const struct npy_array *a, void **buf, size_t *len, char **cause)
 	memcpy(b + prefix, text, (size_t)n);
 	memset(b + prefix + n, ' ', pad);
 	b[prefix + hlen + pad - 1] = '\n';
+	*hdr_len = prefix + hlen + pad;
+	*data_bytes = bytes;
+	return 0;
+}
+
+int npy_header(const struct npy_array *a, unsigned char hdr[NPY_HEADER_MAX], size_t *len, char **cause)
+{
+	size_t bytes;
+	if (!host_is_little_endian() && a->itemsize > 1)
+		return set_cause(cause, "npy: multi-byte arrays are written in place only on a little-endian host");
+	return encode_header(a, hdr, len, &bytes, cause);
+}
+
+int npy_encode(const struct npy_array *a, void **buf, size_t *len, char **cause)
+{
+	unsigned char h[NPY_HEADER_MAX];
+	size_t hl, bytes, total;
+	if (encode_header(a, h, &hl, &bytes, cause) != 0)
+		return -1;
+	if (size_add(hl, bytes, &total) != 0)
+		return set_cause(cause, "npy: array too large");
+	unsigned char *b = malloc(total);
+	if (b == NULL)
+		return set_cause(cause, "npy: out of memory for %zu bytes", total);
+	memcpy(b, h, hl);
 	if (bytes > 0)
-		memcpy(b + prefix + hlen + pad, a->data, bytes);
-	swap_items(b + prefix + hlen + pad, numel, a->itemsize);
+		memcpy(b + hl, a->data, bytes);
+	swap_items(b + hl, a->numel, a->itemsize);
 	*buf = b;
 	*len = total;
 	return 0;

@@ -55,6 +55,11 @@ int npy_read_mem(const void *buf, size_t len, const char *name, struct npy_array
  * atomically (temp file + rename). */
 int npy_encode(const struct npy_array *a, void **buf, size_t *len, char **cause);
 int npy_write(const char *path, const struct npy_array *a, char **cause);
+/* Only the header npy_encode would write before a's data (for writers that
+ * stream the data themselves; a->data is not read).  At most
+ * NPY_HEADER_MAX bytes. */
+#define NPY_HEADER_MAX 640
+int npy_header(const struct npy_array *a, unsigned char hdr[NPY_HEADER_MAX], size_t *len, char **cause);
 
 /* Converts an integer or bool array to a malloc'd int32 vector (numel
  * values); a value that does not fit in int32, or a float dtype, is an
