@@ -58,7 +58,7 @@ struct traj_obs {
 	const int32_t *labels;
 	bool has_ignore;
 	int32_t ignore;
-	int S, exact;
+	int S, exact; /* -1 until the first H-step gives an answer */
 	float *pH, *pL;
 };
 
@@ -94,7 +94,7 @@ int traj_run(const struct hrm_model *m, enum hrm_dtype dt, const int32_t *tokens
 	fp_tracker_init(&fp, 1, S, fp_tol);
 	if (labels)
 		fp_tracker_set_labels(&fp, labels, has_ignore, ignore);
-	struct traj_obs o = { e, out, labels, has_ignore, ignore, S, labels ? 0 : -1, xmalloc((size_t)d * sizeof(float)),
+	struct traj_obs o = { e, out, labels, has_ignore, ignore, S, -1, xmalloc((size_t)d * sizeof(float)),
 			      xmalloc((size_t)d * sizeof(float)) };
 	hrm_engine_add_observer(e, fp_tracker_observe, &fp);
 	hrm_engine_add_observer(e, on_event, &o);
