@@ -429,6 +429,25 @@ START_TEST(test_traj_cli)
 	ck_assert(fabs(s1) < 1e-3 && fabs(s2) < 1e-3);
 	ck_assert(e1 >= e2 && e2 > 0 && e1 + e2 <= 1.0 + 1e-9);
 	free(out);
+	/* the guesses: every run's steps, on the axes of all of them */
+	out = test_hrmscope_ok("traj --model '%s' --puzzle '%s' --format csv --segments 2 --guesses 4", MODEL, MAZE);
+	ck_assert(strncmp(out, "run,group,step,", 15) == 0);
+	lines = 0;
+	s1 = s2 = 0;
+	for (char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+		int run, step, seg, hc, ls;
+		char group[8], kind;
+		double x, y;
+		ck_assert(sscanf(l, "%d,%7[A-Z],%d,%d,%d,%d,%c,%lf,%lf", &run, group, &step, &seg, &hc, &ls, &kind, &x, &y) == 9);
+		ck_assert_int_eq(run, lines / 12);
+		ck_assert_int_eq(step, lines % 12 + 1);
+		s1 += x;
+		s2 += y;
+		lines++;
+	}
+	ck_assert_int_eq(lines, 4 * 12);
+	ck_assert(fabs(s1) < 1e-3 && fabs(s2) < 1e-3);
+	free(out);
 	struct test_output r = test_hrmscope("traj --model '%s' --puzzle '%s' --state zQ", MODEL, MAZE);
 	ck_assert_int_eq(r.rc, 2);
 	ck_assert_msg(strstr(r.err, "--state: expected zH or zL") != NULL, "%s", r.err);

@@ -90,7 +90,21 @@ check "Z: the map of z_L ($pcL)" $?
 keys z
 wait_for 'L residual' 5
 check "z again: the charts come back" $?
-keys q
+
+# ---- the guesses view's map: the K runs together ----
+gpc=$("$HRMSCOPE" traj --model $MODEL --puzzle $MAZE --guesses 8 |
+	sed -n 's/^explained variance: PC1 \([0-9.]*\) %, PC2 \([0-9.]*\) %/\1 \2/p' |
+	awk '{ printf "PC1 %.1f %%, PC2 %.1f %%", $1, $2 }')
+keys G
+wait_for 'vote: majority' 20
+keys z
+wait_for "8 runs x 48 steps . explained: $gpc" 10 && screen | LC_ALL=C grep -q "$braille" &&
+	screen | LC_ALL=C grep -q "$(printf '\342[\240-\243][\200-\277]')A" && screen | grep -q 'the group each run ends in'
+check "G z: the 8 runs' map, as hrmscope traj --guesses 8 ($gpc), each run's group" $?
+keys z
+wait_for 'vote: majority' 5
+check "G z z: the tables again" $?
+keys Escape q
 
 # ---- 200x60: the whole grid, and the map's size ----
 start 200 60 "$TUI"

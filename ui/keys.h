@@ -87,6 +87,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(GUESS_MORE, CTX_GUESS, '+', '=', 0, "+", "twice as many guesses (K, the batch)")                              \
 	X(GUESS_FEWER, CTX_GUESS, '-', '_', 0, "-", "half as many guesses")                                            \
 	X(GUESS_ORIGINAL, CTX_GUESS, 'o', 0, 0, "o", "back to the original puzzle where its run was (after Enter)")    \
+	X(GUESS_MAP, CTX_GUESS, 'z', 0, 0, "z", "the runs' trajectory map (PCA over all of them) / the tables")           \
 	X(GUESS_CLOSE, CTX_GUESS, KEYS_ESC, 'G', 0, "Esc G", "back to the debugger")
 
 enum request {

@@ -228,6 +228,12 @@ void side_sync(struct tui *t);
 /* the attention the screen wants: the step on screen (pos 0: none), the
  * layer (clamped to the module that ran it, *mod when not NULL), the cell */
 struct worker_attn_ask side_attn_ask(const struct tui *t, enum hrm_module *mod);
+/* view_traj.c: points xy[n][2] (PCA coordinates) in braille dots on rows
+ * y0..y0+h-1 of w, width columns, each joined to the one before unless
+ * start[i] (start may be NULL: one run); exact[i] (may be NULL) colours a
+ * point right / wrong; px, py [n] receive each point's character cell. */
+void traj_plot(WINDOW *w, int y0, int h, int width, bool utf8, const double *xy, int n, const bool *start,
+	       const int *exact, int *px, int *py);
 
 /* draw.c: small drawing helpers */
 void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s);

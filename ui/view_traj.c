@@ -59,6 +59,50 @@ static void put_braille(WINDOW *w, unsigned bits, bool utf8)
 	waddstr(w, s);
 }
 
+void traj_plot(WINDOW *w, int y0, int h, int width, bool utf8, const double *xy, int n, const bool *start,
+	       const int *exact, int *px, int *py)
+{
+	struct canvas c = { width, h, calloc((size_t)width * h, 1), calloc((size_t)width * h, 1) };
+	if (c.bits == NULL || c.mark == NULL) {
+		free(c.bits);
+		free(c.mark);
+		return;
+	}
+	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++) {
+			lo[k] = fmin(lo[k], xy[2 * i + k]);
+			hi[k] = fmax(hi[k], xy[2 * i + k]);
+		}
+	for (int i = 0; i < n; i++) {
+		double fx = hi[0] > lo[0] ? (xy[2 * i] - lo[0]) / (hi[0] - lo[0]) : 0.5;
+		double fy = hi[1] > lo[1] ? (xy[2 * i + 1] - lo[1]) / (hi[1] - lo[1]) : 0.5;
+		px[i] = (int)lround(fx * (2 * c.w - 1));
+		py[i] = (int)lround((1.0 - fy) * (4 * c.h - 1));
+		if (i > 0 && (start == NULL || !start[i]))
+			line(&c, px[i - 1], py[i - 1], px[i], py[i]);
+	}
+	for (int i = 0; i < n; i++)
+		dot(&c, px[i], py[i], exact == NULL ? MK_POINT : exact[i] > 0 ? MK_RIGHT : exact[i] == 0 ? MK_WRONG : MK_POINT);
+	static const enum ui_role role[] = { UI_DIM, UI_DIM, UI_BAD, UI_NORMAL, UI_GOOD };
+	for (int y = 0; y < c.h; y++) {
+		wmove(w, y0 + y, 0);
+		for (int x = 0; x < c.w; x++) {
+			size_t i = (size_t)y * c.w + x;
+			wattrset(w, ui_attr(role[c.mark[i]]));
+			put_braille(w, c.bits[i], utf8);
+		}
+	}
+	wattrset(w, ui_attr(UI_NORMAL));
+	free(c.bits);
+	free(c.mark);
+	/* the points' character cells, for labels */
+	for (int i = 0; i < n; i++) {
+		px[i] /= 2;
+		py[i] /= 4;
+	}
+}
+
 /* the points: every position after the reset, its answer carried over the
  * L-steps from the H-step before (1, 0, -1 unknown) */
 static int gather(const struct tui *t, float **pts, int **exact)
@@ -104,43 +148,11 @@ static void traj_draw(struct view *v, struct tui *t)
 	struct fp_track fp;
 	tui_fixed_point(t, &fp, NULL);
 	int fp_seg = fp_track_entered(&fp), K = t->hist->K;
-	struct canvas c = { v->w, v->h - 4, NULL, NULL };
-	if (c.h < 3) {
-		pca2_free(&p);
-		free(pts);
-		free(exact);
-		return;
-	}
-	c.bits = calloc((size_t)c.w * c.h, 1);
-	c.mark = calloc((size_t)c.w * c.h, 1);
-	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < 2; k++) {
-			lo[k] = fmin(lo[k], p.xy[2 * i + k]);
-			hi[k] = fmax(hi[k], p.xy[2 * i + k]);
-		}
+	int ch = v->h - 4;
 	int *px = malloc((size_t)n * sizeof *px), *py = malloc((size_t)n * sizeof *py);
-	if (c.bits == NULL || c.mark == NULL || px == NULL || py == NULL)
+	if (ch < 3 || px == NULL || py == NULL)
 		goto out;
-	for (int i = 0; i < n; i++) {
-		double fx = hi[0] > lo[0] ? (p.xy[2 * i] - lo[0]) / (hi[0] - lo[0]) : 0.5;
-		double fy = hi[1] > lo[1] ? (p.xy[2 * i + 1] - lo[1]) / (hi[1] - lo[1]) : 0.5;
-		px[i] = (int)lround(fx * (2 * c.w - 1));
-		py[i] = (int)lround((1.0 - fy) * (4 * c.h - 1));
-		if (i > 0)
-			line(&c, px[i - 1], py[i - 1], px[i], py[i]);
-	}
-	for (int i = 0; i < n; i++)
-		dot(&c, px[i], py[i], exact[i] > 0 ? MK_RIGHT : exact[i] == 0 ? MK_WRONG : MK_POINT);
-	static const enum ui_role role[] = { UI_DIM, UI_DIM, UI_BAD, UI_NORMAL, UI_GOOD };
-	for (int y = 0; y < c.h; y++) {
-		wmove(w, 2 + y, 0);
-		for (int x = 0; x < c.w; x++) {
-			size_t i = (size_t)y * c.w + x;
-			wattrset(w, ui_attr(role[c.mark[i]]));
-			put_braille(w, c.bits[i], t->utf8);
-		}
-	}
+	traj_plot(w, 2, ch, v->w, t->utf8, p.xy, n, NULL, exact, px, py);
 	/* labels: where the answer was right, the fixed point, the start, the step on screen */
 	int nr = 0;
 	double rx = 0, ry = 0;
@@ -151,23 +163,23 @@ static void traj_draw(struct view *v, struct tui *t)
 			nr++;
 		}
 	if (nr > 0) {
-		int x = (int)(rx / nr / 2), y = (int)(ry / nr / 4);
+		int x = (int)(rx / nr), y = (int)(ry / nr);
 		const char *lab = "right answer";
 		/* beside the region, on the side with room */
-		int lx = x + 1 + (int)strlen(lab) <= c.w ? x + 1 : x - 1 - (int)strlen(lab);
+		int lx = x + 1 + (int)strlen(lab) <= v->w ? x + 1 : x - 1 - (int)strlen(lab);
 		draw_text(w, 2 + y, lx < 0 ? 0 : lx, v->w, UI_GOOD, lab);
 	}
-	draw_text(w, 2 + py[0] / 4, px[0] / 2, 1, UI_TITLE, "S");
+	draw_text(w, 2 + py[0], px[0], 1, UI_TITLE, "S");
 	if (fp_seg >= 0 && n - 1 >= (fp_seg + 1) * K) {
 		int i = n - 1;
 		char lab[48];
 		snprintf(lab, sizeof lab, "%s fixed point", t->g->fixed);
-		int len = text_width(lab), x = px[i] / 2 - len < 0 ? px[i] / 2 : px[i] / 2 - len;
-		draw_text(w, 2 + py[i] / 4, x, v->w, fp.last_exact > 0 ? UI_GOOD : UI_WARN, lab);
+		int len = text_width(lab), x = px[i] - len < 0 ? px[i] : px[i] - len;
+		draw_text(w, 2 + py[i], x, v->w, fp.last_exact > 0 ? UI_GOOD : UI_WARN, lab);
 	}
 	if (t->pos >= 1 && t->pos <= n) {
 		int i = t->pos - 1;
-		draw_text(w, 2 + py[i] / 4, px[i] / 2, 1, UI_SELECT, t->utf8 ? "\xe2\x97\x89" : "@");
+		draw_text(w, 2 + py[i], px[i], 1, UI_SELECT, t->utf8 ? "\xe2\x97\x89" : "@");
 	}
 	draw_fmt(w, v->h - 2, 0, v->w, UI_DIM, "S start %s now %s fixed point  right answer", t->utf8 ? "\xe2\x97\x89" : "@",
 		 t->g->fixed);
@@ -175,8 +187,6 @@ static void traj_draw(struct view *v, struct tui *t)
 out:
 	free(px);
 	free(py);
-	free(c.bits);
-	free(c.mark);
 	pca2_free(&p);
 	free(pts);
 	free(exact);
