@@ -429,6 +429,37 @@ START_TEST(test_traj_cli)
 	ck_assert(fabs(s1) < 1e-3 && fabs(s2) < 1e-3);
 	ck_assert(e1 >= e2 && e2 > 0 && e1 + e2 <= 1.0 + 1e-9);
 	free(out);
+	/* 16 segments: the run settles; the steps flagged as the fixed point are
+	 * the whole segments after the one it entered, and their answer is right */
+	out = test_hrmscope_ok("traj --model '%s' --puzzle '%s' --format csv --segments 16", MODEL, MAZE);
+	/* the text names the segment whose end state is the fixed point (1-based):
+	 * the flagged steps start with the next segment, 0-based the same number */
+	char *txt = test_hrmscope_ok("traj --model '%s' --puzzle '%s' --segments 16", MODEL, MAZE);
+	const char *fpl = strstr(txt, "fixed point: the end of segment ");
+	ck_assert_msg(fpl != NULL, "%s", txt);
+	int fp_end = atoi(fpl + strlen("fixed point: the end of segment "));
+	free(txt);
+	int first_fp = -1, first_seg = -1, n16 = 0;
+	for (char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+		int step, seg, hc, ls, ex, fp;
+		char kind;
+		double x, y;
+		ck_assert(sscanf(l, "%d,%d,%d,%d,%c,%lf,%lf,%d,%d", &step, &seg, &hc, &ls, &kind, &x, &y, &ex, &fp) == 9);
+		if (fp && first_fp < 0) {
+			first_fp = step;
+			first_seg = seg;
+			ck_assert(hc == 0 && ls == 0 && seg > 0);
+		}
+		ck_assert_msg(fp == (first_fp >= 0), "step %d: fixed_point %d after the first at %d", step, fp, first_fp);
+		if (fp && kind == 'H')
+			ck_assert_int_eq(ex, 1);
+		n16++;
+	}
+	ck_assert_int_eq(n16, 16 * 6);
+	ck_assert_msg(first_fp > 0 && first_fp < n16, "no fixed point in 16 segments");
+	ck_assert_int_eq(first_seg, fp_end);
+	free(out);
+
 	/* the guesses: every run's steps, on the axes of all of them */
 	out = test_hrmscope_ok("traj --model '%s' --puzzle '%s' --format csv --segments 2 --guesses 4", MODEL, MAZE);
 	ck_assert(strncmp(out, "run,group,step,", 15) == 0);
