@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "pr", cmd_pr, "participation ratio of z_H and z_L (trained vs untrained)" },
 	{ "guess", cmd_guess, "K perturbed versions as one batch: fixed points reached and the vote" },
 	{ "probe-simple", cmd_probe_simple, "easy variants of solved puzzles: failures and fixed-point violations" },
+	{ "attn", cmd_attn, "one cell's attention weights at one step, for a layer and head" },
+	{ "traj", cmd_traj, "the states after every step on their first two principal components" },
 	{ "tui", cmd_tui, "watch the model think, step by step (no arguments: the embedded maze model)" },
 };
 

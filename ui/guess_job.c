@@ -30,6 +30,15 @@ static void on_progress(void *user, int done, int total)
 	pthread_mutex_unlock(&gv->mu);
 }
 
+static void guess_traj_free(struct guess_view *gv)
+{
+	for (int k = 0; k < gv->traj_n; k++)
+		traj_free(&gv->traj[k]);
+	free(gv->traj);
+	gv->traj = NULL;
+	gv->traj_n = 0;
+}
+
 static void *job_main(void *arg)
 {
 	struct guess_view *gv = arg;
@@ -38,7 +47,12 @@ static void *job_main(void *arg)
 	/* the official builders' ignore label: pad cells carry no answer */
 	struct guess_puzzle gp = {&gv->orig, true, gv->pid, true, 0};
 	char *cause = NULL;
-	int rc = guess_run(gv->model, 0, &gp, &gv->opts, &r, &cause);
+	struct guess_opts o = gv->opts;
+	int K = o.K;
+	o.traj = xmalloc((size_t)K * sizeof *o.traj);
+	for (int k = 0; k < K; k++)
+		traj_init(&o.traj[k], gv->model->cfg.hidden_size);
+	int rc = guess_run(gv->model, 0, &gp, &o, &r, &cause);
 	if (rc == 0)
 		guess_tally(&r);
 	pthread_mutex_lock(&gv->mu);
@@ -46,6 +60,10 @@ static void *job_main(void *arg)
 		guess_result_free(&gv->res);
 		gv->res = r;
 		gv->have = true;
+		guess_traj_free(gv);
+		gv->traj = o.traj;
+		gv->traj_n = K;
+		o.traj = NULL;
 	} else {
 		snprintf(gv->error, sizeof gv->error, "%s", cause ? cause : "the guesses failed");
 		guess_result_free(&r);
@@ -53,6 +71,11 @@ static void *job_main(void *arg)
 	gv->running = false;
 	gv->news = true;
 	pthread_mutex_unlock(&gv->mu);
+	if (o.traj != NULL) {
+		for (int k = 0; k < K; k++)
+			traj_free(&o.traj[k]);
+		free(o.traj);
+	}
 	free(cause);
 	return NULL;
 }
@@ -260,6 +283,10 @@ int guess_request(struct tui *t, enum request r)
 		close_view(t);
 		break;
 	}
+	case REQ_GUESS_MAP:
+		gv->map = !gv->map;
+		t->dirty |= DIRTY_GUESS;
+		return RES_HANDLED;
 	case REQ_GUESS_DOWN:
 	case REQ_GUESS_UP:
 		gv->sel += r == REQ_GUESS_DOWN ? 1 : -1;
@@ -331,6 +358,7 @@ void guess_view_free(struct tui *t)
 		return;
 	job_stop(t->gv);
 	guess_result_free(&t->gv->res);
+	guess_traj_free(t->gv);
 	pthread_mutex_destroy(&t->gv->mu);
 	free(t->gv);
 	t->gv = NULL;

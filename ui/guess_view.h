@@ -33,6 +33,9 @@ struct guess_view {
 	enum perturb_kind kind;
 	int K;
 	int sel;
+	bool map;                 /* z: the trajectory map of the runs instead of the tables */
+	struct trajectory *traj;  /* [traj_n] the runs' pooled states (under mu), NULL none */
+	int traj_n;
 	bool stepped; /* the debugger shows one of the runs, this input: */
 	int32_t stepped_input[PUZZLE_MAX_CELLS];
 	/* the session before the first Enter, for o: the puzzle on screen, its

@@ -52,6 +52,16 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(TEACH, CTX_MAIN, 't', 0, 0, "t", "teaching mode: autoplay with a caption of what happens")                   \
 	X(GUESSES, CTX_MAIN, 'G', 0, 0, "G",                                                                           \
 	  "guesses: K perturbed versions as one batch, the fixed points they reach, the vote")                         \
+	X(ATTN_VIEW, CTX_MAIN, 'v', 0, 0, "v",                                                                         \
+	  "attention: where the inspected cell looks at this step (a layer and head of the module that ran)")         \
+	X(ATTN_LAYER, CTX_MAIN, '>', '.', 0, "> .", "attention: next layer")                                          \
+	X(ATTN_LAYER_BACK, CTX_MAIN, '<', ',', 0, "< ,", "attention: previous layer")                                 \
+	X(ATTN_HEAD, CTX_MAIN, '}', 0, 0, "}", "attention: next head (after the last: the mean over heads)")          \
+	X(ATTN_HEAD_BACK, CTX_MAIN, '{', 0, 0, "{", "attention: previous head")                                       \
+	X(ATTN_MEAN, CTX_MAIN, 'H', 0, 0, "H", "attention: the mean over heads / one head")                           \
+	X(TRAJ_VIEW, CTX_MAIN, 'z', 0, 0, "z",                                                                         \
+	  "trajectory map: the states after every step on their first two principal components")                      \
+	X(TRAJ_STATE, CTX_MAIN, 'Z', 0, 0, "Z", "trajectory map: z_H / z_L")                                          \
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
 	X(RECORD, CTX_MAIN, 'W', 0, 0, "W",                                                                            \
 	  "record the screen to hrmscope-DATE-TIME.cast / stop (asciinema play FILE plays it)")                       \
@@ -78,6 +88,7 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(GUESS_MORE, CTX_GUESS, '+', '=', 0, "+", "twice as many guesses (K, the batch)")                              \
 	X(GUESS_FEWER, CTX_GUESS, '-', '_', 0, "-", "half as many guesses")                                            \
 	X(GUESS_ORIGINAL, CTX_GUESS, 'o', 0, 0, "o", "back to the original puzzle where its run was (after Enter)")    \
+	X(GUESS_MAP, CTX_GUESS, 'z', 0, 0, "z", "the runs' trajectory map (PCA over all of them) / the tables")           \
 	X(GUESS_CLOSE, CTX_GUESS, KEYS_ESC, 'G', 0, "Esc G", "back to the debugger")
 
 enum request {

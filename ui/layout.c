@@ -25,7 +25,7 @@ void layout_apply(struct tui *t)
 	    [V_HEADER] = &view_header_ops, [V_GRID] = &view_grid_ops,       [V_INSPECT] = &view_inspect_ops,
 	    [V_LCHART] = &view_lchart_ops, [V_HCHART] = &view_hchart_ops,   [V_HALT] = &view_halt_ops,
 	    [V_PR] = &view_pr_ops,         [V_CAPTION] = &view_caption_ops, [V_STATUS] = &view_status_ops,
-	    [V_GUESS] = &view_guess_ops,
+	    [V_GUESS] = &view_guess_ops,   [V_ATTN] = &view_attn_ops,       [V_TRAJ] = &view_traj_ops,
 	};
 	for (int i = 0; i < V_COUNT; i++) {
 		if (t->views[i].win)
@@ -85,6 +85,10 @@ void layout_apply(struct tui *t)
 	if (bh - lh - hh > halt_need) {
 		lh = (bh - halt_need) * 60 / 100;
 		hh = bh - halt_need - lh;
+	}
+	if (t->side != SIDE_CHARTS) { /* a side panel takes the whole right-hand side */
+		place(t, t->side == SIDE_ATTN ? V_ATTN : V_TRAJ, top, rx, bh, rw);
+		return;
 	}
 	place(t, V_LCHART, top, rx, lh, rw);
 	place(t, V_HCHART, top + lh, rx, hh, rw);

@@ -83,7 +83,13 @@ struct view {
 	bool shown;
 };
 
-enum view_id { V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_GUESS, V_COUNT };
+enum view_id {
+	V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_GUESS,
+	V_ATTN, V_TRAJ, /* side panels: shown instead of the charts and the halting panel */
+	V_COUNT
+};
+/* what the right-hand side shows (v, z: side_panel.c) */
+enum side_panel { SIDE_CHARTS, SIDE_ATTN, SIDE_TRAJ };
 
 /* Characters: UTF-8, or ASCII when the locale is not UTF-8. */
 struct glyphs {
@@ -171,6 +177,14 @@ struct tui {
 	double noise_sigma;
 	uint64_t noise_seed;
 
+	/* the side panels (side_panel.c): which one, the attention's layer and
+	 * head (0: the mean over heads, else 1-based), the trajectory's state, and the
+	 * attention answer last drawn */
+	enum side_panel side;
+	int attn_layer, attn_head;
+	bool traj_zL;
+	struct worker_attn_ask attn_seen;
+
 	/* extras */
 	struct recorder *rec;
 	char rec_path[512]; /* the recording's file while rec is open */
@@ -206,7 +220,22 @@ int status_lines(const struct tui *t, int width);
 void layout_apply(struct tui *t);
 void layout_draw_too_small(struct tui *t);
 extern const struct view_ops view_header_ops, view_grid_ops, view_inspect_ops, view_lchart_ops, view_hchart_ops,
-    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops, view_guess_ops;
+    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops, view_guess_ops, view_attn_ops, view_traj_ops;
+
+/* side_panel.c: the keys of the side panels (RES_NONE when r is not one of
+ * theirs), and, once per loop pass, asking the worker for the attention on
+ * screen and marking the panel dirty when an answer came in */
+int side_request(struct tui *t, enum request r);
+void side_sync(struct tui *t);
+/* the attention the screen wants: the step on screen (pos 0: none), the
+ * layer (clamped to the module that ran it, *mod when not NULL), the cell */
+struct worker_attn_ask side_attn_ask(const struct tui *t, enum hrm_module *mod);
+/* view_traj.c: points xy[n][2] (PCA coordinates) in braille dots on rows
+ * y0..y0+h-1 of w, width columns, each joined to the one before unless
+ * start[i] (start may be NULL: one run); exact[i] (may be NULL) colours a
+ * point right / wrong; px, py [n] receive each point's character cell. */
+void traj_plot(WINDOW *w, int y0, int h, int width, bool utf8, const double *xy, int n, const bool *start,
+	       const int *exact, int *px, int *py);
 
 /* draw.c: small drawing helpers */
 void draw_text(WINDOW *w, int y, int x, int maxw, enum ui_role r, const char *s);

@@ -443,6 +443,8 @@ static int do_request(struct tui *t, enum request r, int ch)
 		res = puzzle_request(t, r);
 	if (res == RES_NONE)
 		res = view_request(t, r);
+	if (res == RES_NONE)
+		res = side_request(t, r);
 	return res;
 }
 
@@ -587,6 +589,7 @@ int tui_loop(struct tui *t)
 	t->dirty = DIRTY_ALL | DIRTY_LAYOUT | DIRTY_CLEAR;
 	while (!t->quit) {
 		sync_worker(t);
+		side_sync(t);
 		double now = monotonic_ms();
 		if (t->msg[0] && now >= t->msg_until && t->msg_until > 0) {
 			t->msg_until = 0;

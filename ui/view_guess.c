@@ -3,9 +3,11 @@
  * (the computation and the keys are in guess_job.c). */
 #include "ui/tui.h"
 #include "ui/guess_view.h"
+#include "analysis/pca.h"
 #include "core/util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- drawing ---- */
@@ -129,6 +131,61 @@ static void draw_answer(WINDOW *w, int y, int x, int h, int width, struct tui *t
 		}
 }
 
+/* z: every run's pooled z_H after every step, on the two principal axes of
+ * all of them together; each run's last point named by its group (the
+ * fixed point it falls into: green when that answer is right). */
+static void draw_map(WINDOW *w, int y, int h, int width, struct tui *t, const struct guess_view *gv)
+{
+	const struct guess_result *r = &gv->res;
+	int n = 0, d = gv->traj[0].d;
+	for (int k = 0; k < gv->traj_n; k++)
+		n += gv->traj[k].n;
+	float *pts = malloc((size_t)(n > 0 ? n : 1) * d * sizeof *pts);
+	bool *start = calloc((size_t)(n > 0 ? n : 1), sizeof *start);
+	int *px = malloc((size_t)(n > 0 ? n : 1) * sizeof *px), *py = malloc((size_t)(n > 0 ? n : 1) * sizeof *py);
+	struct pca2 p = { 0 };
+	char *cause = NULL;
+	if (pts == NULL || start == NULL || px == NULL || py == NULL || n < 3 || h < 6)
+		goto out;
+	int at = 0;
+	for (int k = 0; k < gv->traj_n; k++) {
+		memcpy(pts + (size_t)at * d, gv->traj[k].zH, (size_t)gv->traj[k].n * d * sizeof *pts);
+		start[at] = true;
+		at += gv->traj[k].n;
+	}
+	if (pca2_fit(pts, n, d, &p, &cause) != 0) {
+		draw_text(w, y, 0, width, UI_ERROR, cause);
+		goto out;
+	}
+	draw_fmt(w, y, 0, width, UI_NORMAL, "z_H map (cell mean), %d runs x %d steps%sexplained: PC1 %.1f %%, PC2 %.1f %%",
+		 gv->traj_n, gv->traj[0].n, t->g->sep, 100.0 * p.ratio[0], 100.0 * p.ratio[1]);
+	traj_plot(w, y + 1, h - 2, width, t->utf8, p.xy, n, start, NULL, px, py);
+	/* each run's end: its group's name, where the runs settle */
+	at = 0;
+	for (int k = 0; k < gv->traj_n; k++) {
+		at += gv->traj[k].n;
+		for (int i = 0; i < r->n; i++) {
+			const struct guess_one *o = &r->runs[i];
+			if (o->version != k || o->group < 0 || at == 0)
+				continue;
+			char name[8];
+			guess_group_name(o->group, name, sizeof name);
+			int e = r->groups[o->group].exact;
+			draw_text(w, y + 1 + py[at - 1], px[at - 1], width - px[at - 1], e > 0 ? UI_GOOD : e == 0 ? UI_BAD : UI_TITLE,
+				  name);
+			break;
+		}
+	}
+	draw_text(w, y + h - 1, 0, width, UI_DIM, "A, B...: the group each run ends in (green: right)  z tables");
+out:
+	pca2_free(&p);
+	free(cause);
+	free(pts);
+	free(start);
+	free(px);
+	free(py);
+}
+
 static void guess_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -158,7 +215,9 @@ static void guess_draw(struct view *v, struct tui *t)
 	}
 	else if (gv->error[0])
 		draw_fmt(w, 1, 0, v->w, UI_ERROR, "%s", gv->error);
-	if (gv->have && gv->res.n > 0) {
+	if (gv->have && gv->res.n > 0 && gv->map && gv->traj_n > 0) {
+		draw_map(w, 2, v->h - 2, v->w, t, gv);
+	} else if (gv->have && gv->res.n > 0) {
 		const struct guess_result *r = &gv->res;
 		int aw = gv->orig.kind == PUZZLE_ARC ? 0 : gv->orig.side + 2;
 		/* the answer beside the tables only where they keep their columns */

@@ -3,6 +3,7 @@
 #include "model/engine.h"
 #include "model/loss.h"
 #include "analysis/perturb.h"
+#include "analysis/attention.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ struct wanted {
 	bool until_halt, adaptive;
 	int halt_from;
 	int probe;
+	struct worker_attn_ask attn; /* pos 0: none */
 };
 
 struct worker {
@@ -41,6 +43,7 @@ struct worker {
 	uint64_t loaded_gen;
 	double ms_L, ms_H;
 	char error[256];
+	struct worker_attn attn; /* the last attention answered */
 
 	/* the thread's own, never touched by the UI */
 	struct hrm_engine *e;
@@ -232,12 +235,13 @@ static int step(struct worker *w)
 	return 0;
 }
 
-/* Probe at a past position: replay from its segment's checkpoint, then put
- * the live state back.  -1 when the UI aborted the replay (no probe). */
-static int probe_at(struct worker *w, int pos, int live_pos)
+/* fn(w, arg) on the state of a past position: replay from its segment's
+ * checkpoint, then put the live state back.  -1 when the UI aborted the
+ * replay (fn not called). */
+static int replay_then(struct worker *w, int pos, int live_pos, void (*fn)(struct worker *, void *), void *arg)
 {
 	if (pos == live_pos) {
-		hrm_engine_probe(w->e, w->buf_probe);
+		fn(w, arg);
 		return 0;
 	}
 	int rc = 0;
@@ -255,7 +259,7 @@ static int probe_at(struct worker *w, int pos, int live_pos)
 		rc = hrm_engine_step(w->e, HRM_GRAIN_MODULE);
 	w->replaying = false;
 	if (rc == 0)
-		hrm_engine_probe(w->e, w->buf_probe);
+		fn(w, arg);
 	memcpy(zH, w->save_zH, n * sizeof(float));
 	memcpy(zL, w->save_zL, n * sizeof(float));
 	hrm_engine_set_cursor(w->e, live);
@@ -265,6 +269,38 @@ static int probe_at(struct worker *w, int pos, int live_pos)
 		memcpy(hrm_engine_seg_start_zL(w->e), w->ckpt[live.segment] + n, n * sizeof(float));
 	}
 	return rc;
+}
+
+static void probe_now(struct worker *w, void *arg)
+{
+	(void)arg;
+	hrm_engine_probe(w->e, w->buf_probe);
+}
+
+static int probe_at(struct worker *w, int pos, int live_pos)
+{
+	return replay_then(w, pos, live_pos, probe_now, NULL);
+}
+
+/* The attention of a step, from the state before it (position pos - 1). */
+struct attn_job {
+	struct worker_attn_ask ask;
+	enum hrm_module mod;
+	struct attn_result r;
+	char *cause;
+};
+
+static void attn_now(struct worker *w, void *arg)
+{
+	struct attn_job *j = arg;
+	attn_from_engine(w->e, w->m, 0, j->mod, j->ask.layer, j->ask.cell, &j->r, &j->cause);
+}
+
+static bool attn_answered(const struct worker *w)
+{
+	const struct worker_attn *a = &w->attn;
+	return a->gen == w->loaded_gen && a->ask.pos == w->want.attn.pos && a->ask.layer == w->want.attn.layer &&
+	       a->ask.cell == w->want.attn.cell;
 }
 
 static bool halts(const struct hist_pos *p, bool adaptive)
@@ -358,6 +394,29 @@ static void *thread_main(void *arg)
 			notify(w);
 			continue;
 		}
+		struct attn_job aj = { .ask = w->want.attn };
+		if (loaded && aj.ask.pos >= 1 && aj.ask.pos <= last && !attn_answered(w)) {
+			uint64_t gen = w->loaded_gen;
+			aj.mod = h->pos[aj.ask.pos].kind == HIST_H ? HRM_MODULE_H : HRM_MODULE_L;
+			w->busy = true;
+			atomic_store(&w->abort_step, 0);
+			pthread_mutex_unlock(&w->mu);
+			int rc = replay_then(w, aj.ask.pos - 1, last, attn_now, &aj);
+			pthread_mutex_lock(&w->mu);
+			w->busy = false;
+			if (rc == 0 && w->want.gen == gen) {
+				attn_result_free(&w->attn.r);
+				w->attn.gen = gen;
+				w->attn.ask = aj.ask;
+				w->attn.r = aj.r;
+				aj.r.w = NULL;
+				snprintf(w->attn.error, sizeof w->attn.error, "%s", aj.cause ? aj.cause : "");
+			}
+			attn_result_free(&aj.r);
+			free(aj.cause);
+			notify(w);
+			continue;
+		}
 		if (w->want.until_halt && loaded && last >= history_max_pos(h))
 			w->want.until_halt = false;
 		pthread_cond_wait(&w->cv, &w->mu);
@@ -411,6 +470,7 @@ void worker_free(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	free_engine(w);
+	attn_result_free(&w->attn.r);
 	history_free(&w->hist);
 	free(w->want.tokens);
 	free(w->want.labels);
@@ -546,4 +606,20 @@ void worker_want_probe(struct worker *w, int pos)
 		pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
+}
+
+void worker_want_attn(struct worker *w, int pos, int layer, int cell)
+{
+	pthread_mutex_lock(&w->mu);
+	struct worker_attn_ask *a = &w->want.attn;
+	if (a->pos != pos || a->layer != layer || a->cell != cell) {
+		*a = (struct worker_attn_ask){ pos, layer, cell };
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+const struct worker_attn *worker_attention(const struct worker *w)
+{
+	return w->attn.gen == w->loaded_gen && w->attn.ask.pos > 0 ? &w->attn : NULL;
 }

@@ -13,6 +13,7 @@
 #define HRM_UI_WORKER_H
 
 #include "ui/history.h"
+#include "analysis/attention.h"
 #include "model/hrm.h"
 
 #include <stdbool.h>
@@ -61,5 +62,23 @@ int worker_run_until_halt(struct worker *w, int from, bool adaptive);
 void worker_cancel(struct worker *w);
 /* Ask for lm_head(H_level(z_H, z_L)) at position pos (replaces any earlier ask). */
 void worker_want_probe(struct worker *w, int pos);
+
+/* The attention view's ask: the weights of `layer` of the module that ran
+ * the step to position pos (>= 1; 0 asks nothing) from cell's position,
+ * recomputed from the state before it (analysis/attention.h). */
+struct worker_attn_ask {
+	int pos, layer, cell;
+};
+struct worker_attn {
+	uint64_t gen; /* the load it belongs to */
+	struct worker_attn_ask ask;
+	struct attn_result r; /* r.w NULL when it failed: */
+	char error[160];      /* why ("" when r holds the weights) */
+};
+void worker_want_attn(struct worker *w, int pos, int layer, int cell);
+/* The last answer for the puzzle on screen, read between worker_lock() and
+ * worker_unlock(); NULL before the first.  Compare its ask with the one
+ * wanted: it may be an older one while the new one is computed. */
+const struct worker_attn *worker_attention(const struct worker *w);
 
 #endif

@@ -116,6 +116,29 @@ static bool same_version(const struct perturb *a, const struct perturb *b)
 	       (a->sigma <= 0 || a->noise_seed == b->noise_seed) && strcmp(a->desc, b->desc) == 0;
 }
 
+/* Each version's pooled states after every step, into o->traj. */
+struct traj_rows {
+	struct hrm_engine *e;
+	struct trajectory *traj;
+	int S;
+	float *pH, *pL;
+};
+
+static void keep_states(const struct hrm_event *ev, void *user)
+{
+	struct traj_rows *tr = user;
+	if (ev->kind != HRM_EV_L_STEP && ev->kind != HRM_EV_H_STEP)
+		return;
+	int T = hrm_engine_T(tr->e), d = tr->traj[0].d;
+	struct traj_step st = { ev->segment, ev->h_cycle, ev->kind == HRM_EV_L_STEP ? ev->l_step : -1, -1 };
+	for (int k = 0; k < ev->B; k++) {
+		size_t off = ((size_t)k * T + (size_t)(T - tr->S)) * d;
+		traj_pool(hrm_engine_zH(tr->e) + off, tr->S, d, tr->pH);
+		traj_pool(hrm_engine_zL(tr->e) + off, tr->S, d, tr->pL);
+		traj_add(&tr->traj[k], &st, tr->pH, tr->pL);
+	}
+}
+
 /* Runs the batch M segments, a module call at a time so it can stop and
  * say how far it is after each (per_segment module calls a segment). */
 static int run_segments(struct hrm_engine *e, int M, int per_segment, const struct guess_opts *o, char **cause)
@@ -164,9 +187,13 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 	}
 	if (rc == 0)
 		rc = hrm_engine_set_inputs(e, in, pid, cause);
+	int d = m->cfg.hidden_size;
+	struct traj_rows tr = { e, o->traj, S, xmalloc((size_t)d * sizeof(float)), xmalloc((size_t)d * sizeof(float)) };
 	if (rc == 0) {
 		fp_tracker_set_labels(&fp, lab, gp->has_ignore, gp->ignore);
 		hrm_engine_add_observer(e, fp_tracker_observe, &fp);
+		if (o->traj)
+			hrm_engine_add_observer(e, keep_states, &tr);
 		hrm_engine_reset(e, -1);
 		hrm_engine_set_abort(e, o->cancel);
 		size_t n = (size_t)hrm_engine_T(e) * m->cfg.hidden_size;
@@ -204,6 +231,8 @@ int guess_run(const struct hrm_model *m, int model_index, const struct guess_puz
 		free(ans);
 	}
 	fp_tracker_free(&fp);
+	free(tr.pH);
+	free(tr.pL);
 	free(pts);
 	free(in);
 	free(pid);

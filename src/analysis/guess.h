@@ -14,6 +14,7 @@
 #include "analysis/fixedpoint.h"
 #include "model/hrm.h"
 #include "analysis/perturb.h"
+#include "analysis/trajectory.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -42,6 +43,10 @@ struct guess_opts {
 	 * the calls done and the M * H_cycles * (L_cycles + 1) to do */
 	void (*progress)(void *user, int done, int total);
 	void *progress_user;
+	/* may be NULL: [K] trajectories (traj_init'd with d = hidden_size) that
+	 * receive each version's pooled states after every step (the
+	 * trajectory map of the guesses) */
+	struct trajectory *traj;
 };
 
 /* One run: a version through a model. */

@@ -24,6 +24,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_pr(int argc, char **argv);
 int cmd_guess(int argc, char **argv);
 int cmd_probe_simple(int argc, char **argv);
+int cmd_attn(int argc, char **argv);
+int cmd_traj(int argc, char **argv);
 /* `hrmscope` with no arguments where there is no terminal (a pipe, CI): the
  * embedded model solving its bundled maze, as `run` prints it (cmd_run.c). */
 int cmd_run_embedded(void);
