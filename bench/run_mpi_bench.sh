@@ -51,13 +51,14 @@ run() {
 # field NAME LINE: a figure of a "train:" line
 steps_s() { sed -n 's/.*(\([0-9.]*\) steps\/s.*/\1/p'; }
 sum_ms() { sed -n 's/.*across ranks \([0-9.]*\) ms per step.*/\1/p'; }
+wait_ms() { sed -n 's/.*slowest rank \([0-9.]*\) ms per step.*/\1/p'; }
 sum_bytes() { sed -n 's/.* \([0-9]*\) bytes per rank per step.*/\1/p'; }
 
 small="--arch $srcdir/models/hrm_maze_small.yaml --maze-size 11 --batch 32 --grad full --loss softmax --optim adamw --warmup 10 --lr 1e-3"
 big="--arch $srcdir/models/hrm_v1.yaml --maze-size 30 --batch 2 --grad one-step --warmup 1 --lr 1e-4"
 
-echo "| model, run | ranks x threads | steps/s | ratio to 1 x 2 | gradient sum per step | bytes per rank per step | step time (1 / steps/s) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| model, run | ranks x threads | steps/s | ratio to 1 x 2 | gradient sum per step | bytes per rank per step | waiting for the slowest rank | step time (1 / steps/s) |"
+echo "|---|---|---|---|---|---|---|---|"
 for m in small big; do
 	if [ $m = small ]; then
 		args=$small steps=$small_steps label="hrm_maze_small 11x11, B 32, full gradient, $small_steps steps"
@@ -70,13 +71,14 @@ for m in small big; do
 	b=$(run 2 1 "$m.np2" $args --steps "$steps")
 	sa=$(echo "$a" | steps_s) sb=$(echo "$b" | steps_s)
 	awk -v l="$label" -v sa="$sa" -v sb="$sb" -v ma="$(echo "$a" | sum_ms)" -v mb="$(echo "$b" | sum_ms)" \
-		-v bb="$(echo "$b" | sum_bytes)" 'BEGIN {
-		printf "| %s | 1 x 2 | %.3f | 1.00x | %.3f ms (none: one rank) | 0 | %.1f ms |\n", l, sa, ma, 1000 / sa
-		printf "| %s | 2 x 1 | %.3f | %.2fx | %.3f ms (%.1f %% of the step) | %d (%.1f MB) | %.1f ms |\n", l, sb, sb / sa, mb,
-			100 * mb / (1000 / sb), bb, bb / 1e6, 1000 / sb }'
+		-v bb="$(echo "$b" | sum_bytes)" -v wb="$(echo "$b" | wait_ms)" 'BEGIN {
+		printf "| %s | 1 x 2 | %.3f | 1.00x | none (one rank; %.3f ms) | 0 | none | %.1f ms |\n", l, sa, ma, 1000 / sa
+		printf "| %s | 2 x 1 | %.3f | %.2fx | %.3f ms (%.1f %% of the step) | %d (%.1f MB) | %.1f ms | %.1f ms |\n", l, sb,
+			sb / sa, mb, 100 * mb / (1000 / sb), bb, bb / 1e6, wb, 1000 / sb }'
 done
 echo
 echo "steps/s over the whole run of rank 0 (logs included; evals and checkpoints off), the gradient sum's mean time per step"
-echo "(MPI_Allreduce, in place, one flat buffer: the gradient arena) and its buffer size; Open MPI $(mpirun --version | sed -n 's/.*) //p;q')"
+echo "(MPI_Allreduce, in place, one flat buffer: the gradient arena; timed after a barrier, whose wait for the slower rank"
+echo "is its own column) and its buffer size; the load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every row); Open MPI $(mpirun --version | sed -n 's/.*) //p;q')"
 echo "over shared memory (one machine, 2 cores, --oversubscribe). Commands: mpirun --oversubscribe -np N hrmscope train --threads T"
 echo "--eval-every 0 --checkpoint-every 0 --seed 1 and the options named in each row (bench/run_mpi_bench.sh)."

@@ -25,7 +25,8 @@ static bool launched_by_mpi(void)
 	return false;
 }
 
-/* Counts of bytes above INT_MAX go in chunks of one contiguous type. */
+/* n bytes as one MPI count, or MPI_DATATYPE_NULL above INT_MAX (the
+ * callers then send it in pieces). */
 static MPI_Datatype bytes_type(size_t n, int *count)
 {
 	if (n <= (size_t)INT32_MAX) {
@@ -137,18 +138,20 @@ int dist_max_int(int v)
 
 void dist_allgather(const void *send, size_t n, void *recv)
 {
+	/* send may be this rank's own slot of recv: then it stays in place */
+	bool in_place = send == (const char *)recv + (size_t)g_rank * n;
 #ifdef HAVE_MPI
 	int count;
 	MPI_Datatype t = bytes_type(n, &count);
 	if (g_size > 1 && t != MPI_DATATYPE_NULL) {
-		MPI_Allgather(send, count, t, recv, count, t, MPI_COMM_WORLD);
+		MPI_Allgather(in_place ? MPI_IN_PLACE : send, count, t, recv, count, t, MPI_COMM_WORLD);
 		return;
 	}
 	if (g_size > 1) {
 		/* above 2 GiB per rank: one broadcast per rank, in pieces */
 		for (int r = 0; r < g_size; r++) {
 			char *dst = (char *)recv + (size_t)r * n;
-			if (r == g_rank)
+			if (r == g_rank && !in_place)
 				memcpy(dst, send, n);
 			for (size_t i = 0; i < n; i += DIST_CHUNK) {
 				size_t k = n - i < DIST_CHUNK ? n - i : DIST_CHUNK;
@@ -158,7 +161,8 @@ void dist_allgather(const void *send, size_t n, void *recv)
 		return;
 	}
 #endif
-	memcpy(recv, send, n);
+	if (!in_place)
+		memcpy(recv, send, n);
 }
 
 void dist_gather(const void *send, size_t n, void *recv)

@@ -280,9 +280,10 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 		long k = tr.step - step0;
 		size_t bytes = tr.grads.arena_floats * sizeof(float) * (size_t)(o->grad_parts > 0 ? tr.parts : 1);
 		fprintf(stderr, "train: %d ranks x %d threads, %ld steps in %.3f s (%.4f steps/s, with logs, evals and "
-				"checkpoints); gradient sum across ranks %.3f ms per step, %zu bytes per rank per step (%s)\n",
-			tr.nranks, o->threads, k, t_loop, (double)k / t_loop, 1e3 * tr.reduce_s / (double)tr.reduce_steps,
-			bytes, o->grad_parts > 0 ? "MPI_Allgather, summed in part order" : "MPI_Allreduce");
+				"checkpoints); waiting for the slowest rank %.3f ms per step; gradient sum across ranks %.3f ms per "
+				"step, %zu bytes per rank per step (%s)\n",
+			tr.nranks, o->threads, k, t_loop, (double)k / t_loop, 1e3 * tr.wait_s / (double)tr.reduce_steps,
+			1e3 * tr.reduce_s / (double)tr.reduce_steps, bytes, o->grad_parts > 0 ? "MPI_Allgather, summed in part order" : "MPI_Allreduce");
 	}
 	if (rc == 0 && stop) {
 		if (root)

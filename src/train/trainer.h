@@ -88,6 +88,7 @@ struct trainer {
 	float *part_grads;        /* [grad_parts][arena] with --grad-parts */
 	int32_t *all_ids;         /* [opts.batch] every rank's puzzle ids, for sign-SGD */
 	double reduce_s;          /* seconds spent summing gradients across ranks */
+	double wait_s;            /* seconds waiting for the slowest rank before that */
 	long reduce_steps;
 };
 

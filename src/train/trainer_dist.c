@@ -108,7 +108,13 @@ int trainer_dist_grads(struct trainer *tr, const struct train_segment_opts *so, 
 		if (tr->part_grads != NULL)
 			memcpy(tr->part_grads + ((size_t)tr->rank * tr->parts + j) * n, tr->grads.arena, n * sizeof(float));
 	}
+	/* the wait for the slowest rank apart from the sum itself (a barrier
+	 * costs a few latencies; the steps take milliseconds or more) */
 	double t0 = monotonic_s();
+	dist_barrier();
+	double t1 = monotonic_s();
+	tr->wait_s += t1 - t0;
+	t0 = t1;
 	if (tr->part_grads != NULL) {
 		/* every part's gradient on every rank, summed in part order: the
 		 * same bytes whichever rank computed which part */
