@@ -63,7 +63,9 @@ static const char train_help[] =
 	"data parallel (mpirun -np N hrmscope train ..., or srun; built with MPI)\n"
 	"  each rank trains batch / N rows of the global batch (--batch is the global batch, a\n"
 	"  multiple of N) and the gradients are summed with MPI_Allreduce; rank 0 alone writes DIR,\n"
-	"  which every rank must see (a shared filesystem). --resume needs the same N.\n"
+	"  which every rank must see (a shared filesystem). --resume needs the same N. To stop and\n"
+	"  save: kill -USR1 on mpirun (forwarded to every rank), or Ctrl-C when a step and the save\n"
+	"  fit in mpirun's 1 s before SIGKILL (mpirun --mca odls_base_sigkill_timeout S raises it)\n"
 	"  --grad-parts P        sum the gradient in P parts of batch / P rows in a fixed order\n"
 	"                        (allgather, P copies of the gradient in memory): the same bytes for\n"
 	"                        every N that divides P (0 = MPI_Allreduce, the default)\n";
@@ -254,6 +256,11 @@ static int train_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* mpirun forwards SIGUSR1 to the ranks and waits for them; its SIGTERM
+	 * after Ctrl-C is followed by SIGKILL a second later
+	 * (odls_base_sigkill_timeout), which a long step may not beat */
+	if (dist_active())
+		sigaction(SIGUSR1, &sa, NULL);
 	/* one run at a time in DIR, for the whole run (rank 0 holds it for all) */
 	struct dir_lock lock;
 	bool root = dist_rank() == 0;
