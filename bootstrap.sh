@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")"
 
 packages="gcc make autoconf automake pkg-config libncurses-dev libyaml-dev
-libopenblas-dev libzip-dev libjansson-dev libdnnl-dev check libsubunit-dev tmux time"
+libopenblas-dev libzip-dev libjansson-dev libdnnl-dev check libsubunit-dev tmux time
+libopenmpi-dev openmpi-bin"
 
 missing=""
 for p in $packages; do

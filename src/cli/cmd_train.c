@@ -4,6 +4,7 @@
 #include "cli/options.h"
 #include "core/util.h"
 #include "model/hrm_config.h"
+#include "train/dist.h"
 #include "train/trainer.h"
 
 #include <getopt.h>
@@ -60,9 +61,21 @@ static const char train_help[] =
 	"                         do the answers follow the corridors, or only the short paths?\n"
 	"  --stop-at N            save and stop after step N, with the lr schedule of --steps intact\n"
 	"                         (a fork point, or a session's share of a long run; --resume goes on)\n"
-	"  --threads N (2)  --resume  --quiet\n";
+	"  --threads N (2)  --resume  --quiet\n"
+	"data parallel (mpirun -np N hrmscope train ..., or srun; built with MPI)\n"
+	"  each rank trains batch / N rows of the global batch (--batch is the global batch, a\n"
+	"  multiple of N) and the gradients are summed with MPI_Allreduce; rank 0 alone writes DIR,\n"
+	"  which every rank must see (a shared filesystem). --resume needs the same N. To stop and\n"
+	"  save: kill -USR1 on mpirun (forwarded to every rank), or Ctrl-C when a step and the save\n"
+	"  fit in mpirun's 1 s before SIGKILL (mpirun --mca odls_base_sigkill_timeout S raises it)\n"
+	"  --grad-parts P        sum the gradient in P parts of batch / P rows in a fixed order\n"
+	"                        (allgather, P copies of the gradient in memory): the same bytes for\n"
+	"                        every N that divides P (0 = MPI_Allreduce, the default)\n";
 
 static volatile int stop_requested;
+
+/* train_main's "failed in the set-up, together with every rank" (exit 1) */
+#define EXIT_SETUP_ELSEWHERE 101
 
 static void on_signal(int sig)
 {
@@ -80,7 +93,7 @@ static const char *dashed(char flag[static 32], const char *name)
 enum {
 	O_ARCH = 256, O_INIT, O_DATA, O_SUDOKU, O_MSIZE, O_MMIX, O_MCANVAS, O_MMIN, O_MLOOPS, O_STEPS, O_BATCH, O_LR, O_LRMIN, O_WARMUP, O_OPTIM,
 	O_WD, O_B1, O_B2, O_PLR, O_PWD, O_CLIP, O_EMA, O_GRAD, O_LOSS, O_EXPLORE, O_RUNMAX, O_MSTART, O_MNOW, O_MRAISE,
-	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT, O_DTYPE,
+	O_EVERY, O_EVALN, O_EVALPATH, O_CKEVERY, O_RESUME, O_QUIET, O_STOPAT, O_DTYPE, O_GPARTS,
 };
 
 /* "5,7,9": up to 8 maze sizes 5..30 into o->maze_mix; 0 or the usage error. */
@@ -122,7 +135,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		{ "m-now", required_argument, NULL, O_MNOW }, { "m-raise-at", required_argument, NULL, O_MRAISE },
 		{ "stop-at", required_argument, NULL, O_STOPAT }, { "dtype", required_argument, NULL, O_DTYPE },
 		{ "eval-every", required_argument, NULL, O_EVERY }, { "eval-n", required_argument, NULL, O_EVALN },
-		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
+		{ "checkpoint-every", required_argument, NULL, O_CKEVERY }, { "grad-parts", required_argument, NULL, O_GPARTS }, { "eval-min-path", required_argument, NULL, O_EVALPATH },
 		CLI_OPTION_SEED, CLI_OPTION_THREADS,
 		{ "resume", no_argument, NULL, O_RESUME }, { "quiet", no_argument, NULL, O_QUIET },
 		{ "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
@@ -193,6 +206,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		case O_EVALN: INT_OPT(o->eval_n, 1, 10000000L); break;
 		case O_EVALPATH: INT_OPT(o->eval_min_path, 1, 900); break;
 		case O_CKEVERY: INT_OPT(o->checkpoint_every, 0, 1000000000L); break;
+		case O_GPARTS: INT_OPT(o->grad_parts, 0, 4096); break;
 		case O_DTYPE:
 			if (hrm_dtype_parse(optarg, &o->dtype) != 0)
 				return cli_usage("train", "--dtype: expected fp32 or bf16, got '%s'", optarg);
@@ -250,7 +264,7 @@ static int refuse_trm(const struct trainer_opts *o)
 	return rc;
 }
 
-int cmd_train(int argc, char **argv)
+static int train_main(int argc, char **argv)
 {
 	struct trainer_opts o;
 	bool maze;
@@ -265,15 +279,45 @@ int cmd_train(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	/* one run at a time in DIR, for the whole run */
+	/* mpirun forwards SIGUSR1 to the ranks and waits for them; its SIGTERM
+	 * after Ctrl-C is followed by SIGKILL a second later
+	 * (odls_base_sigkill_timeout), which a long step may not beat */
+	if (dist_active())
+		sigaction(SIGUSR1, &sa, NULL);
+	/* one run at a time in DIR, for the whole run (rank 0 holds it for all) */
 	struct dir_lock lock;
-	if (cli_claim_out(o.out, CLI_OUT_RUN, false, &lock) != EXIT_OK)
-		return EXIT_RUNTIME;
+	bool root = dist_rank() == 0;
+	if (root && cli_claim_out(o.out, CLI_OUT_RUN, false, &lock) != EXIT_OK)
+		rc = EXIT_RUNTIME;
+	if (dist_max_int(rc != 0) != 0)
+		return EXIT_SETUP_ELSEWHERE;
 	char *cause = NULL;
-	if (trainer_run(&o, &stop_requested, &cause) != 0) {
-		dir_unlock(&lock, true);
-		return cli_fail(cause);
+	int tr = trainer_run(&o, &stop_requested, &cause);
+	if (tr != 0) {
+		if (root)
+			dir_unlock(&lock, true);
+		if (cause == NULL)
+			return EXIT_SETUP_ELSEWHERE; /* another rank's set-up failed: it said why */
+		rc = cli_fail(cause);
+		return tr == -2 ? EXIT_SETUP_ELSEWHERE : rc;
 	}
-	dir_unlock(&lock, false);
+	if (root)
+		dir_unlock(&lock, false);
 	return EXIT_OK;
+}
+
+/* Under mpirun / srun every rank runs this; a rank that fails after the
+ * ranks set up together (a full disk on rank 0, a bad sample) takes the
+ * job down rather than leave the others waiting in a collective. */
+int cmd_train(int argc, char **argv)
+{
+	dist_init(&argc, &argv);
+	int rc = train_main(argc, argv);
+	if (rc == EXIT_SETUP_ELSEWHERE) {
+		/* every rank stopped at the same point: leave MPI cleanly */
+		dist_finish(false);
+		return EXIT_RUNTIME;
+	}
+	dist_finish(rc == EXIT_RUNTIME);
+	return rc;
 }

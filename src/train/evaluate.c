@@ -29,6 +29,12 @@ static void on_segment(const struct hrm_event *ev, void *user)
 int evaluate(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed, int n, int B,
 	     int M, struct hrm_metrics *out, char **cause)
 {
+	return evaluate_from(m, dt, src, seed, 0, n, B, M, out, cause);
+}
+
+int evaluate_from(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed,
+		  int64_t first, int n, int B, int M, struct hrm_metrics *out, char **cause)
+{
 	hrm_metrics_init(out, M);
 	if (M > EVAL_MAX_SEGMENTS)
 		return set_cause(cause, "evaluation: at most %d segments", EVAL_MAX_SEGMENTS);
@@ -50,7 +56,7 @@ int evaluate(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source 
 		int rows = n - start < B ? n - start : B;
 		for (int b = 0; b < B && rc == 0; b++) {
 			/* a short last batch repeats its first row; only `rows` are scored */
-			int64_t idx = start + (b < rows ? b : 0);
+			int64_t idx = first + start + (b < rows ? b : 0);
 			rc = samples_get(src, seed, idx, in + (size_t)b * S, lab + (size_t)b * S, pid + b, cause);
 		}
 		if (rc != 0)

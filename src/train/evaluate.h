@@ -16,5 +16,8 @@
  * m->bf16 prepared); out->valid counts the samples scored. */
 int evaluate(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed, int n, int B,
 	     int M, struct hrm_metrics *out, char **cause);
+/* The same on samples [first, first + n): one rank's share of a set. */
+int evaluate_from(const struct hrm_model *m, enum hrm_dtype dt, struct sample_source *src, uint64_t seed,
+		  int64_t first, int n, int B, int M, struct hrm_metrics *out, char **cause);
 
 #endif

@@ -40,6 +40,8 @@ struct train_segment_opts {
 	int halt_max_steps;          /* M for this step (a curriculum may lower it) */
 	double halt_exploration_prob;
 	bool q_learning;             /* compute the ACT losses (false: lm loss only) */
+	struct hrm_rng *row_rngs;    /* [B]: row b explores with row_rngs[b]; NULL: every row with rng,
+	                                in row order */
 };
 
 /* Sums over the rows of one step (divide by count for means), with the

@@ -43,7 +43,8 @@ static int check_args(const struct train_ctx *t, const struct hrm_model *m, cons
 	if (!(o->halt_exploration_prob >= 0.0 && o->halt_exploration_prob <= 1.0))
 		return set_cause(cause, "train: halt_exploration_prob %g is outside [0, 1]",
 				 o->halt_exploration_prob);
-	if (o->halt_exploration_prob > 0.0 && o->q_learning && o->halt_max_steps > 1 && rng == NULL)
+	if (o->halt_exploration_prob > 0.0 && o->q_learning && o->halt_max_steps > 1 && rng == NULL &&
+	    o->row_rngs == NULL)
 		return set_cause(cause, "train: exploration needs a random generator");
 	if (o->grad != t->grad)
 		return set_cause(cause, "train: the training context was made for the other gradient mode");
@@ -184,8 +185,9 @@ static void update_halting(struct train_ctx *t, struct train_batch *batch, const
 			halted = halted || t->q[b * 2] > t->q[b * 2 + 1];
 			/* exploration: with probability p the row must run at least
 			 * U{2..M} steps before the Q rule may stop it */
-			if (o->halt_exploration_prob > 0.0 && hrm_rng_uniform(rng) < o->halt_exploration_prob) {
-				int min_steps = 2 + (int)hrm_rng_below(rng, (uint64_t)(M - 1));
+			struct hrm_rng *r = o->row_rngs != NULL ? &o->row_rngs[b] : rng;
+			if (o->halt_exploration_prob > 0.0 && hrm_rng_uniform(r) < o->halt_exploration_prob) {
+				int min_steps = 2 + (int)hrm_rng_below(r, (uint64_t)(M - 1));
 				halted = halted && steps >= min_steps;
 			}
 		}

@@ -1,5 +1,7 @@
 /* train_state.c - trainer set-up, resumable checkpoints, tear-down. */
 #include "train/train_state.h"
+#include "train/dist.h"
+#include "train/trainer_dist.h"
 #include "io/checkpoint.h"
 #include "model/engine.h"
 #include "puzzles/maze.h"
@@ -93,6 +95,8 @@ static int open_path_log(struct trainer *tr, const struct trainer_opts *o, char 
 		return set_cause(cause, "--eval-min-path %d: no training size has room for a path of %d moves "
 				 "(%dx%d: at most %d)", L, 2 * L, tr->src.side, tr->src.side,
 				 maze_longest_path(tr->src.side));
+	if (tr->rank != 0)
+		return 0;
 	for (int i = 0; i < n && !o->quiet; i++)
 		if (2 * L > maze_longest_path(cand[i]))
 			fprintf(stderr, "--eval-min-path %d: %dx%d mazes left out (their paths are at most %d moves)\n", L,
@@ -172,30 +176,41 @@ int train_state_save(struct trainer *tr, char **cause)
 {
 	const struct trainer_opts *o = &tr->opts;
 	const struct train_batch *b = &tr->batch;
-	if (sync_logs(tr, cause) != 0)
+	/* every rank's rows to rank 0, which alone writes */
+	struct dist_rows g;
+	trainer_dist_gather_rows(tr, &g);
+	if (tr->rank != 0) {
+		dist_rows_free(&g);
+		return 0;
+	}
+	if (sync_logs(tr, cause) != 0 || hrm_model_save(o->ema > 0 ? &tr->ema : &tr->model, o->out, cause) != 0) {
+		dist_rows_free(&g);
 		return -1;
-	if (hrm_model_save(o->ema > 0 ? &tr->ema : &tr->model, o->out, cause) != 0)
-		return -1;
+	}
 	struct tz_archive a = { .tensors = xcalloc(24, sizeof(struct tz_tensor)) };
-	int64_t n = (int64_t)tr->model.arena_floats, B = b->B, S = b->S, TD = (int64_t)b->T * b->d;
+	int64_t n = (int64_t)tr->model.arena_floats, B = g.B, S = b->S, TD = (int64_t)b->T * b->d;
 	put(&a, "param_arena", TZ_F32, n, 0, tr->model.arena);
 	if (o->ema > 0)
 		put(&a, "ema_arena", TZ_F32, n, 0, tr->ema.arena);
 	put(&a, "adam_m", TZ_F32, n, 0, tr->opt.m);
 	put(&a, "adam_v", TZ_F32, n, 0, tr->opt.v);
-	put(&a, "batch.inputs", TZ_I32, B, S, b->inputs);
-	put(&a, "batch.labels", TZ_I32, B, S, b->labels);
-	put(&a, "batch.puzzle_ids", TZ_I32, B, 0, b->puzzle_ids);
-	put(&a, "batch.zH", TZ_F32, B, TD, b->zH);
-	put(&a, "batch.zL", TZ_F32, B, TD, b->zL);
-	put(&a, "batch.steps", TZ_I32, B, 0, b->steps);
-	put(&a, "batch.halted", TZ_BOOL, B, 0, b->halted);
-	put(&a, "batch.run_to_max", TZ_BOOL, B, 0, tr->run_to_max);
-	int64_t rng[4];
-	memcpy(rng, tr->rng.s, sizeof rng);
-	put(&a, "rng", TZ_I64, 4, 0, rng);
-	double spare[2] = { tr->rng.has_spare, tr->rng.spare }, best = tr->best_exact;
-	put(&a, "rng_spare", TZ_F64, 2, 0, spare);
+	put(&a, "batch.inputs", TZ_I32, B, S, g.inputs);
+	put(&a, "batch.labels", TZ_I32, B, S, g.labels);
+	put(&a, "batch.puzzle_ids", TZ_I32, B, 0, g.puzzle_ids);
+	put(&a, "batch.zH", TZ_F32, B, TD, g.zH);
+	put(&a, "batch.zL", TZ_F32, B, TD, g.zL);
+	put(&a, "batch.steps", TZ_I32, B, 0, g.steps);
+	put(&a, "batch.halted", TZ_BOOL, B, 0, g.halted);
+	put(&a, "batch.run_to_max", TZ_BOOL, B, 0, g.run_to_max);
+	/* one stream, or one per row (runs under MPI; "ranks" says how many
+	 * ranks the rows were split over) */
+	bool rows = tr->row_streams;
+	put(&a, "rng", TZ_I64, rows ? g.nrng : 4, rows ? 4 : 0, g.rng);
+	put(&a, "rng_spare", TZ_F64, rows ? g.nrng : 2, rows ? 2 : 0, g.spare);
+	int64_t ranks = tr->nranks;
+	if (rows)
+		put(&a, "ranks", TZ_I64, 1, 0, &ranks);
+	double best = tr->best_exact;
 	int64_t counters[5] = { tr->step, tr->M, tr->opt.step, B, S };
 	put(&a, "counters", TZ_I64, 5, 0, counters);
 	put(&a, "best_exact", TZ_F64, 1, 0, &best);
@@ -203,6 +218,7 @@ int train_state_save(struct trainer *tr, char **cause)
 	int rc = tz_save(p, &a, cause);
 	free(p);
 	tz_free(&a);
+	dist_rows_free(&g);
 	return rc;
 }
 
@@ -219,6 +235,23 @@ static int get(const struct tz_archive *a, const char *file, const char *name, e
 	return 0;
 }
 
+/* Rows [row0, row0 + rows) of a [total][width] tensor (this rank's share
+ * of the global batch), after the same checks as get. */
+static int get_rows(const struct tz_archive *a, const char *file, const char *name, enum tz_dtype t, int64_t total,
+		    int64_t width, int64_t row0, int64_t rows, void *dst, char **cause)
+{
+	const struct tz_tensor *x = tz_find(a, name);
+	if (x == NULL)
+		return set_cause(cause, "%s: no '%s' (not a train_state of this hrmscope?)", file, name);
+	if (x->dtype != t || x->numel != total * width)
+		return set_cause(cause, "%s: '%s' has %lld %s values, expected %lld %s (different batch or model?)", file,
+				 name, (long long)x->numel, tz_dtype_name(x->dtype), (long long)(total * width),
+				 tz_dtype_name(t));
+	size_t es = tz_dtype_size(t);
+	memcpy(dst, (const char *)x->data + (size_t)(row0 * width) * es, (size_t)(rows * width) * es);
+	return 0;
+}
+
 /* What a train_state of this run may hold, checked before anything is read:
  * each name, its dtype, and at most so many values (the batch tensors up to
  * the largest --batch, so that a run saved with another batch reaches the
@@ -230,7 +263,7 @@ struct state_entry {
 	int64_t most;
 };
 struct state_expect {
-	struct state_entry e[16];
+	struct state_entry e[17];
 	size_t n;
 };
 
@@ -263,7 +296,8 @@ static void state_expect_init(struct state_expect *x, const struct trainer *tr)
 	    {"batch.puzzle_ids", TZ_I32, rows},   {"batch.zH", TZ_F32, rows * TD},
 	    {"batch.zL", TZ_F32, rows * TD},      {"batch.steps", TZ_I32, rows},
 	    {"batch.halted", TZ_BOOL, rows},      {"batch.run_to_max", TZ_BOOL, rows},
-	    {"rng", TZ_I64, 4},                   {"rng_spare", TZ_F64, 2},
+	    {"rng", TZ_I64, rows * 4},            {"rng_spare", TZ_F64, rows * 2},
+	    {"ranks", TZ_I64, 1},
 	    {"counters", TZ_I64, 5},              {"best_exact", TZ_F64, 1},
 	};
 	x->n = sizeof e / sizeof e[0];
@@ -272,16 +306,16 @@ static void state_expect_init(struct state_expect *x, const struct trainer *tr)
 
 /* A bool stored as a byte other than 0 or 1 would be undefined behaviour
  * once read as bool: checked on the bytes before they are copied. */
-static int get_bools(const struct tz_archive *a, const char *file, const char *name, int64_t numel, bool *dst,
-		     char **cause)
+static int get_bools(const struct tz_archive *a, const char *file, const char *name, int64_t total, int64_t row0,
+		     int64_t rows, bool *dst, char **cause)
 {
 	const struct tz_tensor *x = tz_find(a, name);
-	if (x != NULL && x->dtype == TZ_BOOL && x->numel == numel)
-		for (int64_t i = 0; i < numel; i++)
+	if (x != NULL && x->dtype == TZ_BOOL && x->numel == total)
+		for (int64_t i = 0; i < total; i++)
 			if (((const uint8_t *)x->data)[i] > 1)
 				return set_cause(cause, "%s: '%s' holds the byte %u at %lld, not a bool (damaged file?)", file,
 						 name, ((const uint8_t *)x->data)[i], (long long)i);
-	return get(a, file, name, TZ_BOOL, numel, dst, cause);
+	return get_rows(a, file, name, TZ_BOOL, total, 1, row0, rows, dst, cause);
 }
 
 /* Every value a resumed run will compute with, checked: weights, moments
@@ -310,7 +344,10 @@ static int check_state_values(const struct trainer *tr, const char *file, char *
 		if (b->steps[r] < 0 || b->steps[r] > tr->model.cfg.halt_max_steps)
 			return set_cause(cause, "%s: row %d has run %d segments, outside 0..%d (damaged file?)", file, r,
 					 b->steps[r], tr->model.cfg.halt_max_steps);
-	if (!isfinite(tr->rng.spare) || !(tr->best_exact >= -1 && tr->best_exact <= 1))
+	bool spare_ok = isfinite(tr->rng.spare);
+	for (int r = 0; tr->row_streams && r < b->B; r++)
+		spare_ok = spare_ok && isfinite(tr->row_rng[r].spare);
+	if (!spare_ok || !(tr->best_exact >= -1 && tr->best_exact <= 1))
 		return set_cause(cause, "%s: the saved random state or best accuracy is out of range (damaged file?)", file);
 	return 0;
 }
@@ -326,11 +363,10 @@ static int read_state(struct trainer *tr, const char *p, const void *buf, size_t
 	struct tz_expect te = {.max_tensors = x.n, .check = state_check, .user = &x};
 	if ((buf ? tz_load_mem_expect(buf, len, p, &te, &a, cause) : tz_load_expect(p, &te, &a, cause)) != 0)
 		goto out;
-	int64_t counters[5], rng[4], n = (int64_t)tr->model.arena_floats, TD = (int64_t)b->T * b->d;
-	double spare[2];
+	int64_t counters[5], n = (int64_t)tr->model.arena_floats, TD = (int64_t)b->T * b->d;
 	if (get(&a, p, "counters", TZ_I64, 5, counters, cause) != 0)
 		goto out;
-	if (counters[3] != b->B || counters[4] != b->S) {
+	if (counters[3] != tr->opts.batch || counters[4] != b->S) {
 		set_cause(cause, "%s: saved with batch %lld and seq_len %lld; resume with --batch %lld", p,
 			  (long long)counters[3], (long long)counters[4], (long long)counters[3]);
 		goto out;
@@ -345,23 +381,53 @@ static int read_state(struct trainer *tr, const char *p, const void *buf, size_t
 			  (long long)counters[0], (long long)counters[2]);
 		goto out;
 	}
+	/* one random stream per row (saved by a run under MPI, with the
+	 * number of ranks), or the single-process run's one stream */
+	int64_t ranks = 1;
+	bool rows = tz_find(&a, "ranks") != NULL;
+	if (rows && get(&a, p, "ranks", TZ_I64, 1, &ranks, cause) != 0)
+		goto out;
+	if ((rows ? ranks : 1) != tr->nranks) {
+		if (rows)
+			set_cause(cause, "%s: saved by a run on %lld ranks, this one has %d: resume with the same number of "
+				  "ranks (mpirun -np %lld)", p, (long long)ranks, tr->nranks, (long long)ranks);
+		else
+			set_cause(cause, "%s: saved by a single process (1 rank), this run has %d ranks: resume it without "
+				  "mpirun (or with -np 1)", p, tr->nranks);
+		goto out;
+	}
+	tr->row_streams = rows;
+	int64_t B = tr->opts.batch, r0 = tr->row0, Bl = b->B;
 	if (get(&a, p, "param_arena", TZ_F32, n, tr->model.arena, cause) ||
 	    (tr->opts.ema > 0 && tz_find(&a, "ema_arena") && get(&a, p, "ema_arena", TZ_F32, n, tr->ema.arena, cause)) ||
 	    get(&a, p, "adam_m", TZ_F32, n, tr->opt.m, cause) || get(&a, p, "adam_v", TZ_F32, n, tr->opt.v, cause) ||
-	    get(&a, p, "batch.inputs", TZ_I32, (int64_t)b->B * b->S, b->inputs, cause) ||
-	    get(&a, p, "batch.labels", TZ_I32, (int64_t)b->B * b->S, b->labels, cause) ||
-	    get(&a, p, "batch.puzzle_ids", TZ_I32, b->B, b->puzzle_ids, cause) ||
-	    get(&a, p, "batch.zH", TZ_F32, b->B * TD, b->zH, cause) ||
-	    get(&a, p, "batch.zL", TZ_F32, b->B * TD, b->zL, cause) ||
-	    get(&a, p, "batch.steps", TZ_I32, b->B, b->steps, cause) ||
-	    get_bools(&a, p, "batch.halted", b->B, b->halted, cause) ||
-	    get_bools(&a, p, "batch.run_to_max", b->B, tr->run_to_max, cause) ||
-	    get(&a, p, "rng", TZ_I64, 4, rng, cause) || get(&a, p, "rng_spare", TZ_F64, 2, spare, cause) ||
+	    get_rows(&a, p, "batch.inputs", TZ_I32, B, b->S, r0, Bl, b->inputs, cause) ||
+	    get_rows(&a, p, "batch.labels", TZ_I32, B, b->S, r0, Bl, b->labels, cause) ||
+	    get_rows(&a, p, "batch.puzzle_ids", TZ_I32, B, 1, r0, Bl, b->puzzle_ids, cause) ||
+	    get_rows(&a, p, "batch.zH", TZ_F32, B, TD, r0, Bl, b->zH, cause) ||
+	    get_rows(&a, p, "batch.zL", TZ_F32, B, TD, r0, Bl, b->zL, cause) ||
+	    get_rows(&a, p, "batch.steps", TZ_I32, B, 1, r0, Bl, b->steps, cause) ||
+	    get_bools(&a, p, "batch.halted", B, r0, Bl, b->halted, cause) ||
+	    get_bools(&a, p, "batch.run_to_max", B, r0, Bl, tr->run_to_max, cause) ||
 	    get(&a, p, "best_exact", TZ_F64, 1, &tr->best_exact, cause))
 		goto out;
-	memcpy(tr->rng.s, rng, sizeof rng);
-	tr->rng.has_spare = spare[0] != 0;
-	tr->rng.spare = spare[1];
+	int64_t nrng = rows ? Bl : 1;
+	int64_t *rng = xcalloc((size_t)nrng * 4, sizeof *rng);
+	double *spare = xcalloc((size_t)nrng * 2, sizeof *spare);
+	if (get_rows(&a, p, "rng", TZ_I64, rows ? B : 1, 4, rows ? r0 : 0, nrng, rng, cause) ||
+	    get_rows(&a, p, "rng_spare", TZ_F64, rows ? B : 1, 2, rows ? r0 : 0, nrng, spare, cause)) {
+		free(rng);
+		free(spare);
+		goto out;
+	}
+	for (int64_t r = 0; r < nrng; r++) {
+		struct hrm_rng *x = rows ? &tr->row_rng[r] : &tr->rng;
+		memcpy(x->s, rng + 4 * r, sizeof x->s);
+		x->has_spare = spare[2 * r] != 0;
+		x->spare = spare[2 * r + 1];
+	}
+	free(rng);
+	free(spare);
 	if (check_state_values(tr, p, cause) != 0)
 		goto out;
 	tr->step = (long)counters[0];
@@ -409,6 +475,8 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 				 o->out);
 	if (o->resume && !have_state)
 		return set_cause(cause, "%s: no train_state to resume from", o->out);
+	if (trainer_dist_plan(tr, cause) != 0)
+		return -1;
 	if (mkdir(o->out, 0755) != 0 && errno != EEXIST)
 		return set_cause(cause, "%s: cannot create directory: %s", o->out, strerror(errno));
 	hrm_set_threads(o->threads);
@@ -475,10 +543,17 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	}
 	if (optim_init(&tr->opt, &tr->model, o->optim, o->beta1, o->beta2, o->weight_decay, cause) != 0)
 		return -1;
-	tr->run_to_max = xcalloc((size_t)o->batch, sizeof *tr->run_to_max);
-	if (train_batch_alloc(&tr->batch, &tr->model.cfg, o->batch, tr->src.seq_len) != 0)
+	/* this rank's rows of the global batch (all of them in one process) */
+	int rows = o->batch / tr->nranks;
+	tr->run_to_max = xcalloc((size_t)rows, sizeof *tr->run_to_max);
+	if (train_batch_alloc(&tr->batch, &tr->model.cfg, rows, tr->src.seq_len) != 0)
 		return set_cause(cause, "train: out of memory for the batch");
-	tr->ctx = train_ctx_new(&tr->model.cfg, o->batch, tr->src.seq_len, o->grad, cause);
+	if (trainer_dist_alloc(tr, cause) != 0)
+		return -1;
+	/* a new run under MPI draws each row from its own stream (a resumed
+	 * run keeps the saved run's way) */
+	tr->row_streams = dist_active();
+	tr->ctx = train_ctx_new(&tr->model.cfg, trainer_dist_part_rows(tr), tr->src.seq_len, o->grad, cause);
 	if (tr->ctx == NULL || train_ctx_set_dtype(tr->ctx, o->dtype, cause) != 0)
 		return -1;
 	hrm_rng_seed(&tr->rng, o->seed + 1);
@@ -494,6 +569,8 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 	if (tr->M > tr->model.cfg.halt_max_steps)
 		return set_cause(cause, "train: %s %d is above the model's halt_max_steps %d",
 				 o->m_now > 0 ? "--m-now" : "--m-start", tr->M, tr->model.cfg.halt_max_steps);
+	if (tr->rank != 0)
+		return o->eval_min_path > 0 ? open_path_log(tr, o, cause) : 0; /* rank 0 alone writes the logs */
 	tr->log = open_log(o->out, "train_log.csv", o->resume, tr->step, cause);
 	tr->eval_log = tr->log ? open_log(o->out, "eval_log.csv", o->resume, tr->step, cause) : NULL;
 	if (tr->log == NULL || tr->eval_log == NULL)
@@ -533,6 +610,7 @@ void trainer_teardown(struct trainer *tr)
 	optim_free(&tr->opt);
 	train_batch_free(&tr->batch);
 	free(tr->run_to_max);
+	trainer_dist_free(tr);
 	samples_close(&tr->src);
 	samples_close(&tr->eval_src);
 	if (tr->ema.arena)

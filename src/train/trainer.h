@@ -53,6 +53,8 @@ struct trainer_opts {
 	int threads;
 	bool resume;
 	bool quiet;                 /* no progress bar */
+	int grad_parts;             /* > 0: the batch's gradient summed in this many parts, in part order
+	                               (the same bytes for any number of ranks dividing it); 0: MPI_Allreduce */
 };
 
 /* The state of one run: trainer.c steps it; train_state.c sets it up,
@@ -76,11 +78,29 @@ struct trainer {
 	FILE *mix_log;            /* with --maze-mix: held-out exact per training size */
 	FILE *path_log;           /* with --eval-min-path: the same on long-path mazes */
 	int path_sides[9], npath; /* the sizes that --eval-min-path scores */
+	/* data parallelism (issue 24, train/dist.h): this process owns rows
+	 * [row0, row0 + batch.B) of the global batch of opts.batch rows */
+	int rank, nranks, row0;
+	int parts;                /* gradient parts computed here (1 without --grad-parts) */
+	bool row_streams;         /* one random stream per global row (runs under MPI): row i of the
+	                             global batch is drawn the same way for any number of ranks */
+	struct hrm_rng *row_rng;  /* [batch.B] with row_streams */
+	float *part_grads;        /* [grad_parts][arena] with --grad-parts */
+	int32_t *all_ids;         /* [opts.batch] every rank's puzzle ids, for sign-SGD */
+	double reduce_s;          /* seconds spent summing gradients across ranks */
+	double wait_s;            /* seconds waiting for the slowest rank before that */
+	long reduce_steps;
 };
+
+/* The random stream of row g of the global batch of a run seeded seed. */
+void trainer_row_stream(struct hrm_rng *r, uint64_t seed, int g);
 
 void trainer_opts_default(struct trainer_opts *o);
 /* Runs (or resumes) training; returns 0, or -1 with cause.  Stops early and
- * saves on SIGINT/SIGTERM when stop_flag becomes nonzero. */
+ * saves on SIGINT/SIGTERM when stop_flag becomes nonzero (under MPI: on any
+ * rank; all stop at the same step).  -2: the set-up failed on some rank,
+ * and every rank returns -2 (cause set where it failed): nothing was
+ * trained, no rank waits on another. */
 int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **cause);
 
 #endif
