@@ -405,6 +405,42 @@ START_TEST(test_attn_cli)
 }
 END_TEST
 
+/* A TRM's H-step runs the one L_level (there is no H_level): its attention
+ * comes from those blocks, and an mlp_t block says it has none. */
+START_TEST(test_attn_trm)
+{
+	char *dir = test_path("trm_attn");
+	const char *arch = FIXTURES_DIR "/../../models/trm_maze.yaml";
+	free(test_hrmscope_ok("init --arch '%s' --vocab 6 --seq-len 121 --seed 2 --force -o '%s'", arch, dir));
+	char *out = test_hrmscope_ok("attn --model '%s' --puzzle '%s' --segment 1 --step 5 --layer 1 --head 3 "
+				     "--cell 3,4 --format csv", dir, MAZE);
+	double sum = 0.0;
+	int lines = 0;
+	for (char *l = strchr(out, '\n') + 1; *l; l = strchr(l, '\n') + 1, lines++) {
+		char *nl = strchr(l, '\n');
+		ck_assert(nl != NULL);
+		*nl = '\0';
+		sum += strtod(strrchr(l, ',') + 1, NULL);
+		*nl = '\n';
+	}
+	ck_assert_int_eq(lines, 121 + 16); /* the cells and the 16 prefix tokens */
+	ck_assert_msg(fabs(sum - 1.0) < 1e-5, "sum %.9f", sum);
+	free(out);
+	out = test_hrmscope_ok("attn --model '%s' --puzzle '%s' --segment 1 --step 5 --layer 1 --cell 3,4", dir, MAZE);
+	ck_assert_msg(strstr(out, "an H-step: L_level") && strstr(out, "layer 1 of 2"), "%s", out);
+	free(out);
+	arch = FIXTURES_DIR "/../../models/trm_sudoku_mlp.yaml";
+	free(test_hrmscope_ok("init --arch '%s' --vocab 11 --seq-len 81 --seed 2 --force -o '%s'", arch, dir));
+	const char *sud = FIXTURES_DIR "/../../puzzles/examples/sudoku-easy.txt";
+	struct test_output r = test_hrmscope("attn --model '%s' --puzzle '%s' --segment 1 --step 7 --layer 0 --cell 1,1",
+					     dir, sud);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_msg(strstr(r.err, "L_level layer 0 has no attention") != NULL, "%s", r.err);
+	test_output_free(&r);
+	free(dir);
+}
+END_TEST
+
 /* `hrmscope traj --format csv`: a line per step, the axes' shares in order,
  * and the coordinates centred (PCA centres the points). */
 START_TEST(test_traj_cli)
@@ -497,6 +533,7 @@ int main(void)
 	tcase_add_test(tc, test_pca_known_plane);
 	tcase_add_test(tc, test_jacobi_known_matrix);
 	tcase_add_test(tc, test_attn_cli);
+	tcase_add_test(tc, test_attn_trm);
 	tcase_add_test(tc, test_traj_cli);
 	suite_add_tcase(s, tc);
 	return test_main_setup(s, "check_attn", setup);

@@ -4,6 +4,7 @@
  * share of the puzzle embedding's prefix tokens apart.  The worker
  * computes it on demand (worker_want_attn); nothing is kept per step. */
 #include "ui/tui.h"
+#include "model/arch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +89,8 @@ static void attn_draw(struct view *v, struct tui *t)
 		snprintf(head, sizeof head, "mean of %d heads", c->num_heads);
 	else
 		snprintf(head, sizeof head, "head %d/%d", hi + 1, c->num_heads);
-	draw_fmt(w, 0, 0, v->w, UI_TITLE, "Attention %s layer %d/%d %s %s", L ? "L_level" : "H_level", want.layer + 1,
-		 L ? c->L_layers : c->H_layers, t->g->dot, head);
+	draw_fmt(w, 0, 0, v->w, UI_TITLE, "Attention %s layer %d/%d %s %s", L || hrm_arch_desc(c)->shared_net ? "L_level" : "H_level", want.layer + 1,
+		 hrm_update_layers(c, L), t->g->dot, head);
 	if (want.pos < 1) {
 		draw_text(w, 1, 0, v->w, UI_DIM, "No step yet: l runs one, and this shows the attention of");
 		draw_text(w, 2, 0, v->w, UI_DIM, "the module that ran it, from the inspected cell (i).");

@@ -2,6 +2,7 @@
  * gives every position, for one layer and head of the module that ran one
  * step (analysis/attention.h). */
 #include "cli/cli.h"
+#include "model/arch.h"
 #include "cli/cli_puzzle.h"
 #include "cli/options.h"
 #include "analysis/attention.h"
@@ -115,7 +116,8 @@ static void print_text(const struct attn_args *a, const struct hrm_model *m, con
 	bool L = r->mod == HRM_MODULE_L;
 	printf("model: %s, dtype %s\n", m->name, cli_dtype_desc(a->co.dtype, dt, sizeof dt));
 	printf("step: segment %ld step %ld (%s), layer %ld of %d, ", a->segment, a->step,
-	       L ? "an L-step: L_level" : "an H-step: H_level", a->layer, L ? c->L_layers : c->H_layers);
+	       L ? "an L-step: L_level" : hrm_arch_desc(c)->shared_net ? "an H-step: L_level" : "an H-step: H_level", a->layer,
+	       hrm_update_layers(c, L));
 	if (a->head < 0)
 		printf("mean over %d heads\n", r->rows);
 	else

@@ -9,6 +9,8 @@
 int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int B, int T)
 {
 	size_t bt = (size_t)B * T, btd = bt * c->hidden_size;
+	/* callers pass an uninitialised struct: every field is set here */
+	s->t_gu = s->t_act = NULL;
 	s->qkv = malloc(btd * 3 * sizeof(float));
 	s->attn = malloc(btd * sizeof(float));
 	s->proj = malloc(btd * sizeof(float));

@@ -1,5 +1,6 @@
 /* mixing.c - one block's token-mixing weights from one query position (mixing.h). */
 #include "model/mixing.h"
+#include "model/arch.h"
 #include "model/forward.h"
 #include "model/gemm_bf16.h"
 #include "model/ops.h"
@@ -13,13 +14,20 @@
 
 static int module_layers(const struct hrm_config *c, enum hrm_module mod)
 {
-	return mod == HRM_MODULE_L ? c->L_layers : c->H_layers;
+	return hrm_update_layers(c, mod == HRM_MODULE_L);
+}
+
+/* the H-step's blocks: H_level for HRM, the one L_level for TRM */
+static bool L_blocks(const struct hrm_config *c, enum hrm_module mod)
+{
+	return mod == HRM_MODULE_L || hrm_arch_desc(c)->shared_net;
 }
 
 enum hrm_mix_kind hrm_block_mix_kind(const struct hrm_config *c, enum hrm_module mod, int layer)
 {
-	/* every HRM block is attention then SwiGLU */
-	if (layer < 0 || layer >= module_layers(c, mod))
+	/* every HRM block is attention then SwiGLU; a TRM mlp_t block mixes
+	 * tokens with an MLP instead (no attention weights to show yet) */
+	if (layer < 0 || layer >= module_layers(c, mod) || c->mlp_t)
 		return HRM_MIX_NONE;
 	return HRM_MIX_ATTENTION;
 }
@@ -71,7 +79,7 @@ int hrm_module_mixing(const struct hrm_model *m, enum hrm_dtype dt, enum hrm_mod
 		      const float *a, const float *b, int layer, int query, float *w, char **cause)
 {
 	const struct hrm_config *c = &m->cfg;
-	const char *name = mod == HRM_MODULE_L ? "L_level" : "H_level";
+	const char *name = L_blocks(c, mod) ? "L_level" : "H_level";
 	int layers = module_layers(c, mod), d = c->hidden_size, hd = c->head_dim, heads = c->num_heads;
 	if (layer < 0 || layer >= layers)
 		return set_cause(cause, "%s has layers 0..%d, not %d", name, layers - 1, layer);
@@ -100,13 +108,13 @@ int hrm_module_mixing(const struct hrm_model *m, enum hrm_dtype dt, enum hrm_mod
 		rope_tables(rc, rs, T, hd, c->rope_theta);
 	/* the module's input and the blocks before `layer`, as the step ran them */
 	if (dt == HRM_DTYPE_BF16) {
-		const struct hrm_bf16_block *bl = mod == HRM_MODULE_L ? m->bf16->L : m->bf16->H;
+		const struct hrm_bf16_block *bl = L_blocks(c, mod) ? m->bf16->L : m->bf16->H;
 		hrm_module_forward_bf16(&s, bl, layer, c, 1, T, rc, rs, z, a, b, h, NULL);
 		linear_bf16(s.qkv, h, bl[layer].qkv, T);
 		if (rc != NULL)
 			rope_forward_bf16(s.qkv, rc, rs, 1, T, heads, hd);
 	} else {
-		const struct hrm_block_weights *bl = mod == HRM_MODULE_L ? m->w.L : m->w.H;
+		const struct hrm_block_weights *bl = L_blocks(c, mod) ? m->w.L : m->w.H;
 		hrm_module_forward(&s, bl, layer, c, 1, T, rc, rs, z, a, b, h, NULL);
 		linear_forward(s.qkv, h, bl[layer].qkv, T, d, 3 * d);
 		if (rc != NULL)
