@@ -16,7 +16,7 @@ mkdir "$tmp/out"
 # start W H [OPTIONS]: the embedded model on the maze, in $tmp/out
 start() {
 	$T kill-session -t s 2>/dev/null
-	$T new-session -d -s s -x "$1" -y "$2" "cd '$tmp/out' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --puzzle '$MAZE' ${3:-}; echo EXIT \$?; sleep 60"
+	$T new-session -d -s s -x "$1" -y "$2" "cd '$tmp/out' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$srcdir/models/maze' --puzzle '$MAZE' ${3:-}; echo EXIT \$?; sleep 60"
 	wait_for 'segment 1/8' 10
 }
 

@@ -15,7 +15,7 @@ MAZE="$srcdir/puzzles/examples/maze-11.txt"
 
 start() { # start W H [OPTIONS]
 	$T kill-session -t s 2>/dev/null
-	$T new-session -d -s s -x "$1" -y "$2" "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --puzzle '$MAZE' ${3:-}; echo EXIT \$?; sleep 60"
+	$T new-session -d -s s -x "$1" -y "$2" "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$srcdir/models/maze' --puzzle '$MAZE' ${3:-}; echo EXIT \$?; sleep 60"
 	wait_for 'segment 1/8' 10
 }
 
