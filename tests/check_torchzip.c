@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
+#include <zlib.h>
 
 static void write_bytes(const char *path, const void *data, size_t len)
 {
@@ -393,6 +394,57 @@ START_TEST(test_zip64_write)
 	tz_free(&a);
 	free(path);
 	free(classic);
+}
+END_TEST
+
+/* An entry of 40 MB (past the size whose CRC is computed on a second
+ * thread while the bytes are written): the CRC in the file is zlib's CRC of
+ * the data, computed here on its own, and libzip reads the entry to its end
+ * without a CRC error. */
+START_TEST(test_large_entry_crc)
+{
+	struct tz_archive a = { 0 }, b;
+	char *cause = NULL, *path = test_path("large.pt");
+	const int64_t n = 10 << 20;
+	a.count = 1;
+	a.tensors = xcalloc(1, sizeof *a.tensors);
+	fill(&a.tensors[0], "big", TZ_F32, 1, &n);
+	uint32_t *v = a.tensors[0].data;
+	for (int64_t i = 0; i < n; i++)
+		v[i] = (uint32_t)i * 2654435761u;
+	uLong want = crc32(0L, Z_NULL, 0);
+	for (size_t off = 0, len = (size_t)n * 4; off < len; off += (size_t)1 << 20)
+		want = crc32(want, (const Bytef *)v + off, 1u << 20);
+	ck_assert_msg(tz_save(path, &a, &cause) == 0, "%s", cause);
+	int err = 0;
+	zip_t *za = zip_open(path, ZIP_RDONLY, &err);
+	ck_assert(za != NULL);
+	bool seen = false;
+	for (zip_int64_t i = 0; i < zip_get_num_entries(za, 0); i++) {
+		zip_stat_t st;
+		ck_assert(zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0);
+		if (st.size != (zip_uint64_t)n * 4)
+			continue;
+		seen = true;
+		ck_assert_uint_eq(st.crc, (uint32_t)want);
+		zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
+		ck_assert(zf != NULL);
+		char *buf = xmalloc((size_t)1 << 20);
+		zip_int64_t got, total = 0;
+		while ((got = zip_fread(zf, buf, (zip_uint64_t)1 << 20)) > 0)
+			total += got;
+		ck_assert_msg(got == 0, "libzip: %s", zip_file_strerror(zf));
+		ck_assert_int_eq(total, n * 4);
+		free(buf);
+		zip_fclose(zf);
+	}
+	zip_discard(za);
+	ck_assert(seen);
+	ck_assert_msg(tz_load(path, &b, &cause) == 0, "%s", cause);
+	assert_same(&a, &b);
+	tz_free(&b);
+	tz_free(&a);
+	free(path);
 }
 END_TEST
 
@@ -877,6 +929,7 @@ static Suite *torchzip_suite(void)
 	tcase_add_test(tc, test_save_errors);
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_zip64_write);
+	tcase_add_test(tc, test_large_entry_crc);
 	tcase_add_test(tc, test_bf16);
 	tcase_add_test(tc, test_f16);
 	tcase_add_test(tc, test_to_float);
