@@ -407,6 +407,40 @@ START_TEST(test_view_narrow_texts)
 }
 END_TEST
 
+/* Teaching captions speak each paper's language: HRM's L-module and plan,
+ * TRM's latent z and answer y (never the other's words). */
+START_TEST(test_caption_words)
+{
+	add_positions(12);
+	char buf[512];
+	for (int arch = 0; arch < 2; arch++) {
+		model.cfg.arch = arch ? HRM_ARCH_TRM : HRM_ARCH_HRM;
+		bool seen_L = false, seen_H = false;
+		for (int p = 0; p <= 12; p++)
+			for (int form = 0; form < CAPTION_FORMS; form++) {
+				t.pos = p;
+				caption_text(&t, buf, sizeof buf, form);
+				if (arch) {
+					ck_assert_msg(!strstr(buf, "L-module") && !strstr(buf, "plan") &&
+					              !strstr(buf, "H update") && !strstr(buf, "z_H and"),
+					              "TRM, position %d: %s", p, buf);
+					seen_L |= strstr(buf, "Latent z") != NULL;
+					seen_H |= strstr(buf, "Answer update") != NULL;
+					if (p == 0)
+						ck_assert_msg(strstr(buf, "y (z_H) and z (z_L)") != NULL, "%s", buf);
+				} else {
+					ck_assert_msg(!strstr(buf, "Latent z") && !strstr(buf, "Answer update"),
+					              "HRM, position %d: %s", p, buf);
+					seen_L |= strstr(buf, "L-module") != NULL;
+					seen_H |= strstr(buf, "H update") != NULL;
+				}
+			}
+		ck_assert_msg(seen_L && seen_H, "arch %d: L %d H %d", arch, seen_L, seen_H);
+	}
+	model.cfg.arch = HRM_ARCH_HRM;
+}
+END_TEST
+
 START_TEST(test_view_too_small_and_modes)
 {
 	resizeterm(20, 60);
@@ -545,6 +579,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	TCase *views = tcase_create("views");
 	tcase_add_checked_fixture(views, setup_screen, teardown_screen);
+	tcase_add_test(views, test_caption_words);
 	tcase_add_test(views, test_view_start);
 	tcase_add_test(views, test_view_after_segments);
 	tcase_add_test(views, test_view_too_small_and_modes);

@@ -3,8 +3,9 @@
 # golden_trm/att_rope_lp16 fixture, made as the official trainer saves) at
 # 80x24 and 160x45: the header names the architecture, the panels name the
 # states both ways (y (z_H), z (z_L)), the halting panel says q_cont is
-# unused and draws its values dim, and the steps run.  Needs tmux (skipped
-# without it).  Runs from the build directory.
+# unused and draws its values dim, a names TRM's halting rule, and the
+# steps run.  Needs tmux (skipped without it).  Runs from the build
+# directory.
 set -u
 
 SOCK_NAME=hrmscope-trm
@@ -36,6 +37,10 @@ for size in 80x24 160x45; do
 	# the q_cont value of segment 1 is drawn dim (SGR 2) after q_halt's
 	$T capture-pane -t s -p -e | grep -a '  1  -[0-9.]* ' | grep -aq "$(printf '\033')\[0;2m"
 	check "$size: q_cont's value is dim" $?
+	# a: adaptive halting by TRM's rule (q_halt > 0; q_continue is unused)
+	$T send-keys -t s a
+	wait_for 'adaptive halting \(q_halt > 0\)' 5
+	check "$size: a names TRM's halting rule, q_halt > 0" $?
 	# m through the grid modes until the decoded latent (at most all 8)
 	n=0
 	until screen | grep -q 'decoded z (z_L)\|decoded lm_head(z (z_L))' || [ $n -ge 8 ]; do

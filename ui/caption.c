@@ -1,6 +1,7 @@
 /* caption.c - teaching mode: one line of plain language about the step on
  * screen, made from the same history the charts draw. */
 #include "ui/tui.h"
+#include "model/arch.h"
 #include "puzzles/maze.h"
 
 #include <stdio.h>
@@ -23,6 +24,22 @@ static int answer_moves(const struct tui *t, int a, int b)
 	return n;
 }
 
+/* What each paper calls the actors of a step: HRM's L-module and plan,
+ * TRM's latent z and answer y (the same positions, the same formats). */
+static const struct caption_words {
+	const char *L_who;        /* what an L-step updates */
+	const char *from;         /* what an L-cycle starts again from */
+	const char *H_who;        /* an H-step */
+	const char *moved;        /* the H state moved (with an article) */
+	const char *changed;      /* the same, short */
+	const char *read_from;    /* the answer read from the H state */
+} caption_words[] = {
+	[HRM_ARCH_HRM] = { "L-module", "the updated plan", "H update", "the plan moved", "plan changed",
+			   "the answer read from z_H" },
+	[HRM_ARCH_TRM] = { "Latent z", "the updated answer y", "Answer update", "y moved", "y changed",
+			   "the answer read from y" },
+};
+
 void caption_text(const struct tui *t, char *buf, size_t len, int form)
 {
 	if (t->hist == NULL || t->hist_n == 0) {
@@ -31,11 +48,13 @@ void caption_text(const struct tui *t, char *buf, size_t len, int form)
 	}
 	int p = t->pos;
 	if (p == 0) {
-		snprintf(buf, len,
-		         "Start: z_H and z_L hold the model's learned initial vectors; nothing is computed yet.");
+		const struct hrm_arch_desc *a = hrm_arch_desc(&t->model->cfg);
+		snprintf(buf, len, "Start: %s and %s hold the model's learned initial vectors; nothing is computed yet.",
+		         a->zH, a->zL);
 		return;
 	}
 	const struct hist_pos *hp = &t->hist->pos[p];
+	const struct caption_words *w = &caption_words[hrm_arch_desc(&t->model->cfg)->kind];
 	int m = t->metric;
 	if (hp->kind == HIST_L) {
 		int p0 = p - hp->l_step;
@@ -43,34 +62,34 @@ void caption_text(const struct tui *t, char *buf, size_t len, int form)
 		if (hp->l_step == 0)
 			snprintf(
 			    buf, len,
-			    "L-module, cycle %d of segment %d: a fresh start from the updated plan (residual %.2g).",
-			    hp->h_cycle + 1, hp->segment + 1, r);
+			    "%s, cycle %d of segment %d: a fresh start from %s (residual %.2g).", w->L_who,
+			    hp->h_cycle + 1, hp->segment + 1, w->from, r);
 		else if (r > 0 && r0 / r > 1.05)
-			snprintf(buf, len, "L-module settling: residual fell %.1fx in this cycle (%.2g -> %.2g).",
+			snprintf(buf, len, "%s settling: residual fell %.1fx in this cycle (%.2g -> %.2g).", w->L_who,
 			         r0 / r, r0, r);
 		else if (r0 > 0 && r / r0 > 1.05)
-			snprintf(buf, len, "L-module not settling yet: residual rose %.1fx in this cycle.", r / r0);
+			snprintf(buf, len, "%s not settling yet: residual rose %.1fx in this cycle.", w->L_who, r / r0);
 		else
 			snprintf(buf, len,
-			         "L-module steady: residual about the same as at the start of the cycle (%.2g).", r);
+			         "%s steady: residual about the same as at the start of the cycle (%.2g).", w->L_who, r);
 		return;
 	}
 	/* an H-step: what moved, and at a segment's end what the Q head says
 	 * and how right the answer is; each in three lengths */
 	static const char *const same[CAPTION_FORMS] = {
-	    "H update (residual %.2g): the plan moved, the answer read from z_H did not.",
-	    "H update (residual %.2g): the plan moved, the answer did not.",
-	    "H update: the plan moved, the answer did not.",
+	    "%s (residual %.2g): %s, %s did not.",
+	    "%s (residual %.2g): %s, the answer did not.",
+	    "%s: %s, the answer did not.",
 	};
 	static const char *const moved_path[CAPTION_FORMS] = {
-	    "H update: plan changed, %d cells of the path moved.",
-	    "H update: plan changed, %d cells of the path moved.",
-	    "H update: %d path cells moved.",
+	    "%s: %s, %d cells of the path moved.",
+	    "%s: %s, %d cells of the path moved.",
+	    "%s: %d path cells moved.",
 	};
 	static const char *const moved_cells[CAPTION_FORMS] = {
-	    "H update: plan changed, %d cells of the answer changed.",
-	    "H update: plan changed, %d cells of the answer changed.",
-	    "H update: %d cells changed.",
+	    "%s: %s, %d cells of the answer changed.",
+	    "%s: %s, %d cells of the answer changed.",
+	    "%s: %d cells changed.",
 	};
 	static const char *const done[2][CAPTION_FORMS] = {
 	    { " q_halt rose above q_continue: the model believes it is done.",
@@ -101,12 +120,17 @@ void caption_text(const struct tui *t, char *buf, size_t len, int form)
 		form = CAPTION_FORMS - 1;
 	int moved = answer_moves(t, p - 1, p);
 	size_t n;
-	if (moved == 0)
-		n = (size_t)snprintf(buf, len, same[form], hp->res[m]);
-	else if (t->puz.kind == PUZZLE_MAZE)
-		n = (size_t)snprintf(buf, len, moved_path[form], moved);
-	else
-		n = (size_t)snprintf(buf, len, moved_cells[form], moved);
+	if (moved == 0 && form < 2)
+		n = (size_t)snprintf(buf, len, same[form], w->H_who, hp->res[m], w->moved, w->read_from);
+	else if (moved == 0)
+		n = (size_t)snprintf(buf, len, same[form], w->H_who, w->moved);
+	else {
+		const char *f = t->puz.kind == PUZZLE_MAZE ? moved_path[form] : moved_cells[form];
+		if (form < 2)
+			n = (size_t)snprintf(buf, len, f, w->H_who, w->changed, moved);
+		else
+			n = (size_t)snprintf(buf, len, f, w->H_who, moved);
+	}
 	if (!hp->seg_end || n >= len)
 		return;
 	const struct hrm_config *cfg = &t->model->cfg;

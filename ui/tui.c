@@ -33,6 +33,8 @@ static const char tui_help[] =
     "Watch the model think, step by step: the puzzle grid with the current answer,\n"
     "the L-module residual per L-step, the H-module update per H-step, the halting\n"
     "Q-values per segment, the participation ratio of z_H and z_L.  ? lists the keys.\n"
+    "A TRM checkpoint is shown in its paper's words: an L-step updates the latent\n"
+    "z (z_L), an H-step the answer y (z_H), both by the one network.\n"
     "\n"
     "  --model DIR       a checkpoint directory (default: the embedded models/maze)\n"
     "  --puzzle SPEC     a puzzle file (maze, sudoku, ARC task, CSV; :INDEX picks one)\n"

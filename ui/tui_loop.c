@@ -78,8 +78,10 @@ static void sync_worker(struct tui *t)
 		worker_want_probe(t->worker, t->pos);
 	if (halted && t->playing && t->pos > 0) {
 		t->playing = false;
+		char halt_rule_words[64];
+		snprintf(halt_rule_words, sizeof halt_rule_words, "adaptive: %s, or M", hrm_halt_rule(&t->model->cfg));
 		app_message(t, false, "halted at segment %d (%s)%s", (t->pos - 1) / calls_per_segment(t) + 1,
-		            t->adaptive ? "adaptive: q_halt > q_continue, or M" : "max-steps",
+		            t->adaptive ? halt_rule_words : "max-steps",
 		            t->teaching ? ": t starts over" : "");
 	}
 }
@@ -236,9 +238,10 @@ static int run_request(struct tui *t, enum request r)
 		break;
 	case REQ_HALT_RULE:
 		t->adaptive = !t->adaptive;
-		app_message(t, false, "r and play stop at: %s",
-		            t->adaptive ? "adaptive halting (q_halt > q_continue)"
-		                        : "max-steps (the official evaluation)");
+		if (t->adaptive)
+			app_message(t, false, "r and play stop at: adaptive halting (%s)", hrm_halt_rule(&t->model->cfg));
+		else
+			app_message(t, false, "r and play stop at: max-steps (the official evaluation)");
 		t->dirty |= DIRTY_HEADER | DIRTY_HALT;
 		break;
 	case REQ_PLAY:

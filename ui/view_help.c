@@ -72,7 +72,8 @@ static const struct {
      "halting panel: a still segment (the same answer as the one before, the states moved less than 1 %)."},
     {GL_MARK, NULL,
      "halting panel: where a halting rule stops the run. max-steps: after M segments (the official "
-     "evaluation); adaptive: at the first q_halt > q_continue (the training rule)."},
+     "evaluation); adaptive: at the first q_halt > q_continue (the training rule; a TRM without a continue "
+     "target: q_halt > 0)."},
     {GL_TEXT, "q_halt",
      "q_halt, q_cont: the Q head's two logits on z_H[0] at the segment's end, sig their sigmoids; max and "
      "adapt: each rule's decision (cont or HALT); acc: the cells right; exact: the whole answer right."},
