@@ -9,6 +9,7 @@
 #include "ui/guess_view.h"
 #include "ui/app.h"
 #include "ui/guess_job.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include <pthread.h>
@@ -121,9 +122,11 @@ static void job_start(struct tui *t)
 	gv->since = monotonic_ms();
 	pthread_mutex_unlock(&gv->mu);
 	atomic_store(&gv->cancel, 0);
-	/* signals stay with the UI thread */
+	/* signals stay with the UI thread (but a checkpoint cut short under
+	 * the job must still raise SIGBUS to fmap's handler, not kill us) */
 	sigset_t all, old;
 	sigfillset(&all);
+	fmap_keep_faults(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(&gv->thread, NULL, job_main, gv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,5 +1,6 @@
 /* term.c - terminal start, stop and recovery (see term.h). */
 #include "ui/term.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include <curses.h>
@@ -88,7 +89,9 @@ int term_start(bool want_color, char **cause)
 	install(SIGHUP, on_quit, 0);
 	install(SIGWINCH, on_winch, SA_RESTART);
 	install(SIGSEGV, on_fatal, SA_RESETHAND);
-	install(SIGBUS, on_fatal, SA_RESETHAND);
+	/* SIGBUS is fmap's (a checkpoint cut short while mapped reads as
+	 * zeros and is reported); a SIGBUS elsewhere comes to on_fatal */
+	fmap_fault_fallback(on_fatal);
 	install(SIGFPE, on_fatal, SA_RESETHAND);
 	install(SIGILL, on_fatal, SA_RESETHAND);
 	install(SIGABRT, on_fatal, SA_RESETHAND);
@@ -131,9 +134,10 @@ void term_stop(void)
 	}
 	if (have_termios)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGSEGV, SIGFPE, SIGILL, SIGABRT};
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		install(sigs[i], SIG_DFL, 0);
+	fmap_fault_fallback(NULL);
 }
 
 int term_event_fd(void)

@@ -133,6 +133,7 @@ struct tui {
 	int pos;                    /* shown: min(target, hist_n - 1) */
 	bool to_halt;               /* r runs on: target is the end, not a position asked for */
 	bool busy;
+	bool map_damaged;       /* the checkpoint was cut short while open: said once */
 	struct worker_status ws;
 	double busy_since;
 	enum hrm_dtype dtype; /* the arithmetic of the run and the guesses (D switches) */

@@ -2,6 +2,7 @@
  * news; turn keys into requests (keys.h) and requests into state changes
  * that set dirty bits; repaint the dirty views once per pass. */
 #include "ui/tui.h"
+#include "core/fmap.h"
 #include "core/util.h"
 #include "ui/record.h"
 #include "ui/script.h"
@@ -72,6 +73,14 @@ static void sync_worker(struct tui *t)
 		t->busy_since = monotonic_ms();
 	if (ws.error[0] && strcmp(ws.error, t->ws.error) != 0)
 		app_message(t, true, "%s", ws.error);
+	/* a checkpoint cut short while open reads as zeros (core/fmap.h):
+	 * say so as soon as a step has read from it, not only at the exit */
+	char *cause = NULL;
+	if (n != t->hist_n && !t->map_damaged && fmap_check_all(&cause) != 0) {
+		t->map_damaged = true;
+		app_message(t, true, "%s; quit and open it again", cause);
+		free(cause);
+	}
 	t->hist_n = n;
 	t->ws = ws;
 	if (probe_missing)

@@ -4,6 +4,7 @@
 #include "model/loss.h"
 #include "analysis/perturb.h"
 #include "analysis/attention.h"
+#include "core/fmap.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -443,9 +444,12 @@ struct worker *worker_new(const struct hrm_model *m, char **cause)
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	/* signals go to the UI thread, which turns them into redraws and exits */
+	/* signals go to the UI thread, which turns them into redraws and exits
+	 * (but a checkpoint cut short under this thread must still raise SIGBUS
+	 * to fmap's handler here, not kill the process) */
 	sigset_t all, old;
 	sigfillset(&all);
+	fmap_keep_faults(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(&w->thread, NULL, thread_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

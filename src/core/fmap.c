@@ -25,6 +25,7 @@ struct slot {
 static struct slot slots[MAX_MAPS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int installed;
+static void (*volatile fallback)(int);  /* for faults outside our mappings */
 static struct fmap *live[MAX_MAPS];   /* for fmap_check_all, under lock */
 static char *released_damaged;        /* a damaged mapping already released */
 
@@ -43,7 +44,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 		slots[i].damaged = 1;
 		return;         /* the read is retried and reads zeros */
 	}
-	/* not ours (or no way to patch it): the default action, as without us */
+	/* not ours (or no way to patch it): the fallback (the TUI's, which
+	 * restores the terminal), then the default action, as without us */
+	void (*f)(int) = fallback;
+	if (f != NULL)
+		f(sig);
 	signal(sig, SIG_DFL);
 }
 
@@ -137,6 +142,23 @@ void fmap_drop(const struct fmap *m, const void *p, size_t len)
 	/* a private mapping never written: the pages come back from the file */
 	if (b > a)
 		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void fmap_fault_fallback(void (*fn)(int))
+{
+	pthread_mutex_lock(&lock);
+	if (!installed)
+		install();
+	fallback = fn;
+	pthread_mutex_unlock(&lock);
+}
+
+void fmap_keep_faults(sigset_t *set)
+{
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGILL);
 }
 
 int fmap_check(const struct fmap *m, char **cause)

@@ -17,6 +17,7 @@
 #ifndef HRM_CORE_FMAP_H
 #define HRM_CORE_FMAP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,18 @@ void fmap_release(struct fmap *m);
  * mapping): a later read maps them from the file again.  For bytes read
  * once and copied, so that they do not count twice at the peak. */
 void fmap_drop(const struct fmap *m, const void *p, size_t len);
+/* SIGBUS stays with fmap's handler; fn (or, when NULL, nothing) runs first
+ * for a SIGBUS outside every mapping, before the default action.  For a
+ * program that would install its own SIGBUS handler (the TUI restores the
+ * terminal): it gives that handler here instead, or it would take the
+ * signal away from the mappings. */
+void fmap_fault_fallback(void (*fn)(int));
+/* Takes the fault signals (SIGBUS, SIGSEGV, SIGFPE, SIGILL) out of set,
+ * a mask for pthread_sigmask.  A thread that may read a mapping must not
+ * block SIGBUS: a fault raised while it is blocked kills the process
+ * whatever handler is installed.  For threads started with every other
+ * signal blocked (so that signals go to the UI thread). */
+void fmap_keep_faults(sigset_t *set);
 /* -1 with "NAME: changed while open (cut short): ..." if a read of the
  * mapping faulted since it was mapped. */
 int fmap_check(const struct fmap *m, char **cause);
