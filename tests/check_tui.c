@@ -255,7 +255,7 @@ static void setup_screen(void)
 	ck_assert_int_eq(puzzle_load_file(EXAMPLES "/maze-11.txt", &t.puz, &cause), 0);
 	source_complete_label(&t.puz);
 	ck_assert(t.puz.has_label);
-	source_open_mazes(&t.src, &t.puz);
+	source_open_fresh(&t.src, &t.puz);
 	t.pops = puzzle_ops_for(t.puz.kind);
 	t.utf8 = true;
 	t.g = glyphs_get(true);

@@ -68,17 +68,40 @@ int source_open(struct puzzle_source *s, const char *spec, char **cause)
 	return rc;
 }
 
-void source_open_mazes(struct puzzle_source *s, const struct puzzle *first)
+void source_open_fresh(struct puzzle_source *s, const struct puzzle *first)
 {
 	memset(s, 0, sizeof *s);
-	s->kind = SOURCE_MAZES;
+	s->kind = SOURCE_FRESH;
 	s->first = *first;
 	s->side = first->side;
 	/* long enough to need thinking, short enough to generate at once */
 	s->min_path = first->side * first->side / 6;
 	if (s->min_path > 111)
 		s->min_path = 111;
+	for (int c = 0; c < first->seq_len; c++)
+		s->givens += first->input[c] > SUDOKU_BLANK;
 	snprintf(s->name, sizeof s->name, "%s", first->name);
+}
+
+/* Fresh puzzle i > 0 of the kind of s->first, from seed i. */
+static int fresh_puzzle(const struct puzzle_source *s, int64_t i, struct puzzle *out, char **cause)
+{
+	struct hrm_rng rng;
+	hrm_rng_seed(&rng, (uint64_t)i);
+	if (s->first.kind == PUZZLE_SUDOKU) {
+		/* another stream than seed i's: the bundled examples are seeds 1..4 */
+		hrm_rng_seed(&rng, (uint64_t)i + 1000);
+		struct sudoku_gen_opts o = {.givens = s->givens};
+		if (sudoku_generate(&rng, &o, out, NULL, cause) != 0)
+			return -1;
+		snprintf(out->name, sizeof out->name, "fresh sudoku, %d givens #%lld", s->givens, (long long)i);
+		return 0;
+	}
+	struct maze_gen_opts o = {.side = s->side, .min_path = s->min_path};
+	if (maze_generate(&rng, &o, out, cause) != 0)
+		return -1;
+	snprintf(out->name, sizeof out->name, "fresh maze %dx%d #%lld", s->side, s->side, (long long)i);
+	return 0;
 }
 
 void source_close(struct puzzle_source *s)
@@ -162,17 +185,11 @@ int source_get(const struct puzzle_source *s, int64_t i, struct puzzle *out, int
 		if (dataset_puzzle(s, i, out, pid, cause) != 0)
 			return -1;
 		break;
-	case SOURCE_MAZES:
-		if (i == 0) {
+	case SOURCE_FRESH:
+		if (i == 0)
 			*out = s->first;
-		} else {
-			struct hrm_rng rng;
-			struct maze_gen_opts o = {.side = s->side, .min_path = s->min_path};
-			hrm_rng_seed(&rng, (uint64_t)i);
-			if (maze_generate(&rng, &o, out, cause) != 0)
-				return -1;
-			snprintf(out->name, sizeof out->name, "fresh maze %dx%d #%lld", s->side, s->side, (long long)i);
-		}
+		else if (fresh_puzzle(s, i, out, cause) != 0)
+			return -1;
 		break;
 	}
 	source_complete_label(out);

@@ -11,7 +11,7 @@
 
 struct dataset_split;
 
-enum source_kind { SOURCE_LIST, SOURCE_DATASET, SOURCE_MAZES };
+enum source_kind { SOURCE_LIST, SOURCE_DATASET, SOURCE_FRESH };
 
 struct puzzle_source {
 	enum source_kind kind;
@@ -22,18 +22,21 @@ struct puzzle_source {
 	int count;
 	/* SOURCE_DATASET */
 	struct dataset_split *split;
-	/* SOURCE_MAZES: index 0 is `first`, index i > 0 a generated maze (seed i) */
+	/* SOURCE_FRESH: index 0 is `first`, index i > 0 a puzzle of its kind
+	 * generated with seed i: a maze of its side (paths of min_path moves
+	 * or more), or a unique sudoku with as many givens */
 	struct puzzle first;
-	int side, min_path;
+	int side, min_path, givens;
 };
 
 /* FILE, FILE:INDEX (0-based), DIR (a dataset folder: split test, else
  * train), DIR:SPLIT, DIR:SPLIT:INDEX, as io/puzzle_spec.h reads them. */
 int source_open(struct puzzle_source *s, const char *spec, char **cause);
-/* first, then fresh mazes of its size. */
-void source_open_mazes(struct puzzle_source *s, const struct puzzle *first);
+/* first (a maze or a sudoku), then fresh ones like it: mazes of its size,
+ * unique sudokus with as many givens. */
+void source_open_fresh(struct puzzle_source *s, const struct puzzle *first);
 void source_close(struct puzzle_source *s);
-/* How many puzzles (INT64_MAX for generated mazes). */
+/* How many puzzles (INT64_MAX for generated ones). */
 int64_t source_count(const struct puzzle_source *s);
 /* Puzzle i, with its puzzle identifier.  Mazes and sudokus without a label
  * get the solver's. */

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "model/engine.h"
 #include "puzzles/maze.h"
+#include "puzzles/sudoku.h"
 #include "ui/record.h"
 #include "core/rng.h"
 #include "ui/script.h"
@@ -38,7 +39,8 @@ static const char tui_help[] =
     "\n"
     "  --model DIR       a checkpoint directory (default: the embedded models/maze)\n"
     "  --puzzle SPEC     a puzzle file (maze, sudoku, ARC task, CSV; :INDEX picks one)\n"
-    "                    or a dataset folder (split test, else train; example 0 by default)\n"
+    "                    or a dataset folder (split test, else train; example 0 by default);\n"
+    "                    without it a maze or sudoku model opens a bundled one, n fresh ones\n"
     "  --threads N       BLAS threads of the compute thread (default 2)\n"
     "  --teach           start in teaching mode (autoplay with captions)\n"
     "  --record FILE     record the session as an asciinema v2 file (asciinema play FILE\n"
@@ -72,6 +74,23 @@ static int default_maze(const struct hrm_model *m, struct puzzle *out, char **ca
 	if (maze_generate(&rng, &o, out, cause) != 0)
 		return -1;
 	snprintf(out->name, sizeof out->name, "fresh maze %dx%d", side, side);
+	return 0;
+}
+
+/* The bundled sudoku for a sudoku model: the easy example (40 givens, what
+ * models/sudoku is trained on), or a fresh one when it is not there; n
+ * then gives fresh sudokus with as many givens. */
+static int default_sudoku(struct puzzle *out, char **cause)
+{
+	char path[PATH_MAX];
+	if (cli_find_data("puzzles/examples/sudoku-easy.txt", path, sizeof path))
+		return puzzle_load_file(path, out, cause);
+	struct hrm_rng rng;
+	struct sudoku_gen_opts o = {.givens = 40};
+	hrm_rng_seed(&rng, 1);
+	if (sudoku_generate(&rng, &o, out, NULL, cause) != 0)
+		return -1;
+	snprintf(out->name, sizeof out->name, "fresh sudoku, 40 givens");
 	return 0;
 }
 
@@ -154,7 +173,7 @@ static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 	return EXIT_OK;
 }
 
-/* The first puzzle: --puzzle, or the bundled maze. */
+/* The first puzzle: --puzzle, or the bundled maze or sudoku. */
 static int first_source(const struct tui_opts *o, const struct hrm_model *m, struct puzzle_source *s)
 {
 	char *cause = NULL;
@@ -163,16 +182,17 @@ static int first_source(const struct tui_opts *o, const struct hrm_model *m, str
 			return cli_fail(cause);
 		return EXIT_OK;
 	}
-	if (m->cfg.vocab_size != MAZE_VOCAB)
-		return cli_usage("tui", "the model's vocabulary (%d) is not the maze's (%d): give --puzzle",
-		                 m->cfg.vocab_size, MAZE_VOCAB);
+	bool sudoku = m->cfg.vocab_size == SUDOKU_VOCAB && m->cfg.seq_len == SUDOKU_CELLS;
+	if (m->cfg.vocab_size != MAZE_VOCAB && !sudoku)
+		return cli_usage("tui", "the model's vocabulary (%d) is neither the maze's (%d) nor the sudoku's (%d): give --puzzle",
+		                 m->cfg.vocab_size, MAZE_VOCAB, SUDOKU_VOCAB);
 	struct puzzle *p = xmalloc(sizeof *p);
-	if (default_maze(m, p, &cause) != 0) {
+	if ((sudoku ? default_sudoku(p, &cause) : default_maze(m, p, &cause)) != 0) {
 		free(p);
 		return cli_fail(cause);
 	}
 	source_complete_label(p);
-	source_open_mazes(s, p);
+	source_open_fresh(s, p);
 	free(p);
 	return EXIT_OK;
 }
