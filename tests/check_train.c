@@ -24,6 +24,7 @@
 #include "core/rng.h"
 #include "train/samples.h"
 #include "io/torchzip.h"
+#include "train/optim.h"
 #include "train/train.h"
 #include "core/util.h"
 
@@ -606,6 +607,42 @@ END_TEST
 START_TEST(test_refuse) { check_refuse(_i); }
 END_TEST
 
+/* EMA as the official EMAHelper (TRM's models/ema.py): the parameters
+ * averaged, the buffers (H_init, L_init, puzzle embeddings) the model's own. */
+START_TEST(test_ema)
+{
+	struct fixture f;
+	fixture_open(&f, "train_trm/att");
+	struct hrm_model e;
+	grads_new(&f, &e);
+	memcpy(e.arena, f.m.arena, f.m.arena_floats * sizeof(float));
+	for (size_t i = 0; i < f.m.arena_floats; i++)
+		f.m.arena[i] += 1.0f;
+	ema_update(&e, &f.m, 0.75);
+	size_t nt = hrm_tensor_list(&e, NULL, 0);
+	struct hrm_tensor_info *te = xcalloc(nt, sizeof *te), *tm = xcalloc(nt, sizeof *tm);
+	hrm_tensor_list(&e, te, nt);
+	hrm_tensor_list(&f.m, tm, nt);
+	int buffers = 0;
+	for (size_t k = 0; k < nt; k++) {
+		size_t n = (size_t)tm[k].shape[0] * (tm[k].ndim == 2 ? (size_t)tm[k].shape[1] : 1);
+		const float *a = *te[k].field, *v = *tm[k].field;
+		buffers += te[k].buffer;
+		for (size_t i = 0; i < n; i++) {
+			/* ema = 0.75 old + 0.25 (old + 1) = new - 0.75 */
+			float want = te[k].buffer ? v[i] : v[i] - 0.75f;
+			ck_assert_msg(fabsf(a[i] - want) <= 1e-5f * (1 + fabsf(want)), "%s[%zu] = %g, want %g", te[k].name,
+				      i, a[i], want);
+		}
+	}
+	ck_assert_int_eq(buffers, 3); /* H_init, L_init, puzzle_emb.weights */
+	free(te);
+	free(tm);
+	hrm_model_free(&e);
+	fixture_close(&f);
+}
+END_TEST
+
 /* --maze-mix: each training maze's size is drawn from the list and walled
  * into the canvas; the sizes all occur, and outside its size a maze is wall. */
 START_TEST(test_maze_mix)
@@ -661,6 +698,7 @@ static Suite *train_suite(void)
 	tcase_add_loop_test(tc, test_exploration, 0, N_CASES);
 	tcase_add_loop_test(tc, test_refuse, 0, N_CASES);
 	tcase_add_test(tc, test_maze_mix);
+	tcase_add_test(tc, test_ema);
 	suite_add_tcase(s, tc);
 	return s;
 }
