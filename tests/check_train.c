@@ -1,6 +1,9 @@
 /* check_train.c - one training step (src/train/train.h) against the float64
- * PyTorch reference (tests/reference/train_ref.py, fixtures in
- * tests/fixtures/train): loss parts, metrics, the new carry, steps and halted
+ * PyTorch reference (HRM: tests/reference/train_ref.py, fixtures in
+ * tests/fixtures/train; TRM: train_trm_ref.py, whose gradients equal the
+ * official trm.py's autograd, fixtures in tests/fixtures/train_trm, an
+ * attention and an mlp_t network, each with puzzle_emb_len prefix tokens
+ * and B 3): loss parts, metrics, the new carry, steps and halted
  * flags, and the gradient of every tensor; then the properties the fixtures
  * do not pin down: the training forward equals the engine's bit for bit,
  * gradients are added, and the q_learning / halt_max_steps / exploration
@@ -21,6 +24,7 @@
 #include "core/rng.h"
 #include "train/samples.h"
 #include "io/torchzip.h"
+#include "train/optim.h"
 #include "train/train.h"
 #include "core/util.h"
 
@@ -36,7 +40,7 @@
 #define CARRY_TOL 1e-5
 #define GRAD_TOL 1e-4
 
-static const char *const cases[] = { "one_step", "full" };
+static const char *const cases[] = { "train/one_step", "train/full", "train_trm/att", "train_trm/mlpt" };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
 struct fixture {
@@ -66,7 +70,7 @@ static void fixture_open(struct fixture *f, const char *name)
 {
 	char *cause = NULL, path[600];
 	memset(f, 0, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "%s/train/%s", FIXTURES_DIR, name);
+	snprintf(f->dir, sizeof f->dir, "%s/%s", FIXTURES_DIR, name);
 	ck_assert_msg(hrm_model_load(&f->m, f->dir, &cause) == 0 && hrm_model_own(&f->m, &cause) == 0, "load %s: %s",
 		      f->dir, cause);
 	snprintf(path, sizeof path, "%s/step", f->dir);
@@ -80,7 +84,9 @@ static void fixture_open(struct fixture *f, const char *name)
 	double opts[3];
 	ck_assert_int_eq(need(f, "opts")->numel, 3);
 	tz_to_f64(need(f, "opts"), opts);
-	f->opts.grad = opts[0] == 0 ? TRAIN_GRAD_ONE_STEP : TRAIN_GRAD_FULL;
+	/* the fixtures' numbering: 0 one-step, 1 full, 2 last cycle */
+	ck_assert_msg(opts[0] >= 0 && opts[0] <= 2, "%s: gradient mode %g", f->dir, opts[0]);
+	f->opts.grad = opts[0] == 0 ? TRAIN_GRAD_ONE_STEP : opts[0] == 1 ? TRAIN_GRAD_FULL : TRAIN_GRAD_LAST_CYCLE;
 	f->opts.halt_max_steps = (int)opts[1];
 	f->opts.q_learning = opts[2] != 0;
 	f->opts.halt_exploration_prob = 0.0;
@@ -240,7 +246,7 @@ static void check_reference(int ci)
 			      (long long)want->numel, n);
 		double e = rel_err_f(*ti[i].field, want);
 		if (getenv("CHECK_TRAIN_VERBOSE") != NULL)
-			printf("  %-8s %-46s %.2e\n", cases[ci], key, e);
+			printf("  %-15s %-46s %.2e\n", cases[ci], key, e);
 		if (!(e <= GRAD_TOL)) {
 			fprintf(stderr, "%s: %s relative error %.3g > %g\n", f.dir, key, e, GRAD_TOL);
 			bad++;
@@ -250,7 +256,7 @@ static void check_reference(int ci)
 			worst_name = ti[i].name;
 		}
 	}
-	printf("train %-8s gradients: worst relative error %.2e (%s); loss %.1e, carry z_H %.1e z_L %.1e\n",
+	printf("%-15s gradients: worst relative error %.2e (%s); loss %.1e, carry z_H %.1e z_L %.1e\n",
 	       cases[ci], worst, worst_name, worst_loss, eH, eL);
 	ck_assert_msg(bad == 0, "%s: %d gradient(s) off by more than %g, worst %s at %.3g", f.dir, bad, GRAD_TOL,
 		      worst_name, worst);
@@ -387,7 +393,7 @@ static void check_bf16_grads(int ci)
 			bad++;
 		}
 	}
-	printf("train %-8s bf16 gradients against fp32: at most %.2f of the bound, loss %.1e\n", cases[ci], worst,
+	printf("%-15s bf16 gradients against fp32: at most %.2f of the bound, loss %.1e\n", cases[ci], worst,
 	       el);
 	ck_assert_msg(bad == 0, "%s: %d bf16 gradient(s) off their bound", f.dir, bad);
 	ck_assert_msg(dd16 > 0, "%s: bf16 gradients equal the fp32 ones: the bf16 path did not run", f.dir);
@@ -601,6 +607,42 @@ END_TEST
 START_TEST(test_refuse) { check_refuse(_i); }
 END_TEST
 
+/* EMA as the official EMAHelper (TRM's models/ema.py): the parameters
+ * averaged, the buffers (H_init, L_init, puzzle embeddings) the model's own. */
+START_TEST(test_ema)
+{
+	struct fixture f;
+	fixture_open(&f, "train_trm/att");
+	struct hrm_model e;
+	grads_new(&f, &e);
+	memcpy(e.arena, f.m.arena, f.m.arena_floats * sizeof(float));
+	for (size_t i = 0; i < f.m.arena_floats; i++)
+		f.m.arena[i] += 1.0f;
+	ema_update(&e, &f.m, 0.75);
+	size_t nt = hrm_tensor_list(&e, NULL, 0);
+	struct hrm_tensor_info *te = xcalloc(nt, sizeof *te), *tm = xcalloc(nt, sizeof *tm);
+	hrm_tensor_list(&e, te, nt);
+	hrm_tensor_list(&f.m, tm, nt);
+	int buffers = 0;
+	for (size_t k = 0; k < nt; k++) {
+		size_t n = (size_t)tm[k].shape[0] * (tm[k].ndim == 2 ? (size_t)tm[k].shape[1] : 1);
+		const float *a = *te[k].field, *v = *tm[k].field;
+		buffers += te[k].buffer;
+		for (size_t i = 0; i < n; i++) {
+			/* ema = 0.75 old + 0.25 (old + 1) = new - 0.75 */
+			float want = te[k].buffer ? v[i] : v[i] - 0.75f;
+			ck_assert_msg(fabsf(a[i] - want) <= 1e-5f * (1 + fabsf(want)), "%s[%zu] = %g, want %g", te[k].name,
+				      i, a[i], want);
+		}
+	}
+	ck_assert_int_eq(buffers, 3); /* H_init, L_init, puzzle_emb.weights */
+	free(te);
+	free(tm);
+	hrm_model_free(&e);
+	fixture_close(&f);
+}
+END_TEST
+
 /* --maze-mix: each training maze's size is drawn from the list and walled
  * into the canvas; the sizes all occur, and outside its size a maze is wall. */
 START_TEST(test_maze_mix)
@@ -656,6 +698,7 @@ static Suite *train_suite(void)
 	tcase_add_loop_test(tc, test_exploration, 0, N_CASES);
 	tcase_add_loop_test(tc, test_refuse, 0, N_CASES);
 	tcase_add_test(tc, test_maze_mix);
+	tcase_add_test(tc, test_ema);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,9 +4,10 @@
  * commands on an official-format TRM checkpoint (tests/fixtures/golden_trm,
  * made by tests/reference/make_golden_trm.py as the official trainer saves):
  * the header names the architecture and both names of the states, the
- * adaptive halting follows q_halt > 0, and `train` refuses a TRM before
- * writing anything.  The steps themselves are checked against the PyTorch
- * reference in check_golden.c and check_golden_bf16.c. */
+ * adaptive halting follows q_halt > 0, and `train` trains a TRM (new,
+ * resumed, warm-started).  The steps themselves are checked against the
+ * PyTorch reference in check_golden.c and check_golden_bf16.c, a training
+ * step's gradients in check_train.c. */
 #include "model/engine.h"
 #include "model/hrm.h"
 #include "io/checkpoint.h"
@@ -267,23 +268,79 @@ START_TEST(test_run_trm)
 }
 END_TEST
 
-/* train refuses a TRM architecture, and creates nothing. */
-START_TEST(test_train_refuses)
+/* the last column of the last line of a CSV file, and its first */
+static void last_row(const char *path, long *first, double *col, int want_col)
 {
-	char *dir = test_path("trm_train");
-	struct test_output r = test_hrmscope("train --arch '%s/trm_maze.yaml' --maze-size 5 --steps 1 -o '%s'",
-					     MODELS_DIR, dir);
-	ck_assert_int_eq(r.rc, 1);
-	ck_assert_msg(strstr(r.err, "cannot train a TRM"), "%s", r.err);
-	struct stat st;
-	ck_assert_int_ne(stat(dir, &st), 0);
+	char *text = test_slurp(path, 1 << 20, NULL), *end = text + strlen(text);
+	while (end > text && end[-1] == '\n')
+		*--end = 0;
+	char *line = strrchr(text, '\n');
+	line = line ? line + 1 : text;
+	*first = strtol(line, NULL, 10);
+	char *f = line;
+	for (int k = 0; k < want_col && f; k++) {
+		f = strchr(f, ',');
+		f = f ? f + 1 : NULL;
+	}
+	ck_assert_msg(f != NULL, "%s: no column %d in '%s'", path, want_col, line);
+	*col = strtod(f, NULL);
+	free(text);
+}
+
+/* `hrmscope train` trains a TRM: a new run from an arch file, stopped and
+ * resumed, then a warm start from its checkpoint; the files are TRM's (the
+ * official class path, no H_level), the continue loss stays 0 (no continue
+ * target), and an mlp_t network is refused on another puzzle size. */
+START_TEST(test_train_trm)
+{
+	char *dir = test_path("trm_train"), *dir2 = test_path("trm_train2"), *dir3 = test_path("trm_train3");
+	char *arch = test_write_tmp("trm_tiny.yaml", "name: recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1\n"
+				    "H_cycles: 2\nL_cycles: 2\nH_layers: 0\nL_layers: 1\nhidden_size: 16\n"
+				    "num_heads: 2\nexpansion: 2\npuzzle_emb_ndim: 16\npuzzle_emb_len: 2\n"
+				    "pos_encodings: rope\nhalt_max_steps: 3\nhalt_exploration_prob: 0.1\n");
+	const char *common = "--maze-size 5 --steps 6 --batch 4 --warmup 1 --eval-every 3 --eval-n 4 "
+			     "--checkpoint-every 3 --threads 1 --quiet";
+	struct test_output r = test_hrmscope("train --arch '%s' %s --stop-at 3 -o '%s'", arch, common, dir);
+	ck_assert_msg(r.rc == 0, "train: %s", r.err);
 	test_output_free(&r);
-	r = test_hrmscope("train --init '%s' --maze-size 5 --steps 1 -o '%s'", TRM_ATT, dir);
-	ck_assert_int_eq(r.rc, 1);
-	ck_assert_msg(strstr(r.err, "cannot train a TRM"), "%s", r.err);
-	ck_assert_int_ne(stat(dir, &st), 0);
+	char *cfg_path = path_join(dir, "all_config.yaml");
+	char *cfg = test_slurp(cfg_path, 1 << 16, NULL);
+	ck_assert_msg(strstr(cfg, "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"), "%s", cfg);
+	free(cfg);
+	free(cfg_path);
+	r = test_hrmscope("train --resume %s -o '%s'", common, dir);
+	ck_assert_msg(r.rc == 0, "train --resume: %s", r.err);
 	test_output_free(&r);
+	/* train_log.csv: step, lr, M, loss, lm_loss, q_halt_loss, q_continue_loss, ... */
+	char *log = path_join(dir, "train_log.csv");
+	long step;
+	double qc;
+	last_row(log, &step, &qc, 6);
+	ck_assert_int_eq(step, 6);
+	ck_assert_msg(qc == 0.0, "q_continue_loss %g: TRM has no continue target", qc);
+	free(log);
+
+	struct hrm_model m;
+	char *cause = NULL;
+	ck_assert_msg(hrm_model_load(&m, dir, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(m.cfg.arch, HRM_ARCH_TRM);
+	ck_assert_ptr_null(m.w.H);
+	ck_assert_int_eq(m.cfg.puzzle_emb_len, 2);
+	hrm_model_free(&m);
+
+	r = test_hrmscope("train --init '%s' %s -o '%s'", dir, common, dir2);
+	ck_assert_msg(r.rc == 0, "train --init: %s", r.err);
+	test_output_free(&r);
+
+	/* mlp_t mixes the positions it was made for: a 5x5 maze has others */
+	r = test_hrmscope("train --init '%s/golden_trm/mlpt_none_lp16_h3l6' %s -o '%s'", FIXTURES_DIR, common, dir3);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_msg(strstr(r.err, "mlp_t") && strstr(r.err, "seq_len 25"), "%s", r.err);
+	test_output_free(&r);
+	free(arch);
 	free(dir);
+	free(dir2);
+	free(dir3);
 }
 END_TEST
 
@@ -298,7 +355,7 @@ static Suite *trm_suite(void)
 	tcase_add_test(tc, test_published_counts);
 	tcase_add_test(tc, test_init_info);
 	tcase_add_test(tc, test_run_trm);
-	tcase_add_test(tc, test_train_refuses);
+	tcase_add_test(tc, test_train_trm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,8 +18,9 @@ static const char train_help[] =
 	"                      -o DIR [options]\n"
 	"       hrmscope train -o DIR --resume [same options]\n"
 	"\n"
-	"Train an HRM with the official recipe: deep supervision on a carried batch, ACT\n"
-	"Q-learning, the 1-step gradient (or full), AdamATan2 + sign-SGD for puzzle\n"
+	"Train an HRM or a TRM (the architecture file says which) with the official recipe:\n"
+	"deep supervision on a carried batch, ACT Q-learning (TRM: q_halt alone, no extra\n"
+	"segment), HRM's 1-step gradient or TRM's last cycle, AdamATan2 + sign-SGD for puzzle\n"
 	"embeddings, warm-up then cosine. Writes DIR/checkpoint + all_config.yaml (official\n"
 	"format; the EMA weights when --ema), DIR/best/ (best eval), DIR/train_state (to resume),\n"
 	"DIR/train_log.csv and DIR/eval_log.csv. Ctrl-C saves and stops; --resume continues.\n"
@@ -41,9 +42,12 @@ static const char train_help[] =
 	"  --steps N (10000)  --batch B (32)  --lr X (1e-3)  --lr-min-ratio X (0)  --warmup N (200)\n"
 	"  --optim adam-atan2|adamw  --weight-decay X (0.1)  --beta1 X (0.9)  --beta2 X (0.95)\n"
 	"  --puzzle-emb-lr X (1e-2)  --puzzle-emb-weight-decay X (0.1)  --clip X (1.0, 0 = off)\n"
-	"  --ema DECAY (0 = off, e.g. 0.999)\n"
+	"  --ema DECAY (0 = off; default: TRM 0.999 as its published runs, HRM off)\n"
 	"recipe\n"
-	"  --grad one-step|full   gradient through the last L and H call (official) or the whole segment\n"
+	"  --grad one-step|last-cycle|full\n"
+	"                         gradient through the last L and H call (HRM's official), the last\n"
+	"                         H cycle's L_cycles + 1 calls (TRM's official) or the whole segment;\n"
+	"                         default: the architecture's official one\n"
 	"  --loss stablemax|softmax\n"
 	"  --dtype fp32|bf16      arithmetic of the forward and backward (bf16: the official trainer's,\n"
 	"                         fp32 master weights and optimiser; the evals run in it too)\n"
@@ -190,7 +194,8 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		case O_GRAD:
 			if (!strcmp(optarg, "one-step")) o->grad = TRAIN_GRAD_ONE_STEP;
 			else if (!strcmp(optarg, "full")) o->grad = TRAIN_GRAD_FULL;
-			else return cli_usage("train", "--grad: expected one-step or full, got '%s'", optarg);
+			else if (!strcmp(optarg, "last-cycle")) o->grad = TRAIN_GRAD_LAST_CYCLE;
+			else return cli_usage("train", "--grad: expected one-step, last-cycle or full, got '%s'", optarg);
 			break;
 		case O_LOSS:
 			if (!strcmp(optarg, "stablemax")) o->loss = HRM_LOSS_STABLEMAX;
@@ -245,33 +250,12 @@ static int check_train(int argc, char **argv, const struct trainer_opts *o, bool
 	return 0;
 }
 
-/* The gradient of TRM (its last full recursion) is not written yet: a TRM
- * architecture is refused before anything is created. */
-static int refuse_trm(const struct trainer_opts *o)
-{
-	char *cause = NULL, *path = o->arch ? NULL : path_join(o->init ? o->init : o->out, "all_config.yaml");
-	struct hrm_config c;
-	hrm_config_default(&c);
-	int rc = EXIT_OK;
-	if ((o->arch != NULL || path_exists(path)) && hrm_config_load_yaml(o->arch ? o->arch : path, &c, &cause) != 0)
-		rc = cli_fail(cause);
-	else if (c.arch == HRM_ARCH_TRM) {
-		set_cause(&cause, "%s: hrmscope cannot train a TRM (%s) yet, only run it", o->arch ? o->arch : path,
-			  hrm_arch_class_path(c.arch));
-		rc = cli_fail(cause);
-	}
-	free(path);
-	return rc;
-}
-
 static int train_main(int argc, char **argv)
 {
 	struct trainer_opts o;
 	bool maze;
 	int rc = parse_train(argc, argv, &o, &maze);
 	if (rc >= 0 || (rc = check_train(argc, argv, &o, maze)) != 0)
-		return rc;
-	if ((rc = refuse_trm(&o)) != EXIT_OK)
 		return rc;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);

@@ -75,17 +75,6 @@ void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *t
 	}
 }
 
-void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols)
-{
-	for (int b = 0; b < B; b++) {
-		const float *sb = src + (size_t)b * rows * cols;
-		float *db = dst + (size_t)b * rows * cols;
-		for (int r = 0; r < rows; r++)
-			for (int k = 0; k < cols; k++)
-				db[(size_t)k * rows + r] = sb[(size_t)r * cols + k];
-	}
-}
-
 /* TRM's mlp_t sub-layer, as the official Block.forward: transpose, SwiGLU
  * along the positions, add, rms_norm over the last (positions) axis,
  * transpose back.  u: s->attn, the SwiGLU's output: s->qkv. */

@@ -22,9 +22,6 @@ struct block_scratch {
 int block_scratch_alloc(struct block_scratch *s, const struct hrm_config *c, int B, int T);
 void block_scratch_free(struct block_scratch *s);
 
-/* dst [B][cols][rows] = each src [B][rows][cols] transposed */
-void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols);
-
 /* x [B][T][d] = the input embedding of tokens [B][S] and puzzle ids [B]
  * (ids may be NULL when P == 0).  Inputs must already be range-checked. */
 void hrm_embed_forward(const struct hrm_model *m, int B, int S, const int32_t *tokens, const int32_t *puzzle_ids,

@@ -505,3 +505,14 @@ int argmax_f32(const float *v, int n)
 			best = i;
 	return best;
 }
+
+void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols)
+{
+	for (int b = 0; b < B; b++) {
+		const float *sb = src + (size_t)b * rows * cols;
+		float *db = dst + (size_t)b * rows * cols;
+		for (int r = 0; r < rows; r++)
+			for (int k = 0; k < cols; k++)
+				db[(size_t)k * rows + r] = sb[(size_t)r * cols + k];
+	}
+}

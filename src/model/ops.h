@@ -108,6 +108,10 @@ size_t attention_scratch_floats(int T);
 int attn_tile_rows(int T);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
+
+/* dst [B][cols][rows] = each src [B][rows][cols] transposed (TRM's mlp_t
+ * mixes positions on the transposed sequence) */
+void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols);
 /* in place, row-wise softmax (max subtracted, float32) */
 void softmax_rows(float *m, int rows, int cols);
 /* rope tables as torch computes them in float32 */

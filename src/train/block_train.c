@@ -22,6 +22,11 @@ struct block_scratch {
 	float *dp;    /* [dp_blocks][T][T] attention backward, one block per thread */
 	float *dw;    /* the largest weight: a bf16 weight gradient before it is added */
 	int dp_blocks;
+	/* mlp_t blocks (TRM), channels as rows: n_t = B*d rows of T */
+	float *t_proj; /* [n_t][T] the positions' SwiGLU output (forward), then d(u) */
+	float *t_tmp;  /* [n_t][T] input gradient of mlp_t.gate_up_proj */
+	float *t_dact; /* [n_t][inter_t] */
+	float *t_dgu;  /* [n_t][2 inter_t] */
 };
 
 static void scratch_free(struct block_scratch *s)
@@ -36,6 +41,10 @@ static void scratch_free(struct block_scratch *s)
 	free(s->dgu);
 	free(s->dp);
 	free(s->dw);
+	free(s->t_proj);
+	free(s->t_tmp);
+	free(s->t_dact);
+	free(s->t_dgu);
 	free(s);
 }
 
@@ -45,15 +54,27 @@ static struct block_scratch *scratch_new(const struct hrm_config *cfg, int B, in
 	size_t n = (size_t)B * T, d = (size_t)cfg->hidden_size, inter = (size_t)cfg->inter;
 	s->proj = alloc_floats(n * d, failed);
 	s->tmp = alloc_floats(n * d, failed);
-	s->dattn = alloc_floats(n * d, failed);
-	s->dqkv = alloc_floats(n * 3 * d, failed);
 	s->dact = alloc_floats(n * inter, failed);
 	s->dgu = alloc_floats(n * 2 * inter, failed);
-	/* enough for the threads asked for now, and for at least 4 */
-	int nth = hrm_par_threads();
-	s->dp_blocks = nth > 4 ? nth : 4;
-	s->dp = alloc_floats((size_t)T * T * s->dp_blocks, failed);
-	size_t w = 3 * d * d > 2 * inter * d ? 3 * d * d : 2 * inter * d;
+	size_t w = 2 * inter * d;
+	if (cfg->mlp_t) {
+		size_t it = (size_t)cfg->inter_t, nt = (size_t)B * d;
+		s->t_proj = alloc_floats(nt * T, failed);
+		s->t_tmp = alloc_floats(nt * T, failed);
+		s->t_dact = alloc_floats(nt * it, failed);
+		s->t_dgu = alloc_floats(nt * 2 * it, failed);
+		if (2 * it * (size_t)T > w)
+			w = 2 * it * (size_t)T;
+	} else {
+		s->dattn = alloc_floats(n * d, failed);
+		s->dqkv = alloc_floats(n * 3 * d, failed);
+		/* enough for the threads asked for now, and for at least 4 */
+		int nth = hrm_par_threads();
+		s->dp_blocks = nth > 4 ? nth : 4;
+		s->dp = alloc_floats((size_t)T * T * s->dp_blocks, failed);
+		if (3 * d * d > w)
+			w = 3 * d * d;
+	}
 	s->dw = alloc_floats(w, failed);
 	return s;
 }
@@ -76,6 +97,11 @@ void block_cache_free(struct block_cache *c)
 	free(c->gu);
 	free(c->act);
 	free(c->inv2);
+	free(c->t_u);
+	free(c->t_gu);
+	free(c->t_act);
+	free(c->t_h1);
+	free(c->t_inv);
 	free(c);
 }
 
@@ -98,11 +124,22 @@ static struct block_cache *cache_new(const struct hrm_config *cfg, int B, int T,
 	c->out = out ? out : alloc_floats(n * d, failed);
 	c->owns_scratch = scratch == NULL;
 	c->scratch = scratch ? scratch : scratch_new(cfg, B, T, failed);
-	c->qkv = alloc_floats(n * 3 * d, failed);
-	c->probs = alloc_floats(n * (size_t)cfg->num_heads * T, failed);
-	c->attn = alloc_floats(n * d, failed);
+	c->mlp_t = cfg->mlp_t;
+	c->inter_t = cfg->inter_t;
+	if (cfg->mlp_t) {
+		size_t it = (size_t)cfg->inter_t, nt = (size_t)B * d;
+		c->t_u = alloc_floats(nt * T, failed);
+		c->t_gu = alloc_floats(nt * 2 * it, failed);
+		c->t_act = alloc_floats(nt * it, failed);
+		c->t_h1 = alloc_floats(nt * T, failed);
+		c->t_inv = alloc_floats(nt, failed);
+	} else {
+		c->qkv = alloc_floats(n * 3 * d, failed);
+		c->probs = alloc_floats(n * (size_t)cfg->num_heads * T, failed);
+		c->attn = alloc_floats(n * d, failed);
+		c->inv1 = alloc_floats(n, failed);
+	}
 	c->h1 = alloc_floats(n * d, failed);
-	c->inv1 = alloc_floats(n, failed);
 	c->gu = alloc_floats(n * 2 * inter, failed);
 	c->act = alloc_floats(n * inter, failed);
 	c->inv2 = alloc_floats(n, failed);
@@ -117,6 +154,10 @@ static int check_sizes(const struct hrm_config *cfg, int B, int T, char **cause)
 	    cfg->inter < 1)
 		return set_cause(cause, "training cache: config sizes not derived (hidden_size %d, heads %d, "
 				 "head_dim %d, inter %d)", cfg->hidden_size, cfg->num_heads, cfg->head_dim, cfg->inter);
+	/* an mlp_t block mixes exactly the config's T positions */
+	if (cfg->mlp_t && (cfg->inter_t < 1 || T != cfg->T))
+		return set_cause(cause, "training cache: mlp_t blocks mix %d positions (width %d), not %d", cfg->T,
+				 cfg->inter_t, T);
 	return 0;
 }
 
@@ -140,6 +181,35 @@ static void add_into(float *dst, const float *src, size_t n)
 		dst[i] += src[i];
 }
 
+/* TRM's mlp_t sub-layer on c->in into c->h1, saving its activations: the
+ * op sequence of the engine's (forward.c), over u = in^T (B*d rows of T). */
+static void mlp_t_forward_io(struct block_cache *c, const struct hrm_block_weights *w, int B, int T)
+{
+	struct block_scratch *s = c->scratch;
+	int nt = B * c->d, it = c->inter_t;
+	hrm_transpose_rows(c->t_u, c->in, B, T, c->d);
+	linear_forward(c->t_gu, c->t_u, w->t_gate_up, nt, T, 2 * it);
+	swiglu_forward(c->t_act, c->t_gu, nt, it);
+	linear_forward(s->t_proj, c->t_act, w->t_down, nt, it, T);
+	memcpy(c->t_h1, c->t_u, (size_t)nt * T * sizeof(float));
+	add_rmsnorm_forward_save(c->t_h1, s->t_proj, c->t_inv, nt, T, c->eps);
+	hrm_transpose_rows(c->h1, c->t_h1, B, c->d, T);
+}
+
+/* the same in bf16 (forward_bf16.c's ops) */
+static void mlp_t_forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *w, int B, int T)
+{
+	struct block_scratch *s = c->scratch;
+	int nt = B * c->d, it = c->inter_t;
+	hrm_transpose_rows(c->t_u, c->in, B, T, c->d);
+	linear_bf16(c->t_gu, c->t_u, w->t_gate_up, nt);
+	swiglu_forward_bf16(c->t_act, c->t_gu, nt, it);
+	linear_bf16(s->t_proj, c->t_act, w->t_down, nt);
+	memcpy(c->t_h1, c->t_u, (size_t)nt * T * sizeof(float));
+	add_rmsnorm_forward_bf16_inv(c->t_h1, s->t_proj, c->t_inv, nt, T, c->eps);
+	hrm_transpose_rows(c->h1, c->t_h1, B, c->d, T);
+}
+
 /* c->out = block(c->in), saving the activations; the same op sequence as the
  * engine's block_forward, so the values are identical. */
 static void forward_io(struct block_cache *c, const struct hrm_block_weights *w, const struct hrm_config *cfg,
@@ -156,13 +226,17 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 	c->rope_cos = rope ? rope_cos : NULL;
 	c->rope_sin = rope ? rope_sin : NULL;
 
-	linear_forward(c->qkv, c->in, w->qkv, n, d, 3 * d);
-	if (rope)
-		rope_forward(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
-	attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
-	linear_forward(s->proj, c->attn, w->o, n, d, d);
-	memcpy(c->h1, c->in, nd * sizeof(float));
-	add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
+	if (c->mlp_t) {
+		mlp_t_forward_io(c, w, B, T);
+	} else {
+		linear_forward(c->qkv, c->in, w->qkv, n, d, 3 * d);
+		if (rope)
+			rope_forward(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
+		attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
+		linear_forward(s->proj, c->attn, w->o, n, d, d);
+		memcpy(c->h1, c->in, nd * sizeof(float));
+		add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
+	}
 	linear_forward(c->gu, c->h1, w->gate_up, n, d, 2 * inter);
 	swiglu_forward(c->act, c->gu, n, inter);
 	linear_forward(s->proj, c->act, w->down, n, inter, d);
@@ -185,13 +259,17 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 	c->rope_cos = rope ? rope_cos : NULL;
 	c->rope_sin = rope ? rope_sin : NULL;
 
-	linear_bf16(c->qkv, c->in, w->qkv, n);
-	if (rope)
-		rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
-	attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
-	linear_bf16(s->proj, c->attn, w->o, n);
-	memcpy(c->h1, c->in, nd * sizeof(float));
-	add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
+	if (c->mlp_t) {
+		mlp_t_forward_io_bf16(c, w, B, T);
+	} else {
+		linear_bf16(c->qkv, c->in, w->qkv, n);
+		if (rope)
+			rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
+		attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
+		linear_bf16(s->proj, c->attn, w->o, n);
+		memcpy(c->h1, c->in, nd * sizeof(float));
+		add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
+	}
 	linear_bf16(c->gu, c->h1, w->gate_up, n);
 	swiglu_forward_bf16(c->act, c->gu, n, inter);
 	linear_bf16(s->proj, c->act, w->down, n);
@@ -242,6 +320,27 @@ static void linear_bwd(const struct block_cache *c, float *dx, float *dW, const 
 		linear_backward(dx, dW, dy, x, W, n, in, out);
 }
 
+/* dh: d(h1) in, d(in) out, through h1 = (rmsnorm_T(u + SwiGLU_T(u)))^T,
+ * u = in^T: the same steps as the channel sub-layer, on the transposed
+ * rows (transposes move values exactly, in fp32 and bf16 alike). */
+static void mlp_t_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *g,
+			   float *dh)
+{
+	struct block_scratch *s = c->scratch;
+	int B = c->B, T = c->T, nt = B * c->d, it = c->inter_t;
+	size_t ntT = (size_t)nt * T;
+	float *du = s->t_proj;
+	hrm_transpose_rows(du, dh, B, T, c->d);
+	add_rmsnorm_backward(du, du, c->t_h1, c->t_inv, nt, T);
+	round_grad(c, du, ntT);
+	linear_bwd(c, s->t_dact, g->t_down, du, c->t_act, w->t_down, nt, it, T);
+	swiglu_backward(s->t_dgu, s->t_dact, c->t_gu, nt, it);
+	round_grad(c, s->t_dgu, (size_t)nt * 2 * it);
+	linear_bwd(c, s->t_tmp, g->t_gate_up, s->t_dgu, c->t_u, w->t_gate_up, nt, T, 2 * it);
+	add_grad(c, du, s->t_tmp, ntT); /* du = d(u) */
+	hrm_transpose_rows(dh, du, B, c->d, T);
+}
+
 void block_backward(struct block_cache *c, const struct hrm_block_weights *w, struct hrm_block_weights *grads,
 		    float *dh)
 {
@@ -260,6 +359,10 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
 	add_grad(c, dh, s->tmp, nd); /* dh = d(h1) */
 
+	if (c->mlp_t) {
+		mlp_t_backward(c, w, g, dh);
+		return;
+	}
 	/* h1 = rmsnorm(in + o_proj(attn)) */
 	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
 	round_grad(c, dh, nd);

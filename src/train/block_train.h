@@ -32,13 +32,22 @@ struct block_cache {
 	float *act;    /* [n][inter] silu(gate) * up */
 	float *out;    /* [n][d] block output */
 	float *inv2;   /* [n] its 1/rms */
+	/* TRM's mlp_t blocks (attention's qkv, probs, attn, inv1 then unused),
+	 * channels as rows: n_t = B*d rows of T positions */
+	int mlp_t, inter_t;
+	float *t_u;    /* [n_t][T] in^T, input of mlp_t.gate_up_proj */
+	float *t_gu;   /* [n_t][2 inter_t] gate | up */
+	float *t_act;  /* [n_t][inter_t] silu(gate) * up */
+	float *t_h1;   /* [n_t][T] rmsnorm_T(u + mlp_t(u)) = h1^T */
+	float *t_inv;  /* [n_t] its 1/rms over the positions */
 	/* private */
 	struct block_scratch *scratch;
 	int owns_io, owns_scratch;
 };
 
-/* Capacity B x T (calls may use B <= B_cap, T <= T_cap).  Uses from cfg:
- * hidden_size, num_heads, head_dim, inter, rms_norm_eps.  Returns NULL with
+/* Capacity B x T (calls may use B <= B_cap, T <= T_cap; with mlp_t T is
+ * the config's T).  Uses from cfg: hidden_size, num_heads, head_dim, inter,
+ * rms_norm_eps, mlp_t, T, inter_t.  Returns NULL with
  * *cause set when memory is short. */
 struct block_cache *block_cache_new(const struct hrm_config *cfg, int B, int T, char **cause);
 void block_cache_free(struct block_cache *c);

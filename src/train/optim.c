@@ -146,6 +146,25 @@ double lr_at(long step, double base_lr, long warmup, long total, double min_rati
 void ema_update(struct hrm_model *ema, const struct hrm_model *m, double decay)
 {
 	float a = (float)decay, b = (float)(1.0 - decay);
-	for (size_t i = 0; i < m->arena_floats; i++)
-		ema->arena[i] = a * ema->arena[i] + b * m->arena[i];
+	/* the official EMA (TRM's models/ema.py) averages the parameters; the
+	 * buffers (H_init, L_init, the sign-SGD puzzle embeddings) are the
+	 * model's own in the EMA copy */
+	struct hrm_model *src = (struct hrm_model *)m;
+	size_t nt = hrm_tensor_list(src, NULL, 0);
+	struct hrm_tensor_info *te = xcalloc(nt, sizeof *te), *tm = xcalloc(nt, sizeof *tm);
+	hrm_tensor_list(ema, te, nt);
+	hrm_tensor_list(src, tm, nt);
+	for (size_t k = 0; k < nt; k++) {
+		size_t n = (size_t)tm[k].shape[0] * (tm[k].ndim == 2 ? (size_t)tm[k].shape[1] : 1);
+		float *e = *te[k].field;
+		const float *v = *tm[k].field;
+		if (tm[k].buffer) {
+			memcpy(e, v, n * sizeof(float));
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			e[i] = a * e[i] + b * v[i];
+	}
+	free(te);
+	free(tm);
 }

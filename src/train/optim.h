@@ -30,7 +30,9 @@ void puzzle_emb_sign_sgd(struct hrm_model *m, const struct hrm_model *grads, con
 double clip_grad_norm(const struct hrm_model *m, struct hrm_model *grads, double max_norm);
 /* The official schedule: linear warm-up to base_lr, then cosine down to base_lr * min_ratio. */
 double lr_at(long step, double base_lr, long warmup, long total, double min_ratio);
-/* ema = decay * ema + (1 - decay) * model, over the whole arena. */
+/* ema = decay * ema + (1 - decay) * model for every parameter; the
+ * buffers (H_init, L_init, puzzle embeddings) are copied, as the official
+ * EMA (TRM's models/ema.py) averages named_parameters only. */
 void ema_update(struct hrm_model *ema, const struct hrm_model *m, double decay);
 
 #endif

@@ -13,9 +13,18 @@
 #include "core/rng.h"
 
 enum train_grad_mode {
-	TRAIN_GRAD_ONE_STEP,  /* official: only the last L call and the last H call */
+	TRAIN_GRAD_ARCH = -1, /* an option's "the architecture's own" (train_grad_official) */
+	TRAIN_GRAD_ONE_STEP,  /* HRM's official: only the last L call and the last H call */
 	TRAIN_GRAD_FULL,      /* backpropagate through every call of the segment */
+	TRAIN_GRAD_LAST_CYCLE, /* TRM's official: the last H cycle in full (its L_cycles
+	                          L calls and its H call), the cycles before without gradient */
 };
+
+/* The gradient the official trainer of c's architecture uses: HRM's 1-step
+ * gradient, TRM's last cycle. */
+enum train_grad_mode train_grad_official(const struct hrm_config *c);
+/* "one-step", "full", "last-cycle" */
+const char *train_grad_name(enum train_grad_mode g);
 
 /* The carried batch of deep supervision. */
 struct train_batch {
@@ -71,11 +80,13 @@ int train_ctx_set_dtype(struct train_ctx *t, enum hrm_dtype dt, char **cause);
 
 /* Rows with halted set must already hold a new sample (the caller replaces
  * data and sets halted); this resets their carry to H_init/L_init and steps
- * to 0, runs one segment, computes the loss of HRM-SPEC, backpropagates and
+ * to 0, runs one segment (TRM: both updates through the one L_level),
+ * computes the loss of HRM-SPEC (TRM with no_ACT_continue: no continue
+ * target, no extra segment, q_continue_loss 0), backpropagates and
  * ADDS d(loss)/d(param) * grad_scale into grads (grad_scale is 1/B in the
  * official trainer, which divides the summed loss by the global batch size).
- * Then it updates steps/halted (max steps, q_halt > q_continue, exploration
- * with rng) and detaches the carry.  Puzzle-embedding gradients go to
+ * Then it updates steps/halted (max steps, the architecture's rule of
+ * hrm_halts_adaptive, exploration with rng) and detaches the carry.  Puzzle-embedding gradients go to
  * grads->w.puzzle_emb rows (sign-SGD is the caller's).
  *
  * grads may be NULL (loss, metrics and carry only) and met may be NULL; rng

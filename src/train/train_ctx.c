@@ -99,6 +99,8 @@ static int check_shape(const struct hrm_config *c, int B, int S, char **cause)
 	if (c->pos_encodings == HRM_POS_LEARNED && S != c->seq_len)
 		return set_cause(cause, "train: the model has learned positions for %d cells, the batch has %d",
 				 c->seq_len, S);
+	if (c->mlp_t && S != c->seq_len)
+		return set_cause(cause, "train: the model's mlp_t blocks mix %d cells, the batch has %d", c->seq_len, S);
 	/* the ops index rows with int and attention keeps [B][heads][T][T] */
 	int64_t T = (int64_t)S + c->puzzle_emb_len;
 	int64_t rows = (int64_t)B * T;
@@ -117,11 +119,7 @@ struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum
 	struct hrm_config c = *cfg;
 	if (hrm_config_derive(&c, cause) != 0 || check_shape(&c, B, S, cause) != 0)
 		return NULL;
-	if (c.arch != HRM_ARCH_HRM) {
-		set_cause(cause, "train: the gradient of %s models is not implemented", hrm_arch_desc(&c)->name);
-		return NULL;
-	}
-	if (grad != TRAIN_GRAD_ONE_STEP && grad != TRAIN_GRAD_FULL) {
+	if (grad != TRAIN_GRAD_ONE_STEP && grad != TRAIN_GRAD_FULL && grad != TRAIN_GRAD_LAST_CYCLE) {
 		set_cause(cause, "train: unknown gradient mode %d", (int)grad);
 		return NULL;
 	}
@@ -133,7 +131,7 @@ struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum
 	t->T = S + c.puzzle_emb_len;
 	t->d = c.hidden_size;
 	t->grad_cycles = grad == TRAIN_GRAD_FULL ? c.H_cycles : 1;
-	t->grad_L_per_cycle = grad == TRAIN_GRAD_FULL ? c.L_cycles : 1;
+	t->grad_L_per_cycle = grad == TRAIN_GRAD_ONE_STEP ? 1 : c.L_cycles;
 
 	size_t bt = (size_t)B * t->T, btd = bt * t->d, V = (size_t)c.vocab_size;
 	int failed = 0;
@@ -177,7 +175,7 @@ struct train_ctx *train_ctx_new(const struct hrm_config *cfg, int B, int S, enum
 		if ((t->L[i] = module_cache_new(&c, c.L_layers, B, t->T, cause)) == NULL)
 			goto fail;
 	for (int i = 0; i < t->grad_cycles; i++)
-		if ((t->H[i] = module_cache_new(&c, c.H_layers, B, t->T, cause)) == NULL)
+		if ((t->H[i] = module_cache_new(&c, hrm_update_layers(&c, false), B, t->T, cause)) == NULL)
 			goto fail;
 	return t;
 fail:
@@ -235,6 +233,36 @@ void train_embed_backward(struct train_ctx *t, struct hrm_model *grads, const in
 		}
 }
 
+enum train_grad_mode train_grad_official(const struct hrm_config *c)
+{
+	return c->arch == HRM_ARCH_TRM ? TRAIN_GRAD_LAST_CYCLE : TRAIN_GRAD_ONE_STEP;
+}
+
+const char *train_grad_name(enum train_grad_mode g)
+{
+	switch (g) {
+	case TRAIN_GRAD_ONE_STEP: return "one-step";
+	case TRAIN_GRAD_FULL: return "full";
+	case TRAIN_GRAD_LAST_CYCLE: return "last-cycle";
+	default: return "official";
+	}
+}
+
+const struct hrm_block_weights *train_H_blocks(const struct hrm_model *m)
+{
+	return hrm_arch_desc(&m->cfg)->shared_net ? m->w.L : m->w.H;
+}
+
+struct hrm_block_weights *train_H_grads(struct hrm_model *grads)
+{
+	return hrm_arch_desc(&grads->cfg)->shared_net ? grads->w.L : grads->w.H;
+}
+
+const struct hrm_bf16_block *train_H_blocks_bf16(const struct hrm_model *m)
+{
+	return hrm_arch_desc(&m->cfg)->shared_net ? m->bf16->L : m->bf16->H;
+}
+
 /* ---- module calls without gradient ---- */
 
 void train_nograd_L(struct train_ctx *t, const struct hrm_model *m, float *zL, const float *zH)
@@ -251,12 +279,12 @@ void train_nograd_L(struct train_ctx *t, const struct hrm_model *m, float *zL, c
 void train_nograd_H(struct train_ctx *t, const struct hrm_model *m, float *zH, const float *zL)
 {
 	if (t->dt == HRM_DTYPE_BF16) {
-		hrm_module_forward_bf16(&t->scratch, m->bf16->H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos,
-					t->rope_sin, zH, zL, NULL, zH, NULL);
+		hrm_module_forward_bf16(&t->scratch, train_H_blocks_bf16(m), hrm_update_layers(&t->cfg, false), &t->cfg,
+					t->B, t->T, t->rope_cos, t->rope_sin, zH, zL, NULL, zH, NULL);
 		return;
 	}
-	hrm_module_forward(&t->scratch, m->w.H, t->cfg.H_layers, &t->cfg, t->B, t->T, t->rope_cos, t->rope_sin, zH,
-			   zL, NULL, zH, NULL);
+	hrm_module_forward(&t->scratch, train_H_blocks(m), hrm_update_layers(&t->cfg, false), &t->cfg, t->B, t->T,
+			   t->rope_cos, t->rope_sin, zH, zL, NULL, zH, NULL);
 }
 
 void train_nograd_segment(struct train_ctx *t, const struct hrm_model *m, float *zH, float *zL)

@@ -14,8 +14,9 @@ struct train_ctx {
 	enum train_grad_mode grad;
 	int B, S, T, d;
 	/* differentiated module calls per segment: one L and one H call with
-	 * the 1-step gradient, every call with the full gradient; call k of
-	 * cycle i uses L[i * n_L_per_cycle + k] and H[i] */
+	 * the 1-step gradient, the last cycle's calls with the last-cycle
+	 * gradient, every call with the full gradient; call k of the i-th
+	 * differentiated cycle uses L[i * grad_L_per_cycle + k] and H[i] */
 	int grad_cycles, grad_L_per_cycle;
 	struct module_cache **L, **H;
 	float *rope_cos, *rope_sin; /* [T][head_dim], rope only */
@@ -43,6 +44,12 @@ struct train_ctx {
 	struct hrm_model *wr;
 	float *bf16_dw;  /* [V][d] lm_head's bf16 weight gradient before it is added */
 };
+
+/* The blocks an H-step runs: H_level (HRM) or the one L_level (TRM); in
+ * the gradients too, where TRM's two updates then add into L_level's. */
+const struct hrm_block_weights *train_H_blocks(const struct hrm_model *m);
+struct hrm_block_weights *train_H_grads(struct hrm_model *grads);
+const struct hrm_bf16_block *train_H_blocks_bf16(const struct hrm_model *m);
 
 /* the model the step computes with: m, or its bf16 copy */
 const struct hrm_model *train_compute_model(struct train_ctx *t, const struct hrm_model *m, char **cause);

@@ -18,8 +18,9 @@ static bool same_arch(const struct hrm_config *a, const struct hrm_config *b)
 	       a->H_cycles == b->H_cycles && a->L_cycles == b->L_cycles && a->inter == b->inter &&
 	       a->puzzle_emb_ndim == b->puzzle_emb_ndim && a->puzzle_emb_len == b->puzzle_emb_len &&
 	       a->pos_encodings == b->pos_encodings && a->vocab_size == b->vocab_size &&
-	       a->num_puzzle_identifiers == b->num_puzzle_identifiers &&
-	       (a->pos_encodings != HRM_POS_LEARNED || a->seq_len == b->seq_len);
+	       a->num_puzzle_identifiers == b->num_puzzle_identifiers && a->arch == b->arch &&
+	       a->mlp_t == b->mlp_t && a->no_ACT_continue == b->no_ACT_continue &&
+	       ((a->pos_encodings != HRM_POS_LEARNED && !a->mlp_t) || a->seq_len == b->seq_len);
 }
 
 static int check_args(const struct train_ctx *t, const struct hrm_model *m, const struct hrm_model *grads,
@@ -68,12 +69,17 @@ static int check_args(const struct train_ctx *t, const struct hrm_model *m, cons
 }
 
 /* The module caches of the differentiated calls; NULL = a call without
- * gradient (1-step mode: all but the last L and the last H call). */
+ * gradient (1-step: all but the last L and the last H call; last cycle:
+ * every call of the cycles before the last). */
 static struct module_cache *L_cache(const struct train_ctx *t, int i, int j)
 {
 	if (t->grad == TRAIN_GRAD_FULL)
 		return t->L[i * t->cfg.L_cycles + j];
-	return i == t->cfg.H_cycles - 1 && j == t->cfg.L_cycles - 1 ? t->L[0] : NULL;
+	if (i != t->cfg.H_cycles - 1)
+		return NULL;
+	if (t->grad == TRAIN_GRAD_LAST_CYCLE)
+		return t->L[j];
+	return j == t->cfg.L_cycles - 1 ? t->L[0] : NULL;
 }
 
 static struct module_cache *H_cache(const struct train_ctx *t, int i)
@@ -138,9 +144,10 @@ static void forward_segment(struct train_ctx *t, const struct hrm_model *m, floa
 		if (mc == NULL)
 			train_nograd_H(t, m, zH, zL);
 		else if (t->dt == HRM_DTYPE_BF16)
-			module_forward_train_bf16(mc, m->bf16->H, c, t->B, t->T, zH, zL, zH, t->rope_cos, t->rope_sin);
+			module_forward_train_bf16(mc, train_H_blocks_bf16(m), c, t->B, t->T, zH, zL, zH, t->rope_cos,
+						  t->rope_sin);
 		else
-			module_forward_train(mc, m->w.H, c, t->B, t->T, zH, zL, zH, t->rope_cos, t->rope_sin);
+			module_forward_train(mc, train_H_blocks(m), c, t->B, t->T, zH, zL, zH, t->rope_cos, t->rope_sin);
 	}
 }
 
@@ -159,7 +166,7 @@ static void backward_segment(struct train_ctx *t, const struct hrm_model *m, str
 		struct module_cache *mc = H_cache(t, i);
 		if (mc == NULL)
 			break;
-		module_backward(mc, m->w.H, grads->w.H, t->dzH, t->dzH);
+		module_backward(mc, train_H_blocks(m), train_H_grads(grads), t->dzH, t->dzH);
 		add_into(t, t->dzL, t->dzH, n);
 		for (int j = c->L_cycles - 1; j >= 0; j--) {
 			mc = L_cache(t, i, j);
@@ -182,7 +189,7 @@ static void update_halting(struct train_ctx *t, struct train_batch *batch, const
 		int steps = ++batch->steps[b];
 		bool halted = t->is_last[b] = steps >= M;
 		if (act) {
-			halted = halted || t->q[b * 2] > t->q[b * 2 + 1];
+			halted = halted || hrm_halts_adaptive(&t->cfg, t->q[b * 2], t->q[b * 2 + 1]);
 			/* exploration: with probability p the row must run at least
 			 * U{2..M} steps before the Q rule may stop it */
 			struct hrm_rng *r = o->row_rngs != NULL ? &o->row_rngs[b] : rng;
@@ -242,12 +249,14 @@ int train_segment(struct train_ctx *t, const struct hrm_model *m, struct hrm_mod
 	lm_accuracy(t->logits, batch->labels, B, S, V, t->count, t->row_acc, t->exact);
 
 	update_halting(t, batch, o, rng);
-	bool act = o->q_learning && o->halt_max_steps > 1;
+	/* TRM with no_ACT_continue: no continue target, so no extra segment */
+	bool act = o->q_learning && o->halt_max_steps > 1 && hrm_q_continue_used(c);
 	if (act)
 		q_targets(t, m, batch);
 
 	/* loss = lm + 0.5 (BCE(q_halt, exact) + BCE(q_continue, target));
-	 * official: the continue term only exists when M > 1 */
+	 * official: the continue term only exists when M > 1 (and q_continue
+	 * takes part in halting) */
 	double qh_loss = 0.0, qc_loss = 0.0;
 	for (int b = 0; b < B; b++) {
 		float g = 0.0f;

@@ -497,6 +497,9 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		if (c->pos_encodings == HRM_POS_LEARNED && c->seq_len != tr->src.seq_len)
 			return set_cause(cause, "%s: learned positions for seq_len %d cannot start a run on seq_len %d",
 					 o->init, c->seq_len, tr->src.seq_len);
+		if (c->mlp_t && c->seq_len != tr->src.seq_len)
+			return set_cause(cause, "%s: mlp_t blocks that mix seq_len %d cannot start a run on seq_len %d",
+					 o->init, c->seq_len, tr->src.seq_len);
 		if (c->vocab_size != tr->src.vocab_size)
 			return set_cause(cause, "%s: vocabulary %d does not fit the data (vocabulary %d)", o->init,
 					 c->vocab_size, tr->src.vocab_size);
@@ -536,6 +539,13 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		 o->dtype == HRM_DTYPE_BF16 ? "bfloat16" : "float32");
 	if (hrm_model_alloc(&tr->grads, &tr->model.cfg, cause) != 0)
 		return -1;
+	/* the architecture's own recipe where the options leave it open: TRM's
+	 * last-cycle gradient and the EMA (0.999) its published runs use */
+	if (tr->opts.grad == TRAIN_GRAD_ARCH)
+		tr->opts.grad = train_grad_official(&tr->model.cfg);
+	if (tr->opts.ema < 0)
+		tr->opts.ema = tr->model.cfg.arch == HRM_ARCH_TRM ? TRM_PUBLISHED_EMA : 0.0;
+	o = &tr->opts;
 	if (o->ema > 0) {
 		if (hrm_model_alloc(&tr->ema, &tr->model.cfg, cause) != 0)
 			return -1;

@@ -34,7 +34,8 @@ void trainer_opts_default(struct trainer_opts *o)
 	o->optim = OPTIM_ADAM_ATAN2;
 	o->puzzle_emb_lr = 1e-2;
 	o->puzzle_emb_weight_decay = 0.1;
-	o->grad = TRAIN_GRAD_ONE_STEP;
+	o->grad = TRAIN_GRAD_ARCH;
+	o->ema = -1;
 	o->loss = HRM_LOSS_STABLEMAX;
 	o->clip = 1.0;
 	o->exploration = -1;
@@ -205,6 +206,9 @@ int trainer_run(const struct trainer_opts *o, volatile int *stop_flag, char **ca
 		trainer_teardown(&tr);
 		return -2;
 	}
+	/* from here on the run's options, with the architecture's defaults
+	 * (gradient, EMA) filled in */
+	o = &tr.opts;
 	int B = o->batch;
 	bool root = tr.rank == 0, stop = false;
 	struct train_segment_opts so = {

@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* TRM's published runs: ema=True, ema_rate 0.999 (pretrain.py, README) */
+#define TRM_PUBLISHED_EMA 0.999
+
 struct trainer_opts {
 	const char *arch;           /* arch yaml (new runs) */
 	const char *init;           /* or a checkpoint folder whose weights start the run */
@@ -36,11 +39,12 @@ struct trainer_opts {
 	double weight_decay, beta1, beta2;
 	enum optim_kind optim;
 	double puzzle_emb_lr, puzzle_emb_weight_decay;
-	enum train_grad_mode grad;
+	enum train_grad_mode grad;  /* TRAIN_GRAD_ARCH: the architecture's official one */
 	enum hrm_dtype dtype;        /* arithmetic of the steps (and the evals) */
 	enum hrm_loss_kind loss;
 	double clip;                /* 0 = none */
-	double ema;                 /* 0 = none, else decay (e.g. 0.999) */
+	double ema;                 /* 0 = none, else decay (e.g. 0.999); < 0: as the architecture's
+	                               published runs (TRM 0.999, HRM none) */
 	double exploration;         /* halt_exploration_prob (overrides the arch's when >= 0) */
 	double run_to_max;          /* share of new rows that never halt before M */
 	int m_start;                /* curriculum: M at the start (0 = the arch's M throughout) */
