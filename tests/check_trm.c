@@ -263,6 +263,16 @@ START_TEST(test_run_trm)
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(atoi(u + 15), used);
 	test_output_free(&r);
+	/* eval's histogram names the same rule */
+	char *data = test_path("trm_q_data");
+	r = test_hrmscope("gen maze --size 5 --count 1 --test-count 3 --seed 4 -o '%s'", data);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	test_output_free(&r);
+	r = test_hrmscope("eval --model '%s' --data '%s'", dir, data);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "adaptive halting (q_halt > 0, or M) stops") != NULL, "%s", r.out);
+	test_output_free(&r);
+	free(data);
 	free(path);
 	free(dir);
 }

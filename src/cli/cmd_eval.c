@@ -94,8 +94,9 @@ static void progress(struct progress *p, long done)
 	p->last = t;
 }
 
-/* dtype: what the header says of the arithmetic (cli_dtype_desc) */
-static void print_results(const struct eval_summary *s, const char *dtype)
+/* dtype: what the header says of the arithmetic (cli_dtype_desc); rule:
+ * the adaptive halting rule in words (hrm_halt_rule) */
+static void print_results(const struct eval_summary *s, const char *dtype, const char *rule)
 {
 	double v = s->mt.valid > 0 ? (double)s->mt.valid : 1;
 	printf("evaluated %ld examples (%ld with a label), dtype %s\n", s->n, s->mt.valid, dtype);
@@ -112,7 +113,7 @@ static void print_results(const struct eval_summary *s, const char *dtype)
 	printf("\n");
 	printf("fixed point at the end (tolerance %g): right %.2f%%, wrong %.2f%%, none %.2f%%\n", s->fp_tol,
 	       100.0 * (double)s->fp[0] / v, 100.0 * (double)s->fp[1] / v, 100.0 * (double)s->fp[2] / v);
-	eval_extra_histograms(stdout, s->crit_at, s->mt.used_at, s->mt.M, s->mt.valid);
+	eval_extra_histograms(stdout, s->crit_at, s->mt.used_at, s->mt.M, s->mt.valid, rule);
 	if (s->go.K > 0)
 		eval_extra_print_guesses(stdout, &s->g, &s->go);
 	char *line = eval_summary_format(s);
@@ -312,7 +313,8 @@ static int merge(int nfiles, char **files)
 		rc = eval_merge_finish(&mg, &cause);
 	if (rc == 0) {
 		printf("merged %ld shards\n", mg.found);
-		print_results(&mg.tot, hrm_dtype_name(mg.tot.dtype));
+		/* the shards' summary lines do not say which model: HRM's rule */
+		print_results(&mg.tot, hrm_dtype_name(mg.tot.dtype), "q_halt > q_continue");
 	}
 	eval_merge_free(&mg);
 	free(line);
@@ -413,7 +415,7 @@ int cmd_eval(int argc, char **argv)
 	} else if (run_eval(&m, data, split, limit > 0 ? limit : 1L << 62, (int)batch, s->mt.M, s, &cause) != 0) {
 		rc = cli_fail(cause);
 	} else {
-		print_results(s, cli_dtype_desc(co.dtype, dt, sizeof dt));
+		print_results(s, cli_dtype_desc(co.dtype, dt, sizeof dt), hrm_halt_rule(&m.cfg));
 	}
 	hrm_model_free(&m);
 	free(s);

@@ -20,10 +20,10 @@ static void bar(FILE *f, long count, long n, bool pad)
 		"########################");
 }
 
-void eval_extra_histograms(FILE *f, const long *crit, const long *used, int M, long n)
+void eval_extra_histograms(FILE *f, const long *crit, const long *used, int M, long n, const char *rule)
 {
 	fprintf(f, "\ncritical step: the segment after which the answer is exactly right and stays right;\n"
-		   "segments used: where adaptive halting (q_halt > q_continue, or M) stops.  %ld examples.\n", n);
+		   "segments used: where adaptive halting (%s, or M) stops.  %ld examples.\n", rule, n);
 	fprintf(f, "segment  %-*s   %s\n", 13 + BAR, "critical step", "segments used (adaptive)");
 	for (int s = 0; s <= M; s++) {
 		if (s < M)

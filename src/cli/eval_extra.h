@@ -15,7 +15,7 @@ struct dataset_split;
 /* crit[0..M]: examples whose critical step is segment s (crit[M]: never
  * exactly right at the end); used[0..M-1]: examples adaptive halting
  * stopped after segment s+1; n: the examples counted. */
-void eval_extra_histograms(FILE *f, const long *crit, const long *used, int M, long n);
+void eval_extra_histograms(FILE *f, const long *crit, const long *used, int M, long n, const char *rule);
 
 /* K guesses (one batch) on example `index` of the split; examples without a
  * labelled cell are skipped (n unchanged). */
