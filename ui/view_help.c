@@ -98,7 +98,8 @@ static const struct {
     {GL_TEXT, "confidence", "each cell's largest softmax probability, in five shades."},
     {GL_TEXT, "changed", "the cells whose prediction changed since the step before."},
     {GL_TEXT, "step change",
-     "how much each cell moved in the last step: ||d lm_head(z)|| per cell, z the state the step updated "
+     "how much each cell moved in the last step: ||d lm_head(z)|| per cell, the change of its logits (not of "
+     "the raw state, whose size the RMS norms set), z the state the step updated "
      "(z_L after an L-step, z_H after an H-step), in five shades of where it lies between the step's smallest "
      "and largest change (the legend gives both)."},
     {GL_TEXT, "last change",
