@@ -37,7 +37,7 @@ static void header_draw(struct view *v, struct tui *t)
 	snprintf(model_name, sizeof model_name, "%s", t->model->name);
 	if (t->cmp)
 		snprintf(model_name, sizeof model_name, "%s vs %s%s", t->run_desc, t->cmp->desc,
-		         t->geom.pair ? "" : " (x: the other grid)");
+		         t->geom.pair ? "" : " (x swaps)");
 	snprintf(line, sizeof line, " hrmscope%s%s%s%s%s%s (%s, %s params, d %d, H x L cycles %dx%d, M %d)", sep,
 	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, model_name, arch, params,
 	         c->hidden_size, c->H_cycles, c->L_cycles, c->halt_max_steps);
