@@ -188,6 +188,14 @@ out=$(screen | grep -v '^$')
 [ "$(echo "$out" | wc -l)" -eq 2 ] && echo "$out" | head -1 | grep -q "^hrmscope: --compare .*sudoku: maze-11.txt: " &&
 	echo "$out" | tail -1 | grep -q '^EXIT 1$'
 check "a model that cannot take the puzzle: one line, exit 1" $?
+"$HRMSCOPE" init --arch "$srcdir/models/trm_maze.yaml" --vocab 6 --seq-len 121 -o "$tmp/trm" >/dev/null ||
+	{ echo "hrmscope init (trm) failed"; exit 99; }
+start 250 24 "$TUI --compare '$tmp/trm'"
+wait_for '^EXIT' 20
+out=$(screen | grep -v '^$')
+[ "$(echo "$out" | wc -l)" -eq 2 ] && echo "$out" | head -1 | grep -q "^hrmscope: --compare .*trm: it steps in 3x4 cycles" &&
+	echo "$out" | tail -1 | grep -q '^EXIT 1$'
+check "a model that steps otherwise (3x4 cycles, not 2x2): one line, exit 1" $?
 start 80 24 "$TUI --compare '$tmp/nothing-here'"
 wait_for '^EXIT' 20
 screen | grep -q '^EXIT 1$'
