@@ -503,7 +503,7 @@ START_TEST(test_view_heat_modes)
 	t.pos = 12;
 	t.grid_mode = GRID_HEAT_STEP;
 	draw_all();
-	ck_assert(view_has(V_GRID, "|d z_H| 0.0e+00..7.1e+00:")); /* unchanged cells, sqrt(5^2 + 5^2) */
+	ck_assert(view_has(V_GRID, "|d logits(z_H)| 0..7.1:")); /* unchanged cells, sqrt(5^2 + 5^2) */
 	/* monochrome: the shades as glyphs, a full block for each changed cell */
 	colors_init(false);
 	draw_all();

@@ -43,11 +43,13 @@ for spec in "80 24" "160 50" "80 24 --mono"; do
 	wait_for 'H 2/2' 10
 	mode 'step change|change over the last step, per cell'
 	check "$name: m reaches step change" $?
-	wait_for '\|d z_H\| [0-9]\.[0-9]e[+-][0-9]+\.\.[0-9]\.[0-9]e[+-][0-9]+:' 5
+	wait_for '\|d logits\(z_H\)\| [0-9][.0-9e+-]*\.\.[0-9][.0-9e+-]*:' 5
 	check "$name: its legend gives the range of the H-step's changes" $?
 	keys l
-	wait_for '\|d z_L\| [0-9]\.[0-9]e[+-][0-9]+\.\.[0-9]\.[0-9]e[+-][0-9]+:' 5
+	wait_for '\|d logits\(z_L\)\| [0-9][.0-9e+-]*\.\.[0-9][.0-9e+-]*:' 5
 	check "$name: after an L-step, z_L's" $?
+	screen | grep -q '<\.75 .*to 1'
+	check "$name: the legend shows all five shades (the range's text leaves them room)" $?
 	keys b
 	mode "last change|step each cell's answer last changed"
 	check "$name: m reaches last change" $?

@@ -3,6 +3,7 @@
  * that the model takes it), where the run is (restart, go to a position, run
  * to the halt), and the status line's message. */
 #include "ui/app.h"
+#include "ui/compare.h"
 #include "io/model_fit.h"
 #include "core/util.h"
 
@@ -101,6 +102,14 @@ void app_restart(struct tui *t)
 {
 	worker_set_noise(t->worker, t->noise_sigma, t->noise_seed);
 	t->gen = worker_load(t->worker, t->puz.input, t->puz.seq_len, t->pid, t->puz.has_label ? t->puz.label : NULL);
+	if (t->cmp) { /* the compared run loads the same puzzle (with its own puzzle identifier) */
+		struct session *s = t->cmp;
+		worker_set_noise(s->worker, t->noise_sigma, t->noise_seed);
+		s->gen = worker_load(s->worker, t->puz.input, t->puz.seq_len, s->pid,
+		                     t->puz.has_label ? t->puz.label : NULL);
+		s->asked = 0;
+		s->pos = s->hist_n = 0;
+	}
 	t->target = 0;
 	t->to_halt = false;
 	t->pos = 0;
@@ -136,11 +145,21 @@ void app_switch_dtype(struct tui *t)
 static int show_fitted(struct tui *t, const struct puzzle *p, int32_t pid, int walled, char *why, size_t len)
 {
 	char warn[256], *cause = NULL;
+	int32_t cmp_pid = pid;
 	if (app_check_fit(t->model, p, &pid, warn, sizeof warn, &cause) != 0) {
 		snprintf(why, len, "%s", cause ? cause : "the model cannot take this puzzle");
 		free(cause);
 		return -1;
 	}
+	/* comparing: both runs take it, or neither */
+	char cmp_warn[256];
+	if (t->cmp && app_check_fit(t->cmp->model, p, &cmp_pid, cmp_warn, sizeof cmp_warn, &cause) != 0) {
+		snprintf(why, len, "%s: %s", t->cmp->name, cause ? cause : "the model cannot take this puzzle");
+		free(cause);
+		return -1;
+	}
+	if (t->cmp)
+		t->cmp->pid = cmp_pid;
 	fold_history(t);
 	t->puz = *p;
 	t->pid = pid;

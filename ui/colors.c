@@ -31,6 +31,7 @@ static const struct role_style role_styles[UI_ROLE_COUNT] = {
     [UI_GIVEN] = {-1, -1, A_BOLD, A_BOLD},
     [UI_DIGIT] = {COLOR_CYAN, -1, 0, 0},
     [UI_WRONG] = {COLOR_WHITE, COLOR_RED, A_BOLD, A_REVERSE | A_BOLD},
+    [UI_SERIES2] = {COLOR_WHITE, -1, A_BOLD, A_BOLD},
 };
 
 struct swatch_color {

@@ -30,6 +30,7 @@ enum ui_role {
 	UI_GIVEN,     /* sudoku givens */
 	UI_DIGIT,     /* sudoku digits the model wrote */
 	UI_WRONG,     /* a wrong cell's text */
+	UI_SERIES2,   /* the compared run's points in the charts (tui --compare) */
 	UI_ROLE_COUNT
 };
 

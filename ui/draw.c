@@ -21,6 +21,7 @@ static const struct glyphs utf8_glyphs = {
     .check = "\xe2\x9c\x93", /* ✓ */
     .fixed = "\xe2\x97\x86", /* ◆ */
     .crit = "\xe2\x98\x85",  /* ★ */
+    .point = "\xe2\x97\x8f", /* ● */
     .shade = {" ", "\xe2\x96\x91", "\xe2\x96\x92", "\xe2\x96\x93", "\xe2\x96\x88"},
 };
 
@@ -38,6 +39,7 @@ static const struct glyphs ascii_glyphs = {
     .check = "ok",
     .fixed = "F",
     .crit = "*",
+    .point = "o",
     .shade = {" ", ".", ":", "*", "#"},
 };
 

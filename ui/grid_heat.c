@@ -137,7 +137,8 @@ int grid_heat_legend(const struct tui *t, enum grid_mode m, int *sw, const char 
 	if (m == GRID_HEAT_STEP) {
 		double v[PUZZLE_MAX_CELLS], mn = 0, mx = step_change(t, v, &mn);
 		bool low = mx >= 0 && t->hist->pos[t->pos].kind == HIST_L;
-		snprintf(head, sizeof head, "|d %s| %.1e..%.1e:", low ? "z_L" : "z_H", mx > 0 ? mn : 0.0,
+		/* the logits' change, not the raw state's (whose size the RMS norms set) */
+		snprintf(head, sizeof head, "|d logits(%s)| %.2g..%.2g:", low ? "z_L" : "z_H", mx > 0 ? mn : 0.0,
 			 mx > 0 ? mx : 0.0);
 		static const char *const cut[5] = { "<.1", "<.3", "<.5", "<.75", "to 1" };
 		sw[n] = -1;

@@ -62,6 +62,8 @@ enum key_context { CTX_MAIN, CTX_GRID, CTX_EDIT, CTX_GUESS, CTX_COUNT };
 	X(TRAJ_VIEW, CTX_MAIN, 'z', 0, 0, "z",                                                                         \
 	  "trajectory map: the states after every step on their first two principal components")                      \
 	X(TRAJ_STATE, CTX_MAIN, 'Z', 0, 0, "Z", "trajectory map: z_H / z_L")                                          \
+	X(COMPARE_FRONT, CTX_MAIN, 'x', 0, 0, "x",                                                                    \
+	  "tui --compare: swap the two runs (which one is in front: the grid on a small screen, the inspector)")       \
 	X(HELP, CTX_MAIN, '?', KEY_F(1), 0, "? F1", "this help (any key closes it)")                                   \
 	X(RECORD, CTX_MAIN, 'W', 0, 0, "W",                                                                            \
 	  "record the screen to hrmscope-DATE-TIME.cast / stop (asciinema play FILE plays it)")                       \

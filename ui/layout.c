@@ -26,6 +26,7 @@ void layout_apply(struct tui *t)
 	    [V_LCHART] = &view_lchart_ops, [V_HCHART] = &view_hchart_ops,   [V_HALT] = &view_halt_ops,
 	    [V_PR] = &view_pr_ops,         [V_CAPTION] = &view_caption_ops, [V_STATUS] = &view_status_ops,
 	    [V_GUESS] = &view_guess_ops,   [V_ATTN] = &view_attn_ops,       [V_TRAJ] = &view_traj_ops,
+	    [V_HALT2] = &view_halt2_ops,
 	};
 	for (int i = 0; i < V_COUNT; i++) {
 		if (t->views[i].win)
@@ -82,6 +83,13 @@ void layout_apply(struct tui *t)
 	/* a tall screen: the halting panel takes what its rows need (title,
 	 * header, a row a segment, the summary), the charts the rest */
 	int halt_need = t->model->cfg.halt_max_steps + 3;
+	if (t->cmp) { /* two halting panels, one a run: the charts at their least on a short screen */
+		halt_need *= 2;
+		if (bh - lh - hh < 10) {
+			lh = 6;
+			hh = 5;
+		}
+	}
 	if (bh - lh - hh > halt_need) {
 		lh = (bh - halt_need) * 60 / 100;
 		hh = bh - halt_need - lh;
@@ -92,7 +100,13 @@ void layout_apply(struct tui *t)
 	}
 	place(t, V_LCHART, top, rx, lh, rw);
 	place(t, V_HCHART, top + lh, rx, hh, rw);
-	place(t, V_HALT, top + lh + hh, rx, bh - lh - hh, rw);
+	int halt_h = bh - lh - hh;
+	if (t->cmp) { /* the front run's panel above the compared one's */
+		place(t, V_HALT, top + lh + hh, rx, halt_h - halt_h / 2, rw);
+		place(t, V_HALT2, top + lh + hh + halt_h - halt_h / 2, rx, halt_h / 2, rw);
+		return;
+	}
+	place(t, V_HALT, top + lh + hh, rx, halt_h, rw);
 }
 
 void layout_draw_too_small(struct tui *t)

@@ -11,6 +11,7 @@
 #include "ui/script.h"
 #include "ui/term.h"
 #include "ui/app.h"
+#include "ui/compare.h"
 #include "ui/guess_job.h"
 #include "ui/tui_loop.h"
 #include "core/util.h"
@@ -29,6 +30,7 @@ static const char tui_help[] =
     "usage: hrmscope tui [--model DIR] [--puzzle FILE[:INDEX] | DATASET[:SPLIT[:INDEX]]]\n"
     "                    [--threads N] [--teach] [--record FILE.cast] [--keys \"l l s r q\"]\n"
     "                    [--keys-delay MS] [--dtype fp32|bf16] [--mono] [--ascii] [--list-keys]\n"
+    "                    [--compare DIR|untrained] [--compare-dtype fp32|bf16]\n"
     "       hrmscope     (no arguments: the embedded maze model on a bundled maze)\n"
     "\n"
     "Watch the model think, step by step: the puzzle grid with the current answer,\n"
@@ -51,6 +53,14 @@ static const char tui_help[] =
     "  --keys-delay MS   pause between scripted keys (default 250)\n"
     "  --dtype D         start in this arithmetic: fp32 (default) or bf16, as the official\n"
     "                    code computes (forward_dtype: bfloat16); D switches while it runs\n"
+    "  --compare DIR     a second model stepped beside the first on the same puzzle, in\n"
+    "                    lockstep (both grids, both residual series in each chart, both\n"
+    "                    halting tables; x swaps which is in front); `untrained`: the model's\n"
+    "                    own untrained init (its config, the official init, seed 0, as\n"
+    "                    `hrmscope init` makes it); the models must take the same puzzles\n"
+    "                    and step alike (H_cycles, L_cycles, halt_max_steps)\n"
+    "  --compare-dtype D the second run in this arithmetic (fp32 or bf16): alone, the model\n"
+    "                    beside itself in the other arithmetic\n"
     "  --mono            no colours (also when NO_COLOR is set)\n"
     "  --ascii           ASCII characters only (also when the locale is not UTF-8)\n"
     "  --list-keys       print the key list as Markdown and exit\n"
@@ -99,7 +109,13 @@ struct tui_opts {
 	long threads, keys_delay;
 	bool teach, mono, ascii;
 	enum hrm_dtype dtype;
+	const char *compare; /* DIR or "untrained", NULL none */
+	bool compare_dtype_set;
+	enum hrm_dtype compare_dtype;
 };
+
+/* --compare untrained: the official init with this seed (`hrmscope init`'s default) */
+#define UNTRAINED_SEED 0
 
 static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 {
@@ -115,6 +131,8 @@ static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 	    {"ascii", no_argument, NULL, 'A'},
 	    {"list-keys", no_argument, NULL, 'L'},
 	    {"dtype", required_argument, NULL, 'D'},
+	    {"compare", required_argument, NULL, 'C'},
+	    {"compare-dtype", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -146,6 +164,14 @@ static int parse_opts(int argc, char **argv, struct tui_opts *o, int *done)
 		case 'D':
 			if (cli_opt_dtype("tui", optarg, &o->dtype) != 0)
 				return EXIT_USAGE;
+			break;
+		case 'C':
+			o->compare = optarg;
+			break;
+		case 'c':
+			if (cli_opt_dtype("tui", optarg, &o->compare_dtype) != 0)
+				return EXIT_USAGE;
+			o->compare_dtype_set = true;
 			break;
 		case 'T':
 			o->teach = true;
@@ -194,6 +220,87 @@ static int first_source(const struct tui_opts *o, const struct hrm_model *m, str
 	source_complete_label(p);
 	source_open_fresh(s, p);
 	free(p);
+	return EXIT_OK;
+}
+
+/* The compared model: --compare DIR, the untrained init, or the front's own. */
+static int compare_model(const struct tui_opts *o, struct hrm_model *front, struct session *s)
+{
+	char *cause = NULL;
+	if (o->compare == NULL) {
+		s->model = front;
+		return EXIT_OK;
+	}
+	s->model = xcalloc(1, sizeof *s->model);
+	s->own_model = true;
+	if (strcmp(o->compare, "untrained") == 0) {
+		if (hrm_model_alloc(s->model, &front->cfg, &cause) != 0)
+			return cli_fail(cause);
+		hrm_model_init_random(s->model, UNTRAINED_SEED);
+		snprintf(s->model->name, sizeof s->model->name, "untrained");
+		return EXIT_OK;
+	}
+	struct model_source ms = {.model = o->compare};
+	return cli_load_model(&ms, s->model) != 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* tui --compare / --compare-dtype: the second run, checked against the
+ * first puzzle before the screen opens (t->cmp, and its worker).  The
+ * front's label and the header's description are set. */
+static int open_compare(const struct tui_opts *o, struct tui *t, const struct puzzle *first, int32_t pid)
+{
+	if (o->compare == NULL && !o->compare_dtype_set)
+		return EXIT_OK;
+	struct hrm_model *front = t->model;
+	enum hrm_dtype dt = o->compare_dtype_set ? o->compare_dtype : o->dtype;
+	if (o->compare == NULL && dt == o->dtype)
+		return cli_usage("tui", "--compare-dtype %s: the run is in %s already (give --dtype the other one)",
+		                 hrm_dtype_name(dt), hrm_dtype_name(dt));
+	struct session *s = xcalloc(1, sizeof *s);
+	t->cmp = s;
+	s->dtype = dt;
+	s->pid = pid;
+	int rc = compare_model(o, front, s); /* on failure compare_free frees what was made */
+	if (rc != EXIT_OK)
+		return rc;
+	const struct hrm_config *a = &front->cfg, *b = &s->model->cfg;
+	const char *what = o->compare ? o->compare : "--compare-dtype";
+	char *cause = NULL, *msg = NULL, note[256];
+	if (a->H_cycles != b->H_cycles || a->L_cycles != b->L_cycles || a->halt_max_steps != b->halt_max_steps) {
+		set_cause(&msg, "--compare %s: it steps in %dx%d cycles over %d segments, the model %s in %dx%d over %d: "
+		          "the two cannot move in lockstep",
+		          what, b->H_cycles, b->L_cycles, b->halt_max_steps, front->name, a->H_cycles, a->L_cycles,
+		          a->halt_max_steps);
+		return cli_fail(msg);
+	}
+	if (app_check_fit(s->model, first, &s->pid, note, sizeof note, &cause) != 0) {
+		set_cause(&msg, "--compare %s: %s", what, cause);
+		free(cause);
+		return cli_fail(msg);
+	}
+	if (dt == HRM_DTYPE_BF16 && s->model->bf16 == NULL && hrm_model_prepare_bf16(s->model, &cause) != 0)
+		return cli_fail(cause);
+	if ((s->worker = worker_new(s->model, &cause)) == NULL)
+		return cli_fail(cause);
+	worker_set_dtype(s->worker, dt);
+	/* the labels: the models' names, with the arithmetic when that is what differs */
+	if (o->compare == NULL) {
+		snprintf(t->run_name, sizeof t->run_name, "%.40s %s", front->name, hrm_dtype_name(o->dtype));
+		snprintf(s->name, sizeof s->name, "%.40s %s", front->name, hrm_dtype_name(dt));
+	} else {
+		snprintf(t->run_name, sizeof t->run_name, "%.60s", front->name);
+		snprintf(s->name, sizeof s->name, "%.50s%s", s->model->name,
+		         strcmp(s->model->name, front->name) == 0 ? " (2)" : "");
+		if (dt != o->dtype) {
+			size_t n = strlen(s->name);
+			snprintf(s->name + n, sizeof s->name - n, " %s", hrm_dtype_name(dt));
+		}
+	}
+	snprintf(t->run_desc, sizeof t->run_desc, "%s", t->run_name);
+	if (o->compare && strcmp(o->compare, "untrained") == 0)
+		snprintf(s->desc, sizeof s->desc, "untrained init (seed %d)", UNTRAINED_SEED);
+	else
+		snprintf(s->desc, sizeof s->desc, "%s", s->name);
 	return EXIT_OK;
 }
 
@@ -254,6 +361,8 @@ int cmd_tui(int argc, char **argv)
 		else
 			app_set_dtype(t, o.dtype);
 	}
+	if (rc == EXIT_OK)
+		rc = open_compare(&o, t, first, pid);
 	if (rc == EXIT_OK) {
 		setlocale(LC_ALL, "");
 		t->utf8 = !o.ascii && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
@@ -285,6 +394,7 @@ int cmd_tui(int argc, char **argv)
 		term_stop();
 	}
 	free(first);
+	compare_free(t);
 	guess_view_free(t);
 	worker_free(t->worker);
 	if (record_close(t->rec, &cause) != 0 && rc == EXIT_OK)

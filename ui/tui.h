@@ -86,6 +86,7 @@ struct view {
 enum view_id {
 	V_HEADER, V_GRID, V_INSPECT, V_LCHART, V_HCHART, V_HALT, V_PR, V_CAPTION, V_STATUS, V_GUESS,
 	V_ATTN, V_TRAJ, /* side panels: shown instead of the charts and the halting panel */
+	V_HALT2,        /* the compared run's halting panel (compare.h) */
 	V_COUNT
 };
 /* what the right-hand side shows (v, z: side_panel.c) */
@@ -98,6 +99,7 @@ struct glyphs {
 	const char *vline, *hline, *cross, *axis;
 	const char *dot, *mark, *sep, *arrow, *check;
 	const char *fixed, *crit; /* the fixed-point and critical-step marks */
+	const char *point;        /* the compared run's values in the charts */
 	const char *shade[5];
 };
 
@@ -107,7 +109,9 @@ struct grid_geom {
 	int top, left;      /* first cell, window coordinates */
 	int cw;             /* characters per cell */
 	int ch;             /* rows per cell: 1, or the scale on a big screen (cw is 2 ch) */
-	int left2;          /* a second grid, the input beside the answer: its first column; 0 none */
+	int left2;          /* a second grid, the input beside the answer (or, comparing, the
+	                     * compared run's answer): its first column; 0 none */
+	bool pair;          /* comparing: left2 is the compared run's grid */
 	bool half;          /* two cells per character, vertically */
 	bool sudoku;        /* box lines between the 3x3 boxes */
 	int row0;           /* first row shown (scrolling) */
@@ -186,12 +190,24 @@ struct tui {
 	bool traj_zL;
 	struct worker_attn_ask attn_seen;
 
+	/* tui --compare (compare.h): the run beside this one, NULL when none;
+	 * this run's label while two are compared, short and in full */
+	struct session *cmp;
+	char run_name[64], run_desc[96];
+
 	/* extras */
 	struct recorder *rec;
 	char rec_path[512]; /* the recording's file while rec is open */
 	struct script *script;
 	int wake_fd[2]; /* signals -> main loop */
 };
+
+/* The label of the run in t while two are compared (the views that show
+ * one run name it), NULL otherwise. */
+static inline const char *tui_run_label(const struct tui *t)
+{
+	return t->cmp ? t->run_name : NULL;
+}
 
 /* draw.c: the names of the grid modes, and whether the puzzle's answer is known */
 const char *tui_grid_mode_name(const struct tui *t, enum grid_mode m);
@@ -221,7 +237,8 @@ int status_lines(const struct tui *t, int width);
 void layout_apply(struct tui *t);
 void layout_draw_too_small(struct tui *t);
 extern const struct view_ops view_header_ops, view_grid_ops, view_inspect_ops, view_lchart_ops, view_hchart_ops,
-    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops, view_guess_ops, view_attn_ops, view_traj_ops;
+    view_halt_ops, view_pr_ops, view_caption_ops, view_status_ops, view_guess_ops, view_attn_ops, view_traj_ops,
+    view_halt2_ops;
 
 /* side_panel.c: the keys of the side panels (RES_NONE when r is not one of
  * theirs), and, once per loop pass, asking the worker for the attention on

@@ -8,6 +8,7 @@
 #include "ui/script.h"
 #include "ui/term.h"
 #include "ui/app.h"
+#include "ui/compare.h"
 #include "ui/edit.h"
 #include "ui/export.h"
 #include "ui/guess_job.h"
@@ -49,12 +50,21 @@ static void sync_worker(struct tui *t)
 	bool probe_missing = false;
 	int old_pos = t->pos;
 	bool was_busy = t->busy;
-	t->busy = ws.busy || ws.loaded_gen != t->gen;
-	if (!t->busy && n > 0 && t->target > n - 1)
-		t->target = n - 1;
+	/* comparing: the compared run goes where this one goes, and the screen
+	 * shows no position it has not reached (lockstep) */
+	int shown = n;
+	char cmp_error[sizeof ws.error] = "";
+	if (t->cmp) {
+		memcpy(cmp_error, t->cmp->ws.error, sizeof cmp_error);
+		int nc = compare_sync(t, n);
+		shown = nc < n ? nc : n;
+	}
+	t->busy = ws.busy || ws.loaded_gen != t->gen || (t->cmp && t->cmp->busy);
+	if (!t->busy && n > 0 && t->target > shown - 1)
+		t->target = shown - 1;
 	if (!t->busy)
 		t->to_halt = false;
-	t->pos = n > 0 ? (t->target < n - 1 ? t->target : n - 1) : 0;
+	t->pos = shown > 0 ? (t->target < shown - 1 ? t->target : shown - 1) : 0;
 	if (n > 0 && (t->grid_mode == GRID_PROBE) && h->pos[t->pos].probe == NULL)
 		probe_missing = true;
 	bool halted = false;
@@ -65,6 +75,8 @@ static void sync_worker(struct tui *t)
 		t->hist = NULL;
 	}
 	worker_unlock(t->worker);
+	if (t->cmp)
+		compare_follow(t);
 	if (n != t->hist_n || old_pos != t->pos || strcmp(ws.error, t->ws.error) != 0)
 		t->dirty |= DIRTY_POSITION;
 	if (was_busy != t->busy || t->busy)
@@ -73,6 +85,8 @@ static void sync_worker(struct tui *t)
 		t->busy_since = monotonic_ms();
 	if (ws.error[0] && strcmp(ws.error, t->ws.error) != 0)
 		app_message(t, true, "%s", ws.error);
+	if (t->cmp && t->cmp->ws.error[0] && strcmp(cmp_error, t->cmp->ws.error) != 0)
+		app_message(t, true, "%s: %s", t->cmp->name, t->cmp->ws.error);
 	/* a checkpoint cut short while open reads as zeros (core/fmap.h):
 	 * say so as soon as a step has read from it, not only at the exit */
 	char *cause = NULL;
@@ -301,6 +315,10 @@ static int run_request(struct tui *t, enum request r)
 		break;
 	case REQ_CANCEL:
 		worker_cancel(t->worker);
+		if (t->cmp) {
+			worker_cancel(t->cmp->worker);
+			t->cmp->asked = -1;
+		}
 		if (t->target > t->pos)
 			t->target = t->hist_n > 0 ? t->hist_n - 1 : 0;
 		t->to_halt = false;
@@ -412,6 +430,14 @@ static int view_request(struct tui *t, enum request r)
 		break;
 	case REQ_EXPORT:
 		export_request(t);
+		break;
+	case REQ_COMPARE_FRONT:
+		if (t->cmp == NULL) {
+			app_message(t, false, "x swaps the two runs of tui --compare: there is one run");
+			break;
+		}
+		compare_toggle_front(t);
+		app_message(t, false, "in front: %s (x: %s)", t->run_name, t->cmp->name);
 		break;
 	case REQ_REDRAW:
 		clearok(curscr, TRUE);
@@ -568,6 +594,7 @@ static void render(struct tui *t)
 	t->hist = h->gen == t->gen && h->n > 0 ? h : NULL;
 	if (t->hist == NULL)
 		t->hist_n = 0;
+	compare_lock(t);
 	for (int i = 0; i < V_COUNT; i++) {
 		struct view *v = &t->views[i];
 		if (!v->shown || !(v->ops->dirty & t->dirty))
@@ -578,6 +605,7 @@ static void render(struct tui *t)
 			touchwin(v->win);
 		wnoutrefresh(v->win);
 	}
+	compare_unlock(t);
 	t->hist = NULL;
 	worker_unlock(t->worker);
 	/* in half-block grids the terminal cursor marks the inspected cell */
@@ -628,12 +656,13 @@ int tui_loop(struct tui *t)
 			timeout = timeout < 0 || sw < timeout ? sw : timeout;
 		else if (sw >= 0)
 			timeout = timeout < 0 || timeout > 50 ? 50 : timeout;
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 		    {.fd = 0, .events = POLLIN},
 		    {.fd = worker_fd(t->worker), .events = POLLIN},
 		    {.fd = term_event_fd(), .events = POLLIN},
+		    {.fd = t->cmp ? worker_fd(t->cmp->worker) : -1, .events = POLLIN},
 		};
-		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+		if (poll(fds, 4, timeout) < 0 && errno != EINTR)
 			break;
 		int ev = term_take_events(&exit_sig);
 		if (ev & TERM_EV_QUIT)
@@ -646,6 +675,10 @@ int tui_loop(struct tui *t)
 			/* a probe may have come in: what shows one repaints */
 			worker_drain(t->worker);
 			t->dirty |= DIRTY_GRID | DIRTY_INSPECT | DIRTY_HEADER;
+		}
+		if (t->cmp && (fds[3].revents & POLLIN)) {
+			worker_drain(t->cmp->worker);
+			t->dirty |= DIRTY_GRID | DIRTY_HEADER;
 		}
 		int ch;
 		while (!t->quit && (ch = getch()) != ERR)

@@ -6,6 +6,7 @@
  * segment) is marked over its last bar, and on the H chart the critical
  * step over its H-step (src/analysis/fixedpoint.h). */
 #include "ui/tui.h"
+#include "ui/compare.h"
 #include "analysis/fixedpoint.h"
 
 #include <math.h>
@@ -101,7 +102,7 @@ static void fmt_value(char *buf, size_t len, double v)
  * fit, the bar count goes first, then the metric and the scale: the marks and
  * the current value stay. */
 static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, int first, int last, double now_value,
-                        bool has_now, const struct fp_track *f)
+                        bool has_now, const struct fp_track *f, int reserve)
 {
 	static const char *metric_titles[METRICS] = {"abs L2 ||dz||", "relative ||dz||/||z||", "per-token RMS"};
 	static const char *metric_short[METRICS] = {"abs", "rel", "RMS"};
@@ -154,7 +155,7 @@ static void chart_title(WINDOW *w, struct tui *t, enum hist_kind kind, int n, in
 			snprintf(c, sizeof c, "%s", brief);
 		const char *ns = variants[i].now == FULL ? nowsep : variants[i].now == SHORT && has_now ? " now " : "";
 		snprintf(title, sizeof title, "%s%s%s%s%s%s", name, marks, m, c, ns, variants[i].now ? now : "");
-		if (text_width(title) <= getmaxx(w))
+		if (text_width(title) <= getmaxx(w) - reserve)
 			break;
 	}
 	draw_title(w, t, 0, title);
@@ -183,18 +184,22 @@ static int chart_columns(const struct bar *bars, int n, int cur, int bw, bool ga
 }
 
 /* The scale over the bars shown, and its labels on the y axis. */
-static void chart_scale(WINDOW *w, const struct tui *t, const struct bar *bars, const struct column *cols, int nc,
-                        int rows, double *lo_out, double *hi_out)
+static void chart_scale(WINDOW *w, const struct tui *t, const struct bar *bars, const struct bar *bars2, int n2,
+                        const struct column *cols, int nc, int rows, double *lo_out, double *hi_out)
 {
 	double lo = INFINITY, hi = 0.0;
 	for (int i = 0; i < nc; i++) {
 		if (cols[i].kind != COL_BAR)
 			continue;
-		double val = bars[cols[i].bar].value;
-		if (val > hi)
-			hi = val;
-		if (val > 0 && val < lo)
-			lo = val;
+		for (int k = 0; k < 2; k++) {
+			if (k == 1 && cols[i].bar >= n2)
+				break;
+			double val = k ? bars2[cols[i].bar].value : bars[cols[i].bar].value;
+			if (val > hi)
+				hi = val;
+			if (val > 0 && val < lo)
+				lo = val;
+		}
 	}
 	if (!(hi > 0))
 		hi = 1.0;
@@ -211,18 +216,33 @@ static void chart_scale(WINDOW *w, const struct tui *t, const struct bar *bars, 
 	*hi_out = hi;
 }
 
+/* A value's height on the scale, in eighths of a row. */
+static int bar_eighths(const struct tui *t, double value, int rows, double lo, double hi)
+{
+	double frac;
+	if (t->log_scale)
+		frac = hi > lo && value > 0 ? 0.1 + 0.9 * (log(value) - log(lo)) / (log(hi) - log(lo)) : 1.0;
+	else
+		frac = value / hi;
+	if (!(frac >= 0))
+		frac = 0;
+	return (int)lround(frac * rows * 8);
+}
+
+/* The compared run's value over a bar: a point at its height. */
+static void chart_point(WINDOW *w, const struct tui *t, const struct bar *b, int x, int rows, double lo, double hi)
+{
+	int e = bar_eighths(t, b->value, rows, lo, hi), r = e > 0 ? (e - 1) / 8 : 0;
+	if (r >= rows)
+		r = rows - 1;
+	draw_text(w, rows - r, x, 1, b->pos > t->pos ? UI_DIM : UI_SERIES2, t->g->point);
+}
+
 /* One bar in column x, as tall as its value on the scale. */
 static void chart_bar(WINDOW *w, const struct tui *t, enum hist_kind kind, const struct bar *b, bool is_cur, int x,
                       int rows, double lo, double hi)
 {
-	double frac;
-	if (t->log_scale)
-		frac = hi > lo && b->value > 0 ? 0.1 + 0.9 * (log(b->value) - log(lo)) / (log(hi) - log(lo)) : 1.0;
-	else
-		frac = b->value / hi;
-	if (!(frac >= 0))
-		frac = 0;
-	int eighths = (int)lround(frac * rows * 8);
+	int eighths = bar_eighths(t, b->value, rows, lo, hi);
 	if (eighths < 1)
 		eighths = 1;
 	enum ui_role role = kind == HIST_H ? UI_BAR_H : b->h_cycle % 2 ? UI_BAR_B : UI_BAR_A;
@@ -259,12 +279,42 @@ static void chart_marks(WINDOW *w, const struct tui *t, enum hist_kind kind, con
 	}
 }
 
+/* Comparing: which series is which, on the right of the title line (the
+ * title takes fewer words to leave it the room, chart_legend_width). */
+static int chart_legend_width(const struct tui *t)
+{
+	return t->cmp ? 2 + text_width(t->run_name) + 3 + text_width(t->cmp->name) + 2 : 0;
+}
+
+static void chart_legend(WINDOW *w, const struct tui *t, enum hist_kind kind)
+{
+	char a[80], b[80];
+	snprintf(a, sizeof a, " %s %s", t->g->bar[8], t->run_name);
+	snprintf(b, sizeof b, " %s %s ", t->g->point, t->cmp->name);
+	int width = getmaxx(w), need = text_width(a) + text_width(b);
+	int x = width - need < 0 ? 0 : width - need;
+	draw_text(w, 0, x, width - x, UI_TITLE, a);
+	draw_text(w, 0, x + 1, 1, kind == HIST_H ? UI_BAR_H : UI_BAR_A, t->g->bar[8]);
+	int xb = x + text_width(a);
+	if (xb < width) {
+		draw_text(w, 0, xb, width - xb, UI_TITLE, b);
+		draw_text(w, 0, xb + 1, 1, UI_SERIES2, t->g->point);
+	}
+}
+
 static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 {
 	WINDOW *w = v->win;
 	int which = kind == HIST_L ? 0 : 1;
-	struct bar bars[4096];
+	static struct bar bars[4096], bars2[4096];
 	int n = t->hist ? collect(t, kind, bars, 4096) : 0;
+	/* comparing: the compared run's steps, the same positions, as points */
+	int n2 = 0;
+	if (t->cmp) {
+		compare_swap(t);
+		n2 = t->hist ? collect(t, kind, bars2, 4096) : 0;
+		compare_swap(t);
+	}
 	int cur = -1;
 	for (int i = 0; i < n; i++)
 		if (bars[i].pos <= t->pos)
@@ -286,7 +336,9 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 				first = cols[i].bar;
 			last = cols[i].bar;
 		}
-	chart_title(w, t, kind, n, first, last, cur >= 0 ? bars[cur].value : 0.0, cur >= 0, &f);
+	chart_title(w, t, kind, n, first, last, cur >= 0 ? bars[cur].value : 0.0, cur >= 0, &f, chart_legend_width(t));
+	if (t->cmp)
+		chart_legend(w, t, kind);
 	if (rows < 1 || pw < 4)
 		return;
 	if (n == 0) {
@@ -295,7 +347,7 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		return;
 	}
 	double lo, hi;
-	chart_scale(w, t, bars, cols, nc, rows, &lo, &hi);
+	chart_scale(w, t, bars, bars2, n2, cols, nc, rows, &lo, &hi);
 	int label_x = 0; /* where the next segment number may start: never two run together */
 	for (int i = 0; i < nc; i++) {
 		int x = YLAB + i;
@@ -308,6 +360,8 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 			continue;
 		const struct bar *b = &bars[cols[i].bar];
 		chart_bar(w, t, kind, b, cols[i].bar == cur, x, rows, lo, hi);
+		if (cols[i].bar < n2 && bar_start(cols, i))
+			chart_point(w, t, &bars2[cols[i].bar], x, rows, lo, hi);
 		if (x < 512)
 			t->chart_pos[which][x] = b->pos;
 		/* segment numbers under the first bar of each segment, those that

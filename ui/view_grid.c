@@ -6,6 +6,7 @@
  * UTF-8), so a 30x30 maze takes 15 rows; and, on a monochrome or ASCII
  * screen too short for the grid, a window that scrolls with the cursor. */
 #include "ui/tui.h"
+#include "ui/compare.h"
 #include "puzzles/maze.h"
 
 #include <string.h>
@@ -80,20 +81,36 @@ int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struc
 		if (2 * w + 3 <= avail_w && screen_w - (2 * w + 2) >= CHARTS_MIN_W)
 			two = s;
 	}
-	if (one > 1) {
+	/* comparing two runs: the second grid is the compared run's answer, or,
+	 * where the two do not fit, none (x brings it in front) */
+	bool pair = t->cmp != NULL;
+	if (one > 1 && (!pair || two)) {
 		g->ch = two ? two : one;
 		g->cw = 2 * g->ch;
 		g->rows_shown = g->sudoku ? 9 : g->nr;
 		int w = cells_w(g, g->ch);
 		if (two)
 			g->left2 = w + 2;
+		g->pair = pair && two;
 		*need_w = two ? 2 * w + 2 : w;
 		return cells_h(g, g->ch) + 3;
 	}
+	one = 1;
+	/* side by side at one row a cell row where they leave the charts the
+	 * room of an 80-column screen: a row of labels under the title */
+	const int pair_charts = 45;
 	if (g->sudoku) {
+		int w = 9 * 2 + 2 * 2 + 1;
 		g->cw = 2;
 		g->rows_shown = 9;
-		*need_w = 9 * 2 + 2 * 2 + 1;
+		*need_w = w;
+		if (pair && 2 * w + 1 <= avail_w && screen_w - (2 * w + 2) >= pair_charts) {
+			g->pair = true;
+			g->left2 = w + 1;
+			g->top = 2;
+			*need_w = 2 * w + 1;
+			return 11 + 4;
+		}
 		return 11 + 3;
 	}
 	if (avail_w > screen_w / 2) /* one row a cell row: as wide as half the screen */
@@ -102,6 +119,16 @@ int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struc
 	bool can_half = colors_depth() != DEPTH_MONO && t->utf8;
 	/* square-looking cells when the charts keep room enough */
 	g->cw = 2 * nc + 1 <= avail_w && screen_w - (2 * nc + 1) >= CHARTS_MIN_W ? 2 : 1;
+	if (pair) {
+		int w = 2 * nc + 1;
+		g->cw = 2 * w + 1 <= avail_w && screen_w - (2 * w + 2) >= CHARTS_MIN_W ? 2 : 1;
+		w = nc * g->cw + 1;
+		g->pair = 2 * w <= avail_w && screen_w - (2 * w + 1) >= pair_charts;
+		if (g->pair) {
+			g->left2 = w;
+			g->top = 2;
+		}
+	}
 	if (nr <= rows) {
 		g->rows_shown = nr;
 	} else if (can_half) {
@@ -110,9 +137,9 @@ int grid_plan(const struct tui *t, int avail_h, int avail_w, int screen_w, struc
 	} else {
 		g->rows_shown = rows > 1 ? rows : 1;
 	}
-	*need_w = nc * g->cw + 1;
-	/* a title above, two lines of legend below */
-	return (g->half ? (nr + 1) / 2 : g->rows_shown) + 3;
+	*need_w = g->pair ? 2 * (nc * g->cw + 1) : nc * g->cw + 1;
+	/* a title above (and the labels), two lines of legend below */
+	return (g->half ? (nr + 1) / 2 : g->rows_shown) + 3 + (g->top - 1);
 }
 
 /* One cell at (y, x): ch rows of cw characters, its glyph in the middle
@@ -355,6 +382,42 @@ static void draw_grid(WINDOW *w, struct tui *t, enum grid_mode m, int x0, const 
 		draw_rows(w, t, m, x0, cells);
 }
 
+/* The cells from column x0: half blocks, a sudoku, or rows. */
+static void draw_cells(WINDOW *w, struct tui *t, enum grid_mode m, int x0, const struct grid_cell *cells)
+{
+	if (t->geom.half) {
+		int left = t->geom.left;
+		t->geom.left = x0;
+		draw_half(w, t, cells);
+		t->geom.left = left;
+	} else {
+		draw_grid(w, t, m, x0, cells);
+	}
+}
+
+/* Comparing, both runs' answers side by side: the labels (on the title
+ * line when the grids are wide, else on a line of their own), the front
+ * run's cells, then the compared run's, drawn with it in front. */
+static void draw_pair(WINDOW *w, struct tui *t, enum grid_mode shown, struct grid_cell *cells)
+{
+	struct grid_geom *gg = &t->geom;
+	const char *why = NULL;
+	int y = gg->top - 1, x2 = gg->left2, maxw = getmaxx(w);
+	for (int k = 0; k < 2; k++) {
+		int x = k ? x2 : 0, room = k ? maxw - x2 : x2 - 1;
+		if (y == 0) /* the title line: the label beside the mode */
+			draw_fmt(w, 0, x, room, UI_TITLE, "%s%s%s", t->run_name, t->g->sep,
+			         shown != t->grid_mode ? "input" : tui_grid_mode_short(t, shown));
+		else
+			draw_text(w, y, x, room, UI_TITLE, t->run_name);
+		if (grid_cells(t, cells, &why))
+			draw_cells(w, t, shown, x, cells);
+		else
+			draw_text(w, gg->top, x, room, UI_DIM, why);
+		compare_swap(t);
+	}
+}
+
 static void grid_draw(struct view *v, struct tui *t)
 {
 	WINDOW *w = v->win;
@@ -390,6 +453,26 @@ static void grid_draw(struct view *v, struct tui *t)
 	if (text_width(title) > getmaxx(w)) /* e.g. an 11x11 maze: the mode's short name */
 		snprintf(title, sizeof title, "%s %dx%d%s%s%s", kind, n, n, rows, t->g->sep,
 		         shown != t->grid_mode ? "input" : tui_grid_mode_short(t, shown));
+	if (gg->pair) {
+		if (gg->top > 1)
+			draw_title(w, t, 0, title);
+		draw_pair(w, t, shown, cells);
+		int ly = used_h - 2 < v->h - 2 ? used_h - 2 : v->h - 2;
+		draw_legend(w, t, ly);
+		return;
+	}
+	if (tui_run_label(t)) { /* comparing, one grid: whose answer it is */
+		const char *label = tui_run_label(t);
+		size_t ll = strlen(label) + 2, tl = strlen(title);
+		if (ll + tl < sizeof title) {
+			memmove(title + ll, title, tl + 1);
+			memcpy(title, label, ll - 2);
+			memcpy(title + ll - 2, ": ", 2);
+		}
+		if (text_width(title) > getmaxx(w))
+			snprintf(title, sizeof title, "%.64s%s%s", label, t->g->sep,
+			         shown != t->grid_mode ? "input" : tui_grid_mode_short(t, shown));
+	}
 	if (gg->left2) { /* the input on the left, the answer beside it under its own title */
 		snprintf(title, sizeof title, "%s %dx%d%sinput", kind, n, n, t->g->sep);
 		draw_title(w, t, 0, title);
@@ -406,10 +489,7 @@ static void grid_draw(struct view *v, struct tui *t)
 		draw_text(w, 2, gg->left2 + 1, v->w - gg->left2 - 2, UI_DIM, why);
 		return;
 	}
-	if (t->geom.half)
-		draw_half(w, t, cells);
-	else
-		draw_grid(w, t, shown, gg->left2, cells);
+	draw_cells(w, t, shown, gg->left2, cells);
 	int ly = used_h - 2 < v->h - 2 ? used_h - 2 : v->h - 2;
 	draw_legend(w, t, ly);
 }

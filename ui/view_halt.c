@@ -74,15 +74,21 @@ static void halt_draw(struct view *v, struct tui *t)
 	const char *stops = t->adaptive ? "adaptive" : "max-steps";
 	const struct hrm_config *cfg = &t->model->cfg;
 	bool qc_used = hrm_q_continue_used(cfg);
-	snprintf(title, sizeof title, "Halting (Q head on %s[0]%s)%sr stops at: %s", hrm_arch_desc(cfg)->zH,
+	/* comparing two runs: whose table it is, first */
+	char who[80] = "";
+	if (tui_run_label(t))
+		snprintf(who, sizeof who, "%s: ", tui_run_label(t));
+	snprintf(title, sizeof title, "%sHalting (Q head on %s[0]%s)%sr stops at: %s", who, hrm_arch_desc(cfg)->zH,
 	         qc_used ? "" : ", q_cont unused", t->g->sep, stops);
 	if (text_width(title) > v->w)
-		snprintf(title, sizeof title, "Halting (%s)%sr stops at: %s", qc_used ? "Q head" : "q_cont unused",
+		snprintf(title, sizeof title, "%sHalting (%s)%sr stops at: %s", who, qc_used ? "Q head" : "q_cont unused",
 		         t->g->sep, stops);
 	if (text_width(title) > v->w && !qc_used)
-		snprintf(title, sizeof title, "Halting (q_cont unused)%s%s", t->g->sep, stops);
+		snprintf(title, sizeof title, "%sHalting (q_cont unused)%s%s", who, t->g->sep, stops);
 	if (text_width(title) > v->w)
-		snprintf(title, sizeof title, "Halting (Q head)%sr stops at: %s", t->g->sep, stops);
+		snprintf(title, sizeof title, "%sHalting (Q head)%sr stops at: %s", who, t->g->sep, stops);
+	if (text_width(title) > v->w && who[0])
+		snprintf(title, sizeof title, "%sHalting", who);
 	draw_title(w, t, 0, title);
 	draw_text(w, 1, 0, v->w, UI_DIM, compact ? "seg q_halt q_cont  max   adapt acc  exact" : head);
 	if (t->hist == NULL)

@@ -1,6 +1,7 @@
 /* view_header.c - the two header lines: puzzle, model and the arithmetic,
  * where the run is (the next step to run), and the compute status. */
 #include "ui/tui.h"
+#include "ui/compare.h"
 #include "model/gemm_bf16.h"
 #include "core/util.h"
 
@@ -21,7 +22,7 @@ static void header_draw(struct view *v, struct tui *t)
 	WINDOW *w = v->win;
 	const struct hrm_config *c = &t->model->cfg;
 	const char *sep = t->g->sep;
-	char params[32], line[512], right[192];
+	char params[32], line[1024], right[192];
 	param_count(t->model, params, sizeof params);
 	draw_fill(w, 0, UI_HEADER);
 	draw_fill(w, 1, UI_HEADER);
@@ -30,8 +31,15 @@ static void header_draw(struct view *v, struct tui *t)
 	if (count > 1 && count != INT64_MAX)
 		snprintf(idx, sizeof idx, " [%lld/%lld]", (long long)t->src_index + 1, (long long)count);
 	const char *arch = hrm_arch_desc(c)->name;
+	/* comparing two runs: both named where the model's name goes, and
+	 * whether x is needed to see the other grid */
+	char model_name[320];
+	snprintf(model_name, sizeof model_name, "%s", t->model->name);
+	if (t->cmp)
+		snprintf(model_name, sizeof model_name, "%s vs %s%s", t->run_desc, t->cmp->desc,
+		         t->geom.pair ? "" : " (x swaps)");
 	snprintf(line, sizeof line, " hrmscope%s%s%s%s%s%s (%s, %s params, d %d, H x L cycles %dx%d, M %d)", sep,
-	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, arch, params,
+	         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, model_name, arch, params,
 	         c->hidden_size, c->H_cycles, c->L_cycles, c->halt_max_steps);
 
 	/* compute status, right-aligned */
@@ -88,7 +96,7 @@ static void header_draw(struct view *v, struct tui *t)
 		else if (form == 2)
 			snprintf(sizes, sizeof sizes, " (%s, %s params, M %d)", arch, params, c->halt_max_steps);
 		snprintf(line, sizeof line, "%s%s%s%s%s%s%s%s", form == 4 ? " " : " hrmscope", form == 4 ? "" : sep,
-		         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, t->model->name, sizes);
+		         t->puz.name, idx, t->focus == FOCUS_EDIT ? " (editing)" : "", sep, model_name, sizes);
 	}
 	draw_text(w, 0, 0, v->w - dw - 1, UI_HEADER_HI, line);
 	draw_text(w, 0, v->w - dw, dw, UI_HEADER_HI, dt);

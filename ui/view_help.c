@@ -52,7 +52,7 @@ static int glossary_first; /* the glossary's first line */
 
 /* The glossary: a term (a mark is named by the glyph set: ASCII has its
  * own) and what it means. */
-enum { GL_TEXT, GL_FIXED, GL_CRIT, GL_MARK };
+enum { GL_TEXT, GL_FIXED, GL_CRIT, GL_MARK, GL_POINT };
 static const struct {
 	int glyph;
 	const char *term, *text;
@@ -74,6 +74,9 @@ static const struct {
      "halting panel: where a halting rule stops the run. max-steps: after M segments (the official "
      "evaluation); adaptive: at the first q_halt > q_continue (the training rule; a TRM without a continue "
      "target: q_halt > 0)."},
+    {GL_POINT, NULL,
+     "tui --compare: the second run's value over each bar of the first's (one scale; the legend on the "
+     "chart's title names both). Each run has its halting table; x swaps which is in front."},
     {GL_TEXT, "q_halt",
      "q_halt, q_cont: the Q head's two logits on z_H[0] at the segment's end, sig their sigmoids; max and "
      "adapt: each rule's decision (cont or HALT); acc: the cells right; exact: the whole answer right."},
@@ -98,7 +101,8 @@ static const struct {
     {GL_TEXT, "confidence", "each cell's largest softmax probability, in five shades."},
     {GL_TEXT, "changed", "the cells whose prediction changed since the step before."},
     {GL_TEXT, "step change",
-     "how much each cell moved in the last step: ||d lm_head(z)|| per cell, z the state the step updated "
+     "how much each cell moved in the last step: ||d lm_head(z)|| per cell, the change of its logits (not of "
+     "the raw state, whose size the RMS norms set), z the state the step updated "
      "(z_L after an L-step, z_H after an H-step), in five shades of where it lies between the step's smallest "
      "and largest change (the legend gives both)."},
     {GL_TEXT, "last change",
@@ -133,6 +137,7 @@ static int build_lines(int colw, int rows, int per_page, const struct glyphs *g)
 		const char *term = glossary[i].glyph == GL_FIXED  ? g->fixed
 		                   : glossary[i].glyph == GL_CRIT ? g->crit
 		                   : glossary[i].glyph == GL_MARK ? g->mark
+		                   : glossary[i].glyph == GL_POINT ? g->point
 		                                                  : glossary[i].term;
 		/* an entry that would run over the bottom of a column starts the next one */
 		struct help_line tmp[16];
