@@ -3,9 +3,9 @@
 # golden_trm/att_rope_lp16 fixture, made as the official trainer saves) at
 # 80x24 and 160x45: the header names the architecture, the panels name the
 # states both ways (y (z_H), z (z_L)), the halting panel says q_cont is
-# unused and draws its values dim, a names TRM's halting rule, and the
-# steps run.  Needs tmux (skipped without it).  Runs from the build
-# directory.
+# unused and draws its values dim, a names TRM's halting rule, v shows
+# the one network's attention after an H-step, and the steps run.
+# Needs tmux (skipped without it).  Runs from the build directory.
 set -u
 
 SOCK_NAME=hrmscope-trm
@@ -28,6 +28,12 @@ for size in 80x24 160x45; do
 	$T send-keys -t s s
 	wait_for 'segment 2/4 . H 1/2 . L 1/2' 10
 	check "$size: s runs the segment (2 x (2 L-steps + 1 H-step))" $?
+	# v after the H-step: the attention of the one network's L_level
+	$T send-keys -t s v
+	wait_for 'Attention L_level layer 1/[1-9]' 10 && sleep 0.5 && ! screen | grep -q 'has layers'
+	check "$size: v after an H-step shows L_level's attention, layer 1" $?
+	$T send-keys -t s v
+	wait_gone 'Attention L_level' 5
 	screen | grep -q 'PR(y (z_H))' && screen | grep -q 'PR(z (z_L))'
 	check "$size: PR names the states both ways" $?
 	screen | grep -q 'H update dy (dz_H)' && screen | grep -q 'L residual dz (dz_L)'

@@ -5,10 +5,10 @@
 
 #include <string.h>
 
+/* the blocks of the update that ran: TRM's H-step runs the one L_level */
 static int module_layers(const struct tui *t, enum hrm_module mod)
 {
-	const struct hrm_config *c = &t->model->cfg;
-	return mod == HRM_MODULE_L ? c->L_layers : c->H_layers;
+	return hrm_update_layers(&t->model->cfg, mod == HRM_MODULE_L);
 }
 
 struct worker_attn_ask side_attn_ask(const struct tui *t, enum hrm_module *mod)
