@@ -685,6 +685,54 @@ START_TEST(test_maze_mix)
 }
 END_TEST
 
+/* --sudoku-givens LO-HI: each training sudoku's givens lie in the range and
+ * every count of it occurs; one count gives exactly that many, from the
+ * same stream as before ranges existed (no extra draw). */
+START_TEST(test_sudoku_givens_range)
+{
+	struct sample_source src, one, again;
+	char *cause = NULL;
+	ck_assert_msg(samples_open_sudoku(&src, 30, 33, &cause) == 0, "%s", cause);
+	struct hrm_rng rng;
+	hrm_rng_seed(&rng, 5);
+	int32_t in[81], lab[81], pid;
+	int seen[81] = { 0 };
+	for (int n = 0; n < 60; n++) {
+		ck_assert_msg(samples_next(&src, &rng, in, lab, &pid, &cause) == 0, "%s", cause);
+		int g = 0;
+		for (int i = 0; i < 81; i++) {
+			g += in[i] != SUDOKU_BLANK;
+			ck_assert(in[i] == SUDOKU_BLANK || in[i] == lab[i]);
+		}
+		ck_assert_msg(g >= 30 && g <= 33, "%d givens", g);
+		seen[g]++;
+	}
+	for (int g = 30; g <= 33; g++)
+		ck_assert_msg(seen[g] > 0, "no sudoku with %d givens in 60", g);
+	samples_close(&src);
+	/* one count: a range of one draws nothing extra */
+	ck_assert_msg(samples_open_sudoku(&one, 36, 0, &cause) == 0, "%s", cause);
+	ck_assert_msg(samples_open_sudoku(&again, 36, 36, &cause) == 0, "%s", cause);
+	struct hrm_rng r1, r2;
+	hrm_rng_seed(&r1, 9);
+	hrm_rng_seed(&r2, 9);
+	int32_t in2[81], lab2[81];
+	for (int n = 0; n < 3; n++) {
+		ck_assert_msg(samples_next(&one, &r1, in, lab, &pid, &cause) == 0, "%s", cause);
+		ck_assert_msg(samples_next(&again, &r2, in2, lab2, &pid, &cause) == 0, "%s", cause);
+		ck_assert(memcmp(in, in2, sizeof in) == 0);
+		int g = 0;
+		for (int i = 0; i < 81; i++)
+			g += in[i] != SUDOKU_BLANK;
+		ck_assert_int_eq(g, 36);
+	}
+	samples_close(&one);
+	samples_close(&again);
+	ck_assert_int_eq(samples_open_sudoku(&src, 30, 81, &cause), -1);
+	free(cause);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
 	Suite *s = suite_create("train");
@@ -698,6 +746,7 @@ static Suite *train_suite(void)
 	tcase_add_loop_test(tc, test_exploration, 0, N_CASES);
 	tcase_add_loop_test(tc, test_refuse, 0, N_CASES);
 	tcase_add_test(tc, test_maze_mix);
+	tcase_add_test(tc, test_sudoku_givens_range);
 	tcase_add_test(tc, test_ema);
 	suite_add_tcase(s, tc);
 	return s;

@@ -37,7 +37,8 @@ static const char train_help[] =
 	"  --maze-min-path L      minimum shortest-path length (default 1)\n"
 	"  --maze-loops P         share of extra openings (default 0: perfect mazes)\n"
 	"  --sudoku-givens G      or fresh generated sudokus with G givens (17..80) and a unique\n"
-	"                         solution every batch (held-out: another seed)\n"
+	"                         solution every batch (held-out: another seed); LO-HI draws each\n"
+	"                         training sudoku's givens from the range (held-out: LO)\n"
 	"schedule and optimiser\n"
 	"  --steps N (10000)  --batch B (32)  --lr X (1e-3)  --lr-min-ratio X (0)  --warmup N (200)\n"
 	"  --optim adam-atan2|adamw  --weight-decay X (0.1)  --beta1 X (0.9)  --beta2 X (0.95)\n"
@@ -118,6 +119,25 @@ static int parse_maze_mix(const char *arg, struct trainer_opts *o)
 	return 0;
 }
 
+/* --sudoku-givens G or LO-HI (each training sudoku's count drawn from the
+ * range; the held-out ones at LO, the hardest) */
+static int parse_sudoku_givens(const char *arg, struct trainer_opts *o)
+{
+	char *end;
+	long lo = strtol(arg, &end, 10), hi = lo;
+	if (end != arg && *end == '-') {
+		const char *h = end + 1;
+		hi = strtol(h, &end, 10);
+		if (end == h)
+			hi = -1;
+	}
+	if (end == arg || *end || lo < 17 || lo > 80 || hi < lo || hi > 80)
+		return cli_usage("train", "--sudoku-givens: expected G or LO-HI with 17 <= LO <= HI <= 80, got '%s'", arg);
+	o->sudoku_givens = (int)lo;
+	o->sudoku_givens_hi = (int)hi;
+	return 0;
+}
+
 /* The options into o (*maze: generated mazes): -1 to go on, else the exit
  * code (--help, a usage error). */
 static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze)
@@ -167,7 +187,7 @@ static int parse_train(int argc, char **argv, struct trainer_opts *o, bool *maze
 		case O_ARCH: o->arch = optarg; break;
 		case O_INIT: o->init = optarg; break;
 		case O_DATA: o->data = optarg; break;
-		case O_SUDOKU: INT_OPT(o->sudoku_givens, 17, 80); break;
+		case O_SUDOKU: rc = parse_sudoku_givens(optarg, o); break;
 		case O_MSIZE: INT_OPT(o->maze_side, 5, 30); *maze = true; break;
 		case O_MMIX: rc = parse_maze_mix(optarg, o); break;
 		case O_MCANVAS: INT_OPT(o->maze_canvas, 5, 30); break;

@@ -50,13 +50,16 @@ int samples_open_maze(struct sample_source *s, int side, int canvas, int min_pat
 	return 0;
 }
 
-int samples_open_sudoku(struct sample_source *s, int givens, char **cause)
+int samples_open_sudoku(struct sample_source *s, int givens, int hi, char **cause)
 {
 	memset(s, 0, sizeof *s);
 	if (givens < 17 || givens > 80)
 		return set_cause(cause, "sudoku givens %d outside 17..80", givens);
+	if (hi > 80)
+		return set_cause(cause, "sudoku givens %d outside 17..80", hi);
 	s->kind = SAMPLES_SUDOKU;
 	s->givens = givens;
+	s->givens_hi = hi > givens ? hi : givens;
 	s->side = 9;
 	s->canvas = 9;
 	s->seq_len = SUDOKU_CELLS;
@@ -120,7 +123,12 @@ static int maze_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *in
 static int sudoku_sample(struct sample_source *s, struct hrm_rng *rng, int32_t *inputs, int32_t *labels,
 			 int32_t *pid, char **cause)
 {
-	struct sudoku_gen_opts o = {.givens = s->givens};
+	/* a range draws its count first; one count draws nothing (the same
+	 * stream as before ranges existed) */
+	int g = s->givens;
+	if (s->givens_hi > s->givens)
+		g += (int)hrm_rng_below(rng, (uint64_t)(s->givens_hi - s->givens + 1));
+	struct sudoku_gen_opts o = {.givens = g};
 	struct puzzle p;
 	if (sudoku_generate(rng, &o, &p, NULL, cause) != 0)
 		return -1;

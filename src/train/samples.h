@@ -27,16 +27,18 @@ struct sample_source {
 	/* training mixes: when nmix > 0 each maze's side is drawn from mix[]
 	 * (every side <= canvas), walled into the canvas like a smaller maze */
 	int mix[SAMPLES_MAX_MIX], nmix;
-	/* SAMPLES_SUDOKU: unique sudokus with this many givens */
-	int givens;
+	/* SAMPLES_SUDOKU: unique sudokus with this many givens (each drawn
+	 * uniformly from givens..givens_hi when givens_hi > givens) */
+	int givens, givens_hi;
 };
 
 /* A dataset folder's split ("train" / "test"). */
 int samples_open_dataset(struct sample_source *s, const char *dir, const char *split, char **cause);
 /* Fresh mazes. */
 int samples_open_maze(struct sample_source *s, int side, int canvas, int min_path, double loops, char **cause);
-/* Fresh sudokus with a unique solution and exactly `givens` givens (17..80). */
-int samples_open_sudoku(struct sample_source *s, int givens, char **cause);
+/* Fresh sudokus with a unique solution and exactly `givens` givens (17..80);
+ * with hi > givens, each sudoku's count drawn from givens..hi. */
+int samples_open_sudoku(struct sample_source *s, int givens, int hi, char **cause);
 /* Draws each training maze's side from sides[0..n-1] instead (n <= SAMPLES_MAX_MIX). */
 int samples_set_maze_mix(struct sample_source *s, const int *sides, int n, char **cause);
 /* The distinct sides of the mix, in their first order (a side named twice is

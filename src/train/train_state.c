@@ -122,9 +122,10 @@ static int open_sources(struct trainer *tr, char **cause)
 	if (o->sudoku_givens > 0) {
 		/* held-out sudokus: the same generator with another seed stream */
 		tr->eval_seed = o->seed ^ 0x5eed0fe7a15eedULL;
-		if (samples_open_sudoku(&tr->src, o->sudoku_givens, cause) != 0)
+		if (samples_open_sudoku(&tr->src, o->sudoku_givens, o->sudoku_givens_hi, cause) != 0)
 			return -1;
-		return samples_open_sudoku(&tr->eval_src, o->sudoku_givens, cause);
+		/* a range is evaluated at its hardest end */
+		return samples_open_sudoku(&tr->eval_src, o->sudoku_givens, 0, cause);
 	}
 	if (samples_open_maze(&tr->src, o->maze_side, o->maze_canvas, o->maze_min_path, o->maze_loops, cause) != 0)
 		return -1;

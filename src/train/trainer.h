@@ -30,6 +30,7 @@ struct trainer_opts {
 	                                least this many moves, per size (eval_path_log.csv) */
 	double maze_loops;
 	int sudoku_givens;          /* > 0: fresh generated sudokus with this many givens */
+	int sudoku_givens_hi;       /* > sudoku_givens: training draws from the range (eval: the low end) */
 	const char *out;            /* output directory */
 	long steps;                 /* total optimiser steps */
 	long stop_at;               /* > 0: save and stop after this step; the schedule still spans steps */
