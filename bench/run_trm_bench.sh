@@ -15,7 +15,8 @@
 #
 # Environment: BENCH_THREADS (default 2), PYTHON3 (a python3 with torch,
 # numpy and yaml; default /usr/bin/python3), BENCH_QUICK=1 (one segment, one
-# repetition: a smoke test, the figures mean nothing).
+# repetition: a smoke test, the figures mean nothing), BENCH_RESULTS=FILE
+# (with --splice: keep the raw JSON lines there).
 #
 # What runs (`hrmscope init` of the published configurations, seed 1):
 #   - models/trm_sudoku_mlp.yaml (mlp_t, pos none, H 3 / L 6) at the sudoku
@@ -67,7 +68,10 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/trmbench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-[ -n "$res" ] || res=$tmp/results.jsonl
+if [ -z "$res" ]; then # --splice alone: the JSON lines in BENCH_RESULTS or a temporary file
+	res=${BENCH_RESULTS:-$tmp/results.jsonl}
+	: >"$res"
+fi
 export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
 
 # CPU ticks (utime + stime) of every process, "pid ticks" per line, as in
