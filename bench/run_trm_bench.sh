@@ -152,8 +152,8 @@ done
 
 # the circumstances of this part: load; the other work, all the CPU time the
 # machine spent meanwhile less this script's own and its children's (times);
-# and the processes alive throughout that used a CPU a tenth of the time or
-# more, named by their command and (when it is not a path or an option) its
+# and the processes alive throughout that used a CPU 2 % of the time or more
+# (niced background runs get little under load), named by their command and (when it is not a path or an option) its
 # first argument, e.g. "hrmscope train"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 t_end=$(date +%s)
@@ -171,12 +171,12 @@ others=$(awk 'NR == FNR { t[$1] = $2; next } ($1 in t) && $2 - t[$1] > 0 { print
 		case $arg in */* | -*) arg= ;; esac
 		printf '%s %s\n' "$ticks" "$comm${arg:+ $arg}"
 	done | awk -v hz="$hz" -v secs=$((t_end - t_start)) '
-		{ s += $1; if ($1 / hz >= 0.1 * secs) { n = $2 (NF > 2 ? " " $3 : ""); c[n]++; u[n] += $1 } }
+		{ s += $1; if ($1 / hz >= 0.02 * secs) { n = $2 (NF > 2 ? " " $3 : ""); c[n]++; u[n] += $1 } }
 		END { printf "%.1f\t", s / hz; sep = ""
 		      for (k in c) { printf "%s%d x %s (%.0f CPU-s)", sep, c[k], k, u[k] / hz; sep = ", " } }')
 other_cpu=${others%%	*}
 busy=${others#*	}
-printf '{"kind":"trm_meta","date":"%s","threads":%d,"load_start":"%s","load_end":"%s","seconds":%d,"cores":%d,"other_cpu":%s,"own_cpu":%s,"other_cpu_all":%s,"busy":"%s","quick":%d}\n' \
+printf '{"kind":"trm_meta","date":"%s","threads":%d,"load_start":"%s","load_end":"%s","seconds":%d,"cores":%d,"other_cpu":%s,"own_cpu":%s,"other_cpu_all":%s,"busy":"%s","busy_min_share":0.02,"quick":%d}\n' \
 	"$(date -u '+%Y-%m-%d %H:%M UTC')" "$threads" "$load_start" "$load_end" $((t_end - t_start)) "$(nproc)" \
 	"${other_cpu:-0}" "$own" "$all_other" "$busy" "${BENCH_QUICK:-0}" >>"$res"
 

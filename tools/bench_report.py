@@ -508,7 +508,8 @@ def trm_section(rows):
                   "ran throughout%s"
                   % (other, 100 * share, cores, secs, float(meta.get("own_cpu", 0)),
                      "" if "other_cpu_all" in meta else " (not recorded)", float(meta["other_cpu"]),
-                     ", those using a CPU a tenth of the time or more: %s" % meta["busy"] if meta.get("busy")
+                     ", those using a CPU %s of the time or more: %s"
+                     % ("%g %%" % (100 * meta.get("busy_min_share", 0.1)), meta["busy"]) if meta.get("busy")
                      else ""))
         if share > 0.05:
             md.append("- **measured under load**: other work held part of the 2 cores throughout, so every "
