@@ -23,7 +23,10 @@
  *       module call and resets, so that page faults and BLAS thread start-up
  *       stay out of the figures (negligible against the 27M model's B = 8
  *       steps, which skip it to save time); --dtype bf16 runs the engine in
- *       bf16 (hrm_engine_new_dtype, the matrix products in gemm_bf16);
+ *       bf16 (hrm_engine_new_dtype, the matrix products in gemm_bf16).
+ *       A TRM checkpoint runs too: an H-step is then one call of the one
+ *       L_level (its FLOPs counted so, hrm_update_layers), and mlp_t blocks
+ *       count their SwiGLU over the positions in place of attention;
  *   bench_forward info [--threads N]
  *       the BLAS hrmscope runs on (openblas_get_config) and its threads.
  *
@@ -59,6 +62,16 @@ static int block_ops(const struct hrm_config *c, int B, int T, struct mm_op *op)
 {
 	int n = B * T, d = c->hidden_size, in = c->inter, hd = c->head_dim;
 	long bh = (long)B * c->num_heads;
+	if (c->mlp_t) {
+		/* TRM's mlp_t in place of attention: a SwiGLU over the T
+		 * positions of each of the B d channels (forward.c) */
+		int nt = B * d, it = c->inter_t;
+		op[0] = (struct mm_op){ "t_gate_up", nt, T, 2 * it, 1, T, T, 2 * it, 1 };
+		op[1] = (struct mm_op){ "t_down", nt, it, T, 1, it, it, T, 1 };
+		op[2] = (struct mm_op){ "gate_up", n, d, 2 * in, 1, d, d, 2 * in, 1 };
+		op[3] = (struct mm_op){ "down", n, in, d, 1, in, in, d, 1 };
+		return 4;
+	}
 	op[0] = (struct mm_op){ "qkv", n, d, 3 * d, 1, d, d, 3 * d, 1 };
 	op[1] = (struct mm_op){ "attn_qk", T, hd, T, 1, 3 * d, 3 * d, T, bh };
 	op[2] = (struct mm_op){ "attn_pv", T, T, hd, 0, T, 3 * d, d, bh };
@@ -444,7 +457,9 @@ static int cmd_forward(int argc, char **argv)
 	struct fwd_result *r = a.r;
 	const struct hrm_config *c = &r->cfg;
 	double fb = block_flops(c, a.B, r->T);
-	double f_l = fb * c->L_layers, f_h = fb * c->H_layers;
+	/* the blocks each update runs (TRM's H-step runs the one L_level) */
+	int l_blocks = hrm_update_layers(c, true), h_blocks = hrm_update_layers(c, false);
+	double f_l = fb * l_blocks, f_h = fb * h_blocks;
 	double f_heads = 2.0 * a.B * a.S * c->hidden_size * c->vocab_size + 2.0 * a.B * 2 * c->hidden_size;
 	double f_seg = c->H_cycles * (c->L_cycles * f_l + f_h) + f_heads;
 	printf("{\"kind\":\"forward\",\"impl\":\"hrmscope\",\"label\":\"%s\",\"B\":%d,\"S\":%d,\"T\":%d,\"d\":%d,"
@@ -455,8 +470,10 @@ static int cmd_forward(int argc, char **argv)
 	print_times("h_step", r->t_h, r->n_h);
 	print_times("segment", r->t_seg, r->n_seg);
 	printf("\"flops_block\":%.6g,\"flops_l_step\":%.6g,\"flops_h_step\":%.6g,\"flops_heads\":%.6g,"
-	       "\"flops_segment\":%.6g,\"L_layers\":%d,\"H_layers\":%d,\"L_cycles\":%d,\"H_cycles\":%d,",
-	       fb, f_l, f_h, f_heads, f_seg, c->L_layers, c->H_layers, c->L_cycles, c->H_cycles);
+	       "\"flops_segment\":%.6g,\"L_layers\":%d,\"H_layers\":%d,\"L_cycles\":%d,\"H_cycles\":%d,"
+	       "\"arch\":\"%s\",\"mlp_t\":%d,\"puzzle_emb_len\":%d,",
+	       fb, f_l, f_h, f_heads, f_seg, l_blocks, h_blocks, c->L_cycles, c->H_cycles, hrm_arch_desc(c)->name,
+	       c->mlp_t ? 1 : 0, c->puzzle_emb_len);
 	struct mm_op op[MAX_OPS];
 	int nop = block_ops(c, a.B, r->T, op);
 	printf("\"ops\":[");

@@ -1,7 +1,7 @@
 /* bench_train.c - the training half of `make bench` (issue 4): optimiser
  * steps per second of hrmscope's trainer on a fixed dataset.
  *
- *   bench_train --model DIR --data DIR [--batch 32] [--grad one_step|full]
+ *   bench_train --model DIR --data DIR [--batch 32] [--grad one_step|full|last_cycle]
  *               [--dtype fp32|bf16] [--threads N] [--steps K] [--reps R]
  *               [--warmup W] [--label L]
  *
@@ -10,7 +10,9 @@
  * supervision with ACT Q-learning, its extra no-grad segment for the
  * continue target, the loss and the backward), global clipping to norm 1,
  * AdamW (lr 1e-3, betas 0.9/0.95, weight decay 0.1) and sign-SGD on the
- * puzzle embeddings; --dtype bf16 trains in the official trainer's bf16
+ * puzzle embeddings (a TRM with no_ACT_continue: no continue target, so no
+ * extra segment; --grad last_cycle is TRM's official gradient, the last H
+ * cycle in full); --dtype bf16 trains in the official trainer's bf16
  * arithmetic (train_ctx_set_dtype: fp32 master weights, bf16 forward and
  * backward).  The JSON line also carries HRMSCOPE_GEMM as it was set (the
  * matrix-product path the library was told to take, if it reads it).
@@ -41,6 +43,12 @@ struct bench_trainer {
 	struct hrm_rng rng;
 	int64_t next;  /* next example of the dataset */
 };
+
+/* the --grad spelling of a mode, as the JSON line names it */
+static const char *grad_key(enum train_grad_mode g)
+{
+	return g == TRAIN_GRAD_FULL ? "full" : g == TRAIN_GRAD_LAST_CYCLE ? "last_cycle" : "one_step";
+}
 
 static int fail(char *cause)
 {
@@ -132,7 +140,7 @@ int main(int argc, char **argv)
 	int reps = (int)bench_opt_long(argc, argv, "--reps", 5);
 	int warmup = (int)bench_opt_long(argc, argv, "--warmup", 2);
 	if (model == NULL || data == NULL || B < 1 || steps < 1 || reps < 1 || reps > 1000) {
-		fprintf(stderr, "usage: bench_train --model DIR --data DIR [--batch B] [--grad one_step|full] "
+		fprintf(stderr, "usage: bench_train --model DIR --data DIR [--batch B] [--grad one_step|full|last_cycle] "
 				"[--dtype fp32|bf16] [--threads N] [--steps K] [--reps R] [--warmup W] [--label L]\n");
 		return 2;
 	}
@@ -144,8 +152,10 @@ int main(int argc, char **argv)
 	enum train_grad_mode grad = TRAIN_GRAD_ONE_STEP;
 	if (gname && strcmp(gname, "full") == 0)
 		grad = TRAIN_GRAD_FULL;
+	else if (gname && strcmp(gname, "last_cycle") == 0)
+		grad = TRAIN_GRAD_LAST_CYCLE;
 	else if (gname && strcmp(gname, "one_step") != 0) {
-		fprintf(stderr, "bench_train: --grad one_step|full\n");
+		fprintf(stderr, "bench_train: --grad one_step|full|last_cycle\n");
 		return 2;
 	}
 	hrm_set_threads(threads);
@@ -177,9 +187,9 @@ int main(int argc, char **argv)
 		mx = rate[r] > mx ? rate[r] : mx;
 	}
 	printf("{\"kind\":\"train\",\"impl\":\"hrmscope\",\"label\":\"%s\",\"B\":%d,\"S\":%d,\"d\":%d,\"grad\":\"%s\","
-	       "\"dtype\":\"%s\",\"gemm_env\":\"%s\",\"threads\":%d,\"steps_per_rep\":%d,\"reps\":%d,\"steps_per_s\":%.6g,\"min_steps_per_s\":%.6g,"
+	       "\"arch\":\"%s\",\"dtype\":\"%s\",\"gemm_env\":\"%s\",\"threads\":%d,\"steps_per_rep\":%d,\"reps\":%d,\"steps_per_s\":%.6g,\"min_steps_per_s\":%.6g,"
 	       "\"max_steps_per_s\":%.6g,\"first_loss\":%.9g,\"last_loss\":%.9g,\"maxrss_kb\":%ld}\n",
-	       label ? label : "model", B, t.b.S, t.m.cfg.hidden_size, grad == TRAIN_GRAD_FULL ? "full" : "one_step",
-	       hrm_dtype_name(dt), gemm_env, threads, steps, reps, bench_median(rate, reps), mn, mx, first_loss, loss, bench_self_maxrss_kb());
+	       label ? label : "model", B, t.b.S, t.m.cfg.hidden_size, grad_key(grad),
+	       hrm_arch_desc(&t.m.cfg)->name, hrm_dtype_name(dt), gemm_env, threads, steps, reps, bench_median(rate, reps), mn, mx, first_loss, loss, bench_self_maxrss_kb());
 	return 0;
 }

@@ -42,6 +42,10 @@
 # OPENBLAS_VERBOSE=2 names it ("Core: ...").  ONEDNN_VERBOSE=1 on one bf16
 # maze segment records the implementations (ISA) oneDNN ran.
 #
+# TRM (issue 20): bench/run_trm_bench.sh, run near the end, appends its JSON
+# lines (TRM forward at the published sudoku mlp_t and maze shapes, fp32 and
+# bf16, and trm_maze_small training steps) and the report gets a TRM section.
+#
 # Repetitions: sgemm and the sudoku shape take the median of 5 samples, the
 # training rates the median of 5 repetitions (of 2 steps at 7x7, 1 at
 # 11x11); the 27M maze shape is slow (a segment is ~190 GFLOP per batch
@@ -107,7 +111,7 @@ cpu_ticks >"$ticks_start"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 step=0
-total=35
+total=36
 say() {
 	step=$((step + 1))
 	printf 'bench: %4ds [%d/%d] %s\n' $(($(date +%s) - t_start)) "$step" "$total" "$*" >&2
@@ -261,6 +265,12 @@ if grep -q HRMSCOPE_GEMM "$hrmscope"; then
 else
 	echo '{"kind":"train_skipped","label":"maze11_full_openblas","why":"this build does not read HRMSCOPE_GEMM"}' >>"$res"
 fi
+
+# issue 20: TRM's forward (the published sudoku mlp_t and maze configurations)
+# and a small TRM training step against PyTorch (its own steps, its own
+# load figures: bench/run_trm_bench.sh)
+say "TRM: forward (sudoku mlp_t, maze 30x30; fp32 and bf16) and training (bench/run_trm_bench.sh)"
+PYTHON3=$py sh "$srcdir/bench/run_trm_bench.sh" --srcdir "$srcdir" --builddir "$builddir" --results "$res"
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 t_end=$(date +%s)

@@ -5,6 +5,12 @@ tools/bench_torch.py, tools/tui_latency.py), prints one table and writes it with
 circumstances to bench/RESULTS.md.
 
     bench_report.py --results FILE.jsonl --meta KEY=VALUE ... --out RESULTS.md
+    bench_report.py --results FILE.jsonl --trm-splice RESULTS.md
+
+The second form (bench/run_trm_bench.sh --splice, `make bench-trm`) writes
+only the TRM section (issue 20) into an existing RESULTS.md: in place of its
+old TRM section, or before its "FLOPs counted" section; nothing else in the
+file changes.
 """
 
 import argparse
@@ -14,7 +20,11 @@ import sys
 sys.dont_write_bytecode = True
 
 OP_NAMES = {"qkv": "qkv_proj", "attn_qk": "attention q k^T (per head)", "attn_pv": "attention p v (per head)",
-            "o": "o_proj", "gate_up": "gate_up_proj", "down": "down_proj"}
+            "o": "o_proj", "gate_up": "gate_up_proj", "down": "down_proj",
+            "t_gate_up": "mlp_t gate_up_proj (over positions)", "t_down": "mlp_t down_proj (over positions)"}
+
+TRM_HEADING = "## TRM (issue 20): forward and training against PyTorch"
+FLOPS_HEADING = "## FLOPs counted"
 
 
 def load(path):
@@ -89,7 +99,8 @@ class Table:
         return "\n".join(out)
 
 
-def forward_rows(tab, rows, label, title, seg_target, step_target=None):
+def forward_rows(tab, rows, label, title, seg_target, step_target=None,
+                 step_names=(("l_step", "L-step"), ("h_step", "H-step"))):
     c = find(rows, kind="forward", impl="hrmscope", label=label)
     t = find(rows, kind="forward", impl="torch", label=label)
     if c is None:
@@ -98,7 +109,7 @@ def forward_rows(tab, rows, label, title, seg_target, step_target=None):
     tab.section("%s (B = %d, T = %d; hrmscope %d L / %d H / %d segment samples, PyTorch %d / %d / %d)"
                 % (title, c["B"], c["T"], c["l_step_n"], c["h_step_n"], c["segment_n"],
                    t["l_step_n"] if t else 0, t["h_step_n"] if t else 0, t["segment_n"] if t else 0))
-    for key, name in (("l_step", "L-step"), ("h_step", "H-step")):
+    for key, name in step_names:
         ct, tt = c[key + "_s"], t[key + "_s"] if t else None
         target = met = ""
         if key == "l_step" and step_target:
@@ -122,6 +133,9 @@ def forward_rows(tab, rows, label, title, seg_target, step_target=None):
                 "%.1f (%.0f %%)" % (g_t, 100 * g_t / ceil) if g_t else "", "",
                 ">= 75 %" if label.startswith("maze") else "",
                 status(g_c / ceil >= 0.75) if label.startswith("maze") else "")
+    else:
+        tab.add("segment GFLOP/s (matrix products and attention)", "%.1f" % g_c, "%.1f" % g_t if g_t else "",
+                speedup(cs, ts))
     return c, t
 
 
@@ -391,10 +405,13 @@ def bf16_table(rows, meta):
     return tab, notes
 
 
-def flop_table(rows):
+HRM_FLOP_CONFIGS = (("maze_b1", "maze B=1"), ("maze_b8", "maze B=8"), ("sudoku_b1", "sudoku B=1"),
+                    ("sudoku_b8", "sudoku B=8"))
+
+
+def flop_table(rows, configs=HRM_FLOP_CONFIGS):
     out = ["| configuration | product | M x K x N | calls per block | GFLOP per block |", "|---|---|---|---|---|"]
-    for label, name in (("maze_b1", "maze B=1"), ("maze_b8", "maze B=8"), ("sudoku_b1", "sudoku B=1"),
-                        ("sudoku_b8", "sudoku B=8")):
+    for label, name in configs:
         c = find(rows, kind="forward", impl="hrmscope", label=label)
         if c is None:
             continue
@@ -409,13 +426,160 @@ def flop_table(rows):
     return "\n".join(out)
 
 
+TRM_STEPS = (("l_step", "L-step (latent recursion z = net(z, y + x))"),
+             ("h_step", "H-step (answer update y = net(y, z))"))
+
+
+def trm_section(rows):
+    """The TRM section (issue 20): markdown text, from its JSON lines
+    (bench/run_trm_bench.sh); None when the run has none."""
+    meta = find(rows, kind="trm_meta")
+    if meta is None:
+        return None
+    models = {r["label"]: r for r in rows if r.get("kind") == "trm_model"}
+
+    def params(label):
+        r = models.get(label)
+        return "%.2fM parameters" % (r["params"] / 1e6) if r and r.get("params") else "parameters not counted"
+
+    tab = Table()
+    for label, title in (
+            ("trm_sudoku_b1", "Sudoku, trm_sudoku_mlp (mlp_t, pos none, H 3 / L 6, %s), fp32" % params("trm_sudoku")),
+            ("trm_sudoku_b1_bf16", "Sudoku, trm_sudoku_mlp, bf16 (hrmscope --dtype bf16 vs torch.bfloat16)"),
+            ("trm_maze_b1", "Maze 30x30, trm_maze (attention, RoPE, H 3 / L 4, %s), fp32" % params("trm_maze")),
+            ("trm_maze_b1_bf16", "Maze 30x30, trm_maze, bf16 (hrmscope --dtype bf16 vs torch.bfloat16)")):
+        forward_rows(tab, rows, label, title, None, step_names=TRM_STEPS)
+
+    tab.section("Training trm_maze_small (d 64, 2 layers, H 3 / L 4, 16 prefix tokens, B 32, AdamW, "
+                "last-cycle gradient), optimiser steps/s")
+    loss_first = loss_last = 0.0
+    trained = False
+    for n in (7, 11):
+        for thr in (1, 2):
+            label = "trm_maze%d" % n
+            c = find(rows, kind="train", impl="hrmscope", label=label, threads=thr)
+            t = find(rows, kind="train", impl="torch", label=label, threads=thr)
+            if c is None:
+                tab.add("%dx%d, %d thread%s: not measured" % (n, n, thr, "s" if thr > 1 else ""))
+                continue
+            trained = True
+            if t:
+                loss_first = max(loss_first, abs(c["first_loss"] - t["first_loss"]) / abs(t["first_loss"]))
+                loss_last = max(loss_last, abs(c["last_loss"] - t["last_loss"]) / abs(t["last_loss"]))
+            tab.add("%dx%d (seq %d + 16 prefix; %s), %d thread%s"
+                    % (n, n, c["S"], params("trm_small%d" % n), thr, "s" if thr > 1 else ""),
+                    "%.2f" % c["steps_per_s"], "%.2f" % t["steps_per_s"] if t else "",
+                    "%.2fx" % (c["steps_per_s"] / t["steps_per_s"]) if t else "")
+
+    notes = []
+    for labels, what in ((("trm_sudoku_b1", "trm_maze_b1"), "fp32"),
+                         (("trm_sudoku_b1_bf16", "trm_maze_b1_bf16"), "bf16")):
+        diffs = []
+        for label in labels:
+            c = find(rows, kind="forward", impl="hrmscope", label=label)
+            t = find(rows, kind="forward", impl="torch", label=label)
+            if c and t:
+                diffs.append("%s %.1e" % (label.split("_")[1], abs(c["checksum"][1] - t["checksum"][1])
+                                          / abs(t["checksum"][1])))
+        if diffs:
+            notes.append("Same work on both sides, %s: the sum of squares of y (z_H, batch row 0) after the first "
+                         "segment differs between hrmscope and PyTorch by %s (relative)%s."
+                         % (what, ", ".join(diffs), "" if what == "fp32" else
+                            " (bf16 on both sides, with different accumulation orders and roundings)"))
+    if trained:
+        notes.append("Same training on both sides: the loss of the first step agrees to %.1e (relative) and "
+                     "that of the last timed step, after every optimiser step of the run on both sides, to "
+                     "%.1e, in every training row." % (loss_first, loss_last))
+
+    md = [TRM_HEADING + "\n"]
+    md.append("Written by `bench/run_trm_bench.sh` (part of `make bench`; alone: `make bench-trm`, which puts "
+              "this section into bench/RESULTS.md and leaves the rest of the file as it was).\n")
+    md.append("- date: %s; %s threads as above (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, torch.set_num_threads; "
+              "PyTorch with OMP_WAIT_POLICY=PASSIVE); duration %s s"
+              % (meta.get("date", "?"), meta.get("threads", "?"), meta.get("seconds", "?")))
+    md.append("- load average (1/5/15 min): %s at the start, %s at the end" % (meta.get("load_start", "?"),
+                                                                           meta.get("load_end", "?")))
+    try:
+        secs, cores, other = float(meta["seconds"]), float(meta["cores"]), float(meta["other_cpu"])
+        other = max(other, float(meta.get("other_cpu_all", 0)))
+        share = other / (secs * cores) if secs > 0 and cores > 0 else 0.0
+        md.append("- other work during this part: %.1f CPU-seconds (%.0f %% of %d cores over %d s): the CPU time "
+                  "the machine spent (/proc/stat) less this part's own %.1f s%s; of it %.1f s in processes that "
+                  "ran throughout%s"
+                  % (other, 100 * share, cores, secs, float(meta.get("own_cpu", 0)),
+                     "" if "other_cpu_all" in meta else " (not recorded)", float(meta["other_cpu"]),
+                     ", those using a CPU %s of the time or more: %s"
+                     % ("%g %%" % (100 * meta.get("busy_min_share", 0.1)), meta["busy"]) if meta.get("busy")
+                     else ""))
+        if share > 0.05:
+            md.append("- **measured under load**: other work held part of the 2 cores throughout, so every "
+                      "figure is lower and noisier than on an idle machine; both sides ran under the same load, "
+                      "interleaved, so the ratios are the fairer figures")
+    except (KeyError, ValueError):
+        pass
+    if str(meta.get("quick")) == "1":
+        md.append("- **BENCH_QUICK=1**: a smoke test of the pipeline (one segment, one repetition); "
+                  "the figures mean nothing")
+    md.append("")
+    md.append(tab.markdown() + "\n")
+    md.append("speedup = PyTorch time / hrmscope time, or hrmscope steps/s / PyTorch steps/s (above 1: hrmscope "
+              "is faster). PyTorch runs the project's own TRM reference (tests/reference/trm_ref.py, checked "
+              "against the official trm.py) on the checkpoint `hrmscope init` wrote (torch.load), float32 under "
+              "torch.no_grad, or every tensor in torch.bfloat16 as model.to(torch.bfloat16) leaves it. An L-step "
+              "and an H-step are each one call of the one 2-layer network; a segment is H_cycles x (L_cycles + 1) "
+              "calls, the last with the heads (lm_head, q_head, argmax). Repetitions: the median over the steps "
+              "of 5 segments (sudoku, both sides), of 4 segments (maze, hrmscope) and 2 (maze, PyTorch); "
+              "training: the median of 5 repetitions of 2 (7x7) or 1 (11x11) steps after one warm-up step. "
+              "The training step on both sides: rows refilled in dataset order as they halt, exploration off, "
+              "the last-cycle gradient (no gradient through the first H_cycles - 1 cycles), stablemax loss, "
+              "halting on q_halt > 0 with no continue target and no extra segment (no_ACT_continue), global "
+              "clipping to 1, AdamW (lr 1e-3, betas 0.9/0.95, wd 0.1), sign-SGD on the puzzle embeddings; "
+              "PyTorch in float32 autograd (tools/bench_torch.py train --grad last_cycle, after "
+              "tests/reference/train_trm_ref.py).\n")
+    for n in notes:
+        md.append(n + "\n")
+    md.append("FLOPs counted in the TRM rows (2 M K N per product; an mlp_t block replaces attention by a SwiGLU "
+              "over the T positions of each channel):\n")
+    md.append(flop_table(rows, (("trm_sudoku_b1", "TRM sudoku B=1"), ("trm_maze_b1", "TRM maze B=1"))) + "\n")
+    return "\n".join(md)
+
+
+def splice_trm(path, section):
+    """Put section into the markdown file at path in place of its TRM
+    section (up to the next "## " heading), or before "## FLOPs counted", or
+    at the end; the rest of the file is kept byte for byte."""
+    with open(path) as f:
+        text = f.read()
+    lines = text.split("\n")
+    try:
+        start = lines.index(TRM_HEADING)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    except ValueError:
+        start = end = lines.index(FLOPS_HEADING) if FLOPS_HEADING in lines else len(lines)
+    body = section.rstrip("\n").split("\n") + [""]
+    lines[start:end] = body
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--meta", action="append", default=[], help="KEY=VALUE")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--trm-splice", metavar="RESULTS.md", help="write only the TRM section into this file")
     a = ap.parse_args()
     rows = load(a.results)
+    trm = trm_section(rows)
+    if a.trm_splice:
+        if trm is None:
+            sys.exit("bench_report.py: %s has no TRM measurements (bench/run_trm_bench.sh)" % a.results)
+        print(trm)
+        splice_trm(a.trm_splice, trm)
+        print("\nwrote the TRM section into %s" % a.trm_splice)
+        return
+    if not a.out:
+        ap.error("--out is required")
     meta = dict(kv.split("=", 1) for kv in a.meta)
     tab, fw, notes = build(rows, meta)
     table = tab.markdown()
@@ -506,7 +670,10 @@ def main():
               "unset (env -u) and OPENBLAS_VERBOSE=2, which prints the kernel OpenBLAS picked.\n")
     for n in bnotes:
         md.append(n + "\n")
-    md.append("## FLOPs counted\n")
+    if trm is not None:
+        print("\n" + trm)
+        md.append(trm)
+    md.append(FLOPS_HEADING + "\n")
     md.append("2 M K N per product; attention is two products per batch row and head (q k^T: T x hd x T, "
               "p v: T x T x hd). A block is qkv_proj, attention, o_proj, gate_up_proj, down_proj.\n")
     md.append(flop_table(rows) + "\n")

@@ -2,8 +2,9 @@
 """PyTorch CPU baseline for `make bench` (bench/run_bench.sh, issues 4 and 6).
 
 The same work as bench/bench_forward and bench/bench_train, done by the
-project's own PyTorch reference model (tests/reference/hrm_ref.py) in float32
-on the checkpoint `hrmscope init` wrote, with the same threads.  Prints one
+project's own PyTorch reference model (tests/reference/hrm_ref.py, or
+trm_ref.py when all_config.yaml names the TRM) in float32 on the checkpoint
+`hrmscope init` wrote, with the same threads.  Prints one
 JSON object per line.  forward --dtype bf16 runs the model as
 model.to(torch.bfloat16) would (every weight, table and activation in
 torch.bfloat16; torch's CPU bf16 matmuls go through its oneDNN, "mkldnn"),
@@ -13,8 +14,13 @@ the baseline of hrmscope --dtype bf16 (issue 19).
     bench_torch.py sgemm   --threads N --size 1000 [--reps R]
     bench_torch.py forward --threads N --model DIR --seq-len S --batch B --segments K [--warmup 0|1]
                            [--dtype fp32|bf16] [--label L]
-    bench_torch.py train   --threads N --model DIR --data DIR --batch B --grad one_step|full
+    bench_torch.py train   --threads N --model DIR --data DIR --batch B --grad one_step|full|last_cycle
                            --steps K --reps R --warmup W [--label L]
+
+A TRM trains with --grad last_cycle (TRM's own: no gradient through the first
+H_cycles - 1 cycles, the last cycle's L_cycles + 1 calls differentiated) and,
+with no_ACT_continue, halts on q_halt > 0 with no continue target (no extra
+segment), as tests/reference/train_trm_ref.py's step.
 
 Threads: torch.set_num_threads(N) sets torch's own (OpenMP) threads; the BLAS
 torch calls (Debian's torch: whatever libblas.so.3 the alternatives system
@@ -44,6 +50,7 @@ import yaml  # noqa: E402
 
 import hrm_ref as R  # noqa: E402
 import train_ref as TR  # noqa: E402  (sets torch threads to 1 on import; reset below)
+import trm_ref as TRM  # noqa: E402
 
 
 # ---------------------------------------------------------------- threads and BLAS
@@ -138,17 +145,27 @@ def cmd_sgemm(a):
 
 # ---------------------------------------------------------------- the model
 
+def is_trm(cfg):
+    return cfg.get("arch", cfg).get("name") == TRM.TRM_NAME
+
+
 def load_model(model_dir, seq_len, dtype=torch.float32):
-    """HRMRef on DIR/checkpoint + DIR/all_config.yaml (written by hrmscope)."""
+    """HRMRef (or TRMRef, by the name: in all_config.yaml) on DIR/checkpoint +
+    DIR/all_config.yaml (written by hrmscope)."""
     sd = torch.load(os.path.join(model_dir, "checkpoint"), map_location="cpu")
     state = R.canonical_state(sd)
     with open(os.path.join(model_dir, "all_config.yaml")) as f:
         cfg = yaml.safe_load(f)
-    arch = R.arch_from_config(cfg, state)
+    trm = is_trm(cfg)
+    arch = (TRM if trm else R).arch_from_config(cfg, state)
     arch.seq_len = seq_len
     if arch.num_puzzle_identifiers == 0:
         arch.num_puzzle_identifiers = 1
-    return R.HRMRef(arch, state, dtype)
+    return (TRM.TRMRef if trm else R.HRMRef)(arch, state, dtype)
+
+
+def arch_name(m):
+    return "TRM" if isinstance(m, TRM.TRMRef) else "HRM"
 
 
 def to_bfloat16(m):
@@ -159,10 +176,14 @@ def to_bfloat16(m):
     m.dtype = bf
     m.w = {k: v.to(bf).contiguous() for k, v in m.w.items()}
     a = m.arch
-    m.blocks = {
-        name: [{r: m.w[n] for r, n in R.block_names(name, i).items()} for i in range(layers)]
-        for name, layers in (("H_level", a.H_layers), ("L_level", a.L_layers))
-    }
+    if isinstance(m, TRM.TRMRef):  # one network for both updates
+        net = [{r: m.w[n] for r, n in TRM.block_names(i, a.mlp_t).items()} for i in range(a.L_layers)]
+        m.blocks = {"L_level": net, "H_level": net}
+    else:
+        m.blocks = {
+            name: [{r: m.w[n] for r, n in R.block_names(name, i).items()} for i in range(layers)]
+            for name, layers in (("H_level", a.H_layers), ("L_level", a.L_layers))
+        }
     if m.cos is not None:
         m.cos, m.sin = m.cos.to(bf), m.sin.to(bf)
     return m
@@ -221,7 +242,7 @@ def cmd_forward(a):
             checksum = [float(z0.sum()), float((z0 * z0).sum())]
     out = {"kind": "forward", "impl": "torch", "label": a.label, "B": B, "S": a.seq_len, "T": arch.T,
            "d": arch.hidden_size, "threads": a.threads, "segments": a.segments, "warmup": a.warmup,
-           "dtype": a.dtype}
+           "dtype": a.dtype, "arch": arch_name(m)}
     out.update(summary("l_step", t_l))
     out.update(summary("h_step", t_h))
     out.update(summary("segment", t_seg))
@@ -265,7 +286,8 @@ class Trainer:
     """One deep-supervision step as the C trainer runs it (train_segment, then
     clipping, AdamW and sign-SGD for the puzzle embeddings), in float32 autograd.
     The step follows tests/reference/train_ref.py (float64 there, the
-    gradient oracle); exploration is off on both sides."""
+    gradient oracle), or train_trm_ref.py for a TRM (--grad last_cycle);
+    exploration is off on both sides."""
 
     def __init__(self, m, data, B, grad, lr=1e-3, wd=0.1, clip=1.0, pe_lr=1e-2, pe_wd=0.1):
         self.m, self.data, self.B, self.grad = m, data, B, grad
@@ -316,14 +338,30 @@ class Trainer:
                         zH = m.H_step(zH, zL)
             zL = m.L_step(zL, zH, x)
             zH = m.H_step(zH, zL)
+        elif self.grad == "last_cycle":  # TRM's: the first H_cycles - 1 cycles without gradient
+            with torch.no_grad():
+                for _ in range(Hc - 1):
+                    for _ in range(Lc):
+                        zL = m.L_step(zL, zH, x)
+                    zH = m.H_step(zH, zL)
+            for _ in range(Lc):
+                zL = m.L_step(zL, zH, x)
+            zH = m.H_step(zH, zL)
         else:
             zH, zL = m.segment(zH, zL, x)
         logits, q_halt, q_cont = m.heads(zH)
+        # TRM with no_ACT_continue: halting on q_halt > 0, no continue target
+        trm = isinstance(m, TRM.TRMRef)
+        q_cont_used = not (trm and m.arch.no_ACT_continue)
         with torch.no_grad():
             steps = steps + 1
             is_last = steps >= self.M
-            halted = is_last | ((q_halt > q_cont) if self.M > 1 else torch.zeros_like(is_last))
             if self.M > 1:
+                rule = m.halts(q_halt, q_cont) if trm else q_halt > q_cont
+                halted = is_last | rule
+            else:
+                halted = is_last
+            if self.M > 1 and q_cont_used:
                 nzH, _ = m.segment(zH.detach(), zL.detach(), x.detach())
                 _, nqh, nqc = m.heads(nzH)
                 target = torch.sigmoid(torch.where(is_last, nqh, torch.maximum(nqh, nqc)))
@@ -333,7 +371,7 @@ class Trainer:
             exact = (mask & (logits.argmax(-1) == self.labels)).sum(-1) == counts
         lm = (TR.stablemax_cross_entropy(logits, self.labels) / divisor).sum()
         loss = lm + 0.5 * F.binary_cross_entropy_with_logits(q_halt, exact.float(), reduction="sum")
-        if self.M > 1:
+        if self.M > 1 and q_cont_used:
             loss = loss + 0.5 * F.binary_cross_entropy_with_logits(q_cont, target, reduction="sum")
         (loss / B).backward()
         torch.nn.utils.clip_grad_norm_(self.params, self.clip)
@@ -363,7 +401,7 @@ def cmd_train(a):
         for _ in range(a.steps):
             losses.append(tr.step())
         rates.append(a.steps / (time.perf_counter() - t0))
-    print(json.dumps({"kind": "train", "impl": "torch", "label": a.label, "B": a.batch,
+    print(json.dumps({"kind": "train", "impl": "torch", "label": a.label, "arch": arch_name(m), "B": a.batch,
                       "S": m.arch.seq_len, "d": m.arch.hidden_size, "grad": a.grad,
                       "threads": a.threads, "steps_per_rep": a.steps, "reps": a.reps,
                       "steps_per_s": float(np.median(rates)), "min_steps_per_s": min(rates),
@@ -395,7 +433,7 @@ def main():
     p.add_argument("--model", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--grad", choices=("one_step", "full"), default="one_step")
+    p.add_argument("--grad", choices=("one_step", "full", "last_cycle"), default="one_step")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
