@@ -1,5 +1,6 @@
 /* ops.c - forward ops of the HRM block. */
 #include "model/ops.h"
+#include "model/gemm_bf16.h"
 #include "model/ops_rows.h"
 #include "core/parallel.h"
 
@@ -349,6 +350,7 @@ struct rope_job {
 	const float *cos_t, *sin_t;
 	int T, heads, hd;
 	rope_vec_fn vec;
+	int round;
 };
 
 static void rope_rows(void *v, size_t lo, size_t hi)
@@ -361,24 +363,38 @@ static void rope_rows(void *v, size_t lo, size_t hi)
 		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
 		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
 			jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
+		if (jb->round)
+			round_bf16(row, (size_t)2 * d);
 	}
+}
+
+void rope_apply_ex(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		   rope_vec_fn vec, int round)
+{
+	struct rope_job jb = { qkv, cos_t, sin_t, T, heads, hd, vec, round };
+	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_rows, &jb);
 }
 
 void rope_apply(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
 		rope_vec_fn vec)
 {
-	struct rope_job jb = { qkv, cos_t, sin_t, T, heads, hd, vec };
-	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 3, rope_rows, &jb);
+	rope_apply_ex(qkv, cos_t, sin_t, B, T, heads, hd, vec, 0);
+}
+
+void rope_forward_ex(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd, int round)
+{
+	rope_apply_ex(qkv, cos_t, sin_t, B, T, heads, hd, rope_vec, round);
 }
 
 void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	rope_apply(qkv, cos_t, sin_t, B, T, heads, hd, rope_vec);
+	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 0);
 }
 
 HRM_VECTORIZE
 void softmax_rows(float *m, int rows, int cols)
 {
+	EXP_F32_BOUNDS(elo, ehi);
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
 		float mx = row_max(r, cols);
@@ -386,12 +402,12 @@ void softmax_rows(float *m, int rows, int cols)
 		int j = 0;
 		for (; j + 8 <= cols; j += 8)
 			for (int k = 0; k < 8; k++) {
-				float e = exp_f32(r[j + k] - mx);
+				float e = exp_f32_in(r[j + k] - mx, elo, ehi);
 				r[j + k] = e;
 				acc[k] += e;
 			}
 		for (int k = 0; j < cols; j++, k++) {
-			float e = exp_f32(r[j] - mx);
+			float e = exp_f32_in(r[j] - mx, elo, ehi);
 			r[j] = e;
 			acc[k] += e;
 		}
@@ -483,11 +499,12 @@ static void swiglu_rows(void *v, size_t lo, size_t hi)
 {
 	const struct swiglu_job *jb = v;
 	int inter = jb->inter;
+	EXP_F32_BOUNDS(elo, ehi);
 	for (size_t i = lo; i < hi; i++) {
 		const float *g = jb->gu + i * 2 * inter, *u = g + inter;
 		float *a = jb->act + i * inter;
 		for (int j = 0; j < inter; j++)
-			a[j] = g[j] * sigmoid_f32(g[j]) * u[j];
+			a[j] = g[j] * sigmoid_f32_in(g[j], elo, ehi) * u[j];
 	}
 }
 

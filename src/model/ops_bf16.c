@@ -47,22 +47,10 @@ void add_rmsnorm_forward_bf16_inv(float *x, const float *r, float *inv, int n, i
 	hrm_par_rows((size_t)n, (size_t)d * 6, rmsnorm_rows_bf16, &jb);
 }
 
-HRM_VECTORIZE
-static void round_qk_rows(void *v, size_t lo, size_t hi)
-{
-	const struct rows_job *jb = v;
-	for (size_t i = lo; i < hi; i++) {
-		float *row = jb->x + i * 3 * jb->d;
-		for (int j = 0; j < 2 * jb->d; j++)
-			row[j] = bf16_round(row[j]);
-	}
-}
-
 void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	rope_forward(qkv, cos_t, sin_t, B, T, heads, hd);
-	struct rows_job jb = { .x = qkv, .d = heads * hd };
-	hrm_par_rows((size_t)B * T, (size_t)heads * hd * 2, round_qk_rows, &jb);
+	/* RoPE in fp32, q and k rounded to bf16 in the same pass */
+	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 1);
 }
 
 HRM_VECTORIZE
@@ -70,12 +58,13 @@ static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 {
 	const struct rows_job *jb = v;
 	int inter = jb->inter;
+	EXP_F32_BOUNDS(elo, ehi);
 	for (size_t i = lo; i < hi; i++) {
 		const float *g = jb->r + i * 2 * inter, *u = g + inter;
 		float *a = jb->x + i * inter;
 		for (int j = 0; j < inter; j++) {
 			/* torch's silu: x / (1 + exp(-x)) in float32, then bf16 */
-			float s = bf16_round(g[j] / (1.0f + exp_f32(-g[j])));
+			float s = bf16_round(g[j] / (1.0f + exp_f32_in(-g[j], elo, ehi)));
 			a[j] = bf16_round(s * u[j]);
 		}
 	}
@@ -92,6 +81,7 @@ void swiglu_forward_bf16(float *act, const float *gu, int n, int inter)
 HRM_VECTORIZE
 static void softmax_rows_bf16(float *m, float *sum, int rows, int cols, float scale)
 {
+	EXP_F32_BOUNDS(elo, ehi);
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
 		for (int j = 0; j < cols; j++)
@@ -101,12 +91,12 @@ static void softmax_rows_bf16(float *m, float *sum, int rows, int cols, float sc
 		int j = 0;
 		for (; j + 8 <= cols; j += 8)
 			for (int k = 0; k < 8; k++) {
-				float e = exp_f32(r[j + k] - mx);
+				float e = exp_f32_in(r[j + k] - mx, elo, ehi);
 				r[j + k] = bf16_round(e);
 				acc[k] += e;
 			}
 		for (int k = 0; j < cols; j++, k++) {
-			float e = exp_f32(r[j] - mx);
+			float e = exp_f32_in(r[j] - mx, elo, ehi);
 			r[j] = bf16_round(e);
 			acc[k] += e;
 		}
@@ -123,6 +113,7 @@ static void softmax_rows_bf16(float *m, float *sum, int rows, int cols, float sc
 HRM_VECTORIZE
 static void softmax_rows_bits(float *m, uint16_t *P, float *sum, int rows, int cols, float scale, int keep)
 {
+	EXP_F32_BOUNDS(elo, ehi);
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
 		uint16_t *pr = P + (size_t)i * cols;
@@ -130,7 +121,7 @@ static void softmax_rows_bits(float *m, uint16_t *P, float *sum, int rows, int c
 		/* the exponentials first, a loop that vectorises whole; then
 		 * the sum in softmax_rows_bf16's order and the rounding */
 		for (int j = 0; j < cols; j++)
-			r[j] = exp_f32(r[j] * scale - mx);
+			r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi);
 		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
 		int j = 0;
 		for (; j + 8 <= cols; j += 8)

@@ -295,13 +295,6 @@ void block_forward_train(struct block_cache *c, const struct hrm_block_weights *
 	memcpy(h, c->out, nd * sizeof(float));
 }
 
-/* the gradient flowing between two bf16 ops is a bf16 tensor */
-static void round_grad(const struct block_cache *c, float *g, size_t n)
-{
-	if (c->bf16)
-		round_bf16_pool(g, n);
-}
-
 /* dst += src, a bf16 tensor in bf16 */
 static void add_grad(const struct block_cache *c, float *dst, const float *src, size_t n)
 {
@@ -331,11 +324,9 @@ static void mlp_t_backward(struct block_cache *c, const struct hrm_block_weights
 	size_t ntT = (size_t)nt * T;
 	float *du = s->t_proj;
 	hrm_transpose_rows(du, dh, B, T, c->d);
-	add_rmsnorm_backward(du, du, c->t_h1, c->t_inv, nt, T);
-	round_grad(c, du, ntT);
+	add_rmsnorm_backward_ex(du, du, c->t_h1, c->t_inv, nt, T, c->bf16);
 	linear_bwd(c, s->t_dact, g->t_down, du, c->t_act, w->t_down, nt, it, T);
-	swiglu_backward(s->t_dgu, s->t_dact, c->t_gu, nt, it);
-	round_grad(c, s->t_dgu, (size_t)nt * 2 * it);
+	swiglu_backward_ex(s->t_dgu, s->t_dact, c->t_gu, nt, it, c->bf16);
 	linear_bwd(c, s->t_tmp, g->t_gate_up, s->t_dgu, c->t_u, w->t_gate_up, nt, T, 2 * it);
 	add_grad(c, du, s->t_tmp, ntT); /* du = d(u) */
 	hrm_transpose_rows(dh, du, B, c->d, T);
@@ -347,15 +338,15 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	struct block_scratch *s = c->scratch;
 	int B = c->B, T = c->T, n = B * T, d = c->d, inter = c->inter;
 	size_t nd = (size_t)n * d;
+	/* in bf16 every gradient between two ops is a bf16 tensor: the _ex
+	 * ops round what they write (c->bf16), in the same pass */
 	/* a NULL grads skips every weight gradient */
 	struct hrm_block_weights none = { 0 }, *g = grads ? grads : &none;
 
 	/* out = rmsnorm(h1 + down(act)): both addends get d(h1 + proj) */
-	add_rmsnorm_backward(dh, dh, c->out, c->inv2, n, d);
-	round_grad(c, dh, nd);
+	add_rmsnorm_backward_ex(dh, dh, c->out, c->inv2, n, d, c->bf16);
 	linear_bwd(c, s->dact, g->down, dh, c->act, w->down, n, inter, d);
-	swiglu_backward(s->dgu, s->dact, c->gu, n, inter);
-	round_grad(c, s->dgu, (size_t)n * 2 * inter);
+	swiglu_backward_ex(s->dgu, s->dact, c->gu, n, inter, c->bf16);
 	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
 	add_grad(c, dh, s->tmp, nd); /* dh = d(h1) */
 
@@ -364,16 +355,14 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 		return;
 	}
 	/* h1 = rmsnorm(in + o_proj(attn)) */
-	add_rmsnorm_backward(dh, dh, c->h1, c->inv1, n, d);
-	round_grad(c, dh, nd);
+	add_rmsnorm_backward_ex(dh, dh, c->h1, c->inv1, n, d, c->bf16);
 	linear_bwd(c, s->dattn, g->o, dh, c->attn, w->o, n, d, d);
-	attention_backward_n(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T, c->heads,
-			     c->hd);
-	round_grad(c, s->dqkv, nd * 3);
-	if (c->rope_cos != NULL) {
-		rope_backward(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd);
-		round_grad(c, s->dqkv, nd * 3);
-	}
+	/* in bf16 dqkv is rounded after the attention and again after RoPE
+	 * (v keeps its first rounding), each inside the op's own pass */
+	attention_backward_ex(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T,
+			      c->heads, c->hd, c->bf16);
+	if (c->rope_cos != NULL)
+		rope_backward_ex(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd, c->bf16);
 	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
 	add_grad(c, dh, s->tmp, nd); /* dh = d(in) */
 }

@@ -39,7 +39,7 @@ void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d
 struct rmsnorm_bwd_job {
 	float *dx;
 	const float *dy, *y, *inv;
-	int d;
+	int d, round;
 };
 
 static void rmsnorm_bwd_rows(void *v, size_t lo, size_t hi)
@@ -58,13 +58,20 @@ static void rmsnorm_bwd_rows(void *v, size_t lo, size_t hi)
 		float m = (float)(dot / d), s = jb->inv[i];
 		for (int j = 0; j < d; j++)
 			o[j] = s * (g[j] - yr[j] * m);
+		if (jb->round)
+			round_bf16(o, (size_t)d);
 	}
+}
+
+void add_rmsnorm_backward_ex(float *dx, const float *dy, const float *y, const float *inv, int n, int d, int round)
+{
+	struct rmsnorm_bwd_job jb = { dx, dy, y, inv, d, round };
+	hrm_par_rows((size_t)n, (size_t)d * 6, rmsnorm_bwd_rows, &jb);
 }
 
 void add_rmsnorm_backward(float *dx, const float *dy, const float *y, const float *inv, int n, int d)
 {
-	struct rmsnorm_bwd_job jb = { dx, dy, y, inv, d };
-	hrm_par_rows((size_t)n, (size_t)d * 6, rmsnorm_bwd_rows, &jb);
+	add_rmsnorm_backward_ex(dx, dy, y, inv, n, d, 0);
 }
 
 /* Transpose of rope_vec: the pair rotation by +angle becomes -angle. */
@@ -79,9 +86,15 @@ static void rope_vec_backward(float *g, const float *c, const float *s, int hd)
 	}
 }
 
+void rope_backward_ex(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		      int round)
+{
+	rope_apply_ex(dqkv, cos_t, sin_t, B, T, heads, hd, rope_vec_backward, round);
+}
+
 void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	rope_apply(dqkv, cos_t, sin_t, B, T, heads, hd, rope_vec_backward);
+	rope_backward_ex(dqkv, cos_t, sin_t, B, T, heads, hd, 0);
 }
 
 void attention_forward_save(float *out, const float *qkv, float *probs, int B, int T, int heads, int hd)
@@ -114,7 +127,7 @@ struct attn_bwd_job {
 	float *dqkv;
 	const float *dout, *qkv, *probs;
 	float *scratch; /* T * T per thread */
-	int B, T, heads, hd;
+	int B, T, heads, hd, round;
 };
 
 /* Tasks are (batch row, head) pairs, in contiguous runs per thread; each
@@ -144,13 +157,17 @@ static void attn_bwd_part(void *vj, int t, int nth)
 		/* S = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q */
 		hrm_sgemm_small(0, 0, T, hd, T, scale, ds, T, k, ld, dq, ld);
 		hrm_sgemm_small(1, 0, T, hd, T, scale, ds, T, q, ld, dk, ld);
+		if (jb->round)
+			for (int r = 0; r < T; r++)
+				for (int part = 0; part < 3; part++)
+					round_bf16(dq + (size_t)r * ld + (size_t)part * d, (size_t)hd);
 	}
 }
 
-void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
-			  size_t scratch_floats, int B, int T, int heads, int hd)
+void attention_backward_ex(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			   size_t scratch_floats, int B, int T, int heads, int hd, int round)
 {
-	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, scratch, B, T, heads, hd };
+	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, scratch, B, T, heads, hd, round };
 	size_t cap = scratch_floats / ((size_t)T * T), ntask = (size_t)B * heads;
 	int nth = hrm_par_threads();
 	if ((size_t)nth > cap)
@@ -158,6 +175,12 @@ void attention_backward_n(float *dqkv, const float *dout, const float *qkv, cons
 	if ((size_t)nth > ntask)
 		nth = (int)ntask;
 	hrm_par_run(nth, attn_bwd_part, &jb);
+}
+
+void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			  size_t scratch_floats, int B, int T, int heads, int hd)
+{
+	attention_backward_ex(dqkv, dout, qkv, probs, scratch, scratch_floats, B, T, heads, hd, 0);
 }
 
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
@@ -169,7 +192,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
 struct swiglu_bwd_job {
 	float *dgu;
 	const float *dact, *gu;
-	int inter;
+	int inter, round;
 };
 
 HRM_VECTORIZE
@@ -177,23 +200,31 @@ static void swiglu_bwd_rows(void *v, size_t lo, size_t hi)
 {
 	const struct swiglu_bwd_job *jb = v;
 	int inter = jb->inter;
+	EXP_F32_BOUNDS(elo, ehi);
 	for (size_t i = lo; i < hi; i++) {
 		const float *g = jb->gu + i * 2 * inter, *u = g + inter;
 		const float *da = jb->dact + i * inter;
 		float *dg = jb->dgu + i * 2 * inter, *du = dg + inter;
 		for (int j = 0; j < inter; j++) {
-			float s = sigmoid_f32(g[j]);
+			float s = sigmoid_f32_in(g[j], elo, ehi);
 			/* silu(g) = g s(g), silu'(g) = s (1 + g (1 - s)) */
 			du[j] = da[j] * g[j] * s;
 			dg[j] = da[j] * u[j] * s * (1.0f + g[j] * (1.0f - s));
 		}
+		if (jb->round)
+			round_bf16(dg, (size_t)2 * inter);
 	}
+}
+
+void swiglu_backward_ex(float *dgu, const float *dact, const float *gu, int n, int inter, int round)
+{
+	struct swiglu_bwd_job jb = { dgu, dact, gu, inter, round };
+	hrm_par_rows((size_t)n, (size_t)inter * 30, swiglu_bwd_rows, &jb);
 }
 
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter)
 {
-	struct swiglu_bwd_job jb = { dgu, dact, gu, inter };
-	hrm_par_rows((size_t)n, (size_t)inter * 30, swiglu_bwd_rows, &jb);
+	swiglu_backward_ex(dgu, dact, gu, n, inter, 0);
 }
 
 void embedding_backward(float *dE, const float *dy, const int32_t *idx, int n, int d)

@@ -32,11 +32,18 @@ void add_rmsnorm_forward_save(float *x, const float *r, float *inv, int n, int d
 /* y = rmsnorm(x + r): dx[n][d] = d(x + r) = inv * (dy - y * mean(dy * y)),
  * from the saved output y and inv.  dx may alias dy. */
 void add_rmsnorm_backward(float *dx, const float *dy, const float *y, const float *inv, int n, int d);
+/* the same; with round, each row of dx rounded to bf16 (round_bf16) while it
+ * is in cache: the values of add_rmsnorm_backward followed by round_bf16 */
+void add_rmsnorm_backward_ex(float *dx, const float *dy, const float *y, const float *inv, int n, int d, int round);
 
 /* rope_forward rotates each (i, i + hd/2) pair of every q and k head by the
  * position's angle; the backward rotates the q and k parts of a qkv gradient
  * ([n_tok][3d], in place) by the opposite angle.  The v part is untouched. */
 void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
+/* the same; with round, the rotated q and k values rounded to bf16 in the
+ * same pass (v untouched) */
+void rope_backward_ex(float *dqkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
+		      int round);
 
 /* attention_forward that also saves the softmax probabilities
  * probs[B][heads][T][T].  out is exactly attention_forward's. */
@@ -50,10 +57,17 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
  * threads (hrm_par_threads()) as the scratch holds T * T blocks for. */
 void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			  size_t scratch_floats, int B, int T, int heads, int hd);
+/* attention_backward_n; with round, each (batch row, head) task rounds its
+ * dq, dk and dv columns to bf16 right after its products (in cache): the
+ * values of attention_backward_n followed by round_bf16 over dqkv */
+void attention_backward_ex(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
+			   size_t scratch_floats, int B, int T, int heads, int hd, int round);
 
 /* act = silu(g) * u (swiglu_forward): dgu[n][2 inter] (written) from
  * dact[n][inter] and the saved gu[n][2 inter]. */
 void swiglu_backward(float *dgu, const float *dact, const float *gu, int n, int inter);
+/* the same; with round, each row of dgu rounded to bf16 as it is written */
+void swiglu_backward_ex(float *dgu, const float *dact, const float *gu, int n, int inter, int round);
 
 /* y[i] = E[idx[i]] (embedding lookup): dE[idx[i]] += dy[i] for the n rows;
  * rows with idx < 0 are skipped.  Rows sharing an index add up. */

@@ -1,0 +1,268 @@
+/* check_fused_bf16.c - the bf16 ops that round inside their own pass give
+ * exactly the values of the unfused sequence (the op, then round_bf16 over
+ * what it wrote), bit for bit, on one thread and on two:
+ *   rope_forward_ex / rope_backward_ex (q and k rounded, v untouched),
+ *   add_rmsnorm_backward_ex, swiglu_backward_ex, attention_backward_ex;
+ * and that the vector loops calling exp_f32_in with EXP_F32_BOUNDS give
+ * exp_f32's bits: the bf16 SwiGLU forward against its formula element by
+ * element (scalar exp_f32), the fp32 softmax against the same, including
+ * inputs beyond the clamp (|x| > 88), infinities and NaN. */
+#include "model/engine.h"
+#include "model/gemm_bf16.h"
+#include "model/ops.h"
+#include "model/ops_bf16.h"
+#include "train/ops_backward.h"
+#include "core/half.h"
+#include "core/rng.h"
+
+#include "test_util.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { B = 3, T = 37, HEADS = 2, HD = 8, D = HEADS * HD, INTER = 40 };
+
+static struct hrm_rng rng;
+
+static float *rand_f(size_t n, double scale)
+{
+	float *f = malloc(n * sizeof *f);
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < n; i++)
+		f[i] = (float)(scale * hrm_rng_normal(&rng));
+	return f;
+}
+
+static float *dup_f(const float *a, size_t n)
+{
+	float *f = malloc(n * sizeof *f);
+	ck_assert_ptr_nonnull(f);
+	memcpy(f, a, n * sizeof *f);
+	return f;
+}
+
+/* the same bits (NaNs compared by bits too) */
+static void assert_same(const float *a, const float *b, size_t n, const char *what)
+{
+	size_t bad = 0, first = n;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
+			if (first == n)
+				first = i;
+			bad++;
+		}
+	ck_assert_msg(bad == 0, "%s: %zu of %zu values differ, first at %zu (%.9g vs %.9g)", what, bad, n, first,
+		      first < n ? (double)a[first] : 0.0, first < n ? (double)b[first] : 0.0);
+}
+
+/* values that change under rounding: not bf16 already */
+static size_t count_unrounded(const float *a, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += bf16_round(a[i]) != a[i];
+	return c;
+}
+
+static float rc[T * HD], rs[T * HD];
+
+static void setup(void)
+{
+	hrm_rng_seed(&rng, 20261205);
+	rope_tables(rc, rs, T, HD, 10000.0);
+}
+
+/* _i: 1 or 2 threads */
+static void threads(int i)
+{
+	hrm_set_threads(i + 1);
+}
+
+START_TEST(test_rope_ex)
+{
+	threads(_i);
+	size_t n = (size_t)B * T * 3 * D;
+	float *x = rand_f(n, 1.0), *a = dup_f(x, n), *b = dup_f(x, n);
+	for (int back = 0; back < 2; back++) {
+		memcpy(a, x, n * sizeof *a);
+		memcpy(b, x, n * sizeof *b);
+		if (back) {
+			rope_backward(a, rc, rs, B, T, HEADS, HD);
+			rope_backward_ex(b, rc, rs, B, T, HEADS, HD, 1);
+		} else {
+			rope_forward(a, rc, rs, B, T, HEADS, HD);
+			rope_forward_ex(b, rc, rs, B, T, HEADS, HD, 1);
+		}
+		ck_assert_uint_gt(count_unrounded(a, n), n / 2);
+		/* unfused: q and k rounded after the rotation, v left alone */
+		for (size_t r = 0; r < (size_t)B * T; r++)
+			round_bf16(a + r * 3 * D, 2 * D);
+		assert_same(a, b, n, back ? "rope_backward_ex" : "rope_forward_ex");
+	}
+	free(x);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_rmsnorm_bwd_ex)
+{
+	threads(_i);
+	size_t n = (size_t)B * T * D;
+	float *dy = rand_f(n, 1.0), *y = rand_f(n, 1.0), *inv = rand_f((size_t)B * T, 0.3);
+	float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	add_rmsnorm_backward(a, dy, y, inv, B * T, D);
+	ck_assert_uint_gt(count_unrounded(a, n), n / 2);
+	round_bf16(a, n);
+	add_rmsnorm_backward_ex(b, dy, y, inv, B * T, D, 1);
+	assert_same(a, b, n, "add_rmsnorm_backward_ex");
+	/* in place, as block_backward calls it */
+	float *c = dup_f(dy, n);
+	add_rmsnorm_backward_ex(c, c, y, inv, B * T, D, 1);
+	assert_same(a, c, n, "add_rmsnorm_backward_ex in place");
+	free(dy);
+	free(y);
+	free(inv);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_swiglu_bwd_ex)
+{
+	threads(_i);
+	size_t n = (size_t)B * T;
+	float *da = rand_f(n * INTER, 1.0), *gu = rand_f(n * 2 * INTER, 3.0);
+	gu[1] = 95.0f;  /* beyond the clamp on both sides */
+	gu[2] = -95.0f;
+	float *a = malloc(n * 2 * INTER * sizeof *a), *b = malloc(n * 2 * INTER * sizeof *b);
+	swiglu_backward(a, da, gu, (int)n, INTER);
+	ck_assert_uint_gt(count_unrounded(a, n * 2 * INTER), n * INTER);
+	round_bf16(a, n * 2 * INTER);
+	swiglu_backward_ex(b, da, gu, (int)n, INTER, 1);
+	assert_same(a, b, n * 2 * INTER, "swiglu_backward_ex");
+	free(da);
+	free(gu);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* softmax probabilities, rows summing to 1 */
+static float *rand_probs(void)
+{
+	size_t n = (size_t)B * HEADS * T * T;
+	float *p = rand_f(n, 1.0);
+	for (size_t r = 0; r < (size_t)B * HEADS * T; r++)
+		softmax_rows(p + r * T, 1, T);
+	return p;
+}
+
+START_TEST(test_attention_bwd_ex)
+{
+	threads(_i);
+	size_t n = (size_t)B * T * 3 * D, no = (size_t)B * T * D, sc = (size_t)T * T * 4;
+	float *qkv = rand_f(n, 1.0), *dout = rand_f(no, 1.0), *p = rand_probs(), *scratch = malloc(sc * sizeof(float));
+	float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	attention_backward_n(a, dout, qkv, p, scratch, sc, B, T, HEADS, HD);
+	ck_assert_uint_gt(count_unrounded(a, n), n / 2);
+	round_bf16(a, n);
+	attention_backward_ex(b, dout, qkv, p, scratch, sc, B, T, HEADS, HD, 1);
+	assert_same(a, b, n, "attention_backward_ex");
+	free(qkv);
+	free(dout);
+	free(p);
+	free(scratch);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* inputs for the exp tests: normal values, values past both clamp ends,
+ * infinities and a NaN */
+static void special_values(float *g, size_t n)
+{
+	static const float sp[] = { 87.5f, -87.5f, 88.5f, -88.5f, 100.0f, -100.0f, 1e30f, -1e30f, 0.0f, -0.0f };
+	for (size_t i = 0; i < sizeof sp / sizeof *sp && i * 7 < n; i++)
+		g[i * 7] = sp[i];
+	if (n > 90) {
+		g[80] = INFINITY;
+		g[85] = -INFINITY;
+		g[90] = NAN;
+	}
+}
+
+START_TEST(test_swiglu_forward_exp)
+{
+	threads(_i);
+	size_t n = (size_t)B * T;
+	float *gu = rand_f(n * 2 * INTER, 4.0), *act = malloc(n * INTER * sizeof *act);
+	special_values(gu, n * 2 * INTER);
+	swiglu_forward_bf16(act, gu, (int)n, INTER);
+	float *want = malloc(n * INTER * sizeof *want);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < INTER; j++) {
+			float g = gu[i * 2 * INTER + j], u = gu[i * 2 * INTER + INTER + j];
+			volatile float e = exp_f32(-g); /* the scalar formula, one element at a time */
+			float s = bf16_round(g / (1.0f + e));
+			want[i * INTER + j] = bf16_round(s * u);
+		}
+	assert_same(want, act, n * INTER, "swiglu_forward_bf16 against its formula");
+	free(gu);
+	free(act);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_softmax_exp)
+{
+	int cols = 133;
+	float *m = rand_f((size_t)5 * cols, 30.0);
+	m[3] = -1e30f;
+	m[cols + 4] = -INFINITY;
+	float *want = dup_f(m, (size_t)5 * cols);
+	softmax_rows(m, 5, cols);
+	for (int i = 0; i < 5; i++) {
+		float *r = want + (size_t)i * cols, mx = r[0];
+		for (int j = 1; j < cols; j++)
+			mx = r[j] > mx ? r[j] : mx;
+		float acc[8] = { 0 };
+		for (int j = 0; j < cols; j++) {
+			volatile float e = exp_f32(r[j] - mx);
+			r[j] = e;
+			acc[j % 8] += e;
+		}
+		float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+		float inv = 1.0f / sum;
+		for (int j = 0; j < cols; j++)
+			r[j] *= inv;
+	}
+	assert_same(want, m, (size_t)5 * cols, "softmax_rows against its formula");
+	free(m);
+	free(want);
+}
+END_TEST
+
+static Suite *fused_suite(void)
+{
+	Suite *s = suite_create("fused_bf16");
+	TCase *tc = tcase_create("fused");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_loop_test(tc, test_rope_ex, 0, 2);
+	tcase_add_loop_test(tc, test_rmsnorm_bwd_ex, 0, 2);
+	tcase_add_loop_test(tc, test_swiglu_bwd_ex, 0, 2);
+	tcase_add_loop_test(tc, test_attention_bwd_ex, 0, 2);
+	tcase_add_loop_test(tc, test_swiglu_forward_exp, 0, 2);
+	tcase_add_test(tc, test_softmax_exp);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return test_main(fused_suite(), "check_fused_bf16");
+}
