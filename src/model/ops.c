@@ -1,7 +1,7 @@
 /* ops.c - forward ops of the HRM block. */
 #include "model/ops.h"
-#include "model/gemm_bf16.h"
 #include "model/ops_rows.h"
+#include "core/half.h"
 #include "core/parallel.h"
 
 #ifdef HAVE_ONEDNN
@@ -363,8 +363,9 @@ static void rope_rows(void *v, size_t lo, size_t hi)
 		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
 		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
 			jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
-		if (jb->round)
-			round_bf16(row, (size_t)2 * d);
+		if (jb->round) /* core/half.h's rounding: gemm_bf16 calls this file */
+			for (int k = 0; k < 2 * d; k++)
+				row[k] = bf16_round(row[k]);
 	}
 }
 

@@ -45,7 +45,12 @@ static inline float exp_f32_in(float x, float lo, float hi)
 	p = p * r + 1.6666665459e-1f;
 	p = p * r + 5.0000001201e-1f;
 	p = p * r * r + r + 1.0f;
-	int32_t e = ((int32_t)n + 127) << 23;
+	/* 2^n from t's bits: its low mantissa bits hold n (t = 1.5 * 2^23 + n),
+	 * shifted unsigned, so a NaN x (t's bits anything) is no overflow of a
+	 * float-to-int conversion or a signed shift: it gives NaN through p */
+	uint32_t tb;
+	memcpy(&tb, &t, sizeof tb);
+	uint32_t e = (tb + 127u) << 23;
 	float scale;
 	memcpy(&scale, &e, sizeof scale);
 	return p * scale;
