@@ -156,6 +156,12 @@ for size in 160x50 80x24; do
 		screen | grep -Eq '^untrained +maze'
 	fi
 	check "$size: x swaps the grids" $?
+	# x while r runs: the run goes on to the end with the other in front
+	keys Home
+	wait_for 'step 0/48 .*idle' 20
+	keys r x
+	wait_for 'step 48/48 .*idle' 30 && screen | grep -q 'maze vs untrained init'
+	check "$size: x while r runs: both still run to the end, the maze in front" $?
 	keys q
 	wait_for '^EXIT 0' 10
 	check "$size: q quits (exit 0)" $?

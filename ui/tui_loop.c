@@ -436,8 +436,11 @@ static int view_request(struct tui *t, enum request r)
 			app_message(t, false, "x swaps the two runs of tui --compare: there is one run");
 			break;
 		}
+		bool running = t->to_halt;
 		compare_toggle_front(t);
 		app_message(t, false, "in front: %s (x: %s)", t->run_name, t->cmp->name);
+		if (running) /* r goes on: the run now in front decides where it halts */
+			app_run(t);
 		break;
 	case REQ_REDRAW:
 		clearok(curscr, TRUE);
