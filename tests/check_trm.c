@@ -316,6 +316,9 @@ START_TEST(test_train_trm)
 	char *cfg_path = path_join(dir, "all_config.yaml");
 	char *cfg = test_slurp(cfg_path, 1 << 16, NULL);
 	ck_assert_msg(strstr(cfg, "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1"), "%s", cfg);
+	/* the EMA it trained with (TRM's default: the published 0.999), under
+	 * pretrain.py's keys, in their sorted place */
+	ck_assert_msg(strstr(cfg, "\ndata_path: null\nema: true\nema_rate: 0.999\nepochs:"), "%s", cfg);
 	free(cfg);
 	free(cfg_path);
 	r = test_hrmscope("train --resume %s -o '%s'", common, dir);

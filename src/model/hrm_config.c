@@ -230,7 +230,7 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 	if (hrm_config_derive(&v, cause) != 0)
 		return prefix_cause(cause, "%s", path);
 
-	char f[12][48];
+	char f[13][48];
 	struct hrm_train_record t = v.train;
 	if (!t.set)
 		t = (struct hrm_train_record){ .global_batch_size = 768, .lr = 1e-4, .lr_min_ratio = 1.0, .beta1 = 0.9,
@@ -259,6 +259,13 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 	format_float(t.puzzle_emb_lr, f[8], sizeof f[8]);
 	format_float(t.puzzle_emb_weight_decay, f[9], sizeof f[9]);
 	format_float(t.weight_decay, f[10], sizeof f[10]);
+	/* TRM's trainer records its EMA (ema, ema_rate: pretrain.py's defaults
+	 * false and 0.999 when it was off); HRM's has no such keys */
+	char ema[96] = "";
+	if (trm) {
+		format_float(t.ema > 0 ? t.ema : 0.999, f[11], sizeof f[11]);
+		snprintf(ema, sizeof ema, "ema: %s\nema_rate: %s\n", t.ema > 0 ? "true" : "false", f[11]);
+	}
 	int n = snprintf(text, HRM_CONFIG_YAML_MAX,
 		"arch:\n  H_cycles: %d\n  H_layers: %d\n  L_cycles: %d\n  L_layers: %d\n"
 		"  expansion: %s\n%s  halt_exploration_prob: %s\n  halt_max_steps: %d\n"
@@ -266,7 +273,7 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		"%s  name: %s\n%s  num_heads: %d\n  pos_encodings: %s\n"
 		"%s  puzzle_emb_ndim: %d\n  rms_norm_eps: %s\n  rope_theta: %s\n"
 		"beta1: %s\nbeta2: %s\ncheckpoint_every_eval: true\ncheckpoint_path: null\n"
-		"data_path: null\nepochs: 100000\neval_interval: 10000\neval_save_outputs: []\n"
+		"data_path: null\n%sepochs: 100000\neval_interval: 10000\neval_save_outputs: []\n"
 		"global_batch_size: %d\n"
 		"hrmscope:\n  num_puzzle_identifiers: %d\n  seq_len: %d\n  vocab_size: %d\n"
 		"lr: %s\nlr_min_ratio: %s\nlr_warmup_steps: %ld\nproject_name: null\n"
@@ -278,7 +285,7 @@ int hrm_config_yaml(const struct hrm_config *c, char text[HRM_CONFIG_YAML_MAX], 
 		"  no_ACT_continue: false\n") : "", v.num_heads,
 		hrm_pos_name(v.pos_encodings),
 		plen, v.puzzle_emb_ndim, f[2], f[3],
-		f[4], f[5], t.global_batch_size,
+		f[4], f[5], ema, t.global_batch_size,
 		v.num_puzzle_identifiers, v.seq_len, v.vocab_size,
 		f[6], f[7], t.lr_warmup_steps, f[8], f[9], t.seed, f[10]);
 	numeric_c_end(c_loc, old);

@@ -58,6 +58,7 @@ struct hrm_config {
 		double lr, lr_min_ratio, beta1, beta2, weight_decay, puzzle_emb_lr, puzzle_emb_weight_decay;
 		long lr_warmup_steps;
 		unsigned long seed;
+		double ema; /* the EMA rate trained with, 0 without (written for TRM: ema, ema_rate) */
 	} train;
 
 	/* derived by hrm_config_derive() */

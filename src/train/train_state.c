@@ -546,6 +546,7 @@ int trainer_setup(struct trainer *tr, const struct trainer_opts *o, char **cause
 		tr->opts.grad = train_grad_official(&tr->model.cfg);
 	if (tr->opts.ema < 0)
 		tr->opts.ema = tr->model.cfg.arch == HRM_ARCH_TRM ? TRM_PUBLISHED_EMA : 0.0;
+	tr->model.cfg.train.ema = tr->opts.ema;
 	o = &tr->opts;
 	if (o->ema > 0) {
 		if (hrm_model_alloc(&tr->ema, &tr->model.cfg, cause) != 0)
