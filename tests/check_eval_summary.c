@@ -105,6 +105,7 @@ static const struct {
 	{ NULL, "guess_n=3", "guess_n=3: expected an integer 0..2" },
 	{ NULL, "guesses=2 guess_n=2 guess_runs=5", "guess_runs=5: expected an integer 0..4" },
 	{ NULL, "dtype=fp16", "dtype=fp16: expected fp32 or bf16" },
+	{ NULL, "halt=q_halt>1", "halt=q_halt>1: expected q_halt>q_continue or q_halt>0" },
 	{ NULL, "n=2", "n= appears twice" },
 	{ NULL, "n", "'n': expected KEY=VALUE" },
 	{ "max_steps", "", "not a complete hrmscope-eval summary: no max_steps=" },
@@ -202,7 +203,43 @@ START_TEST(test_merge)
 	ck_assert_str_eq(cause, "shard 1/2 ran in bf16, the first summary in fp32: not one evaluation");
 	eval_merge_free(&mg);
 	free(bf);
+
+	/* a shard of a model with the other halting rule (no halt= is HRM's) */
+	eval_merge_init(&mg);
+	char *q0 = xmalloc(sizeof shard1 + 16);
+	sprintf(q0, "%s halt=q_halt>0", shard1);
+	ck_assert_int_eq(add(&mg, shard0, 1, &cause), 0);
+	ck_assert_int_eq(add(&mg, q0, 2, &cause), -1);
+	ck_assert_str_eq(cause, "shard 1/2 halts on q_halt > 0, the first summary on q_halt > q_continue: not one "
+				"evaluation");
+	eval_merge_free(&mg);
+	free(q0);
 	free(cause);
+}
+END_TEST
+
+/* halt=q_halt>0 (TRM without a continue target) reads and writes back and
+ * names the rule; q_halt > q_continue (every older line) writes none */
+START_TEST(test_halt_rule)
+{
+	char *line = xmalloc(sizeof shard0 + 32), *cause = NULL;
+	struct eval_summary *s = xmalloc(sizeof *s);
+	sprintf(line, "%s halt=q_halt>0", shard0);
+	ck_assert_msg(eval_summary_parse(line, s, &cause) == 0, "%s", cause);
+	ck_assert(s->halt_q_only);
+	ck_assert_str_eq(eval_summary_halt_rule(s), "q_halt > 0");
+	char *back = eval_summary_format(s);
+	ck_assert_str_eq(back, line);
+	free(back);
+	sprintf(line, "%s halt=q_halt>q_continue", shard0);
+	ck_assert_msg(eval_summary_parse(line, s, &cause) == 0, "%s", cause);
+	ck_assert(!s->halt_q_only);
+	ck_assert_str_eq(eval_summary_halt_rule(s), "q_halt > q_continue");
+	back = eval_summary_format(s);
+	ck_assert_str_eq(back, shard0);
+	free(back);
+	free(line);
+	free(s);
 }
 END_TEST
 
@@ -237,6 +274,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_merge);
 	tcase_add_test(tc, test_dtype);
+	tcase_add_test(tc, test_halt_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }

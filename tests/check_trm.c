@@ -271,7 +271,18 @@ START_TEST(test_run_trm)
 	r = test_hrmscope("eval --model '%s' --data '%s'", dir, data);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
 	ck_assert_msg(strstr(r.out, "adaptive halting (q_halt > 0, or M) stops") != NULL, "%s", r.out);
+	/* and so does the merge of its summary line (the line says the rule) */
+	char *sum = test_path("trm_q_summary");
+	FILE *f = fopen(sum, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(r.out, f);
+	fclose(f);
 	test_output_free(&r);
+	r = test_hrmscope("eval --merge '%s'", sum);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "adaptive halting (q_halt > 0, or M) stops") != NULL, "%s", r.out);
+	test_output_free(&r);
+	free(sum);
 	free(data);
 	free(path);
 	free(dir);

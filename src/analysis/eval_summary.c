@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the values of halt= (the second is what an absent key means) */
+#define HALT_Q_ONLY "q_halt>0"
+#define HALT_Q_BOTH "q_halt>q_continue"
+
 #define MAX_SEG HRM_METRICS_MAX_SEGMENTS
 #define MAX_GUESSES 4096 /* as eval's --guesses */
 #define MAX_NOISE 100.0  /* as eval's --noise */
@@ -51,11 +55,18 @@ char *eval_summary_format(const struct eval_summary *s)
 			s->g.plain, s->g.majority, s->g.weighted, s->g.runs, s->g.settled, s->g.groups);
 	if (s->dtype != HRM_DTYPE_FP32) /* absent: fp32, as every summary before bf16 */
 		fprintf(f, " dtype=%s", hrm_dtype_name(s->dtype));
+	if (s->halt_q_only) /* absent: q_halt > q_continue, as every summary before TRM */
+		fprintf(f, " halt=" HALT_Q_ONLY);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "hrmscope: out of memory (a summary line)\n");
 		exit(1);
 	}
 	return buf;
+}
+
+const char *eval_summary_halt_rule(const struct eval_summary *s)
+{
+	return s->halt_q_only ? "q_halt > 0" : "q_halt > q_continue";
 }
 
 /* ---- parsing ---- */
@@ -67,7 +78,7 @@ enum key {
 	/* added later: absent in older summaries (zero) */
 	K_CRIT_AT, K_USED_AT, K_FP_RIGHT, K_FP_WRONG, K_FP_NONE, K_FP_TOL, K_GUESSES, K_GUESS_KIND, K_GUESS_NOISE,
 	K_GUESS_SEED, K_GUESS_N, K_GUESS_PLAIN, K_GUESS_MAJORITY, K_GUESS_WEIGHTED, K_GUESS_RUNS, K_GUESS_SETTLED,
-	K_GUESS_GROUPS, K_DTYPE, N_KEYS
+	K_GUESS_GROUPS, K_DTYPE, K_HALT, N_KEYS
 };
 #define N_REQUIRED (K_EXACT_AT + 1)
 static const char *const key_names[N_KEYS] = {
@@ -75,7 +86,7 @@ static const char *const key_names[N_KEYS] = {
 	"adaptive_exact", "adaptive_token_acc", "adaptive_q_halt", "adaptive_steps", "exact_at", "critical_at",
 	"used_at", "fp_right", "fp_wrong", "fp_none", "fp_tol", "guesses", "guess_kind", "guess_noise", "guess_seed",
 	"guess_n", "guess_plain", "guess_majority", "guess_weighted", "guess_runs", "guess_settled", "guess_groups",
-	"dtype",
+	"dtype", "halt",
 };
 
 struct parse {
@@ -231,6 +242,14 @@ static int check_values(struct parse *p, struct eval_summary *s)
 		return bad(p, K_DTYPE);
 	}
 	s->go.dtype = s->dtype;
+	s->halt_q_only = false;
+	if (p->val[K_HALT]) {
+		if (strcmp(p->val[K_HALT], HALT_Q_ONLY) != 0 && strcmp(p->val[K_HALT], HALT_Q_BOTH) != 0) {
+			set_cause(p->cause, "expected " HALT_Q_BOTH " or " HALT_Q_ONLY);
+			return bad(p, K_HALT);
+		}
+		s->halt_q_only = strcmp(p->val[K_HALT], HALT_Q_ONLY) == 0;
+	}
 	if (p->val[K_GUESS_SEED]) {
 		const char *g = p->val[K_GUESS_SEED];
 		char *end;
@@ -303,6 +322,10 @@ int eval_merge_add(struct eval_merge *mg, const struct eval_summary *s, const ch
 		t->fp_tol = s->fp_tol;
 		t->go = s->go;
 		t->dtype = s->dtype;
+		t->halt_q_only = s->halt_q_only;
+	} else if (s->halt_q_only != t->halt_q_only) {
+		return set_cause(cause, "shard %ld/%ld halts on %s, the first summary on %s: not one evaluation",
+				 s->shard_i, s->shard_n, eval_summary_halt_rule(s), eval_summary_halt_rule(t));
 	} else if (s->dtype != t->dtype) {
 		return set_cause(cause, "shard %ld/%ld ran in %s, the first summary in %s: not one evaluation", s->shard_i,
 				 s->shard_n, hrm_dtype_name(s->dtype), hrm_dtype_name(t->dtype));

@@ -34,6 +34,8 @@ struct eval_summary {
 	long fp[3];                                 /* fixed point at the end: right, wrong, none */
 	double fp_tol;
 	enum hrm_dtype dtype; /* the arithmetic; "dtype=bf16" in the line, absent for fp32 */
+	bool halt_q_only;     /* adaptive halting on q_halt > 0 (TRM without a continue target):
+	                       * "halt=q_halt>0" in the line; absent: q_halt > q_continue */
 	struct guess_opts go; /* go.K = 0: no guesses */
 	struct eval_guess_sums g;
 };
@@ -64,8 +66,11 @@ struct eval_merge {
 void eval_merge_init(struct eval_merge *mg);
 /* Adds s, read at file:line (the file name is kept, not copied): refused
  * when it belongs to another evaluation than the first summary (another N,
- * number of segments, of examples or of guesses, another arithmetic). */
+ * number of segments, of examples or of guesses, another arithmetic or
+ * halting rule). */
 int eval_merge_add(struct eval_merge *mg, const struct eval_summary *s, const char *file, long line, char **cause);
+/* The adaptive halting rule the summary counted, in words. */
+const char *eval_summary_halt_rule(const struct eval_summary *s);
 /* Checks that every shard 0..N-1 was added exactly once. */
 int eval_merge_finish(struct eval_merge *mg, char **cause);
 void eval_merge_free(struct eval_merge *mg);

@@ -59,6 +59,7 @@ static const char eval_help[] =
 	"  --noise SIGMA    noise on the initial state of versions 1..K-1\n"
 	"  --seed S         draws the perturbations (default 0)\n"
 	"  --merge FILE...  add up the 'hrmscope-eval' summary lines of shards and print the total\n"
+	"                   (a TRM's line says halt=q_halt>0, its adaptive rule; the shards must agree)\n"
 	"\n"
 	"A progress bar with rate and ETA goes to stderr when it is a terminal, plain progress\n"
 	"lines otherwise. The last line of the output is the machine-readable summary.\n";
@@ -313,8 +314,7 @@ static int merge(int nfiles, char **files)
 		rc = eval_merge_finish(&mg, &cause);
 	if (rc == 0) {
 		printf("merged %ld shards\n", mg.found);
-		/* the shards' summary lines do not say which model: HRM's rule */
-		print_results(&mg.tot, hrm_dtype_name(mg.tot.dtype), "q_halt > q_continue");
+		print_results(&mg.tot, hrm_dtype_name(mg.tot.dtype), eval_summary_halt_rule(&mg.tot));
 	}
 	eval_merge_free(&mg);
 	free(line);
@@ -408,6 +408,7 @@ int cmd_eval(int argc, char **argv)
 	}
 	char *cause = NULL, dt[128];
 	s->mt.M = max_steps ? (int)max_steps : m.cfg.halt_max_steps;
+	s->halt_q_only = !hrm_q_continue_used(&m.cfg);
 	if (s->mt.M > MAX_SEG) {
 		rc = cli_fail(xstrdup("the model's halt_max_steps is more than eval can run"));
 	} else if ((rc = cli_use_dtype(&m, co.dtype)) != EXIT_OK) {
