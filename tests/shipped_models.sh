@@ -3,8 +3,8 @@
 # each one, loaded from its directory as a user would, on fresh puzzles from
 # a seed that no model card uses, must stay above a floor well under what
 # its card reports (models/maze: 99.7 % on 1000 mazes; models/maze7: 95.5 %;
-# models/maze15: 100.0 % on 1000 15x15 mazes; models/sudoku: 99.7 % with
-# 40 givens).  A
+# models/maze15: 100.0 % on 1000 15x15 mazes; models/sudoku: 93.1 % with
+# 30 givens).  A
 # broken checkpoint, a config that no longer matches it, or an engine change
 # that alters the arithmetic fails here.  Runs from the build directory.
 set -u
@@ -48,5 +48,5 @@ check() {
 check maze 11 200 95
 check maze7 7 200 90
 check maze15 15 200 95
-check sudoku s40 200 95
+check sudoku s30 200 85
 exit $fail
