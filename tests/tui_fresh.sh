@@ -1,6 +1,6 @@
 #!/bin/sh
 # tui_fresh.sh - a sudoku model opened without --puzzle: the TUI starts on
-# the bundled easy sudoku (40 givens) and n gives fresh unique sudokus with
+# the bundled medium sudoku (30 givens) and n gives fresh unique sudokus with
 # as many givens, each different; p goes back to the bundled one.  A model
 # that is neither a maze nor a sudoku model is refused with a message.  At
 # 80x24 and 160x50.  Needs tmux (skipped without it).
@@ -21,27 +21,27 @@ grid() {
 		awk 'NF >= 9 { for (i = 1; i <= 9; i++) printf "%s", $i }'
 }
 givens() { grid | tr -cd '1-9' | wc -c; }
-easy=$(grep -v '^#' "$srcdir/puzzles/examples/sudoku-easy.txt" | tr -d '\n' | tr 0 .)
+first=$(grep -v '^#' "$srcdir/puzzles/examples/sudoku-medium.txt" | tr -d '\n' | tr 0 .)
 
 for size in 80x24 160x50; do
 	$T kill-session -t s 2>/dev/null
 	$T new-session -d -s s -x "${size%x*}" -y "${size#*x}" "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '$HRMSCOPE' tui --model '$tmp/sudoku'; echo EXIT \$?; sleep 60"
-	wait_for 'segment 1/8' 10 && screen | sed -n 1p | grep -q 'sudoku-easy.txt'
-	check "$size: opens on the bundled sudoku-easy.txt" $?
-	[ "$(grid)" = "$easy" ]
+	wait_for 'segment 1/8' 10 && screen | sed -n 1p | grep -q 'sudoku-medium.txt'
+	check "$size: opens on the bundled sudoku-medium.txt" $?
+	[ "$(grid)" = "$first" ]
 	check "$size: the grid is that sudoku ($(grid))" $?
 	keys n
-	wait_for 'fresh sudoku, 40 givens #1' 10
-	check "$size: n gives a fresh sudoku with 40 givens" $?
+	wait_for 'fresh sudoku, 30 givens #1' 10
+	check "$size: n gives a fresh sudoku with 30 givens" $?
 	sleep 0.5
 	one=$(grid)
-	[ "$(givens)" -eq 40 ] && [ "$one" != "$easy" ]
-	check "$size: it has 40 givens on screen and is not the first ($(givens))" $?
+	[ "$(givens)" -eq 30 ] && [ "$one" != "$first" ]
+	check "$size: it has 30 givens on screen and is not the first ($(givens))" $?
 	keys n
-	wait_for 'fresh sudoku, 40 givens #2' 10 && sleep 0.5 && [ "$(grid)" != "$one" ]
+	wait_for 'fresh sudoku, 30 givens #2' 10 && sleep 0.5 && [ "$(grid)" != "$one" ]
 	check "$size: n again, another one" $?
 	keys p p
-	wait_for 'sudoku-easy.txt' 10
+	wait_for 'sudoku-medium.txt' 10
 	check "$size: p p goes back to the bundled one" $?
 	keys q
 	wait_for '^EXIT 0' 5

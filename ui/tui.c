@@ -87,20 +87,21 @@ static int default_maze(const struct hrm_model *m, struct puzzle *out, char **ca
 	return 0;
 }
 
-/* The bundled sudoku for a sudoku model: the easy example (40 givens, what
- * models/sudoku is trained on), or a fresh one when it is not there; n
+/* The bundled sudoku for a sudoku model: the medium example (30 givens,
+ * the level models/sudoku is trained to; it takes the model a few segments,
+ * which is what there is to watch), or a fresh one when it is not there; n
  * then gives fresh sudokus with as many givens. */
 static int default_sudoku(struct puzzle *out, char **cause)
 {
 	char path[PATH_MAX];
-	if (cli_find_data("puzzles/examples/sudoku-easy.txt", path, sizeof path))
+	if (cli_find_data("puzzles/examples/sudoku-medium.txt", path, sizeof path))
 		return puzzle_load_file(path, out, cause);
 	struct hrm_rng rng;
-	struct sudoku_gen_opts o = {.givens = 40};
+	struct sudoku_gen_opts o = {.givens = 30};
 	hrm_rng_seed(&rng, 1);
 	if (sudoku_generate(&rng, &o, out, NULL, cause) != 0)
 		return -1;
-	snprintf(out->name, sizeof out->name, "fresh sudoku, 40 givens");
+	snprintf(out->name, sizeof out->name, "fresh sudoku, 30 givens");
 	return 0;
 }
 
