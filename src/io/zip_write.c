@@ -43,6 +43,52 @@ static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, 
  * the same value, read by two cores at once. */
 #define CRC_THREAD_MIN ((size_t)32 << 20)
 
+/* ---- runs of zeros become holes ----
+ * An entry's data goes out in chunks of 1 MiB; a chunk that is all zero
+ * bytes is not written but skipped (fseeko past it), so the file gets a
+ * hole there that reads back as zeros: an ARC-sized checkpoint made by init
+ * (a 2.1 GB puzzle-embedding table of zeros) costs the disk nothing for the
+ * table, and the Adam moments of rows never trained cost nothing either.
+ * The file's bytes are the same; only its allocated blocks differ.  The CRC
+ * of a zero chunk is the CRC of the run so far combined with that of 1 MiB
+ * of zeros (crc32_combine, logarithmic in the length), computed once. */
+#define ZERO_CHUNK ((size_t)1 << 20)
+
+static bool chunk_is_zero(const uint8_t *p, size_t n)
+{
+	/* an OR over each 4 KiB block (it vectorises), leaving at the first
+	 * block with a bit set: weights are rarely zero for long */
+	for (size_t i = 0; i < n; i += 4096) {
+		size_t k = n - i < 4096 ? n - i : 4096;
+		uint8_t any = 0;
+		for (size_t j = 0; j < k; j++)
+			any |= p[i + j];
+		if (any != 0)
+			return false;
+	}
+	return true;
+}
+
+static uLong zero_chunk_crc;
+static pthread_once_t zero_chunk_once = PTHREAD_ONCE_INIT;
+
+static void zero_chunk_crc_init(void)
+{
+	uint8_t *z = xcalloc(ZERO_CHUNK, 1);
+	zero_chunk_crc = crc32(crc32(0L, Z_NULL, 0), z, (uInt)ZERO_CHUNK);
+	free(z);
+}
+
+/* crc extended over the chunk p[0..k): combined for a whole chunk of zeros */
+static uLong crc_chunk(uLong crc, const uint8_t *p, size_t k, bool zero)
+{
+	if (zero && k == ZERO_CHUNK) {
+		pthread_once(&zero_chunk_once, zero_chunk_crc_init);
+		return crc32_combine(crc, zero_chunk_crc, (z_off_t)k);
+	}
+	return crc32(crc, p, (uInt)k);
+}
+
 struct crc_job {
 	const uint8_t *p;
 	size_t len;
@@ -53,8 +99,8 @@ static void *crc_job_run(void *arg)
 {
 	struct crc_job *j = arg;
 	for (size_t off = 0; off < j->len;) {
-		size_t k = j->len - off < ((size_t)1 << 30) ? j->len - off : (size_t)1 << 30;
-		j->crc = crc32(j->crc, j->p + off, (uInt)k);
+		size_t k = j->len - off < ZERO_CHUNK ? j->len - off : ZERO_CHUNK;
+		j->crc = crc_chunk(j->crc, j->p + off, k, chunk_is_zero(j->p + off, k));
 		off += k;
 	}
 	return NULL;
@@ -66,6 +112,33 @@ static int zw_write(struct zip_writer *w, const void *p, size_t len)
 		return stream_check(w->af.f, w->path, w->cause) ? -1
 		       : set_cause(w->cause, "%s: write failed", w->path);
 	w->pos += len;
+	return 0;
+}
+
+/* len zero bytes, as a hole: the next write (there is always one: the
+ * central directory) extends the file past it */
+static int zw_skip(struct zip_writer *w, size_t len)
+{
+	if (fseeko(w->af.f, (off_t)len, SEEK_CUR) != 0)
+		return set_cause(w->cause, "%s: seek failed: %s", w->path, strerror(errno));
+	w->pos += len;
+	return 0;
+}
+
+/* data as is, a chunk at a time, zero chunks skipped; *crc (when not NULL)
+ * extended over it on the way, so that the write copies what the CRC has
+ * just brought into the cache */
+static int zw_write_data(struct zip_writer *w, const uint8_t *p, size_t len, uLong *crc)
+{
+	for (size_t off = 0; off < len;) {
+		size_t k = len - off < ZERO_CHUNK ? len - off : ZERO_CHUNK;
+		bool zero = chunk_is_zero(p + off, k);
+		if (crc != NULL)
+			*crc = crc_chunk(*crc, p + off, k, zero);
+		if (zero && k == ZERO_CHUNK ? zw_skip(w, k) : zw_write(w, p + off, k))
+			return -1;
+		off += k;
+	}
 	return 0;
 }
 
@@ -123,22 +196,14 @@ int zip_writer_add(struct zip_writer *w, const char *name, const struct zip_src 
 	bool threaded = src->conv == ZIP_AS_IS && src->bytes >= CRC_THREAD_MIN &&
 	                pthread_create(&crc_thread, NULL, crc_job_run, &job) == 0;
 	if (threaded) {
-		int rc = zw_write(w, src->data, src->bytes);
+		int rc = zw_write_data(w, src->data, src->bytes, NULL);
 		pthread_join(crc_thread, NULL);
 		if (rc)
 			return -1;
 		crc = job.crc;
 	} else if (src->conv == ZIP_AS_IS) {
-		/* a block at a time, so that the write copies what the CRC
-		 * has just brought into the cache */
-		for (size_t off = 0; off < src->bytes;) {
-			size_t k = src->bytes - off < ((size_t)1 << 20) ? src->bytes - off : (size_t)1 << 20;
-			const uint8_t *p = (const uint8_t *)src->data + off;
-			crc = crc32(crc, p, (uInt)k);
-			if (zw_write(w, p, k))
-				return -1;
-			off += k;
-		}
+		if (zw_write_data(w, src->data, src->bytes, &crc))
+			return -1;
 	} else {
 		uint16_t buf[8192];
 		const float *f = src->data;
