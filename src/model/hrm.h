@@ -70,7 +70,6 @@ struct hrm_model {
 	struct hrm_weights w;
 	float *arena;        /* one allocation holding every tensor (but a mapped puzzle table) */
 	size_t arena_floats;
-	size_t arena_mapped; /* > 0: the arena is an anonymous mapping of this many bytes */
 	/* A checkpoint's puzzle-embedding table left in the mapped file
 	 * (hrm_model_load): w.puzzle_emb points into map (read-only, rows read
 	 * as puzzles need them), outside the arena; its CRC is compared when it

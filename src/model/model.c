@@ -12,43 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Zeroed.  A large arena (an ARC puzzle table is 2 GB) is an anonymous
- * mapping on a 2 MB boundary in transparent huge pages: filling it then
- * takes a thousand page faults instead of half a million, and the forward's
- * reads fewer TLB misses.  The kernel gives it zeroed and populates it as it
- * is written, so the pages nobody writes (init's puzzle table of zeros,
- * which the zip writer then leaves as a hole) never take memory.  *mapped:
- * the mapping's length (munmap), or 0 for malloc's memory (free). */
-static float *alloc_arena(size_t bytes, size_t *mapped)
+/* Zeroed.  A large arena (an ARC puzzle table is 2 GB) is asked for in
+ * transparent huge pages: filling it then takes a thousand page faults
+ * instead of half a million, and the forward's reads fewer TLB misses. */
+static float *alloc_arena(size_t bytes)
 {
 	const size_t huge = (size_t)2 << 20;
-	*mapped = 0;
 	if (bytes < 32 * huge)
 		return calloc(bytes ? bytes : 1, 1);
+	void *p = NULL;
 	size_t rounded = (bytes + huge - 1) / huge * huge;
-	uint8_t *p = mmap(NULL, rounded + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (posix_memalign(&p, huge, rounded) != 0)
 		return NULL;
-	/* keep the 2 MB-aligned part, give back the rest */
-	size_t head = (huge - (uintptr_t)p % huge) % huge;
-	if (head > 0)
-		munmap(p, head);
-	if (huge - head > 0)
-		munmap(p + head + rounded, huge - head);
-	p += head;
 #ifdef MADV_HUGEPAGE
 	madvise(p, rounded, MADV_HUGEPAGE); /* advice only: without it, small pages */
 #endif
-	*mapped = rounded;
-	return (float *)p;
-}
-
-static void free_arena(float *p, size_t mapped)
-{
-	if (mapped > 0)
-		munmap(p, mapped);
-	else
-		free(p);
+	memset(p, 0, bytes);
+	return p;
 }
 
 int hrm_model_alloc(struct hrm_model *m, const struct hrm_config *c, char **cause)
@@ -91,7 +71,7 @@ int hrm_model_alloc_ext(struct hrm_model *m, const struct hrm_config *c, float *
 	size_t bytes;
 	if (size_mul(total, sizeof(float), &bytes) != 0)
 		goto overflow;
-	m->arena = alloc_arena(bytes, &m->arena_mapped);
+	m->arena = alloc_arena(bytes);
 	if (m->arena == NULL) {
 		free(ti);
 		hrm_model_free(m);
@@ -120,7 +100,7 @@ void hrm_model_free(struct hrm_model *m)
 {
 	hrm_model_free_bf16(m);
 	fmap_release(m->map);
-	free_arena(m->arena, m->arena_mapped);
+	free(m->arena);
 	free(m->w.H);
 	free(m->w.L);
 	memset(m, 0, sizeof *m);
