@@ -124,6 +124,48 @@ static float *probe_of(struct worker *w, int pos)
 	return NULL;
 }
 
+/* r pressed while the puzzle is still loading (as the TUI opens, or
+ * right after n): the run goes to the end of the new puzzle, not to the
+ * end of an empty history (position 0) nor to a halt of the old puzzle */
+START_TEST(test_worker_run_while_loading)
+{
+	struct hrm_config c;
+	struct hrm_model m;
+	char *cause = NULL;
+	hrm_config_default(&c);
+	ck_assert_int_eq(hrm_config_load_yaml(MODELS "/hrm_maze_small.yaml", &c, &cause), 0);
+	c.vocab_size = 6;
+	c.seq_len = 121;
+	c.num_puzzle_identifiers = 1;
+	ck_assert_int_eq(hrm_model_alloc(&m, &c, &cause), 0);
+	hrm_model_init_random(&m, 7);
+	struct puzzle *pz = xmalloc(sizeof *pz);
+	ck_assert_int_eq(puzzle_load_file(EXAMPLES "/maze-11.txt", pz, &cause), 0);
+	source_complete_label(pz);
+	int K = c.H_cycles * (c.L_cycles + 1), end = c.halt_max_steps * K;
+	struct worker *w = worker_new(&m, &cause);
+	ck_assert_ptr_nonnull(w);
+	/* the load is only asked for: the worker has not run it yet */
+	worker_load(w, pz->input, pz->seq_len, 0, pz->label);
+	ck_assert_int_eq(worker_run_until_halt(w, 0, false), -1);
+	wait_idle(w, end + 1);
+	worker_lock(w);
+	ck_assert_int_eq(worker_history(w)->n, end + 1);
+	worker_unlock(w);
+	/* the same puzzle again (n, p): the old history halts at `end`, but
+	 * it is not this load's */
+	worker_load(w, pz->input, pz->seq_len, 0, pz->label);
+	ck_assert_int_eq(worker_run_until_halt(w, 0, false), -1);
+	wait_idle(w, end + 1);
+	worker_lock(w);
+	ck_assert_int_eq(worker_history(w)->n, end + 1);
+	worker_unlock(w);
+	worker_free(w);
+	free(pz);
+	hrm_model_free(&m);
+}
+END_TEST
+
 START_TEST(test_worker_replay_exact)
 {
 	struct hrm_config c;
@@ -575,6 +617,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_history_cursor);
 	tcase_add_test(tc, test_script);
 	tcase_add_test(tc, test_worker_replay_exact);
+	tcase_add_test(tc, test_worker_run_while_loading);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	TCase *views = tcase_create("views");

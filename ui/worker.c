@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -579,11 +580,16 @@ int worker_run_until_halt(struct worker *w, int from, bool adaptive)
 	pthread_mutex_lock(&w->mu);
 	int found = -1;
 	const struct history *h = &w->hist;
-	for (int p = from + 1; p < h->n && found < 0; p++)
+	/* a puzzle still loading (r pressed as the TUI opens, or right after n)
+	 * has no history yet, and the one there is the old puzzle's: run to
+	 * the end of whatever the new one allows (the stepping stops at its
+	 * last position) */
+	bool current = w->loaded_gen == w->want.gen && h->gen == w->want.gen && h->n > 0;
+	for (int p = from + 1; current && p < h->n && found < 0; p++)
 		if (halts(&h->pos[p], adaptive))
 			found = p;
 	if (found < 0) {
-		w->want.target = history_max_pos(h);
+		w->want.target = current ? history_max_pos(h) : INT_MAX;
 		w->want.until_halt = true;
 		w->want.adaptive = adaptive;
 		w->want.halt_from = from;
