@@ -11,7 +11,8 @@
 #
 # Environment: TMPDIR (where the 2.25 GB goes; removed at the end),
 # BENCH_CKPT_IDS (puzzle identifiers, default 1045829; 2200000 makes a
-# 4.6 GB ZIP64 file), BENCH_THREADS (trace threads, default 2).
+# 4.6 GB ZIP64 file), BENCH_THREADS (trace threads, default 2),
+# BENCH_CKPT_REPS (repetitions of the dense-table write, default 5).
 set -eu
 
 srcdir=$(dirname "$0")/..
@@ -55,3 +56,10 @@ echo "  checkpoint: $(($(wc -c <"$tmp/arc/checkpoint") >> 20)) MB"
 row "info (open)" "$(measure "$hrmscope" info "$tmp/arc")"
 row "trace, 1 segment, one-row table" "$(measure "$hrmscope" trace --model "$tmp/small" --segments 1 --threads "$threads")"
 row "trace, 1 segment, ARC table" "$(measure "$hrmscope" trace --model "$tmp/arc" --segments 1 --threads "$threads")"
+
+# a table that is not zero (a trained model's, the trainer's checkpoints
+# and train_state): no holes to gain, every byte goes to the disk
+[ -x "$builddir/bench/bench_ckpt_write" ] ||
+	{ echo "run_ckpt_bench.sh: $builddir/bench/bench_ckpt_write is not built (make bench builds it)" >&2; exit 1; }
+echo
+"$builddir/bench/bench_ckpt_write" --arch "$arch" --puzzle-ids "$ids" --dir "$tmp/dense" --reps "${BENCH_CKPT_REPS:-5}"

@@ -469,6 +469,27 @@ static bool fs_makes_holes(const char *path)
  * chunks' CRC comes from crc32_combine), and where the filesystem makes
  * holes the file holds far fewer blocks than its size.  Both writers: an
  * entry of 40 MB (CRC on a second thread) and one of 3.5 MB (inline). */
+/* mem_is_zero, the test behind the holes: any bit set anywhere, in the
+ * first block, the last, a partial block, -0.0f, says not zero */
+START_TEST(test_mem_is_zero)
+{
+	size_t n = 3 * 4096 + 123;
+	uint8_t *b = xcalloc(n, 1);
+	ck_assert(mem_is_zero(b, n));
+	ck_assert(mem_is_zero(b, 0));
+	size_t at[] = {0, 4095, 4096, 2 * 4096 + 7, n - 1};
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		b[at[i]] = 0x80;
+		ck_assert_msg(!mem_is_zero(b, n), "a bit at byte %zu", at[i]);
+		ck_assert(mem_is_zero(b, at[i]));
+		b[at[i]] = 0;
+	}
+	float f = -0.0f;
+	ck_assert(!mem_is_zero(&f, sizeof f));
+	free(b);
+}
+END_TEST
+
 START_TEST(test_zero_runs_sparse)
 {
 	struct tz_archive a = { 0 }, b;
@@ -1023,6 +1044,7 @@ static Suite *torchzip_suite(void)
 	tcase_add_test(tc, test_in_place);
 	tcase_add_test(tc, test_zip64_write);
 	tcase_add_test(tc, test_large_entry_crc);
+	tcase_add_test(tc, test_mem_is_zero);
 	tcase_add_test(tc, test_zero_runs_sparse);
 	tcase_add_test(tc, test_bf16);
 	tcase_add_test(tc, test_f16);

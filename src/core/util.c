@@ -105,6 +105,20 @@ int prefix_cause(char **cause, const char *fmt, ...)
 	return -1;
 }
 
+bool mem_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i += 4096) {
+		size_t k = n - i < 4096 ? n - i : 4096;
+		uint8_t any = 0;
+		for (size_t j = 0; j < k; j++)
+			any |= b[i + j];
+		if (any != 0)
+			return false;
+	}
+	return true;
+}
+
 int size_mul(size_t a, size_t b, size_t *out)
 {
 	if (a != 0 && b > SIZE_MAX / a)

@@ -26,6 +26,10 @@ int set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 
 int prefix_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Overflow-checked size arithmetic: returns 0 and stores the result, or -1. */
+/* Every byte of p[0..n) is zero (n 0: true).  An OR over each 4 KiB block,
+ * which vectorises, leaving at the first block with a bit set (weights are
+ * rarely zero for long); -0.0f is not zero here. */
+bool mem_is_zero(const void *p, size_t n);
 int size_mul(size_t a, size_t b, size_t *out);
 int size_add(size_t a, size_t b, size_t *out);
 

@@ -54,21 +54,6 @@ static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, 
  * of zeros (crc32_combine, logarithmic in the length), computed once. */
 #define ZERO_CHUNK ((size_t)1 << 20)
 
-static bool chunk_is_zero(const uint8_t *p, size_t n)
-{
-	/* an OR over each 4 KiB block (it vectorises), leaving at the first
-	 * block with a bit set: weights are rarely zero for long */
-	for (size_t i = 0; i < n; i += 4096) {
-		size_t k = n - i < 4096 ? n - i : 4096;
-		uint8_t any = 0;
-		for (size_t j = 0; j < k; j++)
-			any |= p[i + j];
-		if (any != 0)
-			return false;
-	}
-	return true;
-}
-
 static uLong zero_chunk_crc;
 static pthread_once_t zero_chunk_once = PTHREAD_ONCE_INIT;
 
@@ -100,7 +85,7 @@ static void *crc_job_run(void *arg)
 	struct crc_job *j = arg;
 	for (size_t off = 0; off < j->len;) {
 		size_t k = j->len - off < ZERO_CHUNK ? j->len - off : ZERO_CHUNK;
-		j->crc = crc_chunk(j->crc, j->p + off, k, chunk_is_zero(j->p + off, k));
+		j->crc = crc_chunk(j->crc, j->p + off, k, mem_is_zero(j->p + off, k));
 		off += k;
 	}
 	return NULL;
@@ -132,7 +117,7 @@ static int zw_write_data(struct zip_writer *w, const uint8_t *p, size_t len, uLo
 {
 	for (size_t off = 0; off < len;) {
 		size_t k = len - off < ZERO_CHUNK ? len - off : ZERO_CHUNK;
-		bool zero = chunk_is_zero(p + off, k);
+		bool zero = mem_is_zero(p + off, k);
 		if (crc != NULL)
 			*crc = crc_chunk(*crc, p + off, k, zero);
 		if (zero && k == ZERO_CHUNK ? zw_skip(w, k) : zw_write(w, p + off, k))
