@@ -399,19 +399,19 @@ void softmax_rows(float *m, int rows, int cols)
 	for (int i = 0; i < rows; i++) {
 		float *r = m + (size_t)i * cols;
 		float mx = row_max(r, cols);
+		/* the exponentials first, a loop that vectorises whole (16 lanes
+		 * where the CPU has them; with the sum in it GCC kept to the 8
+		 * of the accumulators), then the sum in 8 lanes: the same bits
+		 * as one loop doing both, in about 0.7 of the time */
+		for (int j = 0; j < cols; j++)
+			r[j] = exp_f32_in(r[j] - mx, elo, ehi);
 		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
 		int j = 0;
 		for (; j + 8 <= cols; j += 8)
-			for (int k = 0; k < 8; k++) {
-				float e = exp_f32_in(r[j + k] - mx, elo, ehi);
-				r[j + k] = e;
-				acc[k] += e;
-			}
-		for (int k = 0; j < cols; j++, k++) {
-			float e = exp_f32_in(r[j] - mx, elo, ehi);
-			r[j] = e;
-			acc[k] += e;
-		}
+			for (int k = 0; k < 8; k++)
+				acc[k] += r[j + k];
+		for (int k = 0; j < cols; j++, k++)
+			acc[k] += r[j];
 		float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 		float inv = 1.0f / sum;
 		for (j = 0; j < cols; j++)
