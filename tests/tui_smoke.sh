@@ -423,10 +423,18 @@ sed 's/halt_max_steps: 8/halt_max_steps: 16/' "$srcdir/models/hrm_maze_small.yam
 "$HRMSCOPE" init --arch "$tmp/m16.yaml" --vocab 6 --seq-len 121 --seed 3 -o "$tmp/m16" >/dev/null ||
 	{ echo "cannot make the 16-segment model"; exit 99; }
 # every number on a segment axis: increasing and at most 16 (run together,
-# "10111213" would not be)
+# "10111213" would not be), and the steps between them never shrinking
+# along the axis (every k-th as the numbers widen; a partly shown first
+# segment whose number took the next one's room, "7    9   10", would not)
 axis_ok() {
 	screen | grep -E '^.*segment( +[0-9]+)+ *$' | sed 's/.*segment//' | awk '
-		{ prev = 0; for (i = 1; i <= NF; i++) { if ($i > 16 || $i <= prev) bad = 1; prev = $i }; n++ }
+		{ prev = 0; step = 0
+		  for (i = 1; i <= NF; i++) {
+			if ($i > 16 || $i <= prev) bad = 1
+			if (i > 1 && $i - prev < step) bad = 1
+			if (i > 1) step = $i - prev
+			prev = $i
+		  }; n++ }
 		END { exit !(n >= 2 && !bad) }'
 }
 for size in "100 30" "80 24"; do

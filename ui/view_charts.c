@@ -91,6 +91,16 @@ static bool bar_start(const struct column *cols, int i)
 	return cols[i].kind == COL_BAR && (i == 0 || cols[i - 1].kind != COL_BAR || cols[i - 1].bar != cols[i].bar);
 }
 
+/* The first column after i where another segment's bars start (nc if none) */
+static int next_segment_col(const struct column *cols, int nc, const struct bar *bars, int i)
+{
+	int seg = bars[cols[i].bar].segment;
+	for (int j = i + 1; j < nc; j++)
+		if (cols[j].kind == COL_BAR && bars[cols[j].bar].segment != seg)
+			return j;
+	return nc;
+}
+
 static void fmt_value(char *buf, size_t len, double v)
 {
 	snprintf(buf, len, "%.1e", v);
@@ -372,6 +382,11 @@ static void draw_chart(struct view *v, struct tui *t, enum hist_kind kind)
 		    x >= label_x) {
 			char sn[16];
 			int len = snprintf(sn, sizeof sn, "%d", b->segment + 1);
+			/* a first segment shown only in part is named only if its
+			 * number leaves the next segment's start free */
+			if (i == 0 && cols[i].bar > 0 && bars[cols[i].bar - 1].segment == b->segment &&
+			    next_segment_col(cols, nc, bars, 0) <= len)
+				continue;
 			draw_text(w, rows + 1, x, v->w - x, UI_DIM, sn);
 			label_x = x + len + 1;
 		}
