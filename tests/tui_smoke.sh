@@ -449,6 +449,11 @@ for size in "100 30" "80 24"; do
 	check "M 16 at ${size% *}x${size#* }: the segment labels stay apart" $?
 	wait_for 'L residual dz_L.*bars [0-9]+-64/64' 5
 	check "M 16 at ${size% *}x${size#* }: the L chart title says which of the 64 bars are shown" $?
+	if [ "$size" = "100 30" ]; then
+		# the halting table keeps the last segments in view: it says so
+		screen | grep -Eq 'seg q_halt .* [0-9]+-16 of 16 *$'
+		check "M 16 at 100x30: the halting table says which of the 16 segments it shows" $?
+	fi
 	wait_for 'no fixed point( in 16 segments)? ' 5 && ! screen | grep -q 'no fixed point yet'
 	check "M 16 at ${size% *}x${size#* }: after the last segment, no fixed point is not 'yet'" $?
 	keys q

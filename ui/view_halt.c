@@ -126,6 +126,21 @@ static void halt_draw(struct view *v, struct tui *t)
 		if (first < 0)
 			first = 0;
 	}
+	/* some segments scrolled off: which ones show, at the column
+	 * header's end when there is room */
+	if (ne > rows) {
+		char span[48];
+		int last = first + rows < ne ? first + rows : ne;
+		int hx = compact ? (int)sizeof "seg q_halt q_cont  max   adapt acc  exact" - 1 : (int)sizeof head - 1;
+		static const char *const forms[] = { "segs %d-%d of %d", "%d-%d of %d", "%d-%d/%d" };
+		for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+			snprintf(span, sizeof span, forms[k], first + 1, last, ne);
+			if (hx + 2 + text_width(span) <= v->w) {
+				draw_text(w, 1, v->w - text_width(span), text_width(span), UI_DIM, span);
+				break;
+			}
+		}
+	}
 	for (int i = first; i < ne && i - first < rows; i++) {
 		const struct hist_pos *hp = &t->hist->pos[ends[i]];
 		char sh[8], sc[8], acc[16], line[160];
