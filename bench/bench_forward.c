@@ -27,6 +27,9 @@
  *       A TRM checkpoint runs too: an H-step is then one call of the one
  *       L_level (its FLOPs counted so, hrm_update_layers), and mlp_t blocks
  *       count their SwiGLU over the positions in place of attention;
+ *   bench_forward peak [--min-ms MS] [--label L]
+ *       one core's GFLOP/s at vfmadd231ps ymm and zmm and vdpbf16ps zmm
+ *       (bench_peak.c): whether bf16 can be faster than fp32 on this CPU;
  *   bench_forward info [--threads N]
  *       the BLAS hrmscope runs on (openblas_get_config) and its threads.
  *
@@ -34,6 +37,7 @@
  * collects them; tools/bench_report.py makes the table). */
 #include "bench_common.h"
 #include "bench_onednn.h"
+#include "bench_peak.h"
 #include "model/engine.h"
 #include "model/hrm.h"
 #include "io/checkpoint.h"
@@ -506,7 +510,9 @@ int main(int argc, char **argv)
 		return cmd_onednn(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "forward") == 0)
 		return cmd_forward(argc, argv);
-	fprintf(stderr, "usage: bench_forward sgemm|onednn|forward|info [options] "
+	if (argc >= 2 && strcmp(argv[1], "peak") == 0)
+		return bench_peak_main(argc, argv);
+	fprintf(stderr, "usage: bench_forward sgemm|onednn|forward|peak|info [options] "
 			"(see the comment at the top of bench/bench_forward.c)\n");
 	return 2;
 }

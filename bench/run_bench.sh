@@ -36,6 +36,11 @@
 # of the ops' rates).  The segment time also holds the norms, RoPE, softmax,
 # SiLU, conversions and heads, so 100 % is out of reach by their share.
 #
+# Every ratio of that table is bounded by the core itself: bench_forward
+# peak times vfmadd231ps ymm and zmm and vdpbf16ps zmm on one thread, and
+# the table shows vdpbf16ps against the zmm FMA (about 2x on a core where
+# bf16 can pay; 0.48x on one virtual machine of this workplace).
+#
 # OpenBLAS: the sgemm figures run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 # as this environment sets them; one command (sgemm 2048^3) runs with both
 # unset, so OpenBLAS picks its kernel as the machine would, and
@@ -156,6 +161,9 @@ for cfg in "maze 900 1" "maze 900 8" "sudoku 81 1" "sudoku 81 8"; do
 	c_run "$bfwd" sgemm --model "$tmp/$1" --seq-len "$2" --batch "$3" --threads "$threads" --reps $reps \
 		--label "$1_b$3"
 done
+
+say "one core's rate at vfmadd231ps ymm/zmm and vdpbf16ps zmm"
+c_run "$bfwd" peak $([ "${BENCH_QUICK:-}" = 1 ] && echo --min-ms 20)
 
 say "oneDNN bf16 ceiling at the maze shapes, B = 1"
 c_run "$bfwd" onednn --model "$tmp/maze" --seq-len 900 --batch 1 --threads "$threads" --reps $reps --label maze_b1 ||

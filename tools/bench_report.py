@@ -316,6 +316,23 @@ def bf16_table(rows, meta):
                 "%.1f" % s_auto["gflops"], "%.1f" % s_env["gflops"] if s_env else "",
                 "%.2fx" % (s_auto["gflops"] / s_env["gflops"]) if s_env else "")
 
+    peak = {o: find(rows, kind="peak", op=o) for o in ("fma_ymm", "fma_zmm", "dpbf16_zmm")}
+    if any(peak.values()):
+        tab.section("One core's own rate (bench_forward peak: 16 independent accumulators, best of 3), GFLOP/s")
+        def peak_cell(o):
+            r = peak[o]
+            return "not measured" if r is None else ("%.1f" % r["gflops"] if r["supported"] else "not on this CPU")
+        tab.add("vfmadd231ps ymm (AVX2: OpenBLAS's Haswell kernels)", peak_cell("fma_ymm"))
+        tab.add("vfmadd231ps zmm (AVX-512: oneDNN's fp32 brgemm)", peak_cell("fma_zmm"))
+        b, z = peak["dpbf16_zmm"], peak["fma_zmm"]
+        ok = b and z and b["supported"] and z["supported"]
+        tab.add("vdpbf16ps zmm (AVX512-BF16: oneDNN's bf16 brgemm), against the zmm FMA", peak_cell("dpbf16_zmm"),
+                peak_cell("fma_zmm") if z else "", "%.2fx" % (b["gflops"] / z["gflops"]) if ok else "n/a")
+        notes.append("One core's rate: the bf16 targets assume a core whose vdpbf16ps does about twice the FLOPs "
+                     "of its fp32 FMA; where the row above is near 1x or below, bf16 products cannot be much "
+                     "faster than fp32 ones on this machine, whatever the engine does (the CPU or the virtual "
+                     "machine decides it).")
+
     c32 = find(rows, kind="forward", impl="hrmscope", label="maze_b1")
     cbf = find(rows, kind="forward", impl="hrmscope", label="maze_b1_bf16")
     tbf = find(rows, kind="forward", impl="torch", label="maze_b1_bf16")
