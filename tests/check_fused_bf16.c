@@ -218,32 +218,43 @@ START_TEST(test_swiglu_forward_exp)
 }
 END_TEST
 
+/* every path of softmax_rows: rows one by one and four at a time
+ * (row_sums8), maxima in one scan (fewer than 64 columns) and in 64 lanes
+ * with and without a tail, the largest value anywhere in the row */
 START_TEST(test_softmax_exp)
 {
-	int cols = 133;
-	float *m = rand_f((size_t)5 * cols, 30.0);
-	m[3] = -1e30f;
-	m[cols + 4] = -INFINITY;
-	float *want = dup_f(m, (size_t)5 * cols);
-	softmax_rows(m, 5, cols);
-	for (int i = 0; i < 5; i++) {
-		float *r = want + (size_t)i * cols, mx = r[0];
-		for (int j = 1; j < cols; j++)
-			mx = r[j] > mx ? r[j] : mx;
-		float acc[8] = { 0 };
-		for (int j = 0; j < cols; j++) {
-			volatile float e = exp_f32(r[j] - mx);
-			r[j] = e;
-			acc[j % 8] += e;
+	static const int col_counts[] = { 1, 7, 8, 63, 64, 65, 133, 901 };
+	for (size_t c = 0; c < sizeof col_counts / sizeof col_counts[0]; c++)
+		for (int rows = 1; rows <= 9; rows++) {
+			int cols = col_counts[c];
+			size_t n = (size_t)rows * cols;
+			float *m = rand_f(n, 30.0);
+			if (cols > 4) {
+				m[3] = -1e30f;
+				m[(size_t)(rows - 1) * cols + 4] = -INFINITY;
+			}
+			m[(size_t)(rows / 2) * cols + (size_t)(cols - 1)] = 40.0f; /* a maximum in the tail */
+			float *want = dup_f(m, n);
+			softmax_rows(m, rows, cols);
+			for (int i = 0; i < rows; i++) {
+				float *r = want + (size_t)i * cols, mx = r[0];
+				for (int j = 1; j < cols; j++)
+					mx = r[j] > mx ? r[j] : mx;
+				float acc[8] = { 0 };
+				for (int j = 0; j < cols; j++) {
+					volatile float e = exp_f32(r[j] - mx);
+					r[j] = e;
+					acc[j % 8] += e;
+				}
+				float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+				float inv = 1.0f / sum;
+				for (int j = 0; j < cols; j++)
+					r[j] *= inv;
+			}
+			assert_same(want, m, n, "softmax_rows against its formula");
+			free(m);
+			free(want);
 		}
-		float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-		float inv = 1.0f / sum;
-		for (int j = 0; j < cols; j++)
-			r[j] *= inv;
-	}
-	assert_same(want, m, (size_t)5 * cols, "softmax_rows against its formula");
-	free(m);
-	free(want);
 }
 END_TEST
 

@@ -114,40 +114,41 @@ HRM_VECTORIZE
 static void softmax_rows_bits(float *m, uint16_t *P, float *sum, int rows, int cols, float scale, int keep)
 {
 	EXP_F32_BOUNDS(elo, ehi);
-	for (int i = 0; i < rows; i++) {
-		float *r = m + (size_t)i * cols;
-		uint16_t *pr = P + (size_t)i * cols;
-		float mx = row_max(r, cols) * scale;
-		/* the exponentials first, a loop that vectorises whole; then
-		 * the sum in softmax_rows_bf16's order and the rounding */
-		for (int j = 0; j < cols; j++)
-			r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi);
-		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
-		int j = 0;
-		for (; j + 8 <= cols; j += 8)
-			for (int k = 0; k < 8; k++)
-				acc[k] += r[j + k];
-		for (int k = 0; j < cols; j++, k++)
-			acc[k] += r[j];
-		sum[i] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-		if (keep) {
-			/* the weights the product uses, bf16(p) / sum, kept for
-			 * the backward (rows sum to 1 within 2^-9) */
-			float inv = 1.0f / sum[i];
-			for (j = 0; j < cols; j++) {
-				uint32_t u;
-				float pb;
-				memcpy(&u, &r[j], sizeof u);
-				u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-				pr[j] = (uint16_t)(u >> 16);
-				memcpy(&pb, &u, sizeof pb);
-				r[j] = pb * inv;
-			}
-		} else {
-			for (j = 0; j < cols; j++) {
-				uint32_t u;
-				memcpy(&u, &r[j], sizeof u);
-				pr[j] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+	/* four rows at a time (softmax_rows in ops.c says why): the
+	 * exponentials of each, a loop that vectorises whole; then the sums in
+	 * softmax_rows_bf16's order (row_sums8) and the rounding */
+	for (int i0 = 0; i0 < rows; i0 += 4) {
+		int nb = rows - i0 < 4 ? rows - i0 : 4;
+		float *rb = m + (size_t)i0 * cols;
+		for (int b = 0; b < nb; b++) {
+			float *r = rb + (size_t)b * cols;
+			float mx = row_max(r, cols) * scale;
+			for (int j = 0; j < cols; j++)
+				r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi);
+		}
+		row_sums8(rb, (size_t)cols, nb, cols, sum + i0);
+		for (int b = 0; b < nb; b++) {
+			float *r = rb + (size_t)b * cols;
+			uint16_t *pr = P + (size_t)(i0 + b) * cols;
+			if (keep) {
+				/* the weights the product uses, bf16(p) / sum, kept
+				 * for the backward (rows sum to 1 within 2^-9) */
+				float inv = 1.0f / sum[i0 + b];
+				for (int j = 0; j < cols; j++) {
+					uint32_t u;
+					float pb;
+					memcpy(&u, &r[j], sizeof u);
+					u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+					pr[j] = (uint16_t)(u >> 16);
+					memcpy(&pb, &u, sizeof pb);
+					r[j] = pb * inv;
+				}
+			} else {
+				for (int j = 0; j < cols; j++) {
+					uint32_t u;
+					memcpy(&u, &r[j], sizeof u);
+					pr[j] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+				}
 			}
 		}
 	}
