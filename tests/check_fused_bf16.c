@@ -252,6 +252,20 @@ START_TEST(test_softmax_exp)
 					r[j] *= inv;
 			}
 			assert_same(want, m, n, "softmax_rows against its formula");
+			/* the attention's form: the scale applied inside is the
+			 * same as multiplying the rows first (1/sqrt(24) is no
+			 * power of two: the products round) */
+			static const float scales[] = { 0.25f, 0.20412415f };
+			for (int si = 0; si < 2; si++) {
+				float *a = rand_f(n, 30.0), *pre = dup_f(a, n);
+				for (size_t e = 0; e < n; e++)
+					pre[e] *= scales[si];
+				softmax_rows(pre, rows, cols);
+				softmax_rows_scaled(a, rows, cols, scales[si]);
+				assert_same(pre, a, n, "softmax_rows_scaled against scaling first");
+				free(a);
+				free(pre);
+			}
 			free(m);
 			free(want);
 		}

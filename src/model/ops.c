@@ -393,22 +393,25 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 }
 
 HRM_VECTORIZE
-void softmax_rows(float *m, int rows, int cols)
+void softmax_rows_scaled(float *m, int rows, int cols, float scale)
 {
 	EXP_F32_BOUNDS(elo, ehi);
 	/* four rows at a time: the exponentials of each, a loop that
 	 * vectorises whole (16 lanes where the CPU has them; with the sum in
 	 * it GCC kept to the 8 of the accumulators), then their sums in 8
 	 * lanes side by side (row_sums8: the same bits as one loop doing
-	 * both, row by row), while the four rows stay in L1 */
+	 * both, row by row), while the four rows stay in L1.  The scale is
+	 * applied on the fly: max(s) * scale is max(s * scale) (rounding is
+	 * monotonic, scale > 0), and s * scale is the same product wherever
+	 * it is taken, so this is the softmax of the scaled rows, bit for bit */
 	for (int i0 = 0; i0 < rows; i0 += 4) {
 		int nb = rows - i0 < 4 ? rows - i0 : 4;
 		float *rb = m + (size_t)i0 * cols, sum[4];
 		for (int b = 0; b < nb; b++) {
 			float *r = rb + (size_t)b * cols;
-			float mx = row_max(r, cols);
+			float mx = row_max(r, cols) * scale;
 			for (int j = 0; j < cols; j++)
-				r[j] = exp_f32_in(r[j] - mx, elo, ehi);
+				r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi);
 		}
 		row_sums8(rb, (size_t)cols, nb, cols, sum);
 		for (int b = 0; b < nb; b++) {
@@ -417,6 +420,11 @@ void softmax_rows(float *m, int rows, int cols)
 				r[j] *= inv;
 		}
 	}
+}
+
+void softmax_rows(float *m, int rows, int cols)
+{
+	softmax_rows_scaled(m, rows, cols, 1.0f);
 }
 
 /* Query rows per attention tile: a tile of scores (rows x T floats) stays in
@@ -460,8 +468,11 @@ static void attn_part(void *v, int t, int nth)
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		hrm_sgemm_small(0, 1, nr, T, hd, scale, q, ld, k, ld, S, T);
-		softmax_rows(S, nr, T);
+		/* the scores unscaled, straight into S (with the scale in the
+		 * product, hrm_sgemm_small wrote them to its scratch and
+		 * copied them over, multiplied); the softmax scales them */
+		hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ld, k, ld, S, T);
+		softmax_rows_scaled(S, nr, T, scale);
 		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vv, ld, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd,
 				d);
 	}

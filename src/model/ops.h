@@ -151,6 +151,9 @@ void swiglu_forward(float *act, const float *gu, int n, int inter);
 void hrm_transpose_rows(float *dst, const float *src, int B, int rows, int cols);
 /* in place, row-wise softmax (max subtracted, float32) */
 void softmax_rows(float *m, int rows, int cols);
+/* softmax_rows of the rows multiplied by scale (> 0), the same bits as
+ * multiplying first */
+void softmax_rows_scaled(float *m, int rows, int cols, float scale);
 /* rope tables as torch computes them in float32 */
 void rope_tables(float *cos_t, float *sin_t, int T, int hd, double theta);
 /* index of the largest value (first on ties, as torch.argmax) */
