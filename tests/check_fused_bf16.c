@@ -272,6 +272,37 @@ START_TEST(test_softmax_exp)
 }
 END_TEST
 
+/* softmax_backward_rows against its formula, one row at a time: the order
+ * of its sums is part of the training's bits */
+START_TEST(test_softmax_backward_rows)
+{
+	static const int sizes[] = { 1, 3, 4, 5, 8, 9, 67, 133 };
+	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+		int n = sizes[c];
+		size_t nn = (size_t)n * n;
+		float *ds = rand_f(nn, 2.0), *p = rand_f(nn, 1.0);
+		float *want = dup_f(ds, nn);
+		softmax_backward_rows(ds, p, n);
+		for (int i = 0; i < n; i++) {
+			float *dr = want + (size_t)i * n;
+			const float *pr = p + (size_t)i * n;
+			float acc[8] = { 0 };
+			for (int j = 0; j < n; j++) {
+				volatile float t = dr[j] * pr[j];
+				acc[j % 8] += t;
+			}
+			float dot = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+			for (int j = 0; j < n; j++)
+				dr[j] = pr[j] * (dr[j] - dot);
+		}
+		assert_same(want, ds, nn, "softmax_backward_rows against its formula");
+		free(ds);
+		free(p);
+		free(want);
+	}
+}
+END_TEST
+
 static Suite *fused_suite(void)
 {
 	Suite *s = suite_create("fused_bf16");
@@ -283,6 +314,7 @@ static Suite *fused_suite(void)
 	tcase_add_loop_test(tc, test_attention_bwd_ex, 0, 2);
 	tcase_add_loop_test(tc, test_swiglu_forward_exp, 0, 2);
 	tcase_add_test(tc, test_softmax_exp);
+	tcase_add_test(tc, test_softmax_backward_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -73,4 +73,8 @@ void swiglu_backward_ex(float *dgu, const float *dact, const float *gu, int n, i
  * rows with idx < 0 are skipped.  Rows sharing an index add up. */
 void embedding_backward(float *dE, const float *dy, const int32_t *idx, int n, int d);
 
+/* dS = P * (dP - rowsum(dP * P)) over T rows of T, in place over ds (dP);
+ * each row sum in 8 interleaved partial sums combined pairwise */
+void softmax_backward_rows(float *ds, const float *p, int T);
+
 #endif
