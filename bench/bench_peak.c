@@ -18,67 +18,52 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define ACC16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
-
-__attribute__((target("avx2,fma"))) static float run_fma_ymm(long n)
-{
-#define DECL(i) __m256 a##i = _mm256_set1_ps((float)(i));
-#define STEP(i) a##i = _mm256_fmadd_ps(x, y, a##i);
-#define SUM(i) s = _mm256_add_ps(s, a##i);
-	ACC16(DECL)
-	__m256 x = _mm256_set1_ps(1e-7f), y = _mm256_set1_ps(0.5f);
-	for (long k = 0; k < n; k++) {
-		ACC16(STEP)
-		__asm__ volatile("" : "+x"(x)); /* the loop stays a loop */
+/* One probe: 16 accumulators (unrolled, so they live in registers; the
+ * object code has 16 of the instruction in the loop), STEP(acc, x, y) on
+ * each per iteration, x hidden from the optimiser so that the loop stays a
+ * loop, then the sums returned so that nothing is dropped as unused. */
+#define PEAK_FN(NAME, TGT, VT, SET1, X0, Y0, STEP, ADD, REDUCE, CONS)           \
+	__attribute__((target(TGT))) static float NAME(long n)                  \
+	{                                                                       \
+		VT a[16];                                                       \
+		_Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)           \
+			a[i] = SET1((float)i);                                  \
+		__typeof__(X0) x = X0, y = Y0;                                  \
+		for (long k = 0; k < n; k++) {                                  \
+			_Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)   \
+				a[i] = STEP(a[i], x, y);                        \
+			__asm__ volatile("" : CONS(x));                         \
+		}                                                               \
+		VT s = SET1(0.0f);                                              \
+		_Pragma("GCC unroll 16") for (int i = 0; i < 16; i++)           \
+			s = ADD(s, a[i]);                                       \
+		return REDUCE(s);                                               \
 	}
-	__m256 s = _mm256_setzero_ps();
-	ACC16(SUM)
+
+__attribute__((target("avx2,fma"))) static inline __m256 fma_ymm(__m256 acc, __m256 x, __m256 y)
+{
+	return _mm256_fmadd_ps(x, y, acc);
+}
+
+__attribute__((target("avx2"))) static inline float sum_ymm(__m256 s)
+{
 	float o[8];
 	_mm256_storeu_ps(o, s);
 	return o[0] + o[7];
-#undef DECL
-#undef STEP
-#undef SUM
 }
 
-__attribute__((target("avx512f"))) static float run_fma_zmm(long n)
+__attribute__((target("avx512f"))) static inline __m512 fma_zmm(__m512 acc, __m512 x, __m512 y)
 {
-#define DECL(i) __m512 a##i = _mm512_set1_ps((float)(i));
-#define STEP(i) a##i = _mm512_fmadd_ps(x, y, a##i);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-	ACC16(DECL)
-	__m512 x = _mm512_set1_ps(1e-7f), y = _mm512_set1_ps(0.5f);
-	for (long k = 0; k < n; k++) {
-		ACC16(STEP)
-		__asm__ volatile("" : "+v"(x));
-	}
-	__m512 s = _mm512_setzero_ps();
-	ACC16(SUM)
-	return _mm512_reduce_add_ps(s);
-#undef DECL
-#undef STEP
-#undef SUM
+	return _mm512_fmadd_ps(x, y, acc);
 }
 
-__attribute__((target("avx512f,avx512bf16"))) static float run_dpbf16_zmm(long n)
-{
-#define DECL(i) __m512 a##i = _mm512_set1_ps((float)(i));
-#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-	ACC16(DECL)
-	/* 0x3380 is bf16 6e-8: the sums stay finite for any n */
-	__m512bh x = (__m512bh)_mm512_set1_epi16(0x3380), y = (__m512bh)_mm512_set1_epi16(0x3f80);
-	for (long k = 0; k < n; k++) {
-		ACC16(STEP)
-		__asm__ volatile("" : "+v"(x));
-	}
-	__m512 s = _mm512_setzero_ps();
-	ACC16(SUM)
-	return _mm512_reduce_add_ps(s);
-#undef DECL
-#undef STEP
-#undef SUM
-}
+PEAK_FN(run_fma_ymm, "avx2,fma", __m256, _mm256_set1_ps, _mm256_set1_ps(1e-7f), _mm256_set1_ps(0.5f), fma_ymm,
+	_mm256_add_ps, sum_ymm, "+x")
+PEAK_FN(run_fma_zmm, "avx512f", __m512, _mm512_set1_ps, _mm512_set1_ps(1e-7f), _mm512_set1_ps(0.5f), fma_zmm,
+	_mm512_add_ps, _mm512_reduce_add_ps, "+v")
+/* 0x3380 is bf16 6e-8 and 0x3f80 is 1: the sums stay finite for any n */
+PEAK_FN(run_dpbf16_zmm, "avx512f,avx512bf16", __m512, _mm512_set1_ps, (__m512bh)_mm512_set1_epi16(0x3380),
+	(__m512bh)_mm512_set1_epi16(0x3f80), _mm512_dpbf16_ps, _mm512_add_ps, _mm512_reduce_add_ps, "+v")
 
 #else /* no x86: every op is "not on this CPU" */
 static float run_none(long n) { return (float)n; }
