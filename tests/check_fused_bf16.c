@@ -303,6 +303,44 @@ START_TEST(test_softmax_backward_rows)
 }
 END_TEST
 
+/* Attention over more positions than one tile (T 300: tiles of 128, 128
+ * and 44 query rows), heads of 16 as the maze models have: the forward
+ * that keeps its tiles in scratch writes the same bits as the one that
+ * saves the probabilities, and the backward that computes them again
+ * (probs NULL) agrees with the one that reads them back, up to the order
+ * of the sums of dV and dK over the tiles; its own answer does not depend
+ * on the threads. */
+START_TEST(test_attention_recompute)
+{
+	enum { RB = 2, RT = 300, RH = 2, RHD = 16, RD = RH * RHD };
+	size_t n = (size_t)RB * RT * 3 * RD, no = (size_t)RB * RT * RD;
+	float *qkv = rand_f(n, 2.0), *dout = rand_f(no, 1.0);
+	float *probs = malloc((size_t)RB * RH * RT * RT * sizeof *probs);
+	size_t sc = (size_t)RT * RT * 2;
+	float *scratch = malloc(sc * sizeof *scratch);
+	float *o1 = malloc(no * sizeof *o1), *o2 = malloc(no * sizeof *o2);
+	float *saved = malloc(n * sizeof *saved), *re1 = malloc(n * sizeof *re1), *re2 = malloc(n * sizeof *re2);
+	hrm_set_threads(2);
+	attention_forward_tiled(o1, qkv, probs, NULL, 0, RB, RT, RH, RHD);
+	attention_forward_tiled(o2, qkv, NULL, scratch, sc, RB, RT, RH, RHD);
+	assert_same(o1, o2, no, "attention forward with and without saved probabilities");
+	attention_backward_n(saved, dout, qkv, probs, scratch, sc, RB, RT, RH, RHD);
+	attention_backward_n(re2, dout, qkv, NULL, scratch, sc, RB, RT, RH, RHD);
+	hrm_set_threads(1);
+	attention_backward_n(re1, dout, qkv, NULL, scratch, sc, RB, RT, RH, RHD);
+	assert_same(re1, re2, n, "recomputing attention backward on 1 and 2 threads");
+	double big = 0, err = 0;
+	for (size_t i = 0; i < n; i++) {
+		double a = fabs(saved[i]), e = fabs((double)saved[i] - re1[i]);
+		big = a > big ? a : big;
+		err = e > err ? e : err;
+	}
+	/* float32 sums of 128-row parts against one product over 300 rows */
+	ck_assert_msg(big > 0 && err <= 1e-5 * big, "recomputing backward: max difference %g of max %g", err, big);
+	free(qkv), free(dout), free(probs), free(scratch), free(o1), free(o2), free(saved), free(re1), free(re2);
+}
+END_TEST
+
 static Suite *fused_suite(void)
 {
 	Suite *s = suite_create("fused_bf16");
@@ -315,6 +353,7 @@ static Suite *fused_suite(void)
 	tcase_add_loop_test(tc, test_swiglu_forward_exp, 0, 2);
 	tcase_add_test(tc, test_softmax_exp);
 	tcase_add_test(tc, test_softmax_backward_rows);
+	tcase_add_test(tc, test_attention_recompute);
 	suite_add_tcase(s, tc);
 	return s;
 }

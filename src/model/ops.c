@@ -442,6 +442,15 @@ size_t attention_scratch_floats(int T)
 	return tile * HRM_PAR_MAX > all ? tile * HRM_PAR_MAX : all;
 }
 
+void attention_probs_tile(float *S, const float *q, const float *k, int ld, int nr, int T, int hd)
+{
+	/* the scores unscaled, straight into S (with the scale in the
+	 * product, hrm_sgemm_small wrote them to its scratch and copied them
+	 * over, multiplied); the softmax scales them */
+	hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ld, k, ld, S, T);
+	softmax_rows_scaled(S, nr, T, 1.0f / sqrtf((float)hd));
+}
+
 struct attn_job {
 	float *out;
 	const float *qkv;
@@ -456,7 +465,6 @@ static void attn_part(void *v, int t, int nth)
 {
 	const struct attn_job *jb = v;
 	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d;
-	float scale = 1.0f / sqrtf((float)hd);
 	size_t lo, hi;
 	hrm_par_range((size_t)jb->B * heads * jb->nblk, t, nth, &lo, &hi);
 	for (size_t task = lo; task < hi; task++) {
@@ -468,11 +476,7 @@ static void attn_part(void *v, int t, int nth)
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		/* the scores unscaled, straight into S (with the scale in the
-		 * product, hrm_sgemm_small wrote them to its scratch and
-		 * copied them over, multiplied); the softmax scales them */
-		hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ld, k, ld, S, T);
-		softmax_rows_scaled(S, nr, T, scale);
+		attention_probs_tile(S, q, k, ld, nr, T, hd);
 		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vv, ld, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd,
 				d);
 	}

@@ -143,6 +143,10 @@ void attention_forward_tiled(float *out, const float *qkv, float *probs, float *
 size_t attention_scratch_floats(int T);
 /* query rows per attention tile for T positions (a tile is rows x T scores) */
 int attn_tile_rows(int T);
+/* S[nr][T] = the softmax probabilities of nr query rows of one head, q the
+ * first row's q and k the first key's (rows ld floats apart, head_dim hd):
+ * the forward's own tile, so a backward that recomputes P gets its bits */
+void attention_probs_tile(float *S, const float *q, const float *k, int ld, int nr, int T, int hd);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
 

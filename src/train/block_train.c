@@ -79,6 +79,17 @@ static struct block_scratch *scratch_new(const struct hrm_config *cfg, int B, in
 	return s;
 }
 
+/* fp32 attention over more positions than one tile (T > 256: the 30x30
+ * mazes' 901) does not save its probabilities: the backward computes them
+ * again from q and k (attention_backward_ex with probs NULL), which took
+ * less time than writing and reading them (at B 32 and T 901, 415 MB per
+ * block).  bf16 saves them (its rounded softmax is not recomputed); so do
+ * small T, whose probabilities stay in cache. */
+static int attn_recompute(const struct block_cache *c, int T)
+{
+	return !c->bf16 && attn_tile_rows(T) < T;
+}
+
 void block_cache_free(struct block_cache *c)
 {
 	if (c == NULL)
@@ -232,7 +243,11 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 		linear_forward(c->qkv, c->in, w->qkv, n, d, 3 * d);
 		if (rope)
 			rope_forward(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
-		attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
+		if (attn_recompute(c, T))
+			attention_forward_tiled(c->attn, c->qkv, NULL, s->dp, (size_t)T * T * s->dp_blocks, B, T,
+						c->heads, c->hd);
+		else
+			attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
 		linear_forward(s->proj, c->attn, w->o, n, d, d);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
@@ -359,8 +374,8 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	linear_bwd(c, s->dattn, g->o, dh, c->attn, w->o, n, d, d);
 	/* in bf16 dqkv is rounded after the attention and again after RoPE
 	 * (v keeps its first rounding), each inside the op's own pass */
-	attention_backward_ex(s->dqkv, s->dattn, c->qkv, c->probs, s->dp, (size_t)T * T * s->dp_blocks, B, T,
-			      c->heads, c->hd, c->bf16);
+	attention_backward_ex(s->dqkv, s->dattn, c->qkv, attn_recompute(c, T) ? NULL : c->probs, s->dp,
+			      (size_t)T * T * s->dp_blocks, B, T, c->heads, c->hd, c->bf16);
 	if (c->rope_cos != NULL)
 		rope_backward_ex(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd, c->bf16);
 	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);

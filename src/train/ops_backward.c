@@ -107,9 +107,9 @@ void attention_forward_save(float *out, const float *qkv, float *probs, int B, i
  * side by side, as the forward softmax does them, ran slower here (0.28
  * against 0.25 ms for 901 x 901): these rows come from memory, not L1. */
 HRM_VECTORIZE
-void softmax_backward_rows(float *ds, const float *p, int T)
+void softmax_backward_rows_n(float *ds, const float *p, int rows, int T)
 {
-	for (int i = 0; i < T; i++) {
+	for (int i = 0; i < rows; i++) {
 		float *dr = ds + (size_t)i * T;
 		const float *pr = p + (size_t)i * T;
 		float acc[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
@@ -123,6 +123,11 @@ void softmax_backward_rows(float *ds, const float *p, int T)
 		for (j = 0; j < T; j++)
 			dr[j] = pr[j] * (dr[j] - dot);
 	}
+}
+
+void softmax_backward_rows(float *ds, const float *p, int T)
+{
+	softmax_backward_rows_n(ds, p, T, T);
 }
 
 struct attn_bwd_job {
@@ -166,17 +171,84 @@ static void attn_bwd_part(void *vj, int t, int nth)
 	}
 }
 
+/* Floats of scratch one thread of the recomputing backward uses: a tile of
+ * P and one of dS, and three [T][hd] blocks (a tile's part of dV or dK, and
+ * the sums of both). */
+static size_t recompute_floats(int T, int hd)
+{
+	return 2 * (size_t)attn_tile_rows(T) * T + 3 * (size_t)T * hd;
+}
+
+/* probs NULL: P is computed again, tile by tile of the forward's query rows
+ * (attention_probs_tile: the forward's own bits), instead of read back: at
+ * T 901 the saved probabilities were 415 MB per block of a batch of 32,
+ * written once and read once from memory, and the forward that saved them
+ * took 2.5x as long as the one that keeps its tiles in cache.  Per tile:
+ * dV += P^T dO, dP = dO V^T, dS, dQ = scale dS K, dK += dS^T Q; dV and dK
+ * add their tiles' parts in tile order (then dK is scaled), so the answer
+ * does not depend on the threads; it differs from the saved-P backward's
+ * by the order of those sums only. */
+static void attn_bwd_recompute_part(void *vj, int t, int nth)
+{
+	const struct attn_bwd_job *jb = vj;
+	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d, rows = attn_tile_rows(T);
+	float scale = 1.0f / sqrtf((float)hd);
+	float *P = jb->scratch + (size_t)t * recompute_floats(T, hd), *dS = P + (size_t)rows * T;
+	float *part = dS + (size_t)rows * T, *sv = part + (size_t)T * hd, *sk = sv + (size_t)T * hd;
+	size_t lo, hi, thd = (size_t)T * hd;
+	hrm_par_range((size_t)jb->B * heads, t, nth, &lo, &hi);
+	for (size_t bh = lo; bh < hi; bh++) {
+		int b = (int)(bh / (size_t)heads), h = (int)(bh % (size_t)heads);
+		const float *base = jb->qkv + (size_t)b * T * ld;
+		float *dbase = jb->dqkv + (size_t)b * T * ld;
+		size_t off = (size_t)h * hd;
+		const float *q = base + off, *k = base + d + off, *v = base + 2 * d + off;
+		float *dq = dbase + off, *dk = dbase + d + off, *dv = dbase + 2 * d + off;
+		const float *dO = jb->dout + (size_t)b * T * d + off;
+		for (int r0 = 0; r0 < T; r0 += rows) {
+			int nr = T - r0 < rows ? T - r0 : rows;
+			const float *qt = q + (size_t)r0 * ld, *dOt = dO + (size_t)r0 * d;
+			attention_probs_tile(P, qt, k, ld, nr, T, hd);
+			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, P, T, dOt, d, r0 ? part : sv, hd);
+			if (r0)
+				for (size_t e = 0; e < thd; e++)
+					sv[e] += part[e];
+			hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, dOt, d, v, ld, dS, T);
+			softmax_backward_rows_n(dS, P, nr, T);
+			hrm_sgemm_small(0, 0, nr, hd, T, scale, dS, T, k, ld, dq + (size_t)r0 * ld, ld);
+			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, dS, T, qt, ld, r0 ? part : sk, hd);
+			if (r0)
+				for (size_t e = 0; e < thd; e++)
+					sk[e] += part[e];
+		}
+		for (int j = 0; j < T; j++)
+			for (int c = 0; c < hd; c++) {
+				dv[(size_t)j * ld + c] = sv[(size_t)j * hd + c];
+				dk[(size_t)j * ld + c] = scale * sk[(size_t)j * hd + c];
+			}
+		if (jb->round)
+			for (int r = 0; r < T; r++)
+				for (int part_i = 0; part_i < 3; part_i++)
+					round_bf16(dq + (size_t)r * ld + (size_t)part_i * d, (size_t)hd);
+	}
+}
+
+size_t attention_backward_scratch_floats(int T, int hd, int recompute)
+{
+	return recompute ? recompute_floats(T, hd) : (size_t)T * T;
+}
+
 void attention_backward_ex(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			   size_t scratch_floats, int B, int T, int heads, int hd, int round)
 {
 	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, scratch, B, T, heads, hd, round };
-	size_t cap = scratch_floats / ((size_t)T * T), ntask = (size_t)B * heads;
+	size_t cap = scratch_floats / attention_backward_scratch_floats(T, hd, probs == NULL), ntask = (size_t)B * heads;
 	int nth = hrm_par_threads();
 	if ((size_t)nth > cap)
 		nth = cap > 0 ? (int)cap : 1;
 	if ((size_t)nth > ntask)
 		nth = (int)ntask;
-	hrm_par_run(nth, attn_bwd_part, &jb);
+	hrm_par_run(nth, probs ? attn_bwd_part : attn_bwd_recompute_part, &jb);
 }
 
 void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,

@@ -57,6 +57,10 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
  * threads (hrm_par_threads()) as the scratch holds T * T blocks for. */
 void attention_backward_n(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			  size_t scratch_floats, int B, int T, int heads, int hd);
+/* Floats of scratch attention_backward_n needs per thread: T * T with
+ * probs, fewer without (recompute: probs NULL, P computed again tile by
+ * tile of the forward's query rows; the forward then need not save it). */
+size_t attention_backward_scratch_floats(int T, int hd, int recompute);
 /* attention_backward_n; with round, each (batch row, head) task rounds its
  * dq, dk and dv columns to bf16 right after its products (in cache): the
  * values of attention_backward_n followed by round_bf16 over dqkv */
@@ -76,5 +80,7 @@ void embedding_backward(float *dE, const float *dy, const int32_t *idx, int n, i
 /* dS = P * (dP - rowsum(dP * P)) over T rows of T, in place over ds (dP);
  * each row sum in 8 interleaved partial sums combined pairwise */
 void softmax_backward_rows(float *ds, const float *p, int T);
+/* the same over rows rows of T */
+void softmax_backward_rows_n(float *ds, const float *p, int rows, int T);
 
 #endif
