@@ -137,6 +137,33 @@ struct attn_bwd_job {
 	int B, T, heads, hd, round;
 };
 
+/* One (batch row, head) task's operands: its columns of qkv, dqkv and
+ * dout, rows ld = 3d (qkv, dqkv) and d (dout) floats apart. */
+struct head_cols {
+	const float *q, *k, *v, *dO;
+	float *dq, *dk, *dv;
+};
+
+static struct head_cols head_cols_of(const struct attn_bwd_job *jb, size_t bh)
+{
+	int T = jb->T, heads = jb->heads, d = heads * jb->hd, ld = 3 * d;
+	int b = (int)(bh / (size_t)heads), h = (int)(bh % (size_t)heads);
+	const float *base = jb->qkv + (size_t)b * T * ld;
+	float *dbase = jb->dqkv + (size_t)b * T * ld;
+	size_t off = (size_t)h * jb->hd;
+	return (struct head_cols){ base + off, base + d + off, base + 2 * d + off, jb->dout + (size_t)b * T * d + off,
+				   dbase + off, dbase + d + off, dbase + 2 * d + off };
+}
+
+/* bf16: the task's dq, dk and dv columns rounded, in cache */
+static void round_head_grads(const struct attn_bwd_job *jb, float *dq)
+{
+	int d = jb->heads * jb->hd, ld = 3 * d;
+	for (int r = 0; r < jb->T; r++)
+		for (int part = 0; part < 3; part++)
+			round_bf16(dq + (size_t)r * ld + (size_t)part * d, (size_t)jb->hd);
+}
+
 /* Tasks are (batch row, head) pairs, in contiguous runs per thread; each
  * writes only its own head's columns of dqkv. */
 static void attn_bwd_part(void *vj, int t, int nth)
@@ -148,13 +175,9 @@ static void attn_bwd_part(void *vj, int t, int nth)
 	size_t lo, hi;
 	hrm_par_range((size_t)jb->B * heads, t, nth, &lo, &hi);
 	for (size_t bh = lo; bh < hi; bh++) {
-		int b = (int)(bh / (size_t)heads), h = (int)(bh % (size_t)heads);
-		const float *base = jb->qkv + (size_t)b * T * ld;
-		float *dbase = jb->dqkv + (size_t)b * T * ld;
-		size_t off = (size_t)h * hd;
-		const float *q = base + off, *k = base + d + off, *v = base + 2 * d + off;
-		float *dq = dbase + off, *dk = dbase + d + off, *dv = dbase + 2 * d + off;
-		const float *dO = jb->dout + (size_t)b * T * d + off;
+		struct head_cols c = head_cols_of(jb, bh);
+		const float *q = c.q, *k = c.k, *v = c.v, *dO = c.dO;
+		float *dq = c.dq, *dk = c.dk, *dv = c.dv;
 		const float *p = jb->probs + bh * T * T;
 		/* dV = P^T dO */
 		hrm_sgemm_small(1, 0, T, hd, T, 1.0f, p, T, dO, d, dv, ld);
@@ -165,9 +188,7 @@ static void attn_bwd_part(void *vj, int t, int nth)
 		hrm_sgemm_small(0, 0, T, hd, T, scale, ds, T, k, ld, dq, ld);
 		hrm_sgemm_small(1, 0, T, hd, T, scale, ds, T, q, ld, dk, ld);
 		if (jb->round)
-			for (int r = 0; r < T; r++)
-				for (int part = 0; part < 3; part++)
-					round_bf16(dq + (size_t)r * ld + (size_t)part * d, (size_t)hd);
+			round_head_grads(jb, dq);
 	}
 }
 
@@ -198,13 +219,9 @@ static void attn_bwd_recompute_part(void *vj, int t, int nth)
 	size_t lo, hi, thd = (size_t)T * hd;
 	hrm_par_range((size_t)jb->B * heads, t, nth, &lo, &hi);
 	for (size_t bh = lo; bh < hi; bh++) {
-		int b = (int)(bh / (size_t)heads), h = (int)(bh % (size_t)heads);
-		const float *base = jb->qkv + (size_t)b * T * ld;
-		float *dbase = jb->dqkv + (size_t)b * T * ld;
-		size_t off = (size_t)h * hd;
-		const float *q = base + off, *k = base + d + off, *v = base + 2 * d + off;
-		float *dq = dbase + off, *dk = dbase + d + off, *dv = dbase + 2 * d + off;
-		const float *dO = jb->dout + (size_t)b * T * d + off;
+		struct head_cols c = head_cols_of(jb, bh);
+		const float *q = c.q, *k = c.k, *v = c.v, *dO = c.dO;
+		float *dq = c.dq, *dk = c.dk, *dv = c.dv;
 		for (int r0 = 0; r0 < T; r0 += rows) {
 			int nr = T - r0 < rows ? T - r0 : rows;
 			const float *qt = q + (size_t)r0 * ld, *dOt = dO + (size_t)r0 * d;
@@ -227,9 +244,7 @@ static void attn_bwd_recompute_part(void *vj, int t, int nth)
 				dk[(size_t)j * ld + c] = scale * sk[(size_t)j * hd + c];
 			}
 		if (jb->round)
-			for (int r = 0; r < T; r++)
-				for (int part_i = 0; part_i < 3; part_i++)
-					round_bf16(dq + (size_t)r * ld + (size_t)part_i * d, (size_t)hd);
+			round_head_grads(jb, dq);
 	}
 }
 
