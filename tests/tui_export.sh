@@ -66,16 +66,19 @@ for size in 80x24 160x50; do
 	wait_for '^EXIT 0' 5
 done
 
-# never overwrite: every name of the next seconds taken, E finds a free one
+# never overwrite: every name of the next five minutes taken, E finds a
+# free one (five seconds were too few under ASan on a loaded machine: E
+# came at 22:01:54, past the names taken, and rightly used its own)
 start 100 40
-for k in 0 1 2 3 4; do
-	stamp=$(date -d "+$k seconds" +%Y%m%d-%H%M%S)
+now=$(date +%s)
+for k in $(seq 0 299); do
+	stamp=$(date -d "@$((now + k))" +%Y%m%d-%H%M%S)
 	echo keep >"$tmp/out/hrmscope-$stamp.svg"
 done
 base=$(export_now)
 case $base in *-[0-9]) true ;; *) false ;; esac
 check "E beside files of its name: a new name ($base)" $?
-[ "$(cat "$tmp/out"/hrmscope-*.svg | grep -c '^keep$')" -eq 5 ]
+[ "$(cat "$tmp/out"/hrmscope-*.svg | grep -c '^keep$')" -eq 300 ]
 check "the files that were there are unchanged" $?
 keys q
 wait_for '^EXIT 0' 5
