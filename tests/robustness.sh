@@ -250,7 +250,10 @@ tui_signal() { # tui_signal SIGNAL
 	wait_for $s 'segment 1/8' 10 || return
 	$T send-keys -t $s r
 	sleep 0.2
-	pid=$(pgrep -f "tui --model $tmp/model" | head -1)
+	# the TUI in this pane (its own terminal session), not one of an
+	# earlier pane that is still exiting
+	sid=$(ps -o sid= -p "$($T list-panes -t $s -F '#{pane_pid}' | head -1)" | tr -d ' ')
+	pid=$(pgrep -s "$sid" -f "tui --model $tmp/model" | head -1)
 	kill -s "$1" "$pid"
 	got_msg="the TUI did not exit"
 	wait_for $s '^EXIT [0-9]+' 10 || return

@@ -60,6 +60,16 @@ wait_for() {
 	return 1
 }
 
+# pane_pgrep SESSION PATTERN: the pids of the processes in SESSION's pane
+# (the pane is a terminal session of its own) whose command line matches
+# PATTERN.  A bare pgrep -f also finds the TUI of an earlier pane that is
+# still exiting (slow under ASan's leak check), and signalled that one: CI
+# saw "SIGTERM restores the terminal" fail so.
+pane_pgrep() {
+	pane_sid=$(ps -o sid= -p "$($T list-panes -t "$1" -F '#{pane_pid}' | head -1)" | tr -d ' ')
+	[ -n "$pane_sid" ] && pgrep -s "$pane_sid" -f "$2"
+}
+
 # wait_gone PATTERN [SECONDS]: poll until PATTERN is no longer on screen
 wait_gone() {
 	i=0

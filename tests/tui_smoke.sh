@@ -298,13 +298,13 @@ keys q
 # ---- signals ----
 start 100 40 "$TUI"
 wait_for 'segment 1/8' 10
-pid=$(pgrep -f "tui --model $tmp/model" | head -1)
+pid=$(pane_pgrep s "tui --model $tmp/model" | head -1)
 kill -TERM "$pid" 2>/dev/null
 wait_for '^EXIT 143' 5 && ! screen | grep -q 'L residual'
 check "SIGTERM restores the terminal (exit 143, screen given back)" $?
 start 100 40 "$TUI"
 wait_for 'segment 1/8' 10
-pid=$(pgrep -f "tui --model $tmp/model" | head -1)
+pid=$(pane_pgrep s "tui --model $tmp/model" | head -1)
 kill -SEGV "$pid" 2>/dev/null
 wait_for '^EXIT 139' 5 && ! screen | grep -q 'L residual'
 check "a crash (SIGSEGV) still gives the terminal back" $?
