@@ -6,8 +6,14 @@
  * and that the vector loops calling exp_f32_in with EXP_F32_BOUNDS give
  * exp_f32's bits: the bf16 SwiGLU forward against its formula element by
  * element (scalar exp_f32), the fp32 softmax against the same, including
- * inputs beyond the clamp (|x| > 88), infinities and NaN. */
+ * inputs beyond the clamp (|x| > 88), infinities and NaN.  The ops that
+ * round their input as they read it (a linear's unrounded output:
+ * linear_bf16_ex) give the values of rounding it first, and a whole block
+ * forward built that way gives the bits of the one whose linears round
+ * their own outputs, with RoPE and with mlp_t. */
 #include "model/engine.h"
+#include "model/forward.h"
+#include "model/hrm.h"
 #include "model/gemm_bf16.h"
 #include "model/ops.h"
 #include "model/ops_bf16.h"
@@ -202,11 +208,13 @@ START_TEST(test_swiglu_forward_exp)
 	size_t n = (size_t)B * T;
 	float *gu = rand_f(n * 2 * INTER, 4.0), *act = malloc(n * INTER * sizeof *act);
 	special_values(gu, n * 2 * INTER);
+	ck_assert_uint_gt(count_unrounded(gu, n * 2 * INTER), n * INTER);
 	swiglu_forward_bf16(act, gu, (int)n, INTER);
 	float *want = malloc(n * INTER * sizeof *want);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < INTER; j++) {
-			float g = gu[i * 2 * INTER + j], u = gu[i * 2 * INTER + INTER + j];
+			/* gate and up rounded as they are read */
+			float g = bf16_round(gu[i * 2 * INTER + j]), u = bf16_round(gu[i * 2 * INTER + INTER + j]);
 			volatile float e = exp_f32(-g); /* the scalar formula, one element at a time */
 			float s = bf16_round(g / (1.0f + e));
 			want[i * INTER + j] = bf16_round(s * u);
@@ -215,6 +223,122 @@ START_TEST(test_swiglu_forward_exp)
 	free(gu);
 	free(act);
 	free(want);
+}
+END_TEST
+
+/* the ops that round their input as they read it: the same bits as
+ * rounding the input first (the add and norm, the SwiGLU, RoPE's rows) */
+START_TEST(test_round_on_read)
+{
+	threads(_i);
+	size_t n = (size_t)B * T;
+	float *x = rand_f(n * D, 1.0), *r = rand_f(n * D, 1.0), *rr = dup_f(r, n * D);
+	round_bf16(x, n * D);
+	round_bf16(rr, n * D);
+	ck_assert_uint_gt(count_unrounded(r, n * D), n * D / 2);
+	float *a = dup_f(x, n * D), *b = dup_f(x, n * D);
+	add_rmsnorm_forward_bf16(a, r, (int)n, D, 1e-5f);
+	add_rmsnorm_forward_bf16(b, rr, (int)n, D, 1e-5f);
+	assert_same(b, a, n * D, "add_rmsnorm_forward_bf16 on an unrounded r");
+
+	float *gu = rand_f(n * 2 * INTER, 2.0), *gr = dup_f(gu, n * 2 * INTER);
+	round_bf16(gr, n * 2 * INTER);
+	float *act = malloc(n * INTER * sizeof *act), *want = malloc(n * INTER * sizeof *want);
+	swiglu_forward_bf16(act, gu, (int)n, INTER);
+	swiglu_forward_bf16(want, gr, (int)n, INTER);
+	assert_same(want, act, n * INTER, "swiglu_forward_bf16 on an unrounded gu");
+
+	size_t nq = n * 3 * D;
+	float *q = rand_f(nq, 1.0), *qr = dup_f(q, nq);
+	round_bf16(qr, nq);
+	rope_forward_bf16(q, rc, rs, B, T, HEADS, HD);
+	rope_forward_ex(qr, rc, rs, B, T, HEADS, HD, 1);
+	assert_same(qr, q, nq, "rope_forward_bf16 on unrounded rows (v too)");
+	free(x), free(r), free(rr), free(a), free(b), free(gu), free(gr), free(act), free(want), free(q), free(qr);
+}
+END_TEST
+
+/* the block forward with every linear rounding its own output, op after op
+ * (what hrm_block_forward_bf16 computed before its linears left the
+ * rounding to their readers) */
+static void block_unfused(struct block_scratch *s, const struct hrm_bf16_block *bw, const struct hrm_config *c,
+			  int nb, int nt, const float *cs, const float *sn, float *h)
+{
+	int n = nb * nt, d = c->hidden_size;
+	float eps = (float)c->rms_norm_eps;
+	if (c->mlp_t) {
+		int nn = nb * d;
+		hrm_transpose_rows(s->attn, h, nb, nt, d);
+		linear_bf16(s->t_gu, s->attn, bw->t_gate_up, nn);
+		swiglu_forward_bf16(s->t_act, s->t_gu, nn, c->inter_t);
+		linear_bf16(s->qkv, s->t_act, bw->t_down, nn);
+		add_rmsnorm_forward_bf16(s->attn, s->qkv, nn, nt, eps);
+		hrm_transpose_rows(h, s->attn, nb, d, nt);
+	} else {
+		linear_bf16(s->qkv, h, bw->qkv, n);
+		if (cs != NULL)
+			rope_forward_ex(s->qkv, cs, sn, nb, nt, c->num_heads, c->head_dim, 1);
+		attention_forward_bf16(s->attn, s->qkv, s->scores, attention_scratch_floats(nt), nb, nt,
+				       c->num_heads, c->head_dim);
+		linear_bf16(s->proj, s->attn, bw->o, n);
+		add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
+	}
+	linear_bf16(s->gu, h, bw->gate_up, n);
+	swiglu_forward_bf16(s->act, s->gu, n, c->inter);
+	linear_bf16(s->proj, s->act, bw->down, n);
+	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
+}
+
+/* _i: 0 HRM with RoPE, 1 HRM with learned positions, 2 TRM with mlp_t;
+ * on two threads */
+START_TEST(test_block_forward_unfused)
+{
+	hrm_set_threads(2);
+	struct hrm_config cfg;
+	struct hrm_model m;
+	char *cause = NULL;
+	if (_i == 2) {
+		hrm_config_default_trm(&cfg);
+		cfg.mlp_t = true;
+		cfg.pos_encodings = HRM_POS_NONE;
+		cfg.puzzle_emb_len_key = 2;
+		cfg.puzzle_emb_ndim = 32;
+	} else {
+		hrm_config_default(&cfg);
+		cfg.pos_encodings = _i == 0 ? HRM_POS_ROPE : HRM_POS_LEARNED;
+		cfg.puzzle_emb_ndim = 0;
+	}
+	cfg.hidden_size = 32;
+	cfg.num_heads = 2;
+	cfg.H_layers = 1;
+	cfg.L_layers = 1;
+	cfg.num_puzzle_identifiers = 1;
+	cfg.vocab_size = 6;
+	cfg.seq_len = 40;
+	ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
+	hrm_model_init_random(&m, 7);
+	ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+	const struct hrm_config *c = &m.cfg;
+	int nb = 2, nt = c->T, d = c->hidden_size;
+	size_t n = (size_t)nb * nt * d;
+	float *cs = NULL, *sn = NULL;
+	if (c->pos_encodings == HRM_POS_ROPE) {
+		cs = malloc((size_t)nt * c->head_dim * sizeof *cs);
+		sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
+		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
+	}
+	struct block_scratch s;
+	ck_assert(block_scratch_alloc(&s, c, nb, nt) == 0);
+	float *a = rand_f(n, 1.0);
+	round_bf16(a, n);
+	float *b = dup_f(a, n);
+	hrm_block_forward_bf16(&s, &m.bf16->L[0], c, nb, nt, cs, sn, a);
+	block_unfused(&s, &m.bf16->L[0], c, nb, nt, cs, sn, b);
+	ck_assert_uint_eq(count_unrounded(a, n), 0);
+	assert_same(b, a, n, "hrm_block_forward_bf16 against the block with rounding linears");
+	block_scratch_free(&s);
+	hrm_model_free(&m);
+	free(cs), free(sn), free(a), free(b);
 }
 END_TEST
 
@@ -351,6 +475,8 @@ static Suite *fused_suite(void)
 	tcase_add_loop_test(tc, test_swiglu_bwd_ex, 0, 2);
 	tcase_add_loop_test(tc, test_attention_bwd_ex, 0, 2);
 	tcase_add_loop_test(tc, test_swiglu_forward_exp, 0, 2);
+	tcase_add_loop_test(tc, test_round_on_read, 0, 2);
+	tcase_add_loop_test(tc, test_block_forward_unfused, 0, 3);
 	tcase_add_test(tc, test_softmax_exp);
 	tcase_add_test(tc, test_softmax_backward_rows);
 	tcase_add_test(tc, test_attention_recompute);

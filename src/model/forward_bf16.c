@@ -49,9 +49,9 @@ static void mlp_t_forward_bf16(struct block_scratch *s, const struct hrm_bf16_bl
 {
 	int d = c->hidden_size, n = B * d;
 	hrm_transpose_rows(s->attn, h, B, T, d);
-	linear_bf16(s->t_gu, s->attn, bw->t_gate_up, n);
+	linear_bf16_ex(s->t_gu, s->attn, bw->t_gate_up, n, 0);
 	swiglu_forward_bf16(s->t_act, s->t_gu, n, c->inter_t);
-	linear_bf16(s->qkv, s->t_act, bw->t_down, n);
+	linear_bf16_ex(s->qkv, s->t_act, bw->t_down, n, 0);
 	add_rmsnorm_forward_bf16(s->attn, s->qkv, n, T, (float)c->rms_norm_eps);
 	hrm_transpose_rows(h, s->attn, B, d, T);
 }
@@ -65,17 +65,20 @@ void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block
 		mlp_t_forward_bf16(s, bw, c, B, T, h);
 		goto channel_mlp;
 	}
-	linear_bf16(s->qkv, h, bw->qkv, n);
-	if (c->pos_encodings == HRM_POS_ROPE)
+	/* the linears leave their rounding to the op that reads them next
+	 * (linear_bf16_ex): RoPE, the add and norm, the SwiGLU */
+	int rope = c->pos_encodings == HRM_POS_ROPE;
+	linear_bf16_ex(s->qkv, h, bw->qkv, n, !rope);
+	if (rope)
 		rope_forward_bf16(s->qkv, rope_cos, rope_sin, B, T, c->num_heads, c->head_dim);
 	attention_forward_bf16(s->attn, s->qkv, s->scores, attention_scratch_floats(T), B, T, c->num_heads,
 			       c->head_dim);
-	linear_bf16(s->proj, s->attn, bw->o, n);
+	linear_bf16_ex(s->proj, s->attn, bw->o, n, 0);
 	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
 channel_mlp:
-	linear_bf16(s->gu, h, bw->gate_up, n);
+	linear_bf16_ex(s->gu, h, bw->gate_up, n, 0);
 	swiglu_forward_bf16(s->act, s->gu, n, c->inter);
-	linear_bf16(s->proj, s->act, bw->down, n);
+	linear_bf16_ex(s->proj, s->act, bw->down, n, 0);
 	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
 }
 

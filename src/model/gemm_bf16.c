@@ -230,7 +230,7 @@ struct linear_job {
 	const float *x;
 	uint16_t *xb;
 	const struct bf16_mat *W;
-	int n;
+	int n, round;
 };
 
 /* Only when oneDNN cannot make a primitive (not seen): the same sums, one
@@ -278,7 +278,8 @@ static void linear_part(void *v, int t, int nth)
 		rows_to_bf16(xb, x, cols, b - a, cols);
 		if (onednn_linear(y, xb, b - a, j->W->dnnl) != 0)
 			linear_slow(y, x, j->W, b - a);
-		round_bf16(y, (size_t)(b - a) * rows);
+		if (j->round)
+			round_bf16(y, (size_t)(b - a) * rows);
 	}
 }
 
@@ -496,6 +497,11 @@ void *bf16_scratch(int i, size_t bytes)
 
 void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 {
+	linear_bf16_ex(y, x, W, n, 1);
+}
+
+void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, int round)
+{
 	if (n <= 0)
 		return;
 	int rows = W->rows, cols = W->cols;
@@ -503,10 +509,11 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	if (W->dnnl) {
 		/* the caller's buffer, each block converting its own rows into it */
 		uint16_t *xb = onednn_scratch(0, (size_t)n * cols * sizeof *xb);
-		struct linear_job j = { y, x, xb, W, n };
+		struct linear_job j = { y, x, xb, W, n, round };
 		if (!xb) {
 			linear_slow(y, x, W, n);
-			round_bf16(y, (size_t)n * rows);
+			if (round)
+				round_bf16(y, (size_t)n * rows);
 			return;
 		}
 		run_blocks(n, 2.0 * n * rows * cols, linear_part, &j);
@@ -514,6 +521,8 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n)
 	}
 #endif
 	hrm_sgemm(0, 1, n, rows, cols, 1.0f, x, cols, W->f32, cols, 0.0f, y, rows);
+	if (!round)
+		return;
 	struct round_job rj = { y, (size_t)rows, NULL };
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }

@@ -35,6 +35,11 @@ int bf16_mat_cols(const struct bf16_mat *m);
 /* y[n][rows] = bf16(x[n][cols] W^T) (F.linear in bf16, no bias): x holds
  * bf16 values; each output is the fp32 sum rounded once to bf16. */
 void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n);
+/* the same with the rounding left to the consumer when !round: y holds the
+ * fp32 sums, and the op that reads y next rounds each value as it reads it
+ * (the ops of ops_bf16.h that say so), which saves a pass over y, the
+ * largest arrays of a forward (at T 901 they are out of cache) */
+void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, int round);
 
 /* C[M][N] = A[M][K] op(B) (op = transpose when tb; B is [K][N], or [N][K]
  * when tb), fp32 sums of bf16 products, C not rounded: attention's scores

@@ -334,7 +334,8 @@ void rope_tables(float *cos_t, float *sin_t, int T, int hd, double theta)
 	}
 }
 
-static void rope_vec(float *v, const float *c, const float *s, int hd)
+/* inlined into rope_rows' clones (ROWS_INLINE), where it vectorises */
+ROWS_INLINE void rope_vec_in(float *v, const float *c, const float *s, int hd)
 {
 	int half = hd / 2;
 	for (int i = 0; i < half; i++) {
@@ -353,6 +354,12 @@ struct rope_job {
 	int round;
 };
 
+static void rope_vec(float *v, const float *c, const float *s, int hd)
+{
+	rope_vec_in(v, c, s, hd);
+}
+
+HRM_VECTORIZE
 static void rope_rows(void *v, size_t lo, size_t hi)
 {
 	const struct rope_job *jb = v;
@@ -361,8 +368,15 @@ static void rope_rows(void *v, size_t lo, size_t hi)
 		float *row = jb->qkv + i * 3 * d;
 		size_t t = i % (size_t)jb->T;
 		const float *c = jb->cos_t + t * jb->hd, *s = jb->sin_t + t * jb->hd;
-		for (int h = 0; h < 2 * jb->heads; h++) /* q heads then k heads */
-			jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
+		if (jb->round == 2)
+			for (int k = 0; k < 3 * d; k++)
+				row[k] = bf16_round(row[k]);
+		for (int h = 0; h < 2 * jb->heads; h++) { /* q heads then k heads */
+			if (jb->vec == rope_vec)
+				rope_vec_in(row + (size_t)h * jb->hd, c, s, jb->hd);
+			else
+				jb->vec(row + (size_t)h * jb->hd, c, s, jb->hd);
+		}
 		if (jb->round) /* core/half.h's rounding: gemm_bf16 calls this file */
 			for (int k = 0; k < 2 * d; k++)
 				row[k] = bf16_round(row[k]);

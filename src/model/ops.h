@@ -125,10 +125,12 @@ void rope_apply(float *qkv, const float *cos_t, const float *sin_t, int B, int T
 		rope_vec_fn vec);
 /* rope_apply that, with round, rounds each rotated q and k value to bf16
  * (round_bf16) while the row is in cache: the same values as rope_apply
- * followed by rounding the q and k parts */
+ * followed by rounding the q and k parts; round 2 rounds the whole row
+ * (q, k and v) to bf16 before the rotation too */
 void rope_apply_ex(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd,
 		   rope_vec_fn vec, int round);
-/* rope_forward, then (round) q and k rounded to bf16, in one pass */
+/* rope_forward, then (round) q and k rounded to bf16, in one pass (round 2:
+ * the row rounded first as well, rope_apply_ex) */
 void rope_forward_ex(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd, int round);
 /* Non-causal attention per batch row and head; qkv [B*T][3d] -> out [B*T][d];
  * scores is scratch of T*T floats. */

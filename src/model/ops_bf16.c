@@ -26,8 +26,10 @@ static void rmsnorm_rows_bf16(void *v, size_t lo, size_t hi)
 	for (size_t i = lo; i < hi; i++) {
 		float *row = jb->x + i * d;
 		const float *rr = jb->r + i * d;
+		/* r rounded as it is read (a no-op on bf16 values): r may be
+		 * a linear's fp32 sums (linear_bf16_ex) */
 		for (int j = 0; j < d; j++)
-			row[j] = bf16_round(row[j] + rr[j]);
+			row[j] = bf16_round(row[j] + bf16_round(rr[j]));
 		float inv = rms_inv_row(row, d, jb->eps);
 		if (jb->inv != NULL)
 			jb->inv[i] = inv;
@@ -49,8 +51,9 @@ void add_rmsnorm_forward_bf16_inv(float *x, const float *r, float *inv, int n, i
 
 void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd)
 {
-	/* RoPE in fp32, q and k rounded to bf16 in the same pass */
-	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 1);
+	/* the row (a linear's fp32 sums, or bf16 values already) rounded to
+	 * bf16 first, then RoPE in fp32 and q and k rounded again, one pass */
+	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 2);
 }
 
 HRM_VECTORIZE
@@ -63,9 +66,12 @@ static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 		const float *g = jb->r + i * 2 * inter, *u = g + inter;
 		float *a = jb->x + i * inter;
 		for (int j = 0; j < inter; j++) {
-			/* torch's silu: x / (1 + exp(-x)) in float32, then bf16 */
-			float s = bf16_round(g[j] / (1.0f + exp_f32_in(-g[j], elo, ehi)));
-			a[j] = bf16_round(s * u[j]);
+			/* torch's silu: x / (1 + exp(-x)) in float32, then bf16;
+			 * gate and up rounded as they are read (a no-op on bf16
+			 * values: gu may be a linear's fp32 sums) */
+			float gj = bf16_round(g[j]);
+			float s = bf16_round(gj / (1.0f + exp_f32_in(-gj, elo, ehi)));
+			a[j] = bf16_round(s * bf16_round(u[j]));
 		}
 	}
 }

@@ -9,14 +9,18 @@
 #include <stddef.h>
 
 /* x = bf16(rms_norm(bf16(x + r))): the residual add in bf16, the norm in
- * float32 (rms_norm casts up, normalises, casts back) */
+ * float32 (rms_norm casts up, normalises, casts back); r is rounded to
+ * bf16 as it is read, so it may be a linear's unrounded output
+ * (linear_bf16_ex) */
 void add_rmsnorm_forward_bf16(float *x, const float *r, int n, int d, float eps);
 /* the same, keeping each row's 1/rms in inv[n] for the backward */
 void add_rmsnorm_forward_bf16_inv(float *x, const float *r, float *inv, int n, int d, float eps);
 /* RoPE on the q and k parts of qkv rows in float32 (cos/sin are float32
- * tables), the rotated q and k rounded back to bf16 */
+ * tables), the rotated q and k rounded back to bf16; the rows are rounded
+ * to bf16 first (q, k and v), so qkv may be a linear's unrounded output */
 void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B, int T, int heads, int hd);
-/* act = bf16(bf16(silu(gate)) * up) */
+/* act = bf16(bf16(silu(gate)) * up); gate and up rounded to bf16 as they
+ * are read, so gu may be a linear's unrounded output */
 void swiglu_forward_bf16(float *act, const float *gu, int n, int inter);
 /* Attention as flash-attention computes it on bf16 q, k, v: scores and the
  * softmax in float32, the unnormalised probabilities rounded to bf16 for

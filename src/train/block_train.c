@@ -215,7 +215,7 @@ static void mlp_t_forward_io_bf16(struct block_cache *c, const struct hrm_bf16_b
 	hrm_transpose_rows(c->t_u, c->in, B, T, c->d);
 	linear_bf16(c->t_gu, c->t_u, w->t_gate_up, nt);
 	swiglu_forward_bf16(c->t_act, c->t_gu, nt, it);
-	linear_bf16(s->t_proj, c->t_act, w->t_down, nt);
+	linear_bf16_ex(s->t_proj, c->t_act, w->t_down, nt, 0); /* the norm rounds it */
 	memcpy(c->t_h1, c->t_u, (size_t)nt * T * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->t_h1, s->t_proj, c->t_inv, nt, T, c->eps);
 	hrm_transpose_rows(c->h1, c->t_h1, B, c->d, T);
@@ -277,17 +277,20 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 	if (c->mlp_t) {
 		mlp_t_forward_io_bf16(c, w, B, T);
 	} else {
-		linear_bf16(c->qkv, c->in, w->qkv, n);
+		/* unrounded where the next op rounds as it reads
+		 * (linear_bf16_ex): RoPE, the add and norm; gu stays
+		 * rounded, the backward reads it */
+		linear_bf16_ex(c->qkv, c->in, w->qkv, n, !rope);
 		if (rope)
 			rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
 		attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
-		linear_bf16(s->proj, c->attn, w->o, n);
+		linear_bf16_ex(s->proj, c->attn, w->o, n, 0);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
 	}
 	linear_bf16(c->gu, c->h1, w->gate_up, n);
 	swiglu_forward_bf16(c->act, c->gu, n, inter);
-	linear_bf16(s->proj, c->act, w->down, n);
+	linear_bf16_ex(s->proj, c->act, w->down, n, 0);
 	memcpy(c->out, c->h1, nd * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->out, s->proj, c->inv2, n, d, c->eps);
 }
