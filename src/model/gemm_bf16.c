@@ -19,6 +19,7 @@
 #include "model/ops.h"
 #include "core/half.h"
 #include "core/parallel.h"
+#include "core/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -227,11 +228,19 @@ static void conv_rows(void *v, size_t lo, size_t hi)
 
 struct linear_job {
 	float *y;
-	const float *x;
+	const float *x; /* NULL: xb holds the input's bits already */
 	uint16_t *xb;
 	const struct bf16_mat *W;
 	int n, round;
 };
+
+static float bits_f32(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
 
 /* Only when oneDNN cannot make a primitive (not seen): the same sums, one
  * at a time, so that an answer still comes. */
@@ -242,6 +251,18 @@ static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int 
 			float s = 0.0f;
 			for (int c = 0; c < W->cols; c++)
 				s += x[(size_t)i * W->cols + c] * onednn_weights_get(W->dnnl, r, c);
+			y[(size_t)i * W->rows + r] = s;
+		}
+}
+
+/* the same on an input given as bits */
+static void linear_slow_bits(float *y, const uint16_t *xb, const struct bf16_mat *W, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int r = 0; r < W->rows; r++) {
+			float s = 0.0f;
+			for (int c = 0; c < W->cols; c++)
+				s += bits_f32(xb[(size_t)i * W->cols + c]) * onednn_weights_get(W->dnnl, r, c);
 			y[(size_t)i * W->rows + r] = s;
 		}
 }
@@ -273,11 +294,11 @@ static void linear_part(void *v, int t, int nth)
 	for (int a = lo; a < hi; a += step > 0 ? step : hi - lo) {
 		int b = step > 0 && a + step < hi ? a + step : hi;
 		float *y = j->y + (size_t)a * rows;
-		const float *x = j->x + (size_t)a * cols;
 		uint16_t *xb = j->xb + (size_t)a * cols;
-		rows_to_bf16(xb, x, cols, b - a, cols);
+		if (j->x != NULL)
+			rows_to_bf16(xb, j->x + (size_t)a * cols, cols, b - a, cols);
 		if (onednn_linear(y, xb, b - a, j->W->dnnl) != 0)
-			linear_slow(y, x, j->W, b - a);
+			linear_slow_bits(y, xb, j->W, b - a);
 		if (j->round)
 			round_bf16(y, (size_t)(b - a) * rows);
 	}
@@ -457,6 +478,7 @@ void bf16_bits_from(uint16_t *dst, const float *src, size_t n)
 #endif
 }
 
+#ifndef HAVE_ONEDNN
 static float bits_f32(uint16_t b)
 {
 	uint32_t u = (uint32_t)b << 16;
@@ -464,6 +486,7 @@ static float bits_f32(uint16_t b)
 	memcpy(&f, &u, sizeof f);
 	return f;
 }
+#endif
 
 void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
 {
@@ -525,6 +548,27 @@ void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, i
 		return;
 	struct round_job rj = { y, (size_t)rows, NULL };
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
+}
+
+void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W, int n, int round)
+{
+	if (n <= 0)
+		return;
+#ifdef HAVE_ONEDNN
+	if (W->dnnl) {
+		struct linear_job j = { y, NULL, (uint16_t *)xb, W, n, round };
+		run_blocks(n, 2.0 * n * W->rows * W->cols, linear_part, &j);
+		return;
+	}
+#endif
+	/* not reached while bf16_bits_usable() (the oneDNN weights); an
+	 * answer all the same: the values back in float32 */
+	size_t m = (size_t)n * W->cols;
+	float *x = xmalloc(m * sizeof *x);
+	for (size_t i = 0; i < m; i++)
+		x[i] = bits_f32(xb[i]);
+	linear_bf16_ex(y, x, W, n, round);
+	free(x);
 }
 
 /* gemm_bf16_ex; a_ready: this thread's onednn_scratch(0) holds A as

@@ -40,6 +40,9 @@ void linear_bf16(float *y, const float *x, const struct bf16_mat *W, int n);
  * (the ops of ops_bf16.h that say so), which saves a pass over y, the
  * largest arrays of a forward (at T 901 they are out of cache) */
 void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, int round);
+/* linear_bf16_ex on an input given as bf16 bits (compact rows of cols),
+ * written so by the op before it; for where bf16_bits_usable() */
+void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W, int n, int round);
 
 /* C[M][N] = A[M][K] op(B) (op = transpose when tb; B is [K][N], or [N][K]
  * when tb), fp32 sums of bf16 products, C not rounded: attention's scores

@@ -12,6 +12,7 @@
 
 struct rows_job {
 	float *x;
+	uint16_t *bits;
 	const float *r;
 	float *inv;
 	int d, inter;
@@ -56,6 +57,16 @@ void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B
 	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 2);
 }
 
+/* one value of the bf16 SwiGLU: torch's silu, x / (1 + exp(-x)) in
+ * float32, then bf16, times up, then bf16; gate and up rounded as they are
+ * read (a no-op on bf16 values: gu may be a linear's fp32 sums) */
+ROWS_INLINE float swiglu_bf16(float g, float u, float elo, float ehi)
+{
+	g = bf16_round(g);
+	float s = bf16_round(g / (1.0f + exp_f32_in(-g, elo, ehi)));
+	return bf16_round(s * bf16_round(u));
+}
+
 HRM_VECTORIZE
 static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 {
@@ -65,13 +76,26 @@ static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 	for (size_t i = lo; i < hi; i++) {
 		const float *g = jb->r + i * 2 * inter, *u = g + inter;
 		float *a = jb->x + i * inter;
+		for (int j = 0; j < inter; j++)
+			a[j] = swiglu_bf16(g[j], u[j], elo, ehi);
+	}
+}
+
+/* the same values written as bits (the high halves of bf16 values) */
+HRM_VECTORIZE
+static void swiglu_rows_bits(void *v, size_t lo, size_t hi)
+{
+	const struct rows_job *jb = v;
+	int inter = jb->inter;
+	EXP_F32_BOUNDS(elo, ehi);
+	for (size_t i = lo; i < hi; i++) {
+		const float *g = jb->r + i * 2 * inter, *u = g + inter;
+		uint16_t *a = jb->bits + i * inter;
 		for (int j = 0; j < inter; j++) {
-			/* torch's silu: x / (1 + exp(-x)) in float32, then bf16;
-			 * gate and up rounded as they are read (a no-op on bf16
-			 * values: gu may be a linear's fp32 sums) */
-			float gj = bf16_round(g[j]);
-			float s = bf16_round(gj / (1.0f + exp_f32_in(-gj, elo, ehi)));
-			a[j] = bf16_round(s * bf16_round(u[j]));
+			float f = swiglu_bf16(g[j], u[j], elo, ehi);
+			uint32_t w;
+			memcpy(&w, &f, sizeof w);
+			a[j] = (uint16_t)(w >> 16);
 		}
 	}
 }
@@ -80,6 +104,12 @@ void swiglu_forward_bf16(float *act, const float *gu, int n, int inter)
 {
 	struct rows_job jb = { .x = act, .r = gu, .inter = inter };
 	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bf16, &jb);
+}
+
+void swiglu_forward_bf16_bits(uint16_t *act, const float *gu, int n, int inter)
+{
+	struct rows_job jb = { .bits = act, .r = gu, .inter = inter };
+	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bits, &jb);
 }
 
 /* s *= scale, then p = exp(s - max) per row, kept unnormalised and rounded to bf16; the fp32

@@ -7,6 +7,7 @@
 #define HRM_OPS_BF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* x = bf16(rms_norm(bf16(x + r))): the residual add in bf16, the norm in
  * float32 (rms_norm casts up, normalises, casts back); r is rounded to
@@ -22,6 +23,8 @@ void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B
 /* act = bf16(bf16(silu(gate)) * up); gate and up rounded to bf16 as they
  * are read, so gu may be a linear's unrounded output */
 void swiglu_forward_bf16(float *act, const float *gu, int n, int inter);
+/* the same values written as bf16 bits, the input of linear_bf16_bits_ex */
+void swiglu_forward_bf16_bits(uint16_t *act, const float *gu, int n, int inter);
 /* Attention as flash-attention computes it on bf16 q, k, v: scores and the
  * softmax in float32, the unnormalised probabilities rounded to bf16 for
  * the product with v (fp32 sums), that product divided by the fp32 sum of
