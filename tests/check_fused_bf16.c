@@ -17,6 +17,7 @@
 #include "model/gemm_bf16.h"
 #include "model/ops.h"
 #include "model/ops_bf16.h"
+#include "train/block_train.h"
 #include "train/ops_backward.h"
 #include "core/half.h"
 #include "core/rng.h"
@@ -342,6 +343,79 @@ START_TEST(test_block_forward_unfused)
 }
 END_TEST
 
+/* the bf16 training block, forward and backward, with the linears' input
+ * bits kept by the forward for the weight gradients (block_cache: in_b ...)
+ * and without (no_bits: converted as the products go): the same output,
+ * input gradient and weight gradients, bit for bit.  _i: 0 HRM with RoPE,
+ * 1 TRM with mlp_t; on two threads. */
+START_TEST(test_block_train_bits)
+{
+	hrm_set_threads(2);
+	struct hrm_config cfg;
+	struct hrm_model m, g[2];
+	char *cause = NULL;
+	if (_i == 1) {
+		hrm_config_default_trm(&cfg);
+		cfg.mlp_t = true;
+		cfg.pos_encodings = HRM_POS_NONE;
+		cfg.puzzle_emb_len_key = 2;
+		cfg.puzzle_emb_ndim = 32;
+	} else {
+		hrm_config_default(&cfg);
+		cfg.pos_encodings = HRM_POS_ROPE;
+		cfg.puzzle_emb_ndim = 0;
+	}
+	cfg.hidden_size = 32;
+	cfg.num_heads = 2;
+	cfg.H_layers = 1;
+	cfg.L_layers = 1;
+	cfg.num_puzzle_identifiers = 1;
+	cfg.vocab_size = 6;
+	cfg.seq_len = 40;
+	ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
+	hrm_model_init_random(&m, 11);
+	ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+	const struct hrm_config *c = &m.cfg;
+	int nb = 3, nt = c->T, d = c->hidden_size;
+	size_t n = (size_t)nb * nt * d;
+	float *cs = NULL, *sn = NULL;
+	if (c->pos_encodings == HRM_POS_ROPE) {
+		cs = malloc((size_t)nt * c->head_dim * sizeof *cs);
+		sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
+		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
+	}
+	float *h0 = rand_f(n, 1.0), *dy = rand_f(n, 1.0), *h[2], *dh[2];
+	round_bf16(h0, n);
+	round_bf16(dy, n);
+	for (int k = 0; k < 2; k++) {
+		ck_assert_msg(hrm_model_alloc(&g[k], &cfg, &cause) == 0, "%s", cause);
+		memset(g[k].arena, 0, g[k].arena_floats * sizeof(float));
+		struct block_cache *bc = block_cache_new(c, nb, nt, &cause);
+		ck_assert_msg(bc != NULL, "%s", cause);
+		bc->no_bits = k;
+		h[k] = dup_f(h0, n);
+		dh[k] = dup_f(dy, n);
+		block_forward_train_bf16(bc, &m.bf16->L[0], c, nb, nt, h[k], cs, sn);
+		ck_assert_int_eq(bc->bits, k == 0 && bf16_bits_usable());
+		block_backward(bc, &m.w.L[0], &g[k].w.L[0], dh[k]);
+		block_cache_free(bc);
+	}
+	assert_same(h[1], h[0], n, "bf16 training forward with and without kept bits");
+	assert_same(dh[1], dh[0], n, "bf16 input gradient with and without kept bits");
+	assert_same(g[1].arena, g[0].arena, g[0].arena_floats, "bf16 weight gradients with and without kept bits");
+	size_t nz = 0; /* the block's weights are about half the model's */
+	for (size_t i = 0; i < g[0].arena_floats; i++)
+		nz += g[0].arena[i] != 0.0f;
+	ck_assert_uint_gt(nz, g[0].arena_floats / 4);
+	for (int k = 0; k < 2; k++) {
+		hrm_model_free(&g[k]);
+		free(h[k]), free(dh[k]);
+	}
+	hrm_model_free(&m);
+	free(cs), free(sn), free(h0), free(dy);
+}
+END_TEST
+
 /* every path of softmax_rows: rows one by one and four at a time
  * (row_sums8), maxima in one scan (fewer than 64 columns) and in 64 lanes
  * with and without a tail, the largest value anywhere in the row */
@@ -477,6 +551,7 @@ static Suite *fused_suite(void)
 	tcase_add_loop_test(tc, test_swiglu_forward_exp, 0, 2);
 	tcase_add_loop_test(tc, test_round_on_read, 0, 2);
 	tcase_add_loop_test(tc, test_block_forward_unfused, 0, 3);
+	tcase_add_loop_test(tc, test_block_train_bits, 0, 2);
 	tcase_add_test(tc, test_softmax_exp);
 	tcase_add_test(tc, test_softmax_backward_rows);
 	tcase_add_test(tc, test_attention_recompute);

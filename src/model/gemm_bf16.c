@@ -48,6 +48,15 @@ const char *bf16_backend(void)
 #endif
 }
 
+/* the float32 value of bf16 bits */
+static float bits_f32(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
 /* Round to nearest even, NaNs kept quiet: f32_to_bf16 (core/half.c) without
  * a branch, so that the loop vectorises. */
 HRM_VECTORIZE
@@ -234,14 +243,6 @@ struct linear_job {
 	int n, round;
 };
 
-static float bits_f32(uint16_t b)
-{
-	uint32_t u = (uint32_t)b << 16;
-	float f;
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
 /* Only when oneDNN cannot make a primitive (not seen): the same sums, one
  * at a time, so that an answer still comes. */
 static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int n)
@@ -364,6 +365,7 @@ static void gemm_rows(const struct gemm_job *j, int lo, int hi)
 struct gemm_t_job {
 	int tb, M, N, K, nk;
 	const uint16_t *Ab, *Bb; /* A [K][M], B [K][N] (or [N][K] when tb), bf16 */
+	int b_ready;             /* Bb holds B's bits already (compact [K][N]) */
 	float *P;                /* nk partials [M][N] */
 	const float *A, *B;      /* the float32 operands, for the fallback */
 	int lda, ldb;
@@ -389,7 +391,8 @@ static void gemm_t_part(void *v, int t, int nth)
 		/* the chunk's rows of both operands converted here, where
 		 * the product reads them next (in cache) */
 		rows_to_bf16((uint16_t *)j->Ab + (size_t)k0 * j->M, j->A + (size_t)k0 * j->lda, j->lda, kc, j->M);
-		rows_to_bf16((uint16_t *)B, j->B + (size_t)k0 * j->ldb, j->ldb, kc, j->N);
+		if (!j->b_ready)
+			rows_to_bf16((uint16_t *)B, j->B + (size_t)k0 * j->ldb, j->ldb, kc, j->N);
 		if (onednn_gemm(1, 0, j->M, j->N, kc, j->Ab + (size_t)k0 * j->M, B, P) != 0) {
 			j->failed[t] = 1;
 			return;
@@ -413,15 +416,17 @@ static void gemm_t_sum(void *v, size_t lo, size_t hi)
 	}
 }
 
-/* 0, or -1 (C untouched) when oneDNN could not run it */
-static int gemm_t(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
-		  int round)
+/* 0, or -1 (C untouched) when oneDNN could not run it; bbits: B's bits
+ * (compact [K][N]), or NULL to convert B */
+static int gemm_t(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+		  const uint16_t *bbits, float *C, int ldc, int round)
 {
 	if (tb)
 		return -1;
-	struct gemm_t_job j = { tb, M, N, K, (K + KC - 1) / KC, NULL, NULL, NULL, A, B, lda, ldb, C, ldc, round, { 0 } };
+	struct gemm_t_job j = { tb, M, N, K, (K + KC - 1) / KC, NULL, NULL, bbits != NULL, NULL, A, B, lda, ldb, C, ldc,
+				round, { 0 } };
 	uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
-	uint16_t *Bb = onednn_scratch(1, (size_t)K * N * sizeof *Bb);
+	uint16_t *Bb = bbits ? (uint16_t *)bbits : onednn_scratch(1, (size_t)K * N * sizeof *Bb);
 	float *P = onednn_scratch(2, (size_t)j.nk * M * N * sizeof *P);
 	if (!Ab || !Bb || !P)
 		return -1;
@@ -477,16 +482,6 @@ void bf16_bits_from(uint16_t *dst, const float *src, size_t n)
 	}
 #endif
 }
-
-#ifndef HAVE_ONEDNN
-static float bits_f32(uint16_t b)
-{
-	uint32_t u = (uint32_t)b << 16;
-	float f;
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-#endif
 
 void gemm_bf16_bits(int tb, int M, int N, int K, const uint16_t *A, const uint16_t *B, float *C)
 {
@@ -550,6 +545,21 @@ void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, i
 	hrm_par_rows((size_t)n, (size_t)rows, round_rows, &rj);
 }
 
+void linear_bf16_keep(float *y, const float *x, uint16_t *xb, const struct bf16_mat *W, int n, int round)
+{
+	if (n <= 0)
+		return;
+#ifdef HAVE_ONEDNN
+	if (W->dnnl) {
+		struct linear_job j = { y, x, xb, W, n, round };
+		run_blocks(n, 2.0 * n * W->rows * W->cols, linear_part, &j);
+		return;
+	}
+#endif
+	bf16_bits_from(xb, x, (size_t)n * W->cols);
+	linear_bf16_ex(y, x, W, n, round);
+}
+
 void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W, int n, int round)
 {
 	if (n <= 0)
@@ -572,10 +582,11 @@ void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W,
 }
 
 /* gemm_bf16_ex; a_ready: this thread's onednn_scratch(0) holds A as
- * compact bf16 bits already (!ta, lda == K).  1 when the product ran in
- * oneDNN (for ta: its scratch 0 then holds A [K][M] as compact bits). */
-static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
-		   int ldc, int round, int a_ready)
+ * compact bf16 bits already (!ta, lda == K); bbits (ta, !tb only): B's
+ * bits, compact [K][N], B itself then may be NULL.  1 when the product ran
+ * in oneDNN (for ta: its scratch 0 then holds A [K][M] as compact bits). */
+static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+		   const uint16_t *bbits, float *C, int ldc, int round, int a_ready)
 {
 	if (M <= 0 || N <= 0)
 		return 0;
@@ -585,7 +596,7 @@ static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda,
 		return 0;
 	}
 #ifdef HAVE_ONEDNN
-	if (ta && onednn_usable() && gemm_t(tb, M, N, K, A, lda, B, ldb, C, ldc, round) == 0)
+	if (ta && onednn_usable() && gemm_t(tb, M, N, K, A, lda, B, ldb, bbits, C, ldc, round) == 0)
 		return lda == M;
 	if (!ta && onednn_usable()) {
 		uint16_t *Ab = onednn_scratch(0, (size_t)M * K * sizeof *Ab);
@@ -608,7 +619,19 @@ static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda,
 	}
 #endif
 	(void)a_ready;
+	float *bf = NULL;
+	if (B == NULL) {
+		/* only bits given, and no oneDNN product (not seen): B back in
+		 * float32 ([K][N], bbits' layout) */
+		size_t nb = (size_t)K * N;
+		bf = xmalloc(nb * sizeof *bf);
+		for (size_t i = 0; i < nb; i++)
+			bf[i] = bits_f32(bbits[i]);
+		B = bf;
+		ldb = N;
+	}
 	hrm_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+	free(bf);
 	if (round)
 		for (int i = 0; i < M; i++)
 			round_bf16(C + (size_t)i * ldc, (size_t)N);
@@ -618,19 +641,25 @@ static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda,
 void gemm_bf16_ex(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
 		  int ldc, int round)
 {
-	gemm_ex(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, round, 0);
+	gemm_ex(ta, tb, M, N, K, A, lda, B, ldb, NULL, C, ldc, round, 0);
 }
 
 void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
 		      int out)
 {
+	linear_grad_bf16_ex(dx, dWp, dy, x, NULL, W, n, in, out);
+}
+
+void linear_grad_bf16_ex(float *dx, float *dWp, const float *dy, const float *x, const uint16_t *xb,
+			 const float *W, int n, int in, int out)
+{
 	/* the weight gradient first: its chunks leave dy [n][out] converted
 	 * in this thread's scratch 0, where the dx product reads its A */
 	int ready = 0;
 	if (dWp != NULL)
-		ready = gemm_ex(1, 0, out, in, n, dy, out, x, in, dWp, in, 0, 0);
+		ready = gemm_ex(1, 0, out, in, n, dy, out, x, in, xb, dWp, in, 0, 0);
 	if (dx != NULL)
-		gemm_ex(0, 0, n, in, out, dy, out, W, in, dx, in, 1, ready);
+		gemm_ex(0, 0, n, in, out, dy, out, W, in, NULL, dx, in, 1, ready);
 }
 
 void gemm_bf16(int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc)

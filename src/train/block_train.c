@@ -113,7 +113,40 @@ void block_cache_free(struct block_cache *c)
 	free(c->t_act);
 	free(c->t_h1);
 	free(c->t_inv);
+	free(c->in_b);
+	free(c->attn_b);
+	free(c->h1_b);
+	free(c->act_b);
+	free(c->t_u_b);
+	free(c->t_act_b);
 	free(c);
+}
+
+/* the bits buffers (block_cache: in_b ...), at the cache's capacity; 0 when
+ * memory is short (the forward then converts as it goes, as without them) */
+static int cache_bits(struct block_cache *c)
+{
+	if (c->act_b != NULL)
+		return 1;
+	size_t n = (size_t)c->B_cap * c->T_cap, d = (size_t)c->d, b = sizeof(uint16_t);
+	int ok;
+	if (c->mlp_t) {
+		size_t nt = (size_t)c->B_cap * d;
+		c->t_u_b = malloc(nt * c->T_cap * b);
+		c->t_act_b = malloc(nt * (size_t)c->inter_t * b);
+		ok = c->t_u_b && c->t_act_b;
+	} else {
+		c->in_b = malloc(n * d * b);
+		c->attn_b = malloc(n * d * b);
+		ok = c->in_b && c->attn_b;
+	}
+	c->h1_b = malloc(n * d * b);
+	c->act_b = malloc(n * (size_t)c->inter * b);
+	if (ok && c->h1_b && c->act_b)
+		return 1;
+	free(c->in_b), free(c->attn_b), free(c->h1_b), free(c->act_b), free(c->t_u_b), free(c->t_act_b);
+	c->in_b = c->attn_b = c->h1_b = c->act_b = c->t_u_b = c->t_act_b = NULL;
+	return 0;
 }
 
 /* in/out NULL: the cache owns them; else they live in a module's states.
@@ -213,9 +246,15 @@ static void mlp_t_forward_io_bf16(struct block_cache *c, const struct hrm_bf16_b
 	struct block_scratch *s = c->scratch;
 	int nt = B * c->d, it = c->inter_t;
 	hrm_transpose_rows(c->t_u, c->in, B, T, c->d);
-	linear_bf16(c->t_gu, c->t_u, w->t_gate_up, nt);
-	swiglu_forward_bf16(c->t_act, c->t_gu, nt, it);
-	linear_bf16_ex(s->t_proj, c->t_act, w->t_down, nt, 0); /* the norm rounds it */
+	if (c->bits) {
+		linear_bf16_keep(c->t_gu, c->t_u, c->t_u_b, w->t_gate_up, nt, 1);
+		swiglu_forward_bf16_bits(c->t_act_b, c->t_gu, nt, it);
+		linear_bf16_bits_ex(s->t_proj, c->t_act_b, w->t_down, nt, 0); /* the norm rounds it */
+	} else {
+		linear_bf16(c->t_gu, c->t_u, w->t_gate_up, nt);
+		swiglu_forward_bf16(c->t_act, c->t_gu, nt, it);
+		linear_bf16_ex(s->t_proj, c->t_act, w->t_down, nt, 0);
+	}
 	memcpy(c->t_h1, c->t_u, (size_t)nt * T * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->t_h1, s->t_proj, c->t_inv, nt, T, c->eps);
 	hrm_transpose_rows(c->h1, c->t_h1, B, c->d, T);
@@ -227,6 +266,7 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 		       int B, int T, const float *rope_cos, const float *rope_sin)
 {
 	c->bf16 = 0;
+	c->bits = 0;
 	assert(B <= c->B_cap && T <= c->T_cap);
 	struct block_scratch *s = c->scratch;
 	int n = B * T, d = c->d, inter = c->inter;
@@ -269,6 +309,9 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 	size_t nd = (size_t)n * d;
 	int rope = cfg->pos_encodings == HRM_POS_ROPE;
 	c->bf16 = 1;
+	/* with bits: each linear leaves its input's bits in the cache for the
+	 * weight gradient (linear_bf16_keep), the SwiGLU writes bits only */
+	c->bits = !c->no_bits && bf16_bits_usable() && cache_bits(c);
 	c->B = B;
 	c->T = T;
 	c->rope_cos = rope ? rope_cos : NULL;
@@ -280,17 +323,29 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 		/* unrounded where the next op rounds as it reads
 		 * (linear_bf16_ex): RoPE, the add and norm; gu stays
 		 * rounded, the backward reads it */
-		linear_bf16_ex(c->qkv, c->in, w->qkv, n, !rope);
+		if (c->bits)
+			linear_bf16_keep(c->qkv, c->in, c->in_b, w->qkv, n, !rope);
+		else
+			linear_bf16_ex(c->qkv, c->in, w->qkv, n, !rope);
 		if (rope)
 			rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
 		attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
-		linear_bf16_ex(s->proj, c->attn, w->o, n, 0);
+		if (c->bits)
+			linear_bf16_keep(s->proj, c->attn, c->attn_b, w->o, n, 0);
+		else
+			linear_bf16_ex(s->proj, c->attn, w->o, n, 0);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
 	}
-	linear_bf16(c->gu, c->h1, w->gate_up, n);
-	swiglu_forward_bf16(c->act, c->gu, n, inter);
-	linear_bf16_ex(s->proj, c->act, w->down, n, 0);
+	if (c->bits) {
+		linear_bf16_keep(c->gu, c->h1, c->h1_b, w->gate_up, n, 1);
+		swiglu_forward_bf16_bits(c->act_b, c->gu, n, inter);
+		linear_bf16_bits_ex(s->proj, c->act_b, w->down, n, 0);
+	} else {
+		linear_bf16(c->gu, c->h1, w->gate_up, n);
+		swiglu_forward_bf16(c->act, c->gu, n, inter);
+		linear_bf16_ex(s->proj, c->act, w->down, n, 0);
+	}
 	memcpy(c->out, c->h1, nd * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->out, s->proj, c->inv2, n, d, c->eps);
 }
@@ -322,11 +377,12 @@ static void add_grad(const struct block_cache *c, float *dst, const float *src, 
 		add_into(dst, src, n);
 }
 
+/* xb: x's bits, when the forward kept them (c->bits), else ignored */
 static void linear_bwd(const struct block_cache *c, float *dx, float *dW, const float *dy, const float *x,
-		       const float *W, int n, int in, int out)
+		       const uint16_t *xb, const float *W, int n, int in, int out)
 {
 	if (c->bf16)
-		linear_backward_bf16(dx, dW, c->scratch->dw, dy, x, W, n, in, out);
+		linear_backward_bf16(dx, dW, c->scratch->dw, dy, x, c->bits ? xb : NULL, W, n, in, out);
 	else
 		linear_backward(dx, dW, dy, x, W, n, in, out);
 }
@@ -343,9 +399,10 @@ static void mlp_t_backward(struct block_cache *c, const struct hrm_block_weights
 	float *du = s->t_proj;
 	hrm_transpose_rows(du, dh, B, T, c->d);
 	add_rmsnorm_backward_ex(du, du, c->t_h1, c->t_inv, nt, T, c->bf16);
-	linear_bwd(c, s->t_dact, g->t_down, du, c->t_act, w->t_down, nt, it, T);
+	/* with bits t_act holds nothing: only its bits were kept */
+	linear_bwd(c, s->t_dact, g->t_down, du, c->bits ? NULL : c->t_act, c->t_act_b, w->t_down, nt, it, T);
 	swiglu_backward_ex(s->t_dgu, s->t_dact, c->t_gu, nt, it, c->bf16);
-	linear_bwd(c, s->t_tmp, g->t_gate_up, s->t_dgu, c->t_u, w->t_gate_up, nt, T, 2 * it);
+	linear_bwd(c, s->t_tmp, g->t_gate_up, s->t_dgu, c->t_u, c->t_u_b, w->t_gate_up, nt, T, 2 * it);
 	add_grad(c, du, s->t_tmp, ntT); /* du = d(u) */
 	hrm_transpose_rows(dh, du, B, c->d, T);
 }
@@ -363,9 +420,10 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 
 	/* out = rmsnorm(h1 + down(act)): both addends get d(h1 + proj) */
 	add_rmsnorm_backward_ex(dh, dh, c->out, c->inv2, n, d, c->bf16);
-	linear_bwd(c, s->dact, g->down, dh, c->act, w->down, n, inter, d);
+	/* with bits act holds nothing: only its bits were kept */
+	linear_bwd(c, s->dact, g->down, dh, c->bits ? NULL : c->act, c->act_b, w->down, n, inter, d);
 	swiglu_backward_ex(s->dgu, s->dact, c->gu, n, inter, c->bf16);
-	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, w->gate_up, n, d, 2 * inter);
+	linear_bwd(c, s->tmp, g->gate_up, s->dgu, c->h1, c->h1_b, w->gate_up, n, d, 2 * inter);
 	add_grad(c, dh, s->tmp, nd); /* dh = d(h1) */
 
 	if (c->mlp_t) {
@@ -374,14 +432,14 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	}
 	/* h1 = rmsnorm(in + o_proj(attn)) */
 	add_rmsnorm_backward_ex(dh, dh, c->h1, c->inv1, n, d, c->bf16);
-	linear_bwd(c, s->dattn, g->o, dh, c->attn, w->o, n, d, d);
+	linear_bwd(c, s->dattn, g->o, dh, c->attn, c->attn_b, w->o, n, d, d);
 	/* in bf16 dqkv is rounded after the attention and again after RoPE
 	 * (v keeps its first rounding), each inside the op's own pass */
 	attention_backward_ex(s->dqkv, s->dattn, c->qkv, attn_recompute(c, T) ? NULL : c->probs, s->dp,
 			      (size_t)T * T * s->dp_blocks, B, T, c->heads, c->hd, c->bf16);
 	if (c->rope_cos != NULL)
 		rope_backward_ex(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd, c->bf16);
-	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, w->qkv, n, d, 3 * d);
+	linear_bwd(c, s->tmp, g->qkv, s->dqkv, c->in, c->in_b, w->qkv, n, d, 3 * d);
 	add_grad(c, dh, s->tmp, nd); /* dh = d(in) */
 }
 

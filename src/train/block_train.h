@@ -9,6 +9,7 @@
 #ifndef HRM_BLOCK_TRAIN_H
 #define HRM_BLOCK_TRAIN_H
 
+#include <stdint.h>
 #include "model/hrm.h"
 
 /* Scratch shared by the blocks of a module (never read across calls). */
@@ -40,6 +41,14 @@ struct block_cache {
 	float *t_act;  /* [n_t][inter_t] silu(gate) * up */
 	float *t_h1;   /* [n_t][T] rmsnorm_T(u + mlp_t(u)) = h1^T */
 	float *t_inv;  /* [n_t] its 1/rms over the positions */
+	/* bf16 where the products take bits (bf16_bits_usable): the linears'
+	 * inputs as bf16 bits, left by the forward for the weight gradients
+	 * (allocated by the first such forward); act and t_act are then kept
+	 * as bits only */
+	uint16_t *in_b, *attn_b, *h1_b, *act_b, *t_u_b, *t_act_b;
+	int bits;    /* the last forward kept them */
+	int no_bits; /* set by a caller (the tests): keep none, convert as
+		      * the products go, as where the products take no bits */
 	/* private */
 	struct block_scratch *scratch;
 	int owns_io, owns_scratch;

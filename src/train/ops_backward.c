@@ -17,11 +17,14 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
 		hrm_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dW, in);
 }
 
-void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
-			  int n, int in, int out)
+void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x,
+			  const uint16_t *xb, const float *W, int n, int in, int out)
 {
 	/* bf16 products (oneDNN where it has the kernels), fp32 sums */
-	linear_grad_bf16(dx, dW != NULL ? dW_tmp : NULL, dy, x, W, n, in, out);
+	if (xb != NULL)
+		linear_grad_bf16_ex(dx, dW != NULL ? dW_tmp : NULL, dy, x, xb, W, n, in, out);
+	else
+		linear_grad_bf16(dx, dW != NULL ? dW_tmp : NULL, dy, x, W, n, in, out);
 	if (dW != NULL) {
 		size_t nw = (size_t)out * in;
 		for (size_t i = 0; i < nw; i++)

@@ -22,9 +22,10 @@ void linear_backward(float *dx, float *dW, const float *dy, const float *x, cons
  * hold bf16 values (products exact, fp32 sums, in gemm_bf16_ex: oneDNN's
  * bf16 matmul where it has the kernels); dx is rounded to bf16, and the
  * weight's gradient is the bf16 product dy^T x (rounded, in dW_tmp
- * [out][in]) added to the fp32 master gradient dW. */
-void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x, const float *W,
-			  int n, int in, int out);
+ * [out][in]) added to the fp32 master gradient dW.  xb: x's bits as the
+ * forward kept them (linear_grad_bf16_ex; x may then be NULL), or NULL. */
+void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, const float *x,
+			  const uint16_t *xb, const float *W, int n, int in, int out);
 
 /* add_rmsnorm_forward that also saves inv[n] = 1/sqrt(mean((x+r)^2) + eps)
  * per row.  The values left in x are exactly those of add_rmsnorm_forward. */

@@ -326,7 +326,7 @@ void train_heads_backward(struct train_ctx *t, const struct hrm_model *m, struct
 	if (bf16) {
 		/* the logits are bf16 and so is their gradient */
 		round_bf16(t->dhead, (size_t)t->B * t->T * t->cfg.vocab_size);
-		linear_backward_bf16(t->dzH, g->lm_head, t->bf16_dw, t->dhead, zH, w->lm_head, t->B * t->T, d,
+		linear_backward_bf16(t->dzH, g->lm_head, t->bf16_dw, t->dhead, zH, NULL, w->lm_head, t->B * t->T, d,
 				     t->cfg.vocab_size);
 	} else {
 		linear_backward(t->dzH, g->lm_head, t->dhead, zH, w->lm_head, t->B * t->T, d, t->cfg.vocab_size);
