@@ -128,7 +128,12 @@ void hrm_par_run(int nth, hrm_par_fn fn, void *ctx)
 	if (nth > HRM_PAR_MAX)
 		nth = HRM_PAR_MAX;
 	if (nth <= 1) {
-		fn(ctx, 0, 1);
+		/* one part: its BLAS calls on one thread too, as every part's
+		 * below (a one-part region had OpenBLAS thread them, and the
+		 * attention's per-head products then differed in their last
+		 * bits between --threads 1 and 2 wherever they run in OpenBLAS:
+		 * CPUs without AVX-512, HRMSCOPE_GEMM=openblas) */
+		hrm_par_single(fn, ctx);
 		return;
 	}
 	if (pthread_mutex_trylock(&region_lock) != 0) {

@@ -28,7 +28,8 @@ int hrm_par_threads(void);
 typedef void (*hrm_par_fn)(void *ctx, int t, int nth);
 
 /* Runs fn(ctx, t, nth) for t = 0 .. nth - 1 (nth from hrm_par_threads() or
- * smaller, >= 1) and returns when all are done. */
+ * smaller, >= 1) and returns when all are done.  The parts' OpenBLAS calls
+ * run on one thread each, whatever nth (one part: as hrm_par_single). */
 void hrm_par_run(int nth, hrm_par_fn fn, void *ctx);
 
 /* fn(ctx, lo, hi) over the rows [0, n), in contiguous row ranges, one per
