@@ -416,6 +416,55 @@ START_TEST(test_block_train_bits)
 }
 END_TEST
 
+/* the attention probabilities of a training block: fp32 over more than
+ * one tile (T 300) recomputes them and never allocates them; bf16 saves
+ * them; fp32 within one tile (T 40) saves them */
+START_TEST(test_cache_probs)
+{
+	hrm_set_threads(2);
+	static const int seqs[] = { 300, 40 };
+	for (int k = 0; k < 2; k++) {
+		struct hrm_config cfg;
+		struct hrm_model m;
+		char *cause = NULL;
+		hrm_config_default(&cfg);
+		cfg.pos_encodings = HRM_POS_ROPE;
+		cfg.puzzle_emb_ndim = 0;
+		cfg.hidden_size = 32;
+		cfg.num_heads = 2;
+		cfg.H_layers = 1;
+		cfg.L_layers = 1;
+		cfg.num_puzzle_identifiers = 1;
+		cfg.vocab_size = 6;
+		cfg.seq_len = seqs[k];
+		ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
+		hrm_model_init_random(&m, 5);
+		ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+		const struct hrm_config *c = &m.cfg;
+		int nt = c->T;
+		size_t n = (size_t)nt * c->hidden_size;
+		float *cs = malloc((size_t)nt * c->head_dim * sizeof *cs), *sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
+		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
+		struct block_cache *bc = block_cache_new(c, 1, nt, &cause);
+		ck_assert_msg(bc != NULL, "%s", cause);
+		float *h = rand_f(n, 1.0);
+		round_bf16(h, n);
+		block_forward_train(bc, &m.w.L[0], c, 1, nt, h, cs, sn);
+		int big = attn_tile_rows(nt) < nt;
+		ck_assert_int_eq(bc->probs_saved, !big);
+		ck_assert_msg(big ? bc->probs == NULL : bc->probs != NULL, "T %d: fp32 probabilities %s", nt,
+			      bc->probs ? "allocated" : "not allocated");
+		block_forward_train_bf16(bc, &m.bf16->L[0], c, 1, nt, h, cs, sn);
+		ck_assert(bc->probs != NULL && bc->probs_saved);
+		block_forward_train(bc, &m.w.L[0], c, 1, nt, h, cs, sn);
+		ck_assert_int_eq(bc->probs_saved, !big);
+		block_cache_free(bc);
+		hrm_model_free(&m);
+		free(cs), free(sn), free(h);
+	}
+}
+END_TEST
+
 /* every path of softmax_rows: rows one by one and four at a time
  * (row_sums8), maxima in one scan (fewer than 64 columns) and in 64 lanes
  * with and without a tail, the largest value anywhere in the row */
@@ -552,6 +601,7 @@ static Suite *fused_suite(void)
 	tcase_add_loop_test(tc, test_round_on_read, 0, 2);
 	tcase_add_loop_test(tc, test_block_forward_unfused, 0, 3);
 	tcase_add_loop_test(tc, test_block_train_bits, 0, 2);
+	tcase_add_test(tc, test_cache_probs);
 	tcase_add_test(tc, test_softmax_exp);
 	tcase_add_test(tc, test_softmax_backward_rows);
 	tcase_add_test(tc, test_attention_recompute);

@@ -90,6 +90,30 @@ static int attn_recompute(const struct block_cache *c, int T)
 	return !c->bf16 && attn_tile_rows(T) < T;
 }
 
+/* c->probs at the cache's capacity, allocated by the first forward that
+ * saves them (a cache that only recomputes never holds them: 415 MB of
+ * address space per block at B 32, T 901); 0 when memory is short */
+static int cache_probs(struct block_cache *c)
+{
+	if (c->probs == NULL && !c->mlp_t) {
+		int failed = 0;
+		float *p = alloc_floats((size_t)c->B_cap * c->T_cap * (size_t)c->heads * c->T_cap, &failed);
+		if (failed)
+			return 0;
+		c->probs = p;
+	}
+	return c->probs != NULL;
+}
+
+int module_cache_reserve_probs(struct module_cache *m, char **cause)
+{
+	for (int l = 0; l < m->layers; l++)
+		if (!m->blocks[l]->mlp_t && !cache_probs(m->blocks[l]))
+			return set_cause(cause, "training cache: out of memory for the attention probabilities "
+					 "(B=%d, T=%d)", m->B_cap, m->T_cap);
+	return 0;
+}
+
 void block_cache_free(struct block_cache *c)
 {
 	if (c == NULL)
@@ -179,7 +203,6 @@ static struct block_cache *cache_new(const struct hrm_config *cfg, int B, int T,
 		c->t_inv = alloc_floats(nt, failed);
 	} else {
 		c->qkv = alloc_floats(n * 3 * d, failed);
-		c->probs = alloc_floats(n * (size_t)cfg->num_heads * T, failed);
 		c->attn = alloc_floats(n * d, failed);
 		c->inv1 = alloc_floats(n, failed);
 	}
@@ -283,11 +306,13 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 		linear_forward(c->qkv, c->in, w->qkv, n, d, 3 * d);
 		if (rope)
 			rope_forward(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
-		if (attn_recompute(c, T))
+		/* short of memory for them, recompute them too */
+		c->probs_saved = !attn_recompute(c, T) && cache_probs(c);
+		if (c->probs_saved)
+			attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
+		else
 			attention_forward_tiled(c->attn, c->qkv, NULL, s->dp, (size_t)T * T * s->dp_blocks, B, T,
 						c->heads, c->hd);
-		else
-			attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
 		linear_forward(s->proj, c->attn, w->o, n, d, d);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
@@ -329,6 +354,11 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 			linear_bf16_ex(c->qkv, c->in, w->qkv, n, !rope);
 		if (rope)
 			rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
+		/* bf16 always saves them (module_cache_reserve_probs has
+		 * reserved them where a trainer chose bf16) */
+		if (!cache_probs(c)) /* the out-of-memory message and exit */
+			c->probs = xcalloc((size_t)c->B_cap * c->T_cap * c->heads * c->T_cap, sizeof(float));
+		c->probs_saved = 1;
 		attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
 		if (c->bits)
 			linear_bf16_keep(s->proj, c->attn, c->attn_b, w->o, n, 0);
@@ -435,7 +465,7 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	linear_bwd(c, s->dattn, g->o, dh, c->attn, c->attn_b, w->o, n, d, d);
 	/* in bf16 dqkv is rounded after the attention and again after RoPE
 	 * (v keeps its first rounding), each inside the op's own pass */
-	attention_backward_ex(s->dqkv, s->dattn, c->qkv, attn_recompute(c, T) ? NULL : c->probs, s->dp,
+	attention_backward_ex(s->dqkv, s->dattn, c->qkv, c->probs_saved ? c->probs : NULL, s->dp,
 			      (size_t)T * T * s->dp_blocks, B, T, c->heads, c->hd, c->bf16);
 	if (c->rope_cos != NULL)
 		rope_backward_ex(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd, c->bf16);

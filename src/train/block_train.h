@@ -25,7 +25,10 @@ struct block_cache {
 	/* saved activations, n = B*T rows */
 	float *in;     /* [n][d] block input */
 	float *qkv;    /* [n][3d] q, k after rope; v */
-	float *probs;  /* [B][heads][T][T] softmax probabilities */
+	float *probs;  /* [B][heads][T][T] softmax probabilities; NULL until a
+			* forward saves them (bf16; fp32 where T fits one tile) */
+	int probs_saved; /* the last forward saved them (else the backward
+			  * computes them again) */
 	float *attn;   /* [n][d] attention output (input of o_proj) */
 	float *h1;     /* [n][d] rmsnorm(in + o_proj(attn)) */
 	float *inv1;   /* [n] its 1/rms */
@@ -89,6 +92,11 @@ struct module_cache {
 
 struct module_cache *module_cache_new(const struct hrm_config *cfg, int layers, int B, int T, char **cause);
 void module_cache_free(struct module_cache *m);
+/* the attention probabilities of every block, which bf16 training saves
+ * (fp32 at T over one tile recomputes them and never allocates them):
+ * reserved up front so that memory running short is said before a step;
+ * 0, or -1 with *cause */
+int module_cache_reserve_probs(struct module_cache *m, char **cause);
 
 /* out [B*T][d] = blocks(z + inj), as the engine's module_forward; out may
  * alias z or inj.  For the engine's L_level(z_L, z_H + x) pass inj = z_H + x

@@ -65,6 +65,14 @@ int train_ctx_set_dtype(struct train_ctx *t, enum hrm_dtype dt, char **cause)
 		if (failed)
 			return set_cause(cause, "train: out of memory for the bf16 gradient buffer");
 	}
+	if (dt == HRM_DTYPE_BF16) {
+		for (int i = 0; i < t->grad_cycles * t->grad_L_per_cycle; i++)
+			if (module_cache_reserve_probs(t->L[i], cause) != 0)
+				return -1;
+		for (int i = 0; i < t->grad_cycles; i++)
+			if (module_cache_reserve_probs(t->H[i], cause) != 0)
+				return -1;
+	}
 	t->dt = dt;
 	return 0;
 }
