@@ -259,6 +259,48 @@ START_TEST(test_round_on_read)
 }
 END_TEST
 
+/* a random model of one H and one L block, d 32 in 2 heads, bf16 weights
+ * prepared: kind 0 HRM with RoPE, 1 HRM with learned positions, 2 TRM
+ * with mlp_t; seq_len cells */
+static void small_model(struct hrm_model *m, int kind, int seq_len, uint64_t seed)
+{
+	struct hrm_config cfg;
+	char *cause = NULL;
+	if (kind == 2) {
+		hrm_config_default_trm(&cfg);
+		cfg.mlp_t = true;
+		cfg.pos_encodings = HRM_POS_NONE;
+		cfg.puzzle_emb_len_key = 2;
+		cfg.puzzle_emb_ndim = 32;
+	} else {
+		hrm_config_default(&cfg);
+		cfg.pos_encodings = kind == 0 ? HRM_POS_ROPE : HRM_POS_LEARNED;
+		cfg.puzzle_emb_ndim = 0;
+	}
+	cfg.hidden_size = 32;
+	cfg.num_heads = 2;
+	cfg.H_layers = 1;
+	cfg.L_layers = 1;
+	cfg.num_puzzle_identifiers = 1;
+	cfg.vocab_size = 6;
+	cfg.seq_len = seq_len;
+	ck_assert_msg(hrm_model_alloc(m, &cfg, &cause) == 0, "%s", cause);
+	hrm_model_init_random(m, seed);
+	ck_assert_msg(hrm_model_prepare_bf16(m, &cause) == 0, "%s", cause);
+}
+
+/* its RoPE tables ([T][head_dim] each), or NULL without RoPE */
+static void small_rope(const struct hrm_config *c, float **cs, float **sn)
+{
+	*cs = *sn = NULL;
+	if (c->pos_encodings != HRM_POS_ROPE)
+		return;
+	*cs = malloc((size_t)c->T * c->head_dim * sizeof **cs);
+	*sn = malloc((size_t)c->T * c->head_dim * sizeof **sn);
+	ck_assert(*cs != NULL && *sn != NULL);
+	rope_tables(*cs, *sn, c->T, c->head_dim, c->rope_theta);
+}
+
 /* the block forward with every linear rounding its own output, op after op
  * (what hrm_block_forward_bf16 computed before its linears left the
  * rounding to their readers) */
@@ -295,39 +337,13 @@ static void block_unfused(struct block_scratch *s, const struct hrm_bf16_block *
 START_TEST(test_block_forward_unfused)
 {
 	hrm_set_threads(2);
-	struct hrm_config cfg;
 	struct hrm_model m;
-	char *cause = NULL;
-	if (_i == 2) {
-		hrm_config_default_trm(&cfg);
-		cfg.mlp_t = true;
-		cfg.pos_encodings = HRM_POS_NONE;
-		cfg.puzzle_emb_len_key = 2;
-		cfg.puzzle_emb_ndim = 32;
-	} else {
-		hrm_config_default(&cfg);
-		cfg.pos_encodings = _i == 0 ? HRM_POS_ROPE : HRM_POS_LEARNED;
-		cfg.puzzle_emb_ndim = 0;
-	}
-	cfg.hidden_size = 32;
-	cfg.num_heads = 2;
-	cfg.H_layers = 1;
-	cfg.L_layers = 1;
-	cfg.num_puzzle_identifiers = 1;
-	cfg.vocab_size = 6;
-	cfg.seq_len = 40;
-	ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
-	hrm_model_init_random(&m, 7);
-	ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+	small_model(&m, _i, 40, 7);
 	const struct hrm_config *c = &m.cfg;
 	int nb = 2, nt = c->T, d = c->hidden_size;
 	size_t n = (size_t)nb * nt * d;
-	float *cs = NULL, *sn = NULL;
-	if (c->pos_encodings == HRM_POS_ROPE) {
-		cs = malloc((size_t)nt * c->head_dim * sizeof *cs);
-		sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
-		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
-	}
+	float *cs, *sn;
+	small_rope(c, &cs, &sn);
 	struct block_scratch s;
 	ck_assert(block_scratch_alloc(&s, c, nb, nt) == 0);
 	float *a = rand_f(n, 1.0);
@@ -351,44 +367,19 @@ END_TEST
 START_TEST(test_block_train_bits)
 {
 	hrm_set_threads(2);
-	struct hrm_config cfg;
 	struct hrm_model m, g[2];
 	char *cause = NULL;
-	if (_i == 1) {
-		hrm_config_default_trm(&cfg);
-		cfg.mlp_t = true;
-		cfg.pos_encodings = HRM_POS_NONE;
-		cfg.puzzle_emb_len_key = 2;
-		cfg.puzzle_emb_ndim = 32;
-	} else {
-		hrm_config_default(&cfg);
-		cfg.pos_encodings = HRM_POS_ROPE;
-		cfg.puzzle_emb_ndim = 0;
-	}
-	cfg.hidden_size = 32;
-	cfg.num_heads = 2;
-	cfg.H_layers = 1;
-	cfg.L_layers = 1;
-	cfg.num_puzzle_identifiers = 1;
-	cfg.vocab_size = 6;
-	cfg.seq_len = 40;
-	ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
-	hrm_model_init_random(&m, 11);
-	ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+	small_model(&m, _i == 1 ? 2 : 0, 40, 11);
 	const struct hrm_config *c = &m.cfg;
 	int nb = 3, nt = c->T, d = c->hidden_size;
 	size_t n = (size_t)nb * nt * d;
-	float *cs = NULL, *sn = NULL;
-	if (c->pos_encodings == HRM_POS_ROPE) {
-		cs = malloc((size_t)nt * c->head_dim * sizeof *cs);
-		sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
-		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
-	}
+	float *cs, *sn;
+	small_rope(c, &cs, &sn);
 	float *h0 = rand_f(n, 1.0), *dy = rand_f(n, 1.0), *h[2], *dh[2];
 	round_bf16(h0, n);
 	round_bf16(dy, n);
 	for (int k = 0; k < 2; k++) {
-		ck_assert_msg(hrm_model_alloc(&g[k], &cfg, &cause) == 0, "%s", cause);
+		ck_assert_msg(hrm_model_alloc(&g[k], c, &cause) == 0, "%s", cause);
 		memset(g[k].arena, 0, g[k].arena_floats * sizeof(float));
 		struct block_cache *bc = block_cache_new(c, nb, nt, &cause);
 		ck_assert_msg(bc != NULL, "%s", cause);
@@ -424,27 +415,14 @@ START_TEST(test_cache_probs)
 	hrm_set_threads(2);
 	static const int seqs[] = { 300, 40 };
 	for (int k = 0; k < 2; k++) {
-		struct hrm_config cfg;
 		struct hrm_model m;
 		char *cause = NULL;
-		hrm_config_default(&cfg);
-		cfg.pos_encodings = HRM_POS_ROPE;
-		cfg.puzzle_emb_ndim = 0;
-		cfg.hidden_size = 32;
-		cfg.num_heads = 2;
-		cfg.H_layers = 1;
-		cfg.L_layers = 1;
-		cfg.num_puzzle_identifiers = 1;
-		cfg.vocab_size = 6;
-		cfg.seq_len = seqs[k];
-		ck_assert_msg(hrm_model_alloc(&m, &cfg, &cause) == 0, "%s", cause);
-		hrm_model_init_random(&m, 5);
-		ck_assert_msg(hrm_model_prepare_bf16(&m, &cause) == 0, "%s", cause);
+		small_model(&m, 0, seqs[k], 5);
 		const struct hrm_config *c = &m.cfg;
 		int nt = c->T;
 		size_t n = (size_t)nt * c->hidden_size;
-		float *cs = malloc((size_t)nt * c->head_dim * sizeof *cs), *sn = malloc((size_t)nt * c->head_dim * sizeof *sn);
-		rope_tables(cs, sn, nt, c->head_dim, c->rope_theta);
+		float *cs, *sn;
+		small_rope(c, &cs, &sn);
 		struct block_cache *bc = block_cache_new(c, 1, nt, &cause);
 		ck_assert_msg(bc != NULL, "%s", cause);
 		float *h = rand_f(n, 1.0);

@@ -67,6 +67,8 @@ ROWS_INLINE float swiglu_bf16(float g, float u, float elo, float ehi)
 	return bf16_round(s * bf16_round(u));
 }
 
+/* the rows' values as float32 (jb->x), or as bits (jb->bits: the high
+ * halves of the bf16 values) */
 HRM_VECTORIZE
 static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 {
@@ -75,21 +77,12 @@ static void swiglu_rows_bf16(void *v, size_t lo, size_t hi)
 	EXP_F32_BOUNDS(elo, ehi);
 	for (size_t i = lo; i < hi; i++) {
 		const float *g = jb->r + i * 2 * inter, *u = g + inter;
-		float *a = jb->x + i * inter;
-		for (int j = 0; j < inter; j++)
-			a[j] = swiglu_bf16(g[j], u[j], elo, ehi);
-	}
-}
-
-/* the same values written as bits (the high halves of bf16 values) */
-HRM_VECTORIZE
-static void swiglu_rows_bits(void *v, size_t lo, size_t hi)
-{
-	const struct rows_job *jb = v;
-	int inter = jb->inter;
-	EXP_F32_BOUNDS(elo, ehi);
-	for (size_t i = lo; i < hi; i++) {
-		const float *g = jb->r + i * 2 * inter, *u = g + inter;
+		if (jb->bits == NULL) {
+			float *a = jb->x + i * inter;
+			for (int j = 0; j < inter; j++)
+				a[j] = swiglu_bf16(g[j], u[j], elo, ehi);
+			continue;
+		}
 		uint16_t *a = jb->bits + i * inter;
 		for (int j = 0; j < inter; j++) {
 			float f = swiglu_bf16(g[j], u[j], elo, ehi);
@@ -109,7 +102,7 @@ void swiglu_forward_bf16(float *act, const float *gu, int n, int inter)
 void swiglu_forward_bf16_bits(uint16_t *act, const float *gu, int n, int inter)
 {
 	struct rows_job jb = { .bits = act, .r = gu, .inter = inter };
-	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bits, &jb);
+	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bf16, &jb);
 }
 
 /* s *= scale, then p = exp(s - max) per row, kept unnormalised and rounded to bf16; the fp32
