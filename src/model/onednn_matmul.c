@@ -29,7 +29,7 @@
 #define MM_CACHE 128
 #define ALIGN 64
 /* onednn_scratch's buffers per thread */
-#define ONEDNN_SCRATCH_SLOTS 10
+#define ONEDNN_SCRATCH_SLOTS 14
 
 enum mm_kind { MM_EMPTY, MM_LINEAR, MM_GEMM, MM_SGEMM };
 

@@ -220,6 +220,22 @@ static void pack(float *dst, const float *src, int ld, int rows, int cols)
 }
 #endif
 
+const float *attn_head_compact(int which, const float *src, int ld, int T, int hd)
+{
+#ifdef HAVE_ONEDNN
+	pthread_once(&gemm_env_once, gemm_env);
+	if (gemm_openblas_only || !onednn_f32_usable() || which < 0 || which > 3)
+		return NULL;
+	float *dst = onednn_scratch(10 + which, (size_t)T * hd * sizeof *dst);
+	if (dst != NULL)
+		pack(dst, src, ld, T, hd);
+	return dst;
+#else
+	(void)which, (void)src, (void)ld, (void)T, (void)hd;
+	return NULL;
+#endif
+}
+
 void hrm_sgemm_small(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
 		     int ldb, float *C, int ldc)
 {
@@ -458,12 +474,12 @@ size_t attention_scratch_floats(int T)
 	return tile * HRM_PAR_MAX > all ? tile * HRM_PAR_MAX : all;
 }
 
-void attention_probs_tile(float *S, const float *q, const float *k, int ld, int nr, int T, int hd)
+void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd)
 {
 	/* the scores unscaled, straight into S (with the scale in the
 	 * product, hrm_sgemm_small wrote them to its scratch and copied them
 	 * over, multiplied); the softmax scales them */
-	hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ld, k, ld, S, T);
+	hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ldq, k, ldk, S, T);
 	softmax_rows_scaled(S, nr, T, 1.0f / sqrtf((float)hd));
 }
 
@@ -476,12 +492,14 @@ struct attn_job {
 };
 
 /* Tasks are (batch row, head, tile of query rows), in that order, split in
- * contiguous runs: each thread mostly keeps one head's K and V. */
+ * contiguous runs: each thread mostly keeps one head's K and V, compact
+ * (attn_head_compact) from its first tile of the head to its last. */
 static void attn_part(void *v, int t, int nth)
 {
 	const struct attn_job *jb = v;
 	int T = jb->T, heads = jb->heads, hd = jb->hd, d = heads * hd, ld = 3 * d;
-	size_t lo, hi;
+	size_t lo, hi, packed = (size_t)-1;
+	const float *kc = NULL, *vc = NULL;
 	hrm_par_range((size_t)jb->B * heads * jb->nblk, t, nth, &lo, &hi);
 	for (size_t task = lo; task < hi; task++) {
 		size_t bh = task / (size_t)jb->nblk;
@@ -491,10 +509,15 @@ static void attn_part(void *v, int t, int nth)
 		const float *q = base + (size_t)r0 * ld + (size_t)h * hd;
 		const float *k = base + d + (size_t)h * hd;
 		const float *vv = base + 2 * d + (size_t)h * hd;
+		if (bh != packed) {
+			kc = attn_head_compact(0, k, ld, T, hd);
+			vc = attn_head_compact(1, vv, ld, T, hd);
+			packed = bh;
+		}
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		attention_probs_tile(S, q, k, ld, nr, T, hd);
-		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vv, ld, jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd,
-				d);
+		attention_probs_tile(S, q, ld, kc ? kc : k, kc ? hd : ld, nr, T, hd);
+		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vc ? vc : vv, vc ? hd : ld,
+				jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
 	}
 }
 

@@ -146,9 +146,18 @@ size_t attention_scratch_floats(int T);
 /* query rows per attention tile for T positions (a tile is rows x T scores) */
 int attn_tile_rows(int T);
 /* S[nr][T] = the softmax probabilities of nr query rows of one head, q the
- * first row's q and k the first key's (rows ld floats apart, head_dim hd):
+ * first row's q and k the first key's (rows ldq and ldk floats apart,
+ * head_dim hd):
  * the forward's own tile, so a backward that recomputes P gets its bits */
-void attention_probs_tile(float *S, const float *q, const float *k, int ld, int nr, int T, int hd);
+void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd);
+/* One head's columns [T][hd] of rows ld floats apart as a compact copy, in
+ * the calling thread's buffer `which` (0 .. 3, kept for the thread's
+ * life), where the attention's products run in oneDNN: it wants compact
+ * operands, and hrm_sgemm_small copied a head's K and V again for every
+ * tile of queries (5 % of the 30x30 trainer's time).  NULL elsewhere
+ * (OpenBLAS reads the columns where they are): the caller then passes
+ * src and ld. */
+const float *attn_head_compact(int which, const float *src, int ld, int T, int hd);
 /* act[n][inter] = silu(gu[:, :inter]) * gu[:, inter:] */
 void swiglu_forward(float *act, const float *gu, int n, int inter);
 

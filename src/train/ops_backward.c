@@ -225,18 +225,27 @@ static void attn_bwd_recompute_part(void *vj, int t, int nth)
 		struct head_cols c = head_cols_of(jb, bh);
 		const float *q = c.q, *k = c.k, *v = c.v, *dO = c.dO;
 		float *dq = c.dq, *dk = c.dk, *dv = c.dv;
+		/* the head's q, k, v and dO compact once for all its tiles where
+		 * the products want them so (attn_head_compact) */
+		int lq = ld, lk = ld, lv = ld, lo_ = d;
+		const float *cq = attn_head_compact(0, q, ld, T, hd), *ck = attn_head_compact(1, k, ld, T, hd);
+		const float *cv = attn_head_compact(2, v, ld, T, hd), *cdo = attn_head_compact(3, dO, d, T, hd);
+		if (cq && ck && cv && cdo) {
+			q = cq, k = ck, v = cv, dO = cdo;
+			lq = lk = lv = lo_ = hd;
+		}
 		for (int r0 = 0; r0 < T; r0 += rows) {
 			int nr = T - r0 < rows ? T - r0 : rows;
-			const float *qt = q + (size_t)r0 * ld, *dOt = dO + (size_t)r0 * d;
-			attention_probs_tile(P, qt, k, ld, nr, T, hd);
-			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, P, T, dOt, d, r0 ? part : sv, hd);
+			const float *qt = q + (size_t)r0 * lq, *dOt = dO + (size_t)r0 * lo_;
+			attention_probs_tile(P, qt, lq, k, lk, nr, T, hd);
+			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, P, T, dOt, lo_, r0 ? part : sv, hd);
 			if (r0)
 				for (size_t e = 0; e < thd; e++)
 					sv[e] += part[e];
-			hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, dOt, d, v, ld, dS, T);
+			hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, dOt, lo_, v, lv, dS, T);
 			softmax_backward_rows_n(dS, P, nr, T);
-			hrm_sgemm_small(0, 0, nr, hd, T, scale, dS, T, k, ld, dq + (size_t)r0 * ld, ld);
-			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, dS, T, qt, ld, r0 ? part : sk, hd);
+			hrm_sgemm_small(0, 0, nr, hd, T, scale, dS, T, k, lk, dq + (size_t)r0 * ld, ld);
+			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, dS, T, qt, lq, r0 ? part : sk, hd);
 			if (r0)
 				for (size_t e = 0; e < thd; e++)
 					sk[e] += part[e];
