@@ -65,11 +65,19 @@ PEAK_FN(run_fma_zmm, "avx512f", __m512, _mm512_set1_ps, _mm512_set1_ps(1e-7f), _
 PEAK_FN(run_dpbf16_zmm, "avx512f,avx512bf16", __m512, _mm512_set1_ps, (__m512bh)_mm512_set1_epi16(0x3380),
 	(__m512bh)_mm512_set1_epi16(0x3f80), _mm512_dpbf16_ps, _mm512_add_ps, _mm512_reduce_add_ps, "+v")
 
+static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+static int has_bf16(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"); }
+
 #else /* no x86: every op is "not on this CPU" */
 static float run_none(long n) { return (float)n; }
 #define run_fma_ymm run_none
 #define run_fma_zmm run_none
 #define run_dpbf16_zmm run_none
+static int has_none(void) { return 0; }
+#define has_avx2 has_none
+#define has_avx512 has_none
+#define has_bf16 has_none
 #endif
 
 struct peak_op {
@@ -78,17 +86,6 @@ struct peak_op {
 	float (*run)(long n);
 	int (*supported)(void);
 };
-
-#if defined(__x86_64__) || defined(__i386__)
-static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
-static int has_bf16(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"); }
-#else
-static int has_none(void) { return 0; }
-#define has_avx2 has_none
-#define has_avx512 has_none
-#define has_bf16 has_none
-#endif
 
 static const struct peak_op ops[] = {
 	{ "fma_ymm", "avx2", "vfmadd231ps ymm (8 floats)", 16, run_fma_ymm, has_avx2 },
