@@ -554,6 +554,15 @@ START_TEST(test_attention_recompute)
 	hrm_set_threads(1);
 	attention_backward_n(re1, dout, qkv, NULL, scratch, sc, RB, RT, RH, RHD);
 	assert_same(re1, re2, n, "recomputing attention backward on 1 and 2 threads");
+	/* from the forward's softmax statistics: the same bits */
+	float *stats = malloc((size_t)RB * RH * RT * 2 * sizeof *stats), *o3 = malloc(no * sizeof *o3);
+	float *rs3 = malloc(n * sizeof *rs3);
+	hrm_set_threads(2);
+	attention_forward_stats(o3, qkv, NULL, stats, scratch, sc, RB, RT, RH, RHD);
+	assert_same(o1, o3, no, "attention forward keeping its softmax statistics");
+	attention_backward_stats(rs3, dout, qkv, NULL, stats, scratch, sc, RB, RT, RH, RHD, 0);
+	assert_same(re2, rs3, n, "recomputing attention backward from the softmax statistics");
+	free(stats), free(o3), free(rs3);
 	double big = 0, err = 0;
 	for (size_t i = 0; i < n; i++)
 		big = fabs(saved[i]) > big ? fabs(saved[i]) : big;

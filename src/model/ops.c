@@ -427,6 +427,12 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 HRM_VECTORIZE
 void softmax_rows_scaled(float *m, int rows, int cols, float scale)
 {
+	softmax_rows_stats(m, rows, cols, scale, NULL);
+}
+
+HRM_VECTORIZE
+void softmax_rows_stats(float *m, int rows, int cols, float scale, float *stats)
+{
 	EXP_F32_BOUNDS(elo, ehi);
 	/* four rows at a time: the exponentials of each, a loop that
 	 * vectorises whole (16 lanes where the CPU has them; with the sum in
@@ -438,19 +444,36 @@ void softmax_rows_scaled(float *m, int rows, int cols, float scale)
 	 * it is taken, so this is the softmax of the scaled rows, bit for bit */
 	for (int i0 = 0; i0 < rows; i0 += 4) {
 		int nb = rows - i0 < 4 ? rows - i0 : 4;
-		float *rb = m + (size_t)i0 * cols, sum[4];
+		float *rb = m + (size_t)i0 * cols, sum[4], mx[4];
 		for (int b = 0; b < nb; b++) {
 			float *r = rb + (size_t)b * cols;
-			float mx = row_max(r, cols) * scale;
+			mx[b] = row_max(r, cols) * scale;
 			for (int j = 0; j < cols; j++)
-				r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi);
+				r[j] = exp_f32_in(r[j] * scale - mx[b], elo, ehi);
 		}
 		row_sums8(rb, (size_t)cols, nb, cols, sum);
 		for (int b = 0; b < nb; b++) {
 			float *r = rb + (size_t)b * cols, inv = 1.0f / sum[b];
 			for (int j = 0; j < cols; j++)
 				r[j] *= inv;
+			if (stats != NULL) {
+				stats[2 * (i0 + b)] = mx[b];
+				stats[2 * (i0 + b) + 1] = inv;
+			}
 		}
+	}
+}
+
+HRM_VECTORIZE
+void softmax_rows_from_stats(float *m, int rows, int cols, float scale, const float *stats)
+{
+	EXP_F32_BOUNDS(elo, ehi);
+	/* the exponential and the product by 1/sum are the same two float32
+	 * roundings as in softmax_rows_stats, in one pass */
+	for (int i = 0; i < rows; i++) {
+		float *r = m + (size_t)i * cols, mx = stats[2 * i], inv = stats[2 * i + 1];
+		for (int j = 0; j < cols; j++)
+			r[j] = exp_f32_in(r[j] * scale - mx, elo, ehi) * inv;
 	}
 }
 
@@ -474,13 +497,18 @@ size_t attention_scratch_floats(int T)
 	return tile * HRM_PAR_MAX > all ? tile * HRM_PAR_MAX : all;
 }
 
-void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd)
+void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd,
+			  float *stats, int from_stats)
 {
 	/* the scores unscaled, straight into S (with the scale in the
 	 * product, hrm_sgemm_small wrote them to its scratch and copied them
 	 * over, multiplied); the softmax scales them */
 	hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ldq, k, ldk, S, T);
-	softmax_rows_scaled(S, nr, T, 1.0f / sqrtf((float)hd));
+	float scale = 1.0f / sqrtf((float)hd);
+	if (from_stats)
+		softmax_rows_from_stats(S, nr, T, scale, stats);
+	else
+		softmax_rows_stats(S, nr, T, scale, stats);
 }
 
 struct attn_job {
@@ -488,6 +516,7 @@ struct attn_job {
 	const float *qkv;
 	float *probs;   /* NULL: tiles in scratch */
 	float *scratch; /* one tile per thread */
+	float *stats;   /* NULL, or each row's softmax statistics ([B][heads][T][2]) */
 	int B, T, heads, hd, rows, nblk;
 };
 
@@ -515,7 +544,8 @@ static void attn_part(void *v, int t, int nth)
 			packed = bh;
 		}
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
-		attention_probs_tile(S, q, ld, kc ? kc : k, kc ? hd : ld, nr, T, hd);
+		attention_probs_tile(S, q, ld, kc ? kc : k, kc ? hd : ld, nr, T, hd,
+				     jb->stats ? jb->stats + 2 * (bh * T + r0) : NULL, 0);
 		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vc ? vc : vv, vc ? hd : ld,
 				jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
 	}
@@ -524,7 +554,13 @@ static void attn_part(void *v, int t, int nth)
 void attention_forward_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
 			     int B, int T, int heads, int hd)
 {
-	struct attn_job jb = { out, qkv, probs, scratch, B, T, heads, hd, attn_tile_rows(T), 0 };
+	attention_forward_stats(out, qkv, probs, NULL, scratch, scratch_floats, B, T, heads, hd);
+}
+
+void attention_forward_stats(float *out, const float *qkv, float *probs, float *stats, float *scratch,
+			     size_t scratch_floats, int B, int T, int heads, int hd)
+{
+	struct attn_job jb = { out, qkv, probs, scratch, stats, B, T, heads, hd, attn_tile_rows(T), 0 };
 	jb.nblk = (T + jb.rows - 1) / jb.rows;
 	size_t ntask = (size_t)B * heads * jb.nblk;
 	int nth = hrm_par_threads();

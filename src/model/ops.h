@@ -142,14 +142,23 @@ void attention_forward(float *out, const float *qkv, float *scores, int B, int T
  * attention_scratch_floats(T) is enough for all (T * T for one). */
 void attention_forward_tiled(float *out, const float *qkv, float *probs, float *scratch, size_t scratch_floats,
 			     int B, int T, int heads, int hd);
+/* the same, also keeping each query row's softmax statistics in stats
+ * ([B][heads][T][2]: max x scale, 1 / sum; NULL: none), from which a
+ * backward computes the probabilities again with the same bits in one pass
+ * (attention_probs_tile with from_stats) */
+void attention_forward_stats(float *out, const float *qkv, float *probs, float *stats, float *scratch,
+			     size_t scratch_floats, int B, int T, int heads, int hd);
 size_t attention_scratch_floats(int T);
 /* query rows per attention tile for T positions (a tile is rows x T scores) */
 int attn_tile_rows(int T);
 /* S[nr][T] = the softmax probabilities of nr query rows of one head, q the
  * first row's q and k the first key's (rows ldq and ldk floats apart,
- * head_dim hd):
+ * head_dim hd); stats (2 floats a row, or NULL): the rows' softmax
+ * statistics, written (softmax_rows_stats), or with from_stats read
+ * (softmax_rows_from_stats: the same bits, without the maxima and sums):
  * the forward's own tile, so a backward that recomputes P gets its bits */
-void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd);
+void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd,
+			  float *stats, int from_stats);
 /* One head's columns [T][hd] of rows ld floats apart as a compact copy, in
  * the calling thread's buffer `which` (0 .. 3, kept for the thread's
  * life), where the attention's products run in oneDNN: it wants compact
@@ -169,6 +178,12 @@ void softmax_rows(float *m, int rows, int cols);
 /* softmax_rows of the rows multiplied by scale (> 0), the same bits as
  * multiplying first */
 void softmax_rows_scaled(float *m, int rows, int cols, float scale);
+/* the same, keeping each row's max x scale and 1 / sum in stats[2 i],
+ * stats[2 i + 1] (stats may be NULL) */
+void softmax_rows_stats(float *m, int rows, int cols, float scale, float *stats);
+/* the rows' softmax from those statistics: exp(s x scale - max) x (1 / sum),
+ * the bits of softmax_rows_stats on the same rows, in one pass */
+void softmax_rows_from_stats(float *m, int rows, int cols, float scale, const float *stats);
 /* rope tables as torch computes them in float32 */
 void rope_tables(float *cos_t, float *sin_t, int T, int hd, double theta);
 /* index of the largest value (first on ties, as torch.argmax) */

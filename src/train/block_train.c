@@ -126,6 +126,7 @@ void block_cache_free(struct block_cache *c)
 		scratch_free(c->scratch);
 	free(c->qkv);
 	free(c->probs);
+	free(c->attn_stats);
 	free(c->attn);
 	free(c->h1);
 	free(c->inv1);
@@ -205,6 +206,7 @@ static struct block_cache *cache_new(const struct hrm_config *cfg, int B, int T,
 		c->qkv = alloc_floats(n * 3 * d, failed);
 		c->attn = alloc_floats(n * d, failed);
 		c->inv1 = alloc_floats(n, failed);
+		c->attn_stats = alloc_floats(n * (size_t)cfg->num_heads * 2, failed);
 	}
 	c->h1 = alloc_floats(n * d, failed);
 	c->gu = alloc_floats(n * 2 * inter, failed);
@@ -310,9 +312,9 @@ static void forward_io(struct block_cache *c, const struct hrm_block_weights *w,
 		c->probs_saved = !attn_recompute(c, T) && cache_probs(c);
 		if (c->probs_saved)
 			attention_forward_save(c->attn, c->qkv, c->probs, B, T, c->heads, c->hd);
-		else
-			attention_forward_tiled(c->attn, c->qkv, NULL, s->dp, (size_t)T * T * s->dp_blocks, B, T,
-						c->heads, c->hd);
+		else /* keeping the softmax statistics for the backward */
+			attention_forward_stats(c->attn, c->qkv, NULL, c->attn_stats, s->dp,
+						(size_t)T * T * s->dp_blocks, B, T, c->heads, c->hd);
 		linear_forward(s->proj, c->attn, w->o, n, d, d);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_save(c->h1, s->proj, c->inv1, n, d, c->eps);
@@ -465,7 +467,7 @@ void block_backward(struct block_cache *c, const struct hrm_block_weights *w, st
 	linear_bwd(c, s->dattn, g->o, dh, c->attn, c->attn_b, w->o, n, d, d);
 	/* in bf16 dqkv is rounded after the attention and again after RoPE
 	 * (v keeps its first rounding), each inside the op's own pass */
-	attention_backward_ex(s->dqkv, s->dattn, c->qkv, c->probs_saved ? c->probs : NULL, s->dp,
+	attention_backward_stats(s->dqkv, s->dattn, c->qkv, c->probs_saved ? c->probs : NULL, c->attn_stats, s->dp,
 			      (size_t)T * T * s->dp_blocks, B, T, c->heads, c->hd, c->bf16);
 	if (c->rope_cos != NULL)
 		rope_backward_ex(s->dqkv, c->rope_cos, c->rope_sin, B, T, c->heads, c->hd, c->bf16);

@@ -29,6 +29,9 @@ struct block_cache {
 			* forward saves them (bf16; fp32 where T fits one tile) */
 	int probs_saved; /* the last forward saved them (else the backward
 			  * computes them again) */
+	float *attn_stats; /* [B][heads][T][2] the softmax's max and 1/sum per
+			    * query row, which an fp32 forward that does not
+			    * save the probabilities keeps for the backward */
 	float *attn;   /* [n][d] attention output (input of o_proj) */
 	float *h1;     /* [n][d] rmsnorm(in + o_proj(attn)) */
 	float *inv1;   /* [n] its 1/rms */

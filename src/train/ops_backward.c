@@ -136,6 +136,7 @@ void softmax_backward_rows(float *ds, const float *p, int T)
 struct attn_bwd_job {
 	float *dqkv;
 	const float *dout, *qkv, *probs;
+	const float *stats; /* recomputing: the forward's softmax statistics, or NULL */
 	float *scratch; /* T * T per thread */
 	int B, T, heads, hd, round;
 };
@@ -237,7 +238,12 @@ static void attn_bwd_recompute_part(void *vj, int t, int nth)
 		for (int r0 = 0; r0 < T; r0 += rows) {
 			int nr = T - r0 < rows ? T - r0 : rows;
 			const float *qt = q + (size_t)r0 * lq, *dOt = dO + (size_t)r0 * lo_;
-			attention_probs_tile(P, qt, lq, k, lk, nr, T, hd);
+			/* from the forward's statistics where it kept them: one
+			 * pass instead of the maxima, exponentials, sums and
+			 * division (the same bits) */
+			attention_probs_tile(P, qt, lq, k, lk, nr, T, hd,
+					     jb->stats ? (float *)jb->stats + 2 * (bh * T + (size_t)r0) : NULL,
+					     jb->stats != NULL);
 			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, P, T, dOt, lo_, r0 ? part : sv, hd);
 			if (r0)
 				for (size_t e = 0; e < thd; e++)
@@ -268,7 +274,14 @@ size_t attention_backward_scratch_floats(int T, int hd, int recompute)
 void attention_backward_ex(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			   size_t scratch_floats, int B, int T, int heads, int hd, int round)
 {
-	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, scratch, B, T, heads, hd, round };
+	attention_backward_stats(dqkv, dout, qkv, probs, NULL, scratch, scratch_floats, B, T, heads, hd, round);
+}
+
+void attention_backward_stats(float *dqkv, const float *dout, const float *qkv, const float *probs,
+			      const float *stats, float *scratch, size_t scratch_floats, int B, int T, int heads,
+			      int hd, int round)
+{
+	struct attn_bwd_job jb = { dqkv, dout, qkv, probs, probs ? NULL : stats, scratch, B, T, heads, hd, round };
 	size_t cap = scratch_floats / attention_backward_scratch_floats(T, hd, probs == NULL), ntask = (size_t)B * heads;
 	int nth = hrm_par_threads();
 	if ((size_t)nth > cap)

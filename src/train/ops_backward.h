@@ -67,6 +67,12 @@ size_t attention_backward_scratch_floats(int T, int hd, int recompute);
  * values of attention_backward_n followed by round_bf16 over dqkv */
 void attention_backward_ex(float *dqkv, const float *dout, const float *qkv, const float *probs, float *scratch,
 			   size_t scratch_floats, int B, int T, int heads, int hd, int round);
+/* attention_backward_ex; without probs, stats (not NULL: the softmax
+ * statistics attention_forward_stats kept) let it compute the
+ * probabilities again in one pass, with the same bits */
+void attention_backward_stats(float *dqkv, const float *dout, const float *qkv, const float *probs,
+			      const float *stats, float *scratch, size_t scratch_floats, int B, int T, int heads,
+			      int hd, int round);
 
 /* act = silu(g) * u (swiglu_forward): dgu[n][2 inter] (written) from
  * dact[n][inter] and the saved gu[n][2 inter]. */
