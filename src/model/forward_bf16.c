@@ -41,20 +41,12 @@ void hrm_embed_forward_bf16(const struct hrm_model *m, int B, int S, const int32
 	}
 }
 
-/* y = down(SwiGLU(gu)), unrounded (the add and norm round it); act is the
- * SwiGLU's room.  Where the products take bf16 bits the SwiGLU writes them
- * there, half the bytes, and the down linear reads them without a pass of
- * its own to convert them. */
-static void swiglu_down_bf16(float *y, float *act, const float *gu, const struct bf16_mat *down, int n, int inter)
+/* where the products take bf16 bits, the SwiGLU writes its output as bits
+ * into act's own room (n x inter bits in n x inter floats), half the bytes,
+ * and the down linear reads them as they are */
+static uint16_t *act_bits(float *act)
 {
-	if (bf16_bits_usable()) {
-		uint16_t *ab = (uint16_t *)act; /* n x inter bits in n x inter floats' room */
-		swiglu_forward_bf16_bits(ab, gu, n, inter);
-		linear_bf16_bits_ex(y, ab, down, n, 0);
-	} else {
-		swiglu_forward_bf16(act, gu, n, inter);
-		linear_bf16_ex(y, act, down, n, 0);
-	}
+	return bf16_bits_usable() ? (uint16_t *)act : NULL;
 }
 
 /* mlp_t in bf16: the transposes move bf16 values; the linears, the SwiGLU
@@ -66,7 +58,7 @@ static void mlp_t_forward_bf16(struct block_scratch *s, const struct hrm_bf16_bl
 	int d = c->hidden_size, n = B * d;
 	hrm_transpose_rows(s->attn, h, B, T, d);
 	linear_bf16_ex(s->t_gu, s->attn, bw->t_gate_up, n, 0);
-	swiglu_down_bf16(s->qkv, s->t_act, s->t_gu, bw->t_down, n, c->inter_t);
+	swiglu_down_bf16(s->qkv, s->t_act, act_bits(s->t_act), s->t_gu, bw->t_down, n, c->inter_t);
 	add_rmsnorm_forward_bf16(s->attn, s->qkv, n, T, (float)c->rms_norm_eps);
 	hrm_transpose_rows(h, s->attn, B, d, T);
 }
@@ -92,7 +84,7 @@ void hrm_block_forward_bf16(struct block_scratch *s, const struct hrm_bf16_block
 	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
 channel_mlp:
 	linear_bf16_ex(s->gu, h, bw->gate_up, n, 0);
-	swiglu_down_bf16(s->proj, s->act, s->gu, bw->down, n, c->inter);
+	swiglu_down_bf16(s->proj, s->act, act_bits(s->act), s->gu, bw->down, n, c->inter);
 	add_rmsnorm_forward_bf16(h, s->proj, n, d, eps);
 }
 

@@ -57,6 +57,16 @@ static float bits_f32(uint16_t b)
 	return f;
 }
 
+/* n bf16 bits as float32 values, in a new buffer (the caller frees it):
+ * for the paths that get bits where no oneDNN product takes them */
+static float *floats_of_bits(const uint16_t *b, size_t n)
+{
+	float *f = xmalloc((n ? n : 1) * sizeof *f);
+	for (size_t i = 0; i < n; i++)
+		f[i] = bits_f32(b[i]);
+	return f;
+}
+
 /* Round to nearest even, NaNs kept quiet: f32_to_bf16 (core/half.c) without
  * a branch, so that the loop vectorises. */
 HRM_VECTORIZE
@@ -244,26 +254,17 @@ struct linear_job {
 };
 
 /* Only when oneDNN cannot make a primitive (not seen): the same sums, one
- * at a time, so that an answer still comes. */
-static void linear_slow(float *y, const float *x, const struct bf16_mat *W, int n)
+ * at a time, so that an answer still comes; the input as float32 x, or
+ * (x NULL) as the bits xb. */
+static void linear_slow(float *y, const float *x, const uint16_t *xb, const struct bf16_mat *W, int n)
 {
 	for (int i = 0; i < n; i++)
 		for (int r = 0; r < W->rows; r++) {
 			float s = 0.0f;
-			for (int c = 0; c < W->cols; c++)
-				s += x[(size_t)i * W->cols + c] * onednn_weights_get(W->dnnl, r, c);
-			y[(size_t)i * W->rows + r] = s;
-		}
-}
-
-/* the same on an input given as bits */
-static void linear_slow_bits(float *y, const uint16_t *xb, const struct bf16_mat *W, int n)
-{
-	for (int i = 0; i < n; i++)
-		for (int r = 0; r < W->rows; r++) {
-			float s = 0.0f;
-			for (int c = 0; c < W->cols; c++)
-				s += bits_f32(xb[(size_t)i * W->cols + c]) * onednn_weights_get(W->dnnl, r, c);
+			for (int c = 0; c < W->cols; c++) {
+				size_t e = (size_t)i * W->cols + c;
+				s += (x ? x[e] : bits_f32(xb[e])) * onednn_weights_get(W->dnnl, r, c);
+			}
 			y[(size_t)i * W->rows + r] = s;
 		}
 }
@@ -299,7 +300,7 @@ static void linear_part(void *v, int t, int nth)
 		if (j->x != NULL)
 			rows_to_bf16(xb, j->x + (size_t)a * cols, cols, b - a, cols);
 		if (onednn_linear(y, xb, b - a, j->W->dnnl) != 0)
-			linear_slow_bits(y, xb, j->W, b - a);
+			linear_slow(y, NULL, xb, j->W, b - a);
 		if (j->round)
 			round_bf16(y, (size_t)(b - a) * rows);
 	}
@@ -457,6 +458,14 @@ static void run_blocks(int M, double flops, hrm_par_fn fn, void *job)
 	else
 		hrm_par_run(nth, fn, job);
 }
+
+/* a linear over the pool in row blocks; x NULL: xb holds its bits already,
+ * else each block converts its rows of x into xb */
+static void linear_blocks(float *y, const float *x, uint16_t *xb, const struct bf16_mat *W, int n, int round)
+{
+	struct linear_job j = { y, x, xb, W, n, round };
+	run_blocks(n, 2.0 * n * W->rows * W->cols, linear_part, &j);
+}
 #endif
 
 /* ---- operands as bf16 bits ---- */
@@ -527,14 +536,13 @@ void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, i
 	if (W->dnnl) {
 		/* the caller's buffer, each block converting its own rows into it */
 		uint16_t *xb = onednn_scratch(0, (size_t)n * cols * sizeof *xb);
-		struct linear_job j = { y, x, xb, W, n, round };
 		if (!xb) {
-			linear_slow(y, x, W, n);
+			linear_slow(y, x, NULL, W, n);
 			if (round)
 				round_bf16(y, (size_t)n * rows);
 			return;
 		}
-		run_blocks(n, 2.0 * n * rows * cols, linear_part, &j);
+		linear_blocks(y, x, xb, W, n, round);
 		return;
 	}
 #endif
@@ -549,10 +557,13 @@ void linear_bf16_keep(float *y, const float *x, uint16_t *xb, const struct bf16_
 {
 	if (n <= 0)
 		return;
+	if (xb == NULL) {
+		linear_bf16_ex(y, x, W, n, round);
+		return;
+	}
 #ifdef HAVE_ONEDNN
 	if (W->dnnl) {
-		struct linear_job j = { y, x, xb, W, n, round };
-		run_blocks(n, 2.0 * n * W->rows * W->cols, linear_part, &j);
+		linear_blocks(y, x, xb, W, n, round);
 		return;
 	}
 #endif
@@ -566,17 +577,13 @@ void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W,
 		return;
 #ifdef HAVE_ONEDNN
 	if (W->dnnl) {
-		struct linear_job j = { y, NULL, (uint16_t *)xb, W, n, round };
-		run_blocks(n, 2.0 * n * W->rows * W->cols, linear_part, &j);
+		linear_blocks(y, NULL, (uint16_t *)xb, W, n, round);
 		return;
 	}
 #endif
 	/* not reached while bf16_bits_usable() (the oneDNN weights); an
 	 * answer all the same: the values back in float32 */
-	size_t m = (size_t)n * W->cols;
-	float *x = xmalloc(m * sizeof *x);
-	for (size_t i = 0; i < m; i++)
-		x[i] = bits_f32(xb[i]);
+	float *x = floats_of_bits(xb, (size_t)n * W->cols);
 	linear_bf16_ex(y, x, W, n, round);
 	free(x);
 }
@@ -623,10 +630,7 @@ static int gemm_ex(int ta, int tb, int M, int N, int K, const float *A, int lda,
 	if (B == NULL) {
 		/* only bits given, and no oneDNN product (not seen): B back in
 		 * float32 ([K][N], bbits' layout) */
-		size_t nb = (size_t)K * N;
-		bf = xmalloc(nb * sizeof *bf);
-		for (size_t i = 0; i < nb; i++)
-			bf[i] = bits_f32(bbits[i]);
+		bf = floats_of_bits(bbits, (size_t)K * N);
 		B = bf;
 		ldb = N;
 	}

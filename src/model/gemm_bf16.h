@@ -44,7 +44,8 @@ void linear_bf16_ex(float *y, const float *x, const struct bf16_mat *W, int n, i
  * written so by the op before it; for where bf16_bits_usable() */
 void linear_bf16_bits_ex(float *y, const uint16_t *xb, const struct bf16_mat *W, int n, int round);
 /* linear_bf16_ex that leaves x's bits in xb ([n][cols], compact), where
- * the backward's weight gradient reads them (linear_grad_bf16_ex) */
+ * the backward's weight gradient reads them (linear_grad_bf16_ex); xb
+ * NULL: linear_bf16_ex itself */
 void linear_bf16_keep(float *y, const float *x, uint16_t *xb, const struct bf16_mat *W, int n, int round);
 
 /* C[M][N] = A[M][K] op(B) (op = transpose when tb; B is [K][N], or [N][K]
@@ -83,9 +84,10 @@ void *bf16_scratch(int i, size_t bytes);
  * for both.  The same sums as the two gemm_bf16_ex calls. */
 void linear_grad_bf16(float *dx, float *dWp, const float *dy, const float *x, const float *W, int n, int in,
 		      int out);
-/* the same with x's bits given (xb, [n][in] compact, not NULL), as the
- * forward left them (linear_bf16_keep, swiglu_forward_bf16_bits): the
- * weight gradient reads them instead of converting x; x may then be NULL */
+/* the same with x's bits given (xb, [n][in] compact), as the forward left
+ * them (linear_bf16_keep, swiglu_forward_bf16_bits): the weight gradient
+ * reads them instead of converting x, and x may then be NULL; xb NULL:
+ * linear_grad_bf16 itself */
 void linear_grad_bf16_ex(float *dx, float *dWp, const float *dy, const float *x, const uint16_t *xb,
 			 const float *W, int n, int in, int out);
 

@@ -424,7 +424,6 @@ void rope_forward(float *qkv, const float *cos_t, const float *sin_t, int B, int
 	rope_forward_ex(qkv, cos_t, sin_t, B, T, heads, hd, 0);
 }
 
-HRM_VECTORIZE
 void softmax_rows_scaled(float *m, int rows, int cols, float scale)
 {
 	softmax_rows_stats(m, rows, cols, scale, NULL);
@@ -498,17 +497,17 @@ size_t attention_scratch_floats(int T)
 }
 
 void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd,
-			  float *stats, int from_stats)
+			  float *stats_out, const float *stats_in)
 {
 	/* the scores unscaled, straight into S (with the scale in the
 	 * product, hrm_sgemm_small wrote them to its scratch and copied them
 	 * over, multiplied); the softmax scales them */
 	hrm_sgemm_small(0, 1, nr, T, hd, 1.0f, q, ldq, k, ldk, S, T);
 	float scale = 1.0f / sqrtf((float)hd);
-	if (from_stats)
-		softmax_rows_from_stats(S, nr, T, scale, stats);
+	if (stats_in != NULL)
+		softmax_rows_from_stats(S, nr, T, scale, stats_in);
 	else
-		softmax_rows_stats(S, nr, T, scale, stats);
+		softmax_rows_stats(S, nr, T, scale, stats_out);
 }
 
 struct attn_job {
@@ -545,7 +544,7 @@ static void attn_part(void *v, int t, int nth)
 		}
 		float *S = jb->probs ? jb->probs + (bh * T + r0) * T : jb->scratch + (size_t)t * jb->rows * T;
 		attention_probs_tile(S, q, ld, kc ? kc : k, kc ? hd : ld, nr, T, hd,
-				     jb->stats ? jb->stats + 2 * (bh * T + r0) : NULL, 0);
+				     jb->stats ? jb->stats + 2 * (bh * T + r0) : NULL, NULL);
 		hrm_sgemm_small(0, 0, nr, hd, T, 1.0f, S, T, vc ? vc : vv, vc ? hd : ld,
 				jb->out + ((size_t)b * T + r0) * d + (size_t)h * hd, d);
 	}

@@ -145,7 +145,7 @@ void attention_forward_tiled(float *out, const float *qkv, float *probs, float *
 /* the same, also keeping each query row's softmax statistics in stats
  * ([B][heads][T][2]: max x scale, 1 / sum; NULL: none), from which a
  * backward computes the probabilities again with the same bits in one pass
- * (attention_probs_tile with from_stats) */
+ * (attention_probs_tile with stats_in) */
 void attention_forward_stats(float *out, const float *qkv, float *probs, float *stats, float *scratch,
 			     size_t scratch_floats, int B, int T, int heads, int hd);
 size_t attention_scratch_floats(int T);
@@ -153,12 +153,13 @@ size_t attention_scratch_floats(int T);
 int attn_tile_rows(int T);
 /* S[nr][T] = the softmax probabilities of nr query rows of one head, q the
  * first row's q and k the first key's (rows ldq and ldk floats apart,
- * head_dim hd); stats (2 floats a row, or NULL): the rows' softmax
- * statistics, written (softmax_rows_stats), or with from_stats read
- * (softmax_rows_from_stats: the same bits, without the maxima and sums):
+ * head_dim hd); the rows' softmax statistics (2 floats a row) written to
+ * stats_out (softmax_rows_stats; NULL: not kept), or, given as stats_in,
+ * read (softmax_rows_from_stats: the same bits, without the maxima and
+ * sums):
  * the forward's own tile, so a backward that recomputes P gets its bits */
 void attention_probs_tile(float *S, const float *q, int ldq, const float *k, int ldk, int nr, int T, int hd,
-			  float *stats, int from_stats);
+			  float *stats_out, const float *stats_in);
 /* One head's columns [T][hd] of rows ld floats apart as a compact copy, in
  * the calling thread's buffer `which` (0 .. 3, kept for the thread's
  * life), where the attention's products run in oneDNN: it wants compact

@@ -105,6 +105,18 @@ void swiglu_forward_bf16_bits(uint16_t *act, const float *gu, int n, int inter)
 	hrm_par_rows((size_t)n, (size_t)inter * 26, swiglu_rows_bf16, &jb);
 }
 
+void swiglu_down_bf16(float *y, float *act, uint16_t *act_bits, const float *gu, const struct bf16_mat *down, int n,
+		      int inter)
+{
+	if (act_bits != NULL) {
+		swiglu_forward_bf16_bits(act_bits, gu, n, inter);
+		linear_bf16_bits_ex(y, act_bits, down, n, 0);
+	} else {
+		swiglu_forward_bf16(act, gu, n, inter);
+		linear_bf16_ex(y, act, down, n, 0);
+	}
+}
+
 /* s *= scale, then p = exp(s - max) per row, kept unnormalised and rounded to bf16; the fp32
  * sum of the unrounded p in sum[row] */
 HRM_VECTORIZE

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bf16_mat;
+
 /* x = bf16(rms_norm(bf16(x + r))): the residual add in bf16, the norm in
  * float32 (rms_norm casts up, normalises, casts back); r is rounded to
  * bf16 as it is read, so it may be a linear's unrounded output
@@ -25,6 +27,12 @@ void rope_forward_bf16(float *qkv, const float *cos_t, const float *sin_t, int B
 void swiglu_forward_bf16(float *act, const float *gu, int n, int inter);
 /* the same values written as bf16 bits, the input of linear_bf16_bits_ex */
 void swiglu_forward_bf16_bits(uint16_t *act, const float *gu, int n, int inter);
+/* y[n][rows of down] = down(SwiGLU(gu)), not rounded (the add and norm
+ * after it round as they read): with act_bits, the SwiGLU written there as
+ * bits and the linear reading them (linear_bf16_bits_ex; where
+ * bf16_bits_usable()); without, written as float32 into act */
+void swiglu_down_bf16(float *y, float *act, uint16_t *act_bits, const float *gu, const struct bf16_mat *down, int n,
+		      int inter);
 /* Attention as flash-attention computes it on bf16 q, k, v: scores and the
  * softmax in float32, the unnormalised probabilities rounded to bf16 for
  * the product with v (fp32 sums), that product divided by the fp32 sum of

@@ -93,11 +93,16 @@ static int attn_recompute(const struct block_cache *c, int T)
 /* c->probs at the cache's capacity, allocated by the first forward that
  * saves them (a cache that only recomputes never holds them: 415 MB of
  * address space per block at B 32, T 901); 0 when memory is short */
+static size_t probs_floats(const struct block_cache *c)
+{
+	return (size_t)c->B_cap * c->T_cap * (size_t)c->heads * c->T_cap;
+}
+
 static int cache_probs(struct block_cache *c)
 {
 	if (c->probs == NULL && !c->mlp_t) {
 		int failed = 0;
-		float *p = alloc_floats((size_t)c->B_cap * c->T_cap * (size_t)c->heads * c->T_cap, &failed);
+		float *p = alloc_floats(probs_floats(c), &failed);
 		if (failed)
 			return 0;
 		c->probs = p;
@@ -271,15 +276,8 @@ static void mlp_t_forward_io_bf16(struct block_cache *c, const struct hrm_bf16_b
 	struct block_scratch *s = c->scratch;
 	int nt = B * c->d, it = c->inter_t;
 	hrm_transpose_rows(c->t_u, c->in, B, T, c->d);
-	if (c->bits) {
-		linear_bf16_keep(c->t_gu, c->t_u, c->t_u_b, w->t_gate_up, nt, 1);
-		swiglu_forward_bf16_bits(c->t_act_b, c->t_gu, nt, it);
-		linear_bf16_bits_ex(s->t_proj, c->t_act_b, w->t_down, nt, 0); /* the norm rounds it */
-	} else {
-		linear_bf16(c->t_gu, c->t_u, w->t_gate_up, nt);
-		swiglu_forward_bf16(c->t_act, c->t_gu, nt, it);
-		linear_bf16_ex(s->t_proj, c->t_act, w->t_down, nt, 0);
-	}
+	linear_bf16_keep(c->t_gu, c->t_u, c->bits ? c->t_u_b : NULL, w->t_gate_up, nt, 1);
+	swiglu_down_bf16(s->t_proj, c->t_act, c->bits ? c->t_act_b : NULL, c->t_gu, w->t_down, nt, it);
 	memcpy(c->t_h1, c->t_u, (size_t)nt * T * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->t_h1, s->t_proj, c->t_inv, nt, T, c->eps);
 	hrm_transpose_rows(c->h1, c->t_h1, B, c->d, T);
@@ -350,34 +348,21 @@ static void forward_io_bf16(struct block_cache *c, const struct hrm_bf16_block *
 		/* unrounded where the next op rounds as it reads
 		 * (linear_bf16_ex): RoPE, the add and norm; gu stays
 		 * rounded, the backward reads it */
-		if (c->bits)
-			linear_bf16_keep(c->qkv, c->in, c->in_b, w->qkv, n, !rope);
-		else
-			linear_bf16_ex(c->qkv, c->in, w->qkv, n, !rope);
+		linear_bf16_keep(c->qkv, c->in, c->bits ? c->in_b : NULL, w->qkv, n, !rope);
 		if (rope)
 			rope_forward_bf16(c->qkv, rope_cos, rope_sin, B, T, c->heads, c->hd);
 		/* bf16 always saves them (module_cache_reserve_probs has
 		 * reserved them where a trainer chose bf16) */
 		if (!cache_probs(c)) /* the out-of-memory message and exit */
-			c->probs = xcalloc((size_t)c->B_cap * c->T_cap * c->heads * c->T_cap, sizeof(float));
+			c->probs = xcalloc(probs_floats(c), sizeof(float));
 		c->probs_saved = 1;
 		attention_forward_bf16_tiled(c->attn, c->qkv, c->probs, NULL, 0, B, T, c->heads, c->hd);
-		if (c->bits)
-			linear_bf16_keep(s->proj, c->attn, c->attn_b, w->o, n, 0);
-		else
-			linear_bf16_ex(s->proj, c->attn, w->o, n, 0);
+		linear_bf16_keep(s->proj, c->attn, c->bits ? c->attn_b : NULL, w->o, n, 0);
 		memcpy(c->h1, c->in, nd * sizeof(float));
 		add_rmsnorm_forward_bf16_inv(c->h1, s->proj, c->inv1, n, d, c->eps);
 	}
-	if (c->bits) {
-		linear_bf16_keep(c->gu, c->h1, c->h1_b, w->gate_up, n, 1);
-		swiglu_forward_bf16_bits(c->act_b, c->gu, n, inter);
-		linear_bf16_bits_ex(s->proj, c->act_b, w->down, n, 0);
-	} else {
-		linear_bf16(c->gu, c->h1, w->gate_up, n);
-		swiglu_forward_bf16(c->act, c->gu, n, inter);
-		linear_bf16_ex(s->proj, c->act, w->down, n, 0);
-	}
+	linear_bf16_keep(c->gu, c->h1, c->bits ? c->h1_b : NULL, w->gate_up, n, 1);
+	swiglu_down_bf16(s->proj, c->act, c->bits ? c->act_b : NULL, c->gu, w->down, n, inter);
 	memcpy(c->out, c->h1, nd * sizeof(float));
 	add_rmsnorm_forward_bf16_inv(c->out, s->proj, c->inv2, n, d, c->eps);
 }

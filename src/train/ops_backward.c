@@ -21,10 +21,7 @@ void linear_backward_bf16(float *dx, float *dW, float *dW_tmp, const float *dy, 
 			  const uint16_t *xb, const float *W, int n, int in, int out)
 {
 	/* bf16 products (oneDNN where it has the kernels), fp32 sums */
-	if (xb != NULL)
-		linear_grad_bf16_ex(dx, dW != NULL ? dW_tmp : NULL, dy, x, xb, W, n, in, out);
-	else
-		linear_grad_bf16(dx, dW != NULL ? dW_tmp : NULL, dy, x, W, n, in, out);
+	linear_grad_bf16_ex(dx, dW != NULL ? dW_tmp : NULL, dy, x, xb, W, n, in, out);
 	if (dW != NULL) {
 		size_t nw = (size_t)out * in;
 		for (size_t i = 0; i < nw; i++)
@@ -241,9 +238,8 @@ static void attn_bwd_recompute_part(void *vj, int t, int nth)
 			/* from the forward's statistics where it kept them: one
 			 * pass instead of the maxima, exponentials, sums and
 			 * division (the same bits) */
-			attention_probs_tile(P, qt, lq, k, lk, nr, T, hd,
-					     jb->stats ? (float *)jb->stats + 2 * (bh * T + (size_t)r0) : NULL,
-					     jb->stats != NULL);
+			attention_probs_tile(P, qt, lq, k, lk, nr, T, hd, NULL,
+					     jb->stats ? jb->stats + 2 * (bh * T + (size_t)r0) : NULL);
 			hrm_sgemm_small(1, 0, T, hd, nr, 1.0f, P, T, dOt, lo_, r0 ? part : sv, hd);
 			if (r0)
 				for (size_t e = 0; e < thd; e++)
